@@ -1,0 +1,1 @@
+"""The Qt desktop application; the only package that imports Qt."""

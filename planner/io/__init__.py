@@ -1,0 +1,1 @@
+"""Readers and writers for plan, site, building, policy and data-pack files."""

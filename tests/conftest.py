@@ -1,0 +1,31 @@
+"""Shared fixtures. Qt runs offscreen so the suite works without a display."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.shared_data import locate_shared_data
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real data in ``../shared/data``; skips, saying why, when it is absent."""
+    path = locate_shared_data()
+    if path is None:
+        pytest.skip(
+            "real data not found: ../shared/data is not beside the checkout "
+            "(set SITING_SHARED_DATA to its location)"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return PROJECT_ROOT
