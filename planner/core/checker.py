@@ -1,0 +1,442 @@
+"""The compliance checker: capture zones, severities and findings (SPEC 4).
+
+Capture and near-miss tests are done on the *core* of each zone (the entrance
+point, the site footprint or the approach streets) and its buffer radius, not on a
+buffered polygon: for a Euclidean buffer, ``dist(view, buffer(core, r)) =
+max(0, dist(view, core) - r)``, so the view captures the zone exactly when
+``dist(view, core) < r``. That is exact and cheaper than polygon overlay; the
+buffered polygons are only built to report overlap areas and to draw the zones.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import shapely
+from shapely import STRtree
+from shapely.geometry import Point, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from planner.core.buildings import BuildingIndex
+from planner.core.crs import Projector
+from planner.core.errors import CheckCancelled
+from planner.core.geometry import cone_polygon, normalize_bearing
+from planner.core.model import (
+    Action,
+    Basis,
+    Camera,
+    CameraResult,
+    CameraStatus,
+    Finding,
+    PlanResult,
+    Policy,
+    Rule,
+    Severity,
+    Site,
+)
+from planner.core.streets import StreetNetwork
+from planner.core.visibility import NoOcclusion, Occluder, ShadowOccluder
+
+#: A view must reach this far (metres) into a zone to count as capturing it, so
+#: that a view touching a zone's rim (zero overlap area) is a near miss, not a capture.
+CAPTURE_EPS_M = 1e-6
+#: Buffers drawn and used for overlap areas: 4 * 45 vertices, one per 2° (SPEC 3).
+_QUAD_SEGS = 45
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureZone:
+    """One capture zone (SPEC 4.4) in projected metres."""
+
+    site_id: str
+    entrance_id: str | None
+    basis: Basis
+    category: str
+    action: Action
+    geometry: BaseGeometry
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    zone: int
+    core: BaseGeometry
+    radius: float
+
+
+class Checker:
+    """Checks cameras against a policy, sites, and optional buildings and streets.
+
+    Everything is projected and indexed once in the constructor, so per-camera
+    checks (the live re-check during a drag) only do the per-camera work.
+    Instances are read-only after construction and can be used from a worker thread.
+    """
+
+    def __init__(
+        self,
+        *,
+        policy: Policy,
+        sites: Sequence[Site],
+        projector: Projector,
+        buildings: BuildingIndex | None = None,
+        streets: StreetNetwork | None = None,
+        occluder: Occluder | None = None,
+    ) -> None:
+        self.policy = policy
+        self.sites = tuple(sites)
+        self.projector = projector
+        self.buildings = buildings
+        self.streets = streets
+        if occluder is None:
+            occluder = ShadowOccluder(buildings) if buildings is not None else NoOcclusion()
+        self.occluder = occluder
+        self._site_index = {s.id: i for i, s in enumerate(self.sites)}
+        self._zone_meta: list[tuple[str, str | None, Basis, str, Action]] = []
+        self._zone_site: list[int] = []
+        self._zone_margin: list[float] = []
+        pieces: list[_Piece] = []
+        for si, site in enumerate(self.sites):
+            rule = policy.rule_for(site.category)
+            if rule is None or rule.action is Action.IGNORE:
+                continue
+            radius = policy.entrance_radius(site.category)
+            margin = policy.warn_margin(site.category)
+            approach = policy.approach(site.category)
+            if site.entrances:
+                for ent in site.entrances:
+                    zi = self._add_zone(si, site, ent.id, Basis.ENTRANCE, rule.action, margin)
+                    x, y = projector.point(ent.lon, ent.lat)
+                    pieces.append(_Piece(zi, Point(x, y), radius))
+                    if approach > 0 and streets is not None:
+                        lines = streets.approach_lines(x, y, approach_m=approach)
+                        if lines is not None:
+                            pieces.append(_Piece(zi, lines, policy.approach_width_m))
+            else:
+                zi = self._add_zone(si, site, None, Basis.FOOTPRINT, rule.action, margin)
+                core = projector.project(site.geometry)
+                if not core.is_valid:
+                    core = shapely.make_valid(core)
+                pieces.append(_Piece(zi, core, radius))
+        self._pieces = pieces
+        self._piece_core = np.array([p.core for p in pieces], dtype=object)
+        self._piece_radius = np.array([p.radius for p in pieces], dtype=float)
+        self._piece_zone = np.array([p.zone for p in pieces], dtype=np.intp)
+        margins = np.asarray(self._zone_margin, dtype=float)
+        self._piece_reach = self._piece_radius + (margins[self._piece_zone] if len(pieces) else 0.0)
+        self._max_reach = float(self._piece_reach.max()) if len(pieces) else 0.0
+        self._piece_tree = STRtree(self._piece_core)
+        self._piece_tree.query(shapely.box(0, 0, 1, 1))
+
+    def _add_zone(
+        self, si: int, site: Site, entrance_id: str | None, basis: Basis, action: Action, margin: float
+    ) -> int:
+        self._zone_meta.append((site.id, entrance_id, basis, site.category, action))
+        self._zone_site.append(si)
+        self._zone_margin.append(margin)
+        return len(self._zone_meta) - 1
+
+    # -- geometry ---------------------------------------------------------------
+
+    def camera_xy(self, camera: Camera) -> tuple[float, float]:
+        return self.projector.point(camera.lon, camera.lat)
+
+    def cone(self, camera: Camera) -> Polygon:
+        """The camera's cone before occlusion, projected (SPEC 4.1)."""
+        x, y = self.camera_xy(camera)
+        return cone_polygon(
+            x, y, heading_deg=camera.heading_deg, fov_deg=camera.fov_deg, range_m=camera.range_m
+        )
+
+    def visible_cone(self, camera: Camera) -> BaseGeometry:
+        """The cone minus what buildings hide (SPEC 4.2)."""
+        x, y = self.camera_xy(camera)
+        return self._visible(x, y, camera, self.cone(camera))
+
+    def _visible(self, x: float, y: float, camera: Camera, cone: BaseGeometry) -> BaseGeometry:
+        full = camera.heading_deg is None or camera.fov_deg >= 360.0
+        return self.occluder.visible(
+            x,
+            y,
+            cone,
+            range_m=camera.range_m,
+            heading_deg=None if full else camera.heading_deg,
+            fov_deg=360.0 if full else camera.fov_deg,
+        )
+
+    @cached_property
+    def zones(self) -> tuple[CaptureZone, ...]:
+        """Capture zones as buffered polygons, for drawing and overlap areas."""
+        by_zone: dict[int, list[BaseGeometry]] = {}
+        for p in self._pieces:
+            by_zone.setdefault(p.zone, []).append(shapely.buffer(p.core, p.radius, quad_segs=_QUAD_SEGS))
+        out = []
+        for zi, (site_id, ent_id, basis, category, action) in enumerate(self._zone_meta):
+            parts = by_zone.get(zi, [])
+            geom = parts[0] if len(parts) == 1 else shapely.union_all(parts)
+            out.append(CaptureZone(site_id, ent_id, basis, category, action, geom))
+        return tuple(out)
+
+    # -- checking ---------------------------------------------------------------
+
+    def check_camera(self, camera: Camera, *, with_geometry: bool = True) -> CameraResult:
+        """All findings for one camera, its status, cone and visible cone."""
+        x, y = self.camera_xy(camera)
+        cone = self.cone(camera)
+        findings: list[Finding] = []
+        if camera.status is CameraStatus.REMOVED:
+            return CameraResult(camera.id, Severity.CLEAR, (), cone if with_geometry else None, None)
+        prohibited = [c for c in camera.capabilities if c in self.policy.prohibited_capabilities]
+        if prohibited:
+            findings.append(
+                Finding(
+                    camera_id=camera.id,
+                    severity=Severity.BLOCK,
+                    rule=Rule.PROHIBITED_CAPABILITY,
+                    message=(
+                        f"camera {camera.id} has prohibited capabilities: "
+                        f"{', '.join(prohibited)} (policy {self.policy.id} bans them in ALPR systems)"
+                    ),
+                )
+            )
+        if camera.heading_deg is None:
+            findings.append(
+                Finding(
+                    camera_id=camera.id,
+                    severity=Severity.WARN,
+                    rule=Rule.HEADING_UNKNOWN,
+                    message=(
+                        f"camera {camera.id} has no known heading; checked as a full "
+                        f"{camera.range_m:g} m disc"
+                    ),
+                )
+            )
+        cand = self._candidates(cone)
+        visible: BaseGeometry | None = None
+        if len(cand) or with_geometry:
+            visible = self._visible(x, y, camera, cone)
+        if len(cand) and visible is not None and not visible.is_empty:
+            findings.extend(self._site_findings(camera, visible, cand))
+        status = Severity.worst(f.severity for f in findings)
+        return CameraResult(
+            camera.id,
+            status,
+            tuple(findings),
+            cone if with_geometry else None,
+            visible if with_geometry else None,
+        )
+
+    def _candidates(self, cone: BaseGeometry) -> np.ndarray:
+        if len(self._pieces) == 0:
+            return np.empty(0, dtype=np.intp)
+        return self._piece_tree.query(cone, predicate="dwithin", distance=self._max_reach)
+
+    def _site_findings(
+        self, camera: Camera, visible: BaseGeometry, cand: np.ndarray
+    ) -> list[Finding]:
+        dist = shapely.distance(visible, self._piece_core[cand])
+        slack = dist - self._piece_radius[cand]
+        zones = self._piece_zone[cand]
+        captured_by_zone: dict[int, float] = {}
+        near_by_zone: dict[int, float] = {}
+        for zi, s in zip(zones.tolist(), slack.tolist(), strict=True):
+            if math.isnan(s):
+                continue
+            if s < -CAPTURE_EPS_M:
+                captured_by_zone[zi] = min(s, captured_by_zone.get(zi, math.inf))
+            elif s <= self._zone_margin[zi] + 1e-9:
+                near_by_zone[zi] = min(s, near_by_zone.get(zi, math.inf))
+        by_site: dict[int, tuple[list[int], list[int]]] = {}
+        for zi in captured_by_zone:
+            by_site.setdefault(self._zone_site[zi], ([], []))[0].append(zi)
+        for zi in near_by_zone:
+            if zi not in captured_by_zone:
+                by_site.setdefault(self._zone_site[zi], ([], []))[1].append(zi)
+        out = []
+        for si in sorted(by_site):
+            captured, near = by_site[si]
+            site = self.sites[si]
+            if captured:
+                out.append(self._capture_finding(camera, site, visible, captured))
+            else:
+                d = max(0.0, min(near_by_zone[zi] for zi in near))
+                out.append(self._near_finding(camera, site, near, d))
+        return out
+
+    def _zone_ids(self, zone_idx: list[int]) -> tuple[tuple[str, ...], Basis]:
+        ents = tuple(sorted({e for zi in zone_idx if (e := self._zone_meta[zi][1]) is not None}))
+        basis = Basis.ENTRANCE if ents else Basis.FOOTPRINT
+        return ents, basis
+
+    def _describe(self, site: Site) -> str:
+        rule = self.policy.rule_for(site.category)
+        label = rule.label if rule is not None and rule.label else site.category
+        name = f'"{site.name}"' if site.name else f"site {site.id}"
+        return f"{name} ({label})"
+
+    def _capture_finding(
+        self, camera: Camera, site: Site, visible: BaseGeometry, zone_idx: list[int]
+    ) -> Finding:
+        ents, basis = self._zone_ids(zone_idx)
+        zones = self.zones
+        zone_geom = shapely.union_all([zones[zi].geometry for zi in zone_idx])
+        overlap = float(shapely.intersection(visible, zone_geom).area)
+        rule = self.policy.rule_for(site.category)
+        action = rule.action if rule is not None else Action.BLOCK
+        severity = Severity.BLOCK if action is Action.BLOCK else Severity.WARN
+        radius = self.policy.entrance_radius(site.category)
+        if basis is Basis.ENTRANCE:
+            what = f"entrance {', '.join(ents)} of {self._describe(site)}"
+        else:
+            what = f"the footprint of {self._describe(site)} (no entrances known, whole site protected)"
+        message = (
+            f"camera {camera.id} captures {what}: {overlap:.1f} m² of its view lies in the "
+            f"{radius:g} m capture zone"
+        )
+        return Finding(
+            camera_id=camera.id,
+            severity=severity,
+            rule=Rule.CAPTURES_ENTRANCE,
+            message=message,
+            site_id=site.id,
+            site_name=site.name or None,
+            category=site.category,
+            entrance_ids=ents,
+            basis=basis,
+            distance_m=0.0,
+            overlap_m2=overlap,
+        )
+
+    def _near_finding(self, camera: Camera, site: Site, zone_idx: list[int], d: float) -> Finding:
+        ents, basis = self._zone_ids(zone_idx)
+        margin = self.policy.warn_margin(site.category)
+        what = (
+            f"entrance {', '.join(ents)} of {self._describe(site)}"
+            if basis is Basis.ENTRANCE
+            else f"the footprint of {self._describe(site)}"
+        )
+        return Finding(
+            camera_id=camera.id,
+            severity=Severity.WARN,
+            rule=Rule.NEAR_ENTRANCE,
+            message=(
+                f"camera {camera.id} comes within {d:.1f} m of the capture zone of {what} "
+                f"(warning margin {margin:g} m)"
+            ),
+            site_id=site.id,
+            site_name=site.name or None,
+            category=site.category,
+            entrance_ids=ents,
+            basis=basis,
+            distance_m=d,
+            overlap_m2=0.0,
+        )
+
+    def check_cameras(
+        self,
+        cameras: Sequence[Camera],
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        cancel: Callable[[], bool] | None = None,
+        with_geometry: bool = False,
+    ) -> PlanResult:
+        """Check every camera in order; ``cancel`` is polled between cameras."""
+        result = PlanResult()
+        total = len(cameras)
+        for i, cam in enumerate(cameras):
+            if cancel is not None and cancel():
+                raise CheckCancelled
+            result.results.append(self.check_camera(cam, with_geometry=with_geometry))
+            if progress is not None:
+                progress(i + 1, total)
+        return result
+
+    # -- headings ---------------------------------------------------------------
+
+    def heading_profile(self, camera: Camera, *, step_deg: float = 1.0) -> list[tuple[float, Severity]]:
+        """Severity from sites alone for headings ``0, step, 2*step, ...`` at this position.
+
+        Occlusion is radial, so the full-disc visible region is computed once and
+        each heading's view is that region cut by the heading's sector.
+        """
+        x, y = self.camera_xy(camera)
+        disc_cam = camera.replace(heading_deg=None, capabilities=())
+        disc = cone_polygon(x, y, heading_deg=None, fov_deg=360.0, range_m=camera.range_m)
+        cand = self._candidates(disc)
+        n = max(1, round(360.0 / step_deg))
+        headings = [i * 360.0 / n for i in range(n)]
+        if len(cand) == 0:
+            return [(h, Severity.CLEAR) for h in headings]
+        visible_disc = self._visible(x, y, disc_cam, disc)
+        out = []
+        fov = min(camera.fov_deg, 360.0)
+        for h in headings:
+            sector = cone_polygon(x, y, heading_deg=h, fov_deg=fov, range_m=camera.range_m)
+            view = shapely.intersection(visible_disc, sector)
+            sev = Severity.CLEAR
+            if not view.is_empty:
+                sev = Severity.worst(f.severity for f in self._site_findings(camera, view, cand))
+            out.append((h, sev))
+        return out
+
+    def allowed_headings(self, camera: Camera, *, step_deg: float = 1.0) -> list[tuple[float, float]]:
+        """Intervals ``(start, end)`` of headings that are not blocked, clockwise.
+
+        Interval ends are placed half a step beyond the last allowed sample, so they
+        are within ``step_deg / 2`` of the true boundary. ``[(0, 360)]`` means every
+        heading is allowed; ``[]`` means none.
+        """
+        profile = self.heading_profile(camera, step_deg=step_deg)
+        ok = [sev is not Severity.BLOCK for _, sev in profile]
+        return _runs(profile, ok, step_deg)
+
+    def clear_headings(self, camera: Camera, *, step_deg: float = 1.0) -> list[tuple[float, float]]:
+        """Like :meth:`allowed_headings` but only headings with no finding at all."""
+        profile = self.heading_profile(camera, step_deg=step_deg)
+        return _runs(profile, [sev is Severity.CLEAR for _, sev in profile], step_deg)
+
+    def nearest_allowed_heading(self, camera: Camera, *, step_deg: float = 1.0) -> float | None:
+        """The clear heading closest to the camera's own; else the closest non-blocked one."""
+        profile = self.heading_profile(camera, step_deg=step_deg)
+        current = camera.heading_deg if camera.heading_deg is not None else 0.0
+        for wanted in (Severity.CLEAR, Severity.WARN):
+            best: tuple[float, float] | None = None
+            for h, sev in profile:
+                if sev.rank > wanted.rank:
+                    continue
+                d = abs(((h - current) + 180.0) % 360.0 - 180.0)
+                if best is None or d < best[0]:
+                    best = (d, h)
+            if best is not None:
+                return best[1]
+        return None
+
+
+def _runs(
+    profile: list[tuple[float, Severity]], ok: list[bool], step_deg: float
+) -> list[tuple[float, float]]:
+    if all(ok):
+        return [(0.0, 360.0)]
+    if not any(ok):
+        return []
+    n = len(ok)
+    # Start scanning just after a disallowed sample so runs do not straddle the seam.
+    first_bad = ok.index(False)
+    runs: list[tuple[float, float]] = []
+    i = 0
+    while i < n:
+        j = (first_bad + 1 + i) % n
+        if ok[j]:
+            start = j
+            length = 0
+            while i < n and ok[(first_bad + 1 + i) % n]:
+                length += 1
+                i += 1
+            start_h = profile[start][0] - step_deg / 2.0
+            end_h = profile[start][0] + (length - 1) * step_deg + step_deg / 2.0
+            runs.append((normalize_bearing(start_h), normalize_bearing(end_h)))
+        else:
+            i += 1
+    return runs

@@ -1,0 +1,105 @@
+"""Building layers: GeoJSON, GeoPackage (also zipped) or any format pyogrio reads (SPEC 5.3)."""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from planner.core.errors import InputError
+
+_POLY_TYPES = {"Polygon", "MultiPolygon", "Polygon Z", "MultiPolygon Z", "Unknown", "Geometry"}
+
+
+@dataclass(frozen=True)
+class BuildingLayer:
+    """Building footprints in lon/lat with optional heights (NaN when unknown)."""
+
+    path: str
+    geoms: np.ndarray
+    heights: np.ndarray | None
+
+    def __len__(self) -> int:
+        return len(self.geoms)
+
+
+def gdal_path(path: str | Path) -> str:
+    """The GDAL path for ``path``; a ``.zip`` is opened through ``/vsizip/`` at its vector file."""
+    p = Path(path)
+    if p.suffix.lower() != ".zip":
+        return str(p)
+    try:
+        with zipfile.ZipFile(p) as zf:
+            names = [n for n in zf.namelist() if not n.endswith("/")]
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(p, "", f"not a readable zip archive ({exc})") from None
+    for ext in (".gpkg", ".geojson", ".json", ".shp", ".fgb"):
+        hits = [n for n in names if n.lower().endswith(ext)]
+        if hits:
+            return f"/vsizip/{p}/{hits[0]}"
+    raise InputError(p, "", "the zip holds no GeoPackage, GeoJSON, Shapefile or FlatGeobuf")
+
+
+def _pick_layer(src: str, path: Path, layer: str | None) -> str | None:
+    import pyogrio  # noqa: PLC0415
+
+    try:
+        layers = pyogrio.list_layers(src)
+    except Exception as exc:  # GDAL errors come in several types
+        raise InputError(path, "", f"cannot open as a vector data set: {exc}") from None
+    names = [str(n) for n, _ in layers]
+    if layer is not None:
+        if layer not in names:
+            raise InputError(path, f"layer {layer!r}", f"no such layer (layers: {', '.join(names)})")
+        return layer
+    if "buildings" in names:
+        return "buildings"
+    polys = [str(n) for n, t in layers if str(t) in _POLY_TYPES]
+    if not polys:
+        raise InputError(path, "", "no polygon layer found")
+    return polys[0]
+
+
+def read_buildings(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+) -> BuildingLayer:
+    """Read building polygons (lon/lat) and their ``height`` column if there is one."""
+    import pyogrio  # noqa: PLC0415
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError(p, "", "file not found")
+    if p.is_file() and p.stat().st_size == 0:
+        raise InputError(p, "", "file is empty")
+    src = gdal_path(p)
+    name = _pick_layer(src, p, layer)
+    try:
+        info = pyogrio.read_info(src, layer=name)
+        cols = ["height"] if "height" in list(info["fields"]) else []
+        df = pyogrio.read_dataframe(src, layer=name, columns=cols, bbox=bbox, use_arrow=True)
+    except Exception as exc:  # GDAL errors come in several types
+        raise InputError(p, f"layer {name!r}", f"cannot read buildings: {exc}") from None
+    if df.crs is not None and df.crs.to_epsg() != 4326:
+        df = df.to_crs(4326)
+    geoms = np.asarray(df.geometry.values, dtype=object)
+    types = shapely.get_type_id(geoms)
+    poly = np.isin(types, [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
+    if len(geoms) and not poly.any():
+        raise InputError(p, f"layer {name!r}", "holds no Polygon or MultiPolygon features")
+    geoms = geoms[poly]
+    if len(geoms):
+        bounds = shapely.total_bounds(geoms)
+        if bounds[0] < -180 or bounds[2] > 180 or bounds[1] < -90 or bounds[3] > 90:
+            raise InputError(p, f"layer {name!r}", "coordinates are not longitude/latitude")
+    heights = None
+    if cols:
+        h = np.asarray(df["height"].to_numpy(dtype=float, na_value=np.nan))[poly]
+        # Negative heights in the city data are noise; treat them as unknown.
+        heights = np.where(h > 0, h, np.nan)
+    return BuildingLayer(path=str(p), geoms=geoms, heights=heights)

@@ -1,0 +1,204 @@
+"""Gather the layers a check needs (data pack and single files) and build a Checker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from planner.core.buildings import BuildingIndex
+from planner.core.checker import Checker
+from planner.core.crs import Projector
+from planner.core.errors import CheckCancelled, InputError
+from planner.core.model import Camera, Policy, Site
+from planner.core.streets import StreetNetwork
+from planner.io.buildings import read_buildings
+from planner.io.common import sha256_file
+from planner.io.sites import check_categories, read_sites
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True, slots=True)
+class LayerInfo:
+    """Provenance of one input layer, for reports (SPEC 6 ``layers``)."""
+
+    kind: str
+    path: str
+    sha256: str
+    features: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "path": self.path, "sha256": self.sha256, "features": self.features}
+
+
+@dataclass
+class Inputs:
+    """Everything a check reads besides the plan and the policy, in lon/lat."""
+
+    sites: list[Site] = field(default_factory=list)
+    buildings: np.ndarray | None = None
+    building_heights: np.ndarray | None = None
+    buildings_validated: bool = False
+    streets: Any = None  # geopandas.GeoDataFrame in EPSG:4326, or None
+    cameras_existing: list[Camera] = field(default_factory=list)
+    layers: list[LayerInfo] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def center(self) -> tuple[float, float] | None:
+        """A lon/lat inside the data, for choosing a CRS when the plan is empty."""
+        pts: list[tuple[float, float]] = []
+        for s in self.sites[:1000]:
+            c = s.geometry.centroid
+            pts.append((c.x, c.y))
+        pts.extend((c.lon, c.lat) for c in self.cameras_existing[:1000])
+        if not pts and self.streets is not None and len(self.streets):
+            b = self.streets.total_bounds
+            return ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
+        if not pts and self.buildings is not None and len(self.buildings):
+            c = self.buildings[0].centroid
+            return (c.x, c.y)
+        if not pts:
+            return None
+        arr = np.asarray(pts)
+        return (float(arr[:, 0].mean()), float(arr[:, 1].mean()))
+
+
+def _step(progress: Progress | None, cancel: Callable[[], bool] | None, what: str, frac: float) -> None:
+    if cancel is not None and cancel():
+        raise CheckCancelled
+    if progress is not None:
+        progress(what, frac)
+
+
+def read_streets_file(path: Path) -> Any:
+    """A street layer from GeoJSON/GeoPackage (LineStrings) or an osmnx GraphML file."""
+    import pyogrio  # noqa: PLC0415
+
+    if not path.exists():
+        raise InputError(path, "", "file not found")
+    if path.suffix.lower() == ".graphml":
+        import osmnx as ox  # noqa: PLC0415 - slow import, only for GraphML
+
+        try:
+            graph = ox.load_graphml(path)
+        except Exception as exc:  # osmnx/networkx raise many types on bad GraphML
+            raise InputError(path, "", f"cannot read GraphML: {exc}") from None
+        edges = ox.convert.graph_to_gdfs(graph, nodes=False).reset_index()
+        return edges.to_crs(4326) if edges.crs is not None else edges
+    try:
+        df = pyogrio.read_dataframe(path, layer="streets" if path.suffix.lower() == ".gpkg" else None)
+    except Exception as exc:  # GDAL errors come in several types
+        raise InputError(path, "", f"cannot read streets: {exc}") from None
+    if df.crs is not None and df.crs.to_epsg() != 4326:
+        df = df.to_crs(4326)
+    return df
+
+
+def load_inputs(
+    *,
+    policy: Policy,
+    data: Path | None = None,
+    sites: Sequence[Path] = (),
+    buildings: Sequence[Path] = (),
+    streets: Path | None = None,
+    progress: Progress | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> Inputs:
+    """Read a data pack and/or single layer files, validating everything."""
+    inputs = Inputs()
+    building_parts: list[np.ndarray] = []
+    height_parts: list[np.ndarray] = []
+    validated = True
+    if data is not None:
+        from planner.io.pack import read_pack  # noqa: PLC0415 - keeps `check` light without a pack
+
+        _step(progress, cancel, f"Reading data pack {data.name}", 0.0)
+        pack = read_pack(data)
+        digest = pack.sha256 or sha256_file(data)
+        inputs.sites.extend(pack.sites)
+        inputs.cameras_existing.extend(pack.cameras_existing)
+        inputs.warnings.extend(getattr(pack, "warnings", []) or [])
+        inputs.layers.append(LayerInfo("data", str(data), digest, len(pack.sites)))
+        if pack.buildings is not None and len(pack.buildings):
+            building_parts.append(np.asarray(pack.buildings.geometry.values, dtype=object))
+            if "height" in pack.buildings.columns:
+                height_parts.append(pack.buildings["height"].to_numpy(dtype=float, na_value=np.nan))
+        if pack.streets is not None and len(pack.streets):
+            inputs.streets = pack.streets
+        check_categories(pack.sites, policy=policy, source=str(data))
+    n = max(1, len(sites) + len(buildings) + (streets is not None))
+    done = 0
+    for path in sites:
+        _step(progress, cancel, f"Reading sites {path.name}", done / n)
+        layer_sites = read_sites(path, policy=policy, warnings=inputs.warnings)
+        inputs.sites.extend(layer_sites)
+        inputs.layers.append(LayerInfo("sites", str(path), sha256_file(path), len(layer_sites)))
+        done += 1
+    seen: dict[str, str] = {}
+    for site in inputs.sites:
+        if site.id in seen:
+            raise InputError(site.source or "sites", f'site "{site.id}"', f"duplicate site id (also in {seen[site.id]})")
+        seen[site.id] = site.source or "sites"
+    for path in buildings:
+        _step(progress, cancel, f"Reading buildings {path.name}", done / n)
+        layer = read_buildings(path)
+        building_parts.append(layer.geoms)
+        height_parts.append(layer.heights if layer.heights is not None else np.full(len(layer), np.nan))
+        inputs.layers.append(LayerInfo("buildings", str(path), sha256_file(path), len(layer)))
+        validated = False
+        done += 1
+    if streets is not None:
+        _step(progress, cancel, f"Reading streets {streets.name}", done / n)
+        inputs.streets = read_streets_file(streets)
+        inputs.layers.append(LayerInfo("streets", str(streets), sha256_file(streets), len(inputs.streets)))
+    if building_parts:
+        inputs.buildings = np.concatenate(building_parts)
+        if len(height_parts) == len(building_parts):
+            inputs.building_heights = np.concatenate(height_parts)
+    inputs.buildings_validated = validated
+    _step(progress, cancel, "Layers read", 1.0)
+    return inputs
+
+
+def build_checker(
+    inputs: Inputs,
+    *,
+    policy: Policy,
+    cameras: Sequence[Camera] = (),
+    projector: Projector | None = None,
+) -> Checker:
+    """Project and index the inputs in the UTM zone of ``cameras`` (SPEC 3)."""
+    if projector is None:
+        projector = Projector.for_points(
+            [(c.lon, c.lat) for c in cameras], fallback=inputs.center() or (0.0, 0.0)
+        )
+    buildings = None
+    if inputs.buildings is not None and len(inputs.buildings):
+        buildings = BuildingIndex.from_geometries(
+            inputs.buildings,
+            projector=projector,
+            heights=inputs.building_heights,
+            validate=not inputs.buildings_validated,
+        )
+        for i in buildings.repaired[:20].tolist():
+            inputs.warnings.append(f"buildings: feature {i + 1}: invalid polygon repaired")
+        if len(buildings.repaired) > 20:
+            inputs.warnings.append(f"buildings: {len(buildings.repaired) - 20} more invalid polygons repaired")
+    streets = None
+    if inputs.streets is not None and len(inputs.streets):
+        df = inputs.streets
+        streets = StreetNetwork.from_geometries(
+            np.asarray(df.geometry.values, dtype=object),
+            projector=projector,
+            u=df["u"].to_numpy() if "u" in df.columns else None,
+            v=df["v"].to_numpy() if "v" in df.columns else None,
+            names=df["name"].to_numpy(dtype=object) if "name" in df.columns else None,
+            highway=df["highway"].to_numpy(dtype=object) if "highway" in df.columns else None,
+        )
+    return Checker(
+        policy=policy, sites=inputs.sites, projector=projector, buildings=buildings, streets=streets
+    )

@@ -1,0 +1,296 @@
+"""Plan files (``*.plan.geojson``, SPEC 5.1): validated reading, atomic writing.
+
+A plan is a GeoJSON FeatureCollection that any GIS opens; the plan's own metadata
+sits in the ``siting_plan`` foreign member. Unknown camera properties and unknown
+metadata keys are kept so a round trip through this version loses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from planner.core.errors import InputError
+from planner.core.model import AuditEntry, Camera, CameraStatus, Plan, PlanMeta
+from planner.io.atomic import atomic_write_text
+from planner.io.common import check_lonlat, is_number, parse_json, read_bytes_checked
+
+FORMAT = "siting-plan"
+FORMAT_VERSION = 1
+#: A plan of this size would hold millions of cameras; anything bigger is a mistake.
+MAX_PLAN_BYTES = 64 * 1024 * 1024
+
+_KNOWN_PROPS = {
+    "heading_deg",
+    "fov_deg",
+    "range_m",
+    "label",
+    "status",
+    "model",
+    "capabilities",
+    "mount_height_m",
+    "notes",
+}
+_META_KEYS = {"format", "format_version", "name", "created", "modified", "author", "department",
+              "policy", "audit"}
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601, to the second."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def read_plan(path: str | Path) -> Plan:
+    """Read and fully validate a plan file; raises :class:`InputError` on any problem."""
+    data = parse_json(read_bytes_checked(path, max_bytes=MAX_PLAN_BYTES), path)
+    return plan_from_geojson(data, source=str(path))
+
+
+def _camera_where(index: int, fid: Any) -> str:
+    return f'feature {index} (camera "{fid}")' if isinstance(fid, str) and fid else f"feature {index}"
+
+
+def plan_from_geojson(data: Any, *, source: str) -> Plan:
+    """Build a :class:`Plan` from parsed GeoJSON, validating every field."""
+    if not isinstance(data, dict):
+        raise InputError(source, "top level", "expected a GeoJSON FeatureCollection object")
+    if data.get("type") != "FeatureCollection":
+        raise InputError(source, "top level", f"type must be \"FeatureCollection\", got {data.get('type')!r}")
+    meta = _read_meta(data.get("siting_plan"), source)
+    features = data.get("features")
+    if not isinstance(features, list):
+        raise InputError(source, "features", "must be a list")
+    cameras: list[Camera] = []
+    seen: dict[str, int] = {}
+    for i, feat in enumerate(features, start=1):
+        cam = _read_camera(feat, i, source)
+        if cam.id in seen:
+            raise InputError(
+                source, _camera_where(i, cam.id), f"duplicate id (also used by feature {seen[cam.id]})"
+            )
+        seen[cam.id] = i
+        cameras.append(cam)
+    return Plan(cameras=cameras, meta=meta)
+
+
+def _read_meta(raw: Any, source: str) -> PlanMeta:
+    if raw is None:
+        raise InputError(source, "siting_plan", "missing: not a siting-plan file (no siting_plan member)")
+    if not isinstance(raw, dict):
+        raise InputError(source, "siting_plan", "must be an object")
+    if raw.get("format") != FORMAT:
+        raise InputError(source, "siting_plan.format", f'must be "{FORMAT}", got {raw.get("format")!r}')
+    version = raw.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise InputError(source, "siting_plan.format_version", f"must be a positive integer, got {version!r}")
+    if version > FORMAT_VERSION:
+        raise InputError(
+            source,
+            "siting_plan.format_version",
+            f"format version {version} is newer than this planner understands ({FORMAT_VERSION}); "
+            "update the planner to open it",
+        )
+    strings = {}
+    for key in ("name", "created", "modified", "author", "department", "policy"):
+        value = raw.get(key, "")
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            raise InputError(source, f"siting_plan.{key}", f"must be a string, got {value!r}")
+        strings[key] = value
+    for key in ("created", "modified"):
+        if strings[key]:
+            try:
+                datetime.fromisoformat(strings[key].replace("Z", "+00:00"))
+            except ValueError:
+                raise InputError(
+                    source, f"siting_plan.{key}", f"not an ISO 8601 date-time: {strings[key]!r}"
+                ) from None
+    audit_raw = raw.get("audit", [])
+    if not isinstance(audit_raw, list):
+        raise InputError(source, "siting_plan.audit", "must be a list")
+    audit = []
+    for j, entry in enumerate(audit_raw, start=1):
+        where = f"siting_plan.audit[{j}]"
+        if not isinstance(entry, dict):
+            raise InputError(source, where, "must be an object")
+        fields: dict[str, Any] = {}
+        for key in ("when", "who", "action", "camera_id", "detail", "justification"):
+            value = entry.get(key)
+            if value is not None and not isinstance(value, str):
+                raise InputError(source, f"{where}.{key}", f"must be a string, got {value!r}")
+            fields[key] = value
+        for key in ("when", "who", "action"):
+            if not fields[key]:
+                raise InputError(source, f"{where}.{key}", "is required")
+        audit.append(
+            AuditEntry(
+                when=fields["when"],
+                who=fields["who"],
+                action=fields["action"],
+                camera_id=fields["camera_id"],
+                detail=fields["detail"] or "",
+                justification=fields["justification"] or "",
+            )
+        )
+    extra = {k: v for k, v in raw.items() if k not in _META_KEYS}
+    return PlanMeta(
+        name=strings["name"] or "Untitled plan",
+        created=strings["created"],
+        modified=strings["modified"],
+        format_version=version,
+        author=strings["author"],
+        department=strings["department"],
+        policy_ref=strings["policy"],
+        audit=audit,
+        extra=extra,
+    )
+
+
+def _read_camera(feat: Any, i: int, source: str) -> Camera:
+    if not isinstance(feat, dict) or feat.get("type") != "Feature":
+        raise InputError(source, f"feature {i}", "must be a GeoJSON Feature object")
+    fid = feat.get("id")
+    where = _camera_where(i, fid)
+    if fid is None:
+        raise InputError(source, where, "missing id (every camera needs a unique string id)")
+    if not isinstance(fid, str) or not fid.strip():
+        raise InputError(source, where, f"id must be a non-empty string, got {fid!r}")
+    geom = feat.get("geometry")
+    if not isinstance(geom, dict) or geom.get("type") != "Point":
+        got = geom.get("type") if isinstance(geom, dict) else geom
+        raise InputError(source, where, f"geometry must be a Point, got {got!r}")
+    coords = geom.get("coordinates")
+    if not isinstance(coords, list) or len(coords) not in (2, 3):
+        raise InputError(source, where, f"Point coordinates must be [lon, lat], got {coords!r}")
+    lon, lat = check_lonlat(coords[0], coords[1], source, where)
+    props = feat.get("properties")
+    if not isinstance(props, dict):
+        raise InputError(source, where, "properties must be an object")
+
+    for key in ("heading_deg", "fov_deg", "range_m"):
+        if key not in props:
+            raise InputError(source, where, f"{key} is required")
+    heading = props["heading_deg"]
+    if heading is not None:
+        if not is_number(heading):
+            raise InputError(source, where, f"heading_deg must be a number or null, got {heading!r}")
+        if not 0.0 <= heading < 360.0:
+            raise InputError(source, where, f"heading_deg must be in [0, 360), got {heading}")
+        heading = float(heading)
+    fov = props["fov_deg"]
+    if not is_number(fov):
+        raise InputError(source, where, f"fov_deg must be a number, got {fov!r}")
+    if not 0.0 < fov <= 360.0:
+        raise InputError(source, where, f"fov_deg must be in (0, 360], got {fov}")
+    rng = props["range_m"]
+    if not is_number(rng):
+        raise InputError(source, where, f"range_m must be a number, got {rng!r}")
+    if not 0.0 < rng <= 2000.0:
+        raise InputError(source, where, f"range_m must be in (0, 2000], got {rng}")
+
+    status_raw = props.get("status", "proposed")
+    if status_raw is None:
+        status_raw = "proposed"
+    try:
+        status = CameraStatus(status_raw)
+    except ValueError:
+        allowed = ", ".join(s.value for s in CameraStatus)
+        raise InputError(source, where, f"status must be one of {allowed}, got {status_raw!r}") from None
+    caps = props.get("capabilities", [])
+    if caps is None:
+        caps = []
+    if not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
+        raise InputError(source, where, f"capabilities must be a list of strings, got {caps!r}")
+    height = props.get("mount_height_m")
+    if height is not None and (not is_number(height) or not 0.0 <= height <= 500.0):
+        raise InputError(source, where, f"mount_height_m must be a number in [0, 500], got {height!r}")
+    texts = {}
+    for key in ("label", "model", "notes"):
+        value = props.get(key)
+        if value is not None and not isinstance(value, str):
+            raise InputError(source, where, f"{key} must be a string, got {value!r}")
+        texts[key] = value
+    extra = {k: v for k, v in props.items() if k not in _KNOWN_PROPS}
+    return Camera(
+        id=fid,
+        lon=lon,
+        lat=lat,
+        heading_deg=heading,
+        fov_deg=float(fov),
+        range_m=float(rng),
+        label=texts["label"] or "",
+        status=status,
+        model=texts["model"] or None,
+        capabilities=tuple(caps),
+        mount_height_m=None if height is None else float(height),
+        notes=texts["notes"] or "",
+        extra=extra,
+    )
+
+
+def camera_to_feature(cam: Camera) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "heading_deg": cam.heading_deg,
+        "fov_deg": cam.fov_deg,
+        "range_m": cam.range_m,
+        "status": str(cam.status),
+    }
+    if cam.label:
+        props["label"] = cam.label
+    if cam.model:
+        props["model"] = cam.model
+    if cam.capabilities:
+        props["capabilities"] = list(cam.capabilities)
+    if cam.mount_height_m is not None:
+        props["mount_height_m"] = cam.mount_height_m
+    if cam.notes:
+        props["notes"] = cam.notes
+    for k, v in cam.extra.items():
+        props.setdefault(k, v)
+    return {
+        "type": "Feature",
+        "id": cam.id,
+        "geometry": {"type": "Point", "coordinates": [round(cam.lon, 8), round(cam.lat, 8)]},
+        "properties": props,
+    }
+
+
+def plan_to_geojson(plan: Plan) -> dict[str, Any]:
+    """The SPEC 5.1 GeoJSON form of ``plan``."""
+    m = plan.meta
+    meta: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "name": m.name,
+        "created": m.created,
+        "modified": m.modified,
+    }
+    for key, value in (("author", m.author), ("department", m.department), ("policy", m.policy_ref)):
+        if value:
+            meta[key] = value
+    if m.audit:
+        meta["audit"] = [a.to_json() for a in m.audit]
+    for k, v in m.extra.items():
+        meta.setdefault(k, v)
+    return {
+        "type": "FeatureCollection",
+        "siting_plan": meta,
+        "features": [camera_to_feature(c) for c in plan.cameras],
+    }
+
+
+def dumps_plan(plan: Plan) -> str:
+    return json.dumps(plan_to_geojson(plan), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_plan(plan: Plan, path: str | Path, *, touch: bool = True) -> None:
+    """Write ``plan`` atomically. ``touch`` stamps ``modified`` (and ``created`` if unset)."""
+    if touch:
+        stamp = now_iso()
+        plan.meta.modified = stamp
+        if not plan.meta.created:
+            plan.meta.created = stamp
+    atomic_write_text(path, dumps_plan(plan))
