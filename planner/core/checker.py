@@ -131,7 +131,13 @@ class Checker:
         self._piece_tree.query(shapely.box(0, 0, 1, 1))
 
     def _add_zone(
-        self, si: int, site: Site, entrance_id: str | None, basis: Basis, action: Action, margin: float
+        self,
+        si: int,
+        site: Site,
+        entrance_id: str | None,
+        basis: Basis,
+        action: Action,
+        margin: float,
     ) -> int:
         self._zone_meta.append((site.id, entrance_id, basis, site.category, action))
         self._zone_site.append(si)
@@ -171,7 +177,9 @@ class Checker:
         """Capture zones as buffered polygons, for drawing and overlap areas."""
         by_zone: dict[int, list[BaseGeometry]] = {}
         for p in self._pieces:
-            by_zone.setdefault(p.zone, []).append(shapely.buffer(p.core, p.radius, quad_segs=_QUAD_SEGS))
+            by_zone.setdefault(p.zone, []).append(
+                shapely.buffer(p.core, p.radius, quad_segs=_QUAD_SEGS)
+            )
         out = []
         for zi, (site_id, ent_id, basis, category, action) in enumerate(self._zone_meta):
             parts = by_zone.get(zi, [])
@@ -187,7 +195,9 @@ class Checker:
         cone = self.cone(camera)
         findings: list[Finding] = []
         if camera.status is CameraStatus.REMOVED:
-            return CameraResult(camera.id, Severity.CLEAR, (), cone if with_geometry else None, None)
+            return CameraResult(
+                camera.id, Severity.CLEAR, (), cone if with_geometry else None, None
+            )
         prohibited = [c for c in camera.capabilities if c in self.policy.prohibited_capabilities]
         if prohibited:
             findings.append(
@@ -197,7 +207,8 @@ class Checker:
                     rule=Rule.PROHIBITED_CAPABILITY,
                     message=(
                         f"camera {camera.id} has prohibited capabilities: "
-                        f"{', '.join(prohibited)} (policy {self.policy.id} bans them in ALPR systems)"
+                        f"{', '.join(prohibited)} "
+                        f"(policy {self.policy.id} bans them in ALPR systems)"
                     ),
                 )
             )
@@ -290,7 +301,10 @@ class Checker:
         if basis is Basis.ENTRANCE:
             what = f"entrance {', '.join(ents)} of {self._describe(site)}"
         else:
-            what = f"the footprint of {self._describe(site)} (no entrances known, whole site protected)"
+            what = (
+                f"the footprint of {self._describe(site)} "
+                "(no entrances known, whole site protected)"
+            )
         message = (
             f"camera {camera.id} captures {what}: {overlap:.1f} m² of its view lies in the "
             f"{radius:g} m capture zone"
@@ -355,7 +369,9 @@ class Checker:
 
     # -- headings ---------------------------------------------------------------
 
-    def heading_profile(self, camera: Camera, *, step_deg: float = 1.0) -> list[tuple[float, Severity]]:
+    def heading_profile(
+        self, camera: Camera, *, step_deg: float = 1.0
+    ) -> list[tuple[float, Severity]]:
         """Severity from sites alone for headings ``0, step, 2*step, ...`` at this position.
 
         Occlusion is radial, so the full-disc visible region is computed once and
@@ -381,7 +397,9 @@ class Checker:
             out.append((h, sev))
         return out
 
-    def allowed_headings(self, camera: Camera, *, step_deg: float = 1.0) -> list[tuple[float, float]]:
+    def allowed_headings(
+        self, camera: Camera, *, step_deg: float = 1.0
+    ) -> list[tuple[float, float]]:
         """Intervals ``(start, end)`` of headings that are not blocked, clockwise.
 
         Interval ends are placed half a step beyond the last allowed sample, so they
