@@ -1,0 +1,194 @@
+"""Raw OpenStreetMap objects read from a file, before any layer is built.
+
+Every OSM source (XML, PBF, an Overpass JSON response) is first turned into an
+:class:`OsmData`: plain dicts of nodes, ways and relations with their tags. The
+layer builders in :mod:`planner.io.osm` work on this one form only, so a new
+source format needs a reader and nothing else.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from planner.core.errors import CheckCancelled, InputError
+
+Tags = dict[str, str]
+#: A relation member: (type "node" | "way" | "relation", ref, role).
+Member = tuple[str, int, str]
+
+#: Overpass JSON responses are read whole into memory; refuse anything absurd.
+MAX_JSON_BYTES = 2 * 1024**3
+
+
+@dataclass
+class OsmData:
+    """Nodes, ways and relations of one OSM source.
+
+    ``nodes`` maps every node id to ``(lon, lat)``; only tagged nodes appear in
+    ``node_tags``. Ways keep their node references in order; a way whose nodes are
+    missing from the file (cut at the edge of an extract) keeps the references and
+    the layer builders skip the missing ones.
+    """
+
+    source: str
+    nodes: dict[int, tuple[float, float]] = field(default_factory=dict)
+    node_tags: dict[int, Tags] = field(default_factory=dict)
+    ways: dict[int, list[int]] = field(default_factory=dict)
+    way_tags: dict[int, Tags] = field(default_factory=dict)
+    relations: dict[int, list[Member]] = field(default_factory=dict)
+    relation_tags: dict[int, Tags] = field(default_factory=dict)
+    #: Newest ``timestamp`` attribute of any object, ISO 8601.
+    newest_timestamp: str | None = None
+    #: The file's own snapshot time (Overpass ``osm_base``, ``<osm timestamp>``).
+    base_timestamp: str | None = None
+    generator: str = ""
+
+    @property
+    def timestamp(self) -> str | None:
+        """The time the data describes: the snapshot time, else the newest object."""
+        return self.base_timestamp or self.newest_timestamp
+
+    def note_timestamp(self, value: str | None) -> None:
+        # ISO 8601 UTC strings ("2017-10-21T00:06:01Z") compare correctly as text.
+        if value and (self.newest_timestamp is None or value > self.newest_timestamp):
+            self.newest_timestamp = value
+
+    def is_empty(self) -> bool:
+        return not (self.nodes or self.ways or self.relations)
+
+
+def check_lonlat(file: str, where: str, lon: float, lat: float) -> None:
+    """Raise :class:`InputError` unless ``lon``/``lat`` are finite and in range."""
+    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        msg = f"coordinates out of range: lon={lon}, lat={lat}"
+        raise InputError(file, where, msg)
+
+
+def check_cancel(cancel: Callable[[], bool] | None) -> None:
+    if cancel is not None and cancel():
+        msg = "import cancelled"
+        raise CheckCancelled(msg)
+
+
+def load_json_file(path: Path) -> Any:
+    """Read a (possibly gzipped) JSON file, turning every failure into InputError."""
+    file = str(path)
+    try:
+        opener = gzip.open if path.suffix == ".gz" else Path.open
+        with opener(path, "rb") as fh:  # type: ignore[operator]
+            raw = fh.read(MAX_JSON_BYTES + 1)
+    except FileNotFoundError:
+        msg = "file not found"
+        raise InputError(file, "", msg) from None
+    except (OSError, EOFError) as exc:
+        # gzip raises BadGzipFile (an OSError) or EOFError for truncated files.
+        msg = f"cannot read the file: {exc}"
+        raise InputError(file, "", msg) from None
+    if len(raw) > MAX_JSON_BYTES:
+        msg = "file is too large to read as JSON"
+        raise InputError(file, "", msg)
+    if not raw.strip():
+        msg = "file is empty"
+        raise InputError(file, "", msg)
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        msg = "not UTF-8 text, so not a JSON file"
+        raise InputError(file, "", msg) from None
+    except json.JSONDecodeError as exc:
+        msg = f"malformed JSON: {exc.msg}"
+        raise InputError(file, f"line {exc.lineno}, column {exc.colno}", msg) from None
+
+
+def _tags(file: str, where: str, value: Any) -> Tags:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        msg = "tags must be an object"
+        raise InputError(file, where, msg)
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _int(file: str, where: str, value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        msg = f"{name} must be an integer, not {value!r}"
+        raise InputError(file, where, msg)
+    return value
+
+
+def osm_data_from_overpass(
+    doc: Any, *, source: str, cancel: Callable[[], bool] | None = None
+) -> OsmData:
+    """Turn a parsed Overpass API JSON response into :class:`OsmData`.
+
+    Accepts ``out body``/``out meta`` output (ways with ``nodes``, nodes with
+    ``lat``/``lon``) and ``out geom`` output (ways with ``geometry`` beside
+    ``nodes``), which fills in node positions the response does not list.
+    """
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("elements"), list):
+        msg = "not an Overpass API JSON response (no 'elements' array)"
+        raise InputError(source, "", msg)
+    data = OsmData(source=source, generator=str(doc.get("generator", "")))
+    osm3s = doc.get("osm3s")
+    if isinstance(osm3s, Mapping) and isinstance(osm3s.get("timestamp_osm_base"), str):
+        data.base_timestamp = osm3s["timestamp_osm_base"]
+    for i, el in enumerate(doc["elements"]):
+        if i % 50_000 == 0:
+            check_cancel(cancel)
+        where = f"elements[{i}]"
+        if not isinstance(el, Mapping):
+            msg = "element must be an object"
+            raise InputError(source, where, msg)
+        kind = el.get("type")
+        oid = _int(source, where, el.get("id"), "id")
+        tags = _tags(source, where, el.get("tags"))
+        data.note_timestamp(el.get("timestamp") if isinstance(el.get("timestamp"), str) else None)
+        if kind == "node":
+            lon, lat = el.get("lon"), el.get("lat")
+            if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lon, lat)):
+                msg = "node without numeric lat/lon"
+                raise InputError(source, where, msg)
+            check_lonlat(source, where, float(lon), float(lat))
+            data.nodes[oid] = (float(lon), float(lat))
+            if tags:
+                data.node_tags[oid] = tags
+        elif kind == "way":
+            refs = el.get("nodes") or []
+            if not isinstance(refs, list):
+                msg = "way 'nodes' must be an array"
+                raise InputError(source, where, msg)
+            refs = [_int(source, where, r, "node ref") for r in refs]
+            data.ways[oid] = refs
+            data.way_tags[oid] = tags
+            geom = el.get("geometry")
+            if isinstance(geom, list) and len(geom) == len(refs):
+                for ref, pt in zip(refs, geom, strict=True):
+                    if isinstance(pt, Mapping) and ref not in data.nodes:
+                        lon, lat = float(pt.get("lon", math.nan)), float(pt.get("lat", math.nan))
+                        check_lonlat(source, where, lon, lat)
+                        data.nodes[ref] = (lon, lat)
+        elif kind == "relation":
+            members: list[Member] = []
+            for m in el.get("members") or []:
+                if isinstance(m, Mapping) and m.get("type") in ("node", "way", "relation"):
+                    members.append(
+                        (
+                            m["type"],
+                            _int(source, where, m.get("ref"), "ref"),
+                            str(m.get("role", "")),
+                        )
+                    )
+            data.relations[oid] = members
+            data.relation_tags[oid] = tags
+        elif kind in ("area", "count", "timeline"):
+            continue
+        else:
+            msg = f"unknown element type {kind!r}"
+            raise InputError(source, where, msg)
+    return data
