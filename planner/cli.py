@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -66,32 +67,63 @@ def _check_parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 no camera blocked, 1 at least one blocked, 2 bad input or usage.",
     )
     p.add_argument("plan", type=Path, metavar="PLAN", help="plan file (*.plan.geojson)")
-    p.add_argument("--data", type=Path, metavar="PACK", help="data pack made by 'siting-planner import'")
-    p.add_argument("--sites", type=Path, action="append", default=[], metavar="FILE", help="sites layer (repeatable)")
     p.add_argument(
-        "--buildings", type=Path, action="append", default=[], metavar="FILE", help="buildings layer (repeatable)"
+        "--data", type=Path, metavar="PACK", help="data pack made by 'siting-planner import'"
     )
-    p.add_argument("--streets", type=Path, metavar="FILE", help="street network (GeoPackage, GeoJSON or GraphML)")
-    p.add_argument("--policy", type=Path, metavar="FILE", help="policy TOML (default: built-in San José policy)")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
-    p.add_argument("--output", type=Path, metavar="FILE", help="write the report here instead of stdout")
+    p.add_argument(
+        "--sites",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="sites layer (repeatable)",
+    )
+    p.add_argument(
+        "--buildings",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="buildings layer (repeatable)",
+    )
+    p.add_argument(
+        "--streets",
+        type=Path,
+        metavar="FILE",
+        help="street network (GeoPackage, GeoJSON or GraphML)",
+    )
+    p.add_argument(
+        "--policy",
+        type=Path,
+        metavar="FILE",
+        help="policy TOML (default: built-in San José policy)",
+    )
+    p.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default text)"
+    )
+    p.add_argument(
+        "--output", type=Path, metavar="FILE", help="write the report here instead of stdout"
+    )
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``siting-planner`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
+    # Library warnings (GDAL, pyogrio, shapely) would add lines to the one-line
+    # error contract; they are noise for a person running a check.
+    warnings.filterwarnings("ignore")
     try:
         if args and args[0] == "check":
             return run_check(_check_parser().parse_args(args[1:]))
         if args and args[0] == "import":
-            from planner import importer  # noqa: PLC0415 - pulls in osmnx; only when importing
+            from planner import importer
 
             p = _Parser(prog="siting-planner import", description="Build a data pack (GeoPackage).")
             importer.configure_parser(p)
             return importer.run(p.parse_args(args[1:]))
         ns = _app_parser().parse_args(args)
-        from planner.app.main import run_app  # noqa: PLC0415 - Qt only for the desktop app
+        from planner.app.main import run_app
 
         return run_app(plan=ns.plan, data=ns.data, screenshot=ns.screenshot)
     except InputError as exc:
@@ -102,19 +134,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CANCELLED
     except BrokenPipeError:
         return EXIT_OK
+    except SystemExit as exc:
+        # argparse exits for --help, --version and usage errors; keep main() -> int.
+        return exc.code if isinstance(exc.code, int) else EXIT_INPUT
 
 
 def _load_policy(path: Path | None) -> Any:
-    from planner.io.policy import builtin_policy, read_policy  # noqa: PLC0415
+    from planner.io.policy import builtin_policy, read_policy
 
     return builtin_policy() if path is None else read_policy(path)
 
 
 def run_check(ns: argparse.Namespace) -> int:
     """``siting-planner check``: validate inputs, check every camera, report."""
-    from planner.io.common import sha256_file  # noqa: PLC0415
-    from planner.io.loader import build_checker, load_inputs  # noqa: PLC0415
-    from planner.io.plan import read_plan  # noqa: PLC0415
+    from planner.io.common import sha256_file
+    from planner.io.loader import build_checker, load_inputs
+    from planner.io.plan import read_plan
 
     policy = _load_policy(ns.policy)
     plan = read_plan(ns.plan)
@@ -143,12 +178,14 @@ def run_check(ns: argparse.Namespace) -> int:
     else:
         text = format_text_report(report, crs=str(checker.projector.crs.name))
     if ns.output is not None:
-        from planner.io.atomic import atomic_write_text  # noqa: PLC0415
+        from planner.io.atomic import atomic_write_text
 
         try:
             atomic_write_text(ns.output, text)
         except OSError as exc:
-            raise InputError(ns.output, "", f"cannot write the report: {exc.strerror or exc}") from None
+            raise InputError(
+                ns.output, "", f"cannot write the report: {exc.strerror or exc}"
+            ) from None
     else:
         _write(sys.stdout, text)
     return EXIT_BLOCKED if summary["block"] else EXIT_OK

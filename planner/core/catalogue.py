@@ -10,6 +10,7 @@ Plain data only: reading the TOML file lives in :mod:`planner.io.catalogue`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -133,8 +134,11 @@ class Catalogue:
         """The model called ``name``, or ``None``.
 
         Matches, ignoring case and spacing: the key, the label or an alias first;
-        failing that a vendor name (``"Flock Safety"``, ``"Motorola Solutions"``),
-        which gives that vendor's first listed model.
+        failing that a vendor name (``"Flock Safety"``, ``"Motorola Solutions"``).
+        A vendor alone does not say which model it is, so a vendor with several
+        models gives their *envelope*: the widest fov and longest range of any of
+        them and every capability, so a camera known only by its brand is never
+        checked with a smaller cone than it may have.
         """
         if not name or not name.strip():
             return None
@@ -142,10 +146,26 @@ class Catalogue:
         for model in self.models:
             if any(_norm(n) == wanted for n in model.names()):
                 return model
-        for model in self.models:
-            if _norm(model.vendor) == wanted:
-                return model
-        return None
+        by_vendor = [m for m in self.models if _norm(m.vendor) == wanted]
+        if len(by_vendor) <= 1:
+            return by_vendor[0] if by_vendor else None
+        caps = tuple(dict.fromkeys(c for m in by_vendor for c in m.capabilities))
+        first = by_vendor[0]
+        return dataclasses.replace(
+            first,
+            key=f"{first.vendor} (model unknown)",
+            label=f"{first.vendor} (model unknown)",
+            aliases=(),
+            fov_deg=max(m.fov_deg for m in by_vendor),
+            range_m=max(m.range_m for m in by_vendor),
+            capabilities=caps,
+            confidence="low",
+            notes=(
+                "brand known, model not: the envelope of "
+                + ", ".join(m.key for m in by_vendor)
+                + " so the camera is not under-checked"
+            ),
+        )
 
     def get(self, name: str) -> CameraModel:
         """Like :meth:`find`, but raises :class:`KeyError` for an unknown name."""

@@ -44,7 +44,7 @@ def gdal_path(path: str | Path) -> str:
 
 
 def _pick_layer(src: str, path: Path, layer: str | None) -> str | None:
-    import pyogrio  # noqa: PLC0415
+    import pyogrio
 
     try:
         layers = pyogrio.list_layers(src)
@@ -53,7 +53,9 @@ def _pick_layer(src: str, path: Path, layer: str | None) -> str | None:
     names = [str(n) for n, _ in layers]
     if layer is not None:
         if layer not in names:
-            raise InputError(path, f"layer {layer!r}", f"no such layer (layers: {', '.join(names)})")
+            raise InputError(
+                path, f"layer {layer!r}", f"no such layer (layers: {', '.join(names)})"
+            )
         return layer
     if "buildings" in names:
         return "buildings"
@@ -63,14 +65,32 @@ def _pick_layer(src: str, path: Path, layer: str | None) -> str | None:
     return polys[0]
 
 
+def _bbox_in_layer_crs(
+    bbox: tuple[float, float, float, float] | None, crs: str | None
+) -> tuple[float, float, float, float] | None:
+    # GDAL filters in the layer's CRS; callers always speak lon/lat.
+    if bbox is None or not crs:
+        return bbox
+    from pyproj import CRS, Transformer
+
+    layer_crs = CRS.from_user_input(crs)
+    if layer_crs.to_epsg() == 4326:
+        return bbox
+    transformer = Transformer.from_crs(4326, layer_crs, always_xy=True)
+    return tuple(transformer.transform_bounds(*bbox))  # type: ignore[return-value]
+
+
 def read_buildings(
     path: str | Path,
     *,
     layer: str | None = None,
     bbox: tuple[float, float, float, float] | None = None,
 ) -> BuildingLayer:
-    """Read building polygons (lon/lat) and their ``height`` column if there is one."""
-    import pyogrio  # noqa: PLC0415
+    """Read building polygons (lon/lat) and their ``height`` column if there is one.
+
+    ``bbox`` is (west, south, east, north) in lon/lat whatever the layer's own CRS.
+    """
+    import pyogrio
 
     p = Path(path)
     if not p.exists():
@@ -82,6 +102,7 @@ def read_buildings(
     try:
         info = pyogrio.read_info(src, layer=name)
         cols = ["height"] if "height" in list(info["fields"]) else []
+        bbox = _bbox_in_layer_crs(bbox, info["crs"])
         df = pyogrio.read_dataframe(src, layer=name, columns=cols, bbox=bbox, use_arrow=True)
     except Exception as exc:  # GDAL errors come in several types
         raise InputError(p, f"layer {name!r}", f"cannot read buildings: {exc}") from None

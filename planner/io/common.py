@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ def read_bytes_checked(path: str | Path, *, max_bytes: int = MAX_JSON_BYTES) -> 
     if size == 0:
         raise InputError(p, "", "file is empty")
     if size > max_bytes:
-        msg = f"file is too large ({size / 1e6:.0f} MB; the limit is {max_bytes / 1e6:.0f} MB)"
+        msg = f"file is too large ({size:,} bytes; the limit is {max_bytes:,} bytes)"
         raise InputError(p, "", msg)
     try:
         return p.read_bytes()
@@ -54,6 +55,21 @@ def _reject_constant(name: str) -> float:
     raise ValueError(msg)
 
 
+# A JSON string (skipped) or one of the non-standard constants Python's json accepts.
+_CONSTANT_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|-?Infinity|NaN')
+
+
+def _constant_position(text: str) -> str:
+    """``line L, column C`` of the first NaN/Infinity literal outside strings, or ``""``."""
+    for match in _CONSTANT_TOKEN.finditer(text):
+        if not match.group().startswith('"'):
+            start = match.start()
+            line = text.count("\n", 0, start) + 1
+            column = start - (text.rfind("\n", 0, start) + 1) + 1
+            return f"line {line}, column {column}"
+    return ""
+
+
 def parse_json(data: bytes, path: str | Path) -> Any:
     """Parse JSON, reporting bad encoding or syntax with line and column."""
     try:
@@ -63,9 +79,11 @@ def parse_json(data: bytes, path: str | Path) -> Any:
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise InputError(path, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}") from None
+        raise InputError(
+            path, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}"
+        ) from None
     except ValueError as exc:
-        raise InputError(path, "", f"invalid JSON: {exc}") from None
+        raise InputError(path, _constant_position(text), f"invalid JSON: {exc}") from None
 
 
 def is_number(value: Any) -> bool:

@@ -32,7 +32,12 @@ class LayerInfo:
     features: int
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "path": self.path, "sha256": self.sha256, "features": self.features}
+        return {
+            "kind": self.kind,
+            "path": self.path,
+            "sha256": self.sha256,
+            "features": self.features,
+        }
 
 
 @dataclass
@@ -67,7 +72,9 @@ class Inputs:
         return (float(arr[:, 0].mean()), float(arr[:, 1].mean()))
 
 
-def _step(progress: Progress | None, cancel: Callable[[], bool] | None, what: str, frac: float) -> None:
+def _step(
+    progress: Progress | None, cancel: Callable[[], bool] | None, what: str, frac: float
+) -> None:
     if cancel is not None and cancel():
         raise CheckCancelled
     if progress is not None:
@@ -76,12 +83,12 @@ def _step(progress: Progress | None, cancel: Callable[[], bool] | None, what: st
 
 def read_streets_file(path: Path) -> Any:
     """A street layer from GeoJSON/GeoPackage (LineStrings) or an osmnx GraphML file."""
-    import pyogrio  # noqa: PLC0415
+    import pyogrio
 
     if not path.exists():
         raise InputError(path, "", "file not found")
     if path.suffix.lower() == ".graphml":
-        import osmnx as ox  # noqa: PLC0415 - slow import, only for GraphML
+        import osmnx as ox
 
         try:
             graph = ox.load_graphml(path)
@@ -90,12 +97,18 @@ def read_streets_file(path: Path) -> Any:
         edges = ox.convert.graph_to_gdfs(graph, nodes=False).reset_index()
         return edges.to_crs(4326) if edges.crs is not None else edges
     try:
-        df = pyogrio.read_dataframe(path, layer="streets" if path.suffix.lower() == ".gpkg" else None)
+        df = pyogrio.read_dataframe(
+            path, layer="streets" if path.suffix.lower() == ".gpkg" else None
+        )
     except Exception as exc:  # GDAL errors come in several types
         raise InputError(path, "", f"cannot read streets: {exc}") from None
     if df.crs is not None and df.crs.to_epsg() != 4326:
         df = df.to_crs(4326)
-    return df
+    # The street network uses LineStrings only; anything else would vanish silently.
+    lines = df.geometry.geom_type.isin(["LineString", "MultiLineString"]).to_numpy()
+    if len(df) and not lines.any():
+        raise InputError(path, "", "holds no LineString features (a street layer needs lines)")
+    return df[lines].explode(index_parts=False, ignore_index=True)
 
 
 def load_inputs(
@@ -114,7 +127,7 @@ def load_inputs(
     height_parts: list[np.ndarray] = []
     validated = True
     if data is not None:
-        from planner.io.pack import read_pack  # noqa: PLC0415 - keeps `check` light without a pack
+        from planner.io.pack import read_pack
 
         _step(progress, cancel, f"Reading data pack {data.name}", 0.0)
         pack = read_pack(data)
@@ -141,20 +154,28 @@ def load_inputs(
     seen: dict[str, str] = {}
     for site in inputs.sites:
         if site.id in seen:
-            raise InputError(site.source or "sites", f'site "{site.id}"', f"duplicate site id (also in {seen[site.id]})")
+            raise InputError(
+                site.source or "sites",
+                f'site "{site.id}"',
+                f"duplicate site id (also in {seen[site.id]})",
+            )
         seen[site.id] = site.source or "sites"
     for path in buildings:
         _step(progress, cancel, f"Reading buildings {path.name}", done / n)
         layer = read_buildings(path)
         building_parts.append(layer.geoms)
-        height_parts.append(layer.heights if layer.heights is not None else np.full(len(layer), np.nan))
+        height_parts.append(
+            layer.heights if layer.heights is not None else np.full(len(layer), np.nan)
+        )
         inputs.layers.append(LayerInfo("buildings", str(path), sha256_file(path), len(layer)))
         validated = False
         done += 1
     if streets is not None:
         _step(progress, cancel, f"Reading streets {streets.name}", done / n)
         inputs.streets = read_streets_file(streets)
-        inputs.layers.append(LayerInfo("streets", str(streets), sha256_file(streets), len(inputs.streets)))
+        inputs.layers.append(
+            LayerInfo("streets", str(streets), sha256_file(streets), len(inputs.streets))
+        )
     if building_parts:
         inputs.buildings = np.concatenate(building_parts)
         if len(height_parts) == len(building_parts):
@@ -187,7 +208,9 @@ def build_checker(
         for i in buildings.repaired[:20].tolist():
             inputs.warnings.append(f"buildings: feature {i + 1}: invalid polygon repaired")
         if len(buildings.repaired) > 20:
-            inputs.warnings.append(f"buildings: {len(buildings.repaired) - 20} more invalid polygons repaired")
+            inputs.warnings.append(
+                f"buildings: {len(buildings.repaired) - 20} more invalid polygons repaired"
+            )
     streets = None
     if inputs.streets is not None and len(inputs.streets):
         df = inputs.streets

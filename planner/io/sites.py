@@ -63,7 +63,9 @@ def _geometry(raw: Any, source: str, where: str) -> BaseGeometry:
         raise InputError(source, where, "geometry is missing")
     gtype = raw.get("type")
     if gtype not in _SITE_TYPES:
-        raise InputError(source, where, f"geometry must be Point, Polygon or MultiPolygon, got {gtype!r}")
+        raise InputError(
+            source, where, f"geometry must be Point, Polygon or MultiPolygon, got {gtype!r}"
+        )
     try:
         geom = shape(raw)
     except Exception as exc:  # shapely raises several types for malformed coordinates
@@ -77,12 +79,16 @@ def _geometry(raw: Any, source: str, where: str) -> BaseGeometry:
     if (np.abs(lon) > 180).any() or (np.abs(lat) > 90).any():
         bad = coords[(np.abs(lon) > 180) | (np.abs(lat) > 90)][0]
         raise InputError(
-            source, where, f"coordinates outside lon [-180, 180] / lat [-90, 90]: [{bad[0]}, {bad[1]}]"
+            source,
+            where,
+            f"coordinates outside lon [-180, 180] / lat [-90, 90]: [{bad[0]}, {bad[1]}]",
         )
     return geom
 
 
-def _repair(geom: BaseGeometry, source: str, where: str, warnings: list[str] | None) -> BaseGeometry:
+def _repair(
+    geom: BaseGeometry, source: str, where: str, warnings: list[str] | None
+) -> BaseGeometry:
     if geom.is_valid:
         return geom
     reason = shapely.is_valid_reason(geom)
@@ -108,7 +114,9 @@ def _entrances(raw: Any, site_id: str, source: str, where: str) -> tuple[Entranc
         if not isinstance(pos, list) or len(pos) not in (2, 3):
             raise InputError(source, ewhere, f"must be [lon, lat], got {pos!r}")
         lon, lat = check_lonlat(pos[0], pos[1], source, ewhere)
-        out.append(Entrance(id=f"{site_id}/e{k}", site_id=site_id, lon=lon, lat=lat, basis="manual"))
+        out.append(
+            Entrance(id=f"{site_id}/e{k}", site_id=site_id, lon=lon, lat=lat, basis="manual")
+        )
     return tuple(out)
 
 
@@ -148,7 +156,11 @@ def sites_from_geojson(data: Any, *, source: str, warnings: list[str] | None = N
         verified = props.get("verified")
         if verified is not None and not isinstance(verified, bool):
             raise InputError(source, where, f"verified must be true or false, got {verified!r}")
-        tags = {k: v for k, v in props.items() if k not in {"id", "category", "name", "entrances", "verified"}}
+        tags = {
+            k: v
+            for k, v in props.items()
+            if k not in {"id", "category", "name", "entrances", "verified"}
+        }
         sites.append(
             Site(
                 id=site_id,
@@ -164,13 +176,19 @@ def sites_from_geojson(data: Any, *, source: str, warnings: list[str] | None = N
     return sites
 
 
+def _is_null(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _read_vector_sites(path: Path, warnings: list[str] | None) -> list[Site]:
-    import pyogrio  # noqa: PLC0415 - heavy import only when such a file is used
+    import pyogrio
 
     if not path.exists():
         raise InputError(path, "", "file not found")
     try:
-        df = pyogrio.read_dataframe(path)
+        # Name the layer: a multi-layer file would otherwise print a warning on stderr.
+        names = [str(n) for n, _ in pyogrio.list_layers(path)]
+        df = pyogrio.read_dataframe(path, layer="sites" if "sites" in names else names[0])
     except Exception as exc:  # pyogrio raises DataSourceError/DataLayerError and GDAL errors
         raise InputError(path, "", f"cannot read as a vector layer: {exc}") from None
     if df.crs is not None and df.crs.to_epsg() != 4326:
@@ -181,8 +199,11 @@ def _read_vector_sites(path: Path, warnings: list[str] | None) -> list[Site]:
     sites: list[Site] = []
     seen: set[str] = set()
     for row_no, row in enumerate(df.itertuples(index=False), start=1):
-        rec = row._asdict()
-        site_id = str(rec[id_col]) if id_col and rec.get(id_col) not in (None, "") else f"site-{row_no}"
+        # A null cell comes back as None or NaN depending on the column's type.
+        rec = {k: None if _is_null(v) else v for k, v in row._asdict().items()}
+        site_id = (
+            str(rec[id_col]) if id_col and rec.get(id_col) not in (None, "") else f"site-{row_no}"
+        )
         where = f'row {row_no} (site "{site_id}")'
         if site_id in seen:
             raise InputError(path, where, "duplicate id")
@@ -195,7 +216,7 @@ def _read_vector_sites(path: Path, warnings: list[str] | None) -> list[Site]:
             raise InputError(path, where, "geometry is missing")
         geom = _repair(geom, str(path), where, warnings)
         name = rec.get("name")
-        name = "" if name is None or (isinstance(name, float) and math.isnan(name)) else str(name)
+        name = "" if name is None else str(name)
         sites.append(
             Site(
                 id=site_id,
