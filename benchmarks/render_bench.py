@@ -1,0 +1,253 @@
+"""Map rendering benchmark on a citywide dataset (issue 4, item 9). Prints ONE JSON object.
+
+Data: the real 324,221 City of San José building footprints, plus a GENERATED street
+network of San José size (about 40,000 nodes and 160,000 directed edges, both
+directions of each street like an osmnx graph), because no citywide street network
+is in the shared data. The generated network is cached under
+``~/.cache/siting-planner-bench/``.
+
+Run offscreen: ``QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/render_bench.py``.
+Each measurement is a function taking the shared context, so further ones
+(``startup_demo_s``, ``drag_recheck_p95_ms``) can be added to ``MEASUREMENTS``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import geopandas as gpd  # noqa: E402
+import numpy as np  # noqa: E402
+import pyogrio  # noqa: E402
+import shapely  # noqa: E402
+
+from tests.shared_data import locate_shared_data  # noqa: E402
+
+CACHE = Path.home() / ".cache" / "siting-planner-bench"
+VIEW_W, VIEW_H = 1600, 1000
+STREETS_VERSION = 1
+
+
+def generated_streets(
+    bounds: tuple[float, float, float, float], *, seed: int = 7
+) -> gpd.GeoDataFrame:
+    """A San José-size street grid over ``bounds`` (lon/lat), cached on disk.
+
+    A 200 x 200 jittered, slightly rotated grid of nodes (40,000); each link in
+    both directions gives about 160,000 directed edges. Every 10th line is an
+    arterial (primary/secondary), every 5th a tertiary road, a few diagonals are
+    motorways, the rest residential with some service roads.
+    """
+    path = CACHE / f"streets_generated_v{STREETS_VERSION}.npz"
+    if path.is_file():
+        data = np.load(path, allow_pickle=False)
+        coords, highway, name = data["coords"], data["highway"], data["name"]
+    else:
+        rng = np.random.default_rng(seed)
+        west, south, east, north = bounds
+        n = 200
+        u = np.linspace(0, 1, n)
+        gx, gy = np.meshgrid(u, u)
+        gx = gx + rng.normal(0, 0.0012, gx.shape)
+        gy = gy + rng.normal(0, 0.0012, gy.shape)
+        lon = west + gx * (east - west)
+        lat = south + gy * (north - south)
+        segs, kinds, names = [], [], []
+
+        def kind(k: int) -> str:
+            if k % 20 == 0:
+                return "primary"
+            if k % 10 == 0:
+                return "secondary"
+            if k % 5 == 0:
+                return "tertiary"
+            return "residential" if rng.random() > 0.08 else "service"
+
+        for r in range(n):
+            k = kind(r)
+            for c in range(n - 1):
+                segs.append(((lon[r, c], lat[r, c]), (lon[r, c + 1], lat[r, c + 1])))
+                kinds.append(k)
+                names.append(f"{r} Street")
+        for c in range(n):
+            k = kind(c)
+            for r in range(n - 1):
+                segs.append(((lon[r, c], lat[r, c]), (lon[r + 1, c], lat[r + 1, c])))
+                kinds.append(k)
+                names.append(f"{c} Avenue")
+        for d in (40, 100, 160):
+            for s in range(n - 1):
+                r0, c0 = s, min(n - 1, max(0, d + s // 3 - 30))
+                r1, c1 = s + 1, min(n - 1, max(0, d + (s + 1) // 3 - 30))
+                segs.append(((lon[r0, c0], lat[r0, c0]), (lon[r1, c1], lat[r1, c1])))
+                kinds.append("motorway")
+                names.append(f"Highway {d}")
+        fwd = np.array(segs, dtype=float)
+        coords = np.concatenate([fwd, fwd[:, ::-1]])  # both directions, like osmnx
+        highway = np.array(kinds * 2)
+        name = np.array(names * 2)
+        CACHE.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, coords=coords, highway=highway, name=name)
+        tmp.replace(path)
+    return gpd.GeoDataFrame({"highway": highway, "name": name},
+                            geometry=shapely.linestrings(coords), crs=4326)
+
+
+def load_context() -> dict[str, Any]:
+    """Read the buildings, generate the streets, build a canvas showing both."""
+    from PySide6.QtWidgets import QApplication
+
+    from planner.app.canvas import MapCanvas
+    from planner.core.crs import Projector
+
+    shared = locate_shared_data()
+    if shared is None:
+        msg = "shared data not found (../shared/data or SITING_SHARED_DATA)"
+        raise SystemExit(msg)
+    app = QApplication.instance() or QApplication([])
+    ctx: dict[str, Any] = {"app": app, "timings": {}}
+    t0 = time.perf_counter()
+    zipped = shared / "sj_buildings_city_all.gpkg.zip"
+    buildings = pyogrio.read_dataframe(f"/vsizip/{zipped}/sj_buildings.gpkg", layer="buildings",
+                                       columns=[])
+    ctx["timings"]["read_buildings_s"] = time.perf_counter() - t0
+    bounds = tuple(float(v) for v in buildings.total_bounds)
+    t0 = time.perf_counter()
+    streets = generated_streets(bounds)  # type: ignore[arg-type]
+    ctx["timings"]["streets_generate_or_load_s"] = time.perf_counter() - t0
+    projector = Projector.for_points([((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2)])
+    canvas = MapCanvas(projector=projector)
+    canvas.resize(VIEW_W, VIEW_H)
+    t0 = time.perf_counter()
+    canvas.set_buildings(buildings)
+    ctx["timings"]["set_buildings_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    canvas.set_streets(streets)
+    ctx["timings"]["set_streets_s"] = time.perf_counter() - t0
+    canvas.show()
+    app.processEvents()
+    ctx.update(canvas=canvas, projector=projector, buildings=len(buildings), streets=len(streets),
+               bounds=bounds)
+    return ctx
+
+
+def _pan_frames(ctx: dict[str, Any], *, frames: int = 40, step: tuple[int, int] = (6, 3)) -> float:
+    """Median ms of one pan step plus a full repaint grabbed into an image."""
+    canvas = ctx["canvas"]
+    ok = canvas.wait_for_tiles(300_000)  # warm: the view and a ring of tiles around it
+    if not ok:
+        msg = "tiles did not finish rendering"
+        raise RuntimeError(msg)
+    canvas.viewport().grab()
+    times = []
+    for _ in range(frames):
+        t0 = time.perf_counter()
+        canvas.pan_by(*step)
+        canvas.viewport().grab().toImage()
+        times.append((time.perf_counter() - t0) * 1000.0)
+    ctx.setdefault("frame_samples", {})[canvas.level()] = times
+    return statistics.median(times)
+
+
+def frame_city_ms(ctx: dict[str, Any]) -> float:
+    canvas = ctx["canvas"]
+    canvas.zoom_to_fit()
+    ctx["city_res_m"] = canvas.resolution()
+    t0 = time.perf_counter()
+    canvas.wait_for_tiles(300_000)
+    ctx["timings"]["city_view_tiles_s"] = time.perf_counter() - t0
+    return _pan_frames(ctx)
+
+
+def frame_street_ms(ctx: dict[str, Any]) -> float:
+    canvas = ctx["canvas"]
+    west, south, east, north = ctx["bounds"]
+    canvas.set_level(1)  # 1.41 m per pixel: buildings, all streets, names
+    ctx["street_res_m"] = canvas.resolution()
+    canvas.center_on(*ctx["projector"].point((west + east) / 2, (south + north) / 2))
+    t0 = time.perf_counter()
+    canvas.wait_for_tiles(300_000)
+    ctx["timings"]["street_view_tiles_s"] = time.perf_counter() - t0
+    return _pan_frames(ctx)
+
+
+def tile_cold_ms(ctx: dict[str, Any]) -> float:
+    """Median ms to render one tile from scratch on this thread, at city and street zoom.
+
+    The tiles are around the city centre; ``render_tile_now`` bypasses the cache.
+    """
+    from planner.app.canvas.render import TILE_PX, level_res
+
+    canvas = ctx["canvas"]
+    x, y = ctx["projector"].point((ctx["bounds"][0] + ctx["bounds"][2]) / 2,
+                                  (ctx["bounds"][1] + ctx["bounds"][3]) / 2)
+    times = []
+    per_level: dict[str, float] = {}
+    for level in (11, 7, 3, 1, -1):
+        size = TILE_PX * level_res(level)
+        i, j = int(x // size), int(-y // size)
+        level_times = []
+        for d in range(-1, 2):
+            t0 = time.perf_counter()
+            canvas.render_tile_now((level, i + d, j))
+            level_times.append((time.perf_counter() - t0) * 1000.0)
+        per_level[f"{level_res(level):.2f} m/px"] = round(statistics.median(level_times), 2)
+        times += level_times
+    ctx["tile_cold_by_res"] = per_level
+    return statistics.median(times)
+
+
+MEASUREMENTS: dict[str, Callable[[dict[str, Any]], float | None]] = {
+    "frame_city_ms": frame_city_ms,
+    "frame_street_ms": frame_street_ms,
+    "tile_cold_ms": tile_cold_ms,
+    "startup_demo_s": lambda ctx: None,  # added by the app work
+    "drag_recheck_p95_ms": lambda ctx: None,  # added by the app work
+}
+
+
+def main() -> None:
+    ctx = load_context()
+    out: dict[str, Any] = {}
+    for key, fn in MEASUREMENTS.items():
+        value = fn(ctx)
+        out[key] = None if value is None else round(value, 3)
+    samples = ctx.get("frame_samples", {})
+    out.update(
+        targets={"frame_city_ms": 16, "frame_street_ms": 8, "startup_demo_s": 1.5,
+                 "drag_recheck_p95_ms": 4},
+        frame_p95_ms={str(k): round(float(np.percentile(v, 95)), 3) for k, v in samples.items()},
+        city_res_m_per_px=round(ctx["city_res_m"], 3),
+        street_res_m_per_px=round(ctx["street_res_m"], 3),
+        view_px=[VIEW_W, VIEW_H],
+        tiles_rendered=ctx["canvas"].tiles_rendered,
+        tile_cold_ms_by_res=ctx["tile_cold_by_res"],
+        tile_worker_ms_median=round(statistics.median(ctx["canvas"].tile_times_ms), 2)
+        if ctx["canvas"].tile_times_ms else None,
+        timings_s={k: round(v, 3) for k, v in ctx["timings"].items()},
+        data={
+            "buildings": ctx["buildings"],
+            "buildings_source": "real: sj_buildings_city_all.gpkg.zip (City of San José)",
+            "street_segments": ctx["streets"],
+            "streets_source": "GENERATED San José-size grid (no citywide network in shared data)",
+        },
+        platform=os.environ.get("QT_QPA_PLATFORM", ""),
+    )
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,877 @@
+"""The map canvas: a QGraphicsView whose static layers come from a tile cache.
+
+Static layers (buildings, streets, names, capture zones, sites, entrances) are
+never QGraphicsItems: they are painted in :meth:`MapCanvas.drawBackground` from
+pre-rendered 256-pixel tiles, which worker threads draw into QImages. Zoom moves
+in whole levels (a factor sqrt(2)), so tiles are blitted 1:1; while a level's tiles
+are rendering, cached tiles of neighbouring levels are shown scaled. Dynamic items
+(cameras, cones, handles) are ordinary items in :meth:`scene` drawn over the map.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import shapely
+from PySide6.QtCore import (
+    QEvent,
+    QObject,
+    QPoint,
+    QPointF,
+    QRectF,
+    QRunnable,
+    Qt,
+    QThreadPool,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPen,
+    QPixmap,
+    QResizeEvent,
+    QTransform,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView, QWidget
+from shapely.geometry.base import BaseGeometry
+
+from planner.app.canvas import style as st
+from planner.app.canvas.layers import GeomLayer, to_scene_geoms
+from planner.app.canvas.overlays import ScaleBar, draw_attribution, draw_scale_bar, scale_bar
+from planner.app.canvas.render import (
+    MAX_LEVEL,
+    MIN_LEVEL,
+    TILE_PX,
+    PointLayer,
+    RenderState,
+    StreetLayer,
+    TileKey,
+    level_for_res,
+    level_res,
+    render_tile,
+)
+from planner.core.crs import Projector
+from planner.core.model import Site
+
+OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+
+#: Layer ids, top of the drawing order first (the order a layers panel lists them).
+LAYER_IDS = ("sites", "entrances", "capture_zones", "street_names", "streets", "buildings")
+LAYER_NAMES = {
+    "sites": "Protected sites",
+    "entrances": "Site entrances",
+    "capture_zones": "Capture zones",
+    "street_names": "Street names",
+    "streets": "Streets",
+    "buildings": "Buildings",
+}
+
+_KEEP: Any = object()  # "leave this layer as it is" in set_layers
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    """One line of a layer's legend."""
+
+    label: str
+    pixmap: QPixmap
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """What the layers panel shows for one layer."""
+
+    id: str
+    name: str
+    visible: bool
+    opacity: float
+    features: int
+    osm: bool
+
+
+class _TileSignals(QObject):
+    done = Signal(object, int, QImage, float)
+
+
+class _TileJob(QRunnable):
+    def __init__(self, key: TileKey, state: RenderState, signals: _TileSignals) -> None:
+        super().__init__()
+        self.key = key
+        self.state = state
+        self.signals = signals
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        t0 = time.perf_counter()
+        image = render_tile(self.key, self.state)
+        self.signals.done.emit(self.key, self.state.generation, image,
+                               (time.perf_counter() - t0) * 1000.0)
+
+
+class MapCanvas(QGraphicsView):
+    """Slippy map of the planner's static layers, in projected metres.
+
+    Scene coordinates are the checker's projected metres with y flipped
+    (scene y = -northing): use :meth:`to_scene` and :meth:`from_scene`.
+
+    Signals
+    -------
+    cursor_moved(lon, lat)
+        The mouse moved over the map.
+    scale_changed(metres_per_pixel)
+        The zoom level changed.
+    clicked_empty(x, y)
+        A click (press and release without dragging) on the map where no item
+        took the mouse; projected metres.
+    layers_changed()
+        Layer data, visibility or opacity changed (refresh a layers panel).
+    tiles_idle()
+        Every requested tile has been rendered.
+    """
+
+    cursor_moved = Signal(float, float)
+    scale_changed = Signal(float)
+    clicked_empty = Signal(float, float)
+    layers_changed = Signal()
+    tiles_idle = Signal()
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        projector: Projector | None = None,
+        scene: QGraphicsScene | None = None,
+        max_tiles: int = 700,
+        threads: int | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setScene(scene if scene is not None else QGraphicsScene(self))
+        self._projector = projector
+        self._units = "m"
+        self._attribution: str | None = OSM_ATTRIBUTION
+        self._state = RenderState(generation=0)
+        self._osm: dict[str, bool] = dict.fromkeys(LAYER_IDS, False)
+        self._counts: dict[str, int] = dict.fromkeys(LAYER_IDS, 0)
+        self._visible: dict[str, bool] = dict.fromkeys(LAYER_IDS, True)
+        self._opacity: dict[str, float] = dict.fromkeys(LAYER_IDS, 1.0)
+        self._cache: OrderedDict[TileKey, tuple[int, QPixmap]] = OrderedDict()
+        self._max_tiles = max_tiles
+        self._queue: list[TileKey] = []
+        self._running: set[TileKey] = set()
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(threads or max(1, min(4, QThreadPool.globalInstance()
+                                                            .maxThreadCount())))
+        self._signals = _TileSignals(self)
+        self._signals.done.connect(self._on_tile_done)
+        self._synchronous = False
+        self.tiles_rendered = 0
+        self.tile_times_ms: list[float] = []
+        self._level = 0
+        self._wheel_acc = 0
+        self._press: QPoint | None = None
+        self._panning = False
+        self._moved = False
+        self._update_timer = QTimer(self)
+        self._update_timer.setSingleShot(True)
+        self._update_timer.setInterval(16)
+        self._update_timer.timeout.connect(self.viewport().update)
+
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # overlays are pinned to the viewport, so scrolling must repaint, not blit
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
+        self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState, False)
+        self.setBackgroundBrush(st.BACKGROUND)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+        self.setFrameShape(QGraphicsView.Shape.NoFrame)
+        self._apply_level(self._level)
+        self._update_scene_rect()
+
+    # ------------------------------------------------------------------ coordinates
+    @property
+    def projector(self) -> Projector | None:
+        return self._projector
+
+    def set_projector(self, projector: Projector | None) -> None:
+        """Change the projected CRS. Layers must be set again afterwards."""
+        self._projector = projector
+
+    @staticmethod
+    def to_scene(x: float, y: float) -> QPointF:
+        """Projected metres to scene coordinates."""
+        return QPointF(x, -y)
+
+    @staticmethod
+    def from_scene(point: QPointF) -> tuple[float, float]:
+        """Scene coordinates to projected metres."""
+        return (point.x(), -point.y())
+
+    def view_to_scene(self, pos: QPoint | QPointF) -> QPointF:
+        """Exact (sub-pixel) scene point under a viewport position."""
+        inv, _ok = self.viewportTransform().inverted()
+        return inv.map(QPointF(pos))
+
+    def scene_to_view(self, point: QPointF) -> QPointF:
+        return self.viewportTransform().map(point)
+
+    def xy_at(self, pos: QPoint | QPointF) -> tuple[float, float]:
+        """Projected metres under a viewport position."""
+        return self.from_scene(self.view_to_scene(pos))
+
+    def lonlat_at(self, pos: QPoint | QPointF) -> tuple[float, float] | None:
+        """Longitude and latitude under a viewport position (None without a projector)."""
+        if self._projector is None:
+            return None
+        return self._projector.lonlat(*self.xy_at(pos))
+
+    # ------------------------------------------------------------------ units & overlays
+    @property
+    def units(self) -> str:
+        """Display units of the scale bar: ``"m"`` or ``"ft"``."""
+        return self._units
+
+    @units.setter
+    def units(self, value: str) -> None:
+        if value not in ("m", "ft"):
+            msg = f"units must be 'm' or 'ft', got {value!r}"
+            raise ValueError(msg)
+        self._units = value
+        self.viewport().update()
+
+    def set_units(self, value: str) -> None:
+        self.units = value
+
+    def set_attribution(self, text: str | None) -> None:
+        """Text shown bottom-right while an OSM-derived layer is visible; None hides it."""
+        self._attribution = text
+        self.viewport().update()
+
+    def attribution_shown(self) -> bool:
+        """Whether the attribution is drawn now."""
+        if not self._attribution:
+            return False
+        return any(self._osm[k] and self._counts[k] and self._visible[k] for k in LAYER_IDS)
+
+    def scale_bar(self) -> ScaleBar:
+        return scale_bar(self.resolution(), units=self._units)
+
+    # ------------------------------------------------------------------ layers
+    def set_layers(
+        self,
+        *,
+        streets: Any = _KEEP,
+        buildings: Any = _KEEP,
+        sites: Any = _KEEP,
+        zones: Any = _KEEP,
+    ) -> None:
+        """Replace several layers at once; layers not named stay as they are."""
+        if streets is not _KEEP:
+            self.set_streets(streets)
+        if buildings is not _KEEP:
+            self.set_buildings(buildings)
+        if sites is not _KEEP:
+            self.set_sites(sites)
+        if zones is not _KEEP:
+            self.set_zones(zones)
+
+    def set_streets(self, streets: Any, *, osm: bool = True) -> None:
+        """Street centre lines: a GeoDataFrame in EPSG:4326 with ``highway`` and ``name``.
+
+        Any other CRS is converted. ``osm`` marks the layer as OSM-derived.
+        """
+        layer: StreetLayer | None = None
+        if streets is not None and len(streets):
+            gdf = streets
+            if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+                gdf = gdf.to_crs(4326)
+            geoms = to_scene_geoms(np.asarray(gdf.geometry.values),
+                                   projector=self._need_projector(), projected=False)
+            keep = ~(shapely.is_missing(np.asarray(gdf.geometry.values))
+                     | shapely.is_empty(np.asarray(gdf.geometry.values)))
+            highway = (gdf["highway"].to_numpy()[keep] if "highway" in gdf
+                       else np.full(len(geoms), ""))
+            names = (gdf["name"].to_numpy()[keep] if "name" in gdf
+                     else np.full(len(geoms), None, dtype=object))
+            classes = np.array([st.street_class(h) for h in highway])
+            names = np.array([_name_text(n) for n in names], dtype=object)
+            layer = StreetLayer(
+                classes={c: GeomLayer(geoms[classes == c]) for c in np.unique(classes)},
+                names={c: names[classes == c] for c in np.unique(classes)},
+            )
+        self._osm["streets"] = self._osm["street_names"] = osm
+        self._counts["streets"] = self._counts["street_names"] = 0 if layer is None else len(layer)
+        self._set_state(streets=layer)
+
+    def set_buildings(self, buildings: Any, *, projected: bool = False, osm: bool = False) -> None:
+        """Building footprints: a shapely array or GeoDataFrame, lon/lat unless ``projected``.
+
+        A :class:`GeomLayer` from :func:`planner.app.canvas.prepare_layer` (made on a
+        worker thread) is used as it is.
+        """
+        layer: GeomLayer | None = None
+        if isinstance(buildings, GeomLayer):
+            layer = buildings
+        elif buildings is not None and len(buildings):
+            if hasattr(buildings, "geometry"):
+                if buildings.crs is not None and buildings.crs.to_epsg() != 4326 and not projected:
+                    buildings = buildings.to_crs(4326)
+                buildings = np.asarray(buildings.geometry.values)
+            layer = GeomLayer(to_scene_geoms(np.asarray(buildings), projector=self._projector,
+                                             projected=projected))
+        self._osm["buildings"] = osm
+        self._counts["buildings"] = 0 if layer is None else len(layer)
+        self._set_state(buildings=layer)
+
+    def set_sites(self, sites: Sequence[Site] | None, *, osm: bool | None = None) -> None:
+        """Protected sites (lon/lat) with their entrances.
+
+        ``osm`` defaults to whether any site's ``source`` mentions OSM.
+        """
+        sites = list(sites or [])
+        outlines: GeomLayer | None = None
+        outline_styles: tuple[st.CategoryStyle, ...] = ()
+        points: PointLayer | None = None
+        entrances: PointLayer | None = None
+        if sites:
+            proj = self._need_projector()
+            geoms = np.array([s.geometry for s in sites], dtype=object)
+            scene = to_scene_geoms(geoms, projector=proj, projected=False)
+            styles = tuple(st.category_style(s.category) for s in sites)
+            valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+            styles = tuple(s for s, v in zip(styles, valid, strict=True) if v)
+            anchor = shapely.point_on_surface(scene)
+            points = PointLayer(shapely.get_coordinates(anchor), styles)
+            polygonal = np.isin(shapely.get_type_id(scene), (3, 6))
+            if polygonal.any():
+                outlines = GeomLayer(scene[polygonal])
+                outline_styles = tuple(s for s, p in zip(styles, polygonal, strict=True) if p)
+            ent = [(e.lon, e.lat) for s in sites for e in s.entrances]
+            if ent:
+                lon, lat = np.array(ent).T
+                x, y = proj.forward(lon, lat)
+                entrances = PointLayer(np.column_stack([x, -y]))
+        if osm is None:
+            osm = any("osm" in s.source.lower() or "openstreetmap" in s.source.lower()
+                      for s in sites)
+        self._osm["sites"] = self._osm["entrances"] = osm
+        self._counts["sites"] = len(sites)
+        self._counts["entrances"] = 0 if entrances is None else len(entrances)
+        self._set_state(sites=points, site_outlines=outlines, site_outline_styles=outline_styles,
+                        entrances=entrances)
+
+    def set_zones(self, zones: Sequence[Any] | None) -> None:
+        """Capture zones (``CaptureZone`` objects with projected ``geometry`` and ``action``)."""
+        zones = list(zones or [])
+        layer: GeomLayer | None = None
+        actions: np.ndarray | None = None
+        if zones:
+            geoms = np.array([z.geometry for z in zones], dtype=object)
+            valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+            layer = GeomLayer(to_scene_geoms(geoms, projector=None, projected=True))
+            actions = np.array([str(getattr(z, "action", "warn")) for z in zones])[valid]
+        self._counts["capture_zones"] = len(zones)
+        self._set_state(zones=layer, zone_actions=actions)
+
+    def layer_ids(self) -> list[str]:
+        """Static layer ids, top of the drawing order first."""
+        return list(LAYER_IDS)
+
+    def layer_name(self, layer_id: str) -> str:
+        return LAYER_NAMES[self._check_layer(layer_id)]
+
+    def layer_info(self, layer_id: str) -> LayerInfo:
+        lid = self._check_layer(layer_id)
+        return LayerInfo(id=lid, name=LAYER_NAMES[lid], visible=self._visible[lid],
+                         opacity=self._opacity[lid], features=self._counts[lid], osm=self._osm[lid])
+
+    def is_layer_visible(self, layer_id: str) -> bool:
+        return self._visible[self._check_layer(layer_id)]
+
+    def layer_opacity(self, layer_id: str) -> float:
+        return self._opacity[self._check_layer(layer_id)]
+
+    def set_layer_visible(self, layer_id: str, visible: bool) -> None:
+        lid = self._check_layer(layer_id)
+        if self._visible[lid] != bool(visible):
+            self._visible[lid] = bool(visible)
+            self._set_state()
+
+    def set_layer_opacity(self, layer_id: str, opacity: float) -> None:
+        lid = self._check_layer(layer_id)
+        value = min(1.0, max(0.0, float(opacity)))
+        if self._opacity[lid] != value:
+            self._opacity[lid] = value
+            self._set_state()
+
+    def legend(self, layer_id: str) -> list[LegendEntry]:
+        """Legend lines (label and 16-pixel symbol) of a layer."""
+        lid = self._check_layer(layer_id)
+        if lid == "buildings":
+            return [LegendEntry("Building", st.swatch_pixmap(fill=st.BUILDING_FILL,
+                                                             edge=st.BUILDING_EDGE))]
+        if lid == "streets":
+            return [LegendEntry(s.label, st.swatch_pixmap(line=s.fill, edge=s.casing,
+                                                          line_width=2 + s.rank * 0.5))
+                    for s in reversed(st.STREET_STYLES)]
+        if lid == "street_names":
+            return [LegendEntry("Street name", _text_pixmap("Ab"))]
+        if lid == "capture_zones":
+            out = []
+            for action in ("block", "warn"):
+                label = f"Capture zone ({action})"
+                c = st.ZONE_COLORS[action]
+                fill = QColor(c)
+                fill.setAlpha(45)
+                out.append(LegendEntry(label, st.swatch_pixmap(
+                    fill=fill, edge=c, pattern=Qt.BrushStyle.BDiagPattern)))
+            return out
+        if lid == "sites":
+            return [LegendEntry(s.label, st.symbol_pixmap(s))
+                    for s in (*st.CATEGORY_STYLES.values(), st.OTHER_CATEGORY)]
+        return [LegendEntry("Vehicle entrance", _entrance_pixmap())]
+
+    def legend_icon(self, layer_id: str) -> QPixmap:
+        """One symbol standing for the whole layer."""
+        return self.legend(layer_id)[0].pixmap
+
+    def data_bounds(self) -> tuple[float, float, float, float] | None:
+        """Projected bounds (minx, miny, maxx, maxy) of every non-empty layer."""
+        s = self._state
+        boxes = []
+        for layer in (s.buildings, s.streets, s.zones, s.site_outlines):
+            if layer is not None and (b := layer.bounds) is not None:
+                boxes.append(b)
+        for pts in (s.sites, s.entrances):
+            if pts is not None and len(pts):
+                boxes.append((*pts.xy.min(axis=0), *pts.xy.max(axis=0)))
+        if not boxes:
+            return None
+        a = np.array(boxes, dtype=float)
+        # scene y is -northing
+        return (a[:, 0].min(), -a[:, 3].max(), a[:, 2].max(), -a[:, 1].min())
+
+    # ------------------------------------------------------------------ navigation
+    def resolution(self) -> float:
+        """Metres per screen pixel."""
+        return 1.0 / self.transform().m11()
+
+    def level(self) -> int:
+        return self._level
+
+    def set_level(self, level: int, *, anchor: QPoint | QPointF | None = None) -> None:
+        """Zoom to ``level`` keeping the scene point under ``anchor`` (view centre) still."""
+        self._apply_level(level, anchor)
+
+    def zoom_in(self, steps: int = 1, *, anchor: QPoint | QPointF | None = None) -> None:
+        self._apply_level(self._level - steps, anchor)
+
+    def zoom_out(self, steps: int = 1, *, anchor: QPoint | QPointF | None = None) -> None:
+        self._apply_level(self._level + steps, anchor)
+
+    def zoom_to_rect(self, rect: QRectF, *, margin: float = 0.05) -> None:
+        """Show a scene rectangle whole, at the closest level that fits."""
+        if rect.isNull() or not rect.isValid():
+            rect = QRectF(rect.center() - QPointF(50, 50), rect.center() + QPointF(50, 50))
+        vw, vh = max(1, self.viewport().width()), max(1, self.viewport().height())
+        need = max(rect.width() / vw, rect.height() / vh, 1e-3) * (1.0 + 2 * margin)
+        level = math.ceil(2.0 * math.log2(need) - 1e-9)
+        self._apply_level(level)
+        self.center_on_scene(rect.center())
+
+    def zoom_to_geometry(self, geometry: BaseGeometry | Sequence[float], *,
+                         min_size_m: float = 120.0) -> None:
+        """Show projected bounds ``(minx, miny, maxx, maxy)`` or a projected geometry."""
+        if isinstance(geometry, BaseGeometry):
+            minx, miny, maxx, maxy = geometry.bounds
+        else:
+            minx, miny, maxx, maxy = (float(v) for v in geometry)
+        cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+        w, h = max(maxx - minx, min_size_m), max(maxy - miny, min_size_m)
+        self.zoom_to_rect(QRectF(cx - w / 2, -cy - h / 2, w, h))
+
+    def zoom_to_fit(self) -> None:
+        """Show every layer."""
+        bounds = self.data_bounds()
+        if bounds is not None:
+            self.zoom_to_geometry(bounds, min_size_m=200.0)
+
+    def center_on(self, x: float, y: float) -> None:
+        """Centre the view on projected metres."""
+        self.center_on_scene(self.to_scene(x, y))
+
+    def center_on_scene(self, point: QPointF) -> None:
+        center = QPointF(self.viewport().width() / 2, self.viewport().height() / 2)
+        delta = self.scene_to_view(point) - center
+        self.pan_by(round(delta.x()), round(delta.y()))
+
+    def center(self) -> tuple[float, float]:
+        """Projected metres at the view centre."""
+        return self.xy_at(QPointF(self.viewport().width() / 2, self.viewport().height() / 2))
+
+    def pan_by(self, dx: int, dy: int) -> None:
+        """Move the view by whole pixels (positive dx shows what lies east)."""
+        h, v = self.horizontalScrollBar(), self.verticalScrollBar()
+        h.setValue(h.value() + int(dx))
+        v.setValue(v.value() + int(dy))
+
+    # ------------------------------------------------------------------ tiles
+    def set_synchronous(self, on: bool) -> None:
+        """Render missing tiles while painting (for screenshots and tests)."""
+        self._synchronous = bool(on)
+
+    def invalidate_tiles(self) -> None:
+        self._set_state()
+
+    def clear_tile_cache(self) -> None:
+        self._cache.clear()
+        self.viewport().update()
+
+    def cached_tiles(self) -> int:
+        return len(self._cache)
+
+    def pending_tiles(self) -> int:
+        return len(self._queue) + len(self._running)
+
+    def wait_for_tiles(self, timeout_ms: int = 30000) -> bool:
+        """Process events until every wanted tile is rendered; False on timeout."""
+        app = QApplication.instance()
+        deadline = time.perf_counter() + timeout_ms / 1000.0
+        self._request_visible()
+        while self.pending_tiles() and time.perf_counter() < deadline:
+            if app is not None:
+                app.processEvents()
+            self._pool.waitForDone(5)
+            self._request_visible()
+        if app is not None:
+            app.processEvents()
+        return self.pending_tiles() == 0
+
+    def render_tile_now(self, key: TileKey) -> QImage:
+        """Render one tile on the calling thread (benchmarks)."""
+        return render_tile(key, self._state)
+
+    # ------------------------------------------------------------------ Qt overrides
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, st.BACKGROUND)
+        level = self._level
+        res = level_res(level)
+        size = TILE_PX * res
+        i0, i1 = math.floor(rect.left() / size), math.floor(rect.right() / size)
+        j0, j1 = math.floor(rect.top() / size), math.floor(rect.bottom() / size)
+        keys = [(level, i, j) for j in range(j0, j1 + 1) for i in range(i0, i1 + 1)]
+        gen = self._state.generation
+        if self._synchronous:
+            for key in keys:
+                hit = self._cache.get(key)
+                if hit is None or hit[0] != gen:
+                    self._store(key, gen, render_tile(key, self._state))
+        missing = [k for k in keys if k not in self._cache]
+        if missing:
+            self._draw_fallback(painter, missing)
+        exact = abs(self.transform().m11() * res - 1.0) < 1e-9
+        painter.save()
+        if exact:
+            # blit 1:1 in device pixels from one rounded anchor, so tiles never seam
+            origin = self.viewportTransform().map(QPointF(i0 * size, j0 * size))
+            ox, oy = round(origin.x()), round(origin.y())
+            painter.resetTransform()
+        else:
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        stale = []
+        for key in keys:
+            hit = self._cache.get(key)
+            if hit is None:
+                continue
+            self._cache.move_to_end(key)
+            if hit[0] != gen:
+                stale.append(key)
+            _, i, j = key
+            if exact:
+                painter.drawPixmap(ox + (i - i0) * TILE_PX, oy + (j - j0) * TILE_PX, hit[1])
+            else:
+                painter.drawPixmap(QRectF(i * size, j * size, size, size), hit[1],
+                                   QRectF(0, 0, TILE_PX, TILE_PX))
+        painter.restore()
+        if missing or stale:
+            self._request_visible()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        painter.save()
+        painter.resetTransform()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        h, w = self.viewport().height(), self.viewport().width()
+        draw_scale_bar(painter, self.scale_bar(), height=h)
+        if self.attribution_shown() and self._attribution:
+            draw_attribution(painter, self._attribution, width=w, height=h)
+        painter.restore()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        self._wheel_acc += event.angleDelta().y()
+        steps = int(self._wheel_acc / 120)
+        if steps:
+            self._wheel_acc -= steps * 120
+            self.zoom_in(steps, anchor=event.position())
+        event.accept()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        arrows = {
+            Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0),
+            Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1),
+        }
+        if key in arrows:
+            # a focused item (a selected camera being nudged) gets the keys first
+            scene = self.scene()
+            if scene is not None and scene.focusItem() is not None:
+                event.ignore()
+                QApplication.sendEvent(scene, event)
+                if event.isAccepted():
+                    return
+            dx, dy = arrows[key]
+            step = max(32, min(self.viewport().width(), self.viewport().height()) // 6)
+            self.pan_by(dx * step, dy * step)
+            event.accept()
+            return
+        if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom_in()
+            event.accept()
+            return
+        if key in (Qt.Key.Key_Minus, Qt.Key.Key_Underscore):
+            self.zoom_out()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        super().mousePressEvent(event)
+        scene = self.scene()
+        grabbed = scene is not None and scene.mouseGrabberItem() is not None
+        if event.button() == Qt.MouseButton.LeftButton and not grabbed:
+            self._press = event.position().toPoint()
+            self._panning = True
+            self._moved = False
+            event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position()
+        ll = self.lonlat_at(pos)
+        if ll is not None:
+            self.cursor_moved.emit(ll[0], ll[1])
+        if self._panning and self._press is not None:
+            now = pos.toPoint()
+            delta = now - self._press
+            if not self._moved and delta.manhattanLength() < QApplication.startDragDistance():
+                return
+            if not self._moved:
+                self._moved = True
+                self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            self._press = now
+            self.pan_by(-delta.x(), -delta.y())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._panning and event.button() == Qt.MouseButton.LeftButton:
+            self._panning = False
+            self._press = None
+            self.viewport().unsetCursor()
+            if not self._moved:
+                x, y = self.xy_at(event.position())
+                self.clicked_empty.emit(x, y)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.viewport().update()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Leave:
+            self._wheel_acc = 0
+        return super().event(event)
+
+    # ------------------------------------------------------------------ internals
+    def _check_layer(self, layer_id: str) -> str:
+        if layer_id not in self._visible:
+            msg = f"unknown layer {layer_id!r}; expected one of {', '.join(LAYER_IDS)}"
+            raise KeyError(msg)
+        return layer_id
+
+    def _need_projector(self) -> Projector:
+        if self._projector is None:
+            msg = "set a projector before giving lon/lat layers to the canvas"
+            raise ValueError(msg)
+        return self._projector
+
+    def _set_state(self, **changes: Any) -> None:
+        self._state = replace(
+            self._state, generation=self._state.generation + 1,
+            visible=dict(self._visible), opacity=dict(self._opacity), **changes,
+        )
+        self._queue.clear()
+        if changes:
+            self._update_scene_rect()
+        self.layers_changed.emit()
+        self.viewport().update()
+
+    def _update_scene_rect(self) -> None:
+        bounds = self.data_bounds()
+        if bounds is None:
+            cx, cy, half = 0.0, 0.0, 1e5
+        else:
+            minx, miny, maxx, maxy = bounds
+            cx, cy = (minx + maxx) / 2, -(miny + maxy) / 2
+            half = max(maxx - minx, maxy - miny) / 2 + 5e4
+        current = self.sceneRect()
+        wanted = QRectF(cx - half, cy - half, 2 * half, 2 * half)
+        if not current.contains(wanted):
+            self.setSceneRect(wanted)
+
+    def _apply_level(self, level: int, anchor: QPoint | QPointF | None = None) -> None:
+        level = max(MIN_LEVEL, min(MAX_LEVEL, int(level)))
+        if anchor is None:
+            anchor = QPointF(self.viewport().width() / 2, self.viewport().height() / 2)
+        anchor = QPointF(anchor)
+        target = self.view_to_scene(anchor)
+        changed = level != self._level or abs(self.transform().m11() * level_res(level) - 1) > 1e-9
+        self._level = level
+        s = 1.0 / level_res(level)
+        self.setTransform(QTransform.fromScale(s, s))
+        delta = self.scene_to_view(target) - anchor
+        self.pan_by(round(delta.x()), round(delta.y()))
+        if changed:
+            self._queue.clear()
+            self.scale_changed.emit(level_res(level))
+            self.viewport().update()
+
+    def _visible_keys(self, ring: int = 1) -> list[TileKey]:
+        """Tiles of the view (centre first) and a ring around it to pan into."""
+        rect = self.view_to_scene(QPointF(0, 0)), self.view_to_scene(
+            QPointF(self.viewport().width(), self.viewport().height()))
+        size = TILE_PX * level_res(self._level)
+        i0, j0 = math.floor(rect[0].x() / size), math.floor(rect[0].y() / size)
+        i1, j1 = math.floor(rect[1].x() / size), math.floor(rect[1].y() / size)
+        ci, cj = (i0 + i1) / 2, (j0 + j1) / 2
+        inner = [(self._level, i, j) for j in range(j0, j1 + 1) for i in range(i0, i1 + 1)]
+        inner.sort(key=lambda k: (k[1] - ci) ** 2 + (k[2] - cj) ** 2)
+        outer = [(self._level, i, j) for j in range(j0 - ring, j1 + ring + 1)
+                 for i in range(i0 - ring, i1 + ring + 1)
+                 if not (i0 <= i <= i1 and j0 <= j <= j1)]
+        return inner + outer
+
+    def _request_visible(self) -> None:
+        gen = self._state.generation
+        wanted = []
+        for key in self._visible_keys():
+            hit = self._cache.get(key)
+            if (hit is None or hit[0] != gen) and key not in self._running:
+                wanted.append(key)
+        self._queue = wanted
+        self._pump()
+
+    def _pump(self) -> None:
+        while self._queue and len(self._running) < self._pool.maxThreadCount():
+            key = self._queue.pop(0)
+            self._running.add(key)
+            self._pool.start(_TileJob(key, self._state, self._signals))
+        if not self._queue and not self._running:
+            self.tiles_idle.emit()
+
+    def _store(self, key: TileKey, gen: int, image: QImage) -> None:
+        self.tiles_rendered += 1
+        self._cache[key] = (gen, QPixmap.fromImage(image))
+        self._cache.move_to_end(key)
+        while len(self._cache) > self._max_tiles:
+            self._cache.popitem(last=False)
+
+    def _on_tile_done(self, key: TileKey, gen: int, image: QImage, ms: float) -> None:
+        self._running.discard(key)
+        self.tile_times_ms.append(ms)
+        hit = self._cache.get(key)
+        if hit is None or hit[0] <= gen:
+            self._store(key, gen, image)
+        if gen != self._state.generation:
+            self._request_visible()
+        else:
+            self._pump()
+        if key[0] == self._level and not self._update_timer.isActive():
+            self._update_timer.start()
+
+    def _draw_fallback(self, painter: QPainter, missing: list[TileKey]) -> None:
+        """Cover missing tiles with scaled cached tiles of nearby levels."""
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        for key in missing:
+            level, i, j = key
+            size = TILE_PX * level_res(level)
+            box = QRectF(i * size, j * size, size, size)
+            for other in (level + 1, level + 2, level - 1, level + 3, level - 2, level + 4):
+                osize = TILE_PX * level_res(other)
+                oi0, oi1 = math.floor(box.left() / osize), math.floor((box.right() - 1e-6) / osize)
+                oj0, oj1 = math.floor(box.top() / osize), math.floor((box.bottom() - 1e-6) / osize)
+                found = [(k, self._cache[k][1]) for oj in range(oj0, oj1 + 1)
+                         for oi in range(oi0, oi1 + 1) if (k := (other, oi, oj)) in self._cache]
+                if not found:
+                    continue
+                painter.setClipRect(box)
+                for (_, oi, oj), pix in found:
+                    painter.drawPixmap(QRectF(oi * osize, oj * osize, osize, osize), pix,
+                                       QRectF(0, 0, TILE_PX, TILE_PX))
+                break
+        painter.restore()
+
+
+def _name_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, list | tuple):
+        return str(value[0]) if value else ""
+    return str(value).strip()
+
+
+def _text_pixmap(text: str, size: int = 16) -> QPixmap:
+    pix = QPixmap(size, size)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    font = QFont()
+    font.setPixelSize(11)
+    p.setFont(font)
+    p.setPen(st.LABEL_TEXT)
+    p.drawText(QRectF(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, text)
+    p.end()
+    return pix
+
+
+def _entrance_pixmap(size: int = 16) -> QPixmap:
+    pix = QPixmap(size, size)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(QPen(st.ENTRANCE_EDGE, 2.0))
+    p.setBrush(st.ENTRANCE_FILL)
+    p.drawEllipse(QPointF(size / 2, size / 2), 3.5, 3.5)
+    p.end()
+    return pix
+
+
+__all__ = ["LAYER_IDS", "OSM_ATTRIBUTION", "LayerInfo", "LegendEntry", "MapCanvas",
+           "level_for_res", "level_res"]
