@@ -1,0 +1,79 @@
+"""Entry point of the desktop application (called by ``siting-planner`` without a subcommand)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from planner.app.settings import APPLICATION, ORGANIZATION, AppSettings
+
+
+def _application() -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("Siting planner")
+    return app  # type: ignore[return-value]
+
+
+def create_window(*, prompter: object | None = None, autosave_ms: int = 60_000) -> object:
+    """Build the main window with the built-in policy and catalogue (no data loaded yet)."""
+    from planner.app.loading import load_catalogue, load_policy
+    from planner.app.main_window import MainWindow
+
+    return MainWindow(settings=AppSettings(), policy=load_policy(), catalogue=load_catalogue(),
+                      prompter=prompter, autosave_ms=autosave_ms)  # type: ignore[arg-type]
+
+
+def run_app(*, plan: Path | None, data: Path | None, screenshot: Path | None) -> int:
+    """Open the main window; returns the process exit status.
+
+    Parameters
+    ----------
+    plan
+        A plan file to open; ``None`` opens the last project, else the embedded demo.
+    data
+        A data pack (GeoPackage) to load with it.
+    screenshot
+        When given: load everything, render the window to this PNG and exit 0
+        (1 if the PNG could not be written).
+    """
+    t0 = time.perf_counter()
+    app = _application()
+    from planner.core.errors import InputError
+
+    try:
+        window = create_window(
+            prompter=_screenshot_prompter() if screenshot is not None else None
+        )
+    except InputError as exc:  # a broken built-in policy or catalogue override
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    window.t0 = t0  # type: ignore[attr-defined]
+    window.show()  # type: ignore[attr-defined]
+    app.processEvents()
+    window.start_up(  # type: ignore[attr-defined]
+        plan=plan, data=data, wait=screenshot is not None, recover=screenshot is None
+    )
+    if screenshot is not None:
+        window.wait_idle()  # type: ignore[attr-defined]
+        ok = window.screenshot(screenshot)  # type: ignore[attr-defined]
+        window.doc.undo_stack.setClean()  # type: ignore[attr-defined]
+        window.close()  # type: ignore[attr-defined]
+        return 0 if ok else 1
+    return app.exec()
+
+
+def _screenshot_prompter() -> object:
+    from planner.app.dialogs import ScriptedPrompter
+
+    class _Quiet(ScriptedPrompter):
+        def error(self, title: str, text: str) -> None:
+            print(f"error: {text}", file=sys.stderr)
+
+    return _Quiet(recover=False, unsaved="discard")

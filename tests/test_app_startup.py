@@ -1,0 +1,57 @@
+"""Starting the desktop app: the embedded demo and ``--screenshot`` (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from planner.core.model import Severity
+from tests import app_support
+
+app_env = app_support.app_env
+
+
+def _window(qtbot):
+    from planner.app.dialogs import ScriptedPrompter
+    from planner.app.loading import load_catalogue, load_policy
+    from planner.app.main_window import MainWindow
+    from planner.app.settings import AppSettings
+
+    win = MainWindow(settings=AppSettings(), policy=load_policy(), catalogue=load_catalogue(),
+                     prompter=ScriptedPrompter(), autosave_ms=3_600_000)
+    qtbot.addWidget(win)
+    win.show()
+    return win
+
+
+def test_first_run_opens_the_demo(qtbot, app_env):
+    from planner.app.loading import demo_paths
+
+    win = _window(qtbot)
+    win.start_up(plan=None, data=None, wait=True)
+    win.wait_idle(60)
+    plan_path, pack_path = demo_paths()
+    assert win.doc.path == plan_path
+    assert win.doc.data is not None and win.doc.data.pack_path == pack_path
+    ids = {c.id for c in win.doc.all_cameras()}
+    assert ids and set(win.doc.results) == ids
+    statuses = {r.status for r in win.doc.results.values()}
+    assert Severity.BLOCK in statuses and Severity.CLEAR in statuses
+    assert set(win.controller.bodies) == ids
+    assert win.findings_panel.proxy.rowCount() == len(
+        [f for r in win.doc.results.values() for f in r.findings])
+    assert len(win.layers_panel.keys()) >= 3
+    assert "Checked" in win.check_label.text()
+    assert win.policy_label.text().startswith("Policy san-jose")
+    assert not win.doc.dirty
+    qtbot.waitUntil(lambda: win.first_paint_s is not None, timeout=5_000)
+    # demo must not become the "last project": the next start still offers the demo
+    assert win.settings.last_project is None
+
+
+def test_screenshot_option_writes_a_png(qtbot, app_env, tmp_path):
+    from planner.app.main import run_app
+
+    out = tmp_path / "shot.png"
+    assert run_app(plan=None, data=None, screenshot=out) == 0
+    data = Path(out).read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
