@@ -162,7 +162,9 @@ def main() -> None:
                     "buildings": len(buildings),
                     "buildings_source": "real: sj_buildings_city_all.gpkg.zip (extracted once)",
                     "sites": len(sites),
-                    "sites_source": "2,000 generated inside the real 2016 city limits (seed 1) + 17 real",
+                    "sites_source": (
+                        "2,000 generated inside the real 2016 city limits (seed 1) + 17 real"
+                    ),
                     "poses": len(poses),
                     "poses_source": "random points on the real downtown drive network",
                 },

@@ -29,14 +29,18 @@ class Frame:
         x, y = self.projector.point(lon, lat)
         return x - self.ox, y - self.oy
 
-    def camera(self, cid: str, x: float, y: float, heading: float | None, fov: float, rng: float, **kw) -> Camera:
+    def camera(
+        self, cid: str, x: float, y: float, heading: float | None, fov: float, rng: float, **kw
+    ) -> Camera:
         lon, lat = self.ll(x, y)
         return Camera(id=cid, lon=lon, lat=lat, heading_deg=heading, fov_deg=fov, range_m=rng, **kw)
 
     def rect(self, x0: float, y0: float, x1: float, y1: float) -> Polygon:
         return Polygon([self.ll(x0, y0), self.ll(x1, y0), self.ll(x1, y1), self.ll(x0, y1)])
 
-    def site(self, sid: str, category: str, geom_xy: Polygon | Point, entrances=(), name: str = "") -> Site:
+    def site(
+        self, sid: str, category: str, geom_xy: Polygon | Point, entrances=(), name: str = ""
+    ) -> Site:
         geom = shapely.transform(geom_xy, lambda c: np.array([self.ll(x, y) for x, y in c]))
         ents = tuple(
             Entrance(id=f"{sid}/e{k}", site_id=sid, lon=self.ll(x, y)[0], lat=self.ll(x, y)[1])
@@ -50,13 +54,19 @@ class Frame:
 
     def lines_lonlat(self, lines_xy: list[LineString]) -> np.ndarray:
         return np.array(
-            [shapely.transform(g, lambda c: np.array([self.ll(x, y) for x, y in c])) for g in lines_xy],
+            [
+                shapely.transform(g, lambda c: np.array([self.ll(x, y) for x, y in c]))
+                for g in lines_xy
+            ],
             dtype=object,
         )
 
     def polys_lonlat(self, polys_xy: list[Polygon]) -> np.ndarray:
         return np.array(
-            [shapely.transform(g, lambda c: np.array([self.ll(x, y) for x, y in c])) for g in polys_xy],
+            [
+                shapely.transform(g, lambda c: np.array([self.ll(x, y) for x, y in c]))
+                for g in polys_xy
+            ],
             dtype=object,
         )
 

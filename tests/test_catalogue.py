@@ -120,8 +120,8 @@ def test_builtin_catalogue_is_cached_and_equals_a_fresh_read() -> None:
         ("Flock Safety Falcon LR", "flock_falcon_lr"),
         ("  flock safety   falcon lr ", "flock_falcon_lr"),
         ("Falcon LR", "flock_falcon_lr"),
-        ("Flock Safety", "flock_falcon"),  # vendor -> that vendor's first model
-        ("flock safety", "flock_falcon"),
+        ("Flock Safety", "Flock Safety (model unknown)"),  # vendor -> envelope of its models
+        ("flock safety", "Flock Safety (model unknown)"),
         ("Motorola Solutions", "motorola_l5f_l6q"),
         ("L6Q", "motorola_l5f_l6q"),
         ("Vigilant", "motorola_l5f_l6q"),
@@ -361,3 +361,14 @@ def test_oversized_catalogue(tmp_path: Path) -> None:
 def test_missing_catalogue(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not found"):
         read_catalogue(tmp_path / "nope.toml")
+
+
+def test_brand_only_gives_the_envelope_of_the_vendor_models() -> None:
+    cat = builtin_catalogue()
+    env = cat.find("Flock Safety")
+    assert env is not None
+    flock = [m for m in cat.models if m.vendor == "Flock Safety"]
+    assert len(flock) >= 2
+    assert env.fov_deg == max(m.fov_deg for m in flock) == 20.0
+    assert env.range_m == max(m.range_m for m in flock) == 76.0
+    assert all(env.covers(m) for m in flock)

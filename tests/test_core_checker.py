@@ -46,7 +46,9 @@ def checker(sites, *, buildings=None, streets=None, policy=POLICY) -> Checker:
     bidx = None
     if buildings:
         bidx = BuildingIndex.from_geometries(F.polys_lonlat(buildings), projector=F.projector)
-    return Checker(policy=policy, sites=sites, projector=F.projector, buildings=bidx, streets=streets)
+    return Checker(
+        policy=policy, sites=sites, projector=F.projector, buildings=bidx, streets=streets
+    )
 
 
 def chapel(entrances=((0, 40),), category="place_of_worship"):
@@ -92,7 +94,9 @@ def test_near_miss_warns_with_hand_computed_distance() -> None:
         (10.05, Severity.CLEAR, None),
     ],
 )
-def test_thresholds_around_radius_and_margin(gap: float, status: Severity, rule: Rule | None) -> None:
+def test_thresholds_around_radius_and_margin(
+    gap: float, status: Severity, rule: Rule | None
+) -> None:
     # A cone spanning bearings 0-90° has the ray x = 0 (y > 0) as its edge. An
     # entrance at (-(15 + gap), 30) is 15 + gap from it: gap < 0 reaches into the cone.
     site = chapel(((-(15 + gap), 30),))
@@ -128,12 +132,16 @@ def test_heading_wraps_through_north() -> None:
     c2 = checker([chapel((at(30, 40),))])
     res = c2.check_camera(F.camera("C", 0, 0, 355.0, 20, 60))
     assert res.status is Severity.WARN
-    assert res.findings[0].distance_m == pytest.approx(40 * math.sin(math.radians(25)) - 15, abs=0.02)
+    assert res.findings[0].distance_m == pytest.approx(
+        40 * math.sin(math.radians(25)) - 15, abs=0.02
+    )
 
 
 @pytest.mark.parametrize("cap", ["facial_recognition", "biometric_analysis"])
 def test_prohibited_capability_blocks_anywhere(cap: str) -> None:
-    res = checker([]).check_camera(F.camera("C", 500, 500, 0.0, 20, 50, capabilities=("plate_read", cap)))
+    res = checker([]).check_camera(
+        F.camera("C", 500, 500, 0.0, 20, 50, capabilities=("plate_read", cap))
+    )
     assert res.status is Severity.BLOCK
     assert [f.rule for f in res.findings] == [Rule.PROHIBITED_CAPABILITY]
     assert cap in res.findings[0].message
@@ -145,7 +153,9 @@ def test_plate_read_alone_is_fine() -> None:
 
 
 def test_removed_camera_gives_nothing() -> None:
-    cam = F.camera("C", 0, 0, 0.0, 20, 50, status=CameraStatus.REMOVED, capabilities=("facial_recognition",))
+    cam = F.camera(
+        "C", 0, 0, 0.0, 20, 50, status=CameraStatus.REMOVED, capabilities=("facial_recognition",)
+    )
     res = checker([chapel()]).check_camera(cam)
     assert res.status is Severity.CLEAR and res.findings == ()
 
@@ -174,7 +184,9 @@ def test_per_category_radius_and_margin_override() -> None:
 def test_site_without_entrances_protects_its_footprint() -> None:
     site = F.site("k", "consulate", box(-10, 60, 10, 80), name="Consulate")
     c = checker([site])
-    res = c.check_camera(F.camera("C", 0, 0, 0.0, 20, 50))  # reaches y = 50, footprint zone from y = 45
+    res = c.check_camera(
+        F.camera("C", 0, 0, 0.0, 20, 50)
+    )  # reaches y = 50, footprint zone from y = 45
     (f,) = res.findings
     assert f.basis is Basis.FOOTPRINT and f.entrance_ids == ()
     assert f.rule is Rule.CAPTURES_ENTRANCE
@@ -206,7 +218,10 @@ def test_building_hides_the_entrance() -> None:
     assert res.status is Severity.CLEAR
     # A wall-mounted camera inside that building is not occluded by it.
     inside = F.camera("C", 0, 6, 0.0, 10, 60)
-    assert checker([site], buildings=[box(-20, 5, 20, 8)]).check_camera(inside).status is Severity.BLOCK
+    assert (
+        checker([site], buildings=[box(-20, 5, 20, 8)]).check_camera(inside).status
+        is Severity.BLOCK
+    )
 
 
 def test_approach_streets_extend_the_zone() -> None:
@@ -250,7 +265,9 @@ def test_allowed_headings_match_hand_computed_arc() -> None:
     assert arc[0] == pytest.approx(half, abs=1.0)
     assert arc[1] == pytest.approx(360 - half, abs=1.0)
     # Clear needs the 25 m warn radius out of view too: asin(25/40) + 10 = 48.7°.
-    assert c.nearest_allowed_heading(cam) == pytest.approx(math.degrees(math.asin(25 / 40)) + 10, abs=1.0)
+    assert c.nearest_allowed_heading(cam) == pytest.approx(
+        math.degrees(math.asin(25 / 40)) + 10, abs=1.0
+    )
     assert c.allowed_headings(F.camera("C", 500, 500, 0.0, 20, 60)) == [(0.0, 360.0)]
 
 

@@ -71,7 +71,12 @@ def test_no_occlusion_returns_cone_unchanged() -> None:
 
 
 def test_camera_boxed_in_sees_only_up_to_the_walls() -> None:
-    ring = [box(-20, 10, 20, 12), box(-20, -12, 20, -10), box(10, -20, 12, 20), box(-12, -20, -10, 20)]
+    ring = [
+        box(-20, 10, 20, 12),
+        box(-20, -12, 20, -10),
+        box(10, -20, 12, 20),
+        box(-12, -20, -10, 20),
+    ]
     occ = occluder(ring)
     vis = visible(occ, 0, 0, None, 360.0, 100.0)
     assert vis.bounds[2] <= 10.0 + 1e-6 and vis.bounds[3] <= 10.0 + 1e-6
@@ -106,7 +111,11 @@ def _compare_with_rays(vis, buildings, apex, heading, fov, rng, *, n: int, seed:
     boundary = vis.boundary
     for _ in range(n):
         r = rng * math.sqrt(gen.uniform(0, 1))
-        b = gen.uniform(0, 360) if heading is None or fov >= 360 else heading + gen.uniform(-fov / 2, fov / 2)
+        b = (
+            gen.uniform(0, 360)
+            if heading is None or fov >= 360
+            else heading + gen.uniform(-fov / 2, fov / 2)
+        )
         px = apex[0] + r * math.sin(math.radians(b))
         py = apex[1] + r * math.cos(math.radians(b))
         if boundary.distance(Point(px, py)) < 1e-6 or abs(r - rng) < 0.02:
@@ -145,7 +154,9 @@ def test_visible_cone_agrees_with_ray_sampling(rects, cam, heading, fov, rng) ->
     vis = visible(occ, cam[0], cam[1], None if full else heading, 360.0 if full else fov, rng)
     # Compare in the same (round-tripped) coordinates the index used.
     rt = [
-        shapely.affinity.translate(PROJ.project(PROJ.unproject(shapely.affinity.translate(b, X0, Y0))), -X0, -Y0)
+        shapely.affinity.translate(
+            PROJ.project(PROJ.unproject(shapely.affinity.translate(b, X0, Y0))), -X0, -Y0
+        )
         for b in buildings
     ]
     checked = _compare_with_rays(vis, rt, cam, heading, fov, rng, n=150, seed=7)

@@ -215,7 +215,8 @@ def test_san_jose_alprs(shared_data: Path) -> None:
     assert zero.sum() == 10
     # fov/range from the catalogue by brand (Flock, Motorola), else the worst case.
     by_brand = cams.groupby("brand")[["fov_deg", "range_m"]].first()
-    assert by_brand.loc["Flock Safety"].tolist() == [20.0, 25.0]
+    # A brand with several models gets their envelope (Falcon 20°, Falcon LR 76 m).
+    assert by_brand.loc["Flock Safety"].tolist() == [20.0, 76.0]
     assert by_brand.loc["Motorola Solutions"].tolist() == [24.0, 23.0]
     assert by_brand.loc[""].tolist() == [60.0, 80.0]
     assert len(cams[cams.brand == "Flock Safety"]) == 356
@@ -372,7 +373,7 @@ def test_alpr_nodes_in_osm_xml(tmp_path: Path) -> None:
     # camera:direction wins over direction; a range widens the fov by its span.
     assert cams.heading_deg["node/12"] == 45.0
     assert cams.fov_deg["node/12"] == 20.0 + 90.0
-    assert cams.range_m["node/12"] == 25.0
+    assert cams.range_m["node/12"] == 76.0  # Flock brand only: envelope of its models
 
 
 # --------------------------------------------------------------------- bad input

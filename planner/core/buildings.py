@@ -139,7 +139,9 @@ class BuildingIndex:
             while len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
         if not entries:
-            return LocalBuildings(idx, np.empty(0, dtype=object), np.empty((0, 4)), np.empty(0, np.intp))
+            return LocalBuildings(
+                idx, np.empty(0, dtype=object), np.empty((0, 4)), np.empty(0, np.intp)
+            )
         geoms = np.array([g for g, _ in entries], dtype=object)
         counts = [len(e) for _, e in entries]
         edges = np.vstack([e for _, e in entries]) if sum(counts) else np.empty((0, 4))

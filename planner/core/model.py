@@ -99,7 +99,7 @@ class Camera:
         *,
         lon: float | None = None,
         lat: float | None = None,
-        heading_deg: float | None | object = ...,
+        heading_deg: float | object | None = ...,
         fov_deg: float | None = None,
         range_m: float | None = None,
     ) -> Camera:

@@ -69,7 +69,9 @@ class StreetNetwork:
         u_arr = np.asarray(u) if u is not None else None
         v_arr = np.asarray(v) if v is not None else None
         names_arr = np.asarray(names, dtype=object) if names is not None else np.full(n, "", object)
-        hw_arr = np.asarray(highway, dtype=object) if highway is not None else np.full(n, "", object)
+        hw_arr = (
+            np.asarray(highway, dtype=object) if highway is not None else np.full(n, "", object)
+        )
         lines, names_arr, hw_arr = lines[keep], names_arr[keep], hw_arr[keep]
         if u_arr is None or v_arr is None:
             u_arr, v_arr = _endpoint_nodes(lines)
@@ -110,7 +112,9 @@ class StreetNetwork:
             y=p.y,
             bearing_deg=heading,
             edge=i,
-            name="" if name is None or (isinstance(name, float) and math.isnan(name)) else str(name),
+            name=""
+            if name is None or (isinstance(name, float) and math.isnan(name))
+            else str(name),
             distance_m=dist,
         )
 
@@ -133,7 +137,9 @@ class StreetNetwork:
         line: LineString = self.lines[i]
         length = float(self.lengths[i])
         s = line.project(Point(x, y))
-        pieces: list[LineString] = [substring(line, max(0.0, s - approach_m), min(length, s + approach_m))]
+        pieces: list[LineString] = [
+            substring(line, max(0.0, s - approach_m), min(length, s + approach_m))
+        ]
         g = self.graph
         # Remaining budget at each end of the snapped edge, then Dijkstra outwards.
         seeds = {self.u[i]: approach_m - s, self.v[i]: approach_m - (length - s)}

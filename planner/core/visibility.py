@@ -167,7 +167,12 @@ class ShadowOccluder:
 
 
 def _overlaps_span(
-    ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray, start_deg: float, span_deg: float
+    ax: np.ndarray,
+    ay: np.ndarray,
+    bx: np.ndarray,
+    by: np.ndarray,
+    start_deg: float,
+    span_deg: float,
 ) -> np.ndarray:
     """Which edges' angular extents (seen from the origin) overlap a bearing span."""
     ba = np.degrees(np.arctan2(ax, ay))

@@ -33,8 +33,17 @@ _KNOWN_PROPS = {
     "mount_height_m",
     "notes",
 }
-_META_KEYS = {"format", "format_version", "name", "created", "modified", "author", "department",
-              "policy", "audit"}
+_META_KEYS = {
+    "format",
+    "format_version",
+    "name",
+    "created",
+    "modified",
+    "author",
+    "department",
+    "policy",
+    "audit",
+}
 
 
 def now_iso() -> str:
@@ -49,7 +58,9 @@ def read_plan(path: str | Path) -> Plan:
 
 
 def _camera_where(index: int, fid: Any) -> str:
-    return f'feature {index} (camera "{fid}")' if isinstance(fid, str) and fid else f"feature {index}"
+    return (
+        f'feature {index} (camera "{fid}")' if isinstance(fid, str) and fid else f"feature {index}"
+    )
 
 
 def plan_from_geojson(data: Any, *, source: str) -> Plan:
@@ -57,7 +68,9 @@ def plan_from_geojson(data: Any, *, source: str) -> Plan:
     if not isinstance(data, dict):
         raise InputError(source, "top level", "expected a GeoJSON FeatureCollection object")
     if data.get("type") != "FeatureCollection":
-        raise InputError(source, "top level", f"type must be \"FeatureCollection\", got {data.get('type')!r}")
+        raise InputError(
+            source, "top level", f'type must be "FeatureCollection", got {data.get("type")!r}'
+        )
     meta = _read_meta(data.get("siting_plan"), source)
     features = data.get("features")
     if not isinstance(features, list):
@@ -68,7 +81,9 @@ def plan_from_geojson(data: Any, *, source: str) -> Plan:
         cam = _read_camera(feat, i, source)
         if cam.id in seen:
             raise InputError(
-                source, _camera_where(i, cam.id), f"duplicate id (also used by feature {seen[cam.id]})"
+                source,
+                _camera_where(i, cam.id),
+                f"duplicate id (also used by feature {seen[cam.id]})",
             )
         seen[cam.id] = i
         cameras.append(cam)
@@ -77,14 +92,20 @@ def plan_from_geojson(data: Any, *, source: str) -> Plan:
 
 def _read_meta(raw: Any, source: str) -> PlanMeta:
     if raw is None:
-        raise InputError(source, "siting_plan", "missing: not a siting-plan file (no siting_plan member)")
+        raise InputError(
+            source, "siting_plan", "missing: not a siting-plan file (no siting_plan member)"
+        )
     if not isinstance(raw, dict):
         raise InputError(source, "siting_plan", "must be an object")
     if raw.get("format") != FORMAT:
-        raise InputError(source, "siting_plan.format", f'must be "{FORMAT}", got {raw.get("format")!r}')
+        raise InputError(
+            source, "siting_plan.format", f'must be "{FORMAT}", got {raw.get("format")!r}'
+        )
     version = raw.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise InputError(source, "siting_plan.format_version", f"must be a positive integer, got {version!r}")
+        raise InputError(
+            source, "siting_plan.format_version", f"must be a positive integer, got {version!r}"
+        )
     if version > FORMAT_VERSION:
         raise InputError(
             source,
@@ -176,7 +197,9 @@ def _read_camera(feat: Any, i: int, source: str) -> Camera:
     heading = props["heading_deg"]
     if heading is not None:
         if not is_number(heading):
-            raise InputError(source, where, f"heading_deg must be a number or null, got {heading!r}")
+            raise InputError(
+                source, where, f"heading_deg must be a number or null, got {heading!r}"
+            )
         if not 0.0 <= heading < 360.0:
             raise InputError(source, where, f"heading_deg must be in [0, 360), got {heading}")
         heading = float(heading)
@@ -198,7 +221,9 @@ def _read_camera(feat: Any, i: int, source: str) -> Camera:
         status = CameraStatus(status_raw)
     except ValueError:
         allowed = ", ".join(s.value for s in CameraStatus)
-        raise InputError(source, where, f"status must be one of {allowed}, got {status_raw!r}") from None
+        raise InputError(
+            source, where, f"status must be one of {allowed}, got {status_raw!r}"
+        ) from None
     caps = props.get("capabilities", [])
     if caps is None:
         caps = []
@@ -206,7 +231,9 @@ def _read_camera(feat: Any, i: int, source: str) -> Camera:
         raise InputError(source, where, f"capabilities must be a list of strings, got {caps!r}")
     height = props.get("mount_height_m")
     if height is not None and (not is_number(height) or not 0.0 <= height <= 500.0):
-        raise InputError(source, where, f"mount_height_m must be a number in [0, 500], got {height!r}")
+        raise InputError(
+            source, where, f"mount_height_m must be a number in [0, 500], got {height!r}"
+        )
     texts = {}
     for key in ("label", "model", "notes"):
         value = props.get(key)
@@ -268,7 +295,11 @@ def plan_to_geojson(plan: Plan) -> dict[str, Any]:
         "created": m.created,
         "modified": m.modified,
     }
-    for key, value in (("author", m.author), ("department", m.department), ("policy", m.policy_ref)):
+    for key, value in (
+        ("author", m.author),
+        ("department", m.department),
+        ("policy", m.policy_ref),
+    ):
         if value:
             meta[key] = value
     if m.audit:
