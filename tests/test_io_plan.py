@@ -463,3 +463,20 @@ def test_writer_refuses_non_finite_extra(tmp_path: Path) -> None:
         write_plan(plan, path)
     assert not path.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_saved_plan_keeps_the_mode_of_the_file_it_replaces(tmp_path) -> None:
+    import os
+    import stat
+
+    from planner.core.model import Plan
+    from planner.io.plan import write_plan
+
+    path = tmp_path / "p.plan.geojson"
+    write_plan(Plan(), path)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+    path.chmod(0o640)
+    write_plan(Plan(), path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640

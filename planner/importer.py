@@ -1,0 +1,565 @@
+"""``siting-planner import``: turn OSM and city GIS sources into one data pack.
+
+Sources are read one by one (OSM files through :func:`planner.io.osm.read_osm_source`,
+a place name or ``W,S,E,N`` through :func:`planner.io.osm.fetch_osm`), merged
+(duplicates by id dropped, so overlapping extracts can be combined), joined by city
+GIS layers, and written with :func:`planner.io.pack.write_pack`, which only replaces
+the output once the whole pack is written. Any bad input stops the import with an
+:class:`InputError` before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import re
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import geopandas as gpd
+import pandas as pd
+
+from planner.core.errors import CheckCancelled, InputError
+from planner.io import gis_layers
+from planner.io.pack import (
+    ATTRIBUTION,
+    SPATIAL_LAYERS,
+    Cancel,
+    Progress,
+    conform_layer,
+    read_pack,
+    sha256_file,
+    write_pack,
+)
+
+BBox = tuple[float, float, float, float]
+
+#: File name endings that mark a SOURCE as a file (so a typo is "file not found",
+#: not a place name sent to a geocoder).
+_FILE_HINTS = (
+    ".osm",
+    ".pbf",
+    ".bz2",
+    ".gz",
+    ".xml",
+    ".graphml",
+    ".json",
+    ".geojson",
+    ".gpkg",
+    ".zip",
+)
+_BBOX_RE = re.compile(r"^\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*$")
+_ID_COLUMNS = {
+    "streets": ["u", "v", "key"],
+    "buildings": ["building_id"],
+    "sites": ["site_id"],
+    "entrances": ["entrance_id"],
+    "cameras_existing": ["camera_id"],
+}
+
+
+@dataclass
+class ImportSummary:
+    """What an import wrote."""
+
+    output: Path
+    counts: dict[str, int]
+    sources: list[dict[str, Any]]
+    warnings: list[str] = field(default_factory=list)
+    existing_plan: Path | None = None
+    elapsed_s: float = 0.0
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        c = self.counts
+        text = (
+            f"wrote {self.output}: {c.get('streets', 0)} street edges, "
+            f"{c.get('buildings', 0)} buildings, "
+            f"{c.get('sites', 0)} sites ({c.get('entrances', 0)} entrances), "
+            f"{c.get('cameras_existing', 0)} existing cameras"
+        )
+        if c.get("boundaries"):
+            text += f", {c['boundaries']} boundaries"
+        text += f" in {self.elapsed_s:.1f} s"
+        if self.existing_plan is not None:
+            text += f"\nwrote {self.existing_plan}: existing cameras as a plan"
+        return text
+
+
+class _Stages:
+    """Maps each stage's own 0..1 onto the overall 0..1 for one progress callback."""
+
+    def __init__(self, weights: Sequence[tuple[str, float]], progress: Progress | None) -> None:
+        self.weights = list(weights)
+        self.total = sum(w for _, w in self.weights) or 1.0
+        self.progress = progress
+        self.index = -1
+        self.base = 0.0
+
+    def next(self, label: str | None = None) -> Progress:
+        if self.index >= 0:
+            self.base += self.weights[self.index][1]
+        self.index += 1
+        name, weight = self.weights[self.index]
+        title = label or name
+
+        def report(*args: Any) -> None:
+            # Callees report (message, fraction) or a bare fraction.
+            fraction = next((a for a in reversed(args) if isinstance(a, int | float)), 0.0)
+            message = next((a for a in args if isinstance(a, str)), title)
+            if self.progress is not None:
+                frac = (self.base + weight * max(0.0, min(1.0, float(fraction)))) / self.total
+                self.progress(message, frac)
+
+        report(title, 0.0)
+        return report
+
+
+def _check_cancel(cancel: Cancel | None) -> None:
+    if cancel is not None and cancel():
+        msg = "cancelled"
+        raise CheckCancelled(msg)
+
+
+def check_bbox(bbox: Sequence[float] | None) -> BBox | None:
+    """Validate ``(west, south, east, north)``."""
+    if bbox is None:
+        return None
+    try:
+        w, s, e, n = (float(v) for v in bbox)
+    except (TypeError, ValueError):
+        raise InputError("--bbox", "", f"must be four numbers W S E N, got {bbox!r}") from None
+    if not all(math.isfinite(v) for v in (w, s, e, n)) or not (
+        -180 <= w < e <= 180 and -90 <= s < n <= 90
+    ):
+        raise InputError(
+            "--bbox", "", f"must be W S E N with W < E and S < N in degrees, got {w} {s} {e} {n}"
+        )
+    return (w, s, e, n)
+
+
+def _is_online(source: str) -> bool:
+    """True when ``source`` is a place name or ``W,S,E,N`` rather than a file."""
+    if Path(source).exists() or source.startswith("/vsi"):
+        return False
+    if _BBOX_RE.match(source):
+        return True
+    looks_like_file = "/" in source or "\\" in source or source.lower().endswith(_FILE_HINTS)
+    return not looks_like_file
+
+
+def _read_source(
+    source: str, *, bbox: BBox | None, progress: Progress, cancel: Cancel | None
+) -> tuple[Any, dict[str, Any]]:
+    from planner.io import osm
+
+    if _is_online(source):
+        m = _BBOX_RE.match(source)
+        target: str | BBox = check_bbox([float(g) for g in m.groups()]) if m else source  # type: ignore[assignment]
+        layers = osm.fetch_osm(target, progress=progress, cancel=cancel)
+        if bbox is not None:
+            layers = _clip_layers(layers, bbox)
+        info = {"path": source, "kind": "online", "sha256": None, "fetched": _now()}
+    else:
+        path = Path(source)
+        layers = osm.read_osm_source(path, bbox=bbox, progress=progress, cancel=cancel)
+        info = {
+            "path": str(path),
+            "name": path.name,
+            "kind": "osm",
+            "sha256": sha256_file(path),
+            "size_bytes": path.stat().st_size,
+        }
+    info["osm_timestamp"] = getattr(layers, "osm_timestamp", None)
+    info["features"] = {name: len(getattr(layers, name)) for name in _ID_COLUMNS}
+    return layers, info
+
+
+def _clip_layers(layers: Any, bbox: BBox) -> Any:
+    import shapely
+
+    box = shapely.box(*bbox)
+    for name in _ID_COLUMNS:
+        frame = getattr(layers, name)
+        if len(frame):
+            setattr(layers, name, frame[frame.intersects(box)].reset_index(drop=True))
+    return layers
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _merge(name: str, frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    frames = [conform_layer(name, f) for f in frames if f is not None and len(f)]
+    if not frames:
+        return conform_layer(name, None)
+    if len(frames) == 1:
+        return frames[0]
+    merged = pd.concat(frames, ignore_index=True)
+    keys = _ID_COLUMNS.get(name)
+    if keys:
+        merged = merged.drop_duplicates(subset=keys, keep="first").reset_index(drop=True)
+    return gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326")
+
+
+def _in_bbox(frame: gpd.GeoDataFrame, bbox: BBox | None) -> gpd.GeoDataFrame:
+    if bbox is None or not len(frame):
+        return frame
+    import shapely
+
+    return frame[frame.intersects(shapely.box(*bbox))].reset_index(drop=True)
+
+
+def run_import(
+    sources: Sequence[str | Path],
+    output: str | Path,
+    *,
+    bbox: Sequence[float] | None = None,
+    site_layers: Sequence[str | gis_layers.LayerSpec] = (),
+    building_layers: Sequence[str | Path] = (),
+    boundary_layers: Sequence[str | gis_layers.LayerSpec] = (),
+    existing_plan: str | Path | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+) -> ImportSummary:
+    """Import sources into a data pack at ``output``.
+
+    Parameters
+    ----------
+    sources
+        OSM files (XML, PBF, GraphML, Overpass JSON, ALPR GeoJSON), or place names
+        / ``"W,S,E,N"`` strings fetched online with osmnx.
+    output
+        The ``.gpkg`` to write; replaced only when the import succeeds.
+    bbox
+        ``(west, south, east, north)``: keep only what intersects it.
+    site_layers
+        City site layers, ``FILE[:category=...,name=...,id=...,lon=...,lat=...]``.
+    building_layers
+        Building footprints (GeoJSON, GeoPackage, zipped GeoPackage, Shapefile).
+    boundary_layers
+        City limits / districts, ``FILE[:kind=...,name=FIELD]``.
+    existing_plan
+        Also write the existing cameras as a plan file here.
+    progress
+        ``progress(stage, fraction)`` with the overall fraction 0..1.
+    cancel
+        Polled between and inside stages; when true, :class:`CheckCancelled` is
+        raised and nothing is written.
+
+    Raises
+    ------
+    InputError
+        Any bad source or argument; the output (and any older pack there) is untouched.
+    """
+    started = time.perf_counter()
+    out = Path(output)
+    box = check_bbox(bbox)
+    src_texts = [str(s) for s in sources]
+    if not src_texts and not site_layers and not building_layers:
+        raise InputError("import", "", "give at least one source, --sites or --buildings layer")
+    if out.suffix.lower() != ".gpkg":
+        raise InputError(out, "", "the data pack must be a .gpkg file")
+    if out.is_dir():
+        raise InputError(out, "", "is a folder; give a .gpkg file name")
+    if not out.parent.exists():
+        raise InputError(out, "", f"folder {out.parent} does not exist")
+    plan_path = Path(existing_plan) if existing_plan is not None else None
+    if plan_path is not None and not plan_path.parent.exists():
+        raise InputError(plan_path, "", f"folder {plan_path.parent} does not exist")
+    for text in src_texts + [str(b) for b in building_layers]:
+        if Path(text).exists() and out.exists() and Path(text).resolve() == out.resolve():
+            raise InputError(out, "", "the output is also an input; choose another file name")
+    site_specs = [
+        gis_layers.parse_layer_spec(str(s)) if not isinstance(s, gis_layers.LayerSpec) else s
+        for s in site_layers
+    ]
+    boundary_specs = [
+        gis_layers.parse_layer_spec(str(s)) if not isinstance(s, gis_layers.LayerSpec) else s
+        for s in boundary_layers
+    ]
+
+    weights = [(f"reading {Path(s).name if not _is_online(s) else s}", 4.0) for s in src_texts]
+    weights += [(f"reading sites {sp.path.name}", 1.0) for sp in site_specs]
+    weights += [(f"reading buildings {Path(str(b)).name}", 3.0) for b in building_layers]
+    weights += [(f"reading boundaries {sp.path.name}", 0.5) for sp in boundary_specs]
+    weights += [("writing pack", 3.0)]
+    if plan_path is not None:
+        weights.append(("writing existing cameras plan", 0.5))
+    stages = _Stages(weights, progress)
+
+    parts: dict[str, list[gpd.GeoDataFrame]] = {name: [] for name in SPATIAL_LAYERS}
+    source_info: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    timestamps: list[str] = []
+    rules_used: dict[str, Any] = {}
+    for text in src_texts:
+        _check_cancel(cancel)
+        layers, info = _read_source(text, bbox=box, progress=stages.next(), cancel=cancel)
+        for name in _ID_COLUMNS:
+            parts[name].append(getattr(layers, name))
+        warnings.extend(getattr(layers, "warnings", []) or [])
+        if getattr(layers, "osm_timestamp", None):
+            timestamps.append(str(layers.osm_timestamp))
+        rules_used = rules_used or dict(getattr(layers, "rules_used", {}) or {})
+        source_info.append(info)
+    for spec in site_specs:
+        _check_cancel(cancel)
+        stages.next()
+        sites, entrances = gis_layers.read_site_layer(spec, cancel=cancel, warnings=warnings)
+        sites = _in_bbox(sites, box)
+        entrances = entrances[entrances["site_id"].isin(set(sites["site_id"]))]
+        if not len(sites):
+            where = "bbox " + " ".join(f"{v:g}" for v in box) if box else ""
+            raise InputError(
+                spec.source,
+                where,
+                "no sites in this layer" + (" inside the bounding box" if box else ""),
+            )
+        parts["sites"].append(sites)
+        parts["entrances"].append(entrances)
+        source_info.append(_file_info(spec.source, "sites", len(sites), mapping=spec.mapping))
+    for layer in building_layers:
+        _check_cancel(cancel)
+        stages.next()
+        frame = gis_layers.read_building_layer(layer, bbox=box, warnings=warnings)
+        parts["buildings"].append(frame)
+        source_info.append(_file_info(str(layer), "buildings", len(frame)))
+    for spec in boundary_specs:
+        _check_cancel(cancel)
+        stages.next()
+        frame = gis_layers.read_boundary_layer(spec)
+        parts["boundaries"].append(frame)
+        source_info.append(_file_info(spec.source, "boundaries", len(frame), mapping=spec.mapping))
+
+    merged = {name: _merge(name, frames) for name, frames in parts.items() if name != "boundaries"}
+    if parts["boundaries"]:
+        merged["boundaries"] = _merge("boundaries", parts["boundaries"])
+    known_sites = set(merged["sites"]["site_id"])
+    orphans = ~merged["entrances"]["site_id"].isin(known_sites)
+    if orphans.any():
+        # An entrance whose site was dropped as a duplicate of another source's copy.
+        merged["entrances"] = merged["entrances"][~orphans].reset_index(drop=True)
+    if not any(len(f) for name, f in merged.items() if name != "boundaries"):
+        where = "bbox " + " ".join(f"{v:g}" for v in box) if box else ""
+        raise InputError(
+            ", ".join(src_texts) or "import",
+            where,
+            "nothing to import: no streets, buildings, sites or cameras",
+        )
+
+    metadata = {
+        "sources": source_info,
+        "osm_timestamp": max(timestamps) if timestamps else None,
+        "import_time": _now(),
+        "tag_rules": rules_used,
+        "bbox": list(box) if box else None,
+        "attribution": ATTRIBUTION,
+        "warnings": warnings,
+    }
+    _check_cancel(cancel)
+    meta = write_pack(out, merged, metadata, progress=stages.next(), cancel=cancel)
+    summary = ImportSummary(
+        output=out,
+        counts=dict(meta["feature_counts"]),
+        sources=source_info,
+        warnings=warnings + [w for w in meta.get("repairs", []) if w not in warnings],
+        metadata=meta,
+    )
+    if plan_path is not None:
+        stages.next()
+        _write_existing_plan(out, plan_path)
+        summary.existing_plan = plan_path
+    summary.elapsed_s = time.perf_counter() - started
+    if progress is not None:
+        progress("import done", 1.0)
+    return summary
+
+
+def _file_info(
+    path: str, kind: str, features: int, *, mapping: dict[str, str] | None = None
+) -> dict[str, Any]:
+    p = Path(path)
+    real = p if p.exists() else None
+    if real is None and path.startswith("/vsizip/"):
+        # The hash is of the archive the user named.
+        zip_part = path[len("/vsizip/") :].split(".zip", 1)[0] + ".zip"
+        real = Path(zip_part) if Path(zip_part).exists() else None
+    info: dict[str, Any] = {
+        "path": path,
+        "name": p.name,
+        "kind": kind,
+        "features": features,
+        "sha256": sha256_file(real) if real else None,
+    }
+    if real is not None:
+        info["size_bytes"] = real.stat().st_size
+    if mapping:
+        info["mapping"] = dict(mapping)
+    return info
+
+
+def _write_existing_plan(pack_path: Path, plan_path: Path) -> None:
+    from planner.core.model import Plan, PlanMeta
+    from planner.io.plan import write_plan
+
+    pack = read_pack(pack_path, layers={"cameras_existing"})
+    meta = PlanMeta(
+        name=f"Existing cameras from {pack_path.name}",
+        extra={
+            "source_pack": {"path": str(pack_path), "sha256": pack.sha256},
+            "attribution": ATTRIBUTION,
+        },
+    )
+    write_plan(Plan(cameras=list(pack.cameras_existing), meta=meta), plan_path)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+class TerminalProgress:
+    """A plain-text progress bar on a TTY, one line per stage otherwise."""
+
+    def __init__(self, stream: TextIO | None = None, *, width: int = 30) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.width = width
+        self.last_stage = ""
+        self.last_draw = 0.0
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        if self.tty:
+            now = time.monotonic()
+            if stage == self.last_stage and now - self.last_draw < 0.1 and fraction < 1.0:
+                return
+            self.last_draw = now
+            self.last_stage = stage
+            filled = round(self.width * fraction)
+            bar = "#" * filled + "-" * (self.width - filled)
+            self.stream.write(f"\r[{bar}] {fraction * 100:3.0f}% {stage[:60]:<60}")
+            if fraction >= 1.0:
+                self.stream.write("\n")
+            self.stream.flush()
+        elif stage != self.last_stage:
+            self.last_stage = stage
+            self.stream.write(f"{fraction * 100:3.0f}% {stage}\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and self.last_stage:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def configure_parser(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``siting-planner import``."""
+    p.description = (
+        "Import OpenStreetMap data and city GIS layers into a data pack (GeoPackage) for "
+        "'check --data' and the desktop app. " + ATTRIBUTION + " for OSM-derived data."
+    )
+    p.add_argument(
+        "sources",
+        nargs="*",
+        metavar="SOURCE",
+        help="OSM XML (.osm, .osm.bz2), .osm.pbf, osmnx GraphML, Overpass JSON (.json, .json.gz), "
+        "ALPR GeoJSON; or a place name / 'W,S,E,N' to download (needs the network)",
+    )
+    p.add_argument("-o", "--output", required=True, metavar="PACK.gpkg", help="data pack to write")
+    p.add_argument(
+        "--bbox",
+        nargs=4,
+        type=float,
+        metavar=("W", "S", "E", "N"),
+        help="keep only what lies in this box (degrees)",
+    )
+    p.add_argument(
+        "--sites",
+        action="append",
+        default=[],
+        metavar="FILE[:MAPPING]",
+        help="a city layer of protected sites, e.g. "
+        "places.csv:category=place_of_worship,name=NAME,id=OBJECTID,lon=LON,lat=LAT; "
+        "a SPEC 5.2 sites file needs no mapping",
+    )
+    p.add_argument(
+        "--buildings",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="building footprints (GeoJSON, GeoPackage, zipped GeoPackage, Shapefile)",
+    )
+    p.add_argument(
+        "--boundaries",
+        action="append",
+        default=[],
+        metavar="FILE[:kind=K,name=FIELD]",
+        help="city limits or council districts",
+    )
+    p.add_argument(
+        "--existing-plan",
+        metavar="PLAN.geojson",
+        help="also write the existing cameras as a plan file, to audit them with 'check'",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.add_argument(
+        "--progress",
+        action="store_true",
+        help="print a line per stage even when stderr is not a terminal (logs)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``import``: 0 done, 2 bad input, 130 cancelled (Ctrl-C)."""
+    bar = None if getattr(args, "quiet", False) else TerminalProgress()
+    # Off a terminal, stderr is usually parsed by a script that expects bad input to
+    # give exactly one "error:" line (SPEC 6), so stage lines are opt-in there.
+    if bar is not None and not bar.tty and not getattr(args, "progress", False):
+        bar = None
+    try:
+        summary = run_import(
+            args.sources,
+            args.output,
+            bbox=args.bbox,
+            site_layers=args.sites,
+            building_layers=args.buildings,
+            boundary_layers=args.boundaries,
+            existing_plan=args.existing_plan,
+            progress=bar,
+        )
+    except InputError as exc:
+        if bar is not None:
+            bar.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (KeyboardInterrupt, CheckCancelled):
+        if bar is not None:
+            bar.close()
+        print("import cancelled; nothing was written", file=sys.stderr)
+        return 130
+    for warning in summary.warnings[:20]:
+        print(f"warning: {warning}", file=sys.stderr)
+    if len(summary.warnings) > 20:
+        print(
+            f"warning: ... and {len(summary.warnings) - 20} more (see the pack's metadata)",
+            file=sys.stderr,
+        )
+    print(summary.describe())
+    print(ATTRIBUTION)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Stand-alone ``python -m planner.importer``, the same as ``siting-planner import``."""
+    parser = argparse.ArgumentParser(prog="siting-planner import")
+    configure_parser(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
