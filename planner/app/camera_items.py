@@ -30,6 +30,7 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
+    QFontMetricsF,
     QPainter,
     QPainterPath,
     QPen,
@@ -62,6 +63,16 @@ STATUS_STYLE: dict[Severity | None, tuple[QColor, Qt.BrushStyle]] = {
     None: (QColor(120, 120, 120), Qt.BrushStyle.Dense6Pattern),
 }
 STATUS_MARK = {Severity.BLOCK: "\u2715", Severity.WARN: "!", Severity.CLEAR: "\u2713", None: "?"}
+#: Camera labels are drawn up to this many metres per pixel (the selection always).
+LABEL_MAX_RES = 2.5
+#: Up to this many metres per pixel a camera is its full symbol; beyond, a small dot.
+SYMBOL_MAX_RES = 12.0
+
+
+def _label_font() -> QFont:
+    font = QFont()
+    font.setPixelSize(10)
+    return font
 
 
 def to_scene(x: float, y: float) -> QPointF:
@@ -155,9 +166,29 @@ class CameraItem(QGraphicsObject):
         self.setToolTip(camera.label or camera.id)
         self._dragging = False
 
+    def _label(self) -> str:
+        return self.camera.label or self.camera.id
+
+    def _detail(self) -> int:
+        """2: symbol and label; 1: symbol; 0: a small dot (city zoom)."""
+        res = self.controller.resolution
+        if res <= LABEL_MAX_RES or self.isSelected():
+            return 2
+        return 1 if res <= SYMBOL_MAX_RES else 0
+
+    def _label_rect(self) -> QRectF:
+        """Beside the body, on the side away from the cone and the handles."""
+        s = self.SIZE
+        w = QFontMetricsF(_label_font()).horizontalAdvance(self._label()) + 8
+        heading = self.camera.heading_deg
+        east = heading is not None and 0.0 < heading % 360.0 < 180.0
+        x = -s - 4 - w if east else s + 4
+        return QRectF(x, -8, w, 16)
+
     def boundingRect(self) -> QRectF:
         s = self.SIZE + 3
-        return QRectF(-s, -s, 2 * s + 90, 2 * s)
+        box = QRectF(-s, -s, 2 * s, 2 * s)
+        return box.united(self._label_rect()).adjusted(-1, -1, 1, 1)
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -168,13 +199,14 @@ class CameraItem(QGraphicsObject):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
         colour, _ = STATUS_STYLE[self.status]
-        s = self.SIZE
+        detail = self._detail()
+        s = self.SIZE if detail else 4.0
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if self.isSelected():
             painter.setPen(QPen(QColor(0, 120, 215), 3))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawEllipse(QPointF(0, 0), s + 3, s + 3)
-        painter.setPen(QPen(QColor(20, 20, 20), 1.5))
+        painter.setPen(QPen(QColor(20, 20, 20), 1.5 if detail else 1.0))
         painter.setBrush(QBrush(colour))
         life = self.camera.status
         if life is CameraStatus.EXISTING:
@@ -184,6 +216,8 @@ class CameraItem(QGraphicsObject):
                                            QPointF(0, s + 2), QPointF(-s - 2, 0)]))
         else:
             painter.drawEllipse(QPointF(0, 0), s, s)
+        if detail == 0:
+            return
         painter.setPen(QPen(QColor(255, 255, 255)))
         font = QFont()
         font.setBold(True)
@@ -194,12 +228,21 @@ class CameraItem(QGraphicsObject):
         if self.camera.status is CameraStatus.REMOVED:
             painter.setPen(QPen(QColor(20, 20, 20), 2))
             painter.drawLine(QPointF(-s, -s), QPointF(s, s))
-        label = self.camera.label or self.camera.id
+        if detail < 2:
+            return
+        # a light halo keeps the label readable over streets, cones and other labels
+        rect = self._label_rect()
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(255, 255, 255, 200))
+        painter.drawRoundedRect(rect, 3, 3)
         painter.setPen(QPen(QColor(20, 20, 20)))
-        font.setBold(False)
-        font.setPixelSize(10)
-        painter.setFont(font)
-        painter.drawText(QPointF(s + 4, 4), label)
+        painter.setFont(_label_font())
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self._label())
+
+    def refresh_geometry(self) -> None:
+        """The label or the zoom changed: the bounding rectangle may change with it."""
+        self.prepareGeometryChange()
+        self.update()
 
     def set_status(self, status: Severity | None) -> None:
         self.status = status
@@ -323,6 +366,7 @@ class SitingController(QObject):
         scene.addItem(self.arcs)
         self.arcs.hide()
         self.show_allowed = False
+        self.resolution = 1.0  # metres per pixel of the view, for the cameras' detail
         self.recheck_ms: list[float] = []  # live re-check durations, for the benchmark
         self._drag: dict[str, Any] | None = None
         self._pending: list[Camera] | None = None
@@ -346,8 +390,7 @@ class SitingController(QObject):
         if self.doc.projector is None:
             return
         for cam in self.doc.all_cameras():
-            self._make_items(cam)
-        self._on_results_reset()
+            self._make_items(cam)  # placed with their current results
 
     def _make_items(self, cam: Camera) -> None:
         body = CameraItem(self, cam, editable=self.doc.is_editable(cam.id))
@@ -371,6 +414,9 @@ class SitingController(QObject):
         if proj is None or body is None or cone is None:
             return
         x, y = proj.point(cam.lon, cam.lat)
+        if body.camera.label != cam.label or body.camera.heading_deg != cam.heading_deg:
+            body.camera = cam
+            body.refresh_geometry()
         body.camera = cam
         body.setPos(to_scene(x, y))
         if result is None and not preview:
@@ -388,9 +434,11 @@ class SitingController(QObject):
             body.set_status(result.status)
         body.update()
         if body.isSelected():
-            self._place_handles(cam)
+            # The allowed-heading arcs cost up to ~50 ms on a citywide pack: not every
+            # drag frame; they are hidden while dragging and redrawn on the drop.
+            self._place_handles(cam, arcs=not preview)
 
-    def _place_handles(self, cam: Camera | None) -> None:
+    def _place_handles(self, cam: Camera | None, *, arcs: bool = True) -> None:
         proj = self.doc.projector
         if cam is None or proj is None or not self.doc.is_editable(cam.id):
             for h in self.handles.values():
@@ -410,7 +458,10 @@ class SitingController(QObject):
         self.handles["fov"].setPos(at(heading + min(cam.fov_deg, 359.0) / 2.0, r * 0.8))
         for h in self.handles.values():
             h.show()
-        self._update_arcs(cam)
+        if arcs:
+            self._update_arcs(cam)
+        else:
+            self.arcs.hide()
 
     def _update_arcs(self, cam: Camera) -> None:
         checker = self.doc.checker
@@ -477,6 +528,18 @@ class SitingController(QObject):
             if cid in self.bodies:
                 self.bodies[cid].setSelected(True)
 
+    def select_in_rect(self, rect: QRectF, extend: bool = False) -> list[str]:
+        """Select the cameras whose position lies in the scene ``rect`` (a rubber band).
+
+        With ``extend`` they are added to the selection; otherwise they replace it.
+        Returns the selected ids.
+        """
+        inside = [cid for cid, body in self.bodies.items()
+                  if body.isVisible() and rect.contains(body.pos())]
+        keep = self.selected_ids() if extend else []
+        self.select(list(dict.fromkeys([*keep, *inside])))
+        return self.selected_ids()
+
     def select_next(self, step: int = 1) -> str | None:
         ids = self.doc.plan.ids()
         if not ids:
@@ -486,6 +549,12 @@ class SitingController(QObject):
         cid = ids[i % len(ids)]
         self.select([cid])
         return cid
+
+    def set_resolution(self, m_per_px: float) -> None:
+        """The view's zoom changed: cameras drop labels, then symbols, as it widens."""
+        self.resolution = float(m_per_px)
+        for body in self.bodies.values():
+            body.refresh_geometry()
 
     def set_show_allowed(self, on: bool) -> None:
         self.show_allowed = on

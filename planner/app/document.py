@@ -62,7 +62,12 @@ class DataContext:
     cameras_existing: list[Camera] = field(default_factory=list)
     layers: list[Any] = field(default_factory=list)
     pack_path: Path | None = None
-    osm_derived: bool = True
+    #: Which of "streets", "buildings", "sites", "cameras_existing" are OSM-derived
+    #: (from the data pack's metadata); the map shows the OSM attribution only for them.
+    osm_layers: frozenset[str] = frozenset()
+    #: The static layers projected for the map (``planner.app.canvas.prepare``), made on
+    #: the worker with the rest; None: the canvas prepares them itself.
+    canvas_layers: Any = None
 
 
 @dataclass(frozen=True)

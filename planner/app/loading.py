@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from planner.app.document import DataContext
-from planner.core.model import Camera, Plan, Policy
+from planner.core.errors import CheckCancelled
+from planner.core.model import Camera, Plan, Policy, Site
+
+#: Source ``kind`` values the importer writes for OpenStreetMap input (a file or Overpass).
+OSM_SOURCE_KINDS = frozenset({"osm", "online", "overpass", "openstreetmap"})
+#: The pack layers an OSM source can feed, as named in a source's ``features`` counts.
+OSM_LAYERS = ("streets", "buildings", "sites", "entrances", "cameras_existing")
 
 
 def demo_paths() -> tuple[Path, Path]:
@@ -21,6 +27,57 @@ def demo_paths() -> tuple[Path, Path]:
         from planner.resources import data_path
 
         return data_path("demo", "demo.plan.geojson"), data_path("demo", "demo.gpkg")
+
+
+def osm_layers_from_metadata(metadata: Mapping[str, Any] | None) -> frozenset[str]:
+    """The layers of a data pack that come from OpenStreetMap, by its metadata.
+
+    The importer lists every input under ``sources`` with its ``kind`` (``"osm"`` for
+    a file, ``"online"`` for Overpass) and per-layer ``features`` counts. The pack's
+    ``attribution`` entry cannot decide it: the pack writer adds the OSM line to every
+    pack, even a synthetic one. A pack marked ``synthetic`` has no OSM data.
+
+    Returns
+    -------
+    frozenset of str
+        Some of ``"streets"``, ``"buildings"``, ``"sites"``, ``"cameras_existing"``
+        (entrances count as sites).
+    """
+    if not metadata or metadata.get("synthetic") is True:
+        return frozenset()
+    out: set[str] = set()
+    for src in metadata.get("sources") or ():
+        if not isinstance(src, Mapping):
+            continue
+        kind = str(src.get("kind") or "").lower()
+        if kind not in OSM_SOURCE_KINDS and "openstreetmap" not in kind:
+            continue
+        counts = src.get("features")
+        if isinstance(counts, Mapping):
+            out.update(layer for layer in OSM_LAYERS if counts.get(layer))
+        else:  # an OSM source of unknown content may have fed any layer
+            out.update(OSM_LAYERS)
+    if "entrances" in out:
+        out.discard("entrances")
+        out.add("sites")
+    return frozenset(out)
+
+
+def site_is_osm(site: Site) -> bool:
+    """Whether a site says it comes from OSM (a pack's ``osm:...`` source, or a file's tags)."""
+    source = site.source.lower()
+    if source.startswith("osm") or "openstreetmap" in source:
+        return True
+    tag_source = str(site.tags.get("source") or "").lower()
+    return "openstreetmap" in tag_source or "osm_id" in site.tags
+
+
+def osm_layers_of(metadata: Mapping[str, Any] | None, sites: Iterable[Site]) -> frozenset[str]:
+    """:func:`osm_layers_from_metadata`, plus ``"sites"`` when any site is from OSM."""
+    out = osm_layers_from_metadata(metadata)
+    if "sites" not in out and any(site_is_osm(s) for s in sites):
+        out |= {"sites"}
+    return out
 
 
 def load_policy() -> Policy:
@@ -42,7 +99,7 @@ def load_data_context(
     pack: Path | None = None,
     sites: Sequence[Path] = (),
     buildings: Sequence[Path] = (),
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[str, float], None] | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> DataContext:
     """Read the layers and build the checker (slow: call on a worker for big packs).
@@ -56,19 +113,35 @@ def load_data_context(
 
     inputs = load_inputs(data=pack, sites=list(sites), buildings=list(buildings),
                          policy=policy, progress=progress, cancel=cancel)
+    metadata: dict[str, Any] = {}
+    if pack is not None:
+        from planner.io.pack import read_metadata
+
+        metadata = read_metadata(pack)  # one small table; read_pack already validated it
     checker = build_checker(inputs, policy=policy, cameras=cameras)
-    network = getattr(checker, "streets", None)
-    buildings_geoms = inputs.buildings
+    if cancel is not None and cancel():
+        raise CheckCancelled
+    if progress is not None:
+        progress("Preparing the map", 0.95)
+    from planner.app.canvas.prepare import prepare_layers
+
+    # Seconds of projection on a citywide pack: done here, on the Python worker thread
+    # (pyproj is safe on it), so installing the data on the GUI thread stays quick.
+    canvas_layers = prepare_layers(projector=checker.projector, streets=inputs.streets,
+                                   buildings=inputs.buildings, sites=inputs.sites,
+                                   zones=getattr(checker, "zones", ()))
     return DataContext(
         checker=checker,
         projector=checker.projector,
         sites=list(inputs.sites),
-        buildings=buildings_geoms,
+        buildings=inputs.buildings,
         streets=inputs.streets,
-        street_network=network,
+        street_network=getattr(checker, "streets", None),
         cameras_existing=list(inputs.cameras_existing),
         layers=list(inputs.layers),
         pack_path=pack,
+        osm_layers=osm_layers_of(metadata, inputs.sites),
+        canvas_layers=canvas_layers,
     )
 
 
@@ -79,7 +152,7 @@ def load_plan_and_data(
     policy: Policy,
     sites: Sequence[Path] = (),
     buildings: Sequence[Path] = (),
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[str, float], None] | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> tuple[Plan | None, DataContext]:
     """Read a plan (if any) and its data; the plan's cameras choose the projection."""

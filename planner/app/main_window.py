@@ -27,13 +27,14 @@ from planner.app.document import DataContext, PlanDocument
 from planner.app.loading import demo_paths, load_data_context
 from planner.app.recovery import Autosaver, discard, find_recovery_files
 from planner.app.settings import AppSettings
+from planner.app.statusbar import ElidedLabel, StatusBar
 from planner.app.workers import Task, start
 from planner.core.errors import InputError
 from planner.core.model import Finding, Plan, PlanMeta, Policy, Severity
 
 NUDGE_M, NUDGE_BIG_M = 1.0, 10.0
 ROTATE_DEG, ROTATE_BIG_DEG = 1.0, 15.0
-OSM_ATTRIBUTION = "\u00a9 OpenStreetMap contributors"
+CURSOR_OFF_MAP = "lon, lat: off the map"
 
 
 class MainWindow(QMainWindow):
@@ -120,12 +121,23 @@ class MainWindow(QMainWindow):
 
     # -- construction ----------------------------------------------------------------------
     def _build_status_bar(self) -> None:
-        sb = self.statusBar()
-        self.cursor_label = QLabel("lon —, lat —")
+        sb = StatusBar(self)
+        self.setStatusBar(sb)
+        fm = sb.fontMetrics()
+        # Fixed widths: the labels do not shift as the text changes, and the temporary
+        # message on the left is elided before them (see StatusBar).
+        self.cursor_label = QLabel(CURSOR_OFF_MAP)
+        self.cursor_label.setObjectName("cursor_label")
+        widest = "lon -122.000000  lat -37.000000"
+        self.cursor_label.setFixedWidth(fm.horizontalAdvance(widest) + 16)
+        self.cursor_label.setToolTip("Longitude and latitude (WGS 84) under the mouse")
         self.scale_label = QLabel("")
-        self.policy_label = QLabel(f"Policy {self.policy.id} v{self.policy.version}")
-        self.check_label = QLabel("Not checked")
-        self.attribution_label = QLabel(OSM_ATTRIBUTION)
+        self.scale_label.setFixedWidth(fm.horizontalAdvance("1,000.0 ft / 100 px") + 16)
+        self.scale_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.policy_label = ElidedLabel(f"Policy {self.policy.id} v{self.policy.version}",
+                                        max_width=420)
+        self.check_label = ElidedLabel("Not checked", max_width=300)
+        self.check_label.setObjectName("check_label")
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(160)
         self.progress.hide()
@@ -133,7 +145,9 @@ class MainWindow(QMainWindow):
         self.cancel_button.hide()
         self.cancel_button.clicked.connect(self.cancel_work)
         for w in (self.cursor_label, self.scale_label, self.check_label, self.progress,
-                  self.cancel_button, self.policy_label, self.attribution_label):
+                  self.cancel_button, self.policy_label):
+            if isinstance(w, QLabel):
+                w.setContentsMargins(6, 0, 6, 0)
             sb.addPermanentWidget(w)
 
     def _action(self, text: str, slot: Any, shortcut: Any = None, *, checkable: bool = False,
@@ -253,6 +267,7 @@ class MainWindow(QMainWindow):
         doc.undo_stack.indexChanged.connect(self._update_title)
         doc.path_changed.connect(self._update_title)
         doc.message.connect(self.show_notice)
+        doc.plan_reset.connect(self._update_attribution)
         doc.results_reset.connect(self._update_check_label)
         doc.result_changed.connect(self._update_check_label)
         self.controller.selection_changed.connect(self._selection_changed)
@@ -268,6 +283,8 @@ class MainWindow(QMainWindow):
         c.cursor_moved.connect(self._cursor_moved)
         c.scale_changed.connect(self._scale_changed)
         c.clicked_empty.connect(self._clicked_empty)
+        c.area_selected.connect(self.controller.select_in_rect)
+        c.scale_changed.connect(self.controller.set_resolution)
 
     # -- status ----------------------------------------------------------------------------
     def _update_title(self, *_args: object) -> None:
@@ -276,14 +293,22 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.doc.dirty)
 
     def show_notice(self, text: str) -> None:
-        """A non-modal notice above the map and in the status bar."""
-        self.statusBar().showMessage(text, 15_000)
+        """A non-modal notice in the banner above the map.
+
+        Not in the status bar: a refusal names a site, an entrance and a rule, far
+        more than the status bar's message area holds.
+        """
+        self.statusBar().clearMessage()
         self.notice.setText(text)
+        self.notice.setToolTip(text)
         self.notice.show()
-        self._notice_timer.start(12_000)
+        self._notice_timer.start(max(12_000, 60 * len(text)))
 
     def _cursor_moved(self, lon: float, lat: float) -> None:
-        self.cursor_label.setText(f"lon {lon:.6f}, lat {lat:.6f}")
+        self.cursor_label.setText(f"lon {lon:.6f}  lat {lat:.6f}")
+
+    def _cursor_left(self) -> None:
+        self.cursor_label.setText(CURSOR_OFF_MAP)
 
     def _scale_changed(self, m_per_px: float) -> None:
         self.scale_label.setText(f"{self.settings.format_distance(m_per_px * 100)} / 100 px")
@@ -437,10 +462,21 @@ class MainWindow(QMainWindow):
         canvas_bridge.show_data(self.canvas, data)
         self.layers_panel.set_layers(canvas_bridge.layer_entries(self.canvas))
         canvas_bridge.set_units(self.canvas, self.settings.units)
-        # the canvas draws the attribution on the map when OSM layers are shown
-        self.attribution_label.setVisible(
-            data.osm_derived and not canvas_bridge.attribution_drawn(self.canvas)
-            and canvas_bridge.layer_entries(self.canvas) == [])
+        self._update_attribution()
+
+    def _update_attribution(self) -> None:
+        """Tell the canvas whether the cameras on it are OSM-derived.
+
+        OSM layers say so themselves (see :func:`canvas_bridge.show_data`); the
+        cameras are OSM data when the pack's existing cameras were imported from OSM,
+        or the plan was made from such a pack (its ``attribution`` says so).
+        """
+        data = self.doc.data
+        existing = data is not None and bool(data.cameras_existing) and \
+            "cameras_existing" in data.osm_layers
+        plan_attr = str(self.doc.plan.meta.extra.get("attribution") or "").lower()
+        planned = "openstreetmap" in plan_attr and bool(self.doc.plan.cameras)
+        self.canvas.set_items_osm(existing or planned)
 
     # -- workers ---------------------------------------------------------------------------
     def _run(self, work: Any, done: Any, *, name: str, wait: bool = False) -> Task:
@@ -730,6 +766,8 @@ class MainWindow(QMainWindow):
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             return self._map_key(event)
+        if obj is self.canvas.viewport() and event.type() == QEvent.Type.Leave:
+            self._cursor_left()
         if obj is self.canvas.viewport() and event.type() == QEvent.Type.Paint and \
                 self.first_paint_s is None and self.doc.data is not None:
             self.first_paint_s = time.perf_counter() - self.t0
@@ -793,6 +831,7 @@ class MainWindow(QMainWindow):
         for _ in range(3):
             QApplication.processEvents()
         pixmap = self.grab()
+        self.canvas.set_synchronous(False)  # back to rendering tiles on the pool
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return pixmap.save(str(path), "PNG")
 

@@ -207,8 +207,17 @@ class FindingsPanel(QWidget):
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.verticalHeader().hide()
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.setWordWrap(False)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        header = self.view.horizontalHeader()
+        # every column but the message as wide as its longest cell (rule ids, categories
+        # and entrance ids must read whole); the message takes the rest, in a tooltip too
+        for col in range(len(FindingsModel.COLUMNS) - 1):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(FindingsModel.COLUMNS) - 1,
+                                    QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(48)
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.summary = QLabel()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -316,6 +325,12 @@ class PropertiesPanel(QWidget):
         self.setEnabled(camera_id is not None)
         if camera_id is None:
             self.title.setText("No camera selected")
+            self._loading = True
+            self.label.clear()
+            self.notes.clear()
+            for cb in self.caps.values():
+                cb.setChecked(False)
+            self._loading = False
             return
         self._load(self.doc.camera(camera_id))
 

@@ -67,20 +67,21 @@ class GeomLayer:
 
     geoms: np.ndarray
     tree: shapely.STRtree = field(init=False)
+    bounds: tuple[float, float, float, float] | None = field(init=False)
 
     def __post_init__(self) -> None:
         self.geoms = np.asarray(self.geoms, dtype=object)
         self.tree = shapely.STRtree(self.geoms)
+        # Computed once, where the layer is made (the worker for big layers): the total
+        # bounds of 324,000 buildings cost ~35 ms, too much to redo on the GUI thread.
+        self.bounds = None
+        if len(self.geoms):
+            b = shapely.total_bounds(self.geoms)
+            if np.all(np.isfinite(b)):
+                self.bounds = tuple(float(v) for v in b)  # type: ignore[assignment]
 
     def __len__(self) -> int:
         return len(self.geoms)
-
-    @property
-    def bounds(self) -> tuple[float, float, float, float] | None:
-        if len(self.geoms) == 0:
-            return None
-        b = shapely.total_bounds(self.geoms)
-        return None if not np.all(np.isfinite(b)) else tuple(float(v) for v in b)  # type: ignore[return-value]
 
     def query(self, rect: tuple[float, float, float, float]) -> np.ndarray:
         """Sorted indices of geometries whose envelope meets ``rect`` (x0, y0, x1, y1)."""

@@ -5,6 +5,10 @@ A tile is a square of ``TILE_PX`` pixels at one zoom level. Level ``k`` has
 ``(i, j)`` covers scene x in ``[i, i + 1) * TILE_PX * res`` and the same for y. Every
 feature is placed by its scene coordinates alone, so a symbol or label crossing a
 tile edge is drawn, clipped, in every tile it touches and the halves meet exactly.
+
+Tiles render on ``QThreadPool`` threads, which Python did not create: nothing in
+this module may call pyproj (pyproj 3.7 can segfault there). Layers arrive already
+projected, from :mod:`planner.app.canvas.prepare`.
 """
 
 from __future__ import annotations
@@ -301,14 +305,25 @@ def _draw_site_outlines(p: QPainter, tile: _Tile, state: RenderState) -> None:
         p.drawPath(path)
 
 
+def site_symbol_px(res: float) -> float:
+    """Site symbol size at ``res`` metres per pixel: smaller at city zoom, so 2,000
+    sites do not bury the map; the shapes still tell the categories apart."""
+    if res > 24.0:
+        return SITE_SYMBOL_PX * 0.5
+    if res > 6.0:
+        return SITE_SYMBOL_PX * 0.75
+    return SITE_SYMBOL_PX
+
+
 def _draw_site_symbols(p: QPainter, tile: _Tile, state: RenderState) -> None:
     layer = state.sites
     if layer is None:
         return
-    hits = layer.query(tile.rect(SITE_SYMBOL_PX))
+    size = site_symbol_px(tile.res)
+    hits = layer.query(tile.rect(size))
     px = tile.to_px(layer.xy[hits]) if len(hits) else np.empty((0, 2))
     for f, (x, y) in zip(hits, px, strict=True):
-        st.draw_symbol(p, QPointF(x, y), layer.styles[f], SITE_SYMBOL_PX)
+        st.draw_symbol(p, QPointF(x, y), layer.styles[f], size)
 
 
 def _draw_entrances(p: QPainter, tile: _Tile, state: RenderState) -> None:

@@ -18,14 +18,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-import shapely
 from PySide6.QtCore import (
     QEvent,
     QObject,
     QPoint,
     QPointF,
+    QRect,
     QRectF,
     QRunnable,
+    QSize,
     Qt,
     QThreadPool,
     QTimer,
@@ -44,17 +45,29 @@ from PySide6.QtGui import (
     QTransform,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QGraphicsScene,
+    QGraphicsView,
+    QRubberBand,
+    QWidget,
+)
 from shapely.geometry.base import BaseGeometry
 
 from planner.app.canvas import style as st
-from planner.app.canvas.layers import GeomLayer, to_scene_geoms
 from planner.app.canvas.overlays import ScaleBar, draw_attribution, draw_scale_bar, scale_bar
+from planner.app.canvas.prepare import (
+    SiteLayers,
+    ZoneLayer,
+    prepare_buildings,
+    prepare_sites,
+    prepare_streets,
+    prepare_zones,
+)
 from planner.app.canvas.render import (
     MAX_LEVEL,
     MIN_LEVEL,
     TILE_PX,
-    PointLayer,
     RenderState,
     StreetLayer,
     TileKey,
@@ -106,6 +119,13 @@ class _TileSignals(QObject):
 
 
 class _TileJob(QRunnable):
+    """Renders one tile on a ``QThreadPool`` thread.
+
+    Never call pyproj (a projector, ``to_crs``, :mod:`planner.app.canvas.prepare`) from
+    here: pyproj 3.7 can segfault in threads Python did not create. Everything a tile
+    needs is already in scene coordinates in the :class:`RenderState`.
+    """
+
     def __init__(self, key: TileKey, state: RenderState, signals: _TileSignals) -> None:
         super().__init__()
         self.key = key
@@ -135,6 +155,9 @@ class MapCanvas(QGraphicsView):
     clicked_empty(x, y)
         A click (press and release without dragging) on the map where no item
         took the mouse; projected metres.
+    area_selected(rect, extend)
+        Shift+drag on the map drew a rubber band: ``rect`` is the scene rectangle;
+        ``extend`` is true when Ctrl was held too (add to the selection).
     layers_changed()
         Layer data, visibility or opacity changed (refresh a layers panel).
     tiles_idle()
@@ -144,6 +167,7 @@ class MapCanvas(QGraphicsView):
     cursor_moved = Signal(float, float)
     scale_changed = Signal(float)
     clicked_empty = Signal(float, float)
+    area_selected = Signal(QRectF, bool)
     layers_changed = Signal()
     tiles_idle = Signal()
 
@@ -163,6 +187,7 @@ class MapCanvas(QGraphicsView):
         self._attribution: str | None = OSM_ATTRIBUTION
         self._state = RenderState(generation=0)
         self._osm: dict[str, bool] = dict.fromkeys(LAYER_IDS, False)
+        self._items_osm = False
         self._counts: dict[str, int] = dict.fromkeys(LAYER_IDS, 0)
         self._visible: dict[str, bool] = dict.fromkeys(LAYER_IDS, True)
         self._opacity: dict[str, float] = dict.fromkeys(LAYER_IDS, 1.0)
@@ -183,6 +208,9 @@ class MapCanvas(QGraphicsView):
         self._press: QPoint | None = None
         self._panning = False
         self._moved = False
+        self._band: QRubberBand | None = None
+        self._band_origin: QPoint | None = None
+        self._band_extend = False
         self._update_timer = QTimer(self)
         self._update_timer.setSingleShot(True)
         self._update_timer.setInterval(16)
@@ -263,11 +291,17 @@ class MapCanvas(QGraphicsView):
         self._attribution = text
         self.viewport().update()
 
+    def set_items_osm(self, on: bool) -> None:
+        """Mark the scene's items (such as cameras mapped in OSM) as OSM-derived."""
+        self._items_osm = bool(on)
+        self.viewport().update()
+
     def attribution_shown(self) -> bool:
-        """Whether the attribution is drawn now."""
+        """Whether the attribution is drawn now: an OSM-derived layer or item is shown."""
         if not self._attribution:
             return False
-        return any(self._osm[k] and self._counts[k] and self._visible[k] for k in LAYER_IDS)
+        return self._items_osm or any(
+            self._osm[k] and self._counts[k] and self._visible[k] for k in LAYER_IDS)
 
     def scale_bar(self) -> ScaleBar:
         return scale_bar(self.resolution(), units=self._units)
@@ -294,27 +328,16 @@ class MapCanvas(QGraphicsView):
     def set_streets(self, streets: Any, *, osm: bool = True) -> None:
         """Street centre lines: a GeoDataFrame in EPSG:4326 with ``highway`` and ``name``.
 
-        Any other CRS is converted. ``osm`` marks the layer as OSM-derived.
+        Any other CRS is converted. A :class:`StreetLayer` from
+        :func:`planner.app.canvas.prepare.prepare_streets` (made on the worker) is used
+        as it is. ``osm`` marks the layer as OSM-derived.
         """
-        layer: StreetLayer | None = None
-        if streets is not None and len(streets):
-            gdf = streets
-            if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
-                gdf = gdf.to_crs(4326)
-            geoms = to_scene_geoms(np.asarray(gdf.geometry.values),
-                                   projector=self._need_projector(), projected=False)
-            keep = ~(shapely.is_missing(np.asarray(gdf.geometry.values))
-                     | shapely.is_empty(np.asarray(gdf.geometry.values)))
-            highway = (gdf["highway"].to_numpy()[keep] if "highway" in gdf
-                       else np.full(len(geoms), ""))
-            names = (gdf["name"].to_numpy()[keep] if "name" in gdf
-                     else np.full(len(geoms), None, dtype=object))
-            classes = np.array([st.street_class(h) for h in highway])
-            names = np.array([_name_text(n) for n in names], dtype=object)
-            layer = StreetLayer(
-                classes={c: GeomLayer(geoms[classes == c]) for c in np.unique(classes)},
-                names={c: names[classes == c] for c in np.unique(classes)},
-            )
+        if isinstance(streets, StreetLayer):
+            layer: StreetLayer | None = streets
+        elif streets is None or not len(streets):
+            layer = None
+        else:
+            layer = prepare_streets(streets, projector=self._need_projector())
         self._osm["streets"] = self._osm["street_names"] = osm
         self._counts["streets"] = self._counts["street_names"] = 0 if layer is None else len(layer)
         self._set_state(streets=layer)
@@ -325,69 +348,40 @@ class MapCanvas(QGraphicsView):
         A :class:`GeomLayer` from :func:`planner.app.canvas.prepare_layer` (made on a
         worker thread) is used as it is.
         """
-        layer: GeomLayer | None = None
-        if isinstance(buildings, GeomLayer):
-            layer = buildings
-        elif buildings is not None and len(buildings):
-            if hasattr(buildings, "geometry"):
-                if buildings.crs is not None and buildings.crs.to_epsg() != 4326 and not projected:
-                    buildings = buildings.to_crs(4326)
-                buildings = np.asarray(buildings.geometry.values)
-            layer = GeomLayer(to_scene_geoms(np.asarray(buildings), projector=self._projector,
-                                             projected=projected))
+        layer = prepare_buildings(buildings, projector=self._projector, projected=projected)
         self._osm["buildings"] = osm
         self._counts["buildings"] = 0 if layer is None else len(layer)
         self._set_state(buildings=layer)
 
-    def set_sites(self, sites: Sequence[Site] | None, *, osm: bool | None = None) -> None:
-        """Protected sites (lon/lat) with their entrances.
+    def set_sites(self, sites: Sequence[Site] | SiteLayers | None, *,
+                  osm: bool | None = None) -> None:
+        """Protected sites (lon/lat) with their entrances, or prepared :class:`SiteLayers`.
 
         ``osm`` defaults to whether any site's ``source`` mentions OSM.
         """
-        sites = list(sites or [])
-        outlines: GeomLayer | None = None
-        outline_styles: tuple[st.CategoryStyle, ...] = ()
-        points: PointLayer | None = None
-        entrances: PointLayer | None = None
-        if sites:
-            proj = self._need_projector()
-            geoms = np.array([s.geometry for s in sites], dtype=object)
-            scene = to_scene_geoms(geoms, projector=proj, projected=False)
-            styles = tuple(st.category_style(s.category) for s in sites)
-            valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-            styles = tuple(s for s, v in zip(styles, valid, strict=True) if v)
-            anchor = shapely.point_on_surface(scene)
-            points = PointLayer(shapely.get_coordinates(anchor), styles)
-            polygonal = np.isin(shapely.get_type_id(scene), (3, 6))
-            if polygonal.any():
-                outlines = GeomLayer(scene[polygonal])
-                outline_styles = tuple(s for s, p in zip(styles, polygonal, strict=True) if p)
-            ent = [(e.lon, e.lat) for s in sites for e in s.entrances]
-            if ent:
-                lon, lat = np.array(ent).T
-                x, y = proj.forward(lon, lat)
-                entrances = PointLayer(np.column_stack([x, -y]))
-        if osm is None:
-            osm = any("osm" in s.source.lower() or "openstreetmap" in s.source.lower()
-                      for s in sites)
+        if isinstance(sites, SiteLayers):
+            prepared = sites
+            if osm is None:
+                osm = False
+        else:
+            sites = list(sites or [])
+            prepared = (prepare_sites(sites, projector=self._need_projector()) if sites
+                        else SiteLayers())
+            if osm is None:
+                osm = any("osm" in s.source.lower() or "openstreetmap" in s.source.lower()
+                          for s in sites)
         self._osm["sites"] = self._osm["entrances"] = osm
-        self._counts["sites"] = len(sites)
-        self._counts["entrances"] = 0 if entrances is None else len(entrances)
-        self._set_state(sites=points, site_outlines=outlines, site_outline_styles=outline_styles,
-                        entrances=entrances)
+        self._counts["sites"] = prepared.count
+        self._counts["entrances"] = 0 if prepared.entrances is None else len(prepared.entrances)
+        self._set_state(sites=prepared.points, site_outlines=prepared.outlines,
+                        site_outline_styles=prepared.outline_styles,
+                        entrances=prepared.entrances)
 
-    def set_zones(self, zones: Sequence[Any] | None) -> None:
+    def set_zones(self, zones: Sequence[Any] | ZoneLayer | None) -> None:
         """Capture zones (``CaptureZone`` objects with projected ``geometry`` and ``action``)."""
-        zones = list(zones or [])
-        layer: GeomLayer | None = None
-        actions: np.ndarray | None = None
-        if zones:
-            geoms = np.array([z.geometry for z in zones], dtype=object)
-            valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-            layer = GeomLayer(to_scene_geoms(geoms, projector=None, projected=True))
-            actions = np.array([str(getattr(z, "action", "warn")) for z in zones])[valid]
-        self._counts["capture_zones"] = len(zones)
-        self._set_state(zones=layer, zone_actions=actions)
+        prepared = zones if isinstance(zones, ZoneLayer) else prepare_zones(zones)
+        self._counts["capture_zones"] = prepared.count
+        self._set_state(zones=prepared.layer, zone_actions=prepared.actions)
 
     def layer_ids(self) -> list[str]:
         """Static layer ids, top of the drawing order first."""
@@ -660,6 +654,19 @@ class MapCanvas(QGraphicsView):
         super().keyPressEvent(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        mods = event.modifiers()
+        if (event.button() == Qt.MouseButton.LeftButton
+                and mods & Qt.KeyboardModifier.ShiftModifier
+                and not self._item_takes_mouse(event.position().toPoint())):
+            # Shift+drag on the map selects with a rubber band; a plain drag pans.
+            self._band_origin = event.position().toPoint()
+            self._band_extend = bool(mods & Qt.KeyboardModifier.ControlModifier)
+            if self._band is None:
+                self._band = QRubberBand(QRubberBand.Shape.Rectangle, self.viewport())
+            self._band.setGeometry(QRect(self._band_origin, QSize()))
+            self._band.show()
+            event.accept()
+            return
         super().mousePressEvent(event)
         scene = self.scene()
         grabbed = scene is not None and scene.mouseGrabberItem() is not None
@@ -674,6 +681,10 @@ class MapCanvas(QGraphicsView):
         ll = self.lonlat_at(pos)
         if ll is not None:
             self.cursor_moved.emit(ll[0], ll[1])
+        if self._band_origin is not None and self._band is not None:
+            self._band.setGeometry(QRect(self._band_origin, pos.toPoint()).normalized())
+            event.accept()
+            return
         if self._panning and self._press is not None:
             now = pos.toPoint()
             delta = now - self._press
@@ -689,6 +700,16 @@ class MapCanvas(QGraphicsView):
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._band_origin is not None and event.button() == Qt.MouseButton.LeftButton:
+            rect = QRect(self._band_origin, event.position().toPoint()).normalized()
+            self._band_origin = None
+            if self._band is not None:
+                self._band.hide()
+            scene_rect = QRectF(self.view_to_scene(rect.topLeft()),
+                                self.view_to_scene(rect.bottomRight())).normalized()
+            self.area_selected.emit(scene_rect, self._band_extend)
+            event.accept()
+            return
         if self._panning and event.button() == Qt.MouseButton.LeftButton:
             self._panning = False
             self._press = None
@@ -710,6 +731,11 @@ class MapCanvas(QGraphicsView):
         return super().event(event)
 
     # ------------------------------------------------------------------ internals
+    def _item_takes_mouse(self, pos: QPoint) -> bool:
+        """Whether an item under ``pos`` (a camera, a handle) handles the left button."""
+        return any(item.acceptedMouseButtons() & Qt.MouseButton.LeftButton
+                   and item.isVisible() for item in self.items(pos))
+
     def _check_layer(self, layer_id: str) -> str:
         if layer_id not in self._visible:
             msg = f"unknown layer {layer_id!r}; expected one of {', '.join(LAYER_IDS)}"
@@ -838,14 +864,6 @@ class MapCanvas(QGraphicsView):
                                        QRectF(0, 0, TILE_PX, TILE_PX))
                 break
         painter.restore()
-
-
-def _name_text(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, list | tuple):
-        return str(value[0]) if value else ""
-    return str(value).strip()
 
 
 def _text_pixmap(text: str, size: int = 16) -> QPixmap:
