@@ -107,7 +107,13 @@ def test_text_report(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_json_top_level_keys(json_report: dict[str, Any]) -> None:
     assert set(json_report) == {
-        "tool", "plan", "policy", "layers", "cameras", "findings", "summary"
+        "tool",
+        "plan",
+        "policy",
+        "layers",
+        "cameras",
+        "findings",
+        "summary",
     }
     assert json_report["tool"] == {"name": "siting-planner", "version": __version__}
     assert json_report["plan"] == {
@@ -149,7 +155,9 @@ def test_json_findings(json_report: dict[str, Any]) -> None:
     c1 = by_camera["C-1"]
     assert (c1["severity"], c1["rule"]) == ("block", "captures_entrance")
     assert (c1["site_id"], c1["site_name"], c1["category"]) == (
-        "chapel", "Example Chapel", "place_of_worship"
+        "chapel",
+        "Example Chapel",
+        "place_of_worship",
     )
     assert c1["entrance_ids"] == ["chapel/e1"]
     assert c1["basis"] == "entrance"
@@ -219,8 +227,16 @@ def test_only_clear_cameras_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_warnings_alone_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     plan = _plan_subset(tmp_path, {"C-2", "C-3", "C-6"})
     code, out, _ = run(
-        ["check", str(plan), "--sites", str(SITES), "--buildings", str(BUILDINGS),
-         "--format", "json"],
+        [
+            "check",
+            str(plan),
+            "--sites",
+            str(SITES),
+            "--buildings",
+            str(BUILDINGS),
+            "--format",
+            "json",
+        ],
         capsys,
     )
     assert code == 0
@@ -299,17 +315,23 @@ def _streets_file(tmp_path: Path, geometry: dict[str, Any]) -> Path:
 def test_streets_layer_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     streets = _streets_file(
         tmp_path,
-        {"type": "MultiLineString", "coordinates": [
-            [[-121.8870, 37.3384], [-121.8855, 37.3384]],
-            [[-121.8855, 37.3384], [-121.8845, 37.3384]],
-        ]},
+        {
+            "type": "MultiLineString",
+            "coordinates": [
+                [[-121.8870, 37.3384], [-121.8855, 37.3384]],
+                [[-121.8855, 37.3384], [-121.8845, 37.3384]],
+            ],
+        },
     )
     code, out, err = run(example_args("--streets", str(streets), "--format", "json"), capsys)
     assert err == ""
     assert code == 1
     layers = json.loads(out)["layers"]
     assert layers[-1] == {
-        "kind": "streets", "path": str(streets), "sha256": sha256(streets), "features": 4
+        "kind": "streets",
+        "path": str(streets),
+        "sha256": sha256(streets),
+        "features": 4,
     }
 
 
@@ -390,9 +412,18 @@ def test_policy_with_typo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 def test_bad_buildings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     buildings = tmp_path / "b.geojson"
     buildings.write_text(
-        json.dumps({"type": "FeatureCollection", "features": [
-            {"type": "Feature", "properties": {},
-             "geometry": {"type": "Point", "coordinates": [-121.886, 37.338]}}]}),
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {"type": "Point", "coordinates": [-121.886, 37.338]},
+                    }
+                ],
+            }
+        ),
         encoding="utf-8",
     )
     code, _, err = run(["check", str(PLAN), "--buildings", str(buildings)], capsys)
@@ -471,3 +502,28 @@ def test_module_entry_point(tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert bad.stdout == ""
     assert_one_line_error(bad.stderr, bad_plan)
+
+
+def test_check_with_the_demo_data_pack(capsys: pytest.CaptureFixture[str]) -> None:
+    demo = ROOT / "data" / "demo"
+    code, out, err = run(
+        [
+            "check",
+            str(demo / "demo.plan.geojson"),
+            "--data",
+            str(demo / "demo.gpkg"),
+            "--format",
+            "json",
+        ],
+        capsys,
+    )
+    assert code == 1, err
+    report = json.loads(out)
+    statuses = {c["id"]: c["status"] for c in report["cameras"]}
+    assert statuses["C-1"] == "block" and statuses["C-2"] == "warn"
+    assert report["summary"] == {"cameras": 6, "block": 1, "warn": 1, "clear": 4}
+    kinds = [layer["kind"] for layer in report["layers"]]
+    assert kinds == ["sites", "entrances", "buildings", "streets"]
+    assert all(layer["features"] > 0 for layer in report["layers"])
+    (block,) = [f for f in report["findings"] if f["severity"] == "block"]
+    assert block["entrance_ids"] == ["demo-pow-1/e1"] and block["basis"] == "entrance"

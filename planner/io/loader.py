@@ -135,7 +135,17 @@ def load_inputs(
         inputs.sites.extend(pack.sites)
         inputs.cameras_existing.extend(pack.cameras_existing)
         inputs.warnings.extend(getattr(pack, "warnings", []) or [])
-        inputs.layers.append(LayerInfo("data", str(data), digest, len(pack.sites)))
+        # One entry per pack layer the check uses, all with the pack's own hash.
+        n_build = 0 if pack.buildings is None else len(pack.buildings)
+        n_streets = 0 if pack.streets is None else len(pack.streets)
+        n_entrances = sum(len(s.entrances) for s in pack.sites)
+        for kind, count in (
+            ("sites", len(pack.sites)),
+            ("entrances", n_entrances),
+            ("buildings", n_build),
+            ("streets", n_streets),
+        ):
+            inputs.layers.append(LayerInfo(kind, f"{data}#{kind}", digest, count))
         if pack.buildings is not None and len(pack.buildings):
             building_parts.append(np.asarray(pack.buildings.geometry.values, dtype=object))
             if "height" in pack.buildings.columns:
