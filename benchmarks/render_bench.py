@@ -214,8 +214,6 @@ MEASUREMENTS: dict[str, Callable[[dict[str, Any]], float | None]] = {
     "frame_city_ms": frame_city_ms,
     "frame_street_ms": frame_street_ms,
     "tile_cold_ms": tile_cold_ms,
-    "startup_demo_s": lambda ctx: None,  # added by the app work
-    "drag_recheck_p95_ms": lambda ctx: None,  # added by the app work
 }
 
 
@@ -275,8 +273,8 @@ def drag_recheck_p95_ms(ctx: dict[str, Any] | None = None, *,
                         steps: int = 400) -> float | None:
     """Live re-check during a drag: the work done once per frame, p95 over ``steps`` frames.
 
-    Real downtown San José data (``sj_buildings_downtown.gpkg``: 33,434 buildings as
-    occluders; ``sj_sensitive_sites.geojson``: 17 protected sites) with the built-in
+    Real citywide San José data (``sj_buildings_city_all.gpkg.zip``: 324,221 buildings
+    as occluders; ``sj_sensitive_sites.geojson``: 17 protected sites) with the built-in
     policy; a camera is dragged along a 2 km path through downtown via the app's
     :class:`SitingController` (check + cone path rebuild + item update), offscreen.
     """
@@ -301,7 +299,7 @@ def drag_recheck_p95_ms(ctx: dict[str, Any] | None = None, *,
     cam = Camera(id="B-1", lon=lon0, lat=lat0, heading_deg=45.0, fov_deg=40.0, range_m=60.0)
     data = load_data_context(policy=policy, cameras=[cam],
                              sites=[shared / "sj_sensitive_sites.geojson"],
-                             buildings=[shared / "sj_buildings_downtown.gpkg"])
+                             buildings=[shared / "sj_buildings_city_all.gpkg.zip"])
     doc = PlanDocument()
     doc.set_data(data)
     doc.load_plan(Plan(cameras=[cam]), None)
@@ -323,8 +321,8 @@ def drag_recheck_p95_ms(ctx: dict[str, Any] | None = None, *,
     return float(np.percentile(times, 95))
 
 
-MEASUREMENTS.setdefault("startup_demo_s", startup_demo_s)
-MEASUREMENTS.setdefault("drag_recheck_p95_ms", drag_recheck_p95_ms)
+MEASUREMENTS["startup_demo_s"] = startup_demo_s
+MEASUREMENTS["drag_recheck_p95_ms"] = drag_recheck_p95_ms
 
 
 def main() -> None:
