@@ -147,7 +147,24 @@ class ConeItem(QGraphicsPathItem):
         painter.drawPath(path)
 
 
-class CameraItem(QGraphicsObject):
+class _DragForwarding:
+    """Forwards a press-started drag to the controller; one drag is one undo step."""
+
+    _dragging: bool
+    controller: SitingController
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._dragging:
+            self.controller.drag_to(event.scenePos())
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._dragging:
+            self._dragging = False
+            self.controller.drag_to(event.scenePos())
+            self.controller.end_drag()
+
+
+class CameraItem(_DragForwarding, QGraphicsObject):
     """The body of a camera: a fixed-size, selectable, draggable symbol."""
 
     SIZE = 9.0
@@ -265,21 +282,12 @@ class CameraItem(QGraphicsObject):
         if self.isSelected() and self.editable:
             self._dragging = self.controller.begin_drag(event.scenePos())
 
-    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        if self._dragging:
-            self.controller.drag_to(event.scenePos())
-
-    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        if self._dragging:
-            self._dragging = False
-            self.controller.drag_to(event.scenePos())
-            self.controller.end_drag()
 
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         self.controller.properties_requested.emit(self.camera_id)
 
 
-class HandleItem(QGraphicsObject):
+class HandleItem(_DragForwarding, QGraphicsObject):
     """A fixed-size handle of the selected camera: ``rotate``, ``fov`` or ``range``."""
 
     def __init__(self, controller: SitingController, role: str) -> None:
@@ -317,15 +325,6 @@ class HandleItem(QGraphicsObject):
         event.accept()
         self._dragging = self.controller.begin_handle(self.role)
 
-    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        if self._dragging:
-            self.controller.drag_to(event.scenePos())
-
-    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        if self._dragging:
-            self._dragging = False
-            self.controller.drag_to(event.scenePos())
-            self.controller.end_drag()
 
 
 class SitingController(QObject):

@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
-import hashlib
 import json
 import math
 import os
@@ -53,6 +52,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 import planner
 from planner.core.errors import CheckCancelled, InputError
 from planner.core.model import Camera, CameraStatus, Entrance, Site
+from planner.io.common import sha256_file
 
 #: ``progress(stage, fraction)``: a short label for what is being done and 0..1.
 Progress = Callable[[str, float], None]
@@ -539,15 +539,6 @@ def _check_gpkg(path: Path) -> None:
         raise InputError(
             path, "", "not a GeoPackage data pack (expected an SQLite/GeoPackage file)"
         )
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    """SHA-256 (hex) of a file, read in 4 MiB chunks."""
-    h = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for chunk in iter(lambda: fh.read(4 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
