@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -137,6 +138,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         # argparse exits for --help, --version and usage errors; keep main() -> int.
         return exc.code if isinstance(exc.code, int) else EXIT_INPUT
+    except Exception as exc:
+        # A bug, not bad input: still one line for the person at the terminal, and
+        # the traceback when a developer asks for it.
+        if os.environ.get("SITING_PLANNER_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"error: internal error ({type(exc).__name__}: {exc}); "
+            "set SITING_PLANNER_DEBUG=1 for details and please report it\n"
+        )
+        return EXIT_INTERNAL
 
 
 def _load_policy(path: Path | None) -> Any:

@@ -527,3 +527,22 @@ def test_check_with_the_demo_data_pack(capsys: pytest.CaptureFixture[str]) -> No
     assert all(layer["features"] > 0 for layer in report["layers"])
     (block,) = [f for f in report["findings"] if f["severity"] == "block"]
     assert block["entrance_ids"] == ["demo-pow-1/e1"] and block["basis"] == "entrance"
+
+
+def test_internal_error_is_one_line_with_exit_3(monkeypatch, capsys) -> None:
+    import planner.cli as cli
+
+    def boom(_ns):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(cli, "run_check", boom)
+    monkeypatch.delenv("SITING_PLANNER_DEBUG", raising=False)
+    code = cli.main(["check", "x.plan.geojson"])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert err.count("\n") == 1 and err.startswith(
+        "error: internal error (RuntimeError: simulated bug)"
+    )
+    monkeypatch.setenv("SITING_PLANNER_DEBUG", "1")
+    with pytest.raises(RuntimeError):
+        cli.main(["check", "x.plan.geojson"])
