@@ -292,3 +292,35 @@ def test_zones_are_drawn_as_buffers() -> None:
     foot = F.to_local(z[("k", Basis.FOOTPRINT)].geometry)
     assert foot.area == pytest.approx(20 * 10 + 2 * 15 * 30 + math.pi * 225, rel=0.01)
     assert shapely.Point(110, 105).within(foot)
+
+
+@pytest.mark.parametrize("x", [0.0, 3.3, 5.55, -7.1])
+@pytest.mark.parametrize("round_trip", [False, True])
+def test_camera_on_its_own_wall_never_depends_on_float_noise(x: float, round_trip: bool) -> None:
+    # Building y in [20, 30]; the camera sits on its south wall, the entrance is
+    # behind the building. The wall-mounted camera is not occluded by its own
+    # building, whether or not projection noise or a save (8 decimals) moved it.
+    site = chapel(((x, 45),))
+    cam = F.camera("C", x, 20.0, None, 360, 40)
+    if round_trip:
+        cam = cam.replace(lon=round(cam.lon, 8), lat=round(cam.lat, 8))
+    res = checker([site], buildings=[box(-20, 20, 20, 30)]).check_camera(cam)
+    assert Rule.CAPTURES_ENTRANCE in [f.rule for f in res.findings]
+
+
+def test_allowed_headings_with_a_step_that_does_not_divide_360() -> None:
+    c = checker([chapel(((0, 40),))])
+    cam = F.camera("C", 0, 0, 5.0, 20, 60)
+    half = math.degrees(math.asin(15 / 40)) + 10
+    (arc,) = c.allowed_headings(cam, step_deg=7.0)
+    step = 360 / round(360 / 7.0)
+    assert arc[0] == pytest.approx(half, abs=step / 2 + 0.01)
+    assert arc[1] == pytest.approx(360 - half, abs=step / 2 + 0.01)
+
+
+def test_heading_profile_agrees_with_full_checks() -> None:
+    c = checker([chapel(((0, 40),)), F.site("k", "clinic_watch", box(-60, -10, -50, 0))])
+    cam = F.camera("C", 0, 0, 0.0, 20, 60)
+    for h, sev in c.heading_profile(cam, step_deg=15.0):
+        full = c.check_camera(cam.replace(heading_deg=h))
+        assert full.status is sev, h

@@ -15,7 +15,7 @@ from shapely.geometry import LineString, Point, box
 from planner.core.buildings import BuildingIndex
 from planner.core.crs import Projector
 from planner.core.geometry import cone_polygon
-from planner.core.visibility import NoOcclusion, ShadowOccluder
+from planner.core.visibility import WALL_TOLERANCE_M, NoOcclusion, ShadowOccluder
 
 PROJ = Projector.from_crs(32610)
 # Work near a real UTM position so that the lon/lat round trip of the index is exercised.
@@ -96,7 +96,7 @@ def _brute_visible(apex: tuple[float, float], p: tuple[float, float], buildings:
     a = Point(apex)
     seg = LineString([apex, p])
     for b in buildings:
-        if b.intersects(a):
+        if b.distance(a) <= WALL_TOLERANCE_M:  # the building it is mounted on
             continue
         if seg.relate_pattern(b, "T********"):  # interiors meet
             return False

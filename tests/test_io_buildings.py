@@ -31,8 +31,9 @@ def _gpkg(path: Path, *, heights: list[float] | None = None, crs: str = "EPSG:43
     gdf = gpd.GeoDataFrame(data, geometry=polys, crs="EPSG:4326").to_crs(crs)
     gdf.to_file(path, layer="buildings", driver="GPKG")
     # A second, non-polygon layer as in the city's file; it must not be picked.
-    pts = gpd.GeoDataFrame({"addr": ["1 Main"]}, geometry=[shapely.Point(-121.886, 37.338)],
-                           crs="EPSG:4326")
+    pts = gpd.GeoDataFrame(
+        {"addr": ["1 Main"]}, geometry=[shapely.Point(-121.886, 37.338)], crs="EPSG:4326"
+    )
     pts.to_file(path, layer="address_points", driver="GPKG")
     return path
 
@@ -102,8 +103,11 @@ def test_point_layer_is_refused(tmp_path: Path) -> None:
             {
                 "type": "FeatureCollection",
                 "features": [
-                    {"type": "Feature", "properties": {},
-                     "geometry": {"type": "Point", "coordinates": [-121.886, 37.338]}}
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {"type": "Point", "coordinates": [-121.886, 37.338]},
+                    }
                 ],
             }
         ),
@@ -164,8 +168,18 @@ def test_coordinates_without_crs_that_are_not_lonlat(tmp_path: Path) -> None:
     path = tmp_path / "metres.geojson"
     poly = shapely.box(600000, 4130000, 600010, 4130010)
     path.write_text(
-        json.dumps({"type": "FeatureCollection", "features": [
-            {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(poly)}]}),
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": shapely.geometry.mapping(poly),
+                    }
+                ],
+            }
+        ),
         encoding="utf-8",
     )
     with pytest.raises(InputError, match="not longitude/latitude") as info:
@@ -226,3 +240,23 @@ def test_real_citywide_zip_with_bbox(shared_data: Path) -> None:
     assert shapely.intersects(layer.geoms, box).all()
     # A spatial-index read of the 324,221-building archive, not a full scan.
     assert elapsed < 20, f"bbox read took {elapsed:.1f} s"
+
+
+def test_streets_in_metres_without_a_crs_are_refused(tmp_path) -> None:
+    import json
+
+    from planner.core.errors import InputError
+    from planner.io.loader import read_streets_file
+
+    path = tmp_path / "streets.geojson"
+    line = {"type": "LineString", "coordinates": [[600000, 4100000], [600100, 4100000]]}
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [{"type": "Feature", "properties": {}, "geometry": line}],
+            }
+        )
+    )
+    with pytest.raises(InputError, match="not longitude/latitude"):
+        read_streets_file(path)

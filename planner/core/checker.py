@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 import shapely
@@ -46,6 +45,9 @@ from planner.core.visibility import NoOcclusion, Occluder, ShadowOccluder
 CAPTURE_EPS_M = 1e-6
 #: Buffers drawn and used for overlap areas: 4 * 45 vertices, one per 2° (SPEC 3).
 _QUAD_SEGS = 45
+#: Buffer radii are scaled so the polygon circumscribes the true circle, like the
+#: cones: a view that captures a zone then always shows a positive overlap.
+_CIRCUMSCRIBE = 1.0 / math.cos(math.pi / (4 * _QUAD_SEGS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +123,11 @@ class Checker:
                     core = shapely.make_valid(core)
                 pieces.append(_Piece(zi, core, radius))
         self._pieces = pieces
+        self._pieces_by_zone: dict[int, list[_Piece]] = {}
+        for p in pieces:
+            self._pieces_by_zone.setdefault(p.zone, []).append(p)
+        # Filled lazily: a city has thousands of zones and a check needs a few.
+        self._zone_geoms: dict[int, BaseGeometry] = {}
         self._piece_core = np.array([p.core for p in pieces], dtype=object)
         self._piece_radius = np.array([p.radius for p in pieces], dtype=float)
         self._piece_zone = np.array([p.zone for p in pieces], dtype=np.intp)
@@ -172,20 +179,25 @@ class Checker:
             fov_deg=360.0 if full else camera.fov_deg,
         )
 
-    @cached_property
-    def zones(self) -> tuple[CaptureZone, ...]:
-        """Capture zones as buffered polygons, for drawing and overlap areas."""
-        by_zone: dict[int, list[BaseGeometry]] = {}
-        for p in self._pieces:
-            by_zone.setdefault(p.zone, []).append(
-                shapely.buffer(p.core, p.radius, quad_segs=_QUAD_SEGS)
-            )
-        out = []
-        for zi, (site_id, ent_id, basis, category, action) in enumerate(self._zone_meta):
-            parts = by_zone.get(zi, [])
+    def zone_geometry(self, zi: int) -> BaseGeometry:
+        """Zone ``zi`` as a buffered polygon, built on first use and kept."""
+        geom = self._zone_geoms.get(zi)
+        if geom is None:
+            parts = [
+                shapely.buffer(p.core, p.radius * _CIRCUMSCRIBE, quad_segs=_QUAD_SEGS)
+                for p in self._pieces_by_zone.get(zi, ())
+            ]
             geom = parts[0] if len(parts) == 1 else shapely.union_all(parts)
-            out.append(CaptureZone(site_id, ent_id, basis, category, action, geom))
-        return tuple(out)
+            self._zone_geoms[zi] = geom
+        return geom
+
+    @property
+    def zones(self) -> tuple[CaptureZone, ...]:
+        """Every capture zone as a buffered polygon, for drawing."""
+        return tuple(
+            CaptureZone(site_id, ent_id, basis, category, action, self.zone_geometry(zi))
+            for zi, (site_id, ent_id, basis, category, action) in enumerate(self._zone_meta)
+        )
 
     # -- checking ---------------------------------------------------------------
 
@@ -276,6 +288,21 @@ class Checker:
                 out.append(self._near_finding(camera, site, near, d))
         return out
 
+    def _site_severity(self, visible: BaseGeometry, cand: np.ndarray) -> Severity:
+        """The worst site severity of a view, without building findings (for sweeps)."""
+        slack = shapely.distance(visible, self._piece_core[cand]) - self._piece_radius[cand]
+        worst = Severity.CLEAR
+        for zi, sl in zip(self._piece_zone[cand].tolist(), slack.tolist(), strict=True):
+            if math.isnan(sl):
+                continue
+            if sl < -CAPTURE_EPS_M:
+                if self._zone_meta[zi][4] is Action.BLOCK:
+                    return Severity.BLOCK
+                worst = Severity.WARN
+            elif sl <= self._zone_margin[zi] + 1e-9:
+                worst = Severity.WARN
+        return worst
+
     def _zone_ids(self, zone_idx: list[int]) -> tuple[tuple[str, ...], Basis]:
         ents = tuple(sorted({e for zi in zone_idx if (e := self._zone_meta[zi][1]) is not None}))
         basis = Basis.ENTRANCE if ents else Basis.FOOTPRINT
@@ -291,8 +318,7 @@ class Checker:
         self, camera: Camera, site: Site, visible: BaseGeometry, zone_idx: list[int]
     ) -> Finding:
         ents, basis = self._zone_ids(zone_idx)
-        zones = self.zones
-        zone_geom = shapely.union_all([zones[zi].geometry for zi in zone_idx])
+        zone_geom = shapely.union_all([self.zone_geometry(zi) for zi in zone_idx])
         overlap = float(shapely.intersection(visible, zone_geom).area)
         rule = self.policy.rule_for(site.category)
         action = rule.action if rule is not None else Action.BLOCK
@@ -393,7 +419,7 @@ class Checker:
             view = shapely.intersection(visible_disc, sector)
             sev = Severity.CLEAR
             if not view.is_empty:
-                sev = Severity.worst(f.severity for f in self._site_findings(camera, view, cand))
+                sev = self._site_severity(view, cand)
             out.append((h, sev))
         return out
 
@@ -408,12 +434,12 @@ class Checker:
         """
         profile = self.heading_profile(camera, step_deg=step_deg)
         ok = [sev is not Severity.BLOCK for _, sev in profile]
-        return _runs(profile, ok, step_deg)
+        return _runs(profile, ok)
 
     def clear_headings(self, camera: Camera, *, step_deg: float = 1.0) -> list[tuple[float, float]]:
         """Like :meth:`allowed_headings` but only headings with no finding at all."""
         profile = self.heading_profile(camera, step_deg=step_deg)
-        return _runs(profile, [sev is Severity.CLEAR for _, sev in profile], step_deg)
+        return _runs(profile, [sev is Severity.CLEAR for _, sev in profile])
 
     def nearest_allowed_heading(self, camera: Camera, *, step_deg: float = 1.0) -> float | None:
         """The clear heading closest to the camera's own; else the closest non-blocked one."""
@@ -432,14 +458,14 @@ class Checker:
         return None
 
 
-def _runs(
-    profile: list[tuple[float, Severity]], ok: list[bool], step_deg: float
-) -> list[tuple[float, float]]:
+def _runs(profile: list[tuple[float, Severity]], ok: list[bool]) -> list[tuple[float, float]]:
     if all(ok):
         return [(0.0, 360.0)]
     if not any(ok):
         return []
     n = len(ok)
+    # The samples are 360 / n apart, which is step_deg only when it divides 360.
+    step_deg = 360.0 / n
     # Start scanning just after a disallowed sample so runs do not straddle the seam.
     first_bad = ok.index(False)
     runs: list[tuple[float, float]] = []

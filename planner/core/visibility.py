@@ -27,6 +27,8 @@ from shapely.geometry.base import BaseGeometry
 
 from planner.core.buildings import BuildingIndex
 
+#: A building this close to the camera counts as the one it is mounted on (SPEC 4.2).
+WALL_TOLERANCE_M = 0.05
 #: Shadows subtracted per overlay step (see ShadowOccluder.visible).
 _BATCH = 8
 
@@ -86,8 +88,10 @@ class ShadowOccluder:
         if len(cand) == 0:
             return np.empty(0, dtype=object)
         local = b.local(cand)
-        # A building containing the camera (a wall mount) does not occlude.
-        inside = np.flatnonzero(shapely.intersects_xy(local.geoms, x, y))
+        # A building containing the camera (a wall mount) does not occlude. "On the
+        # wall" must not depend on float noise: a camera placed on a wall projects a
+        # nanometre inside or outside it, and a save rounds it by a millimetre.
+        inside = np.flatnonzero(shapely.dwithin(local.geoms, shapely.Point(x, y), WALL_TOLERANCE_M))
         e = local.edges
         if len(inside):
             e = e[~np.isin(local.edge_owner, inside)]

@@ -108,7 +108,13 @@ def read_streets_file(path: Path) -> Any:
     lines = df.geometry.geom_type.isin(["LineString", "MultiLineString"]).to_numpy()
     if len(df) and not lines.any():
         raise InputError(path, "", "holds no LineString features (a street layer needs lines)")
-    return df[lines].explode(index_parts=False, ignore_index=True)
+    df = df[lines].explode(index_parts=False, ignore_index=True)
+    if len(df):
+        minx, miny, maxx, maxy = df.total_bounds
+        if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+            msg = "coordinates are not longitude/latitude and the layer names no CRS"
+            raise InputError(path, "", msg)
+    return df
 
 
 def load_inputs(
@@ -182,10 +188,17 @@ def load_inputs(
         done += 1
     if streets is not None:
         _step(progress, cancel, f"Reading streets {streets.name}", done / n)
-        inputs.streets = read_streets_file(streets)
-        inputs.layers.append(
-            LayerInfo("streets", str(streets), sha256_file(streets), len(inputs.streets))
-        )
+        extra = read_streets_file(streets)
+        if inputs.streets is not None and len(inputs.streets):
+            import pandas as pd
+
+            # --streets adds to the pack's streets (SPEC 6); node ids of the two
+            # layers are unrelated, so the network derives nodes from endpoints.
+            merged = pd.concat([inputs.streets, extra], ignore_index=True)
+            inputs.streets = merged.drop(columns=[c for c in ("u", "v") if c in merged.columns])
+        else:
+            inputs.streets = extra
+        inputs.layers.append(LayerInfo("streets", str(streets), sha256_file(streets), len(extra)))
     if building_parts:
         inputs.buildings = np.concatenate(building_parts)
         if len(height_parts) == len(building_parts):
