@@ -30,9 +30,11 @@ import pandas as pd
 import pyogrio
 import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
+from shapely.geometry.base import BaseGeometry
 
 from planner.core.errors import CheckCancelled, InputError
 from planner.io.pack import conform_layer
+from planner.io.sites import read_sites, repair_geometry
 
 Cancel = Callable[[], bool]
 
@@ -67,6 +69,29 @@ class LayerSpec:
     @property
     def source(self) -> str:
         return self.text or str(self.path)
+
+
+def _site_row(
+    path: Path,
+    stem: str,
+    local_id: str,
+    category: str,
+    name: str,
+    tags: dict[str, Any],
+    verified: bool,
+    geom: BaseGeometry,
+) -> dict[str, Any]:
+    """One row of the pack's ``sites`` layer for a site read from a city layer."""
+    return {
+        "site_id": f"{stem}:{local_id}",
+        "category": category,
+        "name": name,
+        "source": path.name,
+        "source_id": local_id,
+        "tags": tags,
+        "verified": verified,
+        "geometry": geom,
+    }
 
 
 def parse_layer_spec(text: str) -> LayerSpec:
@@ -248,8 +273,6 @@ def _read_spec_sites(
     spec: LayerSpec, warnings: list[str] | None
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """A file already in SPEC 5.2 form (category per feature, optional entrances)."""
-    from planner.io.sites import read_sites
-
     if spec.path.suffix.lower() in (".csv", ".txt"):
         raise InputError(
             spec.path, "field mapping", "a CSV layer needs category=KEY (or category_field=COLUMN)"
@@ -366,16 +389,7 @@ def _read_csv_sites(
         name = (rec.get(needed["name"]) or "").strip() if "name" in needed else ""
         tags = {k: v for k, v in rec.items() if k not in (lon_col, lat_col) and v not in (None, "")}
         rows.append(
-            {
-                "site_id": f"{stem}:{local_id}",
-                "category": category,
-                "name": name,
-                "source": path.name,
-                "source_id": local_id,
-                "tags": tags,
-                "verified": verified,
-                "geometry": shapely.Point(lon, lat),
-            }
+            _site_row(path, stem, local_id, category, name, tags, verified, shapely.Point(lon, lat))
         )
     if not rows:
         raise InputError(path, "", "no data rows")
@@ -422,27 +436,13 @@ def _read_vector_sites(
                 where,
                 f"geometry must be Point, Polygon or MultiPolygon, got {geom.geom_type}",
             )
-        if geom.geom_type != "Point" and not geom.is_valid:
-            reason = shapely.is_valid_reason(geom)
-            geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
-            if warnings is not None:
-                warnings.append(f"{path}: {where}: invalid polygon repaired ({reason})")
+        if geom.geom_type != "Point":
+            geom = repair_geometry(geom, str(path), where, warnings)
         category = _category(spec, rec.get(spec.mapping.get("category_field", "")), where)
         name_col = spec.mapping.get("name")
         name = "" if not name_col or _isnull(rec.get(name_col)) else str(rec[name_col]).strip()
         tags = {k: _plain(v) for k, v in rec.items() if not _isnull(v) and v != ""}
-        rows.append(
-            {
-                "site_id": f"{stem}:{local_id}",
-                "category": category,
-                "name": name,
-                "source": path.name,
-                "source_id": local_id,
-                "tags": tags,
-                "verified": verified,
-                "geometry": geom,
-            }
-        )
+        rows.append(_site_row(path, stem, local_id, category, name, tags, verified, geom))
     if not rows:
         raise InputError(path, "", "no features")
     return _frames(rows, [])

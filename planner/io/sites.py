@@ -86,9 +86,10 @@ def _geometry(raw: Any, source: str, where: str) -> BaseGeometry:
     return geom
 
 
-def _repair(
+def repair_geometry(
     geom: BaseGeometry, source: str, where: str, warnings: list[str] | None
 ) -> BaseGeometry:
+    """Make an invalid polygon valid and report it in ``warnings`` (SPEC 7: never silently)."""
     if geom.is_valid:
         return geom
     reason = shapely.is_valid_reason(geom)
@@ -152,7 +153,9 @@ def sites_from_geojson(data: Any, *, source: str, warnings: list[str] | None = N
         name = props.get("name") or ""
         if not isinstance(name, str):
             raise InputError(source, where, f"name must be a string, got {name!r}")
-        geom = _repair(_geometry(feat.get("geometry"), source, where), source, where, warnings)
+        geom = repair_geometry(
+            _geometry(feat.get("geometry"), source, where), source, where, warnings
+        )
         verified = props.get("verified")
         if verified is not None and not isinstance(verified, bool):
             raise InputError(source, where, f"verified must be true or false, got {verified!r}")
@@ -214,7 +217,7 @@ def _read_vector_sites(path: Path, warnings: list[str] | None) -> list[Site]:
         geom = rec.get("geometry")
         if geom is None or geom.is_empty:
             raise InputError(path, where, "geometry is missing")
-        geom = _repair(geom, str(path), where, warnings)
+        geom = repair_geometry(geom, str(path), where, warnings)
         name = rec.get("name")
         name = "" if name is None else str(name)
         sites.append(
