@@ -10,7 +10,17 @@ reading the zip directly.
 Targets (issue 2): recheck median <= 1.5 ms, p95 <= 4 ms; full check of 500 cameras
 <= 0.5 s after loading; buildings load and index <= 3 s.
 
-Run: ``.venv/bin/python benchmarks/check_bench.py [--poses 1000] [--skip-zip]``
+``cli`` figures (issue 7) time the ``siting-planner check`` command as a user runs it,
+each in a fresh process, as medians of ``--runs`` runs interleaved so that both sides
+of a ratio share the machine's load: a one-camera plan against the demo pack and
+against a citywide pack (the real 324,221 buildings and 17 real sites, built once with
+``siting-planner import`` into the cache folder); the pack's sha256 is part of every
+check, ``first`` with an empty hash cache, the others with the digest remembered.
+And a 50,000-camera plan (random poses over the real city limits) on the citywide
+pack: wall time and peak memory of the process.
+
+Run: ``.venv/bin/python benchmarks/check_bench.py [--poses 1000] [--skip-zip] [--runs 7]``
+(``--cli-only`` skips the in-process figures).
 """
 
 from __future__ import annotations
@@ -19,7 +29,9 @@ import argparse
 import json
 import os
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -79,14 +91,135 @@ def generated_sites(data: Path, n: int, seed: int) -> list[Site]:
     return sites
 
 
+CLI = [sys.executable, "-m", "planner", "check"]
+
+
+def city_pack(data: Path) -> Path:
+    """The citywide data pack (real buildings and sites), imported once into the cache."""
+    out = CACHE / "sj_city_pack.gpkg"
+    if not out.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "planner",
+                "import",
+                str(data / "alpr_sanjose_osm_2025-10-04.geojson"),
+                "--sites",
+                str(data / "sj_sensitive_sites.geojson"),
+                "--buildings",
+                str(data / "sj_buildings_city_all.gpkg.zip"),
+                "-o",
+                str(out),
+                "-q",
+            ],
+            check=True,
+            capture_output=True,
+        )
+    return out
+
+
+def write_plan(
+    path: Path, cams: list[tuple[str, float, float, float | None, float, float]]
+) -> None:
+    feats = [
+        {
+            "type": "Feature",
+            "id": cid,
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"heading_deg": h, "fov_deg": fov, "range_m": rng},
+        }
+        for cid, lon, lat, h, fov, rng in cams
+    ]
+    meta = {"format": "siting-plan", "format_version": 1, "name": path.stem}
+    path.write_text(
+        json.dumps({"type": "FeatureCollection", "siting_plan": meta, "features": feats}),
+        encoding="utf-8",
+    )
+
+
+def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one ``check`` in a fresh process."""
+    t = time.perf_counter()
+    proc = subprocess.Popen([*CLI, *args], stdout=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        msg = f"check failed with exit {code}: {args}"
+        raise RuntimeError(msg)
+    return wall, usage.ru_maxrss / 1024
+
+
+def cli_figures(data: Path, runs: int) -> dict:
+    pack = city_pack(data)
+    demo_pack = ROOT / "data" / "demo" / "demo.gpkg"
+    tmp = Path(tempfile.mkdtemp(prefix="check-bench-"))
+    demo_plan, city_plan, big_plan = tmp / "one_demo.json", tmp / "one_city.json", tmp / "big.json"
+    write_plan(demo_plan, [("C-1", -121.9530861, 37.3472873, 270.0, 14.0, 76.0)])
+    # One camera downtown, 40 m from a real place of worship.
+    write_plan(city_plan, [("C-1", -121.8890, 37.3365, 200.0, 24.0, 45.0)])
+    import pyogrio
+
+    limits = pyogrio.read_dataframe(data / "sj_city_limits_2016.geojson").to_crs(4326)
+    city = shapely.union_all(limits.geometry.values)
+    shapely.prepare(city)
+    gen = np.random.default_rng(5)
+    minx, miny, maxx, maxy = city.bounds
+    big: list[tuple[str, float, float, float | None, float, float]] = []
+    while len(big) < 50_000:
+        lon, lat = gen.uniform(minx, maxx), gen.uniform(miny, maxy)
+        if shapely.contains_xy(city, lon, lat):
+            heading = None if gen.uniform() < 0.03 else round(float(gen.uniform(0, 359.9)), 1)
+            fov, rng = [(20, 25), (14, 76), (24, 23), (24, 45), (44, 20)][len(big) % 5]
+            big.append((f"B{len(big)}", round(lon, 7), round(lat, 7), heading, fov, rng))
+    write_plan(big_plan, big)
+    env = dict(os.environ, SITING_PLANNER_CACHE_DIR=str(tmp / "cache"))
+    first_city, _ = run_cli([str(city_plan), "--data", str(pack)], env)
+    demo_s, city_s = [], []
+    for _ in range(runs):
+        demo_s.append(run_cli([str(demo_plan), "--data", str(demo_pack)], env)[0])
+        city_s.append(run_cli([str(city_plan), "--data", str(pack)], env)[0])
+    big_s, big_mb = [], []
+    for _ in range(max(3, runs // 2)):
+        wall, mb = run_cli([str(big_plan), "--data", str(pack), "--format", "json"], env)
+        big_s.append(wall)
+        big_mb.append(mb)
+    nocache = dict(os.environ, SITING_PLANNER_CACHE_DIR="")
+    city_nocache = [run_cli([str(city_plan), "--data", str(pack)], nocache)[0] for _ in range(3)]
+    med = lambda v: round(float(np.median(v)), 3)  # noqa: E731
+    return {
+        "cli_runs": runs,
+        "cli_pack_mb": round(pack.stat().st_size / 1e6, 1),
+        "cli_one_camera_demo_s": med(demo_s),
+        "cli_one_camera_city_s": med(city_s),
+        "cli_one_camera_ratio": round(float(np.median(city_s) / np.median(demo_s)), 2),
+        "cli_one_camera_city_first_s": round(first_city, 3),
+        "cli_one_camera_city_no_hash_cache_s": med(city_nocache),
+        "cli_50k_cameras_city_s": med(big_s),
+        "cli_50k_cameras_city_peak_rss_mb": round(float(max(big_mb)), 1),
+        "cli_targets": {
+            "cli_one_camera_demo_s": 0.6,
+            "cli_one_camera_ratio": 1.3,
+            "cli_50k_cameras_city_s": 8.0,
+        },
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--poses", type=int, default=1000)
     ap.add_argument("--skip-zip", action="store_true", help="do not time reading the zip directly")
+    ap.add_argument("--runs", type=int, default=7, help="runs per command-line figure")
+    ap.add_argument("--cli-only", action="store_true", help="only the command-line figures")
     args = ap.parse_args()
     data = locate_shared_data()
     if data is None:
         sys.exit("error: ../shared/data not found (set SITING_SHARED_DATA)")
+    if args.cli_only:
+        print(json.dumps({"benchmark": "check_bench", **cli_figures(data, args.runs)}, indent=2))
+        return
     policy = builtin_policy()
     projector = Projector.from_crs(32610)
     gpkg = cached_buildings_gpkg(data)
@@ -153,6 +286,7 @@ def main() -> None:
     t = time.perf_counter()
     full = checker.check_cameras(city_cams)
     full_s = time.perf_counter() - t
+    cli = cli_figures(data, args.runs)
 
     print(
         json.dumps(
@@ -182,6 +316,7 @@ def main() -> None:
                 "full_check_500_s": round(full_s, 3),
                 "full_check_500_summary": full.summary(),
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                **cli,
                 "targets": {
                     "recheck_median_ms": 1.5,
                     "recheck_p95_ms": 4.0,

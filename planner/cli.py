@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from planner import __version__
 from planner.core.errors import CheckCancelled, InputError
+from planner.io.printable import json_printable, printable
 
 EXIT_OK = 0
 EXIT_BLOCKED = 1
@@ -25,14 +26,14 @@ EXIT_INPUT = 2
 EXIT_INTERNAL = 3
 EXIT_CANCELLED = 130
 
-_SUBCOMMANDS = ("check", "import")
+_SUBCOMMANDS = ("check", "import", "review", "report")
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors in our one-line form, exit 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"error: {self.prog}: {message} (see --help)\n")
+        sys.stderr.write(f"error: {self.prog}: {printable(message)} (see --help)\n")
         raise SystemExit(EXIT_INPUT)
 
 
@@ -50,6 +51,12 @@ def _app_parser() -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("--version", action="version", version=f"siting-planner {__version__}")
+    p.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check the embedded demo, render the map offscreen and write a review report "
+        "to a temporary folder, printing each step with its time; exit 0 when all work",
+    )
     p.add_argument("plan", nargs="?", type=Path, help="plan file to open (*.plan.geojson)")
     p.add_argument("--data", type=Path, help="data pack (GeoPackage made by 'import') to open")
     p.add_argument(
@@ -78,6 +85,12 @@ def _check_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="FILE",
         help="sites layer (repeatable)",
+    )
+    p.add_argument(
+        "--no-sites",
+        action="store_true",
+        help="check the capability rule alone; without it, a check with no sites layer "
+        "is a usage error (SPEC 6)",
     )
     p.add_argument(
         "--buildings",
@@ -117,6 +130,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args and args[0] == "check":
             return run_check(_check_parser().parse_args(args[1:]))
+        if args and args[0] in ("review", "report"):
+            from planner import cli_review
+
+            p = _Parser(prog=f"siting-planner {args[0]}",
+                        description="Review a plan as the DPO (SPEC 8)." if args[0] == "review"
+                        else "Write the review report (PDF or HTML).")
+            if args[0] == "review":
+                cli_review.configure_review_parser(p)
+                return cli_review.run_review(p.parse_args(args[1:]))
+            cli_review.configure_report_parser(p)
+            return cli_review.run_report(p.parse_args(args[1:]))
         if args and args[0] == "import":
             from planner import importer
 
@@ -124,11 +148,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             importer.configure_parser(p)
             return importer.run(p.parse_args(args[1:]))
         ns = _app_parser().parse_args(args)
+        if ns.self_test:
+            from planner.selftest import run_self_test
+
+            return run_self_test()
         from planner.app.main import run_app
 
         return run_app(plan=ns.plan, data=ns.data, screenshot=ns.screenshot)
     except InputError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(f"error: {printable(exc)}\n")
         return EXIT_INPUT
     except (CheckCancelled, KeyboardInterrupt):
         sys.stderr.write("error: cancelled\n")
@@ -144,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("SITING_PLANNER_DEBUG"):
             raise
         sys.stderr.write(
-            f"error: internal error ({type(exc).__name__}: {exc}); "
+            f"error: internal error ({type(exc).__name__}: {printable(exc)}); "
             "set SITING_PLANNER_DEBUG=1 for details and please report it\n"
         )
         return EXIT_INTERNAL
@@ -162,10 +190,38 @@ def run_check(ns: argparse.Namespace) -> int:
     from planner.io.loader import build_checker, load_inputs
     from planner.io.plan import read_plan
 
-    policy = _load_policy(ns.policy)
+    if ns.output is not None:
+        from planner.io.outputs import refuse_output_over_inputs
+
+        refuse_output_over_inputs(
+            ns.output,
+            [
+                ("the plan", ns.plan),
+                ("the policy", ns.policy),
+                ("the data pack", ns.data),
+                ("the streets layer", ns.streets),
+                *(("a sites layer", p) for p in ns.sites),
+                *(("a buildings layer", p) for p in ns.buildings),
+            ],
+            option="--output",
+        )
+    # IT's system configuration may set or lock the policy; a refused --policy is
+    # reported in the output (planner.io.managed_config), never silently replaced.
+    from planner.io.managed_config import load_managed_config
+
+    managed = load_managed_config()
+    policy_path, managed_notes = managed.policy_for_check(ns.policy)
+    policy = _load_policy(policy_path)
     plan = read_plan(ns.plan)
+    # After the plan, so that a broken plan is named first.
+    _require_sites(ns)
     inputs = load_inputs(
-        policy=policy, data=ns.data, sites=ns.sites, buildings=ns.buildings, streets=ns.streets
+        policy=policy,
+        data=ns.data,
+        sites=ns.sites,
+        buildings=ns.buildings,
+        streets=ns.streets,
+        cameras=plan.cameras,
     )
     checker = build_checker(inputs, policy=policy, cameras=plan.cameras)
     result = checker.check_cameras(plan.cameras)
@@ -182,24 +238,48 @@ def run_check(ns: argparse.Namespace) -> int:
         "findings": [f.to_json() for f in result.findings],
         "summary": summary,
     }
-    if inputs.warnings:
-        report["warnings"] = list(inputs.warnings)
+    _add_review_json(report, plan)
+    if managed.active:
+        report["managed"] = {**managed.to_json(), "notes": managed_notes}
+    if inputs.warnings or managed_notes:
+        report["warnings"] = [*managed_notes, *inputs.warnings]
     if ns.format == "json":
-        text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+        text = json_printable(json.dumps(report, indent=2, ensure_ascii=False)) + "\n"
     else:
-        text = format_text_report(report, crs=str(checker.projector.crs.name))
+        # Each camera is measured in its own UTM zone (SPEC 3).
+        text = format_text_report(report, crs=", ".join(checker.crs_used(plan.cameras)))
     if ns.output is not None:
-        from planner.io.atomic import atomic_write_text
+        from planner.io.outputs import write_output_text
 
-        try:
-            atomic_write_text(ns.output, text)
-        except OSError as exc:
-            raise InputError(
-                ns.output, "", f"cannot write the report: {exc.strerror or exc}"
-            ) from None
+        write_output_text(ns.output, text)
     else:
         _write(sys.stdout, text)
     return EXIT_BLOCKED if summary["block"] else EXIT_OK
+
+
+def _require_sites(ns: argparse.Namespace) -> None:
+    """SPEC 6: with no sites layer "all clear" would be false, unless --no-sites."""
+    has_sites = ns.data is not None or bool(ns.sites)
+    if ns.no_sites and has_sites:
+        _check_parser().error("--no-sites cannot be combined with --data or --sites")
+    if not ns.no_sites and not has_sites:
+        _check_parser().error(
+            "no sites layer given: add --data PACK or --sites FILE, or --no-sites to "
+            "check the capability rule alone"
+        )
+
+
+def _add_review_json(report: dict[str, Any], plan: Any) -> None:
+    """SPEC 8 additions: the plan's canonical hash and each decided camera's decision."""
+    from planner.core.review import decision_states
+    from planner.io.review_store import camera_hashes, canonical_plan_hash, review_log
+
+    report["plan"]["canonical_sha256"] = canonical_plan_hash(plan)
+    states = decision_states(review_log(plan), camera_hashes(plan))
+    for cam in report["cameras"]:
+        state = states.get(cam["id"])
+        if state is not None:
+            cam["review"] = state.to_json()
 
 
 def _write(stream: TextIO, text: str) -> None:
@@ -233,7 +313,9 @@ def format_text_report(report: dict[str, Any], *, crs: str = "") -> str:
         f"{summary['cameras']} cameras: {summary['block']} blocked, {summary['warn']} warned, "
         f"{summary['clear']} clear"
     )
-    return "\n".join(lines) + "\n"
+    # Names and ids come from input files: each line is escaped as a whole, so no
+    # value can add a line, an escape sequence or a bidi override to the report.
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 if __name__ == "__main__":

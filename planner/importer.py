@@ -26,6 +26,12 @@ import pandas as pd
 
 from planner.core.errors import CheckCancelled, InputError
 from planner.io import gis_layers
+from planner.io.addresses import (
+    address_layer_of,
+    addresses_from_sites,
+    merge_addresses,
+    read_address_points,
+)
 from planner.io.pack import (
     ATTRIBUTION,
     SPATIAL_LAYERS,
@@ -36,6 +42,7 @@ from planner.io.pack import (
     sha256_file,
     write_pack,
 )
+from planner.io.printable import printable
 
 BBox = tuple[float, float, float, float]
 
@@ -85,6 +92,8 @@ class ImportSummary:
         )
         if c.get("boundaries"):
             text += f", {c['boundaries']} boundaries"
+        if c.get("addresses"):
+            text += f", {c['addresses']} addresses"
         text += f" in {self.elapsed_s:.1f} s"
         if self.existing_plan is not None:
             text += f"\nwrote {self.existing_plan}: existing cameras as a plan"
@@ -273,9 +282,6 @@ def run_import(
     plan_path = Path(existing_plan) if existing_plan is not None else None
     if plan_path is not None and not plan_path.parent.exists():
         raise InputError(plan_path, "", f"folder {plan_path.parent} does not exist")
-    for text in src_texts + [str(b) for b in building_layers]:
-        if Path(text).exists() and out.exists() and Path(text).resolve() == out.resolve():
-            raise InputError(out, "", "the output is also an input; choose another file name")
     site_specs = [
         gis_layers.parse_layer_spec(str(s)) if not isinstance(s, gis_layers.LayerSpec) else s
         for s in site_layers
@@ -284,6 +290,9 @@ def run_import(
         gis_layers.parse_layer_spec(str(s)) if not isinstance(s, gis_layers.LayerSpec) else s
         for s in boundary_layers
     ]
+    _refuse_outputs_over_inputs(
+        out, plan_path, src_texts, site_specs, building_layers, boundary_specs
+    )
 
     weights = [(f"reading {Path(s).name if not _is_online(s) else s}", 4.0) for s in src_texts]
     weights += [(f"reading sites {sp.path.name}", 1.0) for sp in site_specs]
@@ -325,12 +334,14 @@ def run_import(
         parts["sites"].append(sites)
         parts["entrances"].append(entrances)
         source_info.append(_file_info(spec.source, "sites", len(sites), mapping=spec.mapping))
+    address_frames = []
     for layer in building_layers:
         _check_cancel(cancel)
         stages.next()
         frame = gis_layers.read_building_layer(layer, bbox=box, warnings=warnings)
         parts["buildings"].append(frame)
         source_info.append(_file_info(str(layer), "buildings", len(frame)))
+        address_frames.append(_address_points(layer, box, source_info))
     for spec in boundary_specs:
         _check_cancel(cancel)
         stages.next()
@@ -338,9 +349,16 @@ def run_import(
         parts["boundaries"].append(frame)
         source_info.append(_file_info(spec.source, "boundaries", len(frame), mapping=spec.mapping))
 
-    merged = {name: _merge(name, frames) for name, frames in parts.items() if name != "boundaries"}
+    merged = {name: _merge(name, frames) for name, frames in parts.items()
+              if name not in ("boundaries", "addresses")}
     if parts["boundaries"]:
         merged["boundaries"] = _merge("boundaries", parts["boundaries"])
+    merged["sites"], merged["entrances"], notes = _deduplicate_sites(merged)
+    warnings.extend(notes)
+    address_frames.append(addresses_from_sites(merged["sites"]))
+    addresses = merge_addresses(address_frames)
+    if len(addresses):
+        merged["addresses"] = addresses
     known_sites = set(merged["sites"]["site_id"])
     orphans = ~merged["entrances"]["site_id"].isin(known_sites)
     if orphans.any():
@@ -364,6 +382,7 @@ def run_import(
         "warnings": warnings,
     }
     _check_cancel(cancel)
+    warnings.extend(missing_layer_warnings(merged))
     meta = write_pack(out, merged, metadata, progress=stages.next(), cancel=cancel)
     summary = ImportSummary(
         output=out,
@@ -380,6 +399,74 @@ def run_import(
     if progress is not None:
         progress("import done", 1.0)
     return summary
+
+
+def missing_layer_warnings(layers: dict[str, gpd.GeoDataFrame]) -> list[str]:
+    """What a pack lacks that changes what a check means, in plain words."""
+    n = {name: len(frame) for name, frame in layers.items() if frame is not None}
+    out = []
+    if not n.get("streets"):
+        out.append("the pack has no streets: add an OSM extract (e.g. an .osm.bz2 or .osm.pbf "
+                   "of the area) so the map shows streets and new cameras snap to them")
+    if not n.get("buildings"):
+        out.append("the pack has no buildings: cones are not clipped by buildings, so every "
+                   "camera is checked as if it saw through walls")
+    sites = n.get("sites", 0)
+    if sites:
+        with_entrance = set(layers["entrances"]["site_id"]) if n.get("entrances") else set()
+        without = sum(1 for sid in layers["sites"]["site_id"] if sid not in with_entrance)
+        if without == sites:
+            out.append("the pack has no site entrances: sites without entrances are protected "
+                       "by their whole footprint")
+        elif without:
+            out.append(f"{without} of {sites} sites have no entrance: sites without entrances "
+                       "are protected by their whole footprint")
+    return out
+
+
+def _deduplicate_sites(
+    merged: dict[str, gpd.GeoDataFrame],
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[str]]:
+    """Each site once, though two sources (an OSM extract, a city list) both give it."""
+    from planner.io.site_dedup import deduplicate_sites
+
+    sites = merged["sites"]
+    origin = [str(v) for v in sites["source"]] if "source" in sites else [""] * len(sites)
+    return deduplicate_sites(sites, merged["entrances"], origin=origin)
+
+
+def _address_points(
+    layer: str | Path, box: BBox | None, source_info: list[dict[str, Any]]
+) -> gpd.GeoDataFrame | None:
+    """The address points that ship beside a buildings layer (a GeoPackage's second layer)."""
+    name = address_layer_of(layer)
+    if name is None:
+        return None
+    frame = read_address_points(layer, layer=name, bbox=box)
+    source_info[-1]["address_points"] = {"layer": name, "features": len(frame)}
+    return frame
+
+
+def _refuse_outputs_over_inputs(
+    out: Path,
+    plan_path: Path | None,
+    sources: Sequence[str],
+    site_specs: Sequence[gis_layers.LayerSpec],
+    building_layers: Sequence[str | Path],
+    boundary_specs: Sequence[gis_layers.LayerSpec],
+) -> None:
+    """Neither the pack nor the plan may be written over an input, or over each other."""
+    from planner.io.outputs import refuse_output_over_inputs
+
+    inputs: list[tuple[str, str | Path | None]] = [("a source", s) for s in sources]
+    inputs += [("a --sites layer", spec.path) for spec in site_specs]
+    inputs += [("a --buildings layer", str(b)) for b in building_layers]
+    inputs += [("a --boundaries layer", spec.path) for spec in boundary_specs]
+    refuse_output_over_inputs(out, inputs, option="-o")
+    if plan_path is not None:
+        refuse_output_over_inputs(
+            plan_path, [*inputs, ("the data pack (-o)", out)], option="--existing-plan"
+        )
 
 
 def _file_info(
@@ -407,13 +494,15 @@ def _file_info(
 
 def _write_existing_plan(pack_path: Path, plan_path: Path) -> None:
     from planner.core.model import Plan, PlanMeta
-    from planner.io.plan import write_plan
+    from planner.io.plan import PACK_LINK_KEY, pack_link_json, write_plan
 
     pack = read_pack(pack_path, layers={"cameras_existing"})
     meta = PlanMeta(
         name=f"Existing cameras from {pack_path.name}",
         extra={
-            "source_pack": {"path": str(pack_path), "sha256": pack.sha256},
+            # the same link the app writes and reads: relative to the plan, absolute too
+            PACK_LINK_KEY: pack_link_json(pack=pack_path, plan_path=plan_path,
+                                          sha256=pack.sha256),
             "attribution": ATTRIBUTION,
         },
     )
@@ -535,7 +624,7 @@ def run(args: argparse.Namespace) -> int:
     except InputError as exc:
         if bar is not None:
             bar.close()
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, CheckCancelled):
         if bar is not None:
@@ -543,13 +632,13 @@ def run(args: argparse.Namespace) -> int:
         print("import cancelled; nothing was written", file=sys.stderr)
         return 130
     for warning in summary.warnings[:20]:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {printable(warning)}", file=sys.stderr)
     if len(summary.warnings) > 20:
         print(
             f"warning: ... and {len(summary.warnings) - 20} more (see the pack's metadata)",
             file=sys.stderr,
         )
-    print(summary.describe())
+    print("\n".join(printable(line) for line in summary.describe().splitlines()))
     print(ATTRIBUTION)
     return 0
 

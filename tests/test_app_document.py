@@ -46,6 +46,7 @@ def test_recovery_is_offered_after_a_crash(qtbot, app_env, window):
     window.controller.nudge(5.0, 0.0)
     moved = window.doc.camera("C-1")
     saved = window.autosaver.autosave()
+    window.autosaver.flush()  # written on the autosave thread
     assert saved is not None and saved.is_file()
     # "crash": the window never closes cleanly, so the recovery file stays
     recs = find_recovery_files(window.autosaver.folder)

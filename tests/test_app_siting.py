@@ -73,9 +73,13 @@ def test_drag_into_protected_entrance_is_refused_and_reverted(qtbot, window):
     assert after == before  # the last committed pose, exactly
     assert window.doc.undo_stack.count() == count
     msg = window.doc.last_message
-    assert "Refused" in msg and "Test Church" in msg and "w1/e1" in msg
-    assert "captures_entrance" in msg
+    # plain words: the site, the kind of entrance, how far and which way; no ids or rules
+    assert msg.startswith("Move C-1 refused: C-1 would capture vehicles at the vehicle "
+                          "entrance of Test Church (place of worship), ")
+    assert "m east of the camera" in msg
+    assert "w1/e1" not in msg and "captures_entrance" not in msg
     assert window.notice.isVisible() and window.notice.text() == msg
+    assert window.notice.button("Show allowed headings (H)") is not None
     body = window.controller.bodies["C-1"]
     assert abs(body.pos().x() - x) < 1e-6 and abs(body.pos().y() + y) < 1e-6
     # the live re-check saw the block during the drag, at most once per frame
@@ -183,10 +187,15 @@ def test_properties_panel_edits_are_commands(window):
     doc, panel = window.doc, window.properties_panel
     window.controller.select(["C-1"])
     panel.label.setText("North pole")
-    panel.label.editingFinished.emit()
+    panel.label.editingFinished.emit()  # leaving a field applies nothing: Apply does
+    assert doc.camera("C-1").label == "C-1"
+    panel.apply_button.click()
     assert doc.camera("C-1").label == "North pole"
     panel.caps["facial_recognition"].setChecked(True)  # prohibited: refused
+    panel.apply_button.click()
     assert "facial_recognition" not in doc.camera("C-1").capabilities
+    assert "Not applied" in panel.error.text()
+    panel.revert_button.click()
     assert not panel.caps["facial_recognition"].isChecked()
     doc.undo_stack.undo()
     assert doc.camera("C-1").label == "C-1"

@@ -41,7 +41,8 @@ def test_first_run_opens_the_demo(qtbot, app_env):
         [f for r in win.doc.results.values() for f in r.findings])
     assert len(win.layers_panel.keys()) >= 3
     assert "Checked" in win.check_label.text()
-    assert win.policy_label.text().startswith("Policy san-jose")
+    # the data and the policy in force are always in view
+    assert win.policy_label.text() == "Data: demo.gpkg · Policy san-jose-alpr-dup-2026 v2026-03-10"
     assert not win.doc.dirty
     qtbot.waitUntil(lambda: win.first_paint_s is not None, timeout=5_000)
     # demo must not become the "last project": the next start still offers the demo

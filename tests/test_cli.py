@@ -426,7 +426,9 @@ def test_bad_buildings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
         ),
         encoding="utf-8",
     )
-    code, _, err = run(["check", str(PLAN), "--buildings", str(buildings)], capsys)
+    code, _, err = run(
+        ["check", str(PLAN), "--no-sites", "--buildings", str(buildings)], capsys
+    )
     assert code == 2
     assert_one_line_error(err, buildings)
 
@@ -546,3 +548,16 @@ def test_internal_error_is_one_line_with_exit_3(monkeypatch, capsys) -> None:
     monkeypatch.setenv("SITING_PLANNER_DEBUG", "1")
     with pytest.raises(RuntimeError):
         cli.main(["check", "x.plan.geojson"])
+
+
+def test_check_without_any_sites_layer_is_a_usage_error(capsys) -> None:
+    # SPEC 6: "all clear" against no sites would be false.
+    code, out, err = run(["check", str(PLAN)], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "no sites layer" in err and "--no-sites" in err
+    code, out, _ = run(["check", str(PLAN), "--no-sites", "--format", "json"], capsys)
+    report = json.loads(out)
+    assert {f["rule"] for f in report["findings"]} <= {"prohibited_capability", "heading_unknown"}
+    assert code == (1 if report["summary"]["block"] else 0)
+    code, _, err = run(["check", str(PLAN), "--no-sites", "--sites", str(SITES)], capsys)
+    assert code == 2 and "--no-sites cannot be combined" in err

@@ -330,8 +330,9 @@ BAD_PLANS: list[tuple[str, Any, str, str]] = [
      "line ", "Infinity"),
     ("minus-infinity-literal", _valid_text().replace('"fov_deg": 40.0', '"fov_deg": -Infinity', 1),
      "line ", "Infinity"),
+    # Refused while parsing, wherever it stands (issue: 1e400 in an unknown property).
     ("overflowing-number", _valid_text().replace('"range_m": 60.0', '"range_m": 1e999', 1),
-     'feature 1 (camera "C-1")', "range_m must be a number"),
+     "line ", "overflows to infinity"),
     ("properties-not-object", _set(lambda d: d["features"][2].update(properties=[])),
      'feature 3 (camera "C-3")', "properties must be an object"),
     ("heading-missing", _set(lambda d: d["features"][2]["properties"].pop("heading_deg")),

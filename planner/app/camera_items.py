@@ -50,6 +50,8 @@ from planner.app.document import PlanDocument, moved, rotated
 from planner.core.geometry import angular_difference, bearing_deg, cone_polygon
 from planner.core.model import Camera, CameraResult, CameraStatus, Severity
 
+#: A press that moves less than this many pixels before release is a click, not a drag.
+CLICK_SLOP_PX = 3.0
 Z_CONE = 50.0
 Z_ARCS = 55.0
 Z_CAMERA = 60.0
@@ -323,7 +325,7 @@ class HandleItem(_DragForwarding, QGraphicsObject):
             event.ignore()
             return
         event.accept()
-        self._dragging = self.controller.begin_handle(self.role)
+        self._dragging = self.controller.begin_handle(self.role, event.scenePos())
 
 
 
@@ -565,16 +567,29 @@ class SitingController(QObject):
         if not ids or self.doc.projector is None:
             return False
         self._drag = {"kind": "move", "ids": ids, "start": from_scene(scene_pos),
+                      "press": from_scene(scene_pos), "moved": False,
                       "before": [self.doc.camera(i) for i in ids]}
         return True
 
-    def begin_handle(self, role: str) -> bool:
+    def begin_handle(self, role: str, scene_pos: QPointF | None = None) -> bool:
         ids = self.selected_editable()
         if len(ids) != 1:
             return False
-        self._drag = {"kind": role, "ids": ids, "start": None,
-                      "before": [self.doc.camera(ids[0])]}
+        press = None if scene_pos is None else from_scene(scene_pos)
+        self._drag = {"kind": role, "ids": ids, "start": None, "press": press,
+                      "moved": press is None, "before": [self.doc.camera(ids[0])]}
         return True
+
+    def _moved_enough(self, scene_pos: QPointF) -> bool:
+        """Whether the pointer left the click slop around the press (a real drag)."""
+        assert self._drag is not None
+        if self._drag["moved"]:
+            return True
+        px, py = self._drag["press"]
+        mx, my = from_scene(scene_pos)
+        if math.hypot(mx - px, my - py) / max(self.resolution, 1e-9) >= CLICK_SLOP_PX:
+            self._drag["moved"] = True
+        return self._drag["moved"]
 
     def _preview_poses(self, scene_pos: QPointF) -> list[Camera]:
         assert self._drag is not None
@@ -596,8 +611,8 @@ class SitingController(QObject):
 
     def drag_to(self, scene_pos: QPointF) -> None:
         """Show the new pose at once (plain cone) and queue a live re-check for this frame."""
-        if self._drag is None:
-            return
+        if self._drag is None or not self._moved_enough(scene_pos):
+            return  # still a click: nothing changes, nothing is previewed
         poses = self._preview_poses(scene_pos)
         self._pending = poses
         self._drag["last"] = poses
@@ -626,6 +641,8 @@ class SitingController(QObject):
         if drag is None:
             return False
         before: list[Camera] = drag["before"]
+        if not drag["moved"]:
+            return False  # a click selects, nothing more
         after = poses or drag.get("last") or before
         if all(a.pose == b.pose for a, b in zip(after, before, strict=True)):
             for cam in before:

@@ -30,6 +30,7 @@ def show_data(canvas: MapCanvas, data: DataContext) -> None:
         canvas.set_buildings(ready.buildings, osm="buildings" in osm)
         canvas.set_sites(ready.sites, osm="sites" in osm)
         canvas.set_zones(ready.zones)
+        canvas.set_boundaries(getattr(ready, "boundaries", None))
         return
     canvas.set_streets(data.streets, osm="streets" in osm)
     canvas.set_buildings(data.buildings, osm="buildings" in osm)
@@ -81,6 +82,11 @@ def zoom_to_fit(canvas: MapCanvas, doc: PlanDocument) -> None:
     if rect.isNull():
         canvas.zoom_to_fit()
         return
+    scene = canvas.sceneRect()
+    if not scene.contains(rect):
+        # cameras without data layers (the plan's pack is missing): the canvas sizes
+        # its scene from the layers only, so make room for the cameras
+        canvas.setSceneRect(scene.united(rect.adjusted(-5e4, -5e4, 5e4, 5e4)))
     # a little room for the camera labels at the edges; zoom moves in sqrt(2) steps,
     # so a generous margin would often cost a whole level (a city drawn at half size)
     pad = max(rect.width(), rect.height()) * 0.02

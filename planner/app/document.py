@@ -12,15 +12,15 @@ from __future__ import annotations
 import dataclasses
 import getpass
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from planner.app import wording
 from planner.core.crs import Projector
 from planner.core.model import (
     AuditEntry,
@@ -32,14 +32,21 @@ from planner.core.model import (
     PlanMeta,
     PlanResult,
     Severity,
+    Site,
 )
+from planner.io.plan import now_iso as _now_iso
 
 #: Asked for a justification of a ``warn`` placement; returns the text, or None to cancel.
 Justifier = Callable[[str, Sequence[Finding]], "str | None"]
 
 
+#: Overlap growth below this (m²) is rounding of a quantized pose, not a worse violation.
+OVERLAP_TOLERANCE_M2 = 0.05
+
+
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """UTC, ISO 8601, to the second, with ``Z``: the one timestamp format of the app."""
+    return _now_iso()
 
 
 def login_name() -> str:
@@ -78,20 +85,37 @@ class Outcome:
     status: Severity
     message: str = ""
     findings: tuple[Finding, ...] = ()
+    #: False when the proposal changed nothing (a click): no command, no message.
+    changed: bool = True
 
 
-def describe_block(camera: Camera, finding: Finding) -> str:
-    """A one-line refusal naming the site, the entrance and the rule."""
-    who = camera.label or camera.id
-    if finding.site_id is None:
-        return f"Refused: camera {who}: {finding.message} (rule {finding.rule})"
-    site = finding.site_name or finding.site_id
-    ents = ", ".join(finding.entrance_ids) if finding.entrance_ids else f"footprint of {site}"
-    cat = f" ({finding.category})" if finding.category else ""
-    return (
-        f"Refused: camera {who} would capture vehicles at {site}{cat}, "
-        f"entrance {ents} - rule {finding.rule}"
-    )
+def _violation_key(f: Finding) -> tuple[str, str | None]:
+    return (str(f.rule), f.site_id)
+
+
+def worsening(before: CameraResult | None, after: CameraResult) -> Finding | None:
+    """The blocking finding of ``after`` that is new or worse than in ``before``, or None.
+
+    Worse means: a site or rule that did not block before, more of a site's capture
+    zones captured (entrances), or more area inside them. A change that keeps or
+    reduces every violation returns None, so a blocked camera can be walked out of
+    its violation step by step.
+    """
+    prev = {} if before is None else {
+        _violation_key(f): f for f in before.findings if f.severity is Severity.BLOCK
+    }
+    for f in after.findings:
+        if f.severity is not Severity.BLOCK:
+            continue
+        p = prev.get(_violation_key(f))
+        if p is None:
+            return f
+        if set(f.entrance_ids) - set(p.entrance_ids):
+            return f
+        if f.overlap_m2 is not None and \
+                f.overlap_m2 > (p.overlap_m2 or 0.0) + OVERLAP_TOLERANCE_M2:
+            return f
+    return None
 
 
 class PlanDocument(QObject):
@@ -124,7 +148,11 @@ class PlanDocument(QObject):
     data_changed = Signal()
     path_changed = Signal(object)
     message = Signal(str)
+    #: A change was refused: (camera id, plain-words message); the banner offers a way out.
+    refused = Signal(str, str)
     audit_changed = Signal()
+    #: The plan's name, author or department changed.
+    properties_changed = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -136,6 +164,12 @@ class PlanDocument(QObject):
         self.last_message = ""
         #: Called for a ``warn`` placement; the main window installs a dialog, tests a lambda.
         self.justifier: Justifier = lambda _prompt, _findings: None
+        #: Who is making changes, for the audit trail (the main window asks the user once).
+        self.identity: Callable[[], str] = login_name
+        #: Why no result may be shown (the plan's data is missing or changed); "" when
+        #: checks run. While set, nothing is checked, so nothing shows as clear.
+        self.withheld = ""
+        self._sites: dict[str, Site] = {}
 
     # -- state -----------------------------------------------------------------------------
     @property
@@ -174,13 +208,50 @@ class PlanDocument(QObject):
         msg = f"no camera with id {camera_id!r}"
         raise KeyError(msg)
 
-    def set_message(self, text: str) -> None:
+    def set_message(self, text: str, *, refused_camera: str | None = None) -> None:
         self.last_message = text
-        self.message.emit(text)
+        if refused_camera is not None:
+            self.refused.emit(refused_camera, text)
+        else:
+            self.message.emit(text)
+
+    # -- words -----------------------------------------------------------------------------
+    def site(self, site_id: str | None) -> Site | None:
+        return self._sites.get(site_id or "")
+
+    def wording_context(self) -> wording.Context:
+        return wording.Context(sites=self._sites, projector=self.projector)
+
+    def describe(self, finding: Finding, camera: Camera | None = None) -> str:
+        """``finding`` in plain words (units as displayed)."""
+        if camera is None:
+            try:
+                camera = self.any_camera(finding.camera_id)
+            except KeyError:
+                camera = None
+        return wording.finding_sentence(finding, camera, self.wording_context())
+
+    def _audit(self, cameras: Sequence[Camera | str], *, action: str, text: str,
+               justification: str = "", details: Mapping[str, str] | None = None,
+               ) -> list[AuditEntry]:
+        """One entry per camera (or one for the plan): who, when, what and why."""
+        who, when = self.identity() or login_name(), now_iso()
+        out = []
+        for cam in cameras or [None]:
+            cid = cam if isinstance(cam, str) or cam is None else cam.id
+            extra = (details or {}).get(cid or "", "")
+            out.append(AuditEntry(when=when, who=who, action=action, camera_id=cid,
+                                  detail=f"{text}: {extra}" if extra else text,
+                                  justification=justification))
+        return out
 
     # -- loading ---------------------------------------------------------------------------
-    def load_plan(self, plan: Plan, path: Path | None) -> None:
-        """Replace the plan (after Open/New/recovery); clears undo history."""
+    def load_plan(self, plan: Plan, path: Path | None, *, check: bool = True) -> None:
+        """Replace the plan (after Open/New/recovery); clears undo history.
+
+        ``check=False`` leaves the results empty: the caller runs the full check on a
+        worker (large plans), or must not show any result (the plan's data is missing).
+        """
         self.plan = plan
         self.path = path
         self.undo_stack.clear()
@@ -188,10 +259,15 @@ class PlanDocument(QObject):
         self.results = {}
         self.plan_reset.emit()
         self.path_changed.emit(path)
-        self.recheck_all_sync()
+        self.properties_changed.emit()
+        if check:
+            self.recheck_all_sync()
+        else:
+            self.results_reset.emit()
 
     def set_data(self, data: DataContext | None) -> None:
         self.data = data
+        self._sites = {} if data is None else {s.id: s for s in data.sites}
         self.results = {}
         self.data_changed.emit()
         self.plan_reset.emit()
@@ -204,7 +280,9 @@ class PlanDocument(QObject):
     def evaluate(self, camera: Camera) -> CameraResult | None:
         """Check one camera pose without touching the cache (used live during drags)."""
         checker = self.checker
-        return None if checker is None else checker.check_camera(camera)
+        if checker is None or self.withheld:
+            return None
+        return checker.check_camera(camera)
 
     def recheck(self, camera_id: str) -> None:
         try:
@@ -221,7 +299,7 @@ class PlanDocument(QObject):
     def recheck_all_sync(self) -> None:
         """Check every camera on this thread (small plans; full checks use a worker)."""
         checker = self.checker
-        if checker is None:
+        if checker is None or self.withheld:
             self.results_reset.emit()
             return
         cams = self.all_cameras()
@@ -263,45 +341,67 @@ class PlanDocument(QObject):
         answer in the audit trail; ``clear`` commits.
         """
         after = [quantize(c) for c in after]
+        if not add:
+            # Only cameras that really change: a click, or a drag back to the start,
+            # is no command (and asks no justification).
+            pairs = [(b, a) for b, a in zip(before, after, strict=True) if quantize(b) != a]
+            if not pairs:
+                return Outcome(False, self.status_of(before[0].id) if before else
+                               Severity.CLEAR, changed=False)
+            before, after = [p[0] for p in pairs], [p[1] for p in pairs]
         results = [self.evaluate(c) for c in after]
         statuses = [Severity.CLEAR if r is None else r.status for r in results]
         worst = Severity.worst(statuses)
         findings = tuple(f for r in results if r is not None for f in r.findings)
-        if worst is Severity.BLOCK:
-            cam, res = next(
-                (c, r) for c, r in zip(after, results, strict=True)
-                if r is not None and r.status is Severity.BLOCK
-            )
+        prior = {b.id: b for b in before}
+        still_blocked = ""
+        for cam, res in zip(after, results, strict=True):
+            if res is None or res.status is not Severity.BLOCK:
+                continue
+            old = prior.get(cam.id)
+            worse = worsening(None if old is None else self.evaluate(old), res)
+            if worse is not None:
+                msg = f"{text} refused: {self.describe(worse, cam)}"
+                self.set_message(msg, refused_camera=cam.id)
+                return Outcome(False, Severity.BLOCK, msg, findings)
             blocking = next(f for f in res.findings if f.severity is Severity.BLOCK)
-            msg = describe_block(cam, blocking)
-            self.set_message(msg)
-            return Outcome(False, worst, msg, findings)
-        audit: list[AuditEntry] = []
-        if worst is Severity.WARN:
-            warn_f = [f for f in findings if f.severity is Severity.WARN]
+            still_blocked = (f"{text}: done, but still blocked: "
+                             f"{self.describe(blocking, cam)}")
+        justification = ""
+        details: dict[str, str] = {}
+        if worst is not Severity.CLEAR:
+            for cam, res in zip(after, results, strict=True):
+                if res is not None and res.findings:
+                    details[cam.id] = "; ".join(self.describe(f, cam) for f in res.findings
+                                                if f.severity is not Severity.CLEAR)
+        warned = [(c, r) for c, r in zip(after, results, strict=True)
+                  if r is not None and r.status is Severity.WARN]
+        if warned:
+            warn_f = [f for _c, r in warned for f in r.findings if f.severity is Severity.WARN]
             names = ", ".join(sorted({f.site_name or f.site_id or str(f.rule) for f in warn_f}))
             prompt = f"{text}: this placement gives warnings ({names}). Why is it acceptable?"
             answer = self.justifier(prompt, warn_f)
-            if answer is None or not answer.strip():
-                msg = f"Not committed: {text} needs a written justification ({names})"
+            ids = [x for c, _r in warned for x in (c.id, c.label) if x]
+            problem = None if answer is None else wording.justification_problem(
+                answer, camera_ids=ids)
+            if answer is None or problem is not None:
+                why = "needs a written justification" if answer is None or not answer.strip() \
+                    else f"the justification is too short. {problem}"
+                msg = f"Not committed: {text} {why} ({names})"
                 self.set_message(msg)
                 return Outcome(False, worst, msg, findings)
-            who, when = login_name(), now_iso()
-            for cam, res in zip(after, results, strict=True):
-                if res is None or res.status is not Severity.WARN:
-                    continue
-                detail = "; ".join(f.message for f in res.findings if f.severity is Severity.WARN)
-                audit.append(
-                    AuditEntry(when=when, who=who, action=action, camera_id=cam.id,
-                               detail=detail, justification=answer.strip())
-                )
+            justification = " ".join(answer.split())
+        audit = self._audit(after, action=action, text=text, justification=justification,
+                            details=details)
         if add:
             cmd: QUndoCommand = AddCamerasCommand(self, list(after), audit=audit, text=text)
         else:
             cmd = SetCamerasCommand(self, list(before), list(after), audit=audit, text=text,
-                                    merge_key=merge_key if not audit else None)
+                                    merge_key=merge_key if not justification else None)
         self.undo_stack.push(cmd)
-        if worst is Severity.WARN:
+        if still_blocked:
+            self.set_message(still_blocked)
+        elif warned:
             self.set_message(f"{text}: committed with justification")
         return Outcome(True, worst, "", findings)
 
@@ -312,13 +412,41 @@ class PlanDocument(QObject):
             return Outcome(True, self.status_of(before.id) or Severity.CLEAR)
         if needs_gate:
             return self.propose([before], [after], action="edit", text=f"Edit {after.id}")
-        self.undo_stack.push(SetCamerasCommand(self, [before], [after], text=f"Edit {after.id}"))
+        text = f"Edit {after.id}"
+        self.undo_stack.push(SetCamerasCommand(
+            self, [before], [after], text=text,
+            audit=self._audit([after], action="edit", text=text)))
         return Outcome(True, self.status_of(after.id) or Severity.CLEAR)
 
-    def delete_cameras(self, ids: Sequence[str]) -> None:
-        ids = [i for i in ids if self.has_camera(i)]
-        if ids:
-            self.undo_stack.push(DeleteCamerasCommand(self, ids))
+    def delete_cameras(self, ids: Sequence[str]) -> list[str]:
+        """Delete the plan's cameras among ``ids``; returns those that are not the plan's."""
+        mine = [i for i in ids if self.has_camera(i)]
+        if mine:
+            text = "Delete cameras" if len(mine) > 1 else f"Delete {mine[0]}"
+            self.undo_stack.push(DeleteCamerasCommand(
+                self, mine, audit=self._audit(mine, action="delete", text=text)))
+        return [i for i in ids if i not in mine]
+
+    def set_properties(self, *, name: str, author: str, department: str) -> bool:
+        """Change the plan's name, author and department as one undoable step."""
+        m = self.plan.meta
+        before = {"name": m.name, "author": m.author, "department": m.department}
+        after = {"name": " ".join(name.split()) or "Untitled plan",
+                 "author": " ".join(author.split()),
+                 "department": " ".join(department.split())}
+        if after == before:
+            return False
+        changed = ", ".join(f"{k} {after[k]!r}" for k in after if after[k] != before[k])
+        text = "Plan properties"
+        self.undo_stack.push(SetPlanPropertiesCommand(
+            self, before, after,
+            audit=self._audit([], action="properties", text=f"{text}: {changed}")))
+        return True
+
+    def _set_meta(self, values: Mapping[str, str]) -> None:
+        for key, value in values.items():
+            setattr(self.plan.meta, key, value)
+        self.properties_changed.emit()
 
     def duplicate_cameras(self, ids: Sequence[str], *, offset_m: float = 5.0) -> list[str]:
         """Copies shifted ``offset_m`` east, through the gate; returns the new ids."""
@@ -436,7 +564,10 @@ class SetCamerasCommand(QUndoCommand):
         if [c.id for c in other.before] != [c.id for c in self.after]:
             return False
         self.after = other.after
-        self.audit.extend(other.audit)
+        # one run of nudges is one change: one audit entry, not one per key press
+        plain = [e for e in other.audit if not e.justification]
+        self.doc._remove_audit(plain)
+        self.audit.extend(e for e in other.audit if e.justification)
         return True
 
     def redo(self) -> None:
@@ -460,17 +591,39 @@ class EditCameraPropertiesCommand(SetCamerasCommand):
 
 
 class DeleteCamerasCommand(QUndoCommand):
-    def __init__(self, doc: PlanDocument, ids: Sequence[str]) -> None:
+    def __init__(self, doc: PlanDocument, ids: Sequence[str], *,
+                 audit: Sequence[AuditEntry] = ()) -> None:
         super().__init__("Delete cameras" if len(ids) > 1 else f"Delete {ids[0]}")
         self.doc, self.ids = doc, list(ids)
+        self.audit = list(audit)
         self.removed: list[tuple[int, Camera]] = []
 
     def redo(self) -> None:
         self.removed = [self.doc._remove(i) for i in self.ids]
+        self.doc._add_audit(self.audit)
 
     def undo(self) -> None:
+        self.doc._remove_audit(self.audit)
         for index, cam in reversed(self.removed):
             self.doc._insert(index, cam)
+
+
+class SetPlanPropertiesCommand(QUndoCommand):
+    """Change the plan's name, author and department (File > Plan properties...)."""
+
+    def __init__(self, doc: PlanDocument, before: Mapping[str, str], after: Mapping[str, str],
+                 *, audit: Sequence[AuditEntry] = ()) -> None:
+        super().__init__("Plan properties")
+        self.doc, self.before, self.after = doc, dict(before), dict(after)
+        self.audit = list(audit)
+
+    def redo(self) -> None:
+        self.doc._set_meta(self.after)
+        self.doc._add_audit(self.audit)
+
+    def undo(self) -> None:
+        self.doc._remove_audit(self.audit)
+        self.doc._set_meta(self.before)
 
 
 class DuplicateCamerasCommand(AddCamerasCommand):

@@ -29,6 +29,47 @@ def demo_paths() -> tuple[Path, Path]:
         return data_path("demo", "demo.plan.geojson"), data_path("demo", "demo.gpkg")
 
 
+def is_bundled(path: Path) -> bool:
+    """Whether ``path`` is one of the planner's bundled files (the demo, policies...).
+
+    Bundled files are read-only to the app: saving one saves a copy elsewhere.
+    """
+    from planner.resources import data_dir
+
+    try:
+        target = Path(path).resolve()
+        roots = {data_dir().resolve(), demo_paths()[0].resolve().parent}
+    except OSError:
+        return False
+    return any(target == r or r in target.parents for r in roots)
+
+
+def user_documents_dir() -> Path:
+    """The user's documents folder (where a copy of a bundled plan is saved)."""
+    from PySide6.QtCore import QStandardPaths
+
+    loc = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(loc) if loc else Path.home()
+
+
+def pack_needs_consent(pack: Path, plan_path: Path | None) -> bool:
+    """Whether opening the pack a plan names needs the user's consent.
+
+    A plan file is input like any other: it must not make the program read files
+    outside its own folder, or on a network share, without the user saying so.
+    """
+    text = str(pack)
+    if text.startswith(("\\\\", "//")):
+        return True
+    if plan_path is None:
+        return True
+    try:
+        folder = Path(plan_path).resolve().parent
+        return folder not in Path(pack).resolve().parents
+    except OSError:
+        return True
+
+
 def osm_layers_from_metadata(metadata: Mapping[str, Any] | None) -> frozenset[str]:
     """The layers of a data pack that come from OpenStreetMap, by its metadata.
 
@@ -127,9 +168,14 @@ def load_data_context(
 
     # Seconds of projection on a citywide pack: done here, on the Python worker thread
     # (pyproj is safe on it), so installing the data on the GUI thread stays quick.
+    boundaries = None
+    if pack is not None and metadata.get("feature_counts", {}).get("boundaries"):
+        from planner.io.pack import read_pack
+
+        boundaries = read_pack(pack, layers=["boundaries"]).boundaries
     canvas_layers = prepare_layers(projector=checker.projector, streets=inputs.streets,
                                    buildings=inputs.buildings, sites=inputs.sites,
-                                   zones=getattr(checker, "zones", ()))
+                                   zones=getattr(checker, "zones", ()), boundaries=boundaries)
     return DataContext(
         checker=checker,
         projector=checker.projector,

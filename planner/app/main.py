@@ -22,12 +22,23 @@ def _application() -> QApplication:
 
 
 def create_window(*, prompter: object | None = None, autosave_ms: int = 60_000) -> object:
-    """Build the main window with the built-in policy and catalogue (no data loaded yet)."""
-    from planner.app.loading import load_catalogue, load_policy
-    from planner.app.main_window import MainWindow
+    """Build the main window (no data loaded yet).
 
-    return MainWindow(settings=AppSettings(), policy=load_policy(), catalogue=load_catalogue(),
-                      prompter=prompter, autosave_ms=autosave_ms)  # type: ignore[arg-type]
+    The policy and catalogue are the built-in ones unless the IT-managed system
+    configuration (:mod:`planner.io.managed_config`) sets them; a locked setting is
+    applied after the user's settings, so those cannot override it.
+    """
+    from planner.app.loading import load_catalogue
+    from planner.app.main_window import MainWindow
+    from planner.app.managed import apply_to_window, managed_catalogue
+    from planner.io.managed_config import load_managed_config, managed_policy
+
+    policy, config = managed_policy(load_managed_config())
+    window = MainWindow(settings=AppSettings(), policy=policy,
+                        catalogue=managed_catalogue(config, load_catalogue()),
+                        prompter=prompter, autosave_ms=autosave_ms)  # type: ignore[arg-type]
+    apply_to_window(window, config)
+    return window
 
 
 def run_app(*, plan: Path | None, data: Path | None, screenshot: Path | None) -> int:

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -20,17 +20,35 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from planner.app import canvas_bridge
+from planner.app import canvas_bridge, units
+from planner.app.banner import Banner
 from planner.app.camera_items import SitingController, to_scene
 from planner.app.dialogs import LAYER_FILTER, PACK_FILTER, PLAN_FILTER, Prompter
-from planner.app.document import DataContext, PlanDocument
-from planner.app.loading import demo_paths, load_data_context
+from planner.app.document import DataContext, PlanDocument, login_name
+from planner.app.loading import (
+    demo_paths,
+    is_bundled,
+    load_data_context,
+    pack_needs_consent,
+    user_documents_dir,
+)
+from planner.app.managed import enforce_pack
+from planner.app.provenance import (
+    ProvenancePanel,
+    data_problems,
+    pack_digest,
+    policy_note,
+    record_check,
+    relink,
+)
 from planner.app.recovery import Autosaver, discard, find_recovery_files
 from planner.app.settings import AppSettings
 from planner.app.statusbar import ElidedLabel, StatusBar
 from planner.app.workers import Task, start
 from planner.core.errors import InputError
 from planner.core.model import Finding, Plan, PlanMeta, Policy, Severity
+from planner.io.managed_config import ManagedConfig
+from planner.io.plan import CHECKED_WITH_KEY, PackLink, read_pack_link
 
 NUDGE_M, NUDGE_BIG_M = 1.0, 10.0
 ROTATE_DEG, ROTATE_BIG_DEG = 1.0, 15.0
@@ -52,6 +70,9 @@ class MainWindow(QMainWindow):
         Autosave interval (60 s by default).
     """
 
+    #: The IT-managed configuration; :func:`planner.app.managed.apply_to_window` sets it.
+    managed: ManagedConfig = ManagedConfig()
+
     def __init__(self, *, settings: AppSettings, policy: Policy, catalogue: Any = None,
                  prompter: Prompter | None = None, autosave_ms: int = 60_000) -> None:
         super().__init__()
@@ -62,7 +83,15 @@ class MainWindow(QMainWindow):
         self.catalogue = catalogue
         self.prompter = prompter or Prompter(self)
         self.doc = PlanDocument(self)
-        self.doc.justifier = lambda prompt, findings: self.prompter.justify(prompt, findings)
+        self.doc.justifier = lambda prompt, findings: self.prompter.justify(
+            prompt, findings, [self.doc.describe(f) for f in findings])
+        self.doc.identity = self.user_identity
+        self._identity_asked = False
+        units.set_units(settings.units)
+        #: The plan's link to its pack, and why results are withheld ("" = they are not).
+        self.plan_link: PackLink | None = None
+        self.data_state = "No data loaded"
+        self.data_issues: list[str] = []
         self.tasks: list[Task] = []
         self.check_task: Task | None = None
         self.load_task: Task | None = None
@@ -73,22 +102,17 @@ class MainWindow(QMainWindow):
         self.canvas = canvas_bridge.make_canvas(self)
         self.canvas.setObjectName("map_canvas")
         self.controller = SitingController(self.doc, self.canvas.scene(), parent=self)
-        self.notice = QLabel()
-        self.notice.setObjectName("notice")
-        self.notice.setWordWrap(True)
-        self.notice.setStyleSheet(
-            "QLabel { background: #fff4d6; color: #5a3b00; border: 1px solid #e0a000;"
-            " padding: 6px; font-weight: bold; }"
-        )
-        self.notice.hide()
-        self._notice_timer = QTimer(self)
-        self._notice_timer.setSingleShot(True)
-        self._notice_timer.timeout.connect(self.notice.hide)
+        from planner.app.site_marks import UnverifiedMarks
+
+        self.unverified_marks = UnverifiedMarks(self.doc, self.canvas.scene(), parent=self)
+        # Banners float over the map (they never push it down): the data banner says
+        # the plan's data is missing or changed; the notice carries refusals and errors.
+        self.data_banner = Banner(self.canvas, kind="error", name="data_banner")
+        self.notice = Banner(self.canvas, kind="notice", below=self.data_banner, name="notice")
         central = QWidget()
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
-        lay.addWidget(self.notice)
         lay.addWidget(self.canvas)
         self.setCentralWidget(central)
 
@@ -97,22 +121,32 @@ class MainWindow(QMainWindow):
         self.layers_panel = LayersPanel()
         self.findings_panel = FindingsPanel(self.doc)
         self.properties_panel = PropertiesPanel(self.doc, catalogue)
+        self.provenance_panel = ProvenancePanel()
         self.docks: dict[str, QDockWidget] = {}
         for key, title, widget, area in (
             ("layers", "Layers", self.layers_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
             ("properties", "Camera properties", self.properties_panel,
              Qt.DockWidgetArea.RightDockWidgetArea),
             ("findings", "Findings", self.findings_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
+            ("provenance", "Data and policy in force", self.provenance_panel,
+             Qt.DockWidgetArea.BottomDockWidgetArea),
         ):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock_{key}")
             dock.setWidget(widget)
             self.addDockWidget(area, dock)
             self.docks[key] = dock
+        # the provenance details sit in a tab beside the findings (the status bar and the
+        # title always name the pack and the policy in force)
+        self.tabifyDockWidget(self.docks["findings"], self.docks["provenance"])
+        self.docks["findings"].raise_()
 
         self._build_status_bar()
         self._build_actions()
         self._connect()
+        from planner.app.gis_tools import install_gis_tools
+
+        self.gis = install_gis_tools(self)  # find, identify, measure, legend, export, help
         self.autosaver = Autosaver(self.doc, interval_ms=autosave_ms, parent=self)
         self.canvas.viewport().installEventFilter(self)
         self.canvas.installEventFilter(self)
@@ -134,9 +168,13 @@ class MainWindow(QMainWindow):
         self.scale_label = QLabel("")
         self.scale_label.setFixedWidth(fm.horizontalAdvance("1,000.0 ft / 100 px") + 16)
         self.scale_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # The data and the policy in force, always in view (one label: the status bar is
+        # narrow); the tooltip and the "Data and policy in force" panel give paths and hashes.
         self.policy_label = ElidedLabel(f"Policy {self.policy.id} v{self.policy.version}",
-                                        max_width=420)
-        self.check_label = ElidedLabel("Not checked", max_width=300)
+                                        max_width=330)
+        self.policy_label.setObjectName("policy_label")
+        self.pack_label = self.policy_label
+        self.check_label = ElidedLabel("Not checked", max_width=240)
         self.check_label.setObjectName("check_label")
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(160)
@@ -175,6 +213,10 @@ class MainWindow(QMainWindow):
         a["open_pack"] = self._action("Open &data pack…", self.open_pack_dialog, "Ctrl+Shift+O")
         a["add_sites"] = self._action("Add &sites layer…", self.add_sites_dialog)
         a["add_buildings"] = self._action("Add &buildings layer…", self.add_buildings_dialog)
+        a["plan_properties"] = self._action("Plan &properties…", self.edit_plan_properties,
+                                            tip="Plan name, author and department")
+        a["user_identity"] = self._action("User &identity…", self.edit_user_identity,
+                                          tip="Your name in the audit trail")
         a["quit"] = self._action("&Quit", self.close, S.Quit)
         undo = self.doc.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(S.Undo)
@@ -211,6 +253,7 @@ class MainWindow(QMainWindow):
         self._fill_recent()
         for k in ("save", "save_as"):
             file_menu.addAction(a[k])
+        file_menu.addAction(a["plan_properties"])
         file_menu.addSeparator()
         for k in ("open_pack", "add_sites", "add_buildings"):
             file_menu.addAction(a[k])
@@ -232,10 +275,11 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
         settings_menu = mb.addMenu("Se&ttings")
-        units = settings_menu.addMenu("Display &units")
+        settings_menu.addAction(a["user_identity"])
+        units_menu = settings_menu.addMenu("Display &units")
         group = QActionGroup(self)
-        for unit in ("metres", "feet"):
-            act = units.addAction(unit)
+        for unit in units.UNITS:
+            act = units_menu.addAction(unit)
             act.setCheckable(True)
             act.setChecked(self.settings.units == unit)
             act.triggered.connect(lambda _c=False, u=unit: self._set_units(u))
@@ -267,6 +311,10 @@ class MainWindow(QMainWindow):
         doc.undo_stack.indexChanged.connect(self._update_title)
         doc.path_changed.connect(self._update_title)
         doc.message.connect(self.show_notice)
+        doc.refused.connect(self.show_refusal)
+        doc.properties_changed.connect(self._update_title)
+        # a notice stays until dismissed or the next action
+        doc.undo_stack.indexChanged.connect(lambda _i: self.notice.clear())
         doc.plan_reset.connect(self._update_attribution)
         doc.results_reset.connect(self._update_check_label)
         doc.result_changed.connect(self._update_check_label)
@@ -289,20 +337,62 @@ class MainWindow(QMainWindow):
     # -- status ----------------------------------------------------------------------------
     def _update_title(self, *_args: object) -> None:
         name = self.doc.path.name if self.doc.path else (self.doc.plan.meta.name or "Untitled")
-        self.setWindowTitle(f"{name}[*] — Siting planner")
+        pack = self.doc.data.pack_path if self.doc.data is not None else None
+        data = f" — data {Path(pack).name}" if pack is not None else " — no data"
+        if self.data_issues:
+            data += " (not checked)"
+        self.setWindowTitle(f"{name}[*]{data} — Siting planner")
         self.setWindowModified(self.doc.dirty)
 
     def show_notice(self, text: str) -> None:
-        """A non-modal notice in the banner above the map.
+        """A non-modal notice in the banner over the map, kept until dismissed or the next action.
 
         Not in the status bar: a refusal names a site, an entrance and a rule, far
         more than the status bar's message area holds.
         """
         self.statusBar().clearMessage()
-        self.notice.setText(text)
-        self.notice.setToolTip(text)
-        self.notice.show()
-        self._notice_timer.start(max(12_000, 60 * len(text)))
+        self.notice.show_message(text)
+
+    def show_refusal(self, camera_id: str, text: str) -> None:
+        """A refusal, with the way out: the compliant headings of that camera."""
+        self.statusBar().clearMessage()
+
+        def show_allowed() -> None:
+            if self.doc.has_camera(camera_id):
+                self.controller.select([camera_id])
+            act = self.actions_by_name["allowed"]
+            if not act.isChecked():
+                act.trigger()
+
+        self.notice.show_message(text, actions=[("Show allowed headings (H)", show_allowed)])
+
+    # -- identity and plan properties ------------------------------------------------------
+    def user_identity(self) -> str:
+        """Who is making changes: the setting, asked once when unset (audit trail ``who``)."""
+        who = self.settings.user_identity
+        if not who and not self._identity_asked:
+            self._identity_asked = True
+            answer = self.prompter.ask_identity("", login_name())
+            if answer:
+                self.settings.user_identity = answer
+                who = self.settings.user_identity
+        return who or login_name()
+
+    def edit_user_identity(self) -> None:
+        answer = self.prompter.ask_identity(self.settings.user_identity, login_name())
+        if answer:
+            self.settings.user_identity = answer
+            self._identity_asked = True
+            self.statusBar().showMessage(f"Audit trail entries are now signed {answer}", 5000)
+
+    def edit_plan_properties(self) -> None:
+        m = self.doc.plan.meta
+        values = self.prompter.plan_properties(name=m.name, author=m.author,
+                                               department=m.department)
+        if values is not None:
+            self.doc.set_properties(name=values.get("name", m.name),
+                                    author=values.get("author", m.author),
+                                    department=values.get("department", m.department))
 
     def _cursor_moved(self, lon: float, lat: float) -> None:
         self.cursor_label.setText(f"lon {lon:.6f}  lat {lat:.6f}")
@@ -318,7 +408,10 @@ class MainWindow(QMainWindow):
             return
         res = self.doc.results.values()
         if not res:
-            self.check_label.setText("Not checked")
+            self.check_label.setText("Not checked: see the banner" if self.data_issues
+                                     else "Not checked")
+            self.findings_panel.set_unchecked_reason(
+                " ".join(self.data_issues) if self.data_issues else "")
             return
         n_b = sum(r.status is Severity.BLOCK for r in res)
         n_w = sum(r.status is Severity.WARN for r in res)
@@ -329,7 +422,12 @@ class MainWindow(QMainWindow):
 
     def _set_units(self, unit: str) -> None:
         self.settings.units = unit
+        units.set_units(unit)
         canvas_bridge.set_units(self.canvas, unit)
+        self._scale_changed(self.canvas_resolution())
+
+    def canvas_resolution(self) -> float:
+        return float(self.controller.resolution)
 
     def default_model(self) -> Any:
         key = self.settings.default_camera_model
@@ -360,10 +458,7 @@ class MainWindow(QMainWindow):
     def start_up(self, *, plan: Path | None, data: Path | None, wait: bool = False,
                  recover: bool = True) -> None:
         """Open what the command line asked for; else recovery, the last project or the demo."""
-        if recover and self.offer_recovery():
-            if data is not None or self.settings.last_data_pack:
-                self.load(plan_path=None, pack=data or self.settings.last_data_pack,
-                          keep_plan=True, wait=wait)
+        if recover and self.offer_recovery(data=data, wait=wait):
             return
         if plan is None and data is None:
             last = self.settings.last_project
@@ -373,8 +468,11 @@ class MainWindow(QMainWindow):
                 plan, data = demo_paths()
         self.load(plan_path=plan, pack=data, wait=wait)
 
-    def offer_recovery(self) -> bool:
-        """Offer each leftover recovery file; returns True when one was recovered."""
+    def offer_recovery(self, *, data: Path | None = None, wait: bool = False) -> bool:
+        """Offer each leftover recovery file; returns True when one was recovered.
+
+        The recovered plan is judged by the data it names, like an opened one.
+        """
         for rec in find_recovery_files(self.autosaver.folder):
             if self.prompter.offer_recovery(rec.original, rec.saved_at):
                 try:
@@ -384,46 +482,70 @@ class MainWindow(QMainWindow):
                 except InputError as exc:
                     self.prompter.error("Cannot recover", str(exc))
                     continue
-                self.doc.load_plan(plan, rec.original)
-                self.doc.undo_stack.resetClean()  # recovered work is unsaved work
-                self._update_title()
                 discard(rec)
-                self.show_notice("Recovered unsaved changes; save them to keep them")
+                self.load(plan_path=rec.original, pack=data, plan=plan, wait=wait,
+                          recovered=True)
                 return True
             discard(rec)
         return False
 
     def pack_for(self, plan: Plan | None, plan_path: Path | None) -> Path | None:
-        """The data pack a plan names (relative to the plan), else the current one."""
+        """The data pack a plan names (relative to the plan, else its absolute path).
+
+        Without a plan: the pack in force. Never the last-used pack of another session:
+        a plan is judged by the data it names, or by data the user chose.
+        """
         if plan is not None:
-            ref = plan.meta.extra.get("data_pack")
-            if isinstance(ref, str) and ref:
-                p = Path(ref)
-                if not p.is_absolute() and plan_path is not None:
-                    p = plan_path.parent / p
-                if p.is_file():
-                    return p
+            link = read_pack_link(plan.meta, source=str(plan_path or "plan"))
+            return None if link is None else link.resolve(plan_path=plan_path)
         if self.doc.data is not None:
             return self.doc.data.pack_path
-        return self.settings.last_data_pack
+        return None
 
     def load(self, *, plan_path: Path | None, pack: Path | None, keep_plan: bool = False,
-             wait: bool = False) -> None:
-        """Read a plan and/or a data pack on a worker, then install them."""
-        plan: Plan | None = None
-        if plan_path is not None:
+             wait: bool = False, plan: Plan | None = None, recovered: bool = False) -> None:
+        """Read a plan and/or a data pack on a worker, then install them.
+
+        A plan without ``pack`` is checked against the pack it names. When that pack is
+        missing, or its sha256 (or a layer in ``checked_with``) differs, the plan is shown
+        without results and a banner says so, offering to locate it or choose another.
+        """
+        pack = enforce_pack(self.managed, pack)  # IT-locked data wins (planner.app.managed)
+        if plan is None and plan_path is not None:
             try:
                 from planner.io.plan import read_plan
 
                 plan = read_plan(plan_path)
             except InputError as exc:
-                self.prompter.error("Cannot open plan", str(exc))
+                self._open_failed(plan_path, str(exc))
                 return
             except OSError as exc:
-                self.prompter.error("Cannot open plan", f"{plan_path}: {exc.strerror or exc}")
+                self._open_failed(plan_path, f"{plan_path}: {exc.strerror or exc}")
                 return
-            if pack is None:
-                pack = self.pack_for(plan, plan_path)
+        link: PackLink | None = None
+        if plan is not None:
+            try:
+                link = read_pack_link(plan.meta, source=str(plan_path or "plan"))
+            except InputError as exc:
+                self._open_failed(plan_path, str(exc))
+                return
+            if pack is None and link is not None:
+                found = link.resolve(plan_path=plan_path)
+                if found is not None and pack_needs_consent(found, plan_path) and \
+                        not self.prompter.confirm(
+                            "Open data pack?",
+                            f"This plan names a data pack outside its own folder:\n{found}\n\n"
+                            "Open it to check the plan?"):
+                    found = None
+                if found is None:
+                    self._show_without_data(plan, plan_path, link=link, recovered=recovered,
+                                            reason="missing")
+                    return
+                pack = found
+            if pack is None and not self.extra_sites:
+                self._show_without_data(plan, plan_path, link=None, recovered=recovered,
+                                        reason="unnamed")
+                return
         cams = (plan.cameras if plan is not None else self.doc.plan.cameras)
         sites, buildings = list(self.extra_sites), list(self.extra_buildings)
         policy = self.policy
@@ -435,27 +557,134 @@ class MainWindow(QMainWindow):
         def done(data: DataContext) -> None:
             if plan is not None:
                 self.doc.plan = plan  # before set_data so items are built once
+                self.plan_link = link
             self.install_data(data)
             if plan is not None:
-                self.doc.load_plan(plan, plan_path)
-                if plan_path is not None and plan_path.resolve() != demo_paths()[0].resolve():
-                    self.settings.add_recent_file(plan_path)
-                    self.settings.last_project = plan_path.resolve()
+                self.doc.load_plan(plan, plan_path, check=False)
+                self._after_plan_loaded(plan_path, recovered=recovered)
             if pack is not None:
                 self.settings.last_data_pack = pack
+            problems = data_problems(self.doc.plan.meta, link=self.plan_link, data=data)
             self.zoom_to_fit()
-            self.run_full_check(wait=wait)
+            if problems:
+                self._withhold(problems, reason="changed")
+            else:
+                self._release(f"Data: {Path(pack).name}" if pack is not None
+                              else "Data: layer files")
+                self.run_full_check(wait=wait)
 
-        if pack is None and not sites and not buildings and plan is not None:
-            # No data at all: still show the cameras, with a projection of their own.
-            from planner.core.checker import Checker
-            from planner.core.crs import Projector
+        def failed() -> None:
+            if plan is not None and self.doc.data is None and not self.doc.plan.cameras:
+                self._fall_back_to_demo(plan_path, "its data could not be read")
 
-            proj = Projector.for_points([(c.lon, c.lat) for c in plan.cameras] or [(0.0, 0.0)])
-            done(DataContext(checker=Checker(policy=policy, sites=[], projector=proj),
-                             projector=proj, pack_path=None))
+        self.load_task = self._run(work, done, name="Loading data", wait=wait, on_fail=failed)
+
+    def _after_plan_loaded(self, plan_path: Path | None, *, recovered: bool) -> None:
+        if recovered:
+            self.doc.undo_stack.resetClean()  # recovered work is unsaved work
+            self._update_title()
+            self.show_notice("Recovered unsaved changes; save them to keep them")
+        elif plan_path is not None and not is_bundled(plan_path):
+            self.settings.add_recent_file(plan_path)
+            self.settings.last_project = plan_path.resolve()
+
+    def _show_without_data(self, plan: Plan, plan_path: Path | None, *,
+                           link: PackLink | None, recovered: bool, reason: str) -> None:
+        """Show the plan's cameras with no result: its data is missing or unnamed."""
+        from planner.core.crs import Projector
+
+        proj = Projector.for_points([(c.lon, c.lat) for c in plan.cameras] or [(0.0, 0.0)])
+        self.plan_link = link
+        self.doc.plan = plan
+        self.install_data(DataContext(checker=None, projector=proj, pack_path=None))
+        self.doc.load_plan(plan, plan_path, check=False)
+        self._after_plan_loaded(plan_path, recovered=recovered)
+        if reason == "missing" and link is not None:
+            looked = " or ".join(str(c) for c in link.candidates(plan_path=plan_path))
+            problems = [f"This plan's data pack is missing: {link.path} (looked for {looked})."]
+        else:
+            problems = ["This plan does not name a data pack, so it has not been checked."]
+        self.zoom_to_fit()
+        self._withhold(problems, reason=reason)
+
+    def _withhold(self, problems: list[str], *, reason: str) -> None:
+        """No result until the user decides: say why in a banner that stays."""
+        self.data_issues = list(problems)
+        self.doc.withheld = " ".join(problems)
+        self.doc.results = {}
+        self.doc.results_reset.emit()
+        actions: list[tuple[str, Any]] = []
+        if reason == "missing":
+            actions.append(("Locate the data pack…", self.locate_pack))
+        actions.append(("Choose another data pack…", self.open_pack_dialog))
+        if reason == "changed":
+            actions.append(("Check with the data in force", self.accept_data_in_force))
+        text = " ".join(problems) + " No result is shown until you decide."
+        self.data_banner.show_message(text, actions=actions, dismissible=False)
+        self.notice.place()
+        self.data_state = "Data: not checked"
+        self._update_provenance()
+
+    def _release(self, state: str) -> None:
+        self.data_issues = []
+        self.doc.withheld = ""
+        self.data_banner.clear()
+        self.data_state = state
+        note = policy_note(self.doc.plan.meta, self.policy)
+        if note:
+            self.show_notice(note)
+        self._update_provenance()
+
+    def accept_data_in_force(self) -> None:
+        """The user accepts the loaded data instead of the data the plan names."""
+        data = self.doc.data
+        if data is None or data.checker is None:
             return
-        self.load_task = self._run(work, done, name="Loading data", wait=wait)
+        name = Path(data.pack_path).name if data.pack_path is not None else "the layer files"
+        self.plan_link = None  # the next save links the pack in force
+        self._release(f"Data: {name} (chosen, differs from the plan's)")
+        self.show_notice(f"Checking with {name}, not the data this plan was made with; "
+                         "saving links the plan to it.")
+        self.run_full_check()
+
+    def locate_pack(self) -> None:
+        self.open_pack_dialog()
+
+    def _update_provenance(self) -> None:
+        data = self.doc.data
+        digest = pack_digest(data)
+        pol = self.policy
+        tip = self.data_state
+        if data is not None and data.pack_path is not None:
+            tip = f"{self.data_state}\n{data.pack_path}\nsha256 {digest or 'n/a'}"
+        self.policy_label.setText(f"{self.data_state} · Policy {pol.id} v{pol.version}")
+        self.policy_label.setToolTip(
+            f"{tip}\n\nPolicy {pol.id} v{pol.version}\nsha256 {pol.sha256 or 'n/a'}")
+        self.provenance_panel.show_state(
+            policy=self.policy, data=data, state=self.data_state, problems=self.data_issues,
+            link=self.plan_link, plan_path=self.doc.path,
+            recorded=self.doc.plan.meta.extra.get(CHECKED_WITH_KEY))
+        self._update_title()
+        self._update_check_label()
+
+    def _open_failed(self, path: Path | None, message: str) -> None:
+        """An open error: the whole message, and the previous document stays."""
+        self.prompter.error("Cannot open plan", message)
+        if self.doc.data is None and not self.doc.plan.cameras:
+            self._fall_back_to_demo(path, message)
+            return
+        current = self.doc.path.name if self.doc.path else self.doc.plan.meta.name
+        self.show_notice(f"Could not open {Path(path).name if path else 'the plan'}: {message}"
+                         f" — {current} is still open.")
+
+    def _fall_back_to_demo(self, path: Path | None, message: str) -> None:
+        plan, pack = demo_paths()
+        name = Path(path).name if path else "the plan"
+        if path is not None and Path(path).resolve() == plan.resolve():
+            self.show_notice(f"Could not open {name}: {message}")
+            return
+        self.load(plan_path=plan, pack=pack)
+        self.show_notice(f"Could not open {name}: {message} — showing the demo instead.")
 
     def install_data(self, data: DataContext) -> None:
         self.doc.set_data(data)
@@ -463,6 +692,7 @@ class MainWindow(QMainWindow):
         self.layers_panel.set_layers(canvas_bridge.layer_entries(self.canvas))
         canvas_bridge.set_units(self.canvas, self.settings.units)
         self._update_attribution()
+        self._update_provenance()
 
     def _update_attribution(self) -> None:
         """Tell the canvas whether the cameras on it are OSM-derived.
@@ -479,7 +709,8 @@ class MainWindow(QMainWindow):
         self.canvas.set_items_osm(existing or planned)
 
     # -- workers ---------------------------------------------------------------------------
-    def _run(self, work: Any, done: Any, *, name: str, wait: bool = False) -> Task:
+    def _run(self, work: Any, done: Any, *, name: str, wait: bool = False,
+             on_fail: Any = None) -> Task:
         task = Task(work, name=name)
         self.tasks.append(task)
         self.progress.setRange(0, 0)
@@ -505,6 +736,8 @@ class MainWindow(QMainWindow):
             else:
                 self.prompter.error(name, f"{type(exc).__name__}: {exc}")
             self._update_check_label()
+            if on_fail is not None:
+                on_fail()
 
         def cancelled() -> None:
             finish()
@@ -540,15 +773,17 @@ class MainWindow(QMainWindow):
             task.cancel()
 
     def run_full_check(self, *, wait: bool = False) -> None:
+        """Check every camera on the worker, with visible cones (what is drawn was checked)."""
         checker = self.doc.checker
-        if checker is None:
+        if checker is None or self.doc.withheld:
             return
         if self.check_task is not None:
             self.check_task.cancel()
         cams = self.doc.all_cameras()
 
         def work(progress: Any, cancel: Any) -> Any:
-            return checker.check_cameras(cams, progress=progress, cancel=cancel)
+            return checker.check_cameras(cams, progress=progress, cancel=cancel,
+                                         with_geometry=True)
 
         def done(result: Any) -> None:
             self.check_task = None
@@ -592,6 +827,7 @@ class MainWindow(QMainWindow):
         from planner.app.document import now_iso
 
         self.autosaver.clear()
+        self.plan_link = None
         self.doc.load_plan(Plan(meta=PlanMeta(created=now_iso())), None)
 
     def open_plan_dialog(self) -> None:
@@ -623,27 +859,48 @@ class MainWindow(QMainWindow):
             self.open_plan(path)
 
     def save(self) -> bool:
-        if self.doc.path is None or self.doc.path.resolve() == demo_paths()[0].resolve():
+        """Save in place; a new or bundled plan (the demo) is saved as a copy instead."""
+        if self.doc.path is None or is_bundled(self.doc.path):
             return self.save_as()
         return self.save_to(self.doc.path)
 
     def save_as(self) -> bool:
-        suggestion = str(self.doc.path or f"{self.doc.plan.meta.name}.plan.geojson")
-        path = self.prompter.save_path("Save siting plan", PLAN_FILTER, suggestion)
-        return False if path is None else self.save_to(path)
+        path = self.doc.path
+        if path is None or is_bundled(path):
+            # bundled files are read-only: suggest the user's documents folder
+            name = path.name if path is not None else f"{self.doc.plan.meta.name}.plan.geojson"
+            suggestion = str(user_documents_dir() / name)
+        else:
+            suggestion = str(path)
+        target = self.prompter.save_path("Save siting plan", PLAN_FILTER, suggestion)
+        return False if target is None else self.save_to(target)
 
     def save_to(self, path: Path) -> bool:
         from planner.io.plan import write_plan
 
+        path = Path(path)
+        if is_bundled(path):
+            self.prompter.error(
+                "Cannot save",
+                f"{path}: this folder holds the planner's bundled files, which are read-only; "
+                f"save the plan in your documents folder ({user_documents_dir()}) instead")
+            return False
         data = self.doc.data
-        if data is not None and data.pack_path is not None:
-            self.doc.plan.meta.extra.setdefault("data_pack", str(Path(data.pack_path).resolve()))
+        meta = self.doc.plan.meta
+        withheld = bool(self.data_issues)
+        pack = None if data is None or withheld else data.pack_path
+        relink(meta, pack=None if pack is None else Path(pack),
+               sha256=pack_digest(data) if pack is not None else None,
+               link=self.plan_link, old_plan=self.doc.path, new_plan=path)
+        if data is not None and data.checker is not None and not withheld and self.doc.results:
+            record_check(meta, policy=self.policy, data=data)
         try:
             write_plan(self.doc.plan, path)
         except (OSError, InputError) as exc:
             # The plan stays in memory and in the recovery file: nothing is lost.
             self.prompter.error("Cannot save", f"{path}: {exc}")
             return False
+        self.plan_link = read_pack_link(meta, source=str(path))
         self.autosaver.clear()
         self.doc.set_path(Path(path))
         self.doc.undo_stack.setClean()
@@ -676,6 +933,8 @@ class MainWindow(QMainWindow):
                                          else Qt.CursorShape.ArrowCursor)
         if on:
             self.statusBar().showMessage("Add camera: click the map near a street (Esc ends)")
+        else:
+            self.statusBar().clearMessage()
 
     def _clicked_empty(self, x: float, y: float) -> None:
         if self.actions_by_name["add_mode"].isChecked():
@@ -695,7 +954,18 @@ class MainWindow(QMainWindow):
         return self.add_camera(centre.x(), -centre.y())
 
     def delete_selected(self) -> None:
-        self.doc.delete_cameras(self.controller.selected_editable())
+        selected = self.controller.selected_ids()
+        if not selected:
+            self.statusBar().showMessage("Delete: select a camera of the plan first", 4000)
+            return
+        others = self.doc.delete_cameras(selected)
+        if others:
+            pack = self.doc.data.pack_path if self.doc.data is not None else None
+            where = f"the data pack {Path(pack).name}" if pack is not None else "the data"
+            self.show_notice(
+                f"{', '.join(others)}: existing camera{'s' if len(others) > 1 else ''} from "
+                f"{where}, not part of this plan, so not deleted. To plan a removal, open the "
+                "existing-cameras plan (import --existing-plan) and set its status to removed.")
 
     def duplicate_selected(self) -> None:
         new = self.doc.duplicate_cameras(self.controller.selected_editable())
@@ -776,10 +1046,17 @@ class MainWindow(QMainWindow):
     def _map_key(self, event: QKeyEvent) -> bool:
         """Arrow keys nudge and [ ] rotate the selection; with nothing selected the map pans."""
         key, mods = event.key(), event.modifiers()
-        if key == Qt.Key.Key_Escape and self.actions_by_name["add_mode"].isChecked():
-            self.actions_by_name["add_mode"].setChecked(False)
-            self._toggle_add_mode(False)
-            return True
+        if key == Qt.Key.Key_Escape:
+            handled = False
+            if self.actions_by_name["add_mode"].isChecked():
+                self.actions_by_name["add_mode"].setChecked(False)
+                self._toggle_add_mode(False)
+                handled = True
+            elif self.notice.isVisible():
+                self.notice.dismiss()
+                handled = True
+            self.statusBar().clearMessage()
+            return handled
         if not self.controller.selected_editable():
             return False
         big = bool(mods & Qt.KeyboardModifier.ShiftModifier)
@@ -810,8 +1087,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.cancel_work()
-        self.autosaver.timer.stop()
         self.autosaver.clear()
+        self.autosaver.shutdown()
         self._save_layout()
         event.accept()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +19,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from planner.app import units
 from planner.app.document import PlanDocument
 from planner.core.model import Camera, CameraStatus, Finding, Severity
 
@@ -121,7 +122,7 @@ class LayersPanel(QWidget):
 class FindingsModel(QAbstractTableModel):
     """Every finding of every checked camera, one row each."""
 
-    COLUMNS = ("Severity", "Camera", "Rule", "Site", "Category", "Entrances", "Distance (m)",
+    COLUMNS = ("Severity", "Camera", "Rule", "Site", "Category", "Entrances", "Distance",
                "Message")
     SORT_ROLE = Qt.ItemDataRole.UserRole + 1
     FINDING_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -133,6 +134,8 @@ class FindingsModel(QAbstractTableModel):
         doc.results_reset.connect(self.refresh)
         doc.result_changed.connect(self.refresh)
         doc.camera_removed.connect(self.refresh)
+        units.notifier.changed.connect(self.refresh)
+        self.sentences: list[str] = []
         self.refresh()
 
     def refresh(self, *_args: object) -> None:
@@ -140,7 +143,15 @@ class FindingsModel(QAbstractTableModel):
         order = {cid: i for i, cid in enumerate(c.id for c in self.doc.all_cameras())}
         results = sorted(self.doc.results.values(), key=lambda r: order.get(r.camera_id, 1 << 30))
         self.rows = [f for r in results for f in r.findings]
+        # in plain words, in the display unit (the core's messages are metric, for files)
+        self.sentences = [self.doc.describe(f) for f in self.rows]
         self.endResetModel()
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.COLUMNS) - 1)
+
+    def site_text(self, f: Finding) -> str:
+        name = f.site_name or f.site_id or ""
+        site = self.doc.site(f.site_id)
+        return f"{name} (unverified)" if site is not None and site.verified is False else name
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -151,6 +162,8 @@ class FindingsModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            if self.COLUMNS[section] == "Distance":
+                return f"Distance ({units.unit_symbol()})"
             return self.COLUMNS[section]
         return None
 
@@ -169,14 +182,18 @@ class FindingsModel(QAbstractTableModel):
             return str(self.data(index) or "")
         if role == Qt.ItemDataRole.DisplayRole:
             return (
-                str(f.severity).upper(), f.camera_id, str(f.rule), f.site_name or f.site_id or "",
+                str(f.severity).upper(), f.camera_id, str(f.rule), self.site_text(f),
                 f.category or "", ", ".join(f.entrance_ids),
-                "" if f.distance_m is None else f"{f.distance_m:.1f}", f.message,
+                "" if f.distance_m is None else f"{units.to_display(f.distance_m):.1f}",
+                self.sentences[index.row()],
             )[col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 0:
             return QColor(190, 20, 20) if f.severity is Severity.BLOCK else QColor(170, 100, 0)
+        if role == Qt.ItemDataRole.ForegroundRole and col == 3 and \
+                self.site_text(f).endswith("(unverified)"):
+            return QColor(140, 40, 140)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f.message
+            return self.sentences[index.row()]
         return None
 
 
@@ -232,8 +249,17 @@ class FindingsPanel(QWidget):
     def finding_at(self, proxy_index: QModelIndex) -> Finding:
         return self.proxy.data(proxy_index, FindingsModel.FINDING_ROLE)
 
+    def set_unchecked_reason(self, reason: str) -> None:
+        """Why the plan has no result (shown instead of a count that would read "0 blocked")."""
+        self._unchecked = reason
+        self._update_summary()
+
     def _update_summary(self) -> None:
         statuses = [r.status for r in self.model.doc.results.values()]
+        if not statuses:
+            reason = getattr(self, "_unchecked", "")
+            self.summary.setText(f"Not checked. {reason}" if reason else "Not checked.")
+            return
         n_block = sum(s is Severity.BLOCK for s in statuses)
         n_warn = sum(s is Severity.WARN for s in statuses)
         self.summary.setText(
@@ -243,8 +269,40 @@ class FindingsPanel(QWidget):
 
 
 # -- camera properties ---------------------------------------------------------------------
+#: SPEC 5.1 ranges: (low, high, low included, high included).
+HEADING_RANGE = (0.0, 360.0, True, False)
+FOV_RANGE = (0.0, 360.0, False, True)
+RANGE_M = (0.0, 2000.0, False, True)
+_ERROR_STYLE = "QLineEdit { border: 2px solid #c62828; }"
+
+
+def parse_number(text: str, *, units_suffixes: Sequence[str] = ()) -> float | None:
+    """A number typed by a person ("40", "40.5", "40 °", "120 ft"), or None."""
+    t = text.strip()
+    for suffix in (*units_suffixes, "\u00b0", "deg"):
+        if t.lower().endswith(suffix):
+            t = t[: -len(suffix)].strip()
+    t = t.replace(",", "") if t.count(",") and t.count(".") else t.replace(",", ".")
+    try:
+        value = float(t)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _in_range(value: float, bounds: tuple[float, float, bool, bool]) -> bool:
+    lo, hi, lo_in, hi_in = bounds
+    return (value >= lo if lo_in else value > lo) and (value <= hi if hi_in else value < hi)
+
+
 class PropertiesPanel(QWidget):
-    """Edits one camera; every change becomes an undoable command through the gate."""
+    """Edits one camera of the plan; one Apply is one undoable command through the gate.
+
+    Typed values are validated against SPEC 5.1's ranges and never clamped: a value
+    out of range is marked and explained, and nothing is applied. Distances are in
+    the display unit. With no camera selected every field is empty; an existing
+    camera from the data pack is shown read-only, with the reason.
+    """
 
     def __init__(self, doc: PlanDocument, catalogue: Any = None,
                  parent: QWidget | None = None) -> None:
@@ -254,16 +312,24 @@ class PropertiesPanel(QWidget):
         self.camera_id: str | None = None
         self._loading = False
         self.title = QLabel("No camera selected")
+        self.title.setObjectName("properties_title")
+        self.note = QLabel()
+        self.note.setObjectName("properties_note")
+        self.note.setWordWrap(True)
         self.label = QLineEdit()
         self.model_box = QComboBox()
         self.model_box.addItem("(none)", None)
         if catalogue is not None:
             for m in catalogue.models:
                 self.model_box.addItem(m.label, m.key)
-        self.heading = self._spin(0.0, 359.9, " °", wrap=True)
+        self.heading = QLineEdit()
+        self.heading.setObjectName("heading_edit")
         self.heading_unknown = QCheckBox("unknown")
-        self.fov = self._spin(1.0, 360.0, " °")
-        self.range = self._spin(1.0, 2000.0, " m")
+        self.fov = QLineEdit()
+        self.fov.setObjectName("fov_edit")
+        self.range = QLineEdit()
+        self.range.setObjectName("range_edit")
+        self.range_unit = QLabel()
         self.status = QComboBox()
         for s in CameraStatus:
             self.status.addItem(str(s), s)
@@ -274,65 +340,111 @@ class PropertiesPanel(QWidget):
             cb = QCheckBox(cap.replace("_", " "))
             self.caps[cap] = cb
             caps_lay.addWidget(cb)
-            cb.toggled.connect(self._apply)
         self.notes = QPlainTextEdit()
         self.notes.setMaximumHeight(70)
+        self.error = QLabel()
+        self.error.setObjectName("properties_error")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("QLabel { color: #b71c1c; font-weight: bold; }")
+        self.error.hide()
         self.apply_button = QPushButton("Apply")
+        self.apply_button.setDefault(True)
+        self.revert_button = QPushButton("Revert")
         form = QFormLayout()
         form.addRow("Label", self.label)
         form.addRow("Model", self.model_box)
         hrow = QHBoxLayout()
         hrow.addWidget(self.heading)
+        hrow.addWidget(QLabel("\u00b0"))
         hrow.addWidget(self.heading_unknown)
         form.addRow("Heading", hrow)
-        form.addRow("Field of view", self.fov)
-        form.addRow("Range", self.range)
+        frow = QHBoxLayout()
+        frow.addWidget(self.fov)
+        frow.addWidget(QLabel("\u00b0"))
+        form.addRow("Field of view", frow)
+        rrow = QHBoxLayout()
+        rrow.addWidget(self.range)
+        rrow.addWidget(self.range_unit)
+        form.addRow("Range", rrow)
         form.addRow("Status", self.status)
+        self.heading.setToolTip("Compass bearing of the view's axis: 0 north, 90 east; "
+                                "at least 0 and less than 360")
+        self.fov.setToolTip("Horizontal field of view: more than 0, at most 360 (a full circle)")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.revert_button)
+        buttons.addWidget(self.apply_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.title)
+        lay.addWidget(self.note)
         lay.addLayout(form)
         lay.addWidget(caps_box)
         lay.addWidget(QLabel("Notes"))
         lay.addWidget(self.notes)
-        lay.addWidget(self.apply_button)
+        lay.addWidget(self.error)
+        lay.addLayout(buttons)
         lay.addStretch(1)
         for w in (self.label, self.heading, self.fov, self.range):
-            w.editingFinished.connect(self._apply)
-        self.heading_unknown.toggled.connect(self._apply)
-        self.status.activated.connect(self._apply)
+            w.returnPressed.connect(self._apply)  # Return in a field is Apply
+            w.textEdited.connect(self._clear_marks)
+        self.heading_unknown.toggled.connect(
+            lambda on: self.heading.setEnabled(not on and self._editable()))
         self.model_box.activated.connect(self._model_chosen)
         self.apply_button.clicked.connect(self._apply)
+        self.revert_button.clicked.connect(lambda: self.set_camera(self.camera_id))
         doc.camera_changed.connect(self._doc_changed)
         doc.camera_removed.connect(self._doc_changed)
         doc.plan_reset.connect(lambda: self.set_camera(None))
+        # a bound method (not a lambda): Qt drops the connection when the panel goes
+        units.notifier.changed.connect(self._units_changed)
         self.set_camera(None)
 
-    @staticmethod
-    def _spin(lo: float, hi: float, suffix: str, *, wrap: bool = False) -> QDoubleSpinBox:
-        box = QDoubleSpinBox()
-        box.setRange(lo, hi)
-        box.setDecimals(1)
-        box.setSuffix(suffix)
-        box.setWrapping(wrap)
-        box.setKeyboardTracking(False)
-        return box
+    def _units_changed(self, _unit: str) -> None:
+        self.set_camera(self.camera_id)
+
+    def _editable(self) -> bool:
+        return self.camera_id is not None and self.doc.is_editable(self.camera_id)
 
     def set_camera(self, camera_id: str | None) -> None:
-        if camera_id is not None and not self.doc.has_camera(camera_id):
-            camera_id = None
+        """Show ``camera_id`` (a plan camera: editable; a pack camera: read-only) or nothing."""
+        cam = None
+        if camera_id is not None:
+            try:
+                cam = self.doc.any_camera(camera_id)
+            except KeyError:
+                camera_id = None
         self.camera_id = camera_id
-        self.setEnabled(camera_id is not None)
-        if camera_id is None:
+        self._clear_marks()
+        self.range_unit.setText(units.unit_symbol())
+        editable = self._editable()
+        self.setEnabled(cam is not None)
+        for w in (self.label, self.model_box, self.heading, self.heading_unknown, self.fov,
+                  self.range, self.status, self.notes, self.apply_button, self.revert_button,
+                  *self.caps.values()):
+            w.setEnabled(editable)
+        if cam is None:
             self.title.setText("No camera selected")
+            self.note.setText("Select a camera on the map to see and edit its properties.")
             self._loading = True
-            self.label.clear()
+            for edit in (self.label, self.heading, self.fov, self.range):
+                edit.clear()
             self.notes.clear()
+            self.model_box.setCurrentIndex(-1)
+            self.status.setCurrentIndex(-1)
+            self.heading_unknown.setChecked(False)
             for cb in self.caps.values():
                 cb.setChecked(False)
             self._loading = False
             return
-        self._load(self.doc.camera(camera_id))
+        if editable:
+            self.note.setText("")
+        else:
+            pack = self.doc.data.pack_path if self.doc.data is not None else None
+            where = f"the data pack {pack.name}" if pack is not None else "the data"
+            self.note.setText(f"Existing camera from {where}, not part of this plan: "
+                              "read-only here.")
+        self._load(cam)
+        self.heading.setEnabled(editable and cam.heading_deg is not None)
 
     def _load(self, cam: Camera) -> None:
         self._loading = True
@@ -345,10 +457,9 @@ class PropertiesPanel(QWidget):
                 i = self.model_box.count() - 1
             self.model_box.setCurrentIndex(max(i, 0))
             self.heading_unknown.setChecked(cam.heading_deg is None)
-            self.heading.setEnabled(cam.heading_deg is not None)
-            self.heading.setValue(cam.heading_deg or 0.0)
-            self.fov.setValue(cam.fov_deg)
-            self.range.setValue(cam.range_m)
+            self.heading.setText("" if cam.heading_deg is None else f"{cam.heading_deg:g}")
+            self.fov.setText(f"{cam.fov_deg:g}")
+            self.range.setText(f"{round(units.to_display(cam.range_m), 1):g}")
             self.status.setCurrentIndex(max(self.status.findData(cam.status), 0))
             for cap, cb in self.caps.items():
                 cb.setChecked(cap in cam.capabilities)
@@ -361,49 +472,95 @@ class PropertiesPanel(QWidget):
             self.set_camera(camera_id)
 
     def _model_chosen(self) -> None:
+        """A catalogue model fills field of view, range and capabilities (applied with Apply)."""
         key = self.model_box.currentData()
         if self.catalogue is not None and key:
             model = self.catalogue.find(key)
             if model is not None:
-                self._loading = True
-                self.fov.setValue(model.fov_deg)
-                self.range.setValue(model.range_m)
+                self.fov.setText(f"{model.fov_deg:g}")
+                self.range.setText(f"{round(units.to_display(model.range_m), 1):g}")
                 for cap, cb in self.caps.items():
                     cb.setChecked(cap in model.capabilities)
-                self._loading = False
-        self._apply()
+
+    def _clear_marks(self, *_args: object) -> None:
+        for w in (self.heading, self.fov, self.range):
+            w.setStyleSheet("")
+        self.error.clear()
+        self.error.hide()
+
+    def validation_errors(self) -> dict[str, str]:
+        """``{field: message}`` for every typed value out of SPEC 5.1's ranges."""
+        errors: dict[str, str] = {}
+        unit = units.unit_symbol()
+        if not self.heading_unknown.isChecked():
+            h = parse_number(self.heading.text())
+            if h is None or not _in_range(h, HEADING_RANGE):
+                errors["heading"] = (f"Heading must be at least 0\u00b0 and less than 360\u00b0;"
+                                     f" got {self.heading.text().strip() or 'nothing'}.")
+        f = parse_number(self.fov.text())
+        if f is None or not _in_range(f, FOV_RANGE):
+            errors["fov"] = (f"Field of view must be more than 0\u00b0 and at most 360\u00b0;"
+                             f" got {self.fov.text().strip() or 'nothing'}.")
+        r = parse_number(self.range.text(), units_suffixes=(unit,))
+        if r is None or not _in_range(units.from_display(r), RANGE_M):
+            top = units.format_distance(RANGE_M[1])
+            errors["range"] = (f"Range must be more than 0 and at most {top};"
+                               f" got {self.range.text().strip() or 'nothing'}.")
+        return errors
 
     def edited_camera(self) -> Camera | None:
-        if self.camera_id is None:
+        """The camera as the fields describe it (None: no camera, or a value is invalid)."""
+        if not self._editable() or self.validation_errors():
             return None
+        assert self.camera_id is not None
         cam = self.doc.camera(self.camera_id)
         extra_caps = tuple(c for c in cam.capabilities if c not in self.caps)
         caps = tuple(c for c, cb in self.caps.items() if cb.isChecked()) + extra_caps
-        heading = None if self.heading_unknown.isChecked() else round(self.heading.value(), 1)
 
-        def same(new: float, old: float | None) -> float:
-            # keep the exact stored value when the 0.1-step spin box did not change it
-            return old if old is not None and round(old, 1) == new else new
+        def same(new: float, old: float | None, shown: float | None = None) -> float:
+            # keep the exact stored value when the shown (rounded) value was not changed
+            if old is None:
+                return new
+            return old if round(old if shown is None else shown, 1) == round(new, 1) else new
 
+        heading = None
+        if not self.heading_unknown.isChecked():
+            heading = same(parse_number(self.heading.text()) or 0.0, cam.heading_deg)
+        typed_range = parse_number(self.range.text(), units_suffixes=(units.unit_symbol(),))
+        assert typed_range is not None
+        shown_range = units.to_display(cam.range_m)
+        range_m = cam.range_m if round(shown_range, 1) == round(typed_range, 1) \
+            else units.from_display(typed_range)
         return cam.replace(
             label=self.label.text().strip(),
             model=self.model_box.currentData(),
-            heading_deg=None if heading is None else same(heading, cam.heading_deg),
-            fov_deg=same(round(self.fov.value(), 1), cam.fov_deg),
-            range_m=same(round(self.range.value(), 1), cam.range_m),
+            heading_deg=heading,
+            fov_deg=same(parse_number(self.fov.text()) or 0.0, cam.fov_deg),
+            range_m=range_m,
             status=self.status.currentData(),
             capabilities=caps if set(caps) != set(cam.capabilities) else cam.capabilities,
             notes=self.notes.toPlainText(),
         )
 
     def _apply(self, *_args: object) -> None:
-        if self._loading or self.camera_id is None:
+        if self._loading or not self._editable():
             return
-        self.heading.setEnabled(not self.heading_unknown.isChecked())
+        errors = self.validation_errors()
+        self._clear_marks()
+        if errors:
+            fields = {"heading": self.heading, "fov": self.fov, "range": self.range}
+            for key in errors:
+                fields[key].setStyleSheet(_ERROR_STYLE)
+            self.error.setText("Not applied. " + " ".join(errors.values()))
+            self.error.show()
+            return
+        assert self.camera_id is not None
         before = self.doc.camera(self.camera_id)
         after = self.edited_camera()
         if after is None or after == before:
             return
         outcome = self.doc.edit_properties(before, after)
-        if not outcome.committed:
-            self._load(self.doc.camera(self.camera_id))
+        if not outcome.committed and outcome.changed:
+            self.error.setText("Not applied: see the message over the map. Revert restores "
+                               "the camera's values.")
+            self.error.show()

@@ -1,9 +1,10 @@
 """Autosave to a recovery file and the offer to recover after a crash (SPEC 7).
 
-Every ``interval_ms`` a dirty document is written (atomically) to
-``<recovery dir>/<hash>.plan.geojson`` with a JSON sidecar naming the original
-path and the time. A clean save or a clean close removes both; if they are still
-there at the next start, the app crashed and offers them back.
+After every committed change (debounced, written on a background thread,
+atomically) the document goes to ``<recovery dir>/<hash>.plan.geojson`` with a JSON
+sidecar naming the original path and the time. A clean save or a clean close
+removes both; if they are still there at the next start, the app crashed and offers
+them back.
 
 The folder is ``QStandardPaths.AppDataLocation/recovery`` unless
 ``SITING_PLANNER_RECOVERY_DIR`` names another (tests use a temporary one).
@@ -15,15 +16,19 @@ import contextlib
 import hashlib
 import json
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QStandardPaths, QTimer
+from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 
 from planner.app.document import PlanDocument, now_iso
+from planner.io.atomic import atomic_write_text
 
 RECOVERY_ENV = "SITING_PLANNER_RECOVERY_DIR"
 AUTOSAVE_MS = 60_000
+#: A change is written this long after the last one of a burst (arrow-key nudges).
+DEBOUNCE_MS = 300
 
 
 def recovery_dir() -> Path:
@@ -77,10 +82,21 @@ def discard(rec: RecoveryFile) -> None:
 
 
 class Autosaver(QObject):
-    """Writes the document to its recovery file every ``interval_ms`` while it is dirty."""
+    """Writes the document to its recovery file after every committed change.
+
+    Each push, undo or redo on the document's undo stack restarts a short debounce
+    timer; when it fires, the plan is serialised here (a consistent snapshot of the
+    GUI thread's state) and written atomically on a background thread, so a crash
+    loses at most the gesture in progress and a large plan never stalls the window.
+    Writes and removals go through one thread, in order. ``interval_ms`` is a safety
+    net for changes that bypass the undo stack.
+    """
+
+    failed = Signal(str)
 
     def __init__(self, doc: PlanDocument, *, folder: Path | None = None,
-                 interval_ms: int = AUTOSAVE_MS, parent: QObject | None = None) -> None:
+                 interval_ms: int = AUTOSAVE_MS, debounce_ms: int = DEBOUNCE_MS,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.doc = doc
         self.folder = folder or recovery_dir()
@@ -89,50 +105,94 @@ class Autosaver(QObject):
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.autosave)
         self.timer.start()
+        self.debounce = QTimer(self)
+        self.debounce.setSingleShot(True)
+        self.debounce.setInterval(debounce_ms)
+        self.debounce.timeout.connect(self.autosave)
         self._current: tuple[Path, Path] | None = None
+        self._written: tuple[int, int] | None = None  # (undo index, edits) last written
+        self._edits = 0
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="planner-autosave")
+        self._pending: Future[None] | None = None
         doc.path_changed.connect(self._path_changed)
+        doc.undo_stack.indexChanged.connect(self._changed)
+        self.failed.connect(self._report)
+
+    def _changed(self, *_args: object) -> None:
+        self._edits += 1
+        self.debounce.start()
 
     def paths(self) -> tuple[Path, Path]:
         key = _key(self.doc.path, self.session)
         return self.folder / f"{key}.plan.geojson", self.folder / f"{key}.json"
 
     def autosave(self) -> Path | None:
-        """Write the recovery file now if the document is dirty; returns its path."""
+        """Queue a write of the recovery file if there are unsaved changes; returns its path.
+
+        Back at the saved state (undone to clean), the recovery file is removed instead.
+        """
+        self.debounce.stop()
         if not self.doc.dirty:
+            if self._current is not None:
+                self.clear()
             return None
-        from planner.io.plan import write_plan
+        state = (self.doc.undo_stack.index(), self._edits)
+        if state == self._written and self._current is not None:
+            return self._current[0]
+        from planner.io.plan import dumps_plan
 
         plan_path, sidecar = self.paths()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        try:
-            write_plan(self.doc.plan, plan_path)
-            tmp = sidecar.with_name(sidecar.name + ".tmp")
-            tmp.write_text(
-                json.dumps({"original": str(self.doc.path) if self.doc.path else None,
-                            "saved_at": now_iso(), "pid": os.getpid()}),
-                encoding="utf-8",
-            )
-            tmp.replace(sidecar)
-        except OSError as exc:  # a full disk must not take the session down
-            self.doc.set_message(f"Autosave failed: {exc}")
-            return None
+        text = dumps_plan(self.doc.plan)  # a snapshot, taken on the GUI thread
+        side = json.dumps({"original": str(self.doc.path) if self.doc.path else None,
+                           "saved_at": now_iso(), "pid": os.getpid()})
+        self._pending = self._executor.submit(self._write, plan_path, text, sidecar, side)
         self._current = (plan_path, sidecar)
+        self._written = state
         return plan_path
 
-    def clear(self) -> None:
-        """Remove this session's recovery file (after a clean save or close)."""
-        for pair in (self._current, self.paths()):
-            if pair is None:
-                continue
+    def _write(self, plan_path: Path, text: str, sidecar: Path, side: str) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(plan_path, text)
+            # the sidecar last: a recovery file is offered only once it is complete
+            atomic_write_text(sidecar, side)
+        except OSError as exc:  # a full disk must not take the session down
+            self.failed.emit(f"Autosave failed: {exc}")
+
+    def _report(self, text: str) -> None:
+        self.doc.set_message(text)
+
+    def flush(self, timeout_s: float = 10.0) -> None:
+        """Write a pending change now and wait until every queued write is on disk."""
+        if self.debounce.isActive():
+            self.autosave()
+        done: Future[None] = self._executor.submit(lambda: None)
+        done.result(timeout=timeout_s)
+
+    def _unlink(self, pairs: list[tuple[Path, Path]]) -> None:
+        for pair in pairs:
             for p in pair:
                 with contextlib.suppress(FileNotFoundError):
                     p.unlink()
+
+    def clear(self) -> None:
+        """Remove this session's recovery file (after a clean save or close)."""
+        self.debounce.stop()
+        pairs = [pair for pair in (self._current, self.paths()) if pair is not None]
         self._current = None
+        self._written = None
+        self._executor.submit(self._unlink, pairs).result(timeout=10.0)
 
     def _path_changed(self, _path: object) -> None:
         # Saved under a new name: the old key's recovery file is obsolete.
         if self._current is not None:
-            for p in self._current:
-                with contextlib.suppress(FileNotFoundError):
-                    p.unlink()
+            old = self._current
             self._current = None
+            self._written = None
+            self._executor.submit(self._unlink, [old])
+
+    def shutdown(self) -> None:
+        """Stop the timers and finish queued writes (the window is closing)."""
+        self.timer.stop()
+        self.debounce.stop()
+        self._executor.shutdown(wait=True)

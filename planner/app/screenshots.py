@@ -8,6 +8,9 @@ Writes, into the folder given:
   as blocked;
 - ``refused_drag.png``: the same after the drop: refused, the camera back at its
   last committed pose, and the message naming the site, entrance and rule;
+- with ``--real-plan PLAN`` (an existing-cameras plan from ``import --existing-plan``
+  beside its pack): ``real_provenance.png``, ``real_refusal.png``, ``real_justify.png``
+  and ``real_missing_pack.png`` (see :func:`shoot_real_work`);
 - ``citywide.png``: the citywide benchmark pack (``benchmarks/pack_bench.py`` writes
   ``citywide-*.gpkg`` into ``~/.cache/siting-planner-bench/`` or
   ``$SITING_BENCH_CACHE``), skipped with a note when there is none, and
@@ -111,10 +114,108 @@ def shoot_drag(window: Any, out: Path) -> list[Path]:
     return shots
 
 
+def _warn_pose(window: Any, cam: Any) -> Any:
+    """A heading of ``cam`` that gives a warning (for the justification dialog), or None."""
+    for h in range(0, 360, 3):
+        pose = cam.with_pose(heading_deg=float(h))
+        res = window.doc.checker.check_camera(pose, with_geometry=False)
+        if str(res.status) == "warn" and any(f.site_id for f in res.findings):
+            return pose
+    return None
+
+
+def shoot_real_work(window: Any, out: Path, plan: Path) -> list[Path]:
+    """The real San José plan: provenance, a refusal, a justification, a missing pack.
+
+    ``plan`` is an existing-cameras plan written by ``import --existing-plan`` beside
+    its pack. Writes ``real_provenance.png``, ``real_refusal.png``, ``real_justify.png``
+    and ``real_missing_pack.png``.
+    """
+    import json
+    import shutil
+
+    from PySide6.QtCore import QRectF
+
+    from planner.app.dialogs import JustificationDialog
+
+    shots: list[Path] = []
+    window.open_plan(plan, wait=True)
+    window.wait_idle()
+    doc = window.doc
+    blocked = [r.camera_id for r in doc.results.values() if str(r.status) == "block"]
+    if not blocked:
+        msg = f"{plan}: no blocked camera; expected the real San José plan"
+        raise RuntimeError(msg)
+    cam = doc.any_camera(blocked[0])
+    x, y = doc.projector.point(cam.lon, cam.lat)
+    window.docks["provenance"].show()
+    window.docks["provenance"].raise_()
+    window.controller.select([cam.id])
+
+    def frame() -> None:
+        window.canvas.zoom_to_rect(QRectF(x - 160, -y - 100, 320, 200))
+
+    window.resize(*SIZE)
+    _pump(50)
+    frame()
+    shots.append(out / "real_provenance.png")
+    window.screenshot(shots[-1], size=SIZE, fit=False)
+
+    # a refusal: a longer range would take more of the zone
+    panel = window.properties_panel
+    panel.set_camera(cam.id)
+    panel.range.setText(f"{min(2000.0, cam.range_m * 2):g}")
+    panel.apply_button.click()
+    _pump(50)
+    frame()
+    shots.append(out / "real_refusal.png")
+    window.screenshot(shots[-1], size=SIZE, fit=False)
+    panel.revert_button.click()
+    window.notice.dismiss()
+
+    # the justification dialog for a warned pose, as the user sees it
+    pose = _warn_pose(window, cam)
+    if pose is not None:
+        res = doc.checker.check_camera(pose, with_geometry=False)
+        warn = [f for f in res.findings if str(f.severity) == "warn"]
+        dlg = JustificationDialog(
+            f"Rotate {cam.id}: this placement gives warnings. Why is it acceptable?", warn,
+            window, sentences=[doc.describe(f, pose) for f in warn], camera_ids=[cam.id])
+        dlg.edit.setPlainText("ok")
+        dlg.show()
+        _pump(100)
+        shots.append(out / "real_justify.png")
+        dlg.grab().save(str(shots[-1]), "PNG")
+        dlg.close()
+
+    # the plan moved away from its pack: a banner, and no result
+    moved = Path(window.settings.store.fileName()).parent / "moved"
+    moved.mkdir(exist_ok=True)
+    copy = moved / plan.name
+    shutil.copy(plan, copy)
+    data = json.loads(copy.read_text(encoding="utf-8"))
+    link = data["siting_plan"].get("data_pack") or {}
+    if isinstance(link, dict):
+        link["absolute"] = str(moved / "gone" / Path(link.get("path", "pack.gpkg")).name)
+        data["siting_plan"]["data_pack"] = link
+    copy.write_text(json.dumps(data), encoding="utf-8")
+    window.open_plan(copy, wait=True)
+    window.wait_idle()
+    shots.append(out / "real_missing_pack.png")
+    window.screenshot(shots[-1], size=SIZE, fit=True)
+    window.docks["findings"].raise_()
+    return shots
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m planner.app.screenshots",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="folder for the PNG files")
+    parser.add_argument("--real-plan", type=Path, default=None,
+                        help="an existing-cameras plan made by import --existing-plan beside "
+                             "its pack: adds the real_*.png screenshots")
+    parser.add_argument("--only-real", action="store_true",
+                        help="with --real-plan: only the real_*.png screenshots")
     args = parser.parse_args(argv)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -132,6 +233,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.processEvents()
     written: list[Path] = []
 
+    if args.real_plan is not None:
+        written += shoot_real_work(window, out, args.real_plan)
+        window.doc.undo_stack.setClean()
+        window.settings.last_project = None  # the demo next, not the last plan opened
+        if args.only_real:
+            window.close()
+            for path in written:
+                print(path)
+            tmp.cleanup()
+            return 0
     window.start_up(plan=None, data=None, wait=True, recover=False)
     window.wait_idle()
     written.append(out / "demo.png")

@@ -132,10 +132,25 @@ class AppSettings:
         self.store.setValue("display/units", value)
 
     def format_distance(self, metres: float) -> str:
-        """A distance for display in the chosen units."""
-        if self.units == "feet":
-            return f"{metres / 0.3048:.0f} ft"
-        return f"{metres:.0f} m"
+        """A distance for display in the chosen units (see :mod:`planner.app.units`)."""
+        from planner.app.units import format_distance
+
+        return format_distance(metres, unit=self.units)
+
+    # -- audit -----------------------------------------------------------------------------
+    @property
+    def user_identity(self) -> str:
+        """Who the user is in audit trails and review decisions; ``""`` until set.
+
+        Asked once, on the first committed change (or Settings > User identity...),
+        and editable there afterwards.
+        """
+        value = self.store.value("audit/user_identity", "")
+        return " ".join(str(value or "").split())
+
+    @user_identity.setter
+    def user_identity(self, value: str) -> None:
+        self.store.setValue("audit/user_identity", " ".join(str(value).split()))
 
     def sync(self) -> None:
         self.store.sync()

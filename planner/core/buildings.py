@@ -5,6 +5,10 @@ them all and cutting them into edges up front costs several seconds, while a cam
 only ever looks at a few dozen buildings. So the STRtree is built on the lon/lat
 footprints, and a query projects only its candidates (cached, because a drag asks
 about the same buildings over and over).
+
+A plan may span UTM zones (SPEC 3): :meth:`BuildingIndex.in_crs` gives a view that
+projects into another zone, sharing the tree and keeping its own cache, so a
+statewide audit projects each building once per zone it is looked at from.
 """
 
 from __future__ import annotations
@@ -59,60 +63,18 @@ class LocalBuildings:
     edge_owner: np.ndarray
 
 
-@dataclass(eq=False)
-class BuildingIndex:
-    """Building footprints (lon/lat) with an STRtree, projected on demand."""
+class ProjectedBuildings:
+    """The buildings of a :class:`BuildingIndex` seen in one projected CRS.
 
-    geoms_lonlat: np.ndarray
-    projector: Projector
-    heights: np.ndarray | None = None
-    repaired: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.intp))
-    tree: STRtree = field(init=False, repr=False)
-    _cache: OrderedDict[int, tuple[BaseGeometry, np.ndarray]] = field(
-        init=False, repr=False, default_factory=OrderedDict
-    )
-    _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
+    Projects candidates on demand and keeps the last ``_CACHE_SIZE`` of them; safe
+    to use from several threads.
+    """
 
-    def __post_init__(self) -> None:
-        geoms = np.asarray(self.geoms_lonlat, dtype=object)
-        keep = ~shapely.is_empty(geoms) & np.isin(shapely.get_type_id(geoms), _POLYGONAL)
-        if not keep.all():
-            geoms = geoms[keep]
-            if self.heights is not None:
-                self.heights = np.asarray(self.heights)[keep]
-        self.geoms_lonlat = geoms
-        self.tree = STRtree(geoms)
-        # An STRtree is built lazily on its first query; pay that now, not on the
-        # first drag.
-        self.tree.query(shapely.box(0, 0, 1, 1))
-
-    @classmethod
-    def from_geometries(
-        cls,
-        geoms_lonlat: np.ndarray,
-        *,
-        projector: Projector,
-        heights: np.ndarray | None = None,
-        validate: bool = True,
-    ) -> BuildingIndex:
-        """Index lon/lat polygons; invalid ones are repaired and listed in ``repaired``.
-
-        ``validate=False`` skips the validity pass for layers already repaired on
-        import (data packs).
-        """
-        geoms = np.asarray(geoms_lonlat, dtype=object)
-        repaired = np.empty(0, dtype=np.intp)
-        if validate:
-            geoms, repaired = repair_polygons(geoms)
-        return cls(geoms_lonlat=geoms, projector=projector, heights=heights, repaired=repaired)
-
-    def __len__(self) -> int:
-        return len(self.geoms_lonlat)
-
-    @cached_property
-    def geoms(self) -> np.ndarray:
-        """Every footprint projected (computed once, on first use; for drawing)."""
-        return np.asarray(self.projector.project(self.geoms_lonlat), dtype=object)
+    def __init__(self, index: BuildingIndex, projector: Projector) -> None:
+        self.index = index
+        self.projector = projector
+        self._cache: OrderedDict[int, tuple[BaseGeometry, np.ndarray]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def query(self, region: BaseGeometry) -> np.ndarray:
         """Indices of buildings whose footprint may intersect a projected ``region``."""
@@ -123,7 +85,7 @@ class BuildingIndex:
         box = shapely.box(
             lon.min() - _PAD_DEG, lat.min() - _PAD_DEG, lon.max() + _PAD_DEG, lat.max() + _PAD_DEG
         )
-        return np.sort(self.tree.query(box))
+        return np.sort(self.index.tree.query(box))
 
     def local(self, idx: np.ndarray) -> LocalBuildings:
         """Projected geometries and oriented edges of buildings ``idx``."""
@@ -150,12 +112,89 @@ class BuildingIndex:
 
     def _fill(self, idx: np.ndarray) -> None:
         projected = shapely.orient_polygons(
-            self.projector.project(self.geoms_lonlat[idx]), exterior_cw=True
+            self.projector.project(self.index.geoms_lonlat[idx]), exterior_cw=True
         )
         edges, owner = _edges(projected)
         starts = np.searchsorted(owner, np.arange(len(idx) + 1))
         for k, i in enumerate(idx.tolist()):
             self._cache[i] = (projected[k], edges[starts[k] : starts[k + 1]])
+
+
+@dataclass(eq=False)
+class BuildingIndex:
+    """Building footprints (lon/lat) with an STRtree, projected on demand.
+
+    ``query`` and ``local`` work in ``projector``'s CRS (the plan's home zone);
+    :meth:`in_crs` gives the same buildings in another CRS.
+    """
+
+    geoms_lonlat: np.ndarray
+    projector: Projector
+    heights: np.ndarray | None = None
+    repaired: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.intp))
+    tree: STRtree = field(init=False, repr=False)
+    _views: dict[str, ProjectedBuildings] = field(init=False, repr=False, default_factory=dict)
+    _home: ProjectedBuildings = field(init=False, repr=False)
+    _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        geoms = np.asarray(self.geoms_lonlat, dtype=object)
+        keep = ~shapely.is_empty(geoms) & np.isin(shapely.get_type_id(geoms), _POLYGONAL)
+        if not keep.all():
+            geoms = geoms[keep]
+            if self.heights is not None:
+                self.heights = np.asarray(self.heights)[keep]
+        self.geoms_lonlat = geoms
+        self.tree = STRtree(geoms)
+        # An STRtree is built lazily on its first query; pay that now, not on the
+        # first drag.
+        self.tree.query(shapely.box(0, 0, 1, 1))
+        self._home = self.in_crs(self.projector)
+
+    @classmethod
+    def from_geometries(
+        cls,
+        geoms_lonlat: np.ndarray,
+        *,
+        projector: Projector,
+        heights: np.ndarray | None = None,
+        validate: bool = True,
+    ) -> BuildingIndex:
+        """Index lon/lat polygons; invalid ones are repaired and listed in ``repaired``.
+
+        ``validate=False`` skips the validity pass for layers already repaired on
+        import (data packs).
+        """
+        geoms = np.asarray(geoms_lonlat, dtype=object)
+        repaired = np.empty(0, dtype=np.intp)
+        if validate:
+            geoms, repaired = repair_polygons(geoms)
+        return cls(geoms_lonlat=geoms, projector=projector, heights=heights, repaired=repaired)
+
+    def __len__(self) -> int:
+        return len(self.geoms_lonlat)
+
+    def in_crs(self, projector: Projector) -> ProjectedBuildings:
+        """These buildings projected by ``projector`` (one shared view per CRS)."""
+        key = projector.crs.srs
+        with self._lock:
+            view = self._views.get(key)
+            if view is None:
+                view = self._views[key] = ProjectedBuildings(self, projector)
+            return view
+
+    @cached_property
+    def geoms(self) -> np.ndarray:
+        """Every footprint projected (computed once, on first use; for drawing)."""
+        return np.asarray(self.projector.project(self.geoms_lonlat), dtype=object)
+
+    def query(self, region: BaseGeometry) -> np.ndarray:
+        """Indices of buildings whose footprint may intersect a projected ``region``."""
+        return self._home.query(region)
+
+    def local(self, idx: np.ndarray) -> LocalBuildings:
+        """Projected geometries and oriented edges of buildings ``idx``."""
+        return self._home.local(idx)
 
 
 def _edges(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

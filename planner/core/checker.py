@@ -6,22 +6,30 @@ buffered polygon: for a Euclidean buffer, ``dist(view, buffer(core, r)) =
 max(0, dist(view, core) - r)``, so the view captures the zone exactly when
 ``dist(view, core) < r``. That is exact and cheaper than polygon overlay; the
 buffered polygons are only built to report overlap areas and to draw the zones.
+
+Each camera is measured in the UTM zone that contains it (SPEC 3). The zones'
+cores, index and occluder for one CRS form a :class:`_Frame`; the frame of the
+plan's home CRS is built up front, any other on first use and then kept, so a
+statewide audit projects the sites once per zone. Geometry returned for drawing
+is always in the home CRS.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
 from shapely import STRtree
-from shapely.geometry import Point, Polygon
+from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from planner.core.buildings import BuildingIndex
-from planner.core.crs import Projector
+from planner.core.crs import Projector, camera_zone
 from planner.core.errors import CheckCancelled
 from planner.core.geometry import cone_polygon, normalize_bearing
 from planner.core.model import (
@@ -37,8 +45,11 @@ from planner.core.model import (
     Severity,
     Site,
 )
-from planner.core.streets import StreetNetwork
-from planner.core.visibility import NoOcclusion, Occluder, ShadowOccluder
+from planner.core.visibility import NoOcclusion, Occluder, ShadowOccluder, regularize
+
+if TYPE_CHECKING:
+    # networkx (0.25 s to import) is only needed when a street layer is given.
+    from planner.core.streets import StreetNetwork
 
 #: A view must reach this far (metres) into a zone to count as capturing it, so
 #: that a view touching a zone's rim (zero overlap area) is a near miss, not a capture.
@@ -69,12 +80,44 @@ class _Piece:
     radius: float
 
 
+class _Frame:
+    """Capture-zone cores, their index and the occluder, in one projected CRS."""
+
+    def __init__(self, projector: Projector, occluder: Occluder, pieces: Sequence[_Piece]) -> None:
+        self.projector = projector
+        self.occluder = occluder
+        self.pieces = tuple(pieces)
+        self.by_zone: dict[int, list[_Piece]] = {}
+        for piece in self.pieces:
+            self.by_zone.setdefault(piece.zone, []).append(piece)
+        # Filled lazily: a city has thousands of zones and a check needs a few.
+        self.zone_geoms: dict[int, BaseGeometry] = {}
+        self.core = np.array([p.core for p in self.pieces], dtype=object)
+        self.radius = np.array([p.radius for p in self.pieces], dtype=float)
+        self.zone = np.array([p.zone for p in self.pieces], dtype=np.intp)
+        self.tree = STRtree(self.core)
+        self.tree.query(shapely.box(0, 0, 1, 1))
+
+    def zone_geometry(self, zi: int) -> BaseGeometry:
+        """Zone ``zi`` as a buffered polygon, built on first use and kept."""
+        geom = self.zone_geoms.get(zi)
+        if geom is None:
+            parts = [
+                shapely.buffer(p.core, p.radius * _CIRCUMSCRIBE, quad_segs=_QUAD_SEGS)
+                for p in self.by_zone.get(zi, ())
+            ]
+            geom = parts[0] if len(parts) == 1 else shapely.union_all(parts)
+            self.zone_geoms[zi] = geom
+        return geom
+
+
 class Checker:
     """Checks cameras against a policy, sites, and optional buildings and streets.
 
     Everything is projected and indexed once in the constructor, so per-camera
     checks (the live re-check during a drag) only do the per-camera work.
-    Instances are read-only after construction and can be used from a worker thread.
+    Instances can be used from worker threads: what they build after construction
+    (frames of other UTM zones, zone polygons, projected buildings) is cached under locks.
     """
 
     def __init__(
@@ -100,6 +143,8 @@ class Checker:
         self._zone_site: list[int] = []
         self._zone_margin: list[float] = []
         pieces: list[_Piece] = []
+        # The same cores in lon/lat, to project them into any other zone.
+        self._pieces_lonlat: list[_Piece] = []
         for si, site in enumerate(self.sites):
             rule = policy.rule_for(site.category)
             if rule is None or rule.action is Action.IGNORE:
@@ -112,30 +157,29 @@ class Checker:
                     zi = self._add_zone(si, site, ent.id, Basis.ENTRANCE, rule.action, margin)
                     x, y = projector.point(ent.lon, ent.lat)
                     pieces.append(_Piece(zi, Point(x, y), radius))
+                    self._pieces_lonlat.append(_Piece(zi, Point(ent.lon, ent.lat), radius))
                     if approach > 0 and streets is not None:
                         lines = streets.approach_lines(x, y, approach_m=approach)
                         if lines is not None:
                             pieces.append(_Piece(zi, lines, policy.approach_width_m))
+                            self._pieces_lonlat.append(
+                                _Piece(zi, projector.unproject(lines), policy.approach_width_m)
+                            )
             else:
                 zi = self._add_zone(si, site, None, Basis.FOOTPRINT, rule.action, margin)
                 core = projector.project(site.geometry)
                 if not core.is_valid:
                     core = shapely.make_valid(core)
                 pieces.append(_Piece(zi, core, radius))
-        self._pieces = pieces
-        self._pieces_by_zone: dict[int, list[_Piece]] = {}
-        for p in pieces:
-            self._pieces_by_zone.setdefault(p.zone, []).append(p)
-        # Filled lazily: a city has thousands of zones and a check needs a few.
-        self._zone_geoms: dict[int, BaseGeometry] = {}
-        self._piece_core = np.array([p.core for p in pieces], dtype=object)
-        self._piece_radius = np.array([p.radius for p in pieces], dtype=float)
-        self._piece_zone = np.array([p.zone for p in pieces], dtype=np.intp)
+                self._pieces_lonlat.append(_Piece(zi, site.geometry, radius))
         margins = np.asarray(self._zone_margin, dtype=float)
-        self._piece_reach = self._piece_radius + (margins[self._piece_zone] if len(pieces) else 0.0)
-        self._max_reach = float(self._piece_reach.max()) if len(pieces) else 0.0
-        self._piece_tree = STRtree(self._piece_core)
-        self._piece_tree.query(shapely.box(0, 0, 1, 1))
+        reach = np.array([p.radius for p in pieces], dtype=float)
+        if pieces:
+            reach = reach + margins[[p.zone for p in pieces]]
+        self._max_reach = float(reach.max()) if len(pieces) else 0.0
+        self._home = _Frame(projector, occluder, pieces)
+        self._frames: dict[int, _Frame] = {}
+        self._frames_lock = threading.Lock()
 
     def _add_zone(
         self,
@@ -151,26 +195,73 @@ class Checker:
         self._zone_margin.append(margin)
         return len(self._zone_meta) - 1
 
+    # -- frames ---------------------------------------------------------------
+
+    def _frame(self, camera: Camera) -> _Frame:
+        """The frame of the UTM zone containing ``camera`` (SPEC 3)."""
+        zone = camera_zone(camera.lon, camera.lat)
+        if zone is self.projector or zone.crs == self.projector.crs:
+            return self._home
+        epsg = zone.epsg or 0
+        with self._frames_lock:
+            frame = self._frames.get(epsg)
+            if frame is None:
+                frame = self._frames[epsg] = self._build_frame(zone)
+            return frame
+
+    def _build_frame(self, projector: Projector) -> _Frame:
+        pieces = []
+        for p in self._pieces_lonlat:
+            core = projector.project(p.core)
+            if not core.is_valid:
+                core = shapely.make_valid(core)
+            pieces.append(_Piece(p.zone, core, p.radius))
+        if self.buildings is not None:
+            occluder: Occluder = ShadowOccluder(self.buildings.in_crs(projector))
+        else:
+            occluder = NoOcclusion()
+        return _Frame(projector, occluder, pieces)
+
+    def crs_used(self, cameras: Sequence[Camera]) -> list[str]:
+        """Names of the CRSs ``cameras`` are measured in, home first (for reports)."""
+        names = {camera_zone(c.lon, c.lat).crs.name for c in cameras}
+        home = self.projector.crs.name
+        return sorted(names, key=lambda n: (n != home, n))
+
+    def _to_home(self, frame: _Frame, geom: BaseGeometry | None) -> BaseGeometry | None:
+        if geom is None or frame is self._home:
+            return geom
+        return self.projector.project(frame.projector.unproject(geom))
+
     # -- geometry ---------------------------------------------------------------
 
     def camera_xy(self, camera: Camera) -> tuple[float, float]:
+        """The camera position in the home CRS."""
         return self.projector.point(camera.lon, camera.lat)
 
-    def cone(self, camera: Camera) -> Polygon:
-        """The camera's cone before occlusion, projected (SPEC 4.1)."""
-        x, y = self.camera_xy(camera)
-        return cone_polygon(
+    def cone(self, camera: Camera) -> BaseGeometry:
+        """The camera's cone before occlusion, in the home CRS (SPEC 4.1)."""
+        frame = self._frame(camera)
+        x, y = frame.projector.point(camera.lon, camera.lat)
+        cone = cone_polygon(
             x, y, heading_deg=camera.heading_deg, fov_deg=camera.fov_deg, range_m=camera.range_m
         )
+        return self._to_home(frame, cone)
 
     def visible_cone(self, camera: Camera) -> BaseGeometry:
-        """The cone minus what buildings hide (SPEC 4.2)."""
-        x, y = self.camera_xy(camera)
-        return self._visible(x, y, camera, self.cone(camera))
+        """The cone minus what buildings hide, in the home CRS (SPEC 4.2)."""
+        frame = self._frame(camera)
+        x, y = frame.projector.point(camera.lon, camera.lat)
+        cone = cone_polygon(
+            x, y, heading_deg=camera.heading_deg, fov_deg=camera.fov_deg, range_m=camera.range_m
+        )
+        return self._to_home(frame, self._visible(frame, x, y, camera, cone))
 
-    def _visible(self, x: float, y: float, camera: Camera, cone: BaseGeometry) -> BaseGeometry:
+    def _visible(
+        self, frame: _Frame, x: float, y: float, camera: Camera, cone: BaseGeometry
+    ) -> BaseGeometry:
         full = camera.heading_deg is None or camera.fov_deg >= 360.0
-        return self.occluder.visible(
+        return frame.occluder.visible(
             x,
             y,
             cone,
@@ -180,16 +271,8 @@ class Checker:
         )
 
     def zone_geometry(self, zi: int) -> BaseGeometry:
-        """Zone ``zi`` as a buffered polygon, built on first use and kept."""
-        geom = self._zone_geoms.get(zi)
-        if geom is None:
-            parts = [
-                shapely.buffer(p.core, p.radius * _CIRCUMSCRIBE, quad_segs=_QUAD_SEGS)
-                for p in self._pieces_by_zone.get(zi, ())
-            ]
-            geom = parts[0] if len(parts) == 1 else shapely.union_all(parts)
-            self._zone_geoms[zi] = geom
-        return geom
+        """Zone ``zi`` as a buffered polygon in the home CRS, built on first use and kept."""
+        return self._home.zone_geometry(zi)
 
     @property
     def zones(self) -> tuple[CaptureZone, ...]:
@@ -202,13 +285,23 @@ class Checker:
     # -- checking ---------------------------------------------------------------
 
     def check_camera(self, camera: Camera, *, with_geometry: bool = True) -> CameraResult:
-        """All findings for one camera, its status, cone and visible cone."""
-        x, y = self.camera_xy(camera)
-        cone = self.cone(camera)
+        """All findings for one camera, its status, cone and visible cone.
+
+        Measured in the camera's own UTM zone; the geometry is returned in the home CRS.
+        """
+        frame = self._frame(camera)
+        x, y = frame.projector.point(camera.lon, camera.lat)
+        cone = cone_polygon(
+            x, y, heading_deg=camera.heading_deg, fov_deg=camera.fov_deg, range_m=camera.range_m
+        )
         findings: list[Finding] = []
         if camera.status is CameraStatus.REMOVED:
             return CameraResult(
-                camera.id, Severity.CLEAR, (), cone if with_geometry else None, None
+                camera.id,
+                Severity.CLEAR,
+                (),
+                self._to_home(frame, cone) if with_geometry else None,
+                None,
             )
         prohibited = [c for c in camera.capabilities if c in self.policy.prohibited_capabilities]
         if prohibited:
@@ -236,32 +329,32 @@ class Checker:
                     ),
                 )
             )
-        cand = self._candidates(cone)
+        cand = self._candidates(frame, cone)
         visible: BaseGeometry | None = None
         if len(cand) or with_geometry:
-            visible = self._visible(x, y, camera, cone)
+            visible = self._visible(frame, x, y, camera, cone)
         if len(cand) and visible is not None and not visible.is_empty:
-            findings.extend(self._site_findings(camera, visible, cand))
+            findings.extend(self._site_findings(frame, camera, visible, cand))
         status = Severity.worst(f.severity for f in findings)
         return CameraResult(
             camera.id,
             status,
             tuple(findings),
-            cone if with_geometry else None,
-            visible if with_geometry else None,
+            self._to_home(frame, cone) if with_geometry else None,
+            self._to_home(frame, visible) if with_geometry else None,
         )
 
-    def _candidates(self, cone: BaseGeometry) -> np.ndarray:
-        if len(self._pieces) == 0:
+    def _candidates(self, frame: _Frame, cone: BaseGeometry) -> np.ndarray:
+        if len(frame.pieces) == 0:
             return np.empty(0, dtype=np.intp)
-        return self._piece_tree.query(cone, predicate="dwithin", distance=self._max_reach)
+        return frame.tree.query(cone, predicate="dwithin", distance=self._max_reach)
 
     def _site_findings(
-        self, camera: Camera, visible: BaseGeometry, cand: np.ndarray
+        self, frame: _Frame, camera: Camera, visible: BaseGeometry, cand: np.ndarray
     ) -> list[Finding]:
-        dist = shapely.distance(visible, self._piece_core[cand])
-        slack = dist - self._piece_radius[cand]
-        zones = self._piece_zone[cand]
+        dist = shapely.distance(visible, frame.core[cand])
+        slack = dist - frame.radius[cand]
+        zones = frame.zone[cand]
         captured_by_zone: dict[int, float] = {}
         near_by_zone: dict[int, float] = {}
         for zi, s in zip(zones.tolist(), slack.tolist(), strict=True):
@@ -282,17 +375,17 @@ class Checker:
             captured, near = by_site[si]
             site = self.sites[si]
             if captured:
-                out.append(self._capture_finding(camera, site, visible, captured))
+                out.append(self._capture_finding(frame, camera, site, visible, captured))
             else:
                 d = max(0.0, min(near_by_zone[zi] for zi in near))
                 out.append(self._near_finding(camera, site, near, d))
         return out
 
-    def _site_severity(self, visible: BaseGeometry, cand: np.ndarray) -> Severity:
+    def _site_severity(self, frame: _Frame, visible: BaseGeometry, cand: np.ndarray) -> Severity:
         """The worst site severity of a view, without building findings (for sweeps)."""
-        slack = shapely.distance(visible, self._piece_core[cand]) - self._piece_radius[cand]
+        slack = shapely.distance(visible, frame.core[cand]) - frame.radius[cand]
         worst = Severity.CLEAR
-        for zi, sl in zip(self._piece_zone[cand].tolist(), slack.tolist(), strict=True):
+        for zi, sl in zip(frame.zone[cand].tolist(), slack.tolist(), strict=True):
             if math.isnan(sl):
                 continue
             if sl < -CAPTURE_EPS_M:
@@ -315,10 +408,15 @@ class Checker:
         return f"{name} ({label})"
 
     def _capture_finding(
-        self, camera: Camera, site: Site, visible: BaseGeometry, zone_idx: list[int]
+        self,
+        frame: _Frame,
+        camera: Camera,
+        site: Site,
+        visible: BaseGeometry,
+        zone_idx: list[int],
     ) -> Finding:
         ents, basis = self._zone_ids(zone_idx)
-        zone_geom = shapely.union_all([self.zone_geometry(zi) for zi in zone_idx])
+        zone_geom = shapely.union_all([frame.zone_geometry(zi) for zi in zone_idx])
         overlap = float(shapely.intersection(visible, zone_geom).area)
         rule = self.policy.rule_for(site.category)
         action = rule.action if rule is not None else Action.BLOCK
@@ -332,7 +430,7 @@ class Checker:
                 "(no entrances known, whole site protected)"
             )
         message = (
-            f"camera {camera.id} captures {what}: {overlap:.1f} m² of its view lies in the "
+            f"camera {camera.id} captures {what}: {_area_text(overlap)} m² of its view lies in the "
             f"{radius:g} m capture zone"
         )
         return Finding(
@@ -403,23 +501,28 @@ class Checker:
         Occlusion is radial, so the full-disc visible region is computed once and
         each heading's view is that region cut by the heading's sector.
         """
-        x, y = self.camera_xy(camera)
+        frame = self._frame(camera)
+        x, y = frame.projector.point(camera.lon, camera.lat)
         disc_cam = camera.replace(heading_deg=None, capabilities=())
         disc = cone_polygon(x, y, heading_deg=None, fov_deg=360.0, range_m=camera.range_m)
-        cand = self._candidates(disc)
+        cand = self._candidates(frame, disc)
         n = max(1, round(360.0 / step_deg))
         headings = [i * 360.0 / n for i in range(n)]
         if len(cand) == 0:
             return [(h, Severity.CLEAR) for h in headings]
-        visible_disc = self._visible(x, y, disc_cam, disc)
+        visible_disc = self._visible(frame, x, y, disc_cam, disc)
+        occluded = visible_disc is not disc
         out = []
         fov = min(camera.fov_deg, 360.0)
         for h in headings:
             sector = cone_polygon(x, y, heading_deg=h, fov_deg=fov, range_m=camera.range_m)
             view = shapely.intersection(visible_disc, sector)
+            if occluded:
+                # A shadow edge almost on the sector's edge leaves a sliver (SPEC 4.2).
+                view = regularize(view)
             sev = Severity.CLEAR
             if not view.is_empty:
-                sev = self._site_severity(view, cand)
+                sev = self._site_severity(frame, view, cand)
             out.append((h, sev))
         return out
 
@@ -456,6 +559,12 @@ class Checker:
             if best is not None:
                 return best[1]
         return None
+
+
+def _area_text(m2: float) -> str:
+    # A camera standing on a zone's rim may overlap it by a few cm²: say so rather
+    # than print "0.0 m²", which reads like a capture of nothing.
+    return f"{m2:.1f}" if m2 >= 0.05 else f"{m2:.2g}"
 
 
 def _runs(profile: list[tuple[float, Severity]], ok: list[bool]) -> list[tuple[float, float]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import shapely
@@ -24,6 +25,18 @@ def utm_epsg(lon: float, lat: float) -> int:
         raise ValueError(msg)
     zone = min(int((lon + 180.0) // 6.0) + 1, 60)
     return (32600 if lat >= 0 else 32700) + zone
+
+
+def camera_zone(lon: float, lat: float) -> Projector:
+    """The projector a camera at ``(lon, lat)`` is measured in (SPEC 3), shared per zone."""
+    return _utm_projector(utm_epsg(lon, lat))
+
+
+@lru_cache(maxsize=128)
+def _utm_projector(epsg: int) -> Projector:
+    # Building a pair of transformers costs about a millisecond; a statewide plan
+    # asks for the same two or three zones thousands of times.
+    return Projector.from_crs(epsg)
 
 
 @dataclass(frozen=True)
@@ -53,10 +66,12 @@ class Projector:
     def for_points(
         cls, lonlats: Iterable[tuple[float, float]], *, fallback: tuple[float, float] | None = None
     ) -> Projector:
-        """The UTM zone containing the centroid of ``lonlats`` (SPEC 3).
+        """The UTM zone containing the centroid of ``lonlats``.
 
-        ``fallback`` is used when there are no points (an empty plan), typically the
-        centre of the loaded layers.
+        This is the plan's *home* CRS, the one the map is drawn in; each camera is
+        still measured in its own zone (:func:`camera_zone`, SPEC 3). ``fallback``
+        is used when there are no points (an empty plan), typically the centre of
+        the loaded layers.
         """
         pts = np.asarray(list(lonlats), dtype=float).reshape(-1, 2)
         if len(pts):

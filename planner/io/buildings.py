@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,20 +26,10 @@ class BuildingLayer:
 
 
 def gdal_path(path: str | Path) -> str:
-    """The GDAL path for ``path``; a ``.zip`` is opened through ``/vsizip/`` at its vector file."""
-    p = Path(path)
-    if p.suffix.lower() != ".zip":
-        return str(p)
-    try:
-        with zipfile.ZipFile(p) as zf:
-            names = [n for n in zf.namelist() if not n.endswith("/")]
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(p, "", f"not a readable zip archive ({exc})") from None
-    for ext in (".gpkg", ".geojson", ".json", ".shp", ".fgb"):
-        hits = [n for n in names if n.lower().endswith(ext)]
-        if hits:
-            return f"/vsizip/{p}/{hits[0]}"
-    raise InputError(p, "", "the zip holds no GeoPackage, GeoJSON, Shapefile or FlatGeobuf")
+    """What GDAL may open for ``path``: see :func:`planner.io.vector_source.vector_source`."""
+    from planner.io.vector_source import vector_source
+
+    return vector_source(path)
 
 
 def _pick_layer(src: str, path: Path, layer: str | None) -> str | None:

@@ -26,15 +26,22 @@ def read_bytes_checked(path: str | Path, *, max_bytes: int = MAX_JSON_BYTES) -> 
         raise InputError(p, "", f"cannot read: {exc.strerror or exc}") from None
     if p.is_dir():
         raise InputError(p, "", "is a folder, not a file")
+    if not p.is_file():
+        raise InputError(p, "", "is not a regular file (a device, pipe or socket)")
     if size == 0:
         raise InputError(p, "", "file is empty")
     if size > max_bytes:
         msg = f"file is too large ({size:,} bytes; the limit is {max_bytes:,} bytes)"
         raise InputError(p, "", msg)
     try:
-        return p.read_bytes()
+        with p.open("rb") as fh:
+            # One byte past the limit: a file that grows after stat is still refused.
+            data = fh.read(max_bytes + 1)
     except OSError as exc:
         raise InputError(p, "", f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise InputError(p, "", f"file is too large (the limit is {max_bytes:,} bytes)")
+    return data
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -55,35 +62,159 @@ def _reject_constant(name: str) -> float:
     raise ValueError(msg)
 
 
+class _NumberError(ValueError):
+    """A number the JSON grammar allows but the planner cannot hold (1e400, 10**400)."""
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        # 1e400 is valid JSON but overflows to infinity; a plan holding it could
+        # never be saved again (json.dumps refuses non-finite numbers).
+        msg = f"number {text[:40]} is too large (it overflows to infinity)"
+        raise _NumberError(msg)
+    return value
+
+
+def _parse_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INT_DIGITS:
+        msg = f"integer with {digits} digits is too large (at most {MAX_INT_DIGITS} digits)"
+        raise _NumberError(msg)
+    return int(text)
+
+
 # A JSON string (skipped) or one of the non-standard constants Python's json accepts.
 _CONSTANT_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|-?Infinity|NaN')
+# A JSON string (skipped) or a number literal.
+_NUMBER_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?')
+
+
+def _line_col(text: str, start: int) -> str:
+    line = text.count("\n", 0, start) + 1
+    column = start - (text.rfind("\n", 0, start) + 1) + 1
+    return f"line {line}, column {column}"
 
 
 def _constant_position(text: str) -> str:
     """``line L, column C`` of the first NaN/Infinity literal outside strings, or ``""``."""
     for match in _CONSTANT_TOKEN.finditer(text):
         if not match.group().startswith('"'):
-            start = match.start()
-            line = text.count("\n", 0, start) + 1
-            column = start - (text.rfind("\n", 0, start) + 1) + 1
-            return f"line {line}, column {column}"
+            return _line_col(text, match.start())
     return ""
 
 
-def parse_json(data: bytes, path: str | Path) -> Any:
-    """Parse JSON, reporting bad encoding or syntax with line and column."""
+def _number_position(text: str) -> str:
+    """``line L, column C`` of the first number literal the planner cannot hold, or ``""``."""
+    for match in _NUMBER_TOKEN.finditer(text):
+        token = match.group()
+        if token.startswith('"'):
+            continue
+        try:
+            if any(c in token for c in ".eE"):
+                _parse_float(token)
+            else:
+                _parse_int(token)
+        except _NumberError:
+            return _line_col(text, match.start())
+    return ""
+
+
+#: Deeper nesting than this is refused: no planner file needs more than a handful
+#: of levels, and deep trees exhaust the stack of every recursive consumer later on.
+MAX_JSON_DEPTH = 64
+#: Integers longer than this are refused; ids and counts fit easily (2**63 has 19).
+MAX_INT_DIGITS = 20
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _where_path(parts: list[str | int]) -> str:
+    out = ""
+    for part in parts[:6]:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    if len(parts) > 6:
+        out += f"... ({len(parts)} levels)"
+    return out or "top level"
+
+
+def check_tree(data: Any, path: str | Path, *, max_depth: int = MAX_JSON_DEPTH) -> None:
+    """Refuse nesting deeper than ``max_depth`` and lone surrogates in any string.
+
+    Iterative, so a hostile document cannot exhaust the stack here.
+    """
+    stack: list[tuple[Any, int, list[str | int]]] = [(data, 1, [])]
+    while stack:
+        node, depth, parts = stack.pop()
+        if isinstance(node, str):
+            if not node.isascii() and _SURROGATE.search(node):
+                raise InputError(
+                    path, _where_path(parts), "text holds a lone surrogate (not Unicode)"
+                )
+            continue
+        if isinstance(node, dict):
+            items: Any = node.items()
+        elif isinstance(node, list):
+            items = enumerate(node)
+        else:
+            continue
+        if depth > max_depth:
+            raise InputError(path, _where_path(parts), f"nested more than {max_depth} levels deep")
+        for key, value in items:
+            if isinstance(key, str) and not key.isascii() and _SURROGATE.search(key):
+                raise InputError(
+                    path, _where_path(parts), "a key holds a lone surrogate (not Unicode)"
+                )
+            if isinstance(value, dict | list) or (isinstance(value, str) and not value.isascii()):
+                stack.append(
+                    (value, depth + 1, [*parts, key if isinstance(key, int) else str(key)])
+                )
+
+
+def _json_reason(exc: json.JSONDecodeError) -> str:
+    """The decoder's reason as a whole phrase, saying when the file ends too early.
+
+    ``json`` words some reasons to be followed by its own position ("Unterminated
+    string starting at"); the position is already in ``where``, so the dangling
+    words go.
+    """
+    reason = exc.msg.removesuffix(" at").removesuffix(" starting")
+    if not exc.doc[exc.pos:].strip() or exc.msg.startswith("Unterminated"):
+        reason += " (the file ends too early: is it cut off?)"
+    return reason
+
+
+def parse_json(data: bytes, path: str | Path, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Parse JSON, reporting bad encoding or syntax with line and column.
+
+    Beyond the JSON grammar, refuses what would break the planner later: numbers
+    that overflow (``1e400``, integers of more than :data:`MAX_INT_DIGITS` digits),
+    nesting deeper than ``max_depth`` and lone surrogates (``"\\ud800"``).
+    """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(path, f"byte {exc.start}", "not UTF-8 text") from None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        doc = json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_float=_parse_float,
+            parse_int=_parse_int,
+        )
     except json.JSONDecodeError as exc:
         raise InputError(
-            path, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}"
+            path, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {_json_reason(exc)}"
         ) from None
+    except _NumberError as exc:
+        raise InputError(path, _number_position(text), f"invalid JSON: {exc}") from None
     except ValueError as exc:
         raise InputError(path, _constant_position(text), f"invalid JSON: {exc}") from None
+    except RecursionError:
+        msg = f"invalid JSON: nested more than {max_depth} levels deep"
+        raise InputError(path, "", msg) from None
+    check_tree(doc, path, max_depth=max_depth)
+    return doc
 
 
 def is_number(value: Any) -> bool:

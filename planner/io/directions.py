@@ -32,6 +32,8 @@ _RANGE = re.compile(
     r"([+-]?(?:\d+(?:\.\d*)?|\.\d+)|[A-Za-z]{1,3})\s*"
 )
 _DEGREE_SUFFIX = re.compile(r"\s*(?:°|deg|degrees?)\s*$", re.IGNORECASE)
+#: Heads of one camera: a pole carries a handful; more is a broken or hostile tag.
+MAX_HEADS = 32
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ def parse_direction(raw: str | None) -> list[ParsedDirection]:
 
     Always returns at least one item; an unreadable value gives ``[UNKNOWN]``, and
     an unreadable item of a ``;`` list gives an unknown head for that item only.
+    More than :data:`MAX_HEADS` items raise ``ValueError`` (the work per camera stays
+    bounded: every head becomes a row).
 
     Examples
     --------
@@ -101,7 +105,10 @@ def parse_direction(raw: str | None) -> list[ParsedDirection]:
     """
     if raw is None:
         return [UNKNOWN]
-    items = [p for p in str(raw).split(";") if p.strip()]
+    items = [p for p in str(raw).split(";", MAX_HEADS) if p.strip()]
     if not items:
         return [UNKNOWN]
+    if len(items) > MAX_HEADS:
+        msg = f"more than {MAX_HEADS} direction values (camera heads) in one tag"
+        raise ValueError(msg)
     return [_one_head(p) for p in items]

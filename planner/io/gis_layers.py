@@ -18,7 +18,6 @@ import csv
 import io
 import math
 import re
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ from shapely.geometry.base import BaseGeometry
 from planner.core.errors import CheckCancelled, InputError
 from planner.io.pack import conform_layer
 from planner.io.sites import read_sites, repair_geometry
+from planner.io.vector_source import check_plain_file, vector_source
 
 Cancel = Callable[[], bool]
 
@@ -50,7 +50,6 @@ _MAPPING_KEYS = {
     "kind",
 }
 _CATEGORY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-_VECTOR_INNER = (".gpkg", ".shp", ".geojson", ".json", ".fgb")
 _SITE_TYPES = {"Point", "Polygon", "MultiPolygon"}
 _HEIGHT_FIELDS = ("height", "height_m", "bldg_height")
 #: CSV files are read whole; refuse anything that is clearly not a site list.
@@ -133,29 +132,8 @@ def _isnull(value: Any) -> bool:
 
 
 def gdal_path(path: str | Path) -> str:
-    """The path GDAL should open: a ``.zip`` becomes ``/vsizip/...`` of the vector file inside."""
-    text = str(path)
-    if text.startswith("/vsi"):
-        return text
-    p = Path(text)
-    if not p.exists():
-        raise InputError(p, "", "file not found")
-    if p.is_dir():
-        raise InputError(p, "", "is a folder, not a file")
-    if p.stat().st_size == 0:
-        raise InputError(p, "", "file is empty")
-    if p.suffix.lower() != ".zip":
-        return str(p)
-    try:
-        with zipfile.ZipFile(p) as zf:
-            names = [n for n in zf.namelist() if not n.endswith("/")]
-    except zipfile.BadZipFile:
-        raise InputError(p, "", "not a valid zip archive") from None
-    for suffix in _VECTOR_INNER:
-        inner = sorted(n for n in names if n.lower().endswith(suffix))
-        if inner:
-            return f"/vsizip/{p.resolve()}/{inner[0]}"
-    raise InputError(p, "", f"the zip holds no vector file ({', '.join(_VECTOR_INNER)})")
+    """What GDAL may open for ``path``: see :func:`planner.io.vector_source.vector_source`."""
+    return vector_source(path)
 
 
 def _pick_layer(
@@ -277,7 +255,7 @@ def _read_spec_sites(
         raise InputError(
             spec.path, "field mapping", "a CSV layer needs category=KEY (or category_field=COLUMN)"
         )
-    gdal_path(spec.path)  # existence and emptiness checks with the same messages
+    check_plain_file(spec.path)  # existence and emptiness checks with the same messages
     sites = read_sites(spec.path, warnings=warnings)
     stem = spec.path.stem
     rows = []
@@ -330,7 +308,7 @@ def _read_csv_sites(
     spec: LayerSpec, cancel: Cancel | None
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     path = spec.path
-    gdal_path(path)
+    check_plain_file(path)
     if path.stat().st_size > MAX_CSV_BYTES:
         raise InputError(path, "", "file is too large for a site list")
     raw = path.read_bytes()

@@ -1,4 +1,10 @@
-"""Gather the layers a check needs (data pack and single files) and build a Checker."""
+"""Gather the layers a check needs (data pack and single files) and build a Checker.
+
+Given the plan's cameras, a data pack is read through its R-tree, only around them
+(:mod:`planner.io.pack_query`), so a small plan costs the same on a citywide pack
+as on a demo one; without cameras, or for a plan that covers the city, the whole
+pack is read.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import shapely
 
 from planner.core.buildings import BuildingIndex
 from planner.core.checker import Checker
 from planner.core.crs import Projector
 from planner.core.errors import CheckCancelled, InputError
 from planner.core.model import Camera, Policy, Site
-from planner.core.streets import StreetNetwork
 from planner.io.buildings import read_buildings
 from planner.io.common import sha256_file
+from planner.io.hash_cache import cached_sha256
 from planner.io.sites import check_categories, read_sites
 
 Progress = Callable[[str, float], None]
@@ -85,23 +92,23 @@ def read_streets_file(path: Path) -> Any:
     """A street layer from GeoJSON/GeoPackage (LineStrings) or an osmnx GraphML file."""
     import pyogrio
 
-    if not path.exists():
-        raise InputError(path, "", "file not found")
-    if path.suffix.lower() == ".graphml":
-        import osmnx as ox
+    from planner.io.vector_source import check_plain_file, vector_source
 
-        try:
-            graph = ox.load_graphml(path)
-        except Exception as exc:  # osmnx/networkx raise many types on bad GraphML
-            raise InputError(path, "", f"cannot read GraphML: {exc}") from None
-        edges = ox.convert.graph_to_gdfs(graph, nodes=False).reset_index()
-        return edges.to_crs(4326) if edges.crs is not None else edges
+    check_plain_file(path)
+    if path.suffix.lower() == ".graphml":
+        # The same safe XML reader and coordinate checks as import (SPEC 7).
+        from planner.io.osm import read_graphml_streets
+
+        return read_graphml_streets(path)
+    src = vector_source(path)
     try:
+        layers = [str(n) for n, _ in pyogrio.list_layers(src)]
         df = pyogrio.read_dataframe(
-            path, layer="streets" if path.suffix.lower() == ".gpkg" else None
+            src, layer="streets" if "streets" in layers else (layers[0] if layers else None)
         )
     except Exception as exc:  # GDAL errors come in several types
-        raise InputError(path, "", f"cannot read streets: {exc}") from None
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(path, "", f"cannot read streets: {first}") from None
     if df.crs is not None and df.crs.to_epsg() != 4326:
         df = df.to_crs(4326)
     # The street network uses LineStrings only; anything else would vanish silently.
@@ -111,6 +118,8 @@ def read_streets_file(path: Path) -> Any:
     df = df[lines].explode(index_parts=False, ignore_index=True)
     if len(df):
         minx, miny, maxx, maxy = df.total_bounds
+        if not np.isfinite(shapely.get_coordinates(df.geometry.values)).all():
+            raise InputError(path, "", "coordinates must be finite numbers")
         if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
             msg = "coordinates are not longitude/latitude and the layer names no CRS"
             raise InputError(path, "", msg)
@@ -126,18 +135,43 @@ def load_inputs(
     streets: Path | None = None,
     progress: Progress | None = None,
     cancel: Callable[[], bool] | None = None,
+    cameras: Sequence[Camera] | None = None,
 ) -> Inputs:
-    """Read a data pack and/or single layer files, validating everything."""
+    """Read a data pack and/or single layer files, validating everything.
+
+    With ``cameras`` (the plan to check), only the pack's buildings around them are
+    read when the plan is small enough (see :func:`planner.io.pack_query.check_regions`)
+    and the policy needs no street layer.
+    """
     inputs = Inputs()
     building_parts: list[np.ndarray] = []
     height_parts: list[np.ndarray] = []
     validated = True
-    if data is not None:
+    regions = None
+    if data is not None and cameras is not None and not _needs_streets(policy):
+        from planner.io.pack_query import check_regions
+
+        regions = check_regions(cameras)
+    if data is not None and regions is not None:
+        from planner.io.pack_query import read_pack_subset
+
+        _step(progress, cancel, f"Reading data pack {data.name}", 0.0)
+        subset = read_pack_subset(data, regions=regions)
+        digest = cached_sha256(data)
+        inputs.sites.extend(subset.sites)
+        inputs.warnings.extend(subset.warnings)
+        for kind in ("sites", "entrances", "buildings", "streets"):
+            inputs.layers.append(LayerInfo(kind, f"{data}#{kind}", digest, subset.counts[kind]))
+        if len(subset.buildings):
+            building_parts.append(subset.buildings)
+        validated = subset.buildings_validated
+        check_categories(subset.sites, policy=policy, source=str(data))
+    elif data is not None:
         from planner.io.pack import read_pack
 
         _step(progress, cancel, f"Reading data pack {data.name}", 0.0)
         pack = read_pack(data)
-        digest = pack.sha256 or sha256_file(data)
+        digest = cached_sha256(data)
         inputs.sites.extend(pack.sites)
         inputs.cameras_existing.extend(pack.cameras_existing)
         inputs.warnings.extend(getattr(pack, "warnings", []) or [])
@@ -183,7 +217,7 @@ def load_inputs(
         height_parts.append(
             layer.heights if layer.heights is not None else np.full(len(layer), np.nan)
         )
-        inputs.layers.append(LayerInfo("buildings", str(path), sha256_file(path), len(layer)))
+        inputs.layers.append(LayerInfo("buildings", str(path), cached_sha256(path), len(layer)))
         validated = False
         done += 1
     if streets is not None:
@@ -201,11 +235,18 @@ def load_inputs(
         inputs.layers.append(LayerInfo("streets", str(streets), sha256_file(streets), len(extra)))
     if building_parts:
         inputs.buildings = np.concatenate(building_parts)
-        if len(height_parts) == len(building_parts):
+        if height_parts and len(height_parts) == len(building_parts):
             inputs.building_heights = np.concatenate(height_parts)
     inputs.buildings_validated = validated
     _step(progress, cancel, "Layers read", 1.0)
     return inputs
+
+
+def _needs_streets(policy: Policy) -> bool:
+    """Whether any category has approach zones, which need the whole street layer."""
+    return policy.approach_m > 0 or any(
+        policy.approach(name) > 0 for name in policy.categories
+    )
 
 
 def build_checker(
@@ -236,6 +277,8 @@ def build_checker(
             )
     streets = None
     if inputs.streets is not None and len(inputs.streets):
+        from planner.core.streets import StreetNetwork
+
         df = inputs.streets
         streets = StreetNetwork.from_geometries(
             np.asarray(df.geometry.values, dtype=object),

@@ -46,13 +46,22 @@ from planner.core.errors import InputError
 from planner.io.directions import parse_direction
 from planner.io.entrances import find_entrances
 from planner.io.osm_data import (
+    MAX_WAY_NODES,
     OsmData,
     check_cancel,
+    check_lonlat,
+    check_tags,
     load_json_file,
     osm_data_from_overpass,
 )
 from planner.io.osm_rules import CategoryRules, load_category_rules
 from planner.io.osm_xml import check_xml_prolog, open_maybe_compressed, read_osm_xml
+from planner.io.site_geometry import (
+    MAX_REPAIR_CROSSINGS,
+    count_crossings,
+    outline_polygon,
+    protect_site_geometry,
+)
 
 CRS = "EPSG:4326"
 #: Worst case for a camera whose model is not in the catalogue (and when no
@@ -295,8 +304,14 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry | None:
 
 
 def _valid(geom: BaseGeometry, label: str, warnings: list[str]) -> BaseGeometry | None:
+    """A building made valid; ``None`` (and a warning) when nothing or too much is left."""
     if geom.is_valid:
         return geom
+    if count_crossings(geom, limit=MAX_REPAIR_CROSSINGS) > MAX_REPAIR_CROSSINGS:
+        # make_valid's cost grows with the square of the crossings; a building left
+        # out hides nothing, which errs on the side of protection.
+        warnings.append(f"{label}: building outline too tangled to repair, left out")
+        return None
     fixed = _polygonal(shapely.make_valid(geom))
     warnings.append(f"{label}: invalid polygon repaired (make_valid)")
     return fixed
@@ -348,11 +363,28 @@ def _object_geometry(data: OsmData, kind: str, oid: int) -> BaseGeometry | None:
         # An open way (or one cut at the edge of the extract) tagged as a site:
         # its convex hull is the best area we have; a single point is a point.
         coords = _way_coords(data, data.ways.get(oid, []))
-        if not coords:
-            return None
-        hull = shapely.MultiPoint(coords).convex_hull
-        return hull if hull.geom_type == "Polygon" else shapely.Point(coords[0])
-    return _relation_polygon(data, oid)
+        return _hull(coords)
+    poly = _relation_polygon(data, oid)
+    if poly is not None:
+        return poly
+    # Member ways that form no closed ring: the hull of all their positions.
+    coords = [
+        pt
+        for mtype, ref, _ in data.relations.get(oid, [])
+        if mtype == "way"
+        for pt in _way_coords(data, data.ways.get(ref, []))
+    ]
+    return _hull(coords)
+
+
+def _hull(coords: list[tuple[float, float]]) -> BaseGeometry | None:
+    """The area a set of positions marks: their convex hull, or their outline if flat."""
+    if not coords:
+        return None
+    if len(set(coords)) == 1:
+        return shapely.Point(coords[0])
+    hull = shapely.MultiPoint(coords).convex_hull
+    return hull if hull.geom_type == "Polygon" else outline_polygon(shapely.MultiPoint(coords))
 
 
 def _is_area_relation(tags: Mapping[str, str]) -> bool:
@@ -436,9 +468,8 @@ def sites_from_osm_data(
             warnings.append(f"{kind}/{oid}: {rule.category} site without usable geometry skipped")
             continue
         if geom.geom_type != "Point":
-            geom = _valid(geom, f"{kind}/{oid}", warnings)
-            if geom is None:
-                continue
+            # Never dropped: a site with no area keeps its outline (see site_geometry).
+            geom = protect_site_geometry(geom, data.source, f"{kind}/{oid}", warnings)
         site_id = f"{kind}/{oid}"
         rows.append(
             {
@@ -501,7 +532,10 @@ def _catalogue_lookup(catalogue: Any) -> Callable[[str], tuple[float, float]]:
 
 
 def camera_rows(
-    cameras: Iterable[tuple[str, float, float, Mapping[str, str]]], *, catalogue: Any = None
+    cameras: Iterable[tuple[str, float, float, Mapping[str, str]]],
+    *,
+    catalogue: Any = None,
+    source: str = "",
 ) -> gpd.GeoDataFrame:
     """The cameras layer from ``(source_id, lon, lat, tags)``, one row per head."""
     lookup = _catalogue_lookup(catalogue)
@@ -514,7 +548,13 @@ def camera_rows(
         if model_name and (fov, rng) == lookup(""):
             fov, rng = lookup(brand)
         tag_json = json.dumps(dict(sorted(tags.items())), ensure_ascii=False)
-        for i, head in enumerate(parse_direction(raw), start=1):
+        try:
+            heads = parse_direction(raw)
+        except ValueError as exc:
+            key = "camera:direction" if tags.get("camera:direction") else "direction"
+            where = f"camera {source_id}, {key}"
+            raise InputError(source or source_id, where, str(exc)) from None
+        for i, head in enumerate(heads, start=1):
             rows.append(
                 {
                     "camera_id": source_id if i == 1 else f"{source_id}#{i}",
@@ -538,7 +578,7 @@ def cameras_from_osm_data(data: OsmData, *, catalogue: Any = None) -> gpd.GeoDat
         for n, t in data.node_tags.items()
         if is_alpr(t) and n in data.nodes
     )
-    return camera_rows(cams, catalogue=catalogue)
+    return camera_rows(cams, catalogue=catalogue, source=data.source)
 
 
 def cameras_from_alpr_geojson(doc: Any, *, source: str, catalogue: Any = None) -> gpd.GeoDataFrame:
@@ -570,6 +610,7 @@ def cameras_from_alpr_geojson(doc: Any, *, source: str, catalogue: Any = None) -
             msg = f"coordinates out of range: lon={lon}, lat={lat}"
             raise InputError(source, where, msg)
         tags = {str(k): str(v) for k, v in props["tags"].items() if v is not None}
+        check_tags(source, where, tags)
         if not is_alpr(tags):
             continue
         oid = props.get("id", feat.get("id"))
@@ -584,7 +625,7 @@ def cameras_from_alpr_geojson(doc: Any, *, source: str, catalogue: Any = None) -
         dup = next(x for x in ids if ids.count(x) > 1)
         msg = f"duplicate camera id {dup!r}"
         raise InputError(source, "features", msg)
-    return camera_rows(cams, catalogue=catalogue)
+    return camera_rows(cams, catalogue=catalogue, source=source)
 
 
 # ---------------------------------------------------------------------- pipeline
@@ -675,18 +716,86 @@ def _first_byte(path: Path) -> bytes:
     return head[:1]
 
 
-def _read_graphml(path: Path) -> nx.MultiDiGraph:
+#: A GraphML street file larger than this is refused (a whole city is ~100 MB).
+MAX_GRAPHML_BYTES = 1024**3
+
+
+def load_street_graphml(path: str | Path) -> nx.MultiDiGraph:
+    """Read an osmnx street GraphML file safely and validate every coordinate.
+
+    The file goes through the same DOCTYPE/ENTITY refusal as OSM XML before osmnx
+    parses it; then every node needs finite ``x``/``y`` in lon [-180, 180] / lat
+    [-90, 90] (an edge naming a node the file does not define creates a node
+    without them), every edge geometry the same, and the graph at least one edge.
+    """
     import osmnx as ox
 
+    path = Path(path)
+    file = str(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(file, "", f"cannot read: {exc.strerror or exc}") from None
+    if size > MAX_GRAPHML_BYTES:
+        msg = f"file is too large ({size:,} bytes; the limit is {MAX_GRAPHML_BYTES:,})"
+        raise InputError(file, "", msg)
     root = check_xml_prolog(path, kind="GraphML file")
     if root.split("}")[-1] != "graphml":
         msg = f"not a GraphML file (the root element is <{root}>)"
-        raise InputError(str(path), "", msg)
+        raise InputError(file, "", msg)
     try:
-        return ox.load_graphml(path)
+        graph = ox.load_graphml(path)
     except Exception as exc:  # networkx/osmnx raise many types for bad GraphML
-        msg = f"not an osmnx street GraphML file: {type(exc).__name__}: {exc}"
-        raise InputError(str(path), "", msg) from None
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        msg = f"not an osmnx street GraphML file: {type(exc).__name__}: {first}"
+        raise InputError(file, "", msg) from None
+    _check_graph(graph, file)
+    return graph
+
+
+def _check_graph(graph: nx.MultiDiGraph, file: str) -> None:
+    for node, attrs in graph.nodes(data=True):
+        x, y = attrs.get("x"), attrs.get("y")
+        where = f"node {str(node)[:40]!r}"
+        if x is None or y is None:
+            msg = "has no x/y coordinates (an edge refers to a node the file does not define?)"
+            raise InputError(file, where, msg)
+        try:
+            lon, lat = float(x), float(y)
+        except (TypeError, ValueError):
+            raise InputError(file, where, f"x/y must be numbers, got {x!r}, {y!r}") from None
+        check_lonlat(file, where, lon, lat)
+    if graph.number_of_edges() == 0:
+        raise InputError(file, "", "the graph has no edges (no streets)")
+    for u, v, k, geom in graph.edges(keys=True, data="geometry"):
+        if geom is None:
+            continue
+        where = f"edge {str(u)[:20]}-{str(v)[:20]} key {k}"
+        if not isinstance(geom, BaseGeometry) or geom.geom_type != "LineString":
+            raise InputError(file, where, "geometry must be a LineString")
+        xy = shapely.get_coordinates(geom)
+        if len(xy) > MAX_WAY_NODES:
+            msg = f"geometry has {len(xy):,} positions (the limit is {MAX_WAY_NODES:,})"
+            raise InputError(file, where, msg)
+        for lon, lat in xy:
+            check_lonlat(file, where, float(lon), float(lat))
+
+
+def _read_graphml(path: Path) -> nx.MultiDiGraph:
+    return load_street_graphml(path)
+
+
+def read_graphml_streets(path: str | Path) -> gpd.GeoDataFrame:
+    """The street edges of a validated osmnx GraphML file, in EPSG:4326."""
+    import osmnx as ox
+
+    graph = load_street_graphml(path)
+    try:
+        edges = ox.convert.graph_to_gdfs(graph, nodes=False).reset_index()
+    except Exception as exc:  # osmnx raises ValueError/KeyError for inconsistent graphs
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(str(path), "", f"not a usable street graph: {first}") from None
+    return edges.to_crs(CRS) if edges.crs is not None else edges
 
 
 def _read_pbf(path: Path, cancel: CancelFn | None) -> OsmData:

@@ -9,7 +9,6 @@ source format needs a reader and nothing else.
 from __future__ import annotations
 
 import gzip
-import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -17,13 +16,73 @@ from pathlib import Path
 from typing import Any
 
 from planner.core.errors import CheckCancelled, InputError
+from planner.io.common import parse_json
 
 Tags = dict[str, str]
 #: A relation member: (type "node" | "way" | "relation", ref, role).
 Member = tuple[str, int, str]
 
 #: Overpass JSON responses are read whole into memory; refuse anything absurd.
-MAX_JSON_BYTES = 2 * 1024**3
+MAX_JSON_BYTES = 512 * 1024**2
+#: Arrays and objects in one JSON response (each costs ~100-300 bytes in memory).
+MAX_JSON_CONTAINERS = 20_000_000
+
+# Bounds on what one OSM source may produce (SPEC 7: oversized input is refused).
+#: Decompressed bytes: at most this ratio to the compressed file (OSM XML compresses
+#: about 12:1, Overpass JSON 8:1; a bomb 1000:1 or more) ...
+MAX_DECOMPRESSION_RATIO = 100
+#: ... but small files may always expand to this much.
+MIN_DECOMPRESSED_ALLOWANCE = 64 * 1024**2
+#: And never more than this (a whole-city OSM XML is about 1 GB).
+MAX_DECOMPRESSED_BYTES = 8 * 1024**3
+#: Nodes, ways and relations in one source.
+MAX_OSM_OBJECTS = 50_000_000
+#: Node references of one way (OSM's own limit is 2,000).
+MAX_WAY_NODES = 10_000
+#: Members of one relation (OSM's own limit is 32,000).
+MAX_RELATION_MEMBERS = 100_000
+#: Tags of one object.
+MAX_TAGS = 1_000
+#: Characters of one tag key or value (OSM's own limit is 255).
+MAX_TAG_CHARS = 4_096
+
+
+def decompressed_limit(compressed_size: int) -> int:
+    """How many bytes a compressed file of ``compressed_size`` bytes may expand to."""
+    return min(
+        MAX_DECOMPRESSED_BYTES,
+        max(MIN_DECOMPRESSED_ALLOWANCE, MAX_DECOMPRESSION_RATIO * compressed_size),
+    )
+
+
+def check_tags(file: str, where: str, tags: Mapping[str, str]) -> None:
+    """Refuse an object with more than :data:`MAX_TAGS` tags or an overlong key or value."""
+    if len(tags) > MAX_TAGS:
+        msg = f"{len(tags):,} tags on one object (the limit is {MAX_TAGS:,})"
+        raise InputError(file, where, msg)
+    for k, v in tags.items():
+        if len(k) > MAX_TAG_CHARS or len(v) > MAX_TAG_CHARS:
+            msg = (
+                f"tag {k[:40]!r} is {max(len(k), len(v)):,} characters long "
+                f"(the limit is {MAX_TAG_CHARS:,}; OSM allows 255)"
+            )
+            raise InputError(file, where, msg)
+
+
+def check_sizes(file: str, where: str, *, refs: int = 0, members: int = 0) -> None:
+    """Refuse a way or relation past :data:`MAX_WAY_NODES` / :data:`MAX_RELATION_MEMBERS`."""
+    if refs > MAX_WAY_NODES:
+        msg = f"way with {refs:,} nodes (the limit is {MAX_WAY_NODES:,}; OSM allows 2,000)"
+        raise InputError(file, where, msg)
+    if members > MAX_RELATION_MEMBERS:
+        msg = f"relation with {members:,} members (the limit is {MAX_RELATION_MEMBERS:,})"
+        raise InputError(file, where, msg)
+
+
+def check_object_count(file: str, where: str, count: int) -> None:
+    if count > MAX_OSM_OBJECTS:
+        msg = f"more than {MAX_OSM_OBJECTS:,} OSM objects; use a smaller extract (--bbox)"
+        raise InputError(file, where, msg)
 
 
 @dataclass
@@ -80,9 +139,15 @@ def load_json_file(path: Path) -> Any:
     """Read a (possibly gzipped) JSON file, turning every failure into InputError."""
     file = str(path)
     try:
-        opener = gzip.open if path.suffix == ".gz" else Path.open
+        compressed = path.suffix.lower() == ".gz"
+        limit = (
+            min(MAX_JSON_BYTES, decompressed_limit(path.stat().st_size))
+            if compressed
+            else MAX_JSON_BYTES
+        )
+        opener = gzip.open if compressed else Path.open
         with opener(path, "rb") as fh:  # type: ignore[operator]
-            raw = fh.read(MAX_JSON_BYTES + 1)
+            raw = fh.read(limit + 1)
     except FileNotFoundError:
         msg = "file not found"
         raise InputError(file, "", msg) from None
@@ -90,20 +155,20 @@ def load_json_file(path: Path) -> Any:
         # gzip raises BadGzipFile (an OSError) or EOFError for truncated files.
         msg = f"cannot read the file: {exc}"
         raise InputError(file, "", msg) from None
-    if len(raw) > MAX_JSON_BYTES:
-        msg = "file is too large to read as JSON"
+    if len(raw) > limit:
+        msg = (
+            f"expands to more than {limit:,} bytes; refused (a decompression bomb, or "
+            "too large to read as JSON)"
+        )
         raise InputError(file, "", msg)
     if not raw.strip():
         msg = "file is empty"
         raise InputError(file, "", msg)
-    try:
-        return json.loads(raw)
-    except UnicodeDecodeError:
-        msg = "not UTF-8 text, so not a JSON file"
-        raise InputError(file, "", msg) from None
-    except json.JSONDecodeError as exc:
-        msg = f"malformed JSON: {exc.msg}"
-        raise InputError(file, f"line {exc.lineno}, column {exc.colno}", msg) from None
+    containers = raw.count(b"[") + raw.count(b"{")
+    if containers > MAX_JSON_CONTAINERS:
+        msg = f"more than {MAX_JSON_CONTAINERS:,} JSON arrays and objects; too large to read"
+        raise InputError(file, "", msg)
+    return parse_json(raw, file)
 
 
 def _tags(file: str, where: str, value: Any) -> Tags:
@@ -112,12 +177,17 @@ def _tags(file: str, where: str, value: Any) -> Tags:
     if not isinstance(value, Mapping):
         msg = "tags must be an object"
         raise InputError(file, where, msg)
-    return {str(k): str(v) for k, v in value.items()}
+    tags = {str(k): str(v) for k, v in value.items()}
+    check_tags(file, where, tags)
+    return tags
 
 
 def _int(file: str, where: str, value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        msg = f"{name} must be an integer, not {value!r}"
+        msg = f"{name} must be an integer, not {str(value)[:40]!r}"
+        raise InputError(file, where, msg)
+    if not -(2**63) <= value < 2**63:
+        msg = f"{name} {value} does not fit a 64-bit OSM id"
         raise InputError(file, where, msg)
     return value
 
@@ -138,6 +208,7 @@ def osm_data_from_overpass(
     osm3s = doc.get("osm3s")
     if isinstance(osm3s, Mapping) and isinstance(osm3s.get("timestamp_osm_base"), str):
         data.base_timestamp = osm3s["timestamp_osm_base"]
+    check_object_count(source, "elements", len(doc["elements"]))
     for i, el in enumerate(doc["elements"]):
         if i % 50_000 == 0:
             check_cancel(cancel)
@@ -163,6 +234,7 @@ def osm_data_from_overpass(
             if not isinstance(refs, list):
                 msg = "way 'nodes' must be an array"
                 raise InputError(source, where, msg)
+            check_sizes(source, where, refs=len(refs))
             refs = [_int(source, where, r, "node ref") for r in refs]
             data.ways[oid] = refs
             data.way_tags[oid] = tags
@@ -170,12 +242,24 @@ def osm_data_from_overpass(
             if isinstance(geom, list) and len(geom) == len(refs):
                 for ref, pt in zip(refs, geom, strict=True):
                     if isinstance(pt, Mapping) and ref not in data.nodes:
-                        lon, lat = float(pt.get("lon", math.nan)), float(pt.get("lat", math.nan))
+                        lon, lat = pt.get("lon"), pt.get("lat")
+                        if not all(
+                            isinstance(v, int | float) and not isinstance(v, bool)
+                            for v in (lon, lat)
+                        ):
+                            msg = "way geometry point without numeric lat/lon"
+                            raise InputError(source, where, msg)
+                        lon, lat = float(lon), float(lat)
                         check_lonlat(source, where, lon, lat)
                         data.nodes[ref] = (lon, lat)
         elif kind == "relation":
             members: list[Member] = []
-            for m in el.get("members") or []:
+            raw_members = el.get("members") or []
+            if not isinstance(raw_members, list):
+                msg = "relation 'members' must be an array"
+                raise InputError(source, where, msg)
+            check_sizes(source, where, members=len(raw_members))
+            for m in raw_members:
                 if isinstance(m, Mapping) and m.get("type") in ("node", "way", "relation"):
                     members.append(
                         (

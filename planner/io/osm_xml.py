@@ -21,7 +21,20 @@ from typing import IO, Any
 from xml.parsers import expat
 
 from planner.core.errors import InputError
-from planner.io.osm_data import Member, OsmData, check_cancel, check_lonlat
+from planner.io.osm_data import (
+    MAX_RELATION_MEMBERS,
+    MAX_TAG_CHARS,
+    MAX_TAGS,
+    MAX_WAY_NODES,
+    Member,
+    OsmData,
+    check_cancel,
+    check_lonlat,
+    check_object_count,
+    check_sizes,
+    check_tags,
+    decompressed_limit,
+)
 
 CHUNK = 1 << 20
 
@@ -32,6 +45,10 @@ class _Forbidden(Exception):
 
 class _StopParsing(Exception):
     """Raised to stop a prolog-only scan at the root element."""
+
+
+def _is_compressed(path: Path) -> bool:
+    return path.suffix.lower() in (".bz2", ".gz", ".gzip", ".xz")
 
 
 @contextmanager
@@ -93,14 +110,24 @@ def _feed(
         msg = f"cannot read the file: {exc}"
         raise InputError(file, "", msg) from None
     where = lambda: f"line {parser.CurrentLineNumber}, column {parser.CurrentColumnNumber}"  # noqa: E731
+    limit = decompressed_limit(total) if _is_compressed(path) else None
     try:
         with open_maybe_compressed(path) as fh:
             raw = getattr(fh, "fileobj", None) or getattr(fh, "_fp", None)
             got_any = False
+            produced = 0
             while True:
                 chunk = fh.read(CHUNK)
                 if not chunk:
                     break
+                produced += len(chunk)
+                if limit is not None and produced > limit:
+                    msg = (
+                        f"decompresses to more than {limit:,} bytes from {total:,}; refused "
+                        "as a decompression bomb (the limit is 100 times the file, at "
+                        "least 64 MiB)"
+                    )
+                    raise InputError(file, "", msg)
                 got_any = got_any or bool(chunk.strip())
                 parser.Parse(chunk, False)
                 check_cancel(cancel)
@@ -171,15 +198,22 @@ class _Handler:
     def where(self) -> str:
         return f"line {self.parser.CurrentLineNumber}"
 
+    def _object(self) -> str:
+        return f"{self.where()} ({self.kind} {self.oid})"
+
     def _int(self, attrs: dict[str, str], key: str) -> int:
         try:
-            return int(attrs[key])
+            value = int(attrs[key])
         except KeyError:
             msg = f"<{self.kind or 'element'}> without the {key!r} attribute"
             raise InputError(self.data.source, self.where(), msg) from None
         except ValueError:
-            msg = f"{key}={attrs[key]!r} is not an integer"
+            msg = f"{key}={attrs[key][:40]!r} is not an integer"
             raise InputError(self.data.source, self.where(), msg) from None
+        if not -(2**63) <= value < 2**63:
+            msg = f"{key}={attrs[key][:40]!r} does not fit a 64-bit OSM id"
+            raise InputError(self.data.source, self.where(), msg)
+        return value
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         self.depth += 1
@@ -212,6 +246,7 @@ class _Handler:
             self.count += 1
             if self.count % 100_000 == 0:
                 check_cancel(self.cancel)
+                check_object_count(self.data.source, self.where(), self.count)
         elif self.kind is None:
             if name == "meta" and "osm_base" in attrs:
                 # Overpass XML output carries its snapshot time here.
@@ -220,12 +255,20 @@ class _Handler:
             k = attrs.get("k")
             if k is not None:
                 self.tags[k] = attrs.get("v", "")
+                if len(self.tags) > MAX_TAGS or len(k) > MAX_TAG_CHARS:
+                    check_tags(self.data.source, self._object(), self.tags)
+                if len(self.tags[k]) > MAX_TAG_CHARS:
+                    check_tags(self.data.source, self._object(), {k: self.tags[k]})
         elif name == "nd" and self.kind == "way":
             self.refs.append(self._int(attrs, "ref"))
+            if len(self.refs) > MAX_WAY_NODES:
+                check_sizes(self.data.source, self._object(), refs=len(self.refs))
         elif name == "member" and self.kind == "relation":
             mtype = attrs.get("type", "")
             if mtype in ("node", "way", "relation"):
                 self.members.append((mtype, self._int(attrs, "ref"), attrs.get("role", "")))
+                if len(self.members) > MAX_RELATION_MEMBERS:
+                    check_sizes(self.data.source, self._object(), members=len(self.members))
 
     def end(self, name: str) -> None:
         self.depth -= 1

@@ -18,6 +18,7 @@ layer                  contents
                        unknown), fov_deg, range_m, brand, direction_raw,
                        operator, source_id, tags (JSON)
 ``boundaries``         optional: city limits, council districts: name, kind
+``addresses``          optional: address points: address, housenumber, street, unit...
 ``pack_metadata``      attribute table of ``key`` / ``value`` (JSON text) rows:
                        sources with sha256, OSM timestamp, import time, tool
                        version, tag rules, attribution
@@ -100,6 +101,15 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "tags": "json",
     },
     "boundaries": {"name": "str", "kind": "str"},
+    "addresses": {
+        "address": "str",
+        "housenumber": "str",
+        "street": "str",
+        "unit": "str",
+        "postcode": "str",
+        "city": "str",
+        "source": "str",
+    },
 }
 REQUIRED_LAYERS: tuple[str, ...] = (
     "streets",
@@ -108,7 +118,10 @@ REQUIRED_LAYERS: tuple[str, ...] = (
     "entrances",
     "cameras_existing",
 )
-OPTIONAL_LAYERS: tuple[str, ...] = ("boundaries",)
+OPTIONAL_LAYERS: tuple[str, ...] = ("boundaries", "addresses")
+#: Optional layers read_pack loads only when asked by name (the app's search reads
+#: the 100,000+ addresses itself, on a worker).
+_ON_REQUEST_LAYERS = {"addresses"}
 SPATIAL_LAYERS: tuple[str, ...] = REQUIRED_LAYERS + OPTIONAL_LAYERS
 
 #: Allowed shapely geometry type ids per layer; the GeoPackage geometry type written.
@@ -122,6 +135,7 @@ _GEOM_TYPES: dict[str, tuple[set[int], str]] = {
     "entrances": ({_POINT}, "Point"),
     "cameras_existing": ({_POINT}, "Point"),
     "boundaries": ({_POLY, _MPOLY}, "MultiPolygon"),
+    "addresses": ({_POINT}, "Point"),
 }
 _POLYGON_LAYERS = {"buildings", "sites", "boundaries"}
 #: Layers small enough to validate geometry on every read; the large ones are validated
@@ -149,6 +163,7 @@ class DataPack:
     streets: gpd.GeoDataFrame | None = None
     cameras_existing: list[Camera] = field(default_factory=list)
     boundaries: gpd.GeoDataFrame | None = None
+    addresses: gpd.GeoDataFrame | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     _sha256: str | None = field(default=None, repr=False, compare=False)
@@ -432,6 +447,11 @@ def write_pack(
     meta["feature_counts"] = {n: len(f) for n, f in prepared.items()}
 
     target.parent.mkdir(parents=True, exist_ok=True)
+    from planner.io.atomic import fsync_dir, remove_stale_temporaries, replace_target
+
+    # Never rename over a folder, device or pipe; clear leftovers of killed imports.
+    target = replace_target(target)
+    remove_stale_temporaries(target, suffix=".tmp.gpkg")
     fd, tmp_name = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".tmp.gpkg", dir=target.parent
     )
@@ -476,12 +496,15 @@ def write_pack(
         )
         pyogrio.write_dataframe(table, tmp, layer=METADATA_LAYER, driver="GPKG")
         _check_cancel(cancel)
+        with tmp.open("rb+") as fh:  # GDAL does not fsync; a crash must leave old or new
+            os.fsync(fh.fileno())
         tmp.replace(target)
     except BaseException:
         for p in _sidecars(tmp):
             with contextlib.suppress(OSError):
                 p.unlink()
         raise
+    fsync_dir(target.parent)
     _report(progress, "pack written", 1.0)
     return meta
 
@@ -539,6 +562,13 @@ def _check_gpkg(path: Path) -> None:
         raise InputError(
             path, "", "not a GeoPackage data pack (expected an SQLite/GeoPackage file)"
         )
+    # No GDAL driver but GeoPackage's, nothing that reads other files (SPEC 7).
+    from planner.io.vector_source import check_geopackage, refuse_indirection
+
+    refuse_indirection(str(path), what="data pack")
+    if not path.is_file():
+        raise InputError(path, "", "is not a regular file (a device, pipe or socket)")
+    check_geopackage(path)
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -712,7 +742,8 @@ def read_pack(
     _check_gpkg(p)
     available = _list_layers(p)
     meta = _read_metadata(p, available)
-    wanted = set(SPATIAL_LAYERS) - {"entrances"} if layers is None else set(layers)
+    wanted = (set(SPATIAL_LAYERS) - {"entrances"} - _ON_REQUEST_LAYERS if layers is None
+              else set(layers))
     unknown = wanted - set(SPATIAL_LAYERS)
     if unknown:
         msg = f"unknown pack layer(s): {', '.join(sorted(unknown))}"
@@ -722,12 +753,17 @@ def read_pack(
     for name in REQUIRED_LAYERS:
         if name not in available:
             raise InputError(p, f"layer {name}", "missing required layer")
-    # Large layers are validated when written; re-validate only if the file changed since.
-    recorded = meta.get("layer_state") or {}
-    current = _layer_state(p) if recorded else {}
-    pack = DataPack(path=p, metadata=meta)
-    order = ("buildings", "streets", "sites", "entrances", "cameras_existing", "boundaries")
-    steps = [n for n in order if n in wanted and (n != "boundaries" or n in available)]
+    # The large layers are validated in full unless this planner itself validated a
+    # file with exactly these bytes before (its own record, never the pack's word:
+    # gpkg_contents.last_change is whatever the last editor left there).
+    from planner.io.validated import remember_validated, was_validated
+
+    digest = sha256_file(p)
+    trusted = was_validated(digest)
+    pack = DataPack(path=p, metadata=meta, _sha256=digest)
+    order = ("buildings", "streets", "sites", "entrances", "cameras_existing", "boundaries",
+             "addresses")
+    steps = [n for n in order if n in wanted and (n not in OPTIONAL_LAYERS or n in available)]
     frames: dict[str, gpd.GeoDataFrame] = {}
     # Hundreds of thousands of new geometry objects would set off the cyclic garbage
     # collector again and again, for nothing (they hold no cycles): about a third of
@@ -741,9 +777,7 @@ def read_pack(
                 name, tuple(SCHEMAS[name])
             )
             frame = _read_layer(p, name, columns, bbox=bbox)
-            full = (
-                name not in _LARGE_LAYERS or not recorded or current.get(name) != recorded.get(name)
-            )
+            full = name not in _LARGE_LAYERS or not trusted
             frames[name], messages = _validate_geoms(name, frame, p, full=full)
             pack.warnings.extend(messages)
     finally:
@@ -755,10 +789,14 @@ def read_pack(
         pack.buildings = frames["buildings"]
     if "boundaries" in frames:
         pack.boundaries = frames["boundaries"]
+    if "addresses" in frames:
+        pack.addresses = frames["addresses"]
     if "sites" in frames:
         pack.sites = _sites(p, frames["sites"], frames["entrances"])
     if "cameras_existing" in frames:
         pack.cameras_existing = _cameras(p, frames["cameras_existing"])
+    if not trusted and bbox is None and set(frames) >= _LARGE_LAYERS:
+        remember_validated(digest)
     _report(progress, "pack loaded", 1.0)
     return pack
 

@@ -8,12 +8,16 @@ metadata keys are kept so a round trip through this version loses nothing.
 from __future__ import annotations
 
 import json
+import os
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from planner.core.errors import InputError
 from planner.core.model import AuditEntry, Camera, CameraStatus, Plan, PlanMeta
+from planner.core.review import review_from_json
 from planner.io.atomic import atomic_write_text
 from planner.io.common import check_lonlat, is_number, parse_json, read_bytes_checked
 
@@ -44,6 +48,113 @@ _META_KEYS = {
     "policy",
     "audit",
 }
+
+
+#: The one name of the plan's link to its data pack (``siting_plan.data_pack``). Every
+#: writer (the app, ``import --existing-plan``, the demo) writes it and every reader reads
+#: it. Plans written before it existed may carry the older ``source_pack``; it is read
+#: as a fallback, never written.
+PACK_LINK_KEY = "data_pack"
+_LEGACY_PACK_LINK_KEYS = ("source_pack",)
+#: SPEC 5.1 provenance of the last check (``siting_plan.checked_with``).
+CHECKED_WITH_KEY = "checked_with"
+
+
+@dataclass(frozen=True, slots=True)
+class PackLink:
+    """Where a plan's data pack is, and what it was.
+
+    ``path`` is as written: relative to the plan's folder when the pack was on the same
+    drive, so a plan and its pack moved together still find each other; ``absolute``
+    is kept too, so a plan saved elsewhere still finds a pack that stayed put.
+    """
+
+    path: str
+    absolute: str | None = None
+    sha256: str | None = None
+
+    def candidates(self, *, plan_path: str | Path | None) -> list[Path]:
+        """Where to look, in order: ``path`` (against the plan's folder), then ``absolute``."""
+        out: list[Path] = []
+        p = Path(self.path)
+        if not p.is_absolute() and plan_path is not None:
+            p = Path(plan_path).resolve().parent / p
+        if p.is_absolute():
+            out.append(p)
+        if self.absolute and Path(self.absolute).is_absolute():
+            out.append(Path(self.absolute))
+        return list(dict.fromkeys(out))
+
+    def resolve(self, *, plan_path: str | Path | None) -> Path | None:
+        """The first candidate that is a file, else None (the pack is missing)."""
+        return next((c for c in self.candidates(plan_path=plan_path) if c.is_file()), None)
+
+
+def pack_link_json(
+    *, pack: str | Path, plan_path: str | Path | None, sha256: str | None
+) -> dict[str, Any]:
+    """The ``data_pack`` member for ``pack``, relative to the plan file where possible."""
+    absolute = Path(pack).resolve()
+    rel: str | None = None
+    if plan_path is not None:
+        try:
+            rel = Path(os.path.relpath(absolute, Path(plan_path).resolve().parent)).as_posix()
+        except ValueError:  # another drive on Windows: only the absolute path works
+            rel = None
+    out: dict[str, Any] = {"path": rel or str(absolute), "absolute": str(absolute)}
+    if sha256:
+        out["sha256"] = sha256
+    return out
+
+
+def read_pack_link(meta: PlanMeta, *, source: str = "plan") -> PackLink | None:
+    """The plan's link to its data pack, or None when it names none.
+
+    Accepts the SPEC form (an object with ``path``, ``absolute``, ``sha256``), a bare
+    path string (older demo plans) and the legacy ``source_pack`` member.
+    """
+    key = PACK_LINK_KEY
+    raw = meta.extra.get(PACK_LINK_KEY)
+    if raw is None:
+        for legacy in _LEGACY_PACK_LINK_KEYS:
+            if meta.extra.get(legacy) is not None:
+                key, raw = legacy, meta.extra[legacy]
+                break
+    if raw is None:
+        return None
+    where = f"siting_plan.{key}"
+    if isinstance(raw, str):
+        if not raw.strip():
+            return None
+        return PackLink(path=raw)
+    if not isinstance(raw, dict):
+        raise InputError(source, where, f"must be an object or a path string, got {raw!r}")
+    fields: dict[str, str | None] = {}
+    for name in ("path", "absolute", "sha256"):
+        value = raw.get(name)
+        if value is not None and not isinstance(value, str):
+            raise InputError(source, f"{where}.{name}", f"must be a string, got {value!r}")
+        fields[name] = value or None
+    path = fields["path"] or fields["absolute"]
+    if not path:
+        raise InputError(source, f"{where}.path", "is required")
+    sha = fields["sha256"]
+    if sha is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", sha):
+        raise InputError(source, f"{where}.sha256", f"not a sha256 hex digest: {sha!r}")
+    return PackLink(path=path, absolute=fields["absolute"], sha256=sha and sha.lower())
+
+
+def checked_with_json(
+    *, policy_id: str, policy_version: str, policy_sha256: str, layers: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """SPEC 5.1 ``checked_with``: the policy and every layer (``kind``, ``path``, ``sha256``)."""
+    return {
+        "policy": {"id": policy_id, "version": policy_version, "sha256": policy_sha256},
+        "layers": [
+            {k: layer[k] for k in ("kind", "path", "sha256", "features") if k in layer}
+            for layer in layers
+        ],
+    }
 
 
 def now_iso() -> str:
@@ -156,6 +267,9 @@ def _read_meta(raw: Any, source: str) -> PlanMeta:
                 justification=fields["justification"] or "",
             )
         )
+    # SPEC 8 review decisions: validated here so a hostile file fails on open, and
+    # kept as written in ``extra`` so a round trip loses nothing.
+    review_from_json(raw.get("review"), source=source)
     extra = {k: v for k, v in raw.items() if k not in _META_KEYS}
     return PlanMeta(
         name=strings["name"] or "Untitled plan",

@@ -6,7 +6,6 @@ go through pyogrio and are validated row by row.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,6 +19,8 @@ from shapely.geometry.base import BaseGeometry
 from planner.core.errors import InputError
 from planner.core.model import Entrance, Policy, Site
 from planner.io.common import check_lonlat, parse_json, read_bytes_checked
+from planner.io.site_geometry import outline_polygon, protect_site_geometry
+from planner.io.vector_source import vector_source
 
 _SITE_TYPES = {"Point", "Polygon", "MultiPolygon"}
 _VECTOR_SUFFIXES = {".gpkg", ".shp", ".fgb", ".zip", ".gml", ".kml", ".sqlite"}
@@ -58,7 +59,27 @@ def check_categories(sites: Iterable[Site], *, policy: Policy, source: str) -> N
             )
 
 
-def _geometry(raw: Any, source: str, where: str) -> BaseGeometry:
+def _positions(coords: Any, levels: int) -> np.ndarray | None:
+    """Every [lon, lat] of a GeoJSON coordinates array nested ``levels`` deep above the
+    positions (Polygon 2, MultiPolygon 3), or ``None`` when it is not shaped so."""
+    items = [coords]
+    for _ in range(levels):
+        if not all(isinstance(i, list) for i in items):
+            return None
+        items = [x for i in items for x in i]
+    out = []
+    for pos in items:
+        if (
+            not isinstance(pos, list)
+            or len(pos) not in (2, 3)
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in pos)
+        ):
+            return None
+        out.append((float(pos[0]), float(pos[1])))
+    return np.asarray(out, dtype=float) if out else None
+
+
+def _geometry(raw: Any, source: str, where: str, warnings: list[str] | None = None) -> BaseGeometry:
     if not isinstance(raw, dict):
         raise InputError(source, where, "geometry is missing")
     gtype = raw.get("type")
@@ -69,7 +90,26 @@ def _geometry(raw: Any, source: str, where: str) -> BaseGeometry:
     try:
         geom = shape(raw)
     except Exception as exc:  # shapely raises several types for malformed coordinates
-        raise InputError(source, where, f"malformed {gtype} coordinates ({exc})") from None
+        levels = {"Polygon": 2, "MultiPolygon": 3}.get(str(gtype), 0)
+        positions = _positions(raw.get("coordinates"), levels) if levels else None
+        if positions is None:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise InputError(source, where, f"malformed {gtype} coordinates ({first})") from None
+        # A ring of fewer than four positions is no polygon, but the site it marks
+        # is still protected: by the outline through its positions.
+        check_site_coordinates(shapely.MultiPoint(positions), source, where)
+        if warnings is not None:
+            warnings.append(
+                f"{source}: {where}: {gtype} ring with fewer than 4 positions "
+                "kept as its outline, so the site stays protected"
+            )
+        return outline_polygon(shapely.MultiPoint(positions))
+    return check_site_coordinates(geom, source, where)
+
+
+def check_site_coordinates(geom: BaseGeometry, source: str, where: str) -> BaseGeometry:
+    """Refuse an empty geometry, non-finite coordinates and positions off the globe."""
+    gtype = geom.geom_type
     coords = shapely.get_coordinates(geom)
     if len(coords) == 0:
         raise InputError(source, where, f"empty {gtype}")
@@ -89,14 +129,12 @@ def _geometry(raw: Any, source: str, where: str) -> BaseGeometry:
 def repair_geometry(
     geom: BaseGeometry, source: str, where: str, warnings: list[str] | None
 ) -> BaseGeometry:
-    """Make an invalid polygon valid and report it in ``warnings`` (SPEC 7: never silently)."""
-    if geom.is_valid:
-        return geom
-    reason = shapely.is_valid_reason(geom)
-    fixed = shapely.make_valid(geom, method="structure", keep_collapsed=False)
-    if warnings is not None:
-        warnings.append(f"{source}: {where}: invalid polygon repaired ({reason})")
-    return fixed
+    """Make an invalid site polygon valid and report it in ``warnings`` (SPEC 7).
+
+    The repair never takes protection away: see
+    :func:`planner.io.site_geometry.protect_site_geometry`.
+    """
+    return protect_site_geometry(geom, source, where, warnings)
 
 
 def _entrances(raw: Any, site_id: str, source: str, where: str) -> tuple[Entrance, ...]:
@@ -104,9 +142,10 @@ def _entrances(raw: Any, site_id: str, source: str, where: str) -> tuple[Entranc
         return ()
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw) if raw.strip() else []
-        except json.JSONDecodeError:
-            raise InputError(source, where, "entrances must be a JSON list of [lon, lat]") from None
+            raw = parse_json(raw.encode("utf-8", "surrogatepass"), source) if raw.strip() else []
+        except InputError as exc:
+            msg = f"entrances must be a JSON list of [lon, lat] ({exc.what})"
+            raise InputError(source, where, msg) from None
     if not isinstance(raw, list):
         raise InputError(source, where, f"entrances must be a list of [lon, lat], got {raw!r}")
     out = []
@@ -154,7 +193,7 @@ def sites_from_geojson(data: Any, *, source: str, warnings: list[str] | None = N
         if not isinstance(name, str):
             raise InputError(source, where, f"name must be a string, got {name!r}")
         geom = repair_geometry(
-            _geometry(feat.get("geometry"), source, where), source, where, warnings
+            _geometry(feat.get("geometry"), source, where, warnings), source, where, warnings
         )
         verified = props.get("verified")
         if verified is not None and not isinstance(verified, bool):
@@ -186,14 +225,18 @@ def _is_null(value: Any) -> bool:
 def _read_vector_sites(path: Path, warnings: list[str] | None) -> list[Site]:
     import pyogrio
 
-    if not path.exists():
-        raise InputError(path, "", "file not found")
+    src = vector_source(path)
     try:
         # Name the layer: a multi-layer file would otherwise print a warning on stderr.
-        names = [str(n) for n, _ in pyogrio.list_layers(path)]
-        df = pyogrio.read_dataframe(path, layer="sites" if "sites" in names else names[0])
+        names = [str(n) for n, _ in pyogrio.list_layers(src)]
+        if not names:
+            raise InputError(path, "", "holds no layers")
+        df = pyogrio.read_dataframe(src, layer="sites" if "sites" in names else names[0])
+    except InputError:
+        raise
     except Exception as exc:  # pyogrio raises DataSourceError/DataLayerError and GDAL errors
-        raise InputError(path, "", f"cannot read as a vector layer: {exc}") from None
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(path, "", f"cannot read as a vector layer: {first}") from None
     if df.crs is not None and df.crs.to_epsg() != 4326:
         df = df.to_crs(4326)
     if "category" not in df.columns:
@@ -217,6 +260,10 @@ def _read_vector_sites(path: Path, warnings: list[str] | None) -> list[Site]:
         geom = rec.get("geometry")
         if geom is None or geom.is_empty:
             raise InputError(path, where, "geometry is missing")
+        if geom.geom_type not in _SITE_TYPES:
+            msg = f"geometry must be Point, Polygon or MultiPolygon, got {geom.geom_type}"
+            raise InputError(path, where, msg)
+        check_site_coordinates(geom, str(path), where)
         geom = repair_geometry(geom, str(path), where, warnings)
         name = rec.get("name")
         name = "" if name is None else str(name)

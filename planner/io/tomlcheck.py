@@ -82,7 +82,49 @@ def read_toml(path: str | Path, *, kind: str) -> tuple[dict[str, Any], bytes]:
         where, what = split_toml_error(str(exc))
         msg = f"not valid TOML: {what}"
         raise InputError(path, where, msg) from None
+    except RecursionError:
+        msg = f"not valid TOML: nested too deeply (a {kind} file has a few levels)"
+        raise InputError(path, "", msg) from None
+    except ValueError as exc:
+        # tomllib lets int()'s own limit through: an integer of 4,300+ digits.
+        msg = f"not valid TOML: {str(exc).splitlines()[0]}"
+        raise InputError(path, "", msg) from None
+    check_values(data, str(path))
     return data, raw
+
+
+#: Settings files nest a few tables deep; deeper is refused before anything recurses.
+MAX_DEPTH = 16
+#: Integers longer than this are refused (no setting needs more).
+MAX_INT_DIGITS = 15
+
+
+def check_values(data: Mapping[str, Any], file: str) -> None:
+    """Refuse nesting past :data:`MAX_DEPTH`, huge integers and infinite/NaN floats.
+
+    Runs over the whole document, unknown keys included, so nothing that could
+    break a later step (``float(10**400)`` overflows) reaches one.
+    """
+    stack: list[tuple[Any, int, str]] = [(data, 1, "")]
+    while stack:
+        node, depth, where = stack.pop()
+        if isinstance(node, Mapping):
+            items: Any = ((f"{where}.{k}" if where else str(k), v) for k, v in node.items())
+        elif isinstance(node, list):
+            items = ((f"{where}[{i}]", v) for i, v in enumerate(node))
+        else:
+            if isinstance(node, int) and not isinstance(node, bool):
+                if len(str(abs(node))) > MAX_INT_DIGITS:
+                    msg = f"integer is too large (more than {MAX_INT_DIGITS} digits)"
+                    raise InputError(file, where, msg)
+            elif isinstance(node, float) and not math.isfinite(node):
+                msg = f"must be a finite number, not {node}"
+                raise InputError(file, where, msg)
+            continue
+        if depth > MAX_DEPTH:
+            raise InputError(file, where, f"nested more than {MAX_DEPTH} levels deep")
+        for key, value in items:
+            stack.append((value, depth + 1, key))
 
 
 def split_toml_error(message: str) -> tuple[str, str]:

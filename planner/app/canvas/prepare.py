@@ -36,6 +36,69 @@ class SiteLayers:
     outline_styles: tuple[st.CategoryStyle, ...] = ()
     entrances: PointLayer | None = None
     count: int = 0
+    #: Per symbol (same order as ``points``): the site's name and its tooltip lines.
+    names: tuple[str, ...] = ()
+    info: tuple[dict[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class BoundaryLayer:
+    """City limits and districts in scene coordinates, with a label point per polygon."""
+
+    layer: GeomLayer | None = None
+    kinds: np.ndarray | None = None  # "city_limits" | "district"
+    labels: tuple[str, ...] = ()
+    count: int = 0
+
+
+def boundary_class(kind: object) -> str:
+    """``"city_limits"`` for a city-limits layer, else ``"district"``."""
+    text = str(kind or "").lower()
+    return "city_limits" if "limit" in text or text in ("city", "city_boundary") else "district"
+
+
+def boundary_label(name: object, kind: object) -> str:
+    """``"District 3"`` for a numbered district, else the name as it is."""
+    text = name_text(name)
+    if boundary_class(kind) == "district" and text.isdigit():
+        return f"District {text}"
+    return text
+
+
+def prepare_boundaries(boundaries: Any, *, projector: Any) -> BoundaryLayer:
+    """Boundary polygons (a GeoDataFrame with ``name`` and ``kind``) for the canvas."""
+    if isinstance(boundaries, BoundaryLayer):
+        return boundaries
+    if boundaries is None or not len(boundaries):
+        return BoundaryLayer()
+    gdf = boundaries
+    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+        gdf = gdf.to_crs(4326)
+    raw = np.asarray(gdf.geometry.values)
+    keep = ~(shapely.is_missing(raw) | shapely.is_empty(raw))
+    names = gdf["name"].to_numpy()[keep] if "name" in gdf else np.full(keep.sum(), "")
+    kinds = gdf["kind"].to_numpy()[keep] if "kind" in gdf else np.full(keep.sum(), "")
+    geoms = to_scene_geoms(raw, projector=projector, projected=False)
+    return BoundaryLayer(
+        layer=GeomLayer(geoms),
+        kinds=np.array([boundary_class(k) for k in kinds]),
+        labels=tuple(boundary_label(n, k) for n, k in zip(names, kinds, strict=True)),
+        count=len(geoms),
+    )
+
+
+def site_info(site: Site) -> dict[str, str]:
+    """What a site's tooltip and the identify panel say about it."""
+    verified = {True: "yes", False: "no (to be confirmed)", None: "not stated"}[
+        getattr(site, "verified", None)]
+    return {
+        "name": site.name or site.id,
+        "category": st.category_style(site.category).label,
+        "verified": verified,
+        "source": site.source or "",
+        "id": site.id,
+        "entrances": str(len(site.entrances)),
+    }
 
 
 @dataclass(frozen=True)
@@ -55,6 +118,7 @@ class PreparedLayers:
     buildings: GeomLayer | None
     sites: SiteLayers
     zones: ZoneLayer
+    boundaries: BoundaryLayer = BoundaryLayer()
 
 
 def name_text(value: object) -> str:
@@ -126,8 +190,11 @@ def prepare_sites(sites: Sequence[Site] | None, *, projector: Any) -> SiteLayers
         lon, lat = np.array(ent).T
         x, y = projector.forward(lon, lat)
         entrances = PointLayer(np.column_stack([x, -np.asarray(y)]))
+    kept = [s for s, v in zip(sites, valid, strict=True) if v]
     return SiteLayers(points=points, outlines=outlines, outline_styles=outline_styles,
-                      entrances=entrances, count=len(sites))
+                      entrances=entrances, count=len(sites),
+                      names=tuple(s.name or s.id for s in kept),
+                      info=tuple(site_info(s) for s in kept))
 
 
 def prepare_zones(zones: Sequence[Any] | None) -> ZoneLayer:
@@ -144,9 +211,11 @@ def prepare_zones(zones: Sequence[Any] | None) -> ZoneLayer:
 
 def prepare_layers(*, projector: Any, streets: Any = None, buildings: Any = None,
                    sites: Sequence[Site] | None = None,
-                   zones: Sequence[Any] | None = None) -> PreparedLayers:
+                   zones: Sequence[Any] | None = None,
+                   boundaries: Any = None) -> PreparedLayers:
     """All static layers at once (seconds for a citywide pack: call on the worker)."""
     return PreparedLayers(
+        boundaries=prepare_boundaries(boundaries, projector=projector),
         streets=prepare_streets(streets, projector=projector),
         buildings=prepare_buildings(buildings, projector=projector),
         sites=prepare_sites(sites, projector=projector),

@@ -126,6 +126,10 @@ class RenderState:
     site_outline_styles: tuple[st.CategoryStyle, ...] = ()
     sites: PointLayer | None = None
     entrances: PointLayer | None = None
+    boundaries: GeomLayer | None = None
+    boundary_kinds: np.ndarray | None = None
+    #: Tiles are drawn on a transparent ground, over a basemap.
+    transparent: bool = False
     visible: dict[str, bool] = field(default_factory=dict)
     opacity: dict[str, float] = field(default_factory=dict)
 
@@ -171,23 +175,59 @@ def _text_widths(names: np.ndarray, metrics: QFontMetricsF) -> np.ndarray:
     return out
 
 
-def render_tile(key: TileKey, state: RenderState) -> QImage:
-    """Draw the static layers of one tile. Thread safe: paints a QImage only."""
-    tile = _Tile(key)
-    image = QImage(TILE_PX, TILE_PX, QImage.Format.Format_ARGB32_Premultiplied)
-    image.fill(st.BACKGROUND)
-    painter = QPainter(image)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-    steps: list[tuple[str, Callable[[QPainter], None]]] = [
+def _layer_steps(tile: _Tile, state: RenderState) -> list[tuple[str, Callable[[QPainter], None]]]:
+    """The static layers in drawing order, bottom first, each bound to ``tile``."""
+    return [
         ("buildings", lambda p: _draw_buildings(p, tile, state)),
         ("streets", lambda p: _draw_streets(p, tile, state)),
+        ("boundaries", lambda p: _draw_boundaries(p, tile, state)),
         ("capture_zones", lambda p: _draw_zones(p, tile, state)),
         ("street_names", lambda p: _draw_labels(p, tile, state)),
         ("sites", lambda p: _draw_site_outlines(p, tile, state)),
         ("entrances", lambda p: _draw_entrances(p, tile, state)),
         ("sites", lambda p: _draw_site_symbols(p, tile, state)),
     ]
+
+
+class _Region(_Tile):
+    """Any scene rectangle at any resolution, drawn in one go (print and PDF output)."""
+
+    def __init__(self, x0: float, y0: float, res: float, width_px: float,
+                 height_px: float) -> None:
+        self.key = (0, 0, 0)
+        self.res = res
+        self.x0, self.y0 = x0, y0
+        self.x1, self.y1 = x0 + width_px * res, y0 + height_px * res
+
+
+def draw_region(painter: QPainter, state: RenderState, *, x0: float, y0: float, res: float,
+                width_px: float, height_px: float) -> None:
+    """Draw the static layers of a scene rectangle into any painter, as vectors.
+
+    The same drawing code as the map's tiles, for a report page or a printed map:
+    ``(x0, y0)`` is the scene point at the painter's origin and ``res`` the scene
+    metres per painter unit. Layer opacity applies per layer draw (a vector device
+    has no layer image to composite).
+    """
+    region = _Region(x0, y0, res, width_px, height_px)
+    for layer, draw in _layer_steps(region, state):
+        if not state.shown(layer):
+            continue
+        painter.save()
+        painter.setOpacity(state.opacity.get(layer, 1.0))
+        draw(painter)
+        painter.restore()
+
+
+def render_tile(key: TileKey, state: RenderState) -> QImage:
+    """Draw the static layers of one tile. Thread safe: paints a QImage only."""
+    tile = _Tile(key)
+    image = QImage(TILE_PX, TILE_PX, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent if state.transparent else st.BACKGROUND)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+    steps = _layer_steps(tile, state)
     for layer, draw in steps:
         if not state.shown(layer):
             continue
@@ -263,6 +303,36 @@ def _draw_streets(p: QPainter, tile: _Tile, state: RenderState) -> None:
         if width >= s.casing_from_px:
             p.setPen(QPen(s.fill, width, Qt.PenStyle.SolidLine, cap, join))
             p.drawPath(path)
+
+
+def _draw_boundaries(p: QPainter, tile: _Tile, state: RenderState) -> None:
+    """City limits as a wide soft band with a dark line; districts as dashed lines.
+
+    Drawn as outlines only, so they never hide what lies inside them.
+    """
+    layer = state.boundaries
+    if layer is None or state.boundary_kinds is None:
+        return
+    features = layer.query(tile.rect(8.0))
+    if len(features) == 0:
+        return
+    kinds = state.boundary_kinds[features]
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    for is_city in (False, True):
+        sel = features[(kinds == "city_limits") == is_city]
+        if len(sel) == 0:
+            continue
+        xy, starts = layer.parts(sel, tile.res)
+        path = path_from_parts(tile.to_px(xy), starts)
+        if is_city:
+            p.setPen(QPen(st.CITY_LIMITS_BAND, 7.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
+                          Qt.PenJoinStyle.RoundJoin))
+            p.drawPath(path)
+            p.setPen(QPen(st.CITY_LIMITS_LINE, 1.6))
+        else:
+            p.setPen(QPen(st.DISTRICT_LINE, 1.6, Qt.PenStyle.DashLine, Qt.PenCapStyle.FlatCap,
+                          Qt.PenJoinStyle.RoundJoin))
+        p.drawPath(path)
 
 
 def _draw_zones(p: QPainter, tile: _Tile, state: RenderState) -> None:

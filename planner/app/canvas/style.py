@@ -20,6 +20,11 @@ LABEL_TEXT = QColor("#3a3a3a")
 LABEL_HALO = QColor(255, 255, 255, 220)
 ENTRANCE_FILL = QColor("#ffffff")
 ENTRANCE_EDGE = QColor("#c62828")
+CITY_LIMITS_LINE = QColor("#37474f")
+CITY_LIMITS_BAND = QColor(55, 71, 79, 60)
+DISTRICT_LINE = QColor("#6a1b9a")
+DISTRICT_LABEL = QColor("#4a148c")
+SITE_LABEL = QColor("#1b1b1b")
 
 
 @dataclass(frozen=True)

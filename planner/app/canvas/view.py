@@ -13,11 +13,12 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+import shapely
 from PySide6.QtCore import (
     QEvent,
     QObject,
@@ -35,10 +36,12 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QColor,
     QFont,
+    QFontMetricsF,
     QImage,
     QKeyEvent,
     QMouseEvent,
     QPainter,
+    QPainterPath,
     QPen,
     QPixmap,
     QResizeEvent,
@@ -53,12 +56,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from shapely.geometry.base import BaseGeometry
+from shapely.ops import polylabel
 
 from planner.app.canvas import style as st
+from planner.app.canvas.labels import LabelRequest, place_labels
 from planner.app.canvas.overlays import ScaleBar, draw_attribution, draw_scale_bar, scale_bar
 from planner.app.canvas.prepare import (
+    BoundaryLayer,
     SiteLayers,
     ZoneLayer,
+    prepare_boundaries,
     prepare_buildings,
     prepare_sites,
     prepare_streets,
@@ -74,6 +81,7 @@ from planner.app.canvas.render import (
     level_for_res,
     level_res,
     render_tile,
+    site_symbol_px,
 )
 from planner.core.crs import Projector
 from planner.core.model import Site
@@ -81,15 +89,25 @@ from planner.core.model import Site
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 
 #: Layer ids, top of the drawing order first (the order a layers panel lists them).
-LAYER_IDS = ("sites", "entrances", "capture_zones", "street_names", "streets", "buildings")
+LAYER_IDS = ("sites", "entrances", "capture_zones", "street_names", "boundaries", "streets",
+             "buildings", "basemap")
 LAYER_NAMES = {
     "sites": "Protected sites",
     "entrances": "Site entrances",
     "capture_zones": "Capture zones",
     "street_names": "Street names",
+    "boundaries": "Boundaries",
     "streets": "Streets",
     "buildings": "Buildings",
+    "basemap": "Basemap",
 }
+#: Site names are drawn up to this many metres per pixel (street zoom).
+SITE_LABELS_MAX_RES = 3.0
+#: District names are drawn from this many metres per pixel up (they would sit in the
+#: middle of the work at street zoom, where the status bar names the district instead).
+DISTRICT_LABELS_MIN_RES = 1.0
+#: A site under the mouse within this many pixels gets a tooltip.
+TOOLTIP_PX = 10.0
 
 _KEEP: Any = object()  # "leave this layer as it is" in set_layers
 
@@ -215,6 +233,13 @@ class MapCanvas(QGraphicsView):
         self._update_timer.setSingleShot(True)
         self._update_timer.setInterval(16)
         self._update_timer.timeout.connect(self.viewport().update)
+        self._basemap: Any = None
+        self._ground_generation = 0  # tiles older than this have the wrong ground
+        self._boundaries = BoundaryLayer()
+        self._site_layers = SiteLayers()
+        self._label_cache: tuple[Any, list[tuple[str, QRectF, str]]] | None = None
+        self.labels_drawn: list[tuple[str, QRectF]] = []  # last frame's labels (tests)
+        self._overlays: list[Callable[[QPainter], None]] = []
 
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
@@ -297,11 +322,23 @@ class MapCanvas(QGraphicsView):
         self.viewport().update()
 
     def attribution_shown(self) -> bool:
-        """Whether the attribution is drawn now: an OSM-derived layer or item is shown."""
+        """Whether the OSM attribution is drawn now: an OSM-derived layer or item is shown."""
         if not self._attribution:
             return False
         return self._items_osm or any(
             self._osm[k] and self._counts[k] and self._visible[k] for k in LAYER_IDS)
+
+    def attribution_text(self) -> str:
+        """Every attribution owed by what is on the map now (data, then basemap)."""
+        parts = []
+        if self.attribution_shown() and self._attribution:
+            parts.append(self._attribution)
+        if self.basemap_shown():
+            text = self._basemap.attribution.strip()
+            if text and text not in parts and not (
+                    parts and "openstreetmap" in text.lower() and text in parts[0]):
+                parts.append(f"Basemap: {text}")
+        return " | ".join(parts)
 
     def scale_bar(self) -> ScaleBar:
         return scale_bar(self.resolution(), units=self._units)
@@ -371,11 +408,90 @@ class MapCanvas(QGraphicsView):
                 osm = any("osm" in s.source.lower() or "openstreetmap" in s.source.lower()
                           for s in sites)
         self._osm["sites"] = self._osm["entrances"] = osm
+        self._site_layers = prepared
+        self._label_cache = None
         self._counts["sites"] = prepared.count
         self._counts["entrances"] = 0 if prepared.entrances is None else len(prepared.entrances)
         self._set_state(sites=prepared.points, site_outlines=prepared.outlines,
                         site_outline_styles=prepared.outline_styles,
                         entrances=prepared.entrances)
+
+    def set_boundaries(self, boundaries: Any) -> None:
+        """City limits and districts: a GeoDataFrame (``name``, ``kind``) or a
+        prepared :class:`BoundaryLayer`."""
+        prepared = (boundaries if isinstance(boundaries, BoundaryLayer) else
+                    prepare_boundaries(boundaries, projector=self._projector)
+                    if boundaries is not None and len(boundaries) else BoundaryLayer())
+        self._boundaries = prepared
+        self._counts["boundaries"] = prepared.count
+        self._label_cache = None
+        self._set_state(boundaries=prepared.layer, boundary_kinds=prepared.kinds)
+
+    def add_overlay(self, draw: Callable[[QPainter], None]) -> None:
+        """Draw ``draw(painter)`` over the map each frame, in view pixels (tools, markers)."""
+        self._overlays.append(draw)
+
+    def remove_overlay(self, draw: Callable[[QPainter], None]) -> None:
+        if draw in self._overlays:
+            self._overlays.remove(draw)
+
+    def set_basemap(self, basemap: Any) -> None:
+        """A :class:`planner.app.basemap.BasemapLayer` under the map, or None."""
+        if self._basemap is not None:
+            self._basemap.changed.disconnect(self._basemap_changed)
+            self._basemap.close()
+        self._basemap = basemap
+        self._counts["basemap"] = 0 if basemap is None else 1
+        if basemap is not None:
+            basemap.changed.connect(self._basemap_changed)
+        self._set_state()
+
+    @property
+    def boundary_layer(self) -> BoundaryLayer:
+        """The prepared boundaries (scene coordinates, kinds and labels)."""
+        return self._boundaries
+
+    @property
+    def basemap(self) -> Any:
+        return self._basemap
+
+    def basemap_shown(self) -> bool:
+        return self._basemap is not None and self._visible["basemap"] and \
+            self._opacity["basemap"] > 0
+
+    def _basemap_changed(self) -> None:
+        if not self._update_timer.isActive():
+            self._update_timer.start()
+
+    def site_at(self, pos: QPoint | QPointF, *, tolerance_px: float = TOOLTIP_PX) -> int | None:
+        """Index of the site symbol nearest ``pos`` (view pixels) within the tolerance."""
+        layer = self._state.sites
+        if layer is None or not len(layer) or not self._visible["sites"]:
+            return None
+        p = self.view_to_scene(pos)
+        r = tolerance_px * self.resolution()
+        hits = layer.query((p.x() - r, p.y() - r, p.x() + r, p.y() + r))
+        if len(hits) == 0:
+            return None
+        d = np.hypot(layer.xy[hits, 0] - p.x(), layer.xy[hits, 1] - p.y())
+        best = int(np.argmin(d))
+        return int(hits[best]) if d[best] <= r else None
+
+    def site_info(self, index: int) -> dict[str, str]:
+        """Tooltip facts of site symbol ``index`` (name, category, verified, source...)."""
+        info = self._site_layers.info
+        return dict(info[index]) if 0 <= index < len(info) else {}
+
+    def site_tooltip(self, pos: QPoint | QPointF) -> str | None:
+        """The tooltip text of the site under ``pos``, or None."""
+        i = self.site_at(pos)
+        if i is None:
+            return None
+        info = self.site_info(i)
+        if not info:
+            return None
+        return (f"{info['name']}\nCategory: {info['category']}\nVerified: {info['verified']}"
+                f"\nSource: {info['source']}")
 
     def set_zones(self, zones: Sequence[Any] | ZoneLayer | None) -> None:
         """Capture zones (``CaptureZone`` objects with projected ``geometry`` and ``action``)."""
@@ -439,6 +555,16 @@ class MapCanvas(QGraphicsView):
         if lid == "sites":
             return [LegendEntry(s.label, st.symbol_pixmap(s))
                     for s in (*st.CATEGORY_STYLES.values(), st.OTHER_CATEGORY)]
+        if lid == "boundaries":
+            return [
+                LegendEntry("City limits", st.swatch_pixmap(line=st.CITY_LIMITS_LINE,
+                                                            edge=st.CITY_LIMITS_BAND,
+                                                            line_width=1.6)),
+                LegendEntry("Council district", _dash_pixmap(st.DISTRICT_LINE)),
+            ]
+        if lid == "basemap":
+            name = self._basemap.source.name if self._basemap is not None else "Basemap"
+            return [LegendEntry(f"Basemap: {name}", _text_pixmap("\u25a6"))]
         return [LegendEntry("Vehicle entrance", _entrance_pixmap())]
 
     def legend_icon(self, layer_id: str) -> QPixmap:
@@ -449,7 +575,7 @@ class MapCanvas(QGraphicsView):
         """Projected bounds (minx, miny, maxx, maxy) of every non-empty layer."""
         s = self._state
         boxes = []
-        for layer in (s.buildings, s.streets, s.zones, s.site_outlines):
+        for layer in (s.buildings, s.streets, s.zones, s.site_outlines, s.boundaries):
             if layer is not None and (b := layer.bounds) is not None:
                 boxes.append(b)
         for pts in (s.sites, s.entrances):
@@ -564,6 +690,8 @@ class MapCanvas(QGraphicsView):
     # ------------------------------------------------------------------ Qt overrides
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         painter.fillRect(rect, st.BACKGROUND)
+        if self.basemap_shown() and self._projector is not None:
+            self._draw_basemap(painter)
         level = self._level
         res = level_res(level)
         size = TILE_PX * res
@@ -611,9 +739,15 @@ class MapCanvas(QGraphicsView):
         painter.resetTransform()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         h, w = self.viewport().height(), self.viewport().width()
+        self._draw_labels(painter)
+        for overlay in self._overlays:
+            painter.save()
+            overlay(painter)
+            painter.restore()
         draw_scale_bar(painter, self.scale_bar(), height=h)
-        if self.attribution_shown() and self._attribution:
-            draw_attribution(painter, self._attribution, width=w, height=h)
+        text = self.attribution_text()
+        if text:
+            draw_attribution(painter, text, width=w, height=h)
         painter.restore()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
@@ -730,6 +864,126 @@ class MapCanvas(QGraphicsView):
             self._wheel_acc = 0
         return super().event(event)
 
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            from PySide6.QtGui import QHelpEvent
+            from PySide6.QtWidgets import QToolTip
+
+            if isinstance(event, QHelpEvent):
+                text = self.site_tooltip(event.pos())
+                if text:
+                    QToolTip.showText(event.globalPos(), text, self.viewport())
+                    return True
+                QToolTip.hideText()
+        return super().viewportEvent(event)
+
+    # ------------------------------------------------------------------ basemap & labels
+    def _view_corners_lonlat(self) -> np.ndarray:
+        w, h = self.viewport().width(), self.viewport().height()
+        pts = [self.view_to_scene(QPointF(x, y)) for x, y in ((0, 0), (w, 0), (w, h), (0, h))]
+        xs = np.array([p.x() for p in pts])
+        ys = -np.array([p.y() for p in pts])
+        lon, lat = self._projector.inverse(xs, ys)  # type: ignore[union-attr]
+        return np.column_stack([lon, lat])
+
+    def _draw_basemap(self, painter: QPainter) -> None:
+        proj = self._projector
+
+        def to_scene(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            x, y = proj.forward(lon, lat)  # type: ignore[union-attr]
+            return x, -y
+
+        painter.save()
+        painter.setOpacity(self._opacity["basemap"])
+        self._basemap.draw(painter, corners_lonlat=self._view_corners_lonlat(),
+                           res_m=self.resolution(), to_scene=to_scene)
+        painter.restore()
+
+    def _label_requests(self) -> tuple[list[LabelRequest], list[str], list[QRectF]]:
+        """Site and district labels wanted in the current view, and the symbols' boxes."""
+        res = self.resolution()
+        w, h = self.viewport().width(), self.viewport().height()
+        font = QFont()
+        font.setPixelSize(12)
+        fm = QFontMetricsF(font)
+        reqs: list[LabelRequest] = []
+        roles: list[str] = []
+        occupied: list[QRectF] = []
+        tl, br = self.view_to_scene(QPointF(0, 0)), self.view_to_scene(QPointF(w, h))
+        rect = (tl.x(), tl.y(), br.x(), br.y())
+        sites = self._state.sites
+        if (sites is not None and self._visible["sites"] and res <= SITE_LABELS_MAX_RES
+                and self._site_layers.names):
+            size = site_symbol_px(res)
+            hits = sites.query(rect)[:300]
+            for i in hits:
+                p = self.scene_to_view(QPointF(*sites.xy[i]))
+                occupied.append(QRectF(p.x() - size / 2, p.y() - size / 2, size, size))
+                text = self._site_layers.names[i]
+                reqs.append(LabelRequest(text, p, (fm.horizontalAdvance(text) + 6, fm.height() + 2),
+                                         priority=100.0, radius=size / 2))
+                roles.append("site")
+        b = self._boundaries
+        if (b.layer is not None and self._visible["boundaries"]
+                and res >= DISTRICT_LABELS_MIN_RES):
+            big = QFont()
+            big.setPixelSize(14)
+            big.setBold(True)
+            bfm = QFontMetricsF(big)
+            view_box = shapely.box(*rect)
+            for i in b.layer.query(rect):
+                if b.kinds is None or b.kinds[i] != "district" or not b.labels[i]:
+                    continue
+                part = shapely.intersection(b.layer.geoms[i], view_box)
+                # room for the label: about its own box, three times over
+                if part.is_empty or part.area < 3 * (90 * res) * (20 * res):
+                    continue
+                if part.geom_type == "MultiPolygon":
+                    part = max(part.geoms, key=lambda g: g.area)
+                c = polylabel(part, tolerance=8 * res) if part.geom_type == "Polygon" \
+                    else part.representative_point()
+                p = self.scene_to_view(QPointF(c.x, c.y))
+                text = b.labels[i]
+                reqs.append(LabelRequest(text, p, (bfm.horizontalAdvance(text) + 8,
+                                                   bfm.height() + 2), priority=10.0, area=True))
+                roles.append("district")
+        return reqs, roles, occupied
+
+    def _draw_labels(self, painter: QPainter) -> None:
+        w, h = self.viewport().width(), self.viewport().height()
+        key = (self._state.generation, self._level, round(self.center()[0], 1),
+               round(self.center()[1], 1), w, h, self._visible["sites"],
+               self._visible["boundaries"])
+        if self._label_cache is None or self._label_cache[0] != key:
+            reqs, roles, occupied = self._label_requests()
+            # a margin keeps labels off the scale bar and the attribution line
+            view = QRectF(4, 4, w - 8, h - 34)
+            placed = place_labels(reqs, view=view, occupied=occupied)
+            self._label_cache = (key, [(reqs[i].text, box, roles[i]) for i, box in placed])
+        labels = self._label_cache[1]
+        self.labels_drawn = [(t, box) for t, box, _r in labels]
+        if not labels:
+            return
+        halo = QPen(st.LABEL_HALO, 3.5, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
+                    Qt.PenJoinStyle.RoundJoin)
+        for text, box, role in labels:
+            font = QFont()
+            if role == "district":
+                font.setPixelSize(14)
+                font.setBold(True)
+                colour = QColor(st.DISTRICT_LABEL)
+                colour.setAlpha(200)
+            else:
+                font.setPixelSize(12)
+                colour = st.SITE_LABEL
+            fm = QFontMetricsF(font)
+            path = QPainterPath()
+            tw = fm.horizontalAdvance(text)
+            path.addText(QPointF(box.center().x() - tw / 2,
+                                 box.center().y() + (fm.ascent() - fm.descent()) / 2), font, text)
+            painter.strokePath(path, halo)
+            painter.fillPath(path, colour)
+
     # ------------------------------------------------------------------ internals
     def _item_takes_mouse(self, pos: QPoint) -> bool:
         """Whether an item under ``pos`` (a camera, a handle) handles the left button."""
@@ -749,9 +1003,15 @@ class MapCanvas(QGraphicsView):
         return self._projector
 
     def _set_state(self, **changes: Any) -> None:
+        transparent = self.basemap_shown()
+        if transparent != self._state.transparent:
+            self._cache.clear()  # cached tiles have the other ground
+            # tiles still rendering have it too: drop them when they arrive
+            self._ground_generation = self._state.generation + 1
         self._state = replace(
             self._state, generation=self._state.generation + 1,
-            visible=dict(self._visible), opacity=dict(self._opacity), **changes,
+            visible=dict(self._visible), opacity=dict(self._opacity), transparent=transparent,
+            **changes,
         )
         self._queue.clear()
         if changes:
@@ -833,7 +1093,7 @@ class MapCanvas(QGraphicsView):
         self._running.discard(key)
         self.tile_times_ms.append(ms)
         hit = self._cache.get(key)
-        if hit is None or hit[0] <= gen:
+        if gen >= self._ground_generation and (hit is None or hit[0] <= gen):
             self._store(key, gen, image)
         if gen != self._state.generation:
             self._request_visible()
@@ -875,6 +1135,16 @@ def _text_pixmap(text: str, size: int = 16) -> QPixmap:
     p.setFont(font)
     p.setPen(st.LABEL_TEXT)
     p.drawText(QRectF(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, text)
+    p.end()
+    return pix
+
+
+def _dash_pixmap(colour: QColor, size: int = 16) -> QPixmap:
+    pix = QPixmap(size, size)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setPen(QPen(colour, 1.6, Qt.PenStyle.DashLine, Qt.PenCapStyle.FlatCap))
+    p.drawLine(QPointF(0, size / 2), QPointF(size, size / 2))
     p.end()
     return pix
 

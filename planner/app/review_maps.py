@@ -1,0 +1,423 @@
+"""Maps of the review report, drawn by the app's own renderer.
+
+The static layers come from :func:`planner.app.canvas.render.draw_region` (the code
+that draws the map's tiles) and the cameras from the app's :class:`ConeItem` and
+:class:`CameraItem`, so the report shows what the planner shows. Maps are drawn
+straight into the output painter: vectors in a PDF, pixels in an HTML image.
+
+Call on the GUI thread or a Python thread (the layers are projected here with pyproj).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import shapely
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPolygonF,
+)
+from PySide6.QtWidgets import QGraphicsScene
+
+from planner.app.camera_items import (
+    LABEL_MAX_RES,
+    STATUS_STYLE,
+    SYMBOL_MAX_RES,
+    CameraItem,
+    ConeItem,
+    geometry_path,
+    to_scene,
+)
+from planner.app.canvas import style as st
+from planner.app.canvas.layers import GeomLayer
+from planner.app.canvas.overlays import draw_attribution, draw_scale_bar, scale_bar
+from planner.app.canvas.prepare import prepare_layers
+from planner.app.canvas.render import RenderState, StreetLayer, draw_region
+from planner.core.model import Camera, CameraStatus, PlanResult, Severity
+
+OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+
+
+@dataclass
+class _Detail:
+    """What :class:`CameraItem` asks its controller: the map's metres per pixel."""
+
+    resolution: float = 1.0
+
+
+class _MapCamera(CameraItem):
+    """The app's camera symbol with its bounding box cached.
+
+    A scene must ask every zoom-independent item for its box on each render; the app's
+    item measures its label text each time, 360 cameras times 360 maps.
+    """
+
+    _box: QRectF | None = None
+
+    def boundingRect(self) -> QRectF:
+        if self._box is None:
+            self._box = super().boundingRect()
+        return self._box
+
+    def refresh_geometry(self) -> None:
+        self._box = None
+        super().refresh_geometry()
+
+
+class ReportMaps:
+    """Overview and per-camera maps of one re-checked plan."""
+
+    def __init__(self, *, checker: Any, cameras: Sequence[Camera], result: PlanResult,
+                 streets: Any = None, buildings: Any = None, boundaries: Any = None,
+                 osm: bool = False) -> None:
+        self.projector = checker.projector
+        self.osm = osm
+        # the overview never draws buildings (too small at city scale): only the camera maps do
+        reach = max((c.range_m for c in cameras), default=0.0) * 2.0 + 150.0
+        buildings = nearby_buildings(buildings, cameras, reach_m=reach)
+        layers = prepare_layers(projector=self.projector, streets=streets, buildings=buildings,
+                                sites=list(checker.sites), zones=list(checker.zones),
+                                boundaries=boundaries)
+        bnd = getattr(layers, "boundaries", None)
+        self.has_boundaries = bool(bnd is not None and getattr(bnd, "count", 0))
+        extra = {}
+        if self.has_boundaries:
+            extra = {"boundaries": bnd.layer, "boundary_kinds": bnd.kinds}
+        self.state = RenderState(
+            generation=1, buildings=layers.buildings, streets=layers.streets,
+            zones=layers.zones.layer, zone_actions=layers.zones.actions,
+            site_outlines=layers.sites.outlines, site_outline_styles=layers.sites.outline_styles,
+            sites=layers.sites.points, entrances=layers.sites.entrances, **extra,
+        )
+        self.detail = _Detail(resolution=-1.0)
+        self.scene = QGraphicsScene()
+        self.bodies: list[_MapCamera] = []
+        self.body_by_id: dict[str, _MapCamera] = {}
+        self.xy: dict[str, tuple[float, float]] = {}
+        self.bounds_by_id: dict[str, tuple[float, float, float, float]] = {}
+        results = {r.camera_id: r for r in result.results}
+        for cam in cameras:
+            x, y = self.projector.point(cam.lon, cam.lat)
+            self.xy[cam.id] = (x, y)
+            r = results.get(cam.id)
+            geom = None if r is None else (r.visible if r.visible is not None else r.cone)
+            cone = ConeItem(cam.id)
+            if geom is not None and not geom.is_empty:
+                cone.setPath(geometry_path(geom, origin=(x, y)))
+                self.bounds_by_id[cam.id] = geom.bounds
+            cone.setPos(to_scene(x, y))
+            cone.set_status(None if r is None else r.status,
+                            removed=cam.status is CameraStatus.REMOVED)
+            body = _MapCamera(self.detail, cam, editable=False)  # type: ignore[arg-type]
+            body.setPos(to_scene(x, y))
+            body.set_status(None if r is None else r.status)
+            # blocked and warned cameras stay on top where symbols crowd (the overview)
+            rank = 0 if r is None else r.status.rank
+            body.setZValue(body.zValue() + 0.1 * rank)
+            cone.setZValue(cone.zValue() + 0.1 * rank)
+            self.body_by_id[cam.id] = body
+            self.scene.addItem(cone)
+            self.scene.addItem(body)
+            self.bodies.append(body)
+
+    # -- extents ---------------------------------------------------------------------------
+    def overview_extent(self) -> tuple[float, float, float, float]:
+        """Projected bounds of every camera and its cone."""
+        xs, ys = [], []
+        for cid, (x, y) in self.xy.items():
+            b = self.bounds_by_id.get(cid, (x, y, x, y))
+            xs += [b[0], b[2]]
+            ys += [b[1], b[3]]
+        if not xs:
+            return (-500.0, -500.0, 500.0, 500.0)
+        return (min(xs), min(ys), max(xs), max(ys))
+
+    def camera_extent(self, camera: Camera) -> tuple[float, float, float, float]:
+        """The camera, its whole range and some surroundings."""
+        x, y = self.xy[camera.id]
+        b = self.bounds_by_id.get(camera.id, (x, y, x, y))
+        minx, miny = min(b[0], x), min(b[1], y)
+        maxx, maxy = max(b[2], x), max(b[3], y)
+        # the whole view and some surroundings, never closer than a city block
+        half = max(60.0, (maxx - minx) * 0.65, (maxy - miny) * 0.65)
+        cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+        return (cx - half, cy - half, cx + half, cy + half)
+
+    # -- drawing ---------------------------------------------------------------------------
+    def draw(self, painter: QPainter, *, width: float, height: float,
+             extent: tuple[float, float, float, float], legend: bool = False,
+             pad: float = 0.06, overlay_scale: float = 1.0, symbol_scale: float = 1.0,
+             subject: str | None = None) -> None:
+        """Draw a map of ``extent`` (projected metres) in ``(0, 0, width, height)``.
+
+        ``overlay_scale`` shrinks the scale bar, north arrow and attribution for small
+        maps, ``symbol_scale`` the camera symbols (a city of them); ``subject`` is the
+        camera the map is about, drawn selected.
+        """
+        minx, miny, maxx, maxy = extent
+        dx, dy = max(maxx - minx, 1.0), max(maxy - miny, 1.0)
+        res = max(dx / width, dy / height) * (1 + 2 * pad)
+        cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+        x0, y0 = cx - width * res / 2, -cy - height * res / 2  # scene coordinates (y flipped)
+        painter.save()
+        painter.setClipRect(QRectF(0, 0, width, height))
+        painter.fillRect(QRectF(0, 0, width, height), st.BACKGROUND)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        margin = 40 * res  # wide lines and labels near the edge still draw whole
+        state = _clipped(self.state, (x0 - margin, y0 - margin, x0 + width * res + margin,
+                                      y0 + height * res + margin))
+        draw_region(painter, state, x0=x0, y0=y0, res=res, width_px=width, height_px=height)
+        if _detail_class(res) != _detail_class(self.detail.resolution):
+            # the symbols' size and labels change with the zoom: once per change, not per map
+            self.detail.resolution = res
+            for item in self.bodies:
+                item.refresh_geometry()
+        self.detail.resolution = res
+        body = self.body_by_id.get(subject or "")
+        if body is not None:
+            body.setSelected(True)
+        painter.save()
+        k = symbol_scale
+        painter.scale(k, k)
+        self.scene.render(painter, QRectF(0, 0, width / k, height / k),
+                          QRectF(x0, y0, width * res, height * res),
+                          Qt.AspectRatioMode.IgnoreAspectRatio)
+        painter.restore()
+        if body is not None:
+            body.setSelected(False)
+        painter.save()
+        k = overlay_scale
+        painter.scale(k, k)
+        draw_scale_bar(painter, scale_bar(res / k, units="m"), height=height / k)
+        _north_arrow(painter, QPointF(width / k - 22, 30))
+        if self.osm:
+            draw_attribution(painter, OSM_ATTRIBUTION, width=width / k, height=height / k)
+        painter.restore()
+        if legend:
+            self._legend(painter, width=width)
+        painter.setClipping(False)
+        painter.setPen(QPen(QColor("#6b7680"), 0.8))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(QRectF(0, 0, width, height))
+        painter.restore()
+
+    def _legend(self, painter: QPainter, *, width: float) -> None:
+        font = QFont()
+        font.setPixelSize(9)
+        fm = QFontMetricsF(font)
+        rows: list[tuple[str, Any]] = [
+            ("Camera view: blocked", lambda p, r: _cone_swatch(p, r, Severity.BLOCK)),
+            ("Camera view: warning", lambda p, r: _cone_swatch(p, r, Severity.WARN)),
+            ("Camera view: clear", lambda p, r: _cone_swatch(p, r, Severity.CLEAR)),
+            ("Existing camera", lambda p, r: _camera_swatch(p, r, "existing")),
+            ("Proposed camera", lambda p, r: _camera_swatch(p, r, "proposed")),
+        ]
+        for style in st.CATEGORY_STYLES.values():
+            rows.append((style.label, lambda p, r, s=style: st.draw_symbol(p, r.center(), s, 10)))
+        rows.append(("Vehicle entrance", _entrance_swatch))
+        rows.append(("Capture zone", _zone_swatch))
+        if self.has_boundaries:
+            rows.append(("City limits", lambda p, r: _line_swatch(
+                p, r, getattr(st, "CITY_LIMITS_LINE", QColor("#37474f")), Qt.PenStyle.SolidLine)))
+            rows.append(("Council district", lambda p, r: _line_swatch(
+                p, r, getattr(st, "DISTRICT_LINE", QColor("#6a1b9a")), Qt.PenStyle.DashLine)))
+        line_h = 13.0
+        w = max(fm.horizontalAdvance(t) for t, _ in rows) + 30
+        h = line_h * len(rows) + 10
+        x, y = 8.0, 8.0
+        painter.save()
+        painter.setPen(QPen(QColor("#9aa3ab"), 0.6))
+        painter.setBrush(QColor(255, 255, 255, 225))
+        painter.drawRect(QRectF(x, y, w, h))
+        painter.setFont(font)
+        for i, (text, draw) in enumerate(rows):
+            top = y + 5 + i * line_h
+            painter.save()
+            draw(painter, QRectF(x + 5, top, 14, 11))
+            painter.restore()
+            painter.setPen(QColor("#222222"))
+            painter.drawText(QRectF(x + 24, top - 1, w - 26, line_h),
+                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+        painter.restore()
+
+    def image(self, *, width: int, height: int, extent: tuple[float, float, float, float],
+              legend: bool = False, scale: float = 1.5, overlay_scale: float = 1.0,
+              symbol_scale: float = 1.0, subject: str | None = None) -> QImage:
+        """The map as an image (HTML report), ``scale`` pixels per layout unit."""
+        img = QImage(round(width * scale), round(height * scale), QImage.Format.Format_RGB32)
+        img.fill(st.BACKGROUND)
+        p = QPainter(img)
+        p.scale(scale, scale)
+        self.draw(p, width=width, height=height, extent=extent, legend=legend,
+                  overlay_scale=overlay_scale, symbol_scale=symbol_scale, subject=subject)
+        p.end()
+        return img
+
+    def with_state(self, **changes: Any) -> None:
+        self.state = replace(self.state, **changes)
+
+
+def _detail_class(res: float) -> int:
+    """Which of the camera symbol's detail levels ``res`` metres per pixel shows."""
+    return 2 if res <= LABEL_MAX_RES else (1 if res <= SYMBOL_MAX_RES else 0)
+
+
+def nearby_buildings(buildings: Any, cameras: Sequence[Camera], *, reach_m: float
+                     ) -> Any:
+    """Only the footprints a camera map can show: a citywide layer is 300,000 of them."""
+    if buildings is None or not len(buildings) or not cameras:
+        return buildings
+    geoms = np.asarray(buildings.geometry.values if hasattr(buildings, "geometry")
+                       else buildings, dtype=object)
+    lat0 = float(np.mean([c.lat for c in cameras]))
+    dlat = reach_m / 111_320.0
+    dlon = dlat / max(0.1, np.cos(np.radians(lat0)))
+    boxes = shapely.box(*np.array([(c.lon - dlon, c.lat - dlat, c.lon + dlon, c.lat + dlat)
+                                   for c in cameras]).T)
+    _, hits = shapely.STRtree(geoms).query(boxes)
+    return geoms[np.unique(hits)]
+
+
+def _clip_layer(layer: GeomLayer | None, rect: tuple[float, float, float, float]
+                ) -> tuple[GeomLayer | None, np.ndarray]:
+    """The features of ``layer`` meeting ``rect``, cut to it, and their indices.
+
+    A PDF keeps every vertex a path is given, clipped or not: a district outline of
+    20,000 vertices would be written out whole into every camera's little map.
+    """
+    if layer is None:
+        return None, np.empty(0, dtype=np.intp)
+    hits = layer.query(rect)
+    if len(hits) == 0:
+        return None, hits
+    cut = shapely.clip_by_rect(layer.geoms[hits], *rect)
+    keep = ~shapely.is_empty(cut)
+    return (GeomLayer(cut[keep]) if keep.any() else None), hits[keep]
+
+
+def _clipped(state: RenderState, rect: tuple[float, float, float, float]) -> RenderState:
+    """``state`` with every polygon and line layer cut to ``rect`` (points stay)."""
+    changes: dict[str, Any] = {}
+    changes["buildings"], _ = _clip_layer(state.buildings, rect)
+    zones, zi = _clip_layer(state.zones, rect)
+    changes["zones"] = zones
+    changes["zone_actions"] = None if state.zone_actions is None else state.zone_actions[zi]
+    outlines, oi = _clip_layer(state.site_outlines, rect)
+    changes["site_outlines"] = outlines
+    changes["site_outline_styles"] = tuple(state.site_outline_styles[i] for i in oi)
+    if getattr(state, "boundaries", None) is not None:
+        bnd, bi = _clip_layer(state.boundaries, rect)
+        changes["boundaries"] = bnd
+        kinds = state.boundary_kinds
+        changes["boundary_kinds"] = None if kinds is None else kinds[bi]
+    if state.streets is not None:
+        classes, names = {}, {}
+        for key, layer in state.streets.classes.items():
+            cut, hits = _clip_layer(layer, rect)
+            if cut is not None:
+                classes[key], names[key] = cut, state.streets.names[key][hits]
+        changes["streets"] = StreetLayer(classes=classes, names=names) if classes else None
+    return replace(state, **changes)
+
+
+def _north_arrow(p: QPainter, at: QPointF) -> None:
+    p.save()
+    p.translate(at)
+    p.setPen(QPen(QColor("#222222"), 0.8))
+    p.setBrush(QColor(255, 255, 255, 220))
+    p.drawEllipse(QPointF(0, 0), 13, 13)
+    p.setBrush(QColor("#222222"))
+    p.drawPolygon(QPolygonF([QPointF(0, -10), QPointF(5, 6), QPointF(0, 3), QPointF(-5, 6)]))
+    font = QFont()
+    font.setPixelSize(8)
+    font.setBold(True)
+    p.setFont(font)
+    p.setPen(QColor("#222222"))
+    p.drawText(QRectF(-8, -26, 16, 12), Qt.AlignmentFlag.AlignCenter, "N")
+    p.restore()
+
+
+def _cone_swatch(p: QPainter, r: QRectF, status: Severity) -> None:
+    colour, pattern = STATUS_STYLE[status]
+    path = QPainterPath()
+    apex = QPointF(r.left(), r.bottom())
+    path.moveTo(apex)
+    path.arcTo(QRectF(apex.x() - r.width(), apex.y() - r.width(), 2 * r.width(), 2 * r.width()),
+               10, 60)
+    path.closeSubpath()
+    tint = QColor(colour)
+    tint.setAlpha(60)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(tint)
+    p.drawPath(path)
+    if pattern is not Qt.BrushStyle.SolidPattern:
+        hatch = QColor(colour)
+        hatch.setAlpha(170)
+        p.setBrush(QBrush(hatch, pattern))
+        p.drawPath(path)
+    p.setPen(QPen(colour, 1.0))
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawPath(path)
+
+
+def _camera_swatch(p: QPainter, r: QRectF, kind: str) -> None:
+    p.setPen(QPen(QColor(20, 20, 20), 1.0))
+    p.setBrush(QColor(120, 120, 120))
+    c = r.center()
+    if kind == "existing":
+        p.drawRect(QRectF(c.x() - 4, c.y() - 4, 8, 8))
+    else:
+        p.drawEllipse(c, 4.5, 4.5)
+
+
+def _entrance_swatch(p: QPainter, r: QRectF) -> None:
+    p.setPen(QPen(st.ENTRANCE_EDGE, 1.5))
+    p.setBrush(st.ENTRANCE_FILL)
+    p.drawEllipse(r.center(), 3.2, 3.2)
+
+
+def _zone_swatch(p: QPainter, r: QRectF) -> None:
+    colour = st.ZONE_COLORS["block"]
+    fill = QColor(colour)
+    fill.setAlpha(45)
+    p.setPen(QPen(colour, 1.0))
+    p.setBrush(fill)
+    p.drawEllipse(r.center(), 5.5, 5.5)
+    hatch = QColor(colour)
+    hatch.setAlpha(150)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QBrush(hatch, Qt.BrushStyle.BDiagPattern))
+    p.drawEllipse(r.center(), 5.5, 5.5)
+
+
+def _line_swatch(p: QPainter, r: QRectF, colour: QColor, style: Qt.PenStyle) -> None:
+    p.setPen(QPen(colour, 1.4, style))
+    p.drawLine(QPointF(r.left(), r.center().y()), QPointF(r.right(), r.center().y()))
+
+
+def fit_extent(extent: tuple[float, float, float, float], *, aspect: float
+               ) -> tuple[float, float, float, float]:
+    """Grow ``extent`` to ``aspect`` (width / height), keeping its centre."""
+    minx, miny, maxx, maxy = extent
+    w, h = maxx - minx, maxy - miny
+    if w / max(h, 1e-9) < aspect:
+        w = h * aspect
+    else:
+        h = w / aspect
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    return (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+
+
+__all__ = ["OSM_ATTRIBUTION", "ReportMaps", "fit_extent"]

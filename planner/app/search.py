@@ -1,0 +1,338 @@
+"""Find: addresses, street names, site names, camera ids and labels, typed coordinates.
+
+Matching is by word prefixes, in any order, ignoring case, accents and
+punctuation: "3131 alum rock" and "alum rock 3131" both find "3131 Alum Rock Avenue",
+"cathedral jos" finds "Cathedral Basilica of Saint Joseph".
+Coordinates are typed as "lat, lon" (Google Maps order) or "lon, lat" when the first
+number cannot be a latitude.
+
+The index of the pack's address points (100,000+) is built on a Python thread when
+data is loaded; cameras are searched live, so an added camera is found at once.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QPointF, QRectF, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QCompleter, QLineEdit, QWidget
+
+#: Results listed in the completion popup.
+MAX_RESULTS = 12
+_KIND_RANK = {"coordinates": 0, "camera": 1, "site": 2, "street": 3, "address": 4}
+_COORD_RE = re.compile(
+    r"^\s*([-+]?\d{1,3}(?:\.\d+)?)\s*[,;\s]\s*([-+]?\d{1,3}(?:\.\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A place found: where to go and what to call it.
+
+    ``extent_m`` is the size of the area to show around ``lon, lat`` (a street's
+    length, a site's size).
+    """
+
+    kind: str
+    text: str
+    lon: float
+    lat: float
+    extent_m: float = 120.0
+    ref: str = ""
+
+    @property
+    def display(self) -> str:
+        return f"{self.text}  ({self.kind})"
+
+
+def normalise(text: str) -> str:
+    """Lower case ASCII words separated by single spaces, with a leading space."""
+    t = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
+    return " " + re.sub(r"[^a-z0-9]+", " ", t).strip()
+
+
+def parse_coordinates(text: str) -> tuple[float, float] | None:
+    """``(lon, lat)`` from "37.3366, -121.8270" or "-121.8270 37.3366"; else None."""
+    m = _COORD_RE.match(text)
+    if not m:
+        return None
+    a, b = float(m.group(1)), float(m.group(2))
+    if abs(a) <= 90 and abs(b) <= 180:
+        return b, a  # lat, lon as maps show them
+    if abs(a) <= 180 and abs(b) <= 90:
+        return a, b
+    return None
+
+
+class SearchIndex:
+    """Searchable places (addresses, streets, sites) in one list."""
+
+    def __init__(self, hits: Sequence[SearchHit] = ()) -> None:
+        self.hits = list(hits)
+        self._norm = [normalise(h.text) for h in self.hits]
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def extend(self, hits: Sequence[SearchHit]) -> None:
+        self.hits.extend(hits)
+        self._norm.extend(normalise(h.text) for h in hits)
+
+    def search(self, query: str, *, limit: int = MAX_RESULTS,
+               cameras: Sequence[Any] = ()) -> list[SearchHit]:
+        """The best ``limit`` matches of ``query``; typed coordinates come first."""
+        out: list[SearchHit] = []
+        ll = parse_coordinates(query)
+        if ll is not None:
+            out.append(SearchHit("coordinates", f"{ll[1]:.6f}, {ll[0]:.6f}", ll[0], ll[1]))
+        tokens = [" " + t for t in normalise(query).split()]
+        if not tokens:
+            return out
+        found: list[tuple[tuple[Any, ...], SearchHit]] = []
+        for cam in cameras:
+            for text in {cam.id, cam.label} - {""}:
+                norm = normalise(text)
+                if all(t in norm for t in tokens):
+                    hit = SearchHit("camera", f"{cam.id} {cam.label}".strip(), cam.lon, cam.lat,
+                                    extent_m=2.5 * cam.range_m, ref=cam.id)
+                    found.append((self._rank(hit, norm, tokens), hit))
+                    break
+        for hit, norm in zip(self.hits, self._norm, strict=True):
+            if all(t in norm for t in tokens):
+                found.append((self._rank(hit, norm, tokens), hit))
+        found.sort(key=lambda r: r[0])
+        seen: set[tuple[str, str]] = set()
+        for _r, hit in found:
+            key = (hit.kind, hit.text.lower())
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(hit)
+            if len(out) >= limit:
+                break
+        return out
+
+    @staticmethod
+    def _rank(hit: SearchHit, norm: str, tokens: list[str]) -> tuple[Any, ...]:
+        return (not norm.startswith(tokens[0]), _KIND_RANK.get(hit.kind, 9), len(norm), hit.text)
+
+
+def site_hits(sites: Sequence[Any]) -> list[SearchHit]:
+    """A hit per site by name, and one per site address (``addr:*`` tags)."""
+    out = []
+    for s in sites:
+        g = s.geometry
+        if g is None or g.is_empty:
+            continue
+        c = g.representative_point()
+        b = g.bounds
+        size = max(120.0, 111_000.0 * max(b[2] - b[0], b[3] - b[1]) * 3)
+        out.append(SearchHit("site", s.name or s.id, c.x, c.y, extent_m=size, ref=s.id))
+        tags = getattr(s, "tags", {}) or {}
+        h, st = str(tags.get("addr:housenumber") or ""), str(tags.get("addr:street") or "")
+        if h and st:
+            out.append(SearchHit("address", f"{h} {st} — {s.name or s.id}", c.x, c.y,
+                                 extent_m=size, ref=s.id))
+    return out
+
+
+def street_hits(streets: Any) -> list[SearchHit]:
+    """A hit per street name, centred on its longest segment, sized to all its segments."""
+    if streets is None or not len(streets) or "name" not in streets:
+        return []
+    import shapely
+
+    from planner.app.canvas.prepare import name_text
+
+    names = np.array([name_text(n) for n in streets["name"].to_numpy()], dtype=object)
+    geoms = np.asarray(streets.geometry.values, dtype=object)
+    ok = (names != "") & ~shapely.is_missing(geoms)
+    names, geoms = names[ok], geoms[ok]
+    lengths = shapely.length(geoms)
+    bounds = shapely.bounds(geoms)
+    out = []
+    for name in np.unique(names):
+        sel = np.flatnonzero(names == name)
+        best = sel[np.argmax(lengths[sel])]
+        mid = shapely.line_interpolate_point(geoms[best], 0.5, normalized=True)
+        b = bounds[sel]
+        span = max(b[:, 2].max() - b[:, 0].min(), b[:, 3].max() - b[:, 1].min()) * 111_000.0
+        out.append(SearchHit("street", str(name), float(mid.x), float(mid.y),
+                             extent_m=float(min(max(span, 150.0), 3000.0))))
+    return out
+
+
+def read_address_hits(pack: Path) -> list[SearchHit]:
+    """The pack's ``addresses`` layer as hits (empty when the pack has none)."""
+    import pyogrio
+
+    try:
+        layers = {str(n) for n, _t in pyogrio.list_layers(pack)}
+        if "addresses" not in layers:
+            return []
+        frame = pyogrio.read_dataframe(pack, layer="addresses", columns=["address", "city"])
+    except Exception:  # a damaged or foreign pack: search simply has no addresses
+        return []
+    import shapely
+
+    xy = shapely.get_coordinates(np.asarray(frame.geometry.values))
+    texts = frame["address"].astype(str).to_numpy()
+    return [SearchHit("address", t, float(x), float(y), extent_m=250.0)
+            for t, (x, y) in zip(texts, xy, strict=True) if t]
+
+
+class SearchController(QObject):
+    """Builds the index when data loads and answers queries.
+
+    Signals
+    -------
+    index_ready()
+        The address index (built on a thread) has been added.
+    """
+
+    index_ready = Signal()
+    _addresses_read = Signal(object, int)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.index = SearchIndex()
+        self._generation = 0
+        self._addresses_read.connect(self._add_addresses, Qt.ConnectionType.QueuedConnection)
+
+    def set_data(self, *, sites: Sequence[Any], streets: Any, pack: Path | None,
+                 wait: bool = False) -> None:
+        """Index ``sites`` and ``streets`` now and the pack's addresses on a thread."""
+        self._generation += 1
+        self.index = SearchIndex(site_hits(sites) + street_hits(streets))
+        if pack is None:
+            self.index_ready.emit()
+            return
+        gen = self._generation
+
+        def work() -> None:
+            self._addresses_read.emit(read_address_hits(Path(pack)), gen)
+
+        thread = threading.Thread(target=work, name="search-index", daemon=True)
+        thread.start()
+        if wait:
+            thread.join()
+
+    def _add_addresses(self, hits: list[SearchHit], gen: int) -> None:
+        if gen != self._generation:
+            return  # data changed while reading
+        self.index.extend(hits)
+        self.index_ready.emit()
+
+
+class SearchBox(QLineEdit):
+    """The search field (Ctrl+F) with a completion list of places.
+
+    Signals
+    -------
+    chosen(hit)
+        The user picked a result (Enter takes the first).
+    """
+
+    chosen = Signal(object)
+
+    def __init__(self, search: Callable[[str], list[SearchHit]],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._search = search
+        self.hits: list[SearchHit] = []
+        self.setObjectName("search_box")
+        self.setPlaceholderText("Find address, street, site, camera or lat, lon (Ctrl+F)")
+        self.setClearButtonEnabled(True)
+        self.setMinimumWidth(320)
+        self.setAccessibleName("Find a place")
+        self.model = QStringListModel(self)
+        self.completer_ = QCompleter(self.model, self)
+        self.completer_.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        self.completer_.setWidget(self)
+        self.completer_.activated[str].connect(self._activated)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(120)
+        self._timer.timeout.connect(self.refresh)
+        self.textEdited.connect(lambda _t: self._timer.start())
+        self.returnPressed.connect(self.go)
+
+    def refresh(self) -> None:
+        """Search for the current text and show the results."""
+        text = self.text().strip()
+        self.hits = self._search(text) if len(text) >= 2 else []
+        self.model.setStringList([h.display for h in self.hits])
+        if self.hits and self.hasFocus():
+            self.completer_.complete()
+        elif not self.hits:
+            self.completer_.popup().hide()
+
+    def go(self) -> None:
+        """Go to the first result of the current text."""
+        self._timer.stop()
+        self.refresh()
+        if self.hits:
+            self.completer_.popup().hide()
+            self.chosen.emit(self.hits[0])
+
+    def _activated(self, display: str) -> None:
+        hit = next((h for h in self.hits if h.display == display), None)
+        if hit is not None:
+            self.blockSignals(True)
+            self.setText(hit.text)
+            self.blockSignals(False)
+            self.chosen.emit(hit)
+
+
+class SearchMarker:
+    """A pin with the found place's name, drawn by the canvas over the map."""
+
+    def __init__(self, canvas: Any) -> None:
+        self.canvas = canvas
+        self.hit: SearchHit | None = None
+        self.scene_xy: tuple[float, float] | None = None
+        canvas.add_overlay(self.draw)
+
+    def set(self, hit: SearchHit | None, scene_xy: tuple[float, float] | None) -> None:
+        self.hit, self.scene_xy = hit, scene_xy
+        self.canvas.viewport().update()
+
+    def draw(self, painter: QPainter) -> None:
+        if self.hit is None or self.scene_xy is None:
+            return
+        p = self.canvas.scene_to_view(QPointF(*self.scene_xy))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pin = QPainterPath()
+        pin.moveTo(p)
+        pin.cubicTo(p + QPointF(-3, -8), p + QPointF(-9, -14), p + QPointF(0, -24))
+        pin.cubicTo(p + QPointF(9, -14), p + QPointF(3, -8), p)
+        painter.setPen(QPen(QColor("#ffffff"), 2))
+        painter.setBrush(QColor("#1565c0"))
+        painter.drawPath(pin)
+        painter.setBrush(QColor("#ffffff"))
+        painter.drawEllipse(p + QPointF(0, -16), 3, 3)
+        font = QFont()
+        font.setPixelSize(13)
+        font.setBold(True)
+        text = QPainterPath()
+        text.addText(p + QPointF(10, -14), font, self.hit.text)
+        painter.strokePath(text, QPen(QColor(255, 255, 255, 230), 4))
+        painter.fillPath(text, QColor("#0d47a1"))
+
+
+def rect_for_hit(hit: SearchHit, x: float, y: float) -> QRectF:
+    """The scene rectangle to show for a hit at projected ``x, y``."""
+    half = hit.extent_m / 2
+    return QRectF(x - half, -y - half, 2 * half, 2 * half)
+
+
+__all__ = ["SearchBox", "SearchController", "SearchHit", "SearchIndex", "SearchMarker",
+           "parse_coordinates", "read_address_hits", "rect_for_hit", "site_hits",
+           "street_hits"]

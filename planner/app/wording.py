@@ -1,0 +1,150 @@
+"""Findings in plain words, for banners, the findings table and dialogs.
+
+The checker's findings carry ids and rule names for files and reports; a person
+placing a camera reads "would capture vehicles at the driveway of St. Example
+Church (place of worship), 38 m north-east of the camera". Distances follow the
+display unit (:mod:`planner.app.units`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from planner.app.units import format_distance
+from planner.core.crs import Projector
+from planner.core.model import Basis, Camera, Finding, Rule, Site
+
+COMPASS = ("north", "north-east", "east", "south-east", "south", "south-west", "west",
+           "north-west")
+#: What a person must confirm about a site whose category is not verified (SPEC 2).
+CONFIRM = {
+    "abortion_provider": "confirm that the site primarily provides abortion services",
+    "place_of_worship": "confirm that the site is primarily used for religious observance",
+    "consulate": "confirm that the site houses a Consulate General office",
+    "embassy": "confirm that the site is an embassy",
+}
+ENTRANCE_WORDS = {"driveway": "the driveway", "entrance_node": "the vehicle entrance",
+                  "manual": "the vehicle entrance"}
+#: A justification must be at least this long and this many words (issue: "x" is not one).
+MIN_JUSTIFICATION_CHARS = 20
+MIN_JUSTIFICATION_WORDS = 4
+
+
+def compass(bearing_deg: float) -> str:
+    """The eight-point compass word for a bearing (0 = north, clockwise)."""
+    return COMPASS[round((bearing_deg % 360.0) / 45.0) % 8]
+
+
+def category_words(category: str | None) -> str:
+    return (category or "protected site").replace("_", " ")
+
+
+def unverified_note(site: Site | None) -> str:
+    """``"unverified: confirm that ..."`` for a site with ``verified = false``, else ``""``."""
+    if site is None or site.verified is not False:
+        return ""
+    what = CONFIRM.get(site.category, "confirm the site's category")
+    return f"unverified: {what}"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the sentences need besides the finding: the sites and the projection."""
+
+    sites: Mapping[str, Site]
+    projector: Projector | None
+
+
+def _entrances(site: Site, ids: Iterable[str]) -> list[tuple[str, float, float]]:
+    wanted = set(ids)
+    return [(e.basis, e.lon, e.lat) for e in site.entrances if e.id in wanted]
+
+
+def _where(camera: Camera | None, lonlat: tuple[float, float] | None,
+           ctx: Context) -> tuple[float, float] | None:
+    """(distance m, bearing) from the camera to ``lonlat`` on the projected grid."""
+    if camera is None or lonlat is None or ctx.projector is None:
+        return None
+    cx, cy = ctx.projector.point(camera.lon, camera.lat)
+    tx, ty = ctx.projector.point(*lonlat)
+    dist = math.hypot(tx - cx, ty - cy)
+    bearing = math.degrees(math.atan2(tx - cx, ty - cy)) % 360.0
+    return dist, bearing
+
+
+def place_words(finding: Finding, camera: Camera | None, ctx: Context) -> str:
+    """``"the driveway of St. Example Church (place of worship), 38 m north-east"``."""
+    site = ctx.sites.get(finding.site_id or "")
+    name = finding.site_name or (site.name if site else "") or finding.site_id or "a site"
+    cat = category_words(finding.category or (site.category if site else None))
+    target: tuple[float, float] | None = None
+    if site is not None and finding.basis is not Basis.FOOTPRINT and finding.entrance_ids:
+        ents = _entrances(site, finding.entrance_ids)
+        if ents:
+            # the nearest of the entrances involved
+            best = min(ents, key=lambda e: (_where(camera, (e[1], e[2]), ctx) or (0.0, 0.0))[0])
+            target = (best[1], best[2])
+            what = ENTRANCE_WORDS.get(best[0], "the vehicle entrance")
+            many = len(ents) > 1
+            phrase = f"{what} of {name} ({cat})" + (f" and {len(ents) - 1} more" if many else "")
+        else:
+            phrase = f"the vehicle entrance of {name} ({cat})"
+    elif site is not None:
+        c = site.geometry.representative_point()
+        target = (c.x, c.y)
+        phrase = f"{name} ({cat}; its entrances are unknown, so the whole site is protected)"
+    else:
+        phrase = f"{name} ({cat})"
+    where = _where(camera, target, ctx)
+    if where is not None:
+        dist, bearing = where
+        phrase += f", {format_distance(dist)} {compass(bearing)} of the camera"
+    return phrase
+
+
+def finding_sentence(finding: Finding, camera: Camera | None, ctx: Context) -> str:
+    """One finding as a sentence a planner reads without the policy at hand."""
+    who = (camera.label or camera.id) if camera is not None else finding.camera_id
+    rule = finding.rule
+    if rule is Rule.PROHIBITED_CAPABILITY:
+        caps = [c.replace("_", " ") for c in (camera.capabilities if camera else ())]
+        listed = ", ".join(caps) if caps else "a prohibited capability"
+        return f"{who} has {listed}, which the policy prohibits on any ALPR camera."
+    if rule is Rule.HEADING_UNKNOWN:
+        rng = format_distance(camera.range_m) if camera is not None else "its range"
+        return f"{who} has no known heading, so it is checked as a full circle of {rng}."
+    site = ctx.sites.get(finding.site_id or "")
+    place = place_words(finding, camera, ctx)
+    if rule is Rule.NEAR_ENTRANCE:
+        gap = "" if finding.distance_m is None else f"{format_distance(finding.distance_m)} of "
+        text = f"{who} would see within {gap}the protected zone at {place}."
+    else:
+        text = f"{who} would capture vehicles at {place}."
+    note = unverified_note(site)
+    if note:
+        text += f" Site {note}."
+    return text
+
+
+def justification_problem(text: str, *, camera_ids: Iterable[str] = ()) -> str | None:
+    """Why ``text`` is not yet a justification, or None when it is one.
+
+    A justification is a real sentence: at least :data:`MIN_JUSTIFICATION_CHARS`
+    characters and :data:`MIN_JUSTIFICATION_WORDS` words, and more than the camera's id.
+    """
+    clean = " ".join(text.split())
+    words = re.findall(r"\w+", clean)
+    ids = {i.lower() for i in camera_ids}
+    meaningful = [w for w in words if w.lower() not in ids]
+    joined = re.sub(r"\W+", "", clean).lower()
+    if not clean:
+        return "Write why this placement is acceptable."
+    if joined in {re.sub(r"\W+", "", i) for i in ids}:
+        return "The camera's id is not a justification: say why the placement is acceptable."
+    if len(clean) < MIN_JUSTIFICATION_CHARS or len(meaningful) < MIN_JUSTIFICATION_WORDS:
+        return (f"Write a full sentence (at least {MIN_JUSTIFICATION_WORDS} words and "
+                f"{MIN_JUSTIFICATION_CHARS} characters): it is recorded in the audit trail.")
+    return None

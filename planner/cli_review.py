@@ -1,0 +1,175 @@
+"""``siting-planner review`` and ``siting-planner report`` (SPEC 8).
+
+Both re-check the plan with the reviewer's own policy and data: what the file says
+about itself (stored results, ``checked_with``) is only ever a claim shown beside
+the re-check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from planner.core.errors import InputError
+from planner.io.recheck import recheck
+
+EXIT_OK = 0
+EXIT_INPUT = 2
+
+Progress = Callable[[str, float], None]
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("plan", type=Path, metavar="PLAN", help="plan file (*.plan.geojson)")
+    p.add_argument("--data", type=Path, metavar="PACK",
+                   help="the reviewer's data pack (made by 'siting-planner import')")
+    p.add_argument("--sites", type=Path, action="append", default=[], metavar="FILE",
+                   help="sites layer (repeatable)")
+    p.add_argument("--buildings", type=Path, action="append", default=[], metavar="FILE",
+                   help="buildings layer (repeatable)")
+    p.add_argument("--streets", type=Path, metavar="FILE", help="street network")
+    p.add_argument("--policy", type=Path, metavar="FILE",
+                   help="policy TOML (default: built-in San José policy)")
+
+
+def configure_review_parser(p: argparse.ArgumentParser) -> None:
+    _common(p)
+    p.add_argument("--reviewer", metavar="NAME", help="who decides (required with --decide)")
+    p.add_argument("--decide", action="append", default=[], metavar="ID=DECISION[:COMMENT]",
+                   help="record a decision: approve, reject or needs_changes (repeatable); "
+                        "without --decide the desktop application opens in review mode")
+
+
+def configure_report_parser(p: argparse.ArgumentParser) -> None:
+    _common(p)
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.pdf|OUT.html",
+                   help="the report to write: a PDF or one self-contained HTML file")
+    p.add_argument("--reviewer", metavar="NAME",
+                   help="reviewer named on the cover (default: the last recorded one)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def safe_text(text: str) -> str:
+    """``text`` with control characters escaped, so a file cannot drive the terminal."""
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
+
+
+def _usage(message: str) -> int:
+    sys.stderr.write(f"error: siting-planner review: {safe_text(message)}\n")
+    return EXIT_INPUT
+
+
+def run_review(ns: argparse.Namespace) -> int:
+    """Record decisions headlessly, or open the app in review mode."""
+    from planner.core.review import DecisionRecord, DecisionRefused, parse_decide, refusal
+
+    if not ns.decide:
+        from planner.app.main import run_app
+
+        return run_app(plan=ns.plan, data=ns.data, screenshot=None, review=True)
+    reviewer = " ".join((ns.reviewer or "").split())
+    if not reviewer:
+        return _usage("--reviewer NAME is required with --decide")
+    try:
+        wanted = [parse_decide(text) for text in ns.decide]
+    except DecisionRefused as exc:
+        return _usage(str(exc))
+    seen: set[str] = set()
+    for cid, _, _ in wanted:
+        if cid in seen:
+            return _usage(f"camera {cid!r} is decided twice in one command")
+        seen.add(cid)
+    rc = recheck(ns)
+    status = rc.status()
+    problems = [why for cid, dec, _ in wanted
+                if (why := refusal(cid, dec, status=status.get(cid))) is not None]
+    if problems:
+        # nothing is recorded unless every decision is acceptable
+        return _usage("; ".join(problems) + " (nothing recorded)")
+    from planner.io.plan import now_iso, write_plan
+    from planner.io.review_store import camera_hashes, record_decisions
+
+    when = now_iso()
+    hashes = camera_hashes(rc.plan)
+    judge = rc.judge()
+    records = [
+        DecisionRecord(camera_id=cid, decision=dec, reviewer=reviewer, when=when,
+                       camera_sha256=hashes[cid], comment=comment, status=status[cid],
+                       judge=judge)
+        for cid, dec, comment in wanted
+    ]
+    record_decisions(rc.plan, records, reviewer=reviewer, when=when)
+    try:
+        # the decisions are about the cameras as they are: never restamp the plan
+        write_plan(rc.plan, ns.plan, touch=False)
+    except OSError as exc:
+        raise InputError(ns.plan, "", f"cannot save the decisions: {exc.strerror or exc}") from None
+    for rec in records:
+        note = f": {rec.comment}" if rec.comment else ""
+        print(safe_text(f"recorded {rec.decision} for {rec.camera_id} "
+                        f"(re-check {rec.status}) by {reviewer} at {when}{note}"))
+    print(safe_text(f"saved {ns.plan}"))
+    return EXIT_OK
+
+
+def _progress_bar(quiet: bool) -> Progress | None:
+    if quiet:
+        return None
+    tty = sys.stderr.isatty()
+    state = {"last": ""}
+
+    def show(what: str, frac: float) -> None:
+        pct = round(100 * max(0.0, min(1.0, frac)))
+        if tty:
+            bar = "#" * (pct // 4)
+            sys.stderr.write(f"\r[{bar:<25}] {pct:3d}% {what[:50]:<50}")
+            if frac >= 1.0:
+                sys.stderr.write("\n")
+        elif what != state["last"] and (frac >= 1.0 or not what.startswith(state["last"][:12])):
+            sys.stderr.write(f"{pct:3d}% {what}\n")
+        state["last"] = what
+        sys.stderr.flush()
+
+    return show
+
+
+def _refuse_overwrite(out: Path, inputs: Sequence[Path]) -> None:
+    for p in inputs:
+        try:
+            if out.exists() and p.exists() and out.resolve().samefile(p.resolve()):
+                raise InputError(out, "", f"is an input of this report ({p}); choose another name")
+        except OSError:
+            continue
+        if out.resolve() == p.resolve():
+            raise InputError(out, "", f"is an input of this report ({p}); choose another name")
+
+
+def run_report(ns: argparse.Namespace) -> int:
+    """Write the review report (PDF or HTML)."""
+    out: Path = ns.output
+    kind = out.suffix.lower()
+    if kind not in (".pdf", ".html", ".htm"):
+        raise InputError(out, "", "the report must be a .pdf or .html file")
+    if out.exists() and not out.is_file():
+        raise InputError(out, "", "is not a regular file")
+    progress = _progress_bar(ns.quiet)
+    t0 = time.perf_counter()
+    rc = recheck(ns, with_geometry=True, progress=progress)
+    _refuse_overwrite(out, rc.input_paths)
+    from planner.app.review_report import write_report
+
+    info = write_report(rc, out, reviewer=ns.reviewer, progress=progress)
+    if progress:
+        progress("Report written", 1.0)
+    print(safe_text(f"wrote {out}: {info['pages']} pages, {info['bytes'] / 1e6:.1f} MB, "
+                    f"{len(rc.plan.cameras)} cameras in {time.perf_counter() - t0:.1f} s"
+                    if info.get("pages") else
+                    f"wrote {out}: {info['bytes'] / 1e6:.1f} MB, {len(rc.plan.cameras)} cameras "
+                    f"in {time.perf_counter() - t0:.1f} s"))
+    return EXIT_OK

@@ -1,0 +1,520 @@
+"""Review by the Digital Privacy Officer (SPEC 8): hashes, decisions, staleness, changes.
+
+Everything here is plain data and pure functions. Cameras enter as their GeoJSON
+features (``planner.io.plan.camera_to_feature`` makes them), so the hash is defined
+on exactly what a plan file stores.
+
+Canonical JSON (the input of every hash): keys sorted, no whitespace, UTF-8, and a
+number that is a whole value written as an integer (``90.0`` is ``90``), so a tool
+in another language that writes ``90`` hashes the same camera the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from planner.core.errors import InputError
+
+
+class Decision(StrEnum):
+    """A reviewer's decision on one camera (SPEC 8)."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    NEEDS_CHANGES = "needs_changes"
+
+
+DECISION_LABELS = {
+    Decision.APPROVE: "Approved",
+    Decision.REJECT: "Rejected",
+    Decision.NEEDS_CHANGES: "Needs changes",
+}
+
+#: A position change below this many metres is rounding, not a move.
+MOVE_TOLERANCE_M = 0.01
+#: A heading change below this many degrees is rounding, not a re-aim.
+AIM_TOLERANCE_DEG = 1e-6
+_EARTH_RADIUS_M = 6_371_008.8
+#: Hostile-file bounds: a review holds at most this many decisions and sessions.
+MAX_DECISIONS = 200_000
+MAX_SESSIONS = 10_000
+MAX_TEXT = 10_000
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            msg = f"non-finite number {value!r} has no canonical JSON form"
+            raise ValueError(msg)
+        return int(value) if value.is_integer() else value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    msg = f"{type(value).__name__} has no canonical JSON form"
+    raise TypeError(msg)
+
+
+def canonical_json(value: Any) -> bytes:
+    """``value`` as canonical JSON bytes: sorted keys, no whitespace, UTF-8."""
+    return json.dumps(
+        _canonical(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        allow_nan=False,
+    ).encode("utf-8")
+
+
+def camera_content(feature: Mapping[str, Any]) -> dict[str, Any]:
+    """The canonical content of one camera feature: id, coordinates to 8 decimals, properties."""
+    coords = feature["geometry"]["coordinates"]
+    return {
+        "id": feature["id"],
+        "coordinates": [round(float(coords[0]), 8), round(float(coords[1]), 8)],
+        "properties": dict(feature.get("properties") or {}),
+    }
+
+
+def camera_hash(feature: Mapping[str, Any]) -> str:
+    """SPEC 8 camera hash: sha256 of the camera's canonical content."""
+    return hashlib.sha256(canonical_json(camera_content(feature))).hexdigest()
+
+
+def plan_hash(features: Iterable[Mapping[str, Any]], *, name: str) -> str:
+    """SPEC 8 plan hash: sha256 of ``{"cameras": [content in id order], "name": name}``."""
+    cams = sorted((camera_content(f) for f in features), key=lambda c: c["id"])
+    return hashlib.sha256(canonical_json({"cameras": cams, "name": name})).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Judge:
+    """What a re-check used: the policy and the data layers, with their hashes."""
+
+    policy: Mapping[str, str] = field(default_factory=dict)  # id, version, sha256
+    layers: tuple[Mapping[str, str], ...] = ()  # kind, path, sha256
+
+    def to_json(self) -> dict[str, Any]:
+        return {"policy": dict(self.policy), "layers": [dict(x) for x in self.layers]}
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """One recorded decision; older ones are kept (SPEC 8)."""
+
+    camera_id: str
+    decision: Decision
+    reviewer: str
+    when: str
+    camera_sha256: str
+    comment: str = ""
+    status: str = ""  # the re-check status the decision was made on
+    judge: Judge = field(default_factory=Judge)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "camera_id": self.camera_id,
+            "decision": str(self.decision),
+            "reviewer": self.reviewer,
+            "when": self.when,
+            "camera_sha256": self.camera_sha256,
+        }
+        if self.comment:
+            out["comment"] = self.comment
+        if self.status:
+            out["status"] = self.status
+        out.update(self.judge.to_json())
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class CameraSnapshot:
+    """A camera as a review saw it, enough to say how it changed since."""
+
+    id: str
+    lon: float
+    lat: float
+    heading_deg: float | None
+    sha256: str
+    properties: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, feature: Mapping[str, Any]) -> CameraSnapshot:
+        content = camera_content(feature)
+        props = content["properties"]
+        heading = props.get("heading_deg")
+        return cls(
+            id=content["id"],
+            lon=content["coordinates"][0],
+            lat=content["coordinates"][1],
+            heading_deg=None if heading is None else float(heading),
+            sha256=camera_hash(feature),
+            properties=props,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "coordinates": [self.lon, self.lat],
+            "sha256": self.sha256,
+            "properties": dict(self.properties),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewSession:
+    """One sitting of a reviewer: when, who, the plan hash and every camera as seen."""
+
+    when: str
+    reviewer: str
+    plan_sha256: str
+    cameras: tuple[CameraSnapshot, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "when": self.when,
+            "reviewer": self.reviewer,
+            "plan_sha256": self.plan_sha256,
+            "cameras": [c.to_json() for c in self.cameras],
+        }
+
+
+@dataclass(slots=True)
+class ReviewLog:
+    """The ``siting_plan.review`` member: every decision and every review session."""
+
+    decisions: list[DecisionRecord] = field(default_factory=list)
+    sessions: list[ReviewSession] = field(default_factory=list)
+
+    def latest(self) -> dict[str, DecisionRecord]:
+        """The newest decision per camera id (later records win)."""
+        out: dict[str, DecisionRecord] = {}
+        for rec in self.decisions:
+            out[rec.camera_id] = rec
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "decisions": [d.to_json() for d in self.decisions],
+            "sessions": [s.to_json() for s in self.sessions],
+        }
+
+    def __bool__(self) -> bool:
+        return bool(self.decisions or self.sessions)
+
+
+# -- reading (hostile input) -------------------------------------------------------
+
+
+def _text(raw: Mapping[str, Any], key: str, source: str, where: str, *, required: bool) -> str:
+    value = raw.get(key)
+    if value is None or value == "":
+        if required:
+            raise InputError(source, f"{where}.{key}", "is required")
+        return ""
+    if not isinstance(value, str):
+        raise InputError(source, f"{where}.{key}", f"must be a string, got {value!r}")
+    if len(value) > MAX_TEXT:
+        raise InputError(source, f"{where}.{key}", f"longer than {MAX_TEXT} characters")
+    return value
+
+
+def _judge(raw: Mapping[str, Any], source: str, where: str) -> Judge:
+    policy = raw.get("policy") or {}
+    if not isinstance(policy, dict):
+        raise InputError(source, f"{where}.policy", "must be an object")
+    pol = {k: _text(policy, k, source, f"{where}.policy", required=False)
+           for k in ("id", "version", "sha256")}
+    layers_raw = raw.get("layers") or []
+    if not isinstance(layers_raw, list) or len(layers_raw) > 1000:
+        raise InputError(source, f"{where}.layers", "must be a list of at most 1000 layers")
+    layers = []
+    for j, layer in enumerate(layers_raw, start=1):
+        w = f"{where}.layers[{j}]"
+        if not isinstance(layer, dict):
+            raise InputError(source, w, "must be an object")
+        layers.append({k: _text(layer, k, source, w, required=False)
+                       for k in ("kind", "path", "sha256")})
+    return Judge(policy={k: v for k, v in pol.items() if v}, layers=tuple(layers))
+
+
+def _sha(raw: Mapping[str, Any], key: str, source: str, where: str) -> str:
+    value = _text(raw, key, source, where, required=True)
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise InputError(source, f"{where}.{key}", f"not a sha256 hex digest: {value[:80]!r}")
+    return value
+
+
+def review_from_json(raw: Any, *, source: str) -> ReviewLog:
+    """Validate and read a ``siting_plan.review`` member; raises :class:`InputError`."""
+    if raw is None:
+        return ReviewLog()
+    if not isinstance(raw, dict):
+        raise InputError(source, "siting_plan.review", "must be an object")
+    decisions_raw = raw.get("decisions") or []
+    sessions_raw = raw.get("sessions") or []
+    if not isinstance(decisions_raw, list) or len(decisions_raw) > MAX_DECISIONS:
+        raise InputError(source, "siting_plan.review.decisions",
+                         f"must be a list of at most {MAX_DECISIONS} decisions")
+    if not isinstance(sessions_raw, list) or len(sessions_raw) > MAX_SESSIONS:
+        raise InputError(source, "siting_plan.review.sessions",
+                         f"must be a list of at most {MAX_SESSIONS} sessions")
+    log = ReviewLog()
+    for i, d in enumerate(decisions_raw, start=1):
+        where = f"siting_plan.review.decisions[{i}]"
+        if not isinstance(d, dict):
+            raise InputError(source, where, "must be an object")
+        word = _text(d, "decision", source, where, required=True)
+        try:
+            decision = Decision(word)
+        except ValueError:
+            allowed = ", ".join(x.value for x in Decision)
+            raise InputError(source, f"{where}.decision",
+                             f"must be one of {allowed}, got {word!r}") from None
+        log.decisions.append(DecisionRecord(
+            camera_id=_text(d, "camera_id", source, where, required=True),
+            decision=decision,
+            reviewer=_text(d, "reviewer", source, where, required=True),
+            when=_text(d, "when", source, where, required=True),
+            camera_sha256=_sha(d, "camera_sha256", source, where),
+            comment=_text(d, "comment", source, where, required=False),
+            status=_text(d, "status", source, where, required=False),
+            judge=_judge(d, source, where),
+        ))
+    for i, s in enumerate(sessions_raw, start=1):
+        where = f"siting_plan.review.sessions[{i}]"
+        if not isinstance(s, dict):
+            raise InputError(source, where, "must be an object")
+        cams_raw = s.get("cameras") or []
+        if not isinstance(cams_raw, list) or len(cams_raw) > MAX_DECISIONS:
+            raise InputError(source, f"{where}.cameras", "must be a list")
+        cams = []
+        for j, c in enumerate(cams_raw, start=1):
+            w = f"{where}.cameras[{j}]"
+            if not isinstance(c, dict):
+                raise InputError(source, w, "must be an object")
+            coords = c.get("coordinates")
+            props = c.get("properties") or {}
+            ok = (isinstance(coords, list) and len(coords) == 2
+                  and all(isinstance(v, int | float) and not isinstance(v, bool)
+                          and math.isfinite(v) for v in coords))
+            if not ok:
+                raise InputError(source, f"{w}.coordinates", "must be [lon, lat] numbers")
+            if not isinstance(props, dict):
+                raise InputError(source, f"{w}.properties", "must be an object")
+            heading = props.get("heading_deg")
+            if heading is not None and (not isinstance(heading, int | float)
+                                        or isinstance(heading, bool)
+                                        or not math.isfinite(heading)):
+                raise InputError(source, f"{w}.properties.heading_deg", "must be a number or null")
+            cams.append(CameraSnapshot(
+                id=_text(c, "id", source, w, required=True),
+                lon=float(coords[0]), lat=float(coords[1]),
+                heading_deg=None if heading is None else float(heading),
+                sha256=_sha(c, "sha256", source, w),
+                properties=props,
+            ))
+        log.sessions.append(ReviewSession(
+            when=_text(s, "when", source, where, required=True),
+            reviewer=_text(s, "reviewer", source, where, required=True),
+            plan_sha256=_sha(s, "plan_sha256", source, where),
+            cameras=tuple(cams),
+        ))
+    return log
+
+
+# -- staleness and decisions ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionState:
+    """A camera's current decision and whether it still holds."""
+
+    record: DecisionRecord
+    stale: bool
+    reason: str = ""  # "camera changed" or "camera removed"
+
+    def to_json(self) -> dict[str, Any]:
+        """The SPEC 8 ``review`` object of ``check --format json``."""
+        return {
+            "decision": str(self.record.decision),
+            "reviewer": self.record.reviewer,
+            "when": self.record.when,
+            "stale": self.stale,
+        }
+
+
+def decision_states(
+    log: ReviewLog, hashes: Mapping[str, str]
+) -> dict[str, DecisionState]:
+    """The latest decision per camera id with its stale mark.
+
+    ``hashes`` maps each camera id now in the plan to its camera hash; a decided
+    camera missing from it is gone, so its decision is stale.
+    """
+    out: dict[str, DecisionState] = {}
+    for cid, rec in log.latest().items():
+        now = hashes.get(cid)
+        if now is None:
+            out[cid] = DecisionState(rec, True, "camera removed")
+        elif now != rec.camera_sha256:
+            out[cid] = DecisionState(rec, True, "camera changed since the decision")
+        else:
+            out[cid] = DecisionState(rec, False)
+    return out
+
+
+class DecisionRefused(ValueError):
+    """A decision that may not be recorded (unknown camera or word, approving a block)."""
+
+
+def parse_decide(text: str) -> tuple[str, Decision, str]:
+    """``ID=DECISION[:COMMENT]`` to ``(id, decision, comment)``.
+
+    The id is everything before the last ``=`` that precedes the decision word, so
+    ids that contain ``=`` still work; the comment is everything after the first
+    ``:`` that follows the word.
+    """
+    if "=" not in text:
+        msg = f"--decide {text!r}: expected ID=DECISION[:COMMENT]"
+        raise DecisionRefused(msg)
+    head, _, rest = text.partition("=")
+    word, sep, comment = rest.partition(":")
+    # an id with '=' in it: move '=' pieces from the word back onto the id
+    while "=" in word:
+        extra, _, word = word.partition("=")
+        head = f"{head}={extra}"
+    word = word.strip()
+    if not head:
+        msg = f"--decide {text!r}: the camera id is empty"
+        raise DecisionRefused(msg)
+    try:
+        decision = Decision(word)
+    except ValueError:
+        allowed = ", ".join(d.value for d in Decision)
+        msg = f"--decide {text!r}: decision must be one of {allowed}, got {word!r}"
+        raise DecisionRefused(msg) from None
+    return head, decision, comment.strip() if sep else ""
+
+
+def refusal(camera_id: str, decision: Decision, *, status: str | None) -> str | None:
+    """Why ``decision`` may not be recorded for a camera of re-check ``status``, or None.
+
+    ``status`` is None when the plan has no such camera.
+    """
+    if status is None:
+        return f"unknown camera id {camera_id!r}"
+    if decision is Decision.APPROVE and status == "block":
+        return f"camera {camera_id} is blocked by the re-check: a block camera cannot be approved"
+    return None
+
+
+# -- change list since the last review ---------------------------------------------------
+
+
+class ChangeKind(StrEnum):
+    ADDED = "added"
+    REMOVED = "removed"
+    MOVED = "moved"
+    REAIMED = "re-aimed"
+    CHANGED = "changed"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """How one camera differs from the last review."""
+
+    camera_id: str
+    kinds: tuple[ChangeKind, ...]
+    moved_m: float = 0.0
+    reaimed_deg: float = 0.0
+    fields: tuple[str, ...] = ()  # other properties that changed
+
+    def describe(self) -> str:
+        """Plain words, e.g. ``moved 12.3 m, re-aimed 40°``."""
+        parts = []
+        for kind in self.kinds:
+            if kind is ChangeKind.MOVED:
+                parts.append(f"moved {self.moved_m:.1f} m")
+            elif kind is ChangeKind.REAIMED:
+                parts.append(f"re-aimed {self.reaimed_deg:.0f}°" if self.reaimed_deg
+                             else "heading set or cleared")
+            elif kind is ChangeKind.CHANGED:
+                parts.append("changed " + ", ".join(self.fields) if self.fields else "changed")
+            else:
+                parts.append(str(kind))
+        return ", ".join(parts)
+
+
+def ground_distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in metres (haversine; well under 1 cm error at street scale)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * _EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def heading_change(a: float | None, b: float | None) -> float | None:
+    """Smallest turn in degrees from ``a`` to ``b``; None when neither is known, 0 if equal."""
+    if a is None and b is None:
+        return 0.0
+    if a is None or b is None:
+        return None
+    return abs((b - a + 180.0) % 360.0 - 180.0)
+
+
+def changes_since(
+    previous: Sequence[CameraSnapshot], current: Sequence[CameraSnapshot]
+) -> list[Change]:
+    """Cameras added, removed, moved, re-aimed or otherwise changed, sorted by id."""
+    before = {c.id: c for c in previous}
+    now = {c.id: c for c in current}
+    out: list[Change] = []
+    for cid in sorted(set(before) | set(now)):
+        old, new = before.get(cid), now.get(cid)
+        if old is None:
+            out.append(Change(cid, (ChangeKind.ADDED,)))
+            continue
+        if new is None:
+            out.append(Change(cid, (ChangeKind.REMOVED,)))
+            continue
+        if old.sha256 == new.sha256:
+            continue
+        kinds: list[ChangeKind] = []
+        moved = ground_distance_m(old.lon, old.lat, new.lon, new.lat)
+        if moved >= MOVE_TOLERANCE_M:
+            kinds.append(ChangeKind.MOVED)
+        turn = heading_change(old.heading_deg, new.heading_deg)
+        if turn is None or turn > AIM_TOLERANCE_DEG:
+            kinds.append(ChangeKind.REAIMED)
+        keys = set(old.properties) | set(new.properties)
+        fields = tuple(sorted(
+            k for k in keys - {"heading_deg"}
+            if _canonical(old.properties.get(k)) != _canonical(new.properties.get(k))
+        ))
+        if fields or not kinds:
+            kinds.append(ChangeKind.CHANGED)
+        out.append(Change(cid, tuple(kinds), moved_m=moved if ChangeKind.MOVED in kinds else 0.0,
+                          reaimed_deg=turn or 0.0, fields=fields))
+    return out
+
+
+def decision_counts(states: Mapping[str, DecisionState], ids: Iterable[str]) -> dict[str, int]:
+    """Cameras by current decision (``undecided`` and ``stale`` counted apart)."""
+    counts = {d.value: 0 for d in Decision} | {"stale": 0, "undecided": 0}
+    for cid in ids:
+        st = states.get(cid)
+        if st is None:
+            counts["undecided"] += 1
+        elif st.stale:
+            counts["stale"] += 1
+        else:
+            counts[st.record.decision.value] += 1
+    return counts

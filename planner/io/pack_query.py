@@ -1,0 +1,358 @@
+"""Read only what a check needs from a data pack, through the GeoPackage R-tree.
+
+A check of a few cameras needs the sites and the buildings around those cameras,
+not the 324,000 footprints of the city. A data pack is a GeoPackage, that is an
+SQLite file whose layers each have an R-tree (``rtree_<layer>_geom``), so this
+module reads it with the standard library's :mod:`sqlite3`: the R-tree answers the
+bounding-box queries, and shapely decodes the geometry blobs (a short GeoPackage
+header, then WKB). Going through pyogrio instead would import pandas and geopandas,
+half a second before the first byte is read.
+
+The full reader (:func:`planner.io.pack.read_pack`) stays the one for the app, the
+importer and plans that cover the city: :func:`check_regions` says when a plan is
+small enough for this one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+from planner.core.errors import InputError
+from planner.core.model import Camera, Entrance, Site
+
+PACK_FORMAT = "siting-planner-pack"
+PACK_FORMAT_VERSION = 1
+_REQUIRED = ("streets", "buildings", "sites", "entrances", "cameras_existing")
+#: Grid (degrees) the regions of a plan are gathered on: about 1 km.
+_CELL_DEG = 0.01
+#: Above this many grid cells a plan covers a city, and reading the whole layer in
+#: one pass (the full reader) is faster than many R-tree queries.
+MAX_CELLS = 400
+#: Metres added around each camera's range so the region holds every building that
+#: can touch its cone (the index pads its own queries by about 10 m as well).
+_PAD_M = 25.0
+_ENVELOPE_BYTES = (0, 32, 48, 48, 64)
+_POLYGONAL = {3, 6}
+_SITE_TYPES = {0, 3, 6}
+
+
+@dataclass
+class PackSubset:
+    """What :func:`read_pack_subset` read: lon/lat geometries and model objects."""
+
+    sites: list[Site] = field(default_factory=list)
+    buildings: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
+    buildings_validated: bool = True
+    counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def check_regions(
+    cameras: Sequence[Camera], *, max_cells: int = MAX_CELLS
+) -> list[tuple[float, float, float, float]] | None:
+    """Lon/lat boxes covering every camera's disc, or ``None`` when the plan is too large.
+
+    Boxes are gathered on a 0.01° grid and each row of cells becomes one box, so a
+    plan spread over a state still needs only a few R-tree queries.
+    """
+    if not cameras:
+        return []
+    lon = np.array([c.lon for c in cameras], dtype=float)
+    lat = np.array([c.lat for c in cameras], dtype=float)
+    reach = np.array([c.range_m for c in cameras], dtype=float) + _PAD_M
+    dlat = reach / 110_000.0
+    dlon = dlat / np.maximum(np.cos(np.radians(np.clip(np.abs(lat) + dlat, 0.0, 89.0))), 0.01)
+    ix0 = np.floor((lon - dlon) / _CELL_DEG).astype(np.int64)
+    ix1 = np.floor((lon + dlon) / _CELL_DEG).astype(np.int64)
+    iy0 = np.floor((lat - dlat) / _CELL_DEG).astype(np.int64)
+    iy1 = np.floor((lat + dlat) / _CELL_DEG).astype(np.int64)
+    if int(((ix1 - ix0 + 1) * (iy1 - iy0 + 1)).sum()) > max_cells * 4:
+        return None
+    cells: set[tuple[int, int]] = set()
+    for a, b, c, d in zip(ix0.tolist(), ix1.tolist(), iy0.tolist(), iy1.tolist(), strict=True):
+        cells.update((x, y) for x in range(a, b + 1) for y in range(c, d + 1))
+        if len(cells) > max_cells:
+            return None
+    boxes: list[tuple[float, float, float, float]] = []
+    for y in sorted({y for _, y in cells}):
+        xs = sorted(x for x, yy in cells if yy == y)
+        start = prev = xs[0]
+        for x in [*xs[1:], None]:
+            if x is not None and x == prev + 1:
+                prev = x
+                continue
+            boxes.append(
+                (start * _CELL_DEG, y * _CELL_DEG, (prev + 1) * _CELL_DEG, (y + 1) * _CELL_DEG)
+            )
+            if x is not None:
+                start = prev = x
+    return boxes
+
+
+def read_pack_subset(
+    path: Path, *, regions: Sequence[tuple[float, float, float, float]]
+) -> PackSubset:
+    """Validate a pack, read all its sites and the buildings meeting ``regions``.
+
+    Raises
+    ------
+    InputError
+        Not a GeoPackage data pack, a newer format, a missing layer, a bad site or
+        entrance (the same checks as :func:`planner.io.pack.read_pack`).
+    """
+    con = _connect(path)
+    try:
+        meta = _metadata(con, path)
+        tables = {str(r[0]) for r in con.execute("SELECT table_name FROM gpkg_contents")}
+        for name in _REQUIRED:
+            if name not in tables:
+                raise InputError(path, f"layer {name}", "missing required layer")
+        out = PackSubset()
+        out.counts = {name: _count(con, path, name) for name in _REQUIRED}
+        out.sites = _sites(con, path)
+        out.buildings, skipped = _buildings(con, path, regions)
+        if skipped:
+            out.warnings.append(
+                f"{path}: layer buildings: {skipped} features without geometry skipped"
+            )
+        # Buildings were validated when the pack was written; again only if changed.
+        recorded = meta.get("layer_state") or {}
+        current = dict(con.execute("SELECT table_name, last_change FROM gpkg_contents").fetchall())
+        out.buildings_validated = bool(recorded) and str(current.get("buildings")) == str(
+            recorded.get("buildings")
+        )
+        return out
+    except sqlite3.DatabaseError as exc:
+        raise InputError(path, "", f"not a readable GeoPackage ({exc})") from None
+    finally:
+        con.close()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        if not path.is_file():
+            raise InputError(path, "", "file not found" if not path.exists() else "not a file")
+        if path.stat().st_size == 0:
+            raise InputError(path, "", "file is empty")
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise InputError(path, "", f"cannot read: {exc.strerror or exc}") from None
+    if head != b"SQLite format 3\x00":
+        raise InputError(
+            path, "", "not a GeoPackage data pack (expected an SQLite/GeoPackage file)"
+        )
+    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    # Views and triggers in a hostile file must not run functions with side effects.
+    con.execute("PRAGMA trusted_schema = OFF")
+    return con
+
+
+def _metadata(con: sqlite3.Connection, path: Path) -> dict[str, Any]:
+    where = "layer pack_metadata"
+    try:
+        rows = con.execute('SELECT "key", "value" FROM pack_metadata').fetchall()
+    except sqlite3.DatabaseError:
+        raise InputError(path, where, "missing: this is not a data pack made by import") from None
+    meta: dict[str, Any] = {}
+    for i, (key, value) in enumerate(rows):
+        try:
+            meta[str(key)] = json.loads(value) if isinstance(value, str) else None
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                path, f"{where}, row {i + 1} ({key!r})", f"invalid JSON: {exc.msg}"
+            ) from None
+    if meta.get("format") != PACK_FORMAT:
+        raise InputError(path, where, f"format must be {PACK_FORMAT!r}, got {meta.get('format')!r}")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise InputError(path, where, f"format_version must be an integer, got {version!r}")
+    if version > PACK_FORMAT_VERSION:
+        raise InputError(
+            path,
+            where,
+            f"pack format_version {version} is newer than this tool reads "
+            f"({PACK_FORMAT_VERSION}); update the planner",
+        )
+    return meta
+
+
+def _count(con: sqlite3.Connection, path: Path, name: str) -> int:
+    try:
+        row = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise InputError(path, f"layer {name}", f"unreadable ({exc})") from None
+    return int(row[0])
+
+
+def _decode(blobs: Sequence[Any], path: Path, layer: str) -> np.ndarray:
+    """GeoPackage geometry blobs to shapely (None for a missing or empty geometry)."""
+    wkb: list[bytes | None] = []
+    for k, blob in enumerate(blobs):
+        if blob is None:
+            wkb.append(None)
+            continue
+        b = bytes(blob)
+        flags = b[3] if len(b) > 8 and b[:2] == b"GP" else 0xFF
+        env = (flags >> 1) & 7
+        if flags == 0xFF or env >= len(_ENVELOPE_BYTES):
+            raise InputError(path, f"layer {layer}, feature {k + 1}", "not a GeoPackage geometry")
+        wkb.append(None if flags & 0x10 else b[8 + _ENVELOPE_BYTES[env] :])
+    try:
+        return np.asarray(shapely.from_wkb(wkb), dtype=object)
+    except shapely.errors.GEOSException as exc:
+        raise InputError(path, f"layer {layer}", f"unreadable geometry ({exc})") from None
+
+
+def _check_geoms(geoms: np.ndarray, ids: Sequence[Any], path: Path, layer: str) -> None:
+    types = shapely.get_type_id(geoms)
+    allowed = _SITE_TYPES if layer == "sites" else {0}
+    for i in range(len(geoms)):
+        where = f"layer {layer}, feature {i + 1} ({ids[i]!r})"
+        if geoms[i] is None or shapely.is_empty(geoms[i]):
+            raise InputError(path, where, "geometry is missing or empty")
+        if int(types[i]) not in allowed:
+            raise InputError(path, where, f"{geoms[i].geom_type} geometry is not allowed")
+    if len(geoms):
+        b = shapely.bounds(geoms)
+        bad = ~np.isfinite(b).all(axis=1) | (b[:, 0] < -180) | (b[:, 2] > 180)
+        bad |= (b[:, 1] < -90) | (b[:, 3] > 90)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(
+                path,
+                f"layer {layer}, feature {i + 1} ({ids[i]!r})",
+                "coordinates outside lon [-180, 180] / lat [-90, 90]",
+            )
+
+
+def _unique(ids: Sequence[Any], path: Path, layer: str, col: str) -> None:
+    seen: set[str] = set()
+    for i, v in enumerate(ids):
+        where = f"layer {layer}, feature {i + 1}"
+        if v is None or str(v) == "":
+            raise InputError(path, where, f"{col} is missing")
+        if str(v) in seen:
+            raise InputError(path, f"{where} ({col} {str(v)!r})", f"duplicate {col}")
+        seen.add(str(v))
+
+
+def _sites(con: sqlite3.Connection, path: Path) -> list[Site]:
+    try:
+        rows = con.execute(
+            "SELECT site_id, category, name, source, source_id, tags, verified, geom "
+            "FROM sites ORDER BY fid"
+        ).fetchall()
+        ents = con.execute(
+            "SELECT entrance_id, site_id, basis, geom FROM entrances ORDER BY fid"
+        ).fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise InputError(path, "layer sites", f"unreadable ({exc})") from None
+    site_ids = [r[0] for r in rows]
+    _unique(site_ids, path, "sites", "site_id")
+    geoms = _decode([r[7] for r in rows], path, "sites")
+    _check_geoms(geoms, site_ids, path, "sites")
+    ent_ids = [r[0] for r in ents]
+    _unique(ent_ids, path, "entrances", "entrance_id")
+    ent_geoms = _decode([r[3] for r in ents], path, "entrances")
+    _check_geoms(ent_geoms, ent_ids, path, "entrances")
+    known = {str(s) for s in site_ids}
+    by_site: dict[str, list[Entrance]] = {}
+    for i, ((eid, sid, basis, _), g) in enumerate(zip(ents, ent_geoms, strict=True)):
+        if sid is None or str(sid) not in known:
+            raise InputError(
+                path, f"layer entrances, feature {i + 1} ({eid!r})", f"unknown site_id {sid!r}"
+            )
+        by_site.setdefault(str(sid), []).append(
+            Entrance(str(eid), str(sid), float(g.x), float(g.y), basis=str(basis or "manual"))
+        )
+    out: list[Site] = []
+    for i, (row, geom) in enumerate(zip(rows, geoms, strict=True)):
+        sid, category, name, source, source_id, tags, verified, _ = row
+        where = f"layer sites, feature {i + 1} (site_id {str(sid)!r})"
+        if not category:
+            raise InputError(path, where, "category is missing")
+        if int(shapely.get_type_id(geom)) in _POLYGONAL and not shapely.is_valid(geom):
+            reason = shapely.is_valid_reason(geom)
+            geom = _polygonal(shapely.make_valid(geom))
+            if geom.is_empty:
+                raise InputError(path, where, f"polygon has no area ({reason})")
+        src = str(source or "")
+        if source_id:
+            src = f"{src}:{source_id}" if src else str(source_id)
+        out.append(
+            Site(
+                id=str(sid),
+                category=str(category),
+                geometry=geom,
+                name=str(name or ""),
+                entrances=tuple(by_site.get(str(sid), ())),
+                verified=None if verified is None else bool(verified),
+                source=src,
+                tags=_tags(tags, path, where),
+            )
+        )
+    return out
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    parts = shapely.get_parts(geom)
+    polys = [
+        q for p in parts if p.geom_type in ("Polygon", "MultiPolygon") for q in shapely.get_parts(p)
+    ]
+    if not polys:
+        return shapely.Polygon()
+    return shapely.MultiPolygon(polys) if len(polys) > 1 else polys[0]
+
+
+def _tags(value: Any, path: Path, where: str) -> dict[str, Any]:
+    if value is None or value == "":
+        return {}
+    try:
+        tags = json.loads(value)
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise InputError(path, where, f"tags must be JSON text ({exc})") from None
+    if not isinstance(tags, dict):
+        raise InputError(path, where, "tags must be a JSON object")
+    return tags
+
+
+def _buildings(
+    con: sqlite3.Connection, path: Path, regions: Sequence[tuple[float, float, float, float]]
+) -> tuple[np.ndarray, int]:
+    found: dict[int, Any] = {}
+    query = (
+        "SELECT fid, geom FROM buildings WHERE fid IN (SELECT id FROM rtree_buildings_geom "
+        "WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?)"
+    )
+    try:
+        for w, s, e, n in regions:
+            if not all(math.isfinite(v) for v in (w, s, e, n)):
+                continue
+            for fid, blob in con.execute(query, (w, e, s, n)):
+                found[int(fid)] = blob
+    except sqlite3.DatabaseError as exc:
+        raise InputError(path, "layer buildings", f"unreadable ({exc})") from None
+    fids = sorted(found)
+    geoms = _decode([found[f] for f in fids], path, "buildings")
+    keep = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    skipped = int((~keep).sum())
+    geoms = geoms[keep]
+    types = shapely.get_type_id(geoms)
+    geoms = geoms[np.isin(types, list(_POLYGONAL))]
+    if len(geoms):
+        b = shapely.total_bounds(geoms)
+        if not np.isfinite(b).all() or b[0] < -180 or b[2] > 180 or b[1] < -90 or b[3] > 90:
+            raise InputError(
+                path, "layer buildings", "coordinates outside lon [-180, 180] / lat [-90, 90]"
+            )
+    return geoms, skipped

@@ -1,0 +1,75 @@
+"""Re-check a plan with the reviewer's own policy and data (SPEC 8), for the CLI and the app.
+
+What the plan file says about itself is never used to judge it: the policy and the
+layers are the reviewer's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from planner.core.errors import InputError
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class Recheck:
+    """A plan re-checked with the reviewer's inputs."""
+
+    plan: Any
+    plan_path: Path
+    policy: Any
+    policy_path: Path | None
+    inputs: Any
+    checker: Any
+    result: Any
+    input_paths: list[Path] = field(default_factory=list)
+
+    def status(self) -> dict[str, str]:
+        return {r.camera_id: str(r.status) for r in self.result.results}
+
+    def judge(self) -> Any:
+        from planner.core.review import Judge
+
+        return Judge(
+            policy={"id": self.policy.id, "version": self.policy.version,
+                    "sha256": self.policy.sha256},
+            layers=tuple({"kind": x.kind, "path": x.path, "sha256": x.sha256}
+                         for x in self.inputs.layers),
+        )
+
+
+def recheck(
+    ns: Any, *, with_geometry: bool = False, progress: Progress | None = None
+) -> Recheck:
+    """Read the plan and the reviewer's layers, and check every camera."""
+    from planner.io.loader import build_checker, load_inputs
+    from planner.io.plan import read_plan
+    from planner.io.policy import builtin_policy, read_policy
+
+    policy = builtin_policy() if ns.policy is None else read_policy(ns.policy)
+    plan = read_plan(ns.plan)
+    if progress:
+        progress("Reading the reviewer's data", 0.02)
+    inputs = load_inputs(policy=policy, data=ns.data, sites=ns.sites, buildings=ns.buildings,
+                         streets=ns.streets)
+    if not inputs.sites:
+        msg = ("no sites layer: give --data PACK or --sites FILE (a review against no sites "
+               "would clear every camera)")
+        raise InputError(ns.plan, "", msg)
+    if progress:
+        progress("Indexing buildings", 0.15)
+    checker = build_checker(inputs, policy=policy, cameras=plan.cameras)
+
+    def step(i: int, n: int) -> None:
+        if progress and (i == n or i % 10 == 0):
+            progress(f"Re-checking camera {i} of {n}", 0.2 + 0.2 * i / max(1, n))
+
+    result = checker.check_cameras(plan.cameras, with_geometry=with_geometry, progress=step)
+    paths = [p for p in (ns.plan, ns.data, ns.policy, ns.streets, *ns.sites, *ns.buildings) if p]
+    return Recheck(plan=plan, plan_path=ns.plan, policy=policy, policy_path=ns.policy,
+                   inputs=inputs, checker=checker, result=result, input_paths=paths)

@@ -1,0 +1,153 @@
+"""One site per place when two sources both provide it.
+
+The downtown OSM extract and ``sj_sensitive_sites.geojson`` both carry the same
+twelve churches, under different ids (``node/358838747`` and ``n358838747``). A
+site from a later source is the same place as one already imported when
+
+- both name the same OpenStreetMap object (``node/123``, ``n123``, ``osm_id``
+  tag, ``@id``...), or
+- they have the same category, the same name (case, accents and punctuation
+  aside) and lie within :data:`SAME_PLACE_M` metres of each other.
+
+The first source's copy is kept (it keeps its entrances); the other copy's
+entrances are moved over when the kept one has none, and each merge is reported.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+#: Two same-named sites of one category closer than this are one place.
+SAME_PLACE_M = 60.0
+_OSM_RE = re.compile(r"^(?:osm[:/ ]?)?(node|way|relation|n|w|r)[/:]?\s*(\d+)$", re.IGNORECASE)
+_KIND = {"n": "node", "w": "way", "r": "relation"}
+
+
+def osm_key(value: Any) -> str | None:
+    """``"way/123"`` for ``"w123"``, ``"way/123"``, ``"osm:way/123"``...; else None."""
+    if value is None:
+        return None
+    m = _OSM_RE.match(str(value).strip())
+    if not m:
+        return None
+    kind = m.group(1).lower()
+    return f"{_KIND.get(kind, kind)}/{int(m.group(2))}"
+
+
+def _osm_keys(row: Any) -> set[str]:
+    keys = set()
+    tags = row.get("tags")
+    if isinstance(tags, str):
+        try:
+            tags = json.loads(tags)
+        except ValueError:
+            tags = {}
+    if not isinstance(tags, dict):
+        tags = {}
+    for value in (row.get("source_id"), row.get("site_id"), tags.get("osm_id"), tags.get("@id"),
+                  tags.get("id")):
+        k = osm_key(value)
+        if k:
+            keys.add(k)
+    return keys
+
+
+def _norm_name(text: Any) -> str:
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return ""
+    t = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", " ", t).strip()
+
+
+def _source_name(source: str) -> str:
+    return "the OpenStreetMap data" if source.lower() in ("osm", "online", "overpass") else source
+
+
+def deduplicate_sites(
+    sites: gpd.GeoDataFrame, entrances: gpd.GeoDataFrame, *, origin: list[str]
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[str]]:
+    """Drop later copies of sites already given by an earlier source.
+
+    Parameters
+    ----------
+    sites, entrances
+        The merged layers (pack layout), earlier sources first.
+    origin
+        The source each site row came from (for the report), same length as ``sites``.
+
+    Returns
+    -------
+    sites, entrances, messages
+        The layers without duplicates, and one message per pair of sources merged.
+    """
+    n = len(sites)
+    if n < 2:
+        return sites, entrances, []
+    records = sites.to_dict("records")
+    keys = [_osm_keys(r) for r in records]
+    names = [_norm_name(r.get("name")) for r in records]
+    cats = [str(r.get("category") or "") for r in records]
+    geoms = np.asarray(sites.geometry.values, dtype=object)
+    # metres from degrees near the sites (a local equirectangular scale is plenty for 60 m)
+    lat0 = float(np.nanmean(shapely.get_coordinates(geoms)[:, 1])) if n else 0.0
+    sx, sy = 111_320.0 * np.cos(np.radians(lat0)), 110_540.0
+    local = shapely.transform(geoms, lambda c: c * np.array([sx, sy]))
+    tree = shapely.STRtree(local)
+    keep_of = list(range(n))  # index of the row each row is merged into
+    by_key: dict[str, int] = {}
+    for i in range(n):
+        target = next((by_key[k] for k in keys[i] if k in by_key), None)
+        if target is None and names[i]:
+            for j in tree.query(local[i], predicate="dwithin", distance=SAME_PLACE_M):
+                j = int(j)
+                if j < i and keep_of[j] == j and names[j] == names[i] and cats[j] == cats[i] \
+                        and origin[j] != origin[i]:
+                    target = j
+                    break
+        if target is not None and origin[target] != origin[i]:
+            keep_of[i] = target
+        else:
+            for k in keys[i]:
+                by_key.setdefault(k, i)
+    dropped = [i for i in range(n) if keep_of[i] != i]
+    if not dropped:
+        return sites, entrances, []
+    ids = sites["site_id"].astype(str).tolist()
+    has_entrances = set(entrances["site_id"].astype(str)) if len(entrances) else set()
+    remap = {}
+    for i in dropped:
+        t = keep_of[i]
+        if ids[t] not in has_entrances and ids[i] in has_entrances:
+            remap[ids[i]] = ids[t]  # the kept copy inherits the other's entrances
+    ent = entrances
+    if len(ent):
+        ent = ent.copy()
+        ent["site_id"] = ent["site_id"].astype(str).map(lambda s: remap.get(s, s))
+        gone = {ids[i] for i in dropped} - set(remap)
+        ent = ent[~ent["site_id"].isin(gone)].reset_index(drop=True)
+    counts: dict[tuple[str, str], int] = {}
+    for i in dropped:
+        pair = (origin[i], origin[keep_of[i]])
+        counts[pair] = counts.get(pair, 0) + 1
+    messages = [
+        f"{c} site{'s' if c != 1 else ''} from {_source_name(later)} "
+        f"{'were' if c != 1 else 'was'} already imported from {_source_name(first)} "
+        f"(same OSM object, or same name and category within {SAME_PLACE_M:g} m): kept once"
+        for (later, first), c in counts.items()
+    ]
+    mask = np.ones(n, dtype=bool)
+    mask[dropped] = False
+    out = gpd.GeoDataFrame(pd.DataFrame(sites[mask]).reset_index(drop=True), geometry="geometry",
+                           crs=sites.crs)
+    return out, ent, messages
+
+
+__all__ = ["SAME_PLACE_M", "deduplicate_sites", "osm_key"]

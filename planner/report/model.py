@@ -1,0 +1,328 @@
+"""The review report as plain data, built from a re-check (no Qt, no file access).
+
+The PDF and HTML writers only lay this out; every number and sentence is decided
+here, so both formats say the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from planner.core.checker import Checker
+from planner.core.model import AuditEntry, Camera, Plan, PlanResult, Policy, Severity
+from planner.core.review import (
+    DECISION_LABELS,
+    Change,
+    DecisionState,
+    ReviewLog,
+    camera_hash,
+    changes_since,
+    decision_counts,
+    decision_states,
+    plan_hash,
+)
+from planner.core.review import CameraSnapshot as Snapshot
+from planner.core.signage import (
+    Crossing,
+    IntersectionIndex,
+    NearIntersection,
+    boundary_crossings,
+    intersections,
+)
+from planner.report.wording import category_words, finding_sentence
+
+STATUS_WORDS = {"block": "Blocked", "warn": "Warning", "clear": "Clear"}
+
+
+@dataclass(frozen=True, slots=True)
+class Boundary:
+    """A boundary polygon in lon/lat: city limits or a council district."""
+
+    name: str
+    kind: str  # "city_limits" or "district"
+    geometry: BaseGeometry
+
+
+@dataclass(frozen=True, slots=True)
+class LayerRow:
+    kind: str
+    path: str
+    sha256: str
+    features: int
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRow:
+    severity: str
+    sentence: str
+    site_name: str
+
+
+@dataclass(slots=True)
+class CameraSection:
+    camera: Camera
+    status: str
+    claimed_status: str | None
+    findings: list[FindingRow]
+    decision: DecisionState | None
+    audit: list[AuditEntry]
+    change: Change | None
+    signs: list[NearIntersection]
+    district: str
+
+    @property
+    def decision_text(self) -> str:
+        if self.decision is None:
+            return "Undecided"
+        rec = self.decision.record
+        label = f"{DECISION_LABELS[rec.decision]} ({rec.decision})"
+        if self.decision.stale:
+            return f"{label}, STALE: {self.decision.reason}"
+        return f"{label}, current"
+
+
+@dataclass(slots=True)
+class Report:
+    """Everything the review report says."""
+
+    title: str
+    plan_name: str
+    plan_path: str
+    department: str
+    author: str
+    created: str
+    modified: str
+    generated_on: str
+    reviewer: str
+    plan_sha256: str  # canonical (SPEC 8)
+    file_sha256: str  # the file's bytes
+    last_review_hash: str | None  # plan hash at the last recorded review
+    policy: Policy
+    policy_text: str
+    layers: list[LayerRow]
+    claims: list[str]  # differences between what the file claims and the re-check
+    sections: list[CameraSection]
+    status_counts: dict[str, int]
+    decision_counts: dict[str, int]
+    changes: list[Change]
+    last_review: str  # "2026-... by NAME" or ""
+    audit: list[AuditEntry]
+    crossings: list[Crossing]
+    crossings_lonlat: list[tuple[float, float]]
+    has_city_limits: bool
+    districts: list[tuple[str, dict[str, int]]]  # district name, counts
+    osm: bool
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def decision_summary(self) -> str:
+        c = self.decision_counts
+        parts = [f"{c['approve']} approved", f"{c['reject']} rejected",
+                 f"{c['needs_changes']} need changes"]
+        if c["stale"]:
+            parts.append(f"{c['stale']} stale")
+        parts.append(f"{c['undecided']} undecided")
+        return ", ".join(parts)
+
+
+def _claimed_statuses(checked_with: Any) -> dict[str, str]:
+    """Per-camera statuses a plan file claims (``checked_with.cameras``), if any."""
+    if not isinstance(checked_with, dict):
+        return {}
+    raw = checked_with.get("cameras") or checked_with.get("statuses")
+    out: dict[str, str] = {}
+    if isinstance(raw, dict):
+        out = {str(k): str(v) for k, v in raw.items() if isinstance(v, str)}
+    elif isinstance(raw, list):
+        for item in raw:
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                status = item.get("status")
+                if isinstance(status, str):
+                    out[item["id"]] = status
+    return out
+
+
+def provenance_claims(
+    checked_with: Any, *, policy: Policy, layers: Sequence[LayerRow]
+) -> list[str]:
+    """Every difference between the file's ``checked_with`` and the reviewer's inputs."""
+    if not isinstance(checked_with, dict):
+        return ["The plan does not say what it was checked with (no checked_with): "
+                "only the re-check below counts."]
+    out = []
+    pol = checked_with.get("policy")
+    if isinstance(pol, dict):
+        if pol.get("sha256") and pol.get("sha256") != policy.sha256:
+            out.append(
+                f"Policy differs: the plan was checked with {pol.get('id', '?')} version "
+                f"{pol.get('version', '?')} (sha256 {str(pol.get('sha256'))[:12]}…); the "
+                f"re-check used {policy.id} version {policy.version} "
+                f"(sha256 {policy.sha256[:12]}…).")
+    else:
+        out.append("The plan names no policy in checked_with.")
+    mine = {x.sha256 for x in layers}
+    claimed = checked_with.get("layers")
+    if isinstance(claimed, list):
+        for layer in claimed:
+            if not isinstance(layer, dict):
+                continue
+            sha = layer.get("sha256")
+            if sha and sha not in mine:
+                out.append(
+                    f"Layer differs: the plan was checked with {layer.get('kind', '?')} "
+                    f"{layer.get('path', '?')} (sha256 {str(sha)[:12]}…), which the re-check "
+                    "did not use.")
+    return out
+
+
+def build_report(
+    *,
+    plan: Plan,
+    plan_path: str,
+    file_sha256: str,
+    features: Sequence[Mapping[str, Any]],
+    review: ReviewLog,
+    policy: Policy,
+    policy_text: str,
+    layers: Sequence[LayerRow],
+    checker: Checker,
+    result: PlanResult,
+    streets: tuple[np.ndarray, Sequence[object]] | None,
+    boundaries: Sequence[Boundary],
+    generated_on: str,
+    reviewer: str | None = None,
+    osm: bool = False,
+    warnings: Sequence[str] = (),
+    progress: Callable[[str, float], None] | None = None,
+) -> Report:
+    """Assemble the report. ``streets`` is (projected lines, names) for the signage."""
+    hashes = {f["id"]: camera_hash(f) for f in features}
+    states = decision_states(review, hashes)
+    current = [Snapshot.of(f) for f in features]
+    last = review.sessions[-1] if review.sessions else None
+    changes = changes_since(last.cameras, current) if last is not None else []
+    change_by_id = {c.camera_id: c for c in changes}
+    checked_with = plan.meta.extra.get("checked_with")
+    claimed = _claimed_statuses(checked_with)
+    results = {r.camera_id: r for r in result.results}
+    site_by_id = {s.id: s for s in checker.sites}
+    proj = checker.projector
+
+    index = None
+    crossings: list[Crossing] = []
+    city = [b for b in boundaries if b.kind == "city_limits"]
+    if streets is not None and len(streets[0]):
+        index = IntersectionIndex(intersections(streets[0], streets[1]))
+        for b in city:
+            crossings.extend(boundary_crossings(streets[0], streets[1], proj.project(b.geometry)))
+    districts = [b for b in boundaries if b.kind == "district"]
+    district_of: dict[str, str] = {}
+    if districts and plan.cameras:
+        lon = np.array([c.lon for c in plan.cameras])
+        lat = np.array([c.lat for c in plan.cameras])
+        for d in districts:
+            inside = shapely.contains_xy(d.geometry, lon, lat)
+            for cam, ok in zip(plan.cameras, inside.tolist(), strict=True):
+                if ok and cam.id not in district_of:
+                    district_of[cam.id] = d.name
+
+    audit_by_cam: dict[str, list[AuditEntry]] = {}
+    for a in plan.meta.audit:
+        if a.camera_id:
+            audit_by_cam.setdefault(a.camera_id, []).append(a)
+
+    sections = []
+    n = max(1, len(plan.cameras))
+    for i, cam in enumerate(plan.cameras):
+        r = results[cam.id]
+        rows = [
+            FindingRow(str(f.severity),
+                       finding_sentence(f, camera=cam, sites=site_by_id, projector=proj,
+                                        policy=policy),
+                       f.site_name or "")
+            for f in r.findings
+        ]
+        signs: list[NearIntersection] = []
+        if index is not None:
+            x, y = proj.point(cam.lon, cam.lat)
+            signs = index.nearest(x, y, k=2)
+        sections.append(CameraSection(
+            camera=cam, status=str(r.status), claimed_status=claimed.get(cam.id),
+            findings=rows, decision=states.get(cam.id), audit=audit_by_cam.get(cam.id, []),
+            change=change_by_id.get(cam.id), signs=signs, district=district_of.get(cam.id, ""),
+        ))
+        if progress is not None and i % 25 == 0:
+            progress("Writing findings in plain words", 0.4 + 0.1 * i / n)
+
+    claims = provenance_claims(checked_with, policy=policy, layers=layers)
+    for s in sections:
+        if s.claimed_status and s.claimed_status != s.status:
+            claims.append(f"Camera {s.camera.id}: the plan says {s.claimed_status}, the "
+                          f"re-check says {s.status}.")
+    this_hash = plan_hash(features, name=plan.meta.name)
+    if last is not None and last.plan_sha256 != this_hash:
+        claims.append(
+            f"The plan changed since the last review ({last.when}, {last.reviewer}): its hash "
+            f"was {last.plan_sha256[:16]}…, it is now {this_hash[:16]}….")
+    for cid, st in states.items():
+        if st.stale and cid not in hashes:
+            claims.append(f"Camera {cid} was decided ({st.record.decision}) but is no longer in "
+                          "the plan.")
+
+    status_counts = {"block": 0, "warn": 0, "clear": 0}
+    for s in sections:
+        status_counts[s.status] += 1
+    dcounts = decision_counts(states, [c.id for c in plan.cameras])
+    district_rows = []
+    for d in sorted(districts, key=lambda b: (len(b.name), b.name)):
+        cams = [s for s in sections if s.district == d.name]
+        counts = {k: sum(1 for s in cams if s.status == k) for k in ("block", "warn", "clear")}
+        dc = decision_counts(states, [s.camera.id for s in cams])
+        district_rows.append((d.name, {"cameras": len(cams), **counts, **dc}))
+    crossings_ll = [proj.lonlat(c.x, c.y) for c in crossings]
+    who = reviewer or (last.reviewer if last is not None else "") or (
+        review.decisions[-1].reviewer if review.decisions else "")
+    return Report(
+        title=f"Review of {plan.meta.name}",
+        plan_name=plan.meta.name,
+        plan_path=plan_path,
+        department=plan.meta.department,
+        author=plan.meta.author,
+        created=plan.meta.created,
+        modified=plan.meta.modified,
+        generated_on=generated_on,
+        reviewer=who or "not recorded",
+        plan_sha256=this_hash,
+        file_sha256=file_sha256,
+        last_review_hash=last.plan_sha256 if last is not None else None,
+        policy=policy,
+        policy_text=policy_text,
+        layers=list(layers),
+        claims=claims,
+        sections=sections,
+        status_counts=status_counts,
+        decision_counts=dcounts,
+        changes=changes,
+        last_review=f"{last.when} by {last.reviewer}" if last is not None else "",
+        audit=list(plan.meta.audit),
+        crossings=crossings,
+        crossings_lonlat=crossings_ll,
+        has_city_limits=bool(city),
+        districts=district_rows,
+        osm=osm,
+        warnings=list(warnings),
+    )
+
+
+def severity_rank(status: str) -> int:
+    return Severity(status).rank
+
+
+__all__ = ["STATUS_WORDS", "Boundary", "CameraSection", "FindingRow", "LayerRow", "Report",
+           "build_report", "category_words", "provenance_claims"]

@@ -1,0 +1,176 @@
+"""The review report (PDF and HTML) on the demo, and the signage geometry it lists."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from shapely.geometry import LineString, box
+
+from planner.cli import main
+from planner.core.signage import IntersectionIndex, boundary_crossings, intersections
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_PLAN = ROOT / "data" / "demo" / "demo.plan.geojson"
+DEMO_PACK = ROOT / "data" / "demo" / "demo.gpkg"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def poppler(tool: str, *args: str) -> str:
+    if shutil.which(tool) is None:
+        pytest.skip(f"{tool} (poppler-utils) is not installed")
+    return subprocess.run([tool, *args], check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="module")
+def reviewed(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The demo plan reviewed, then one decided camera edited by hand; both reports."""
+    tmp = tmp_path_factory.mktemp("report")
+    plan = tmp / "demo.plan.geojson"
+    shutil.copyfile(DEMO_PLAN, plan)
+    code, _, err = run("review", str(plan), "--data", str(DEMO_PACK), "--reviewer", "Dana DPO",
+                       "--decide", "C-1=reject:captures the church driveway",
+                       "--decide", "C-2=needs_changes:turn it east",
+                       "--decide", "C-3=approve", "--decide", "C-4=approve")
+    assert code == 0, err
+    reviewed_hash = json.loads(run("check", str(plan), "--data", str(DEMO_PACK), "--format",
+                                   "json")[1])["plan"]["canonical_sha256"]
+    data = json.loads(plan.read_text())
+    for f in data["features"]:
+        if f["id"] == "C-4":  # a hand edit after the decision: re-aimed by 30 degrees
+            f["properties"]["heading_deg"] = (f["properties"]["heading_deg"] + 30.0) % 360.0
+    plan.write_text(json.dumps(data, indent=1))
+    check = json.loads(run("check", str(plan), "--data", str(DEMO_PACK), "--format",
+                           "json")[1])
+    pdf, html = tmp / "review.pdf", tmp / "review.html"
+    for out in (pdf, html):
+        code, stdout, err = run("report", str(plan), "--data", str(DEMO_PACK), "-o", str(out),
+                                "-q")
+        assert code == 0, err
+        assert "wrote" in stdout
+    return {"plan": plan, "check": check, "pdf": pdf, "html": html,
+            "reviewed_hash": reviewed_hash}
+
+
+def test_pdf_text_holds_ids_sites_decisions_stale_marks_and_hashes(reviewed: dict) -> None:
+    text = " ".join(poppler("pdftotext", "-layout", str(reviewed["pdf"]), "-").split())
+    check = reviewed["check"]
+    for cam in check["cameras"]:
+        assert cam["id"] in text
+    names = {f["site_name"] for f in check["findings"] if f["site_name"]}
+    assert names, "the demo must have findings that name sites"
+    for name in names:
+        assert name in text
+    assert "Rejected (reject), current" in text
+    assert "Needs changes (needs_changes), current" in text
+    assert "Approved (approve), current" in text  # C-3
+    assert "Approved (approve), STALE" in text  # C-4 was edited after its decision
+    assert check["plan"]["canonical_sha256"] in text.replace(" ", "")
+    assert check["plan"]["sha256"] in text.replace(" ", "")
+    # the hand edit shows as a hash mismatch and in the change list
+    assert reviewed["reviewed_hash"] in text.replace(" ", "")
+    assert "DIFFERENT: the plan changed since" in text
+    assert re.search(r"C-4 re-aimed 30°", text)
+    assert "captures the driveway entrance of St. Example Church" in text
+    assert "Page 1 of" in text and "Appendix B. Signage list" in text
+
+
+def test_pdf_embeds_every_font_and_names_title_and_author(reviewed: dict) -> None:
+    fonts = poppler("pdffonts", str(reviewed["pdf"])).splitlines()[2:]
+    assert fonts
+    for line in fonts:
+        assert line.split()[-5] == "yes", line  # the "emb" column
+    info = poppler("pdfinfo", str(reviewed["pdf"]))
+    assert re.search(r"^Title:\s+Review of Demo Town", info, re.M)
+    assert re.search(r"^Author:\s+Dana DPO", info, re.M)
+
+
+def test_html_is_self_contained(reviewed: dict) -> None:
+    page = reviewed["html"].read_text(encoding="utf-8")
+    assert "http://" not in page and "https://" not in page
+    assert not re.search(r"""(src|href)\s*=\s*["'](?!data:|#)""", page)
+    images = re.findall(r'<img src="data:image/jpeg;base64,', page)
+    assert len(images) == len(reviewed["check"]["cameras"]) + 1  # overview and one per camera
+    for cam in reviewed["check"]["cameras"]:
+        assert f"Camera {cam['id']}" in page
+    assert reviewed["check"]["plan"]["canonical_sha256"] in page
+
+
+def test_report_refuses_to_overwrite_an_input_or_an_unknown_format(tmp_path: Path) -> None:
+    plan = tmp_path / "p.plan.geojson"
+    shutil.copyfile(DEMO_PLAN, plan)
+    before = plan.read_bytes()
+    code, _, err = run("report", str(plan), "--data", str(DEMO_PACK), "-o", str(plan), "-q")
+    assert code == 2 and err.startswith("error: ")
+    assert plan.read_bytes() == before
+    code, _, err = run("report", str(plan), "--data", str(DEMO_PACK), "-o",
+                       str(tmp_path / "r.docx"), "-q")
+    assert code == 2 and ".pdf or .html" in err
+
+
+# -- signage on a hand-made grid ----------------------------------------------------------
+
+
+def grid() -> tuple[np.ndarray, list[object]]:
+    """Two east-west streets and three north-south avenues, 100 m blocks, node to node,
+    plus an overpass with no node at the crossings and an unnamed alley."""
+    lines, names = [], []
+    for y, name in ((0.0, "A Street"), (100.0, "B Street")):
+        for x in (0.0, 100.0):
+            lines.append(LineString([(x, y), (x + 100, y)]))
+            names.append(name)
+    for x, name in ((0.0, "1st Avenue"), (100.0, "2nd Avenue"), (200.0, "3rd Avenue")):
+        lines.append(LineString([(x, 0), (x, 100)]))
+        names.append(name)
+    lines.append(LineString([(50, -80), (50, 180)]))
+    names.append(["Skyway", "SR 99"])  # osmnx merges names into lists
+    lines.append(LineString([(150, 0), (150, 300)]))
+    names.append(None)
+    return np.array(lines, dtype=object), names
+
+
+def test_intersections_are_the_named_nodes() -> None:
+    lines, names = grid()
+    found = {(round(i.x), round(i.y)): i.label for i in intersections(lines, names)}
+    assert found == {
+        (0, 0): "1st Avenue & A Street", (100, 0): "2nd Avenue & A Street",
+        (200, 0): "3rd Avenue & A Street", (0, 100): "1st Avenue & B Street",
+        (100, 100): "2nd Avenue & B Street", (200, 100): "3rd Avenue & B Street",
+    }
+
+
+def test_nearest_intersections_hand_computed() -> None:
+    lines, names = grid()
+    index = IntersectionIndex(intersections(lines, names))
+    near = index.nearest(30.0, 20.0, k=2)
+    # (0, 0): sqrt(30² + 20²) = 36.06 m at bearing 236.3° (south-west);
+    # (100, 0): sqrt(70² + 20²) = 72.80 m at 105.9° (east); (0, 100) is 85.44 m
+    assert [n.intersection.label for n in near] == ["1st Avenue & A Street",
+                                                    "2nd Avenue & A Street"]
+    assert near[0].distance_m == pytest.approx(36.056, abs=1e-3)
+    assert near[0].bearing_deg == pytest.approx(236.31, abs=0.01)
+    assert near[1].distance_m == pytest.approx(72.801, abs=1e-3)
+    assert near[0].describe() == "1st Avenue & A Street, 36 m south-west"
+    assert index.nearest(5000.0, 5000.0) == []
+
+
+def test_boundary_crossings_hand_computed() -> None:
+    lines, names = grid()
+    limits = box(-50, -50, 150 - 1e-9 + 10, 150)  # x from -50 to 160
+    found = sorted((c.name, round(c.x), round(c.y)) for c in
+                   boundary_crossings(lines, names, limits))
+    assert found == [("A Street", 160, 0), ("B Street", 160, 100),
+                     ("Skyway / SR 99", 50, -50), ("Skyway / SR 99", 50, 150)]
