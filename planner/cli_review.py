@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 from planner.core.errors import InputError
@@ -38,6 +38,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 def configure_review_parser(p: argparse.ArgumentParser) -> None:
     _common(p)
     p.add_argument("--reviewer", metavar="NAME", help="who decides (required with --decide)")
+    p.add_argument("--screenshot", type=Path, metavar="OUT.png",
+                   help="without --decide: open the review window, save a PNG of it and exit")
     p.add_argument("--decide", action="append", default=[], metavar="ID=DECISION[:COMMENT]",
                    help="record a decision: approve, reject or needs_changes (repeatable); "
                         "without --decide the desktop application opens in review mode")
@@ -54,10 +56,9 @@ def configure_report_parser(p: argparse.ArgumentParser) -> None:
 
 def safe_text(text: str) -> str:
     """``text`` with control characters escaped, so a file cannot drive the terminal."""
-    return "".join(
-        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
-        for ch in text
-    )
+    from planner.io.printable import printable
+
+    return printable(text)
 
 
 def _usage(message: str) -> int:
@@ -70,9 +71,10 @@ def run_review(ns: argparse.Namespace) -> int:
     from planner.core.review import DecisionRecord, DecisionRefused, parse_decide, refusal
 
     if not ns.decide:
-        from planner.app.main import run_app
+        from planner.app.review_window import run_review_app
 
-        return run_app(plan=ns.plan, data=ns.data, screenshot=None, review=True)
+        return run_review_app(plan=ns.plan, data=ns.data, policy=ns.policy,
+                              screenshot=ns.screenshot)
     reviewer = " ".join((ns.reviewer or "").split())
     if not reviewer:
         return _usage("--reviewer NAME is required with --decide")
@@ -139,17 +141,6 @@ def _progress_bar(quiet: bool) -> Progress | None:
     return show
 
 
-def _refuse_overwrite(out: Path, inputs: Sequence[Path]) -> None:
-    for p in inputs:
-        try:
-            if out.exists() and p.exists() and out.resolve().samefile(p.resolve()):
-                raise InputError(out, "", f"is an input of this report ({p}); choose another name")
-        except OSError:
-            continue
-        if out.resolve() == p.resolve():
-            raise InputError(out, "", f"is an input of this report ({p}); choose another name")
-
-
 def run_report(ns: argparse.Namespace) -> int:
     """Write the review report (PDF or HTML)."""
     out: Path = ns.output
@@ -161,7 +152,10 @@ def run_report(ns: argparse.Namespace) -> int:
     progress = _progress_bar(ns.quiet)
     t0 = time.perf_counter()
     rc = recheck(ns, with_geometry=True, progress=progress)
-    _refuse_overwrite(out, rc.input_paths)
+    from planner.io.outputs import refuse_output_over_inputs
+
+    refuse_output_over_inputs(out, [("an input of this report", p) for p in rc.input_paths],
+                              option="-o")
     from planner.app.review_report import write_report
 
     info = write_report(rc, out, reviewer=ns.reviewer, progress=progress)

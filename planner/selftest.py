@@ -153,6 +153,17 @@ def _managed_line() -> str:
             f"lock_data={str(cfg.lock_data).lower()})")
 
 
+def _quiet_offscreen_warnings() -> None:
+    """Drop the offscreen platform's "does not support propagateSizeHints" chatter."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    def handler(kind: QtMsgType, _context: object, message: str) -> None:
+        if "propagateSizeHints" not in message:
+            sys.stderr.write(f"{message}\n")
+
+    qInstallMessageHandler(handler)
+
+
 def run_self_test(*, out: TextIO | None = None, folder: Path | None = None) -> int:
     """Run every step; print what was done with timings. Returns the exit status.
 
@@ -175,6 +186,7 @@ def run_self_test(*, out: TextIO | None = None, folder: Path | None = None) -> i
     # settings go to a throwaway file instead of the user's.
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     os.environ["SITING_PLANNER_SETTINGS"] = str(work / "settings.ini")
+    _quiet_offscreen_warnings()
     frozen = " (installed build)" if getattr(sys, "frozen", False) else ""
     stream.write(f"siting-planner {__version__} self-test{frozen}\n")
     stream.write(f"  {printable(_managed_line())}\n")

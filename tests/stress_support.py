@@ -109,9 +109,10 @@ def compare(
             want = _verdict(d, radius, margin)
             nearest = _nearest_bearing(vis, core, scene, bearing)
             if f is not None and f.rule is Rule.CAPTURES_ENTRANCE and (f.overlap_m2 or 0) < 0.01:
-                # The telltale of a sliver, unless zoomed-in rays really enter the zone
-                # (a camera standing on the zone's rim with a wall just in front of it).
-                if ray_sampler.refined_distance(scene, core, nearest) < radius:
+                # The telltale of a sliver, unless the rays really enter the zone: a
+                # camera standing a few cm inside the zone's rim, or a wall just in
+                # front of it, leaves only a tiny but real overlap.
+                if min(d, ray_sampler.refined_distance(scene, core, nearest)) < radius:
                     out.counts["grazing capture, overlap < 0.01 m2, confirmed by rays"] += 1
                 else:
                     out.tiny_overlaps.append((cam.id, site.id, float(f.overlap_m2 or 0)))

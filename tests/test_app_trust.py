@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from shapely.geometry import LineString, Point, box
 
 from planner.core.model import Severity
@@ -246,9 +246,14 @@ def test_cones_after_open_and_f5_are_clipped_by_buildings(qtbot, app_env, city):
 
 # -- 3. a click is no command -------------------------------------------------------------------
 def _click_body(qtbot, win, cid: str) -> None:
+    """A click as a hand makes it: the pointer moves a pixel between press and release."""
     body = win.controller.bodies[cid]
     p = win.canvas.mapFromScene(body.pos())
-    qtbot.mouseClick(win.canvas.viewport(), Qt.MouseButton.LeftButton, pos=p)
+    vp = win.canvas.viewport()
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=p)
+    qtbot.mouseMove(vp, pos=p + QPoint(1, 0))
+    qtbot.wait(20)
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=p + QPoint(1, 0))
 
 
 def test_click_selects_and_records_nothing(qtbot, window):
@@ -631,3 +636,95 @@ def test_numbers_typed_by_people():
     assert parse_number("1,500.5") == 1500.5 and parse_number("12,5") == 12.5
     assert parse_number("nan") is None and parse_number("abc") is None
     assert np.isfinite(parse_number("2000"))
+
+
+def test_recovered_untitled_plan_is_judged_by_the_same_pack(qtbot, app_env, city):
+    from planner.app.dialogs import ScriptedPrompter
+    from planner.app.loading import load_catalogue, load_policy
+    from planner.app.main_window import MainWindow
+    from planner.app.settings import AppSettings
+
+    plan, pack = city
+    win = _demo_window(qtbot)
+    win.open_plan(plan, wait=True)
+    win.wait_idle(30)
+    win.new_plan()  # untitled, on the city pack
+    blocked = camera_at("C-1", X0 + 280, Y0, 90.0, fov=90.0, rng=50.0)
+    win.doc.undo_stack.push(__import__("planner.app.document", fromlist=["x"])
+                            .AddCamerasCommand(win.doc, [blocked]))
+    win.autosaver.flush()
+    win2 = MainWindow(settings=AppSettings(), policy=load_policy(), catalogue=load_catalogue(),
+                      prompter=ScriptedPrompter(recover=True), autosave_ms=3_600_000)
+    qtbot.addWidget(win2)
+    assert win2.offer_recovery(wait=True)
+    win2.wait_idle(30)
+    assert win2.doc.data.pack_path == pack.resolve()
+    assert win2.doc.status_of("C-1") is Severity.BLOCK
+    _close(win2)
+    _close(win)
+
+
+def test_pack_outside_the_plans_folder_needs_consent(qtbot, app_env, city, tmp_path):
+    plan, pack = city
+    elsewhere = tmp_path / "other"
+    elsewhere.mkdir()
+    moved = elsewhere / plan.name
+    data = json.loads(plan.read_text())
+    data["siting_plan"]["data_pack"] = {"path": str(pack), "absolute": str(pack)}
+    moved.write_text(json.dumps(data))
+    win = _demo_window(qtbot, confirm=False)
+    win.open_plan(moved, wait=True)
+    win.wait_idle(30)
+    assert any(k == "confirm" and str(pack) in t for k, t in win.prompter.asked)
+    assert win.doc.results == {} and win.doc.data.pack_path is None
+    assert "was not opened" in win.data_banner.text()
+    win.prompter.confirm_answer = True
+    win.open_plan(moved, wait=True)
+    win.wait_idle(30)
+    assert _blocked(win) == 1
+    _close(win)
+
+
+def test_network_pack_is_not_touched_before_consent(qtbot, app_env, city, monkeypatch):
+    plan, _pack = city
+    data = json.loads(plan.read_text())
+    data["siting_plan"]["data_pack"] = {"path": "//fileserver/share/city.gpkg"}
+    plan.write_text(json.dumps(data))
+    win = _demo_window(qtbot, confirm=False)
+    touched: list[str] = []
+    real_is_file = Path.is_file
+
+    def spy(self: Path) -> bool:
+        touched.append(str(self))
+        return real_is_file(self)
+
+    monkeypatch.setattr(Path, "is_file", spy)
+    win.open_plan(plan, wait=True)
+    win.wait_idle(30)
+    assert any(k == "confirm" and "network path" in t for k, t in win.prompter.asked)
+    assert not [t for t in touched if "fileserver" in t]
+    assert win.doc.results == {} and win.data_banner.isVisible()
+    _close(win)
+
+
+def test_pack_link_round_trip(tmp_path):
+    from planner.core.errors import InputError
+    from planner.core.model import PlanMeta
+    from planner.io.plan import pack_link_json, read_pack_link
+
+    pack = tmp_path / "data" / "city.gpkg"
+    pack.parent.mkdir()
+    pack.write_bytes(b"x")
+    plan = tmp_path / "plans" / "p.plan.geojson"
+    link = pack_link_json(pack=pack, plan_path=plan, sha256="ab" * 32)
+    assert link == {"path": "../data/city.gpkg", "absolute": str(pack.resolve()),
+                    "sha256": "ab" * 32}
+    parsed = read_pack_link(PlanMeta(extra={"data_pack": link}))
+    assert parsed.resolve(plan_path=plan) == pack.resolve()
+    assert parsed.candidates(plan_path=plan) == [pack.resolve()]  # one place, once
+    assert read_pack_link(PlanMeta(extra={"source_pack": {"path": str(pack)}})).path == str(pack)
+    assert read_pack_link(PlanMeta(extra={"data_pack": "demo.gpkg"})).path == "demo.gpkg"
+    assert read_pack_link(PlanMeta()) is None
+    for bad in (3, {"path": 3}, {"path": "x", "sha256": "zz"}, {}):
+        with pytest.raises(InputError):
+            read_pack_link(PlanMeta(extra={"data_pack": bad}), source="p.plan.geojson")

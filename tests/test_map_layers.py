@@ -350,3 +350,42 @@ def test_tile_cache_lives_in_the_user_cache_dir():
 
     assert "siting-planner" in str(default_cache_dir())
     assert Path(default_cache_dir()).name == "tiles"
+
+
+# ---------------------------------------------------------------------------- streaming
+def test_buildings_stream_in_by_area_from_the_pack(canvas, tmp_path):
+    import pyogrio
+
+    from planner.app.canvas.stream import BuildingStream
+
+    def sq(x0: float, y0: float, x1: float, y1: float) -> shapely.Polygon:
+        return shapely.Polygon([lonlat(x0, y0), lonlat(x1, y0), lonlat(x1, y1), lonlat(x0, y1)])
+
+    # one building at the view centre, one 20 km away
+    frame = gpd.GeoDataFrame({"building_id": ["near", "far"]},
+                             geometry=[sq(-30, -30, 30, 30), sq(20000, 0, 20060, 60)], crs=4326)
+    pack = tmp_path / "b.gpkg"
+    pyogrio.write_dataframe(frame, pack, layer="buildings", driver="GPKG")
+    stream = BuildingStream(pack, PROJ)
+    canvas.set_building_stream(stream)
+    assert canvas.layer_info("buildings").features == 2
+    canvas.set_level(14)  # city zoom: buildings are not drawn, so none are read
+    canvas.center_on(X0, Y0)
+    canvas.viewport().repaint()
+    QApplication.processEvents()
+    assert stream.reads == 0
+    canvas.set_level(0)
+    canvas.center_on(X0, Y0)
+    canvas.set_synchronous(True)
+    deadline = time.perf_counter() + 10
+    while time.perf_counter() < deadline:
+        canvas.viewport().repaint()
+        QApplication.processEvents()
+        if stream.reads and canvas.pending_tiles() == 0:
+            break
+        time.sleep(0.01)
+    canvas.viewport().repaint()
+    assert centre_pixel(canvas) == st.BUILDING_FILL
+    # only the chunks around the view were read: the far building is not in memory
+    assert len(canvas._state.buildings.geoms) == 1
+    canvas.set_building_stream(None)

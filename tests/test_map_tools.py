@@ -316,3 +316,37 @@ def test_export_plan_writes_the_format_of_the_suffix(window, tmp_path):
                                                "label,check,findings")
     assert window.gis.export_plan(tmp_path / "p.kml").read_text().startswith("<?xml")
     assert Path(window.gis.export_plan(tmp_path / "p.gpkg")).stat().st_size > 0
+
+
+def test_preview_shows_cameras_sites_and_boundaries_before_the_full_load(window, tmp_path,
+                                                                        qtbot):
+    import json
+
+    from planner.importer import run_import
+
+    lon, lat = lonlat(X0, Y0 + 40)
+    sites = tmp_path / "sites.geojson"
+    sites.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": "p1", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+         "properties": {"category": "place_of_worship", "name": "Preview Church"}}]}))
+    w, s = lonlat(X0 - 500, Y0 - 500)
+    e, n = lonlat(X0 + 500, Y0 + 500)
+    districts = tmp_path / "districts.geojson"
+    districts.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [
+            [[w, s], [e, s], [e, n], [w, n], [w, s]]]}, "properties": {"DISTRICT": "7"}}]}))
+    pack = tmp_path / "p.gpkg"
+    run_import([], pack, site_layers=[str(sites)],
+               boundary_layers=[f"{districts}:kind=council_district,name=DISTRICT"])
+    win = window
+    win.doc.set_data(None)
+    cam = Camera(id="P-1", lon=LON0, lat=LAT0, heading_deg=90.0, fov_deg=40, range_m=40)
+    win.gis.preview(pack=pack, cameras=[cam])
+    qtbot.waitUntil(lambda: bool(win.gis.preview_cameras.xy), timeout=10_000)
+    assert win.canvas.layer_info("sites").features == 1
+    assert win.canvas.layer_info("boundaries").features == 1
+    assert win.canvas.boundary_layer.labels == ("District 7",)
+    assert len(win.gis.preview_cameras.xy) == 1
+    # the full load replaces the preview
+    win.install_data(app_support.make_data(win.policy))
+    assert win.gis.preview_cameras.xy == []

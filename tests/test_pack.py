@@ -482,8 +482,10 @@ def test_polygon_without_area(tmp_path: Path) -> None:
     # A building with no area hides nothing: skipped, and said so.
     assert any("b1" in m and "no area left, skipped" in m for m in meta["repairs"]), meta["repairs"]
     assert "b1" not in set(read_pack(tmp_path / "flat.gpkg").buildings["building_id"])
+    # A protected site with no area is never dropped: it keeps its outline.
     layers = _layers()
     layers["sites"].loc[0, "geometry"] = flat
-    with pytest.raises(InputError, match=r"feature 1 \(site_id 'way/1'\): polygon has no area"):
-        write_pack(tmp_path / "flat2.gpkg", layers, {})
-    assert not (tmp_path / "flat2.gpkg").exists()
+    write_pack(tmp_path / "flat2.gpkg", layers, {})
+    site = next(s for s in read_pack(tmp_path / "flat2.gpkg").sites if s.id == "way/1")
+    assert site.geometry.area > 0
+    assert site.geometry.covers(shapely.Point(-121.889, 37.33))

@@ -16,7 +16,7 @@ from planner.io import hash_cache
 from planner.io.common import sha256_file
 from planner.io.loader import build_checker, load_inputs
 from planner.io.pack import read_pack
-from planner.io.pack_query import check_regions, read_pack_subset
+from planner.io.pack_query import cameras_near_sites, check_regions, read_pack_subset
 from planner.io.plan import read_plan
 from planner.io.policy import builtin_policy
 from tests.test_pack import _copy_without, pack_path  # noqa: F401  (fixture)
@@ -47,8 +47,10 @@ def test_check_around_the_cameras_equals_a_check_on_the_whole_pack(monkeypatch) 
     # Same layers reported, with the whole pack's feature counts and hash.
     assert [x.to_json() for x in part.layers] == [x.to_json() for x in full.layers]
     assert _findings(part, cams) == _findings(full, cams)
-    # Every building that can touch a camera's disc was read.
-    for cam in cams:
+    # Every building that can touch the disc of a camera near a site was read.
+    near = cameras_near_sites(cams, part.sites, reach_m=25.0)
+    assert 0 < len(near) <= len(cams)
+    for cam in near:
         deg = cam.range_m / 80_000.0
         disc = shapely.box(cam.lon - deg, cam.lat - deg, cam.lon + deg, cam.lat + deg)
         want = {g.wkb for g in full.buildings if g.intersects(disc)}
@@ -93,6 +95,15 @@ def test_hostile_packs_are_refused(pack_path: Path, tmp_path: Path, layer, mutat
     _copy_without(pack_path, dst, mutate=lambda n, f: mutate(f) if n == layer else f)
     with pytest.raises(InputError, match=message):
         read_pack_subset(dst, regions=[(-122.0, 37.0, -121.0, 38.0)])
+
+
+def test_only_cameras_that_can_reach_a_site_need_buildings() -> None:
+    site = read_pack(DEMO / "demo.gpkg", layers={"sites"}).sites[0]
+    c = site.geometry.centroid
+    near = Camera("n", c.x + 0.0009, c.y, 0.0, 20.0, 50.0)  # ~80 m east: 50 m + 25 m reach
+    far = Camera("f", c.x + 0.01, c.y, 0.0, 20.0, 50.0)  # ~900 m east
+    assert [x.id for x in cameras_near_sites([near, far], [site], reach_m=25.0)] == ["n"]
+    assert cameras_near_sites([], [site], reach_m=25.0) == []
 
 
 def test_not_a_pack(tmp_path: Path) -> None:

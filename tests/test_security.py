@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -112,14 +112,14 @@ def sites(tmp_path: Path) -> Path:
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
-    hits: list[str] = []
+    hits: ClassVar[list[str]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         type(self).hits.append(self.path)
         self.send_response(404)
         self.end_headers()
 
-    do_HEAD = do_GET  # noqa: N815
+    do_HEAD = do_GET
 
     def log_message(self, *_args: object) -> None:
         pass
@@ -183,7 +183,7 @@ def test_csv_etc_passwd_never_reaches_the_report(
     vrt.write_text(_vrt("CSV:/etc/passwd"), encoding="utf-8")
     code, out, err = run(["check", str(plan), "--sites", str(vrt)], capsys)
     assert_refused(code, err, vrt)
-    assert "root" not in out + err
+    assert "root:x:" not in out + err
     for name in ("CSV:/etc/passwd", "/vsicurl/http://127.0.0.1:9/x.gpkg", "/vsizip//etc/x.zip/a"):
         code, out, err = run(["import", "--sites", f"{name}:category=consulate", "-o",
                               str(tmp_path / "o.gpkg"), "-q"], capsys)  # fmt: skip
@@ -192,7 +192,7 @@ def test_csv_etc_passwd_never_reaches_the_report(
         code, out, err = run(["check", str(plan), "--buildings", name, "--sites", str(sites)],
                              capsys)  # fmt: skip
         assert_refused(code, err)
-        assert "root:" not in out
+        assert "root:x:" not in out
 
 
 def _gpkg_with(tmp_path: Path, sql: str) -> Path:
@@ -354,20 +354,21 @@ def _node(nid: str, x: str, y: str) -> str:
     return f'<node id="{nid}"><data key="x">{x}</data><data key="y">{y}</data></node>'
 
 
+_EDGE = '<edge source="1" target="2"/>'
+_ONE = _node("1", "-121.89", "37.33")
+
+
 @pytest.mark.parametrize(
     ("body", "what"),
     [
-        (_node("1", "-121.89", "37.33") + _node("2", "nan", "37.33") + '<edge source="1" target="2"/>',
-         "out of range"),
-        (_node("1", "-121.89", "37.33") + _node("2", "1e400", "37.33") + '<edge source="1" target="2"/>',
-         "out of range"),
-        (_node("1", "-121.89", "37.33") + _node("2", "-121.89", "95") + '<edge source="1" target="2"/>',
-         "out of range"),
-        (_node("1", "-121.89", "37.33") + '<edge source="1" target="9"/>', "no x/y"),
-        (_node("1", "-121.89", "37.33"), "no edges"),
+        (_ONE + _node("2", "nan", "37.33") + _EDGE, "out of range"),
+        (_ONE + _node("2", "1e400", "37.33") + _EDGE, "out of range"),
+        (_ONE + _node("2", "-121.89", "95") + _EDGE, "out of range"),
+        (_ONE + '<edge source="1" target="9"/>', "no x/y"),
+        (_ONE, "no edges"),
     ],
     ids=["nan", "1e400", "lat-95", "edge-to-missing-node", "empty-graph"],
-)  # fmt: skip
+)
 def test_bad_graphml_streets_are_refused(
     tmp_path: Path, plan: Path, sites: Path, body: str, what: str,
     capsys: pytest.CaptureFixture[str],
@@ -494,10 +495,16 @@ def _osm_xml_bomb(path: Path, filler_mb: int) -> None:
         fh.write(b'"/></node></osm>')
 
 
-def test_bz2_bomb_is_refused_quickly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bz2_bomb_is_refused_quickly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from planner.io import osm_data
+
+    # The real allowance is 64 MiB; a smaller one keeps the test fast.
+    monkeypatch.setattr(osm_data, "MIN_DECOMPRESSED_ALLOWANCE", 8 << 20)
     bomb = tmp_path / "bomb.osm.bz2"
-    _osm_xml_bomb(bomb, 200)
-    assert bomb.stat().st_size < 2000
+    _osm_xml_bomb(bomb, 24)
+    assert bomb.stat().st_size < 1000
     started = time.monotonic()
     code, _, err = run(["import", str(bomb), "-o", str(tmp_path / "o.gpkg"), "-q"], capsys)
     assert "decompression bomb" in assert_refused(code, err, bomb)
@@ -768,3 +775,59 @@ def test_stale_pack_temporaries_are_removed_and_the_folder_fsynced(
     _small_pack(tmp_path)
     assert not any(p.exists() for p in leftovers)
     assert tmp_path in synced
+
+
+# ------------------------------------------------- classes found by the fuzzing campaign
+
+
+def test_geometry_type_that_is_not_a_string(
+    tmp_path: Path, plan: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    geom = {"type": [-121.89, 37.33], "coordinates": [-121.89, 37.33]}
+    sites = write_json(tmp_path / "s.geojson", sites_doc([site_feature("x", geom)]))
+    code, _, err = run(["check", str(plan), "--sites", str(sites)], capsys)
+    assert "Point, Polygon or MultiPolygon" in assert_refused(code, err, sites)
+
+
+@pytest.mark.parametrize("kind", ["graphml", "osm"])
+def test_xml_naming_an_unknown_encoding(
+    tmp_path: Path, plan: Path, sites: Path, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / f"x.{kind}"
+    root = "graphml" if kind == "graphml" else "osm"
+    path.write_text(f'<?xml version="1.0" encoding="UTs-8"?><{root}/>', encoding="utf-8")
+    argv = (
+        ["check", str(plan), "--sites", str(sites), "--streets", str(path)]
+        if kind == "graphml"
+        else ["import", str(path), "-o", str(tmp_path / "o.gpkg"), "-q"]
+    )
+    code, _, err = run(argv, capsys)
+    assert "encoding" in assert_refused(code, err, path)
+
+
+@pytest.mark.parametrize("value", ["inf", 1.5, '{"a": 1}'], ids=["text", "real", "json"])
+def test_pack_geometry_cell_that_is_not_a_blob(
+    tmp_path: Path, plan: Path, value: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pack = _small_pack(tmp_path)
+    con = sqlite3.connect(pack)
+    for table in ("sites", "buildings"):
+        for (name,) in con.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,)
+        ).fetchall():
+            con.execute(f'DROP TRIGGER "{name}"')
+        con.execute(f'UPDATE "{table}" SET geom = ? WHERE rowid = 1', (value,))
+    con.commit()
+    con.close()
+    code, _, err = run(["check", str(plan), "--data", str(pack)], capsys)
+    assert_refused(code, err, pack)
+
+
+def test_csv_field_past_the_csv_module_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "places.csv"
+    path.write_text("name,lon,lat\n" + "A" * 200_000 + ",-121.89,37.33\n", encoding="utf-8")
+    argv = ["import", "--sites", f"{path}:category=consulate", "-o", str(tmp_path / "o.gpkg")]
+    code, _, err = run([*argv, "-q"], capsys)
+    assert "field larger" in assert_refused(code, err, path)

@@ -27,7 +27,13 @@ def show_data(canvas: MapCanvas, data: DataContext) -> None:
     ready = data.canvas_layers  # prepared on the worker (see loading.load_data_context)
     if ready is not None:
         canvas.set_streets(ready.streets, osm="streets" in osm)
-        canvas.set_buildings(ready.buildings, osm="buildings" in osm)
+        if ready.buildings is None and data.pack_path is not None:
+            from planner.app.canvas.stream import BuildingStream
+
+            canvas.set_building_stream(BuildingStream(data.pack_path, data.projector),
+                                       osm="buildings" in osm)
+        else:
+            canvas.set_buildings(ready.buildings, osm="buildings" in osm)
         canvas.set_sites(ready.sites, osm="sites" in osm)
         canvas.set_zones(ready.zones)
         canvas.set_boundaries(getattr(ready, "boundaries", None))

@@ -21,6 +21,7 @@ from planner.app.basemap import BasemapLayer, BasemapSource, presets, source_for
 from planner.app.identify import Identified, IdentifyPanel, identify_at
 from planner.app.legend import LegendPanel
 from planner.app.measure import MeasureTool
+from planner.app.preview import Preview, PreviewCameras, load_preview, show_preview
 from planner.app.search import (
     SearchBox,
     SearchController,
@@ -50,6 +51,8 @@ class GisTools(QObject):
         self.search_box = SearchBox(self._search)
         self.search_box.chosen.connect(self.go_to)
         self.marker = SearchMarker(self.canvas)
+        self.preview_cameras = PreviewCameras(self.canvas, t0=getattr(window, "t0", None))
+        self._preview_task: Any = None
         # -- identify, measure, legend
         self.identify_panel = IdentifyPanel()
         self.identify_panel.feature_activated.connect(self._zoom_to_identified)
@@ -160,8 +163,36 @@ class GisTools(QObject):
             self.w.controller.select([hit.ref])
         self.w.statusBar().showMessage(f"Found {hit.kind}: {hit.text}", 8000)
 
+    def preview(self, *, pack: Path, cameras: list[Any]) -> None:
+        """Show a pack's cameras, sites, boundaries and streets while it loads in full.
+
+        The task is queued on the app's worker ahead of the full load, so it runs
+        first; a failure is left to the full load to report.
+        """
+        from planner.app.workers import Task, start
+
+        self.preview_cameras.t0 = getattr(self.w, "t0", None)
+        task = Task(lambda _p, _c: load_preview(pack=Path(pack), cameras=cameras),
+                    name="Preview")
+        self._preview_task = task
+
+        def shown(result: Preview) -> None:
+            # only before the first full load (never over another pack's cameras), and
+            # never after the full load (or a newer preview) got there first
+            if self._preview_task is task and self.doc.data is None:
+                show_preview(self.canvas, result, self.preview_cameras)
+                self.w.layers_panel.set_layers(_layer_entries(self.canvas))
+                self.w.statusBar().showMessage(
+                    f"{len(result.cameras)} cameras shown, not checked yet: loading the "
+                    "buildings and checking…")
+
+        task.signals.finished.connect(shown, Qt.ConnectionType.QueuedConnection)
+        start(task)
+
     def _data_changed(self) -> None:
         data = self.doc.data
+        self._preview_task = None
+        self.preview_cameras.clear()
         self.marker.set(None, None)
         if data is None:
             return

@@ -52,24 +52,6 @@ def user_documents_dir() -> Path:
     return Path(loc) if loc else Path.home()
 
 
-def pack_needs_consent(pack: Path, plan_path: Path | None) -> bool:
-    """Whether opening the pack a plan names needs the user's consent.
-
-    A plan file is input like any other: it must not make the program read files
-    outside its own folder, or on a network share, without the user saying so.
-    """
-    text = str(pack)
-    if text.startswith(("\\\\", "//")):
-        return True
-    if plan_path is None:
-        return True
-    try:
-        folder = Path(plan_path).resolve().parent
-        return folder not in Path(pack).resolve().parents
-    except OSError:
-        return True
-
-
 def osm_layers_from_metadata(metadata: Mapping[str, Any] | None) -> frozenset[str]:
     """The layers of a data pack that come from OpenStreetMap, by its metadata.
 
@@ -169,12 +151,16 @@ def load_data_context(
     # Seconds of projection on a citywide pack: done here, on the Python worker thread
     # (pyproj is safe on it), so installing the data on the GUI thread stays quick.
     boundaries = None
-    if pack is not None and metadata.get("feature_counts", {}).get("boundaries"):
-        from planner.io.pack import read_pack
+    if pack is not None:
+        from planner.app.preview import read_boundaries
 
-        boundaries = read_pack(pack, layers=["boundaries"]).boundaries
+        boundaries = read_boundaries(pack)
+    # A pack's buildings stream into the map by area from its spatial index
+    # (planner.app.canvas.stream): no citywide copy to project before the first paint.
+    stream_buildings = pack is not None and not buildings
     canvas_layers = prepare_layers(projector=checker.projector, streets=inputs.streets,
-                                   buildings=inputs.buildings, sites=inputs.sites,
+                                   buildings=None if stream_buildings else inputs.buildings,
+                                   sites=inputs.sites,
                                    zones=getattr(checker, "zones", ()), boundaries=boundaries)
     return DataContext(
         checker=checker,

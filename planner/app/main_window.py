@@ -29,7 +29,6 @@ from planner.app.loading import (
     demo_paths,
     is_bundled,
     load_data_context,
-    pack_needs_consent,
     user_documents_dir,
 )
 from planner.app.managed import enforce_pack
@@ -42,6 +41,7 @@ from planner.app.provenance import (
     relink,
 )
 from planner.app.recovery import Autosaver, discard, find_recovery_files
+from planner.app.review_window import export_report_dialog, review_plan_dialog
 from planner.app.settings import AppSettings
 from planner.app.statusbar import ElidedLabel, StatusBar
 from planner.app.workers import Task, start
@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
 
         self.gis = install_gis_tools(self)  # find, identify, measure, legend, export, help
         self.autosaver = Autosaver(self.doc, interval_ms=autosave_ms, parent=self)
+        self.autosaver.pack_link = self._recovery_pack_link
         self.canvas.viewport().installEventFilter(self)
         self.canvas.installEventFilter(self)
         self._restore_layout()
@@ -218,6 +219,12 @@ class MainWindow(QMainWindow):
         a["user_identity"] = self._action("User &identity…", self.edit_user_identity,
                                           tip="Your name in the audit trail")
         a["quit"] = self._action("&Quit", self.close, S.Quit)
+        # DPO review mode and the review report live in planner.app.review_window
+        a["review"] = self._action("&Review plan…", lambda: review_plan_dialog(self),
+                                   tip="Open a plan read-only and record review decisions")
+        a["export_review"] = self._action("Export review re&port…",
+                                          lambda: export_report_dialog(self),
+                                          tip="The review report of the saved plan (PDF/HTML)")
         undo = self.doc.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(S.Undo)
         redo = self.doc.undo_stack.createRedoAction(self, "&Redo")
@@ -257,6 +264,9 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         for k in ("open_pack", "add_sites", "add_buildings"):
             file_menu.addAction(a[k])
+        file_menu.addSeparator()
+        file_menu.addAction(a["review"])
+        file_menu.addAction(a["export_review"])
         file_menu.addSeparator()
         file_menu.addAction(a["quit"])
         edit = mb.addMenu("&Edit")
@@ -530,16 +540,11 @@ class MainWindow(QMainWindow):
                 self._open_failed(plan_path, str(exc))
                 return
             if pack is None and link is not None:
-                found = link.resolve(plan_path=plan_path)
-                if found is not None and pack_needs_consent(found, plan_path) and \
-                        not self.prompter.confirm(
-                            "Open data pack?",
-                            f"This plan names a data pack outside its own folder:\n{found}\n\n"
-                            "Open it to check the plan?"):
-                    found = None
+                found, declined = self._find_named_pack(link, plan_path, recovered=recovered)
                 if found is None:
-                    self._show_without_data(plan, plan_path, link=link, recovered=recovered,
-                                            reason="missing")
+                    self._show_without_data(
+                        plan, plan_path, link=link, recovered=recovered,
+                        reason="missing" if declined is None else "declined", declined=declined)
                     return
                 pack = found
             if pack is None and not self.extra_sites:
@@ -577,7 +582,46 @@ class MainWindow(QMainWindow):
             if plan is not None and self.doc.data is None and not self.doc.plan.cameras:
                 self._fall_back_to_demo(plan_path, "its data could not be read")
 
+        if pack is not None and not wait:
+            self.gis.preview(pack=pack, cameras=list(cams))  # cameras, sites, streets first
         self.load_task = self._run(work, done, name="Loading data", wait=wait, on_fail=failed)
+
+    def _find_named_pack(self, link: PackLink, plan_path: Path | None, *,
+                         recovered: bool) -> tuple[Path | None, Path | None]:
+        """The pack a plan names: ``(found, None)``, ``(None, declined)`` or ``(None, None)``.
+
+        A pack beside the plan (its folder or below) opens without asking. Anything else
+        is input steering the program to another file: the user is asked first, and a
+        network path is not even looked at before they agree (:mod:`planner.io.paths`).
+        A recovery snapshot's link was written by this app, so it is trusted.
+        """
+        from planner.io.paths import PackLocation, classify_pack_path
+
+        declined: Path | None = None
+        for cand in link.candidates(plan_path=plan_path):
+            if recovered:
+                if cand.is_file():
+                    return cand, None
+                continue
+            folder = Path(plan_path).resolve().parent if plan_path is not None else None
+            where = classify_pack_path(str(cand), plan_folder=folder) if folder is not None \
+                else None
+            if where is not None and where.location is PackLocation.INSIDE:
+                if cand.is_file():
+                    return cand, None
+                continue
+            network = where is not None and where.location is PackLocation.NETWORK
+            if not network and not cand.is_file():
+                continue
+            place = "on a network path" if network else "outside its own folder"
+            if self.prompter.confirm(
+                    "Open data pack?",
+                    f"This plan names a data pack {place}:\n{cand}\n\nOpen it to check the plan?"):
+                if cand.is_file():
+                    return cand, None
+                continue
+            declined = cand
+        return None, declined
 
     def _after_plan_loaded(self, plan_path: Path | None, *, recovered: bool) -> None:
         if recovered:
@@ -589,7 +633,8 @@ class MainWindow(QMainWindow):
             self.settings.last_project = plan_path.resolve()
 
     def _show_without_data(self, plan: Plan, plan_path: Path | None, *,
-                           link: PackLink | None, recovered: bool, reason: str) -> None:
+                           link: PackLink | None, recovered: bool, reason: str,
+                           declined: Path | None = None) -> None:
         """Show the plan's cameras with no result: its data is missing or unnamed."""
         from planner.core.crs import Projector
 
@@ -602,6 +647,8 @@ class MainWindow(QMainWindow):
         if reason == "missing" and link is not None:
             looked = " or ".join(str(c) for c in link.candidates(plan_path=plan_path))
             problems = [f"This plan's data pack is missing: {link.path} (looked for {looked})."]
+        elif reason == "declined":
+            problems = [f"The data pack this plan names was not opened: {declined}."]
         else:
             problems = ["This plan does not name a data pack, so it has not been checked."]
         self.zoom_to_fit()
@@ -614,7 +661,7 @@ class MainWindow(QMainWindow):
         self.doc.results = {}
         self.doc.results_reset.emit()
         actions: list[tuple[str, Any]] = []
-        if reason == "missing":
+        if reason in ("missing", "declined"):
             actions.append(("Locate the data pack…", self.locate_pack))
         actions.append(("Choose another data pack…", self.open_pack_dialog))
         if reason == "changed":
@@ -649,6 +696,15 @@ class MainWindow(QMainWindow):
 
     def locate_pack(self) -> None:
         self.open_pack_dialog()
+
+    def _recovery_pack_link(self) -> dict[str, Any] | None:
+        """The pack in force, as an absolute link, for the recovery snapshot."""
+        from planner.io.plan import pack_link_json
+
+        data = self.doc.data
+        if data is None or data.pack_path is None or self.data_issues:
+            return None
+        return pack_link_json(pack=data.pack_path, plan_path=None, sha256=pack_digest(data))
 
     def _update_provenance(self) -> None:
         data = self.doc.data
@@ -868,7 +924,10 @@ class MainWindow(QMainWindow):
         path = self.doc.path
         if path is None or is_bundled(path):
             # bundled files are read-only: suggest the user's documents folder
-            name = path.name if path is not None else f"{self.doc.plan.meta.name}.plan.geojson"
+            from planner.io.paths import suggested_file_name
+
+            # the plan's name is text from a file: a bare file name, never a path
+            name = path.name if path is not None else suggested_file_name(self.doc.plan.meta.name)
             suggestion = str(user_documents_dir() / name)
         else:
             suggestion = str(path)

@@ -16,9 +16,11 @@ import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 
@@ -114,6 +116,10 @@ class Autosaver(QObject):
         self._edits = 0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="planner-autosave")
         self._pending: Future[None] | None = None
+        self._closed = False
+        #: The ``data_pack`` link to store with the snapshot (the main window supplies the
+        #: pack in force), so a recovered untitled plan is judged by the same data.
+        self.pack_link: Callable[[], dict[str, Any] | None] = lambda: None
         doc.path_changed.connect(self._path_changed)
         doc.undo_stack.indexChanged.connect(self._changed)
         self.failed.connect(self._report)
@@ -132,6 +138,8 @@ class Autosaver(QObject):
         Back at the saved state (undone to clean), the recovery file is removed instead.
         """
         self.debounce.stop()
+        if self._closed:
+            return None
         if not self.doc.dirty:
             if self._current is not None:
                 self.clear()
@@ -139,10 +147,14 @@ class Autosaver(QObject):
         state = (self.doc.undo_stack.index(), self._edits)
         if state == self._written and self._current is not None:
             return self._current[0]
-        from planner.io.plan import dumps_plan
+        from planner.io.plan import PACK_LINK_KEY, plan_to_geojson
 
         plan_path, sidecar = self.paths()
-        text = dumps_plan(self.doc.plan)  # a snapshot, taken on the GUI thread
+        data = plan_to_geojson(self.doc.plan)  # a snapshot, taken on the GUI thread
+        link = self.pack_link()
+        if link:
+            data["siting_plan"][PACK_LINK_KEY] = link
+        text = json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
         side = json.dumps({"original": str(self.doc.path) if self.doc.path else None,
                            "saved_at": now_iso(), "pid": os.getpid()})
         self._pending = self._executor.submit(self._write, plan_path, text, sidecar, side)
@@ -164,6 +176,8 @@ class Autosaver(QObject):
 
     def flush(self, timeout_s: float = 10.0) -> None:
         """Write a pending change now and wait until every queued write is on disk."""
+        if self._closed:
+            return
         if self.debounce.isActive():
             self.autosave()
         done: Future[None] = self._executor.submit(lambda: None)
@@ -178,6 +192,8 @@ class Autosaver(QObject):
     def clear(self) -> None:
         """Remove this session's recovery file (after a clean save or close)."""
         self.debounce.stop()
+        if self._closed:
+            return
         pairs = [pair for pair in (self._current, self.paths()) if pair is not None]
         self._current = None
         self._written = None
@@ -185,7 +201,7 @@ class Autosaver(QObject):
 
     def _path_changed(self, _path: object) -> None:
         # Saved under a new name: the old key's recovery file is obsolete.
-        if self._current is not None:
+        if self._current is not None and not self._closed:
             old = self._current
             self._current = None
             self._written = None
@@ -195,4 +211,5 @@ class Autosaver(QObject):
         """Stop the timers and finish queued writes (the window is closing)."""
         self.timer.stop()
         self.debounce.stop()
+        self._closed = True
         self._executor.shutdown(wait=True)

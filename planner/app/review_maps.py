@@ -56,7 +56,7 @@ class _Detail:
     resolution: float = 1.0
 
 
-class _MapCamera(CameraItem):
+class MapCamera(CameraItem):
     """The app's camera symbol with its bounding box cached.
 
     A scene must ask every zoom-independent item for its box on each render; the app's
@@ -102,8 +102,8 @@ class ReportMaps:
         )
         self.detail = _Detail(resolution=-1.0)
         self.scene = QGraphicsScene()
-        self.bodies: list[_MapCamera] = []
-        self.body_by_id: dict[str, _MapCamera] = {}
+        self.bodies: list[MapCamera] = []
+        self.body_by_id: dict[str, MapCamera] = {}
         self.xy: dict[str, tuple[float, float]] = {}
         self.bounds_by_id: dict[str, tuple[float, float, float, float]] = {}
         results = {r.camera_id: r for r in result.results}
@@ -119,7 +119,7 @@ class ReportMaps:
             cone.setPos(to_scene(x, y))
             cone.set_status(None if r is None else r.status,
                             removed=cam.status is CameraStatus.REMOVED)
-            body = _MapCamera(self.detail, cam, editable=False)  # type: ignore[arg-type]
+            body = MapCamera(self.detail, cam, editable=False)  # type: ignore[arg-type]
             body.setPos(to_scene(x, y))
             body.set_status(None if r is None else r.status)
             # blocked and warned cameras stay on top where symbols crowd (the overview)
@@ -264,9 +264,6 @@ class ReportMaps:
                   overlay_scale=overlay_scale, symbol_scale=symbol_scale, subject=subject)
         p.end()
         return img
-
-    def with_state(self, **changes: Any) -> None:
-        self.state = replace(self.state, **changes)
 
 
 def _detail_class(res: float) -> int:

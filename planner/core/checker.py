@@ -29,7 +29,7 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from planner.core.buildings import BuildingIndex
-from planner.core.crs import Projector, camera_zone
+from planner.core.crs import Projector, camera_zone, utm_epsg
 from planner.core.errors import CheckCancelled
 from planner.core.geometry import cone_polygon, normalize_bearing
 from planner.core.model import (
@@ -45,7 +45,12 @@ from planner.core.model import (
     Severity,
     Site,
 )
-from planner.core.visibility import NoOcclusion, Occluder, ShadowOccluder, regularize
+from planner.core.visibility import (
+    NoOcclusion,
+    Occluder,
+    ShadowOccluder,
+    regular_intersection,
+)
 
 if TYPE_CHECKING:
     # networkx (0.25 s to import) is only needed when a street layer is given.
@@ -178,6 +183,7 @@ class Checker:
             reach = reach + margins[[p.zone for p in pieces]]
         self._max_reach = float(reach.max()) if len(pieces) else 0.0
         self._home = _Frame(projector, occluder, pieces)
+        self._home_epsg = projector.epsg
         self._frames: dict[int, _Frame] = {}
         self._frames_lock = threading.Lock()
 
@@ -199,15 +205,19 @@ class Checker:
 
     def _frame(self, camera: Camera) -> _Frame:
         """The frame of the UTM zone containing ``camera`` (SPEC 3)."""
-        zone = camera_zone(camera.lon, camera.lat)
-        if zone is self.projector or zone.crs == self.projector.crs:
+        # Integer codes: comparing pyproj CRS objects costs tens of microseconds.
+        epsg = utm_epsg(camera.lon, camera.lat)
+        if epsg == self._home_epsg:
             return self._home
-        epsg = zone.epsg or 0
-        with self._frames_lock:
-            frame = self._frames.get(epsg)
-            if frame is None:
-                frame = self._frames[epsg] = self._build_frame(zone)
-            return frame
+        frame = self._frames.get(epsg)
+        if frame is None:
+            with self._frames_lock:
+                frame = self._frames.get(epsg)
+                if frame is None:
+                    frame = self._frames[epsg] = self._build_frame(
+                        camera_zone(camera.lon, camera.lat)
+                    )
+        return frame
 
     def _build_frame(self, projector: Projector) -> _Frame:
         pieces = []
@@ -224,7 +234,8 @@ class Checker:
 
     def crs_used(self, cameras: Sequence[Camera]) -> list[str]:
         """Names of the CRSs ``cameras`` are measured in, home first (for reports)."""
-        names = {camera_zone(c.lon, c.lat).crs.name for c in cameras}
+        zones = {utm_epsg(c.lon, c.lat): c for c in cameras}
+        names = {camera_zone(c.lon, c.lat).crs.name for c in zones.values()}
         home = self.projector.crs.name
         return sorted(names, key=lambda n: (n != home, n))
 
@@ -294,7 +305,6 @@ class Checker:
         cone = cone_polygon(
             x, y, heading_deg=camera.heading_deg, fov_deg=camera.fov_deg, range_m=camera.range_m
         )
-        findings: list[Finding] = []
         if camera.status is CameraStatus.REMOVED:
             return CameraResult(
                 camera.id,
@@ -303,6 +313,25 @@ class Checker:
                 self._to_home(frame, cone) if with_geometry else None,
                 None,
             )
+        findings = self._camera_findings(camera)
+        cand = self._candidates(frame, cone)
+        visible: BaseGeometry | None = None
+        if len(cand) or with_geometry:
+            visible = self._visible(frame, x, y, camera, cone)
+        if len(cand) and visible is not None and not visible.is_empty:
+            findings.extend(self._site_findings(frame, camera, visible, cand))
+        status = Severity.worst(f.severity for f in findings)
+        return CameraResult(
+            camera.id,
+            status,
+            tuple(findings),
+            self._to_home(frame, cone) if with_geometry else None,
+            self._to_home(frame, visible) if with_geometry else None,
+        )
+
+    def _camera_findings(self, camera: Camera) -> list[Finding]:
+        """Findings about the camera itself: capabilities (SPEC 4.6), unknown heading."""
+        findings: list[Finding] = []
         prohibited = [c for c in camera.capabilities if c in self.policy.prohibited_capabilities]
         if prohibited:
             findings.append(
@@ -329,20 +358,33 @@ class Checker:
                     ),
                 )
             )
-        cand = self._candidates(frame, cone)
-        visible: BaseGeometry | None = None
-        if len(cand) or with_geometry:
-            visible = self._visible(frame, x, y, camera, cone)
-        if len(cand) and visible is not None and not visible.is_empty:
-            findings.extend(self._site_findings(frame, camera, visible, cand))
-        status = Severity.worst(f.severity for f in findings)
-        return CameraResult(
-            camera.id,
-            status,
-            tuple(findings),
-            self._to_home(frame, cone) if with_geometry else None,
-            self._to_home(frame, visible) if with_geometry else None,
-        )
+        return findings
+
+    def _far_from_every_zone(self, cameras: Sequence[Camera]) -> np.ndarray:
+        """Which cameras no capture zone can reach, found in one index query per zone.
+
+        A camera's cone lies within its range (the arc polygon reaches 1/cos(0.5°)
+        further) of its position, so a camera whose position is farther than that plus
+        the largest zone reach from every zone core has no site finding to compute.
+        """
+        far = np.ones(len(cameras), dtype=bool)
+        if not cameras or not self._home.pieces:
+            return far
+        lon = np.array([c.lon for c in cameras], dtype=float)
+        lat = np.array([c.lat for c in cameras], dtype=float)
+        reach = np.array([c.range_m for c in cameras], dtype=float) * 1.001 + self._max_reach
+        epsg = np.array([utm_epsg(c.lon, c.lat) for c in cameras], dtype=np.int64)
+        for code in np.unique(epsg).tolist():
+            idx = np.flatnonzero(epsg == code)
+            frame = self._frame(cameras[int(idx[0])])
+            if len(frame.pieces) == 0:
+                continue
+            x, y = frame.projector.forward(lon[idx], lat[idx])
+            hits, _ = frame.tree.query(
+                shapely.points(x, y), predicate="dwithin", distance=reach[idx]
+            )
+            far[idx[np.unique(hits)]] = False
+        return far
 
     def _candidates(self, frame: _Frame, cone: BaseGeometry) -> np.ndarray:
         if len(frame.pieces) == 0:
@@ -480,13 +522,32 @@ class Checker:
         cancel: Callable[[], bool] | None = None,
         with_geometry: bool = False,
     ) -> PlanResult:
-        """Check every camera in order; ``cancel`` is polled between cameras."""
+        """Check every camera in order; ``cancel`` is polled between cameras.
+
+        Without geometry, cameras that no zone can reach get only their own findings
+        (capabilities, unknown heading): a citywide audit builds no cone for them.
+        """
         result = PlanResult()
         total = len(cameras)
+        far = (
+            self._far_from_every_zone(cameras)
+            if not with_geometry
+            else np.zeros(len(cameras), dtype=bool)
+        )
         for i, cam in enumerate(cameras):
             if cancel is not None and cancel():
                 raise CheckCancelled
-            result.results.append(self.check_camera(cam, with_geometry=with_geometry))
+            if far[i]:
+                if cam.status is CameraStatus.REMOVED:
+                    res = CameraResult(cam.id, Severity.CLEAR, (), None, None)
+                else:
+                    own = tuple(self._camera_findings(cam))
+                    res = CameraResult(
+                        cam.id, Severity.worst(f.severity for f in own), own, None, None
+                    )
+            else:
+                res = self.check_camera(cam, with_geometry=with_geometry)
+            result.results.append(res)
             if progress is not None:
                 progress(i + 1, total)
         return result
@@ -516,10 +577,12 @@ class Checker:
         fov = min(camera.fov_deg, 360.0)
         for h in headings:
             sector = cone_polygon(x, y, heading_deg=h, fov_deg=fov, range_m=camera.range_m)
-            view = shapely.intersection(visible_disc, sector)
-            if occluded:
-                # A shadow edge almost on the sector's edge leaves a sliver (SPEC 4.2).
-                view = regularize(view)
+            # A shadow edge almost on the sector's edge would leave a sliver (SPEC 4.2).
+            view = (
+                regular_intersection(visible_disc, sector)
+                if occluded
+                else shapely.intersection(visible_disc, sector)
+            )
             sev = Severity.CLEAR
             if not view.is_empty:
                 sev = self._site_severity(frame, view, cand)

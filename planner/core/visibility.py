@@ -68,7 +68,15 @@ def regularize(geom: BaseGeometry) -> BaseGeometry:
     """
     if geom.is_empty:
         return shapely.Polygon()
-    snapped = shapely.set_precision(geom, SNAP_GRID_M)
+    return _solid_parts(shapely.set_precision(geom, SNAP_GRID_M))
+
+
+def regular_intersection(a: BaseGeometry, b: BaseGeometry) -> BaseGeometry:
+    """``regularize(a & b)`` in one snap-rounded overlay (as fast as a plain one)."""
+    return _solid_parts(shapely.intersection(a, b, grid_size=SNAP_GRID_M))
+
+
+def _solid_parts(snapped: BaseGeometry) -> BaseGeometry:
     parts = shapely.get_parts(snapped)
     types = shapely.get_type_id(parts)
     polys = parts[types == shapely.GeometryType.POLYGON]

@@ -230,3 +230,15 @@ def check_lonlat(lon: Any, lat: Any, path: str | Path, where: str) -> tuple[floa
     if not -90.0 <= lat <= 90.0:
         raise InputError(path, where, f"latitude must be in [-90, 90], got {lat}")
     return float(lon), float(lat)
+
+
+def parse_json_cell(text: str, path: str | Path, where: str) -> Any:
+    """Parse JSON text stored in a table cell (pack metadata, tags) as strictly as a file.
+
+    Errors name ``where`` (the layer and row) before the position inside the text.
+    """
+    try:
+        return parse_json(text.encode("utf-8", "surrogatepass"), path)
+    except InputError as exc:
+        inner = f" ({exc.where})" if exc.where else ""
+        raise InputError(path, f"{where}{inner}", exc.what) from None

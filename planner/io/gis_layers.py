@@ -18,7 +18,7 @@ import csv
 import io
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -321,7 +321,10 @@ def _read_csv_sites(
     except csv.Error:
         dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
-    header = reader.fieldnames or []
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        raise InputError(path, "line 1 (header)", f"not a readable CSV header ({exc})") from None
     lon_col = spec.mapping.get("lon") or _guess(header, ("lon", "longitude", "lng", "x"))
     lat_col = spec.mapping.get("lat") or _guess(header, ("lat", "latitude", "y"))
     needed = {"lon": lon_col, "lat": lat_col}
@@ -341,7 +344,7 @@ def _read_csv_sites(
     stem = path.stem
     rows: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    for n, rec in enumerate(reader, start=1):
+    for n, rec in enumerate(_csv_rows(reader, path), start=1):
         if n % 5000 == 0:
             _check_cancel(cancel)
         line = reader.line_num
@@ -372,6 +375,22 @@ def _read_csv_sites(
     if not rows:
         raise InputError(path, "", "no data rows")
     return _frames(rows, [])
+
+
+def _csv_rows(reader: csv.DictReader[str], path: Path) -> Iterator[dict[str, Any]]:
+    """The rows of ``reader``; the csv module's own errors become InputErrors."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            # e.g. a field longer than csv.field_size_limit() (128 KiB): no site list
+            # has such a field, so the file is refused rather than the limit raised.
+            raise InputError(
+                path, f"line {reader.line_num + 1}", f"not a readable CSV row ({exc})"
+            ) from None
+        yield row
 
 
 def _guess(header: list[str], names: tuple[str, ...]) -> str | None:

@@ -139,31 +139,24 @@ def load_inputs(
 ) -> Inputs:
     """Read a data pack and/or single layer files, validating everything.
 
-    With ``cameras`` (the plan to check), only the pack's buildings around them are
-    read when the plan is small enough (see :func:`planner.io.pack_query.check_regions`)
-    and the policy needs no street layer.
+    With ``cameras`` (the plan to check) and a policy without approach zones, the
+    pack's buildings are read only around the cameras that can reach a site (see
+    :mod:`planner.io.pack_query`); findings are the same as with the whole layer.
     """
     inputs = Inputs()
     building_parts: list[np.ndarray] = []
     height_parts: list[np.ndarray] = []
     validated = True
-    regions = None
-    if data is not None and cameras is not None and not _needs_streets(policy):
-        from planner.io.pack_query import check_regions
-
-        regions = check_regions(cameras)
-    if data is not None and regions is not None:
+    lean = data is not None and cameras is not None and not _needs_streets(policy)
+    if data is not None and lean:
         from planner.io.pack_query import read_pack_subset
 
         _step(progress, cancel, f"Reading data pack {data.name}", 0.0)
-        subset = read_pack_subset(data, regions=regions)
+        subset = read_pack_subset(data, regions=None)
         digest = cached_sha256(data)
         inputs.sites.extend(subset.sites)
-        inputs.warnings.extend(subset.warnings)
         for kind in ("sites", "entrances", "buildings", "streets"):
             inputs.layers.append(LayerInfo(kind, f"{data}#{kind}", digest, subset.counts[kind]))
-        if len(subset.buildings):
-            building_parts.append(subset.buildings)
         validated = subset.buildings_validated
         check_categories(subset.sites, policy=policy, source=str(data))
     elif data is not None:
@@ -210,6 +203,12 @@ def load_inputs(
                 f"duplicate site id (also in {seen[site.id]})",
             )
         seen[site.id] = site.source or "sites"
+    if data is not None and lean:
+        # Now that every site is known: buildings around the cameras that can reach one.
+        pack_buildings = _pack_buildings_near(data, policy, inputs.sites, cameras or ())
+        inputs.warnings.extend(pack_buildings[1])
+        if len(pack_buildings[0]):
+            building_parts.append(pack_buildings[0])
     for path in buildings:
         _step(progress, cancel, f"Reading buildings {path.name}", done / n)
         layer = read_buildings(path)
@@ -242,11 +241,33 @@ def load_inputs(
     return inputs
 
 
+def _pack_buildings_near(
+    data: Path, policy: Policy, sites: Sequence[Site], cameras: Sequence[Camera]
+) -> tuple[np.ndarray, list[str]]:
+    from planner.io.pack_query import (
+        cameras_near_sites,
+        check_regions,
+        read_pack_buildings,
+    )
+
+    reach = max(
+        (policy.entrance_radius(c) + policy.warn_margin(c) for c in {s.category for s in sites}),
+        default=0.0,
+    )
+    regions = check_regions(cameras_near_sites(cameras, sites, reach_m=reach))
+    if regions is not None:
+        return read_pack_buildings(data, regions=regions)
+    # Cameras near sites all over the city: one pass over the whole layer is faster.
+    from planner.io.pack import read_pack
+
+    pack = read_pack(data, layers={"buildings"})
+    geoms = np.asarray(pack.buildings.geometry.values, dtype=object)
+    return geoms, list(pack.warnings)
+
+
 def _needs_streets(policy: Policy) -> bool:
     """Whether any category has approach zones, which need the whole street layer."""
-    return policy.approach_m > 0 or any(
-        policy.approach(name) > 0 for name in policy.categories
-    )
+    return policy.approach_m > 0 or any(policy.approach(name) > 0 for name in policy.categories)
 
 
 def build_checker(

@@ -148,6 +148,10 @@ def _feed(
         else:
             msg = f"malformed XML: {code}"
         raise InputError(file, f"line {exc.lineno}, column {exc.offset}", msg) from None
+    except LookupError as exc:
+        # <?xml encoding="..."?> naming an encoding Python does not know.
+        msg = f"malformed XML: {str(exc)[:120]}"
+        raise InputError(file, "line 1", msg) from None
     except (OSError, EOFError, lzma.LZMAError) as exc:
         # bz2/gzip/lzma raise these for truncated or non-compressed data.
         msg = f"cannot read the file (truncated or not {path.suffix} compressed?): {exc}"

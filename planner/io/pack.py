@@ -53,7 +53,8 @@ from pyogrio.errors import DataLayerError, DataSourceError
 import planner
 from planner.core.errors import CheckCancelled, InputError
 from planner.core.model import Camera, CameraStatus, Entrance, Site
-from planner.io.common import sha256_file
+from planner.io.common import parse_json_cell, sha256_file
+from planner.io.site_geometry import MAX_REPAIR_CROSSINGS, count_crossings, protect_site_geometry
 
 #: ``progress(stage, fraction)``: a short label for what is being done and 0..1.
 Progress = Callable[[str, float], None]
@@ -297,8 +298,27 @@ def _repair(name: str, frame: gpd.GeoDataFrame, *, file: str) -> tuple[gpd.GeoDa
         return frame, messages
     idx = np.flatnonzero(invalid)
     reasons = shapely.is_valid_reason(geoms[idx])
-    # make_valid may return a collection with stray lines; keep the area.
-    fixed = np.array([_polygonal(g) for g in shapely.make_valid(geoms[idx])], dtype=object)
+    if name == "sites":
+        # A protected site never loses protection, and its repair stays bounded.
+        fixed = np.array(
+            [protect_site_geometry(g, file, _where(name, int(i), frame, id_col), None)
+             for g, i in zip(geoms[idx], idx, strict=True)],
+            dtype=object,
+        )  # fmt: skip
+    else:
+        # make_valid's cost grows with the square of the self-intersections: a
+        # tangled outline is left with no area (a building that hides nothing).
+        tangled = np.array(
+            [count_crossings(g, limit=MAX_REPAIR_CROSSINGS) > MAX_REPAIR_CROSSINGS
+             for g in geoms[idx]],
+            dtype=bool,
+        )  # fmt: skip
+        # make_valid may return a collection with stray lines; keep the area.
+        fixed = np.array(
+            [shapely.Polygon() if t else _polygonal(shapely.make_valid(g))
+             for g, t in zip(geoms[idx], tangled, strict=True)],
+            dtype=object,
+        )  # fmt: skip
     geoms = geoms.copy()
     geoms[idx] = fixed
     collapsed = idx[shapely.is_empty(fixed)]
@@ -599,12 +619,8 @@ def _read_metadata(path: Path, available: Mapping[str, Any]) -> dict[str, Any]:
         raise InputError(path, f"layer {METADATA_LAYER}", "must have columns 'key' and 'value'")
     meta: dict[str, Any] = {}
     for i, (key, value) in enumerate(zip(table["key"], table["value"], strict=True)):
-        try:
-            meta[str(key)] = json.loads(value) if isinstance(value, str) else None
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                path, f"layer {METADATA_LAYER}, row {i + 1} ({key!r})", f"invalid JSON: {exc.msg}"
-            ) from None
+        where = f"layer {METADATA_LAYER}, row {i + 1} ({key!r})"
+        meta[str(key)] = parse_json_cell(value, path, where) if isinstance(value, str) else None
     fmt = meta.get("format")
     if fmt != PACK_FORMAT:
         raise InputError(
@@ -670,7 +686,12 @@ def _read_layer(
     if missing:
         raise InputError(path, f"layer {name}", f"missing column(s): {', '.join(missing)}")
     attrs, wkb = _read_table(path, name, columns, bbox=bbox)
-    return gpd.GeoDataFrame(attrs, geometry=shapely.from_wkb(wkb), crs="EPSG:4326")
+    try:
+        geoms = shapely.from_wkb(wkb)
+    except shapely.errors.GEOSException as exc:
+        first = str(exc).splitlines()[0] if str(exc) else "GEOS error"
+        raise InputError(path, f"layer {name}", f"unreadable geometry ({first})") from None
+    return gpd.GeoDataFrame(attrs, geometry=geoms, crs="EPSG:4326")
 
 
 def _text(value: Any) -> str:
@@ -681,10 +702,9 @@ def _json_tags(value: Any, path: Path, where: Callable[[], str]) -> dict[str, An
     """Parse a tags cell; ``where`` is called only to name the row in an error."""
     if _isnull(value) or value == "":
         return {}
-    try:
-        tags = json.loads(value)
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise InputError(path, where(), f"tags must be JSON text ({exc})") from None
+    if not isinstance(value, str):
+        raise InputError(path, where(), "tags must be JSON text")
+    tags = parse_json_cell(value, path, where())
     if not isinstance(tags, dict):
         raise InputError(path, where(), "tags must be a JSON object")
     return tags

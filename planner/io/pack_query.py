@@ -15,7 +15,6 @@ small enough for this one.
 
 from __future__ import annotations
 
-import json
 import math
 import sqlite3
 from collections.abc import Sequence
@@ -28,6 +27,8 @@ import shapely
 
 from planner.core.errors import InputError
 from planner.core.model import Camera, Entrance, Site
+from planner.io.common import parse_json_cell
+from planner.io.site_geometry import protect_site_geometry
 
 PACK_FORMAT = "siting-planner-pack"
 PACK_FORMAT_VERSION = 1
@@ -99,9 +100,11 @@ def check_regions(
 
 
 def read_pack_subset(
-    path: Path, *, regions: Sequence[tuple[float, float, float, float]]
+    path: Path, *, regions: Sequence[tuple[float, float, float, float]] | None
 ) -> PackSubset:
     """Validate a pack, read all its sites and the buildings meeting ``regions``.
+
+    ``regions=None`` reads no buildings (see :func:`read_pack_buildings`).
 
     Raises
     ------
@@ -119,22 +122,69 @@ def read_pack_subset(
         out = PackSubset()
         out.counts = {name: _count(con, path, name) for name in _REQUIRED}
         out.sites = _sites(con, path)
-        out.buildings, skipped = _buildings(con, path, regions)
-        if skipped:
-            out.warnings.append(
-                f"{path}: layer buildings: {skipped} features without geometry skipped"
-            )
         # Buildings were validated when the pack was written; again only if changed.
         recorded = meta.get("layer_state") or {}
         current = dict(con.execute("SELECT table_name, last_change FROM gpkg_contents").fetchall())
         out.buildings_validated = bool(recorded) and str(current.get("buildings")) == str(
             recorded.get("buildings")
         )
+        if regions is not None:
+            out.buildings, out.warnings = _read_buildings(con, path, regions)
         return out
     except sqlite3.DatabaseError as exc:
         raise InputError(path, "", f"not a readable GeoPackage ({exc})") from None
     finally:
         con.close()
+
+
+def read_pack_buildings(
+    path: Path, *, regions: Sequence[tuple[float, float, float, float]]
+) -> tuple[np.ndarray, list[str]]:
+    """The pack's buildings meeting ``regions`` (lon/lat), and warnings about skipped rows."""
+    con = _connect(path)
+    try:
+        return _read_buildings(con, path, regions)
+    except sqlite3.DatabaseError as exc:
+        raise InputError(path, "", f"not a readable GeoPackage ({exc})") from None
+    finally:
+        con.close()
+
+
+def _read_buildings(
+    con: sqlite3.Connection, path: Path, regions: Sequence[tuple[float, float, float, float]]
+) -> tuple[np.ndarray, list[str]]:
+    geoms, skipped = _buildings(con, path, regions)
+    warnings = []
+    if skipped:
+        warnings.append(f"{path}: layer buildings: {skipped} features without geometry skipped")
+    return geoms, warnings
+
+
+def cameras_near_sites(
+    cameras: Sequence[Camera], sites: Sequence[Site], *, reach_m: float
+) -> list[Camera]:
+    """The cameras whose range comes within ``reach_m`` of a site's outline or entrance.
+
+    Only those can have a site finding, so only around them do buildings matter.
+    The test is on lon/lat boxes with a generous margin: it may keep a camera that
+    is too far, never drop one that is near.
+    """
+    if not cameras or not sites:
+        return []
+    boxes = []
+    for site in sites:
+        w, s, e, n = site.geometry.bounds
+        for ent in site.entrances:
+            w, s, e, n = min(w, ent.lon), min(s, ent.lat), max(e, ent.lon), max(n, ent.lat)
+        boxes.append(shapely.box(w, s, e, n))
+    tree = shapely.STRtree(boxes)
+    lon = np.array([c.lon for c in cameras], dtype=float)
+    lat = np.array([c.lat for c in cameras], dtype=float)
+    # 1.2 x the metres, and degrees of latitude taken as 100 km: never too small.
+    dlat = (np.array([c.range_m for c in cameras], dtype=float) + reach_m) * 1.2 / 100_000.0
+    dlon = dlat / np.maximum(np.cos(np.radians(np.clip(np.abs(lat) + dlat + 1.0, 0.0, 89.0))), 0.01)
+    hits, _ = tree.query(shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
+    return [cameras[i] for i in np.unique(hits).tolist()]
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -165,12 +215,8 @@ def _metadata(con: sqlite3.Connection, path: Path) -> dict[str, Any]:
         raise InputError(path, where, "missing: this is not a data pack made by import") from None
     meta: dict[str, Any] = {}
     for i, (key, value) in enumerate(rows):
-        try:
-            meta[str(key)] = json.loads(value) if isinstance(value, str) else None
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                path, f"{where}, row {i + 1} ({key!r})", f"invalid JSON: {exc.msg}"
-            ) from None
+        row = f"{where}, row {i + 1} ({key!r})"
+        meta[str(key)] = parse_json_cell(value, path, row) if isinstance(value, str) else None
     if meta.get("format") != PACK_FORMAT:
         raise InputError(path, where, f"format must be {PACK_FORMAT!r}, got {meta.get('format')!r}")
     version = meta.get("format_version")
@@ -201,6 +247,10 @@ def _decode(blobs: Sequence[Any], path: Path, layer: str) -> np.ndarray:
         if blob is None:
             wkb.append(None)
             continue
+        if not isinstance(blob, bytes | bytearray | memoryview):
+            # SQLite is typeless: an edited cell may hold text or a number.
+            msg = f"not a GeoPackage geometry (a {type(blob).__name__} value)"
+            raise InputError(path, f"layer {layer}, feature {k + 1}", msg)
         b = bytes(blob)
         flags = b[3] if len(b) > 8 and b[:2] == b"GP" else 0xFF
         env = (flags >> 1) & 7
@@ -210,7 +260,8 @@ def _decode(blobs: Sequence[Any], path: Path, layer: str) -> np.ndarray:
     try:
         return np.asarray(shapely.from_wkb(wkb), dtype=object)
     except shapely.errors.GEOSException as exc:
-        raise InputError(path, f"layer {layer}", f"unreadable geometry ({exc})") from None
+        first = str(exc).splitlines()[0] if str(exc) else "GEOS error"
+        raise InputError(path, f"layer {layer}", f"unreadable geometry ({first})") from None
 
 
 def _check_geoms(geoms: np.ndarray, ids: Sequence[Any], path: Path, layer: str) -> None:
@@ -281,11 +332,9 @@ def _sites(con: sqlite3.Connection, path: Path) -> list[Site]:
         where = f"layer sites, feature {i + 1} (site_id {str(sid)!r})"
         if not category:
             raise InputError(path, where, "category is missing")
-        if int(shapely.get_type_id(geom)) in _POLYGONAL and not shapely.is_valid(geom):
-            reason = shapely.is_valid_reason(geom)
-            geom = _polygonal(shapely.make_valid(geom))
-            if geom.is_empty:
-                raise InputError(path, where, f"polygon has no area ({reason})")
+        if int(shapely.get_type_id(geom)) in _POLYGONAL:
+            # Bounded repair that never takes protection away (site_geometry).
+            geom = protect_site_geometry(geom, str(path), where, None)
         src = str(source or "")
         if source_id:
             src = f"{src}:{source_id}" if src else str(source_id)
@@ -317,10 +366,9 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
 def _tags(value: Any, path: Path, where: str) -> dict[str, Any]:
     if value is None or value == "":
         return {}
-    try:
-        tags = json.loads(value)
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise InputError(path, where, f"tags must be JSON text ({exc})") from None
+    if not isinstance(value, str):
+        raise InputError(path, where, "tags must be JSON text")
+    tags = parse_json_cell(value, path, where)
     if not isinstance(tags, dict):
         raise InputError(path, where, "tags must be a JSON object")
     return tags

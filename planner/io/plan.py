@@ -83,7 +83,8 @@ class PackLink:
             out.append(p)
         if self.absolute and Path(self.absolute).is_absolute():
             out.append(Path(self.absolute))
-        return list(dict.fromkeys(out))
+        # "a/../b" and "b" are one place: ask about it, and look for it, once
+        return list(dict.fromkeys(Path(os.path.normpath(c)) for c in out))
 
     def resolve(self, *, plan_path: str | Path | None) -> Path | None:
         """The first candidate that is a file, else None (the pack is missing)."""

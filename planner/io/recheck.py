@@ -44,9 +44,14 @@ class Recheck:
 
 
 def recheck(
-    ns: Any, *, with_geometry: bool = False, progress: Progress | None = None
+    ns: Any, *, with_geometry: bool = False, progress: Progress | None = None,
+    cancel: Callable[[], bool] | None = None,
 ) -> Recheck:
-    """Read the plan and the reviewer's layers, and check every camera."""
+    """Read the plan and the reviewer's layers, and check every camera.
+
+    ``ns`` names the inputs as the command line does: ``plan``, ``data``, ``sites``,
+    ``buildings``, ``streets`` and ``policy`` (paths or None / lists).
+    """
     from planner.io.loader import build_checker, load_inputs
     from planner.io.plan import read_plan
     from planner.io.policy import builtin_policy, read_policy
@@ -56,7 +61,7 @@ def recheck(
     if progress:
         progress("Reading the reviewer's data", 0.02)
     inputs = load_inputs(policy=policy, data=ns.data, sites=ns.sites, buildings=ns.buildings,
-                         streets=ns.streets)
+                         streets=ns.streets, cancel=cancel)
     if not inputs.sites:
         msg = ("no sites layer: give --data PACK or --sites FILE (a review against no sites "
                "would clear every camera)")
@@ -69,7 +74,8 @@ def recheck(
         if progress and (i == n or i % 10 == 0):
             progress(f"Re-checking camera {i} of {n}", 0.2 + 0.2 * i / max(1, n))
 
-    result = checker.check_cameras(plan.cameras, with_geometry=with_geometry, progress=step)
+    result = checker.check_cameras(plan.cameras, with_geometry=with_geometry, progress=step,
+                                   cancel=cancel)
     paths = [p for p in (ns.plan, ns.data, ns.policy, ns.streets, *ns.sites, *ns.buildings) if p]
     return Recheck(plan=plan, plan_path=ns.plan, policy=policy, policy_path=ns.policy,
                    inputs=inputs, checker=checker, result=result, input_paths=paths)

@@ -83,7 +83,7 @@ def _geometry(raw: Any, source: str, where: str, warnings: list[str] | None = No
     if not isinstance(raw, dict):
         raise InputError(source, where, "geometry is missing")
     gtype = raw.get("type")
-    if gtype not in _SITE_TYPES:
+    if not isinstance(gtype, str) or gtype not in _SITE_TYPES:
         raise InputError(
             source, where, f"geometry must be Point, Polygon or MultiPolygon, got {gtype!r}"
         )

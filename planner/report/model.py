@@ -15,7 +15,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from planner.core.checker import Checker
-from planner.core.model import AuditEntry, Camera, Plan, PlanResult, Policy, Severity
+from planner.core.model import AuditEntry, Camera, Plan, PlanResult, Policy
 from planner.core.review import (
     DECISION_LABELS,
     Change,
@@ -318,10 +318,6 @@ def build_report(
         osm=osm,
         warnings=list(warnings),
     )
-
-
-def severity_rank(status: str) -> int:
-    return Severity(status).rank
 
 
 __all__ = ["STATUS_WORDS", "Boundary", "CameraSection", "FindingRow", "LayerRow", "Report",

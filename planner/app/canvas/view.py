@@ -72,6 +72,7 @@ from planner.app.canvas.prepare import (
     prepare_zones,
 )
 from planner.app.canvas.render import (
+    BUILDINGS_MAX_RES,
     MAX_LEVEL,
     MIN_LEVEL,
     TILE_PX,
@@ -83,6 +84,7 @@ from planner.app.canvas.render import (
     render_tile,
     site_symbol_px,
 )
+from planner.app.canvas.stream import BuildingStream
 from planner.core.crs import Projector
 from planner.core.model import Site
 
@@ -235,6 +237,12 @@ class MapCanvas(QGraphicsView):
         self._update_timer.timeout.connect(self.viewport().update)
         self._basemap: Any = None
         self._ground_generation = 0  # tiles older than this have the wrong ground
+        self._stream: BuildingStream | None = None
+        self._stream_dirty = False
+        self._stream_timer = QTimer(self)
+        self._stream_timer.setSingleShot(True)
+        self._stream_timer.setInterval(60)
+        self._stream_timer.timeout.connect(self._apply_stream)
         self._boundaries = BoundaryLayer()
         self._site_layers = SiteLayers()
         self._label_cache: tuple[Any, list[tuple[str, QRectF, str]]] | None = None
@@ -385,10 +393,43 @@ class MapCanvas(QGraphicsView):
         A :class:`GeomLayer` from :func:`planner.app.canvas.prepare_layer` (made on a
         worker thread) is used as it is.
         """
+        self._close_stream()
         layer = prepare_buildings(buildings, projector=self._projector, projected=projected)
         self._osm["buildings"] = osm
         self._counts["buildings"] = 0 if layer is None else len(layer)
         self._set_state(buildings=layer)
+
+    def set_building_stream(self, stream: BuildingStream | None, *, osm: bool = False) -> None:
+        """Buildings read by area from a data pack as the view needs them (see
+        :mod:`planner.app.canvas.stream`); None removes them."""
+        self._close_stream()
+        self._stream = stream
+        self._osm["buildings"] = osm
+        self._counts["buildings"] = 0 if stream is None else stream.total
+        if stream is not None:
+            stream.changed.connect(self._stream_changed)
+        self._set_state(buildings=None if stream is None else stream.layer_now())
+
+    def _close_stream(self) -> None:
+        if self._stream is not None:
+            self._stream.changed.disconnect(self._stream_changed)
+            self._stream.close()
+            self._stream = None
+            self._stream_dirty = False
+
+    def _stream_changed(self) -> None:
+        self._stream_dirty = True
+        if self._synchronous:
+            self._apply_stream()
+        elif not self._stream_timer.isActive():
+            self._stream_timer.start()
+
+    def _apply_stream(self) -> None:
+        # one re-render of the visible tiles per burst of chunks, not one per chunk
+        self._stream_timer.stop()
+        if self._stream is not None and self._stream_dirty:
+            self._stream_dirty = False
+            self._set_state(buildings=self._stream.layer_now())
 
     def set_sites(self, sites: Sequence[Site] | SiteLayers | None, *,
                   osm: bool | None = None) -> None:
@@ -667,7 +708,11 @@ class MapCanvas(QGraphicsView):
         return len(self._cache)
 
     def pending_tiles(self) -> int:
-        return len(self._queue) + len(self._running)
+        """Tiles still to render, counting building chunks still being read."""
+        stream = 0
+        if self._stream is not None:
+            stream = self._stream.pending() + int(self._stream_dirty)
+        return len(self._queue) + len(self._running) + stream
 
     def wait_for_tiles(self, timeout_ms: int = 30000) -> bool:
         """Process events until every wanted tile is rendered; False on timeout."""
@@ -690,6 +735,7 @@ class MapCanvas(QGraphicsView):
     # ------------------------------------------------------------------ Qt overrides
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         painter.fillRect(rect, st.BACKGROUND)
+        self._request_chunks()
         if self.basemap_shown() and self._projector is not None:
             self._draw_basemap(painter)
         level = self._level
@@ -1063,6 +1109,13 @@ class MapCanvas(QGraphicsView):
                  for i in range(i0 - ring, i1 + ring + 1)
                  if not (i0 <= i <= i1 and j0 <= j <= j1)]
         return inner + outer
+
+    def _request_chunks(self) -> None:
+        """Ask the building stream for the chunks of the view (cheap when loaded)."""
+        if self._stream is not None and level_res(self._level) <= BUILDINGS_MAX_RES:
+            w, h = self.viewport().width(), self.viewport().height()
+            a, b = self.view_to_scene(QPointF(0, 0)), self.view_to_scene(QPointF(w, h))
+            self._stream.request((a.x(), a.y(), b.x(), b.y()))
 
     def _request_visible(self) -> None:
         gen = self._state.generation
