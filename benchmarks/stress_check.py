@@ -68,6 +68,7 @@ def main() -> None:
                 "zero_area_parts": outcome.sliver_parts,
                 "captures_with_overlap_below_0.01_m2": outcome.tiny_overlaps,
                 "near_distance_errors": outcome.distance_errors,
+                "within_1_cm_of_a_threshold": outcome.borderline,
                 "disagreements": [
                     {
                         **{k: v for k, v in d.items() if k != "camera"},

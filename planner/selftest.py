@@ -82,8 +82,10 @@ def step_check(folder: Path) -> str:
     if not (s["block"] and s["warn"] and s["clear"]):
         msg = f"the demo should give block, warn and clear; got {s}"
         raise RuntimeError(msg)
-    return (f"{s['cameras']} cameras: {s['block']} blocked, {s['warn']} warned, "
-            f"{s['clear']} clear; policy {report['policy']['id']}")
+    return (
+        f"{s['cameras']} cameras: {s['block']} blocked, {s['warn']} warned, "
+        f"{s['clear']} clear; policy {report['policy']['id']}"
+    )
 
 
 def step_render(folder: Path) -> str:
@@ -149,8 +151,10 @@ def _managed_line() -> str:
         return f"managed configuration UNUSABLE (built-in defaults, locked): {cfg.error}"
     if not cfg.active:
         return "no managed configuration"
-    return (f"managed by {cfg.source_text} (lock_policy={str(cfg.lock_policy).lower()}, "
-            f"lock_data={str(cfg.lock_data).lower()})")
+    return (
+        f"managed by {cfg.source_text} (lock_policy={str(cfg.lock_policy).lower()}, "
+        f"lock_data={str(cfg.lock_data).lower()})"
+    )
 
 
 def _quiet_offscreen_warnings() -> None:
@@ -200,8 +204,9 @@ def run_self_test(*, out: TextIO | None = None, folder: Path | None = None) -> i
             detail, ok, skipped = str(exc), True, True
         except Exception as exc:  # a self-test reports every failure, it never crashes
             detail, ok = f"{type(exc).__name__}: {exc}", False
-        step = Step(name=name, ok=ok, detail=detail, seconds=time.perf_counter() - t0,
-                    skipped=skipped)
+        step = Step(
+            name=name, ok=ok, detail=detail, seconds=time.perf_counter() - t0, skipped=skipped
+        )
         steps.append(step)
         mark = "SKIP" if skipped else ("ok  " if ok else "FAIL")
         stream.write(f"  {mark} {name:<26} {step.seconds:6.2f} s  {printable(detail)}\n")

@@ -57,6 +57,8 @@ class Outcome:
     sliver_parts: int = 0
     tiny_overlaps: list[tuple[str, str, float]] = field(default_factory=list)
     distance_errors: list[tuple[str, str, float, float]] = field(default_factory=list)
+    #: Pairs the rays cannot decide: (camera, site, checker verdict, sampled slack m).
+    borderline: list[tuple[str, str, str, float]] = field(default_factory=list)
 
 
 def compare(
@@ -113,12 +115,22 @@ def compare(
                 # camera standing a few cm inside the zone's rim, or a wall just in
                 # front of it, leaves only a tiny but real overlap.
                 if min(d, ray_sampler.refined_distance(scene, core, nearest)) < radius:
-                    out.counts["grazing capture, overlap < 0.01 m2, confirmed by rays"] += 1
+                    out.counts["of which grazing captures (overlap < 0.01 m2, rays agree)"] += 1
                 else:
                     out.tiny_overlaps.append((cam.id, site.id, float(f.overlap_m2 or 0)))
             if min(abs(d - radius), abs(d - radius - margin)) <= tol:
-                out.counts["within sampling step"] += 1
-                continue
+                # Too close to a threshold for the coarse rays: zoom in on both bearings.
+                d = min(
+                    d,
+                    ray_sampler.refined_distance(scene, core, nearest),
+                    ray_sampler.refined_distance(scene, core, bearing),
+                )
+                want = _verdict(d, radius, margin)
+                if min(abs(d - radius), abs(d - radius - margin)) <= 0.01:
+                    out.counts["within 1 cm of a threshold"] += 1
+                    out.borderline.append((cam.id, site.id, got, round(d - radius, 4)))
+                    continue
+                out.counts["compared after zooming in"] += 1
             if got != want:
                 # Zoom in where the checker's view comes nearest, and where the rays did.
                 d2 = min(

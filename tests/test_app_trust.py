@@ -86,8 +86,12 @@ def city(tmp_path: Path) -> tuple[Path, Path]:
     return plan, pack
 
 
-def _demo_window(qtbot, **prompts):
-    """A window that has just shown the demo (so the demo is the last-used pack)."""
+def _demo_window(qtbot, *, show_demo: bool = False, **prompts):
+    """A window after the demo was used: the demo is the last-used pack.
+
+    ``show_demo`` opens the demo in this window too (the issue's exact scenario);
+    otherwise only the setting says so, which is what a second session would see.
+    """
     from planner.app.dialogs import ScriptedPrompter
     from planner.app.loading import demo_paths, load_catalogue, load_policy
     from planner.app.main_window import MainWindow
@@ -100,9 +104,13 @@ def _demo_window(qtbot, **prompts):
     win.resize(1200, 800)
     win.show()
     plan, pack = demo_paths()
-    win.start_up(plan=None, data=None, wait=True, recover=False)
-    win.wait_idle(60)
-    assert win.settings.last_data_pack == pack and win.doc.path == plan
+    if show_demo:
+        win.start_up(plan=None, data=None, wait=True, recover=False)
+        win.wait_idle(60)
+        assert win.doc.path == plan
+    else:
+        win.settings.last_data_pack = pack
+    assert win.settings.last_data_pack == pack
     return win
 
 
@@ -130,7 +138,7 @@ def test_importer_and_app_write_the_same_pack_link(city):
 def test_real_plan_after_demo_is_checked_with_its_own_pack(qtbot, app_env, city):
     """The issue's scenario: demo last used, the real plan opened without --data."""
     plan, pack = city
-    win = _demo_window(qtbot)
+    win = _demo_window(qtbot, show_demo=True)
     win.open_plan(plan, wait=True)
     win.wait_idle(30)
     assert win.doc.data.pack_path == pack
@@ -442,6 +450,12 @@ def test_feet_everywhere_files_metric(window, tmp_path):
         model = window.findings_panel.model
         assert model.headerData(6, Qt.Orientation.Horizontal) == "Distance (ft)"
         assert " ft " in model.sentences[0]
+        # the audit trail is a file: metric whatever the display
+        window.prompter.justification = "The driveway is fenced off; confirmed on site today"
+        warned = camera_at("C-1", X0 + 58, Y0, 270.0)
+        assert doc.propose([doc.camera("C-1")], [warned], action="move", text="Move").committed
+        detail = doc.plan.meta.audit[-1].detail
+        assert " m of the protected zone" in detail and "ft" not in detail
         # typing feet stores metres
         window.controller.select(["C-1"])
         panel.range.setText("100")
@@ -571,7 +585,7 @@ def test_saving_the_demo_saves_a_copy_in_documents(qtbot, app_env, tmp_path):
 
     plan, _pack = demo_paths()
     original = plan.read_bytes()
-    win = _demo_window(qtbot)
+    win = _demo_window(qtbot, show_demo=True)
     win.controller.select([win.doc.plan.cameras[0].id])
     win.controller.nudge(1.0, 0.0)
     win.prompter.next_save = plan  # the user insists on the bundled file
@@ -728,3 +742,24 @@ def test_pack_link_round_trip(tmp_path):
     for bad in (3, {"path": 3}, {"path": "x", "sha256": "zz"}, {}):
         with pytest.raises(InputError):
             read_pack_link(PlanMeta(extra={"data_pack": bad}), source="p.plan.geojson")
+
+
+def test_layer_files_do_not_stand_in_for_the_named_pack(qtbot, app_env, city, tmp_path):
+    plan, pack = city
+    pack.unlink()
+    sites = tmp_path / "sites.geojson"
+    elon, elat = _ll(*ENTRANCE)
+    sites.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "id": "s1", "geometry": {"type": "Point", "coordinates": [elon, elat]},
+        "properties": {"category": "place_of_worship", "name": "Church"}}]}))
+    win = _demo_window(qtbot, open_path=sites)
+    win.open_plan(plan, wait=True)
+    win.wait_idle(30)
+    win.add_sites_dialog()
+    win.wait_idle(30)
+    assert win.doc.results == {} and "is not loaded; only layer files are" in \
+        win.data_banner.text()
+    win.data_banner.button("Check with the data in force").click()
+    win.wait_idle(30)
+    assert win.doc.results and not win.data_banner.isVisible()
+    _close(win)

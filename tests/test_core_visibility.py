@@ -95,8 +95,13 @@ def test_concave_building_shadow_matches_ray_sampling() -> None:
 def _brute_visible(apex: tuple[float, float], p: tuple[float, float], buildings: list) -> bool:
     a = Point(apex)
     seg = LineString([apex, p])
+    # SPEC 4.2: the buildings containing the camera, else the one nearest within 5 cm.
+    mounts = [b for b in buildings if b.contains(a)]
+    if not mounts:
+        near = [b for b in buildings if b.distance(a) <= WALL_TOLERANCE_M]
+        mounts = [min(near, key=a.distance)] if near else []
     for b in buildings:
-        if b.distance(a) <= WALL_TOLERANCE_M:  # the building it is mounted on
+        if any(b is m for m in mounts):
             continue
         if seg.relate_pattern(b, "T********"):  # interiors meet
             return False

@@ -1,7 +1,7 @@
 """Property-based fuzzing of every reader through the real command line.
 
 For each input kind (plan, sites, policy, GraphML streets, Overpass JSON, OSM XML,
-data pack) hypothesis mutates a valid seed file, structure-aware (a value replaced
+data pack, CSV site list) hypothesis mutates a valid seed file, structure-aware (a value replaced
 by a hostile one: ``1e400``, a 5,000-digit integer, 995 levels of nesting, a lone
 surrogate, control characters, a huge string ...; keys deleted; elements repeated)
 or byte by byte (flips, inserts, truncation, splices). Each mutant goes through
@@ -343,7 +343,12 @@ def seeds(worker: Worker) -> dict[str, Path]:
         "graphml": folder / "seed.graphml",
         "overpass": folder / "seed.json",
         "osm": folder / "seed.osm",
+        "csv": folder / "seed.csv",
     }
+    out["csv"].write_text(
+        "OBJECTID,NAME,LON,LAT\n1,First Church,-121.8895,37.3300\n2,Second,-121.8890,37.3305\n",
+        encoding="utf-8",
+    )
     out["plan"].write_text(json.dumps(PLAN_SEED), encoding="utf-8")
     out["sites"].write_text(json.dumps(SITES_SEED), encoding="utf-8")
     out["policy"].write_bytes(
@@ -377,6 +382,9 @@ def _argvs(seeds: dict[str, Path]) -> dict[str, Callable[[dict[str, Path]], list
         "overpass": lambda f: ["import", str(f["overpass"]), "-o", str(f["out"]), "-q"],
         "osm": lambda f: ["import", str(f["osm"]), "-o", str(f["out"]), "-q"],
         "pack": lambda f: ["check", str(f["plan"]), "--data", str(f["pack"])],
+        "csv": lambda f: ["import", "--sites",
+                          f"{f['csv']}:category=place_of_worship,name=NAME,id=OBJECTID",
+                          "-o", str(f["out"]), "-q"],
     }  # fmt: skip
 
 
@@ -485,6 +493,27 @@ def mutate_text(text: str, rnd: random.Random, values: list[str], kind: str) -> 
     return "\n".join(lines), f"value {value[:30]!r} line {i}"
 
 
+HOSTILE_CSV = [
+    "1e400", "nan", "inf", "9" * 400, "", '"', '"a""b', "A" * 200_000, "\x00", "\x1b[2J",
+    "-181", "95", "1,2,3", "\r", "\ud800", "CSV:/etc/passwd", "=cmd|' /C calc'!A0",
+]  # fmt: skip
+
+
+def mutate_csv(text: str, rnd: random.Random) -> tuple[str, str]:
+    """A field-level mutant of a CSV site list."""
+    lines = text.splitlines()
+    i = rnd.randrange(len(lines))
+    if rnd.random() < 0.2:
+        lines[i:i] = [lines[i]] * rnd.choice([1, 100])
+        return "\n".join(lines) + "\n", f"repeat line {i}"
+    fields = lines[i].split(",")
+    j = rnd.randrange(len(fields))
+    value = rnd.choice(HOSTILE_CSV)
+    fields[j] = value
+    lines[i] = ",".join(fields)
+    return "\n".join(lines) + "\n", f"field {value[:20]!r} at {i}:{j}"
+
+
 def mutate_bytes(data: bytes, rnd: random.Random) -> tuple[bytes, str]:
     """A byte-level mutant: flips, inserts, deletes, truncation, splice."""
     buf = bytearray(data)
@@ -569,6 +598,9 @@ def _run_one(
     elif reader in ("plan", "sites", "overpass"):
         text, mutation = mutate_json(json.loads(seed.read_text(encoding="utf-8")), rnd)
         target.write_text(text, encoding="utf-8", errors="surrogatepass")
+    elif reader == "csv":
+        text, mutation = mutate_csv(seed.read_text(encoding="utf-8"), rnd)
+        target.write_text(text, encoding="utf-8", errors="surrogatepass")
     elif reader == "policy":
         text, mutation = mutate_text(seed.read_text(encoding="utf-8"), rnd, HOSTILE_TOML, "toml")
         target.write_text(text, encoding="utf-8")
@@ -583,7 +615,7 @@ def _run_one(
     check_contract(reader, mutation, result, target)
 
 
-READERS = ["plan", "sites", "policy", "graphml", "overpass", "osm", "pack"]
+READERS = ["plan", "sites", "policy", "graphml", "overpass", "osm", "pack", "csv"]
 
 
 @pytest.mark.parametrize("reader", READERS)

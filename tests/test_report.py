@@ -174,3 +174,17 @@ def test_boundary_crossings_hand_computed() -> None:
                    boundary_crossings(lines, names, limits))
     assert found == [("A Street", 160, 0), ("B Street", 160, 100),
                      ("Skyway / SR 99", 50, -50), ("Skyway / SR 99", 50, 150)]
+
+
+def test_a_camera_marked_approved_is_a_claim_checked_against_the_recheck(tmp_path: Path) -> None:
+    plan = tmp_path / "p.plan.geojson"
+    data = json.loads(DEMO_PLAN.read_text())
+    for f in data["features"]:
+        if f["id"] in ("C-1", "C-3"):  # C-1 is blocked by the re-check, C-3 clear
+            f["properties"]["status"] = "approved"
+    plan.write_text(json.dumps(data))
+    out = tmp_path / "r.html"
+    assert run("report", str(plan), "--data", str(DEMO_PACK), "-o", str(out), "-q")[0] == 0
+    page = out.read_text(encoding="utf-8")
+    assert "Camera C-1 is marked approved in the plan, but the re-check blocks it." in page
+    assert "Camera C-3 is marked approved in the plan, but no current approval" in page

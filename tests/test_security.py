@@ -718,6 +718,9 @@ def test_pack_edit_without_last_change_is_still_validated(
     monkeypatch.setenv("SITING_PLANNER_CACHE_DIR", str(tmp_path / "cache"))
     pack = _small_pack(tmp_path)
     read_pack(pack)  # validated in full once: remembered by content hash
+    from planner.io.pack_query import read_pack_subset
+
+    assert read_pack_subset(pack, regions=None).buildings_validated
     con = sqlite3.connect(pack)
     stamps = con.execute("SELECT table_name, last_change FROM gpkg_contents").fetchall()
     for (name,) in con.execute(
@@ -732,6 +735,8 @@ def test_pack_edit_without_last_change_is_still_validated(
     con.close()
     with pytest.raises(InputError, match="outside lon"):
         read_pack(pack)
+    # The quick reader of `check` does not take the pack's word either.
+    assert not read_pack_subset(pack, regions=None).buildings_validated
 
 
 # ------------------------------------------------------------------ 11. stale temporaries

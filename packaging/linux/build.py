@@ -34,21 +34,63 @@ NAME = "siting-planner"
 APP_ID = "io.github.siting_planner.SitingPlanner"
 PREFIX = f"/opt/{NAME}"
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
-MAINTAINER = "City of San José siting-planner maintainers <siting-planner@localhost>"
+MAINTAINER = "siting-planner maintainers <siting-planner@users.noreply.github.com>"
 
 #: Debian (bookworm) packages of the system libraries the bundle loads; kept in step
 #: with the spec's SYSTEM_LIBS by tests/test_packaging.py.
 DEPENDS = (
-    "libc6 (>= 2.34)", "libstdc++6", "libgcc-s1", "zlib1g", "libzstd1", "liblzma5",
-    "libffi8", "libbz2-1.0", "libbrotli1", "libbsd0", "libmd0", "libcap2", "libgcrypt20",
-    "libgpg-error0", "liblz4-1", "libsystemd0", "libdbus-1-3", "libglib2.0-0",
-    "libpcre2-8-0", "libfontconfig1", "libfreetype6", "libpng16-16", "libexpat1",
-    "libx11-6", "libx11-xcb1", "libxau6", "libxdmcp6", "libxext6", "libxrender1", "libxcb1",
-    "libxcb-cursor0", "libxcb-glx0", "libxcb-icccm4", "libxcb-image0", "libxcb-keysyms1",
-    "libxcb-randr0", "libxcb-render0", "libxcb-render-util0", "libxcb-shape0",
-    "libxcb-shm0", "libxcb-sync1", "libxcb-util1", "libxcb-xfixes0", "libxcb-xkb1",
-    "libxkbcommon0", "libxkbcommon-x11-0", "libegl1", "libgl1", "libglx0", "libopengl0",
-    "libglvnd0", "fonts-dejavu-core | fonts-liberation2",
+    "libc6 (>= 2.34)",
+    "libstdc++6",
+    "libgcc-s1",
+    "zlib1g",
+    "libzstd1",
+    "liblzma5",
+    "libffi8",
+    "libbz2-1.0",
+    "libbrotli1",
+    "libbsd0",
+    "libmd0",
+    "libcap2",
+    "libgcrypt20",
+    "libgpg-error0",
+    "liblz4-1",
+    "libsystemd0",
+    "libdbus-1-3",
+    "libglib2.0-0",
+    "libpcre2-8-0",
+    "libfontconfig1",
+    "libfreetype6",
+    "libpng16-16",
+    "libexpat1",
+    "libx11-6",
+    "libx11-xcb1",
+    "libxau6",
+    "libxdmcp6",
+    "libxext6",
+    "libxrender1",
+    "libxcb1",
+    "libxcb-cursor0",
+    "libxcb-glx0",
+    "libxcb-icccm4",
+    "libxcb-image0",
+    "libxcb-keysyms1",
+    "libxcb-randr0",
+    "libxcb-render0",
+    "libxcb-render-util0",
+    "libxcb-shape0",
+    "libxcb-shm0",
+    "libxcb-sync1",
+    "libxcb-util1",
+    "libxcb-xfixes0",
+    "libxcb-xkb1",
+    "libxkbcommon0",
+    "libxkbcommon-x11-0",
+    "libegl1",
+    "libgl1",
+    "libglx0",
+    "libopengl0",
+    "libglvnd0",
+    "fonts-dejavu-core | fonts-liberation2",
 )
 DESCRIPTION = """\
 Desktop GIS planner that checks ALPR camera placements
@@ -63,33 +105,32 @@ Desktop GIS planner that checks ALPR camera placements
 # Tags the required layout triggers, each with the reason (lintian prints them as
 # overridden, not as errors). The issue asks for /opt/siting-planner: one self-contained
 # folder that IT can replace as a whole, as vendors' desktop GIS packages do.
-LINTIAN_OVERRIDES = """\
+LINTIAN_OVERRIDES = f"""\
 # The whole application is one self-contained PyInstaller folder under /opt.
-{name}: dir-or-file-in-opt [opt/{name}/*]
+{NAME}: dir-or-file-in-opt [opt/{NAME}/*]
 # Bundled wheels' own copies of GDAL, PROJ, GEOS, Qt, Arrow and the Python runtime:
 # their versions are pinned by the build, not by the distribution.
-{name}: embedded-library *
-{name}: unstripped-binary-or-object *
-{name}: shared-library-lacks-prerequisites *
-{name}: custom-library-search-path *
-{name}: binary-or-shlib-defines-rpath *
-{name}: library-not-linked-against-libc *
-{name}: hardening-no-fortify-functions *
-{name}: hardening-no-relro *
-{name}: hardening-no-bindnow *
-{name}: lacks-ldconfig-trigger *
-{name}: package-contains-vcs-control-file *
-{name}: executable-not-elf-or-script *
-{name}: non-standard-executable-perm *
-{name}: package-installs-python-pycache-dir *
-{name}: package-contains-documentation-outside-usr-share-doc *
-{name}: extra-license-file *
-{name}: spelling-error-in-binary *
-{name}: repeated-path-segment *
-{name}: exit-in-shared-library *
-{name}: shared-library-is-executable *
-{name}: no-manual-page
-""".format(name=NAME)
+{NAME}: embedded-library *
+{NAME}: unstripped-binary-or-object *
+{NAME}: shared-library-lacks-prerequisites *
+{NAME}: custom-library-search-path *
+{NAME}: library-not-linked-against-libc *
+{NAME}: hardening-no-fortify-functions *
+{NAME}: hardening-no-relro *
+{NAME}: hardening-no-bindnow *
+{NAME}: lacks-ldconfig-trigger *
+{NAME}: package-contains-vcs-control-file *
+{NAME}: executable-not-elf-or-script *
+{NAME}: non-standard-executable-perm *
+{NAME}: package-installs-python-pycache-dir *
+{NAME}: package-contains-documentation-outside-usr-share-doc *
+{NAME}: extra-license-file *
+{NAME}: spelling-error-in-binary *
+{NAME}: repeated-path-segment *
+{NAME}: exit-in-shared-library *
+{NAME}: shared-library-is-executable *
+{NAME}: no-manual-page
+"""
 
 
 def version() -> str:
@@ -105,7 +146,9 @@ def run(cmd: list[str], **kw: object) -> None:
 
 
 def du(path: Path) -> int:
-    """Bytes under ``path`` (files only; symlinks not followed)."""
+    """Bytes under ``path`` (files only; symlinks not followed or counted)."""
+    if path.is_symlink():
+        return 0
     if path.is_file():
         return path.stat().st_size
     return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
@@ -113,9 +156,21 @@ def du(path: Path) -> int:
 
 def pyinstaller(*, dist: Path, work: Path) -> Path:
     """Run PyInstaller on the spec; returns the one-folder bundle."""
-    run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
-         "--distpath", str(dist), "--workpath", str(work),
-         str(ROOT / "packaging" / "siting_planner.spec")])
+    run(
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--log-level",
+            "WARN",
+            "--distpath",
+            str(dist),
+            "--workpath",
+            str(work),
+            str(ROOT / "packaging" / "siting_planner.spec"),
+        ]
+    )
     return dist / NAME
 
 
@@ -143,14 +198,18 @@ def make_tarball(bundle: Path, out: Path, *, level: int) -> None:
         tar.add(bundle, arcname=top)
         tar.add(ROOT / "assets" / f"{APP_ID}.desktop", arcname=f"{top}/share/{APP_ID}.desktop")
         tar.add(ROOT / "assets" / "siting-planner.svg", arcname=f"{top}/share/siting-planner.svg")
-        tar.add(ROOT / "packaging" / "linux" / "config.example.toml",
-                arcname=f"{top}/share/config.example.toml")
+        tar.add(
+            ROOT / "packaging" / "linux" / "config.example.toml",
+            arcname=f"{top}/share/config.example.toml",
+        )
 
 
 def _gz(src: bytes, dest: Path) -> None:
     # mtime=0 keeps the package reproducible; -n in gzip terms
-    with dest.open("wb") as fh, gzip.GzipFile(fileobj=fh, mode="wb", compresslevel=9,
-                                                mtime=0, filename="") as gz:
+    with (
+        dest.open("wb") as fh,
+        gzip.GzipFile(fileobj=fh, mode="wb", compresslevel=9, mtime=0, filename="") as gz,
+    ):
         gz.write(src)
 
 
@@ -183,14 +242,21 @@ def stage_deb(bundle: Path, root: Path, *, ver: str) -> None:
         "License: MIT\n\nFiles: opt/siting-planner/_internal/*\n"
         "Copyright: the authors of Python, Qt (PySide6), GDAL, PROJ, GEOS, NumPy, pandas,\n"
         " Apache Arrow and the other bundled packages\n"
-        "License: various (LGPL-3 for Qt, MIT/X11 for GDAL and PROJ, LGPL-2.1 for GEOS,\n"
-        " BSD-3-clause, Apache-2.0); see the licence files inside each package folder\n"
+        "License: various\n"
+        " Qt (PySide6) is under the LGPL-3, see /usr/share/common-licenses/LGPL-3; GEOS\n"
+        " under the LGPL-2.1, see /usr/share/common-licenses/LGPL-2.1; GDAL and PROJ under\n"
+        " MIT/X11; NumPy and pandas under BSD-3-clause; Apache Arrow under Apache-2.0,\n"
+        " see /usr/share/common-licenses/Apache-2.0. Each package folder holds its licence.\n"
         "\nMap data: (C) OpenStreetMap contributors, ODbL.\n\nLicense: MIT\n"
         " Permission is hereby granted, free of charge, to any person obtaining a copy\n"
         " of this software, to deal in the Software without restriction.\n",
-        encoding="utf-8")
-    _gz(f"{NAME} ({ver}) unstable; urgency=medium\n\n  * Release {ver}.\n\n"
-        f" -- {MAINTAINER}  Fri, 27 Nov 2026 00:00:00 +0000\n".encode(), doc / "changelog.gz")
+        encoding="utf-8",
+    )
+    _gz(
+        f"{NAME} ({ver}) unstable; urgency=medium\n\n  * Release {ver}.\n\n"
+        f" -- {MAINTAINER}  Fri, 27 Nov 2026 00:00:00 +0000\n".encode(),
+        doc / "changelog.gz",
+    )
     examples = doc / "examples"
     examples.mkdir()
     shutil.copy2(ROOT / "packaging" / "linux" / "config.example.toml", examples / "config.toml")
@@ -200,9 +266,7 @@ def stage_deb(bundle: Path, root: Path, *, ver: str) -> None:
     for p in [root, *root.rglob("*")]:
         if p.is_symlink():
             continue
-        if p.is_dir():
-            p.chmod(0o755)
-        elif os.access(p, os.X_OK) and (p.suffix in ("", ".so") or ".so." in p.name):
+        if p.is_dir() or (os.access(p, os.X_OK) and (p.suffix in ("", ".so") or ".so." in p.name)):
             p.chmod(0o755)
         else:
             p.chmod(0o644)
@@ -214,22 +278,31 @@ def stage_deb(bundle: Path, root: Path, *, ver: str) -> None:
         f"Package: {NAME}\nVersion: {ver}\nArchitecture: amd64\nMaintainer: {MAINTAINER}\n"
         f"Installed-Size: {installed_kb}\nDepends: {', '.join(DEPENDS)}\n"
         "Section: science\nPriority: optional\n"
-        f"Description: {DESCRIPTION}", encoding="utf-8")
+        f"Description: {DESCRIPTION}",
+        encoding="utf-8",
+    )
 
 
 def make_deb(root: Path, out: Path, *, fast: bool) -> None:
     comp = ["-Zgzip", "-z1"] if fast else ["-Zxz", "-z6"]
-    run(["dpkg-deb", "--root-owner-group", *comp, "--build", str(root), str(out)],
-        stdout=subprocess.DEVNULL)
+    run(
+        ["dpkg-deb", "--root-owner-group", *comp, "--build", str(root), str(out)],
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--dist", type=Path, default=ROOT / "dist", help="output folder")
-    p.add_argument("--work", type=Path, default=ROOT / "build" / "pyinstaller",
-                   help="PyInstaller's work folder")
-    p.add_argument("--fast", action="store_true",
-                   help="gzip -1 for both archives (tests); the release uses xz")
+    p.add_argument(
+        "--work",
+        type=Path,
+        default=ROOT / "build" / "pyinstaller",
+        help="PyInstaller's work folder",
+    )
+    p.add_argument(
+        "--fast", action="store_true", help="gzip -1 for both archives (tests); the release uses xz"
+    )
     p.add_argument("--no-deb", action="store_true", help="only the bundle and the .tar.gz")
     ns = p.parse_args(argv)
     ver = version()
@@ -260,8 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         info["deb_bytes"] = deb.stat().st_size
         info["deb_s"] = round(time.perf_counter() - t2, 1)
     info["total_s"] = round(time.perf_counter() - t0, 1)
-    (ns.dist / "build-info.json").write_text(json.dumps(info, indent=2) + "\n",
-                                             encoding="utf-8")
+    (ns.dist / "build-info.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     print(json.dumps({k: v for k, v in info.items() if k != "bundle_by_package"}, indent=2))
     return 0
 

@@ -190,13 +190,17 @@ class Prompter:
             path = path.with_name(path.name + ".plan.geojson")
         return path
 
-    def error(self, title: str, text: str) -> None:
+    def error_box(self, title: str, text: str) -> QMessageBox:
         box = QMessageBox(QMessageBox.Icon.Critical, title, text,
                           QMessageBox.StandardButton.Ok, self.parent)
         # the whole one-line message, selectable, never cut: wide enough for a path
+        box.setTextFormat(Qt.TextFormat.PlainText)
         box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        box.setStyleSheet("QLabel { min-width: 560px; }")
-        box.exec()
+        box.setStyleSheet("QLabel#qt_msgbox_label { min-width: 560px; }")
+        return box
+
+    def error(self, title: str, text: str) -> None:
+        self.error_box(title, text).exec()
 
 
 class ScriptedPrompter(Prompter):

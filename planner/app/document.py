@@ -222,14 +222,15 @@ class PlanDocument(QObject):
     def wording_context(self) -> wording.Context:
         return wording.Context(sites=self._sites, projector=self.projector)
 
-    def describe(self, finding: Finding, camera: Camera | None = None) -> str:
-        """``finding`` in plain words (units as displayed)."""
+    def describe(self, finding: Finding, camera: Camera | None = None, *,
+                 unit: str | None = None) -> str:
+        """``finding`` in plain words (units as displayed, or ``unit``)."""
         if camera is None:
             try:
                 camera = self.any_camera(finding.camera_id)
             except KeyError:
                 camera = None
-        return wording.finding_sentence(finding, camera, self.wording_context())
+        return wording.finding_sentence(finding, camera, self.wording_context(), unit=unit)
 
     def _audit(self, cameras: Sequence[Camera | str], *, action: str, text: str,
                justification: str = "", details: Mapping[str, str] | None = None,
@@ -372,7 +373,9 @@ class PlanDocument(QObject):
         if worst is not Severity.CLEAR:
             for cam, res in zip(after, results, strict=True):
                 if res is not None and res.findings:
-                    details[cam.id] = "; ".join(self.describe(f, cam) for f in res.findings
+                    # files stay metric, whatever the display unit
+                    details[cam.id] = "; ".join(self.describe(f, cam, unit="metres")
+                                                for f in res.findings
                                                 if f.severity is not Severity.CLEAR)
         warned = [(c, r) for c, r in zip(after, results, strict=True)
                   if r is not None and r.status is Severity.WARN]

@@ -152,9 +152,9 @@ def load_data_context(
     # (pyproj is safe on it), so installing the data on the GUI thread stays quick.
     boundaries = None
     if pack is not None:
-        from planner.app.preview import read_boundaries
+        from planner.io.pack import read_pack
 
-        boundaries = read_boundaries(pack)
+        boundaries = read_pack(pack, layers=["boundaries"]).boundaries
     # A pack's buildings stream into the map by area from its spatial index
     # (planner.app.canvas.stream): no citywide copy to project before the first paint.
     stream_buildings = pack is not None and not buildings

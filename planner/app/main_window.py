@@ -67,7 +67,8 @@ class MainWindow(QMainWindow):
     prompter
         Asks the user things; tests inject a :class:`ScriptedPrompter`.
     autosave_ms
-        Autosave interval (60 s by default).
+        Safety-net autosave interval (60 s by default); the recovery file is also
+        written after every committed change (:class:`~planner.app.recovery.Autosaver`).
     """
 
     #: The IT-managed configuration; :func:`planner.app.managed.apply_to_window` sets it.
@@ -374,7 +375,10 @@ class MainWindow(QMainWindow):
             if not act.isChecked():
                 act.trigger()
 
-        self.notice.show_message(text, actions=[("Show allowed headings (H)", show_allowed)])
+        # a refused new camera is not on the map: there are no headings to show for it
+        actions = [("Show allowed headings (H)", show_allowed)] \
+            if self.doc.has_camera(camera_id) else []
+        self.notice.show_message(text, actions=actions)
 
     # -- identity and plan properties ------------------------------------------------------
     def user_identity(self) -> str:
@@ -512,8 +516,8 @@ class MainWindow(QMainWindow):
             return self.doc.data.pack_path
         return None
 
-    def load(self, *, plan_path: Path | None, pack: Path | None, keep_plan: bool = False,
-             wait: bool = False, plan: Plan | None = None, recovered: bool = False) -> None:
+    def load(self, *, plan_path: Path | None, pack: Path | None, wait: bool = False,
+             plan: Plan | None = None, recovered: bool = False) -> None:
         """Read a plan and/or a data pack on a worker, then install them.
 
         A plan without ``pack`` is checked against the pack it names. When that pack is

@@ -50,18 +50,22 @@ def status_text(config: ManagedConfig) -> str:
     """The short mark for the status bar, ``""`` when nothing is managed."""
     if not config.active:
         return ""
-    locks = [name for name, on in (("policy", config.lock_policy), ("data", config.lock_data))
-             if on]
+    locks = [
+        name for name, on in (("policy", config.lock_policy), ("data", config.lock_data)) if on
+    ]
     return " · Managed" + (f" ({' and '.join(locks)} locked)" if locks else "")
 
 
 def describe(config: ManagedConfig) -> str:
     """One paragraph for the banner and tooltips: by whom, what is locked, any error."""
     if config.error is not None:
-        return (f"The system configuration is unusable, so the planner runs with its "
-                f"built-in policy and data, locked. Ask IT to fix: {config.error}")
-    locks = [name for name, on in (("policy", config.lock_policy), ("data", config.lock_data))
-             if on]
+        return (
+            f"The system configuration is unusable, so the planner runs with its "
+            f"built-in policy and data, locked. Ask IT to fix: {config.error}"
+        )
+    locks = [
+        name for name, on in (("policy", config.lock_policy), ("data", config.lock_data)) if on
+    ]
     locked = f"; the {' and the '.join(locks)} cannot be changed here" if locks else ""
     return f"Managed by IT through {config.source_text}{locked}."
 
@@ -74,7 +78,8 @@ def apply_to_window(window: Any, config: ManagedConfig) -> None:
     reason = f"Locked by {config.source_text}"
     actions: dict[str, Any] = getattr(window, "actions_by_name", {})
     locked_keys = (DATA_ACTIONS if config.lock_data else ()) + (
-        POLICY_ACTIONS if config.lock_policy else ())
+        POLICY_ACTIONS if config.lock_policy else ()
+    )
     for key in locked_keys:
         act = actions.get(key)
         if act is not None:

@@ -11,12 +11,15 @@ nothing on it can be mistaken for a clearance.
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 
@@ -34,23 +37,93 @@ class Preview:
     osm: frozenset[str]
 
 
-def _frame(pack: Path, layer: str, columns: list[str]) -> Any:
-    import pyogrio
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 
-    return pyogrio.read_dataframe(pack, layer=layer, columns=columns)
+
+def gpkg_wkb(blob: bytes) -> bytes | None:
+    """The WKB inside a GeoPackage geometry blob (None for an empty or foreign blob).
+
+    The blob is ``GP``, a version byte, a flags byte (bits 1-3: the envelope's size
+    code, bit 4: empty), a 4-byte SRS id, the envelope, then standard WKB (GeoPackage
+    1.3, clause 2.1.3).
+    """
+    if blob is None or len(blob) < 8 or blob[:2] != b"GP":
+        return None
+    flags = blob[3]
+    if flags & 0x10:
+        return None
+    size = _ENVELOPE_BYTES.get((flags >> 1) & 0x07)
+    return None if size is None else bytes(blob[8 + size:])
+
+
+def _quote(name: str) -> str:
+    """An SQL identifier, quoted (names come from the file: never trust them)."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def read_gpkg_table(pack: Path, layer: str, columns: list[str]) -> tuple[np.ndarray, dict]:
+    """Geometries (lon/lat shapely array) and columns of a pack layer, via sqlite.
+
+    The preview reads the GeoPackage's tables itself: pyogrio imports pandas and
+    geopandas, a second or more, which the first paint must not wait for. Only the
+    planner's own packs (EPSG:4326) are read this way; anything else raises ValueError
+    and the full load reports it.
+    """
+    import shapely
+
+    con = sqlite3.connect(f"file:{pack}?mode=ro", uri=True)
+    try:
+        row = con.execute("SELECT column_name, srs_id FROM gpkg_geometry_columns "
+                          "WHERE table_name = ?", (layer,)).fetchone()
+        if row is None:
+            msg = f"{pack}: no layer {layer}"
+            raise ValueError(msg)
+        geom_col, srs = row
+        if int(srs) != 4326:
+            msg = f"{pack}: layer {layer} is not in EPSG:4326"
+            raise ValueError(msg)
+        names = {r[1] for r in con.execute(f"PRAGMA table_info({_quote(layer)})")}
+        if geom_col not in names:
+            msg = f"{pack}: layer {layer} has no geometry column {geom_col!r}"
+            raise ValueError(msg)
+        cols = [c for c in columns if c in names]
+        select = ", ".join(_quote(c) for c in [geom_col, *cols])
+        rows = con.execute(f"SELECT {select} FROM {_quote(layer)}").fetchall()
+    except sqlite3.DatabaseError as exc:
+        msg = f"{pack}: {exc}"
+        raise ValueError(msg) from exc
+    finally:
+        con.close()
+    wkb = [gpkg_wkb(r[0]) for r in rows]
+    geoms = shapely.from_wkb(np.array(wkb, dtype=object), on_invalid="ignore")
+    data = {c: np.array([r[k + 1] for r in rows], dtype=object) for k, c in enumerate(cols)}
+    return np.asarray(geoms, dtype=object), data
+
+
+def _metadata(pack: Path) -> dict[str, Any]:
+    con = sqlite3.connect(f"file:{pack}?mode=ro", uri=True)
+    try:
+        rows = con.execute("SELECT key, value FROM pack_metadata").fetchall()
+    except sqlite3.DatabaseError:
+        return {}
+    finally:
+        con.close()
+    out = {}
+    for key, value in rows:
+        try:
+            out[str(key)] = json.loads(value)
+        except (TypeError, ValueError):
+            continue
+    return out
 
 
 def read_boundaries(pack: Path) -> Any:
-    """The pack's boundaries for the map (None when it has none).
-
-    Read straight from the GeoPackage: drawing them needs no validation beyond what
-    the full load does, and hashing a citywide pack again would cost half a second.
-    """
-    import pyogrio
-
-    if "boundaries" not in {str(n) for n, _t in pyogrio.list_layers(pack)}:
+    """The pack's boundaries for the map, as a prepared-layer input (None when none)."""
+    try:
+        geoms, cols = read_gpkg_table(Path(pack), "boundaries", ["name", "kind"])
+    except ValueError:
         return None
-    return _frame(pack, "boundaries", ["name", "kind"])
+    return geoms, cols
 
 
 def load_preview(*, pack: Path, cameras: Sequence[Camera], progress: Any = None,
@@ -62,38 +135,56 @@ def load_preview(*, pack: Path, cameras: Sequence[Camera], progress: Any = None,
     """
     import shapely
 
-    from planner.app.canvas.prepare import prepare_layers
+    from planner.app.canvas.prepare import (
+        PreparedLayers,
+        ZoneLayer,
+        prepare_boundary_arrays,
+        prepare_sites,
+        prepare_street_arrays,
+    )
     from planner.app.loading import osm_layers_of
     from planner.core.crs import Projector
     from planner.core.model import Site
-    from planner.io.pack import read_metadata
 
-    streets = _frame(pack, "streets", ["name", "highway"])
-    frame = _frame(pack, "sites", ["site_id", "category", "name", "source", "verified"])
+    pack = Path(pack)
+    street_geoms, street_cols = read_gpkg_table(pack, "streets", ["name", "highway"])
+    site_geoms, site_cols = read_gpkg_table(
+        pack, "sites", ["site_id", "category", "name", "source", "verified"])
     sites = []
-    for rec, geom in zip(frame.drop(columns="geometry").to_dict("records"),
-                         frame.geometry.values, strict=True):
+    for k, geom in enumerate(site_geoms):
         if geom is None or geom.is_empty:
             continue
-        verified = rec.get("verified")
-        sites.append(Site(id=str(rec["site_id"]), category=str(rec["category"]), geometry=geom,
-                          name=str(rec.get("name") or ""), source=str(rec.get("source") or ""),
-                          verified=None if verified is None or verified != verified
-                          else bool(verified)))
-    existing = _frame(pack, "cameras_existing", ["camera_id"])
-    xy = shapely.get_coordinates(existing.geometry.values)
+        verified = site_cols.get("verified", [None] * len(site_geoms))[k]
+        sites.append(Site(id=str(site_cols["site_id"][k]), category=str(site_cols["category"][k]),
+                          geometry=geom, name=str(site_cols["name"][k] or ""),
+                          source=str(site_cols["source"][k] or ""),
+                          verified=None if verified is None else bool(verified)))
+    cam_geoms, cam_cols = read_gpkg_table(pack, "cameras_existing", ["camera_id"])
+    ok = ~(shapely.is_missing(cam_geoms) | shapely.is_empty(cam_geoms))
+    xy = shapely.get_coordinates(cam_geoms[ok])
     cams = list(cameras) + [
         Camera(id=str(cid), lon=float(x), lat=float(y), heading_deg=None, fov_deg=360.0,
                range_m=1.0, status=CameraStatus.EXISTING)
-        for cid, (x, y) in zip(existing["camera_id"], xy, strict=True)]
+        for cid, (x, y) in zip(cam_cols["camera_id"][ok], xy, strict=True)]
     pts = [(c.lon, c.lat) for c in cameras] or [(c.lon, c.lat) for c in cams]
     if not pts:
         pts = [(s.geometry.centroid.x, s.geometry.centroid.y) for s in sites[:1000]]
     projector = Projector.for_points(pts, fallback=(0.0, 0.0))
-    layers = prepare_layers(projector=projector, streets=streets, sites=sites,
-                            boundaries=read_boundaries(pack))
-    return Preview(pack=Path(pack), projector=projector, layers=layers, cameras=cams,
-                   osm=osm_layers_of(read_metadata(pack), sites))
+    bounds = read_boundaries(pack)
+    layers = PreparedLayers(
+        streets=prepare_street_arrays(street_geoms, highway=street_cols.get("highway"),
+                                      names=street_cols.get("name"), projector=projector),
+        buildings=None,
+        sites=prepare_sites(sites, projector=projector),
+        zones=ZoneLayer(),
+        boundaries=prepare_boundary_arrays(bounds[0], names=bounds[1].get("name"),
+                                           kinds=bounds[1].get("kind"), projector=projector)
+        if bounds is not None else prepare_boundary_arrays(np.empty(0, dtype=object),
+                                                           names=None, kinds=None,
+                                                           projector=projector),
+    )
+    return Preview(pack=pack, projector=projector, layers=layers, cameras=cams,
+                   osm=osm_layers_of(_metadata(pack), sites))
 
 
 class PreviewCameras:

@@ -45,6 +45,10 @@ def data_problems(meta: PlanMeta, *, link: PackLink | None,
     """
     problems: list[str] = []
     digest = pack_digest(data)
+    if link is not None and data is not None and data.checker is not None \
+            and data.pack_path is None:
+        problems.append(f"The data pack this plan names ({link.path}) is not loaded; only "
+                        "layer files are.")
     if link is not None and link.sha256 and data is not None and data.pack_path is not None \
             and digest is not None and digest != link.sha256:
         problems.append(

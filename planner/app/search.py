@@ -72,18 +72,44 @@ def parse_coordinates(text: str) -> tuple[float, float] | None:
 
 
 class SearchIndex:
-    """Searchable places (addresses, streets, sites) in one list."""
+    """Searchable places (addresses, streets, sites) in one list.
+
+    Held as parallel columns, not one object per place: a city's 140,000 addresses
+    cost a few megabytes this way; a :class:`SearchHit` is made only for a result.
+    """
 
     def __init__(self, hits: Sequence[SearchHit] = ()) -> None:
-        self.hits = list(hits)
-        self._norm = [normalise(h.text) for h in self.hits]
+        self._kind: list[str] = []
+        self._text: list[str] = []
+        self._norm: list[str] = []
+        self._xy = np.empty((0, 3))
+        self._ref: list[str] = []
+        self.extend(hits)
 
     def __len__(self) -> int:
-        return len(self.hits)
+        return len(self._text)
 
     def extend(self, hits: Sequence[SearchHit]) -> None:
-        self.hits.extend(hits)
-        self._norm.extend(normalise(h.text) for h in hits)
+        self.add_columns(kind=[h.kind for h in hits], text=[h.text for h in hits],
+                         lon=[h.lon for h in hits], lat=[h.lat for h in hits],
+                         extent=[h.extent_m for h in hits], ref=[h.ref for h in hits])
+
+    def add_columns(self, *, kind: Sequence[str], text: Sequence[str], lon: Sequence[float],
+                    lat: Sequence[float], extent: Sequence[float],
+                    ref: Sequence[str] | None = None) -> None:
+        """Add places given as columns (the fast way for many addresses)."""
+        self._kind.extend(kind)
+        self._text.extend(text)
+        self._norm.extend(normalise(t) for t in text)
+        self._ref.extend(ref if ref is not None else [""] * len(text))
+        cols = np.column_stack([np.asarray(lon, float), np.asarray(lat, float),
+                                np.asarray(extent, float)]) if len(text) else np.empty((0, 3))
+        self._xy = np.concatenate([self._xy, cols])
+
+    def hit(self, i: int) -> SearchHit:
+        lon, lat, extent = self._xy[i]
+        return SearchHit(self._kind[i], self._text[i], float(lon), float(lat),
+                         extent_m=float(extent), ref=self._ref[i])
 
     def search(self, query: str, *, limit: int = MAX_RESULTS,
                cameras: Sequence[Any] = ()) -> list[SearchHit]:
@@ -95,21 +121,22 @@ class SearchIndex:
         tokens = [" " + t for t in normalise(query).split()]
         if not tokens:
             return out
-        found: list[tuple[tuple[Any, ...], SearchHit]] = []
+        found: list[tuple[tuple[Any, ...], SearchHit | int]] = []
         for cam in cameras:
             for text in {cam.id, cam.label} - {""}:
                 norm = normalise(text)
                 if all(t in norm for t in tokens):
                     hit = SearchHit("camera", f"{cam.id} {cam.label}".strip(), cam.lon, cam.lat,
                                     extent_m=2.5 * cam.range_m, ref=cam.id)
-                    found.append((self._rank(hit, norm, tokens), hit))
+                    found.append((self._rank(hit.kind, hit.text, norm, tokens), hit))
                     break
-        for hit, norm in zip(self.hits, self._norm, strict=True):
+        for i, norm in enumerate(self._norm):
             if all(t in norm for t in tokens):
-                found.append((self._rank(hit, norm, tokens), hit))
+                found.append((self._rank(self._kind[i], self._text[i], norm, tokens), i))
         found.sort(key=lambda r: r[0])
         seen: set[tuple[str, str]] = set()
-        for _r, hit in found:
+        for _r, item in found:
+            hit = item if isinstance(item, SearchHit) else self.hit(item)
             key = (hit.kind, hit.text.lower())
             if key in seen:
                 continue
@@ -120,8 +147,8 @@ class SearchIndex:
         return out
 
     @staticmethod
-    def _rank(hit: SearchHit, norm: str, tokens: list[str]) -> tuple[Any, ...]:
-        return (not norm.startswith(tokens[0]), _KIND_RANK.get(hit.kind, 9), len(norm), hit.text)
+    def _rank(kind: str, text: str, norm: str, tokens: list[str]) -> tuple[Any, ...]:
+        return (not norm.startswith(tokens[0]), _KIND_RANK.get(kind, 9), len(norm), text)
 
 
 def site_hits(sites: Sequence[Any]) -> list[SearchHit]:
@@ -169,23 +196,24 @@ def street_hits(streets: Any) -> list[SearchHit]:
     return out
 
 
-def read_address_hits(pack: Path) -> list[SearchHit]:
-    """The pack's ``addresses`` layer as hits (empty when the pack has none)."""
+def read_addresses(pack: Path) -> dict[str, Any] | None:
+    """The pack's ``addresses`` layer as search columns (None when it has none)."""
     import pyogrio
 
     try:
         layers = {str(n) for n, _t in pyogrio.list_layers(pack)}
         if "addresses" not in layers:
-            return []
-        frame = pyogrio.read_dataframe(pack, layer="addresses", columns=["address", "city"])
+            return None
+        frame = pyogrio.read_dataframe(pack, layer="addresses", columns=["address"])
     except Exception:  # a damaged or foreign pack: search simply has no addresses
-        return []
+        return None
     import shapely
 
     xy = shapely.get_coordinates(np.asarray(frame.geometry.values))
-    texts = frame["address"].astype(str).to_numpy()
-    return [SearchHit("address", t, float(x), float(y), extent_m=250.0)
-            for t, (x, y) in zip(texts, xy, strict=True) if t]
+    texts = [str(t) for t in frame["address"].to_numpy()]
+    keep = [i for i, t in enumerate(texts) if t and t != "None"]
+    return {"kind": ["address"] * len(keep), "text": [texts[i] for i in keep],
+            "lon": xy[keep, 0], "lat": xy[keep, 1], "extent": [250.0] * len(keep)}
 
 
 class SearchController(QObject):
@@ -217,17 +245,18 @@ class SearchController(QObject):
         gen = self._generation
 
         def work() -> None:
-            self._addresses_read.emit(read_address_hits(Path(pack)), gen)
+            self._addresses_read.emit(read_addresses(Path(pack)), gen)
 
         thread = threading.Thread(target=work, name="search-index", daemon=True)
         thread.start()
         if wait:
             thread.join()
 
-    def _add_addresses(self, hits: list[SearchHit], gen: int) -> None:
+    def _add_addresses(self, columns: dict[str, Any] | None, gen: int) -> None:
         if gen != self._generation:
             return  # data changed while reading
-        self.index.extend(hits)
+        if columns:
+            self.index.add_columns(**columns)
         self.index_ready.emit()
 
 
@@ -334,5 +363,5 @@ def rect_for_hit(hit: SearchHit, x: float, y: float) -> QRectF:
 
 
 __all__ = ["SearchBox", "SearchController", "SearchHit", "SearchIndex", "SearchMarker",
-           "parse_coordinates", "read_address_hits", "rect_for_hit", "site_hits",
+           "parse_coordinates", "read_addresses", "rect_for_hit", "site_hits",
            "street_hits"]

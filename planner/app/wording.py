@@ -75,7 +75,8 @@ def _where(camera: Camera | None, lonlat: tuple[float, float] | None,
     return dist, bearing
 
 
-def place_words(finding: Finding, camera: Camera | None, ctx: Context) -> str:
+def place_words(finding: Finding, camera: Camera | None, ctx: Context, *,
+                unit: str | None = None) -> str:
     """``"the driveway of St. Example Church (place of worship), 38 m north-east"``."""
     site = ctx.sites.get(finding.site_id or "")
     name = finding.site_name or (site.name if site else "") or finding.site_id or "a site"
@@ -101,12 +102,16 @@ def place_words(finding: Finding, camera: Camera | None, ctx: Context) -> str:
     where = _where(camera, target, ctx)
     if where is not None:
         dist, bearing = where
-        phrase += f", {format_distance(dist)} {compass(bearing)} of the camera"
+        phrase += f", {format_distance(dist, unit=unit)} {compass(bearing)} of the camera"
     return phrase
 
 
-def finding_sentence(finding: Finding, camera: Camera | None, ctx: Context) -> str:
-    """One finding as a sentence a planner reads without the policy at hand."""
+def finding_sentence(finding: Finding, camera: Camera | None, ctx: Context, *,
+                     unit: str | None = None) -> str:
+    """One finding as a sentence a planner reads without the policy at hand.
+
+    ``unit`` is the display unit by default; files (the audit trail) pass ``"metres"``.
+    """
     who = (camera.label or camera.id) if camera is not None else finding.camera_id
     rule = finding.rule
     if rule is Rule.PROHIBITED_CAPABILITY:
@@ -114,12 +119,13 @@ def finding_sentence(finding: Finding, camera: Camera | None, ctx: Context) -> s
         listed = ", ".join(caps) if caps else "a prohibited capability"
         return f"{who} has {listed}, which the policy prohibits on any ALPR camera."
     if rule is Rule.HEADING_UNKNOWN:
-        rng = format_distance(camera.range_m) if camera is not None else "its range"
+        rng = format_distance(camera.range_m, unit=unit) if camera is not None else "its range"
         return f"{who} has no known heading, so it is checked as a full circle of {rng}."
     site = ctx.sites.get(finding.site_id or "")
-    place = place_words(finding, camera, ctx)
+    place = place_words(finding, camera, ctx, unit=unit)
     if rule is Rule.NEAR_ENTRANCE:
-        gap = "" if finding.distance_m is None else f"{format_distance(finding.distance_m)} of "
+        gap = "" if finding.distance_m is None else \
+            f"{format_distance(finding.distance_m, unit=unit)} of "
         text = f"{who} would see within {gap}the protected zone at {place}."
     else:
         text = f"{who} would capture vehicles at {place}."

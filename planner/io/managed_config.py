@@ -51,8 +51,9 @@ MAX_TEXT = 4096
 KEYS = ("policy", "data", "default_camera_model", "basemap", "lock_policy", "lock_data")
 
 
-def system_config_path(*, platform: str | None = None,
-                       environ: Mapping[str, str] | None = None) -> Path:
+def system_config_path(
+    *, platform: str | None = None, environ: Mapping[str, str] | None = None
+) -> Path:
     """Where the system config file is on this platform (or ``$SITING_PLANNER_SYSTEM_CONFIG``).
 
     Parameters
@@ -250,8 +251,9 @@ def _validate(raw: Mapping[str, Any], *, where: str, base: Path | None) -> dict[
     return out
 
 
-def read_registry(*, opener: Callable[[], Mapping[str, Any] | None] | None = None
-                  ) -> Mapping[str, Any] | None:
+def read_registry(
+    *, opener: Callable[[], Mapping[str, Any] | None] | None = None
+) -> Mapping[str, Any] | None:
     """The values under ``HKLM\\SOFTWARE\\Policies\\SitingPlanner``, or ``None``.
 
     ``data`` may be a REG_MULTI_SZ (a list) or a REG_SZ; locks are REG_DWORD 0/1.

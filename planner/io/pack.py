@@ -503,8 +503,8 @@ def write_pack(
             done += max(len(frame), 1)
         _check_cancel(cancel)
         _report(progress, "writing metadata", done / total)
-        # Recorded so that read_pack can skip re-validating the large layers of an
-        # unchanged pack (an edit in QGIS updates last_change).
+        # For information only: a reader never trusts it (anyone editing the file
+        # can leave it as it was); see planner.io.validated.
         meta["layer_state"] = _layer_state(tmp)
         table = pd.DataFrame(
             {
@@ -525,6 +525,11 @@ def write_pack(
                 p.unlink()
         raise
     fsync_dir(target.parent)
+    # Every layer was validated above: reading these exact bytes back needs no repeat.
+    from planner.io.hash_cache import cached_sha256
+    from planner.io.validated import remember_validated
+
+    remember_validated(cached_sha256(target))
     _report(progress, "pack written", 1.0)
     return meta
 
@@ -776,9 +781,10 @@ def read_pack(
     # The large layers are validated in full unless this planner itself validated a
     # file with exactly these bytes before (its own record, never the pack's word:
     # gpkg_contents.last_change is whatever the last editor left there).
+    from planner.io.hash_cache import cached_sha256
     from planner.io.validated import remember_validated, was_validated
 
-    digest = sha256_file(p)
+    digest = cached_sha256(p)
     trusted = was_validated(digest)
     pack = DataPack(path=p, metadata=meta, _sha256=digest)
     order = ("buildings", "streets", "sites", "entrances", "cameras_existing", "boundaries",

@@ -114,7 +114,7 @@ def read_pack_subset(
     """
     con = _connect(path)
     try:
-        meta = _metadata(con, path)
+        _metadata(con, path)
         tables = {str(r[0]) for r in con.execute("SELECT table_name FROM gpkg_contents")}
         for name in _REQUIRED:
             if name not in tables:
@@ -122,17 +122,23 @@ def read_pack_subset(
         out = PackSubset()
         out.counts = {name: _count(con, path, name) for name in _REQUIRED}
         out.sites = _sites(con, path)
-        # Buildings were validated when the pack was written; again only if changed.
-        recorded = meta.get("layer_state") or {}
-        current = dict(con.execute("SELECT table_name, last_change FROM gpkg_contents").fetchall())
-        out.buildings_validated = bool(recorded) and str(current.get("buildings")) == str(
-            recorded.get("buildings")
-        )
+        # Buildings skip validation only when this planner validated a file with these
+        # very bytes before: never on the pack's own word (gpkg_contents.last_change
+        # is whatever its last editor left there).
+        from planner.io.hash_cache import cached_sha256
+        from planner.io.validated import was_validated
+
+        out.buildings_validated = was_validated(cached_sha256(path))
         if regions is not None:
             out.buildings, out.warnings = _read_buildings(con, path, regions)
         return out
     except sqlite3.DatabaseError as exc:
         raise InputError(path, "", f"not a readable GeoPackage ({exc})") from None
+    except UnicodeDecodeError as exc:
+        # sqlite3 decodes TEXT as UTF-8; a damaged page yields bytes that are not.
+        raise InputError(
+            path, "", f"not a readable GeoPackage (text is not UTF-8: {exc.reason})"
+        ) from None
     finally:
         con.close()
 
@@ -146,6 +152,10 @@ def read_pack_buildings(
         return _read_buildings(con, path, regions)
     except sqlite3.DatabaseError as exc:
         raise InputError(path, "", f"not a readable GeoPackage ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            path, "", f"not a readable GeoPackage (text is not UTF-8: {exc.reason})"
+        ) from None
     finally:
         con.close()
 

@@ -272,10 +272,16 @@ def appendices(report: Report, *, for_qt: bool) -> str:
                  "designated intersections near each camera. Listed: the two nearest street "
                  "intersections (streets of different names meeting at a node) of the data "
                  "pack's street network, within 500 m.</p>")
-    rows = [[e(s.camera.id), "<br>".join(e(n.describe()) for n in s.signs)
-             or '<span class="small">no named intersection within 500 m in the street '
-                "data</span>"] for s in r.sections]
-    parts.append(_grid(["Camera", "Nearest intersections"], rows, widths=["25%", "75%"]))
+    rows = [[e(s.camera.id), "<br>".join(e(n.describe()) for n in s.signs)]
+            for s in r.sections if s.signs]
+    if rows:
+        parts.append(_grid(["Camera", "Nearest intersections"], rows, widths=["25%", "75%"]))
+    without = [s.camera.id for s in r.sections if not s.signs]
+    if without:
+        parts.append(f"<p>{len(without)} of {len(r.sections)} cameras have no named "
+                     "intersection within 500 m in the data's street network (it may cover "
+                     "only part of the city); their signs must be sited by hand: "
+                     f'<span class="small">{e(", ".join(without))}</span>.</p>')
     parts.append("<h3>Entry signs: streets crossing the city limits</h3>")
     if not r.has_city_limits:
         parts.append("<p>The data has no city-limits boundary.</p>")
@@ -292,12 +298,17 @@ def appendices(report: Report, *, for_qt: bool) -> str:
                          for_qt=for_qt))
         rows = []
         for name, c in r.districts:
-            rows.append([e(name), str(c["cameras"]), str(c["block"]), str(c["warn"]),
+            label = f"District {name}" if name.isdigit() else name
+            rows.append([e(label), str(c["cameras"]), str(c["block"]), str(c["warn"]),
                          str(c["clear"]), str(c["approve"]), str(c["reject"]),
                          str(c["needs_changes"]), str(c["stale"]), str(c["undecided"])])
         outside = len(r.sections) - sum(c["cameras"] for _, c in r.districts)
         if outside:
             rows.append(["outside every district", str(outside)] + [""] * 8)
+        total = [sum(c[k] for _, c in r.districts) for k in (
+            "cameras", "block", "warn", "clear", "approve", "reject", "needs_changes", "stale",
+            "undecided")]
+        rows.append(["<b>All districts</b>"] + [f"<b>{v}</b>" for v in total])
         parts.append(_grid(["District", "Cameras", "Blocked", "Warning", "Clear", "Approved",
                             "Rejected", "Needs changes", "Stale", "Undecided"], rows))
     letter = "D" if r.districts else "C"

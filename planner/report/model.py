@@ -15,10 +15,11 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from planner.core.checker import Checker
-from planner.core.model import AuditEntry, Camera, Plan, PlanResult, Policy
+from planner.core.model import AuditEntry, Camera, CameraStatus, Plan, PlanResult, Policy
 from planner.core.review import (
     DECISION_LABELS,
     Change,
+    Decision,
     DecisionState,
     ReviewLog,
     camera_hash,
@@ -123,8 +124,9 @@ class Report:
     @property
     def decision_summary(self) -> str:
         c = self.decision_counts
+        needs = "needs" if c["needs_changes"] == 1 else "need"
         parts = [f"{c['approve']} approved", f"{c['reject']} rejected",
-                 f"{c['needs_changes']} need changes"]
+                 f"{c['needs_changes']} {needs} changes"]
         if c["stale"]:
             parts.append(f"{c['stale']} stale")
         parts.append(f"{c['undecided']} undecided")
@@ -265,6 +267,16 @@ def build_report(
         if s.claimed_status and s.claimed_status != s.status:
             claims.append(f"Camera {s.camera.id}: the plan says {s.claimed_status}, the "
                           f"re-check says {s.status}.")
+    for s in sections:
+        # a camera's lifecycle "approved" is a claim too: it must rest on a current decision
+        if s.camera.status is CameraStatus.APPROVED:
+            if s.status == "block":
+                claims.append(f"Camera {s.camera.id} is marked approved in the plan, but the "
+                              "re-check blocks it.")
+            elif s.decision is None or s.decision.stale or (
+                    s.decision.record.decision is not Decision.APPROVE):
+                claims.append(f"Camera {s.camera.id} is marked approved in the plan, but no "
+                              "current approval is recorded.")
     this_hash = plan_hash(features, name=plan.meta.name)
     if last is not None and last.plan_sha256 != this_hash:
         claims.append(

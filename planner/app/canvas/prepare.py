@@ -74,10 +74,22 @@ def prepare_boundaries(boundaries: Any, *, projector: Any) -> BoundaryLayer:
     gdf = boundaries
     if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
         gdf = gdf.to_crs(4326)
-    raw = np.asarray(gdf.geometry.values)
+    return prepare_boundary_arrays(
+        np.asarray(gdf.geometry.values),
+        names=gdf["name"].to_numpy() if "name" in gdf else None,
+        kinds=gdf["kind"].to_numpy() if "kind" in gdf else None, projector=projector)
+
+
+def prepare_boundary_arrays(raw: np.ndarray, *, names: np.ndarray | None,
+                            kinds: np.ndarray | None, projector: Any) -> BoundaryLayer:
+    """Boundary polygons (lon/lat shapely array) with their ``name`` and ``kind``."""
+    if not len(raw):
+        return BoundaryLayer()
     keep = ~(shapely.is_missing(raw) | shapely.is_empty(raw))
-    names = gdf["name"].to_numpy()[keep] if "name" in gdf else np.full(keep.sum(), "")
-    kinds = gdf["kind"].to_numpy()[keep] if "kind" in gdf else np.full(keep.sum(), "")
+    names = np.asarray(names, dtype=object)[keep] if names is not None \
+        else np.full(keep.sum(), "")
+    kinds = np.asarray(kinds, dtype=object)[keep] if kinds is not None \
+        else np.full(keep.sum(), "")
     geoms = to_scene_geoms(raw, projector=projector, projected=False)
     return BoundaryLayer(
         layer=GeomLayer(geoms),
@@ -138,10 +150,21 @@ def prepare_streets(streets: Any, *, projector: Any) -> StreetLayer | None:
     if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
         gdf = gdf.to_crs(4326)
     raw = np.asarray(gdf.geometry.values)
+    return prepare_street_arrays(
+        raw, highway=gdf["highway"].to_numpy() if "highway" in gdf else None,
+        names=gdf["name"].to_numpy() if "name" in gdf else None, projector=projector)
+
+
+def prepare_street_arrays(raw: np.ndarray, *, highway: np.ndarray | None,
+                          names: np.ndarray | None, projector: Any) -> StreetLayer | None:
+    """Street lines (lon/lat shapely array) with their ``highway`` and ``name`` values."""
+    if not len(raw):
+        return None
     geoms = to_scene_geoms(raw, projector=projector, projected=False)
     keep = ~(shapely.is_missing(raw) | shapely.is_empty(raw))
-    highway = gdf["highway"].to_numpy()[keep] if "highway" in gdf else np.full(len(geoms), "")
-    names = (gdf["name"].to_numpy()[keep] if "name" in gdf
+    highway = np.asarray(highway, dtype=object)[keep] if highway is not None \
+        else np.full(len(geoms), "")
+    names = (np.asarray(names, dtype=object)[keep] if names is not None
              else np.full(len(geoms), None, dtype=object))
     classes = np.array([st.street_class(h) for h in highway])
     names = np.array([name_text(n) for n in names], dtype=object)

@@ -197,7 +197,7 @@ class MapCanvas(QGraphicsView):
         *,
         projector: Projector | None = None,
         scene: QGraphicsScene | None = None,
-        max_tiles: int = 700,
+        max_tiles: int = 320,
         threads: int | None = None,
     ) -> None:
         super().__init__(parent)
