@@ -92,6 +92,18 @@ def generated_sites(data: Path, n: int, seed: int) -> list[Site]:
 
 
 CLI = [sys.executable, "-m", "planner", "check"]
+# The same command, reporting its own peak memory: VmHWM belongs to the process image
+# after exec, while ru_maxrss would include the benchmark process it was forked from.
+CLI_HWM = [
+    sys.executable,
+    "-c",
+    "import runpy, sys\n"
+    "try:\n"
+    "    runpy.run_module('planner', run_name='__main__', alter_sys=True)\n"
+    "finally:\n"
+    "    sys.stderr.write([x for x in open('/proc/self/status') if x.startswith('VmHWM')][0])\n",
+    "check",
+]
 
 
 def city_pack(data: Path) -> Path:
@@ -139,17 +151,27 @@ def write_plan(
     )
 
 
-def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one ``check`` in a fresh process."""
+def run_cli(
+    args: list[str], env: dict[str, str], *, memory: bool = False
+) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MB, with ``memory``) and CPU seconds of one ``check``."""
     t = time.perf_counter()
-    proc = subprocess.Popen([*CLI, *args], stdout=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(
+        [*(CLI_HWM if memory else CLI), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE if memory else None,
+        env=env,
+    )
+    err = proc.stderr.read().decode() if proc.stderr is not None else ""
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
-        msg = f"check failed with exit {code}: {args}"
+        msg = f"check failed with exit {code}: {args} {err[-300:]}"
         raise RuntimeError(msg)
-    return wall, usage.ru_maxrss / 1024
+    hwm = [line.split()[1] for line in err.splitlines() if line.startswith("VmHWM")]
+    peak = int(hwm[-1]) / 1024 if hwm else float("nan")
+    return wall, peak, usage.ru_utime + usage.ru_stime
 
 
 def cli_figures(data: Path, runs: int) -> dict:
@@ -176,16 +198,23 @@ def cli_figures(data: Path, runs: int) -> dict:
             big.append((f"B{len(big)}", round(lon, 7), round(lat, 7), heading, fov, rng))
     write_plan(big_plan, big)
     env = dict(os.environ, SITING_PLANNER_CACHE_DIR=str(tmp / "cache"))
-    first_city, _ = run_cli([str(city_plan), "--data", str(pack)], env)
-    demo_s, city_s = [], []
+    first_city = run_cli([str(city_plan), "--data", str(pack)], env)[0]
+    demo_s, city_s, demo_cpu, city_cpu = [], [], [], []
     for _ in range(runs):
-        demo_s.append(run_cli([str(demo_plan), "--data", str(demo_pack)], env)[0])
-        city_s.append(run_cli([str(city_plan), "--data", str(pack)], env)[0])
-    big_s, big_mb = [], []
+        wall, _, cpu = run_cli([str(demo_plan), "--data", str(demo_pack)], env)
+        demo_s.append(wall)
+        demo_cpu.append(cpu)
+        wall, _, cpu = run_cli([str(city_plan), "--data", str(pack)], env)
+        city_s.append(wall)
+        city_cpu.append(cpu)
+    big_s, big_mb, big_cpu = [], [], []
     for _ in range(max(3, runs // 2)):
-        wall, mb = run_cli([str(big_plan), "--data", str(pack), "--format", "json"], env)
+        wall, mb, cpu = run_cli(
+            [str(big_plan), "--data", str(pack), "--format", "json"], env, memory=True
+        )
         big_s.append(wall)
         big_mb.append(mb)
+        big_cpu.append(cpu)
     nocache = dict(os.environ, SITING_PLANNER_CACHE_DIR="")
     city_nocache = [run_cli([str(city_plan), "--data", str(pack)], nocache)[0] for _ in range(3)]
     med = lambda v: round(float(np.median(v)), 3)  # noqa: E731
@@ -193,12 +222,16 @@ def cli_figures(data: Path, runs: int) -> dict:
         "cli_runs": runs,
         "cli_pack_mb": round(pack.stat().st_size / 1e6, 1),
         "cli_one_camera_demo_s": med(demo_s),
+        "cli_one_camera_demo_cpu_s": med(demo_cpu),
+        "cli_one_camera_city_cpu_s": med(city_cpu),
         "cli_one_camera_city_s": med(city_s),
         "cli_one_camera_ratio": round(float(np.median(city_s) / np.median(demo_s)), 2),
         "cli_one_camera_city_first_s": round(first_city, 3),
         "cli_one_camera_city_no_hash_cache_s": med(city_nocache),
         "cli_50k_cameras_city_s": med(big_s),
+        "cli_50k_cameras_city_cpu_s": med(big_cpu),
         "cli_50k_cameras_city_peak_rss_mb": round(float(max(big_mb)), 1),
+        "cli_load_average": round(os.getloadavg()[0], 1),
         "cli_targets": {
             "cli_one_camera_demo_s": 0.6,
             "cli_one_camera_ratio": 1.3,
@@ -217,8 +250,9 @@ def main() -> None:
     data = locate_shared_data()
     if data is None:
         sys.exit("error: ../shared/data not found (set SITING_SHARED_DATA)")
+    cli = cli_figures(data, args.runs)
     if args.cli_only:
-        print(json.dumps({"benchmark": "check_bench", **cli_figures(data, args.runs)}, indent=2))
+        print(json.dumps({"benchmark": "check_bench", **cli}, indent=2))
         return
     policy = builtin_policy()
     projector = Projector.from_crs(32610)
@@ -286,7 +320,6 @@ def main() -> None:
     t = time.perf_counter()
     full = checker.check_cameras(city_cams)
     full_s = time.perf_counter() - t
-    cli = cli_figures(data, args.runs)
 
     print(
         json.dumps(

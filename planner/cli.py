@@ -14,11 +14,17 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from planner import __version__
 from planner.core.errors import CheckCancelled, InputError
 from planner.io.printable import json_printable, printable
+
+if TYPE_CHECKING:
+    from planner.core.model import Plan, Policy
+    from planner.io.loader import LayerInfo
+    from planner.io.plan import PackLink
+    from planner.io.provenance import NamedPack
 
 EXIT_OK = 0
 EXIT_BLOCKED = 1
@@ -76,7 +82,11 @@ def _check_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("plan", type=Path, metavar="PLAN", help="plan file (*.plan.geojson)")
     p.add_argument(
-        "--data", type=Path, metavar="PACK", help="data pack made by 'siting-planner import'"
+        "--data",
+        type=Path,
+        metavar="PACK",
+        help="data pack made by 'siting-planner import' (without --data, --sites or "
+        "--no-sites: the pack the plan names, if it lies in the plan's folder)",
     )
     p.add_argument(
         "--sites",
@@ -213,6 +223,7 @@ def run_check(ns: argparse.Namespace) -> int:
     policy_path, managed_notes = managed.policy_for_check(ns.policy)
     policy = _load_policy(policy_path)
     plan = read_plan(ns.plan)
+    link, named, pack_from_plan = _use_named_pack(ns, plan)
     # After the plan, so that a broken plan is named first.
     _require_sites(ns)
     inputs = load_inputs(
@@ -239,6 +250,9 @@ def run_check(ns: argparse.Namespace) -> int:
         "summary": summary,
     }
     _add_review_json(report, plan)
+    report["provenance"] = _provenance_json(
+        ns, plan, policy, inputs.layers, link=link, named=named, pack_from_plan=pack_from_plan
+    )
     if managed.active:
         report["managed"] = {**managed.to_json(), "notes": managed_notes}
     if inputs.warnings or managed_notes:
@@ -255,6 +269,60 @@ def run_check(ns: argparse.Namespace) -> int:
     else:
         _write(sys.stdout, text)
     return EXIT_BLOCKED if summary["block"] else EXIT_OK
+
+
+def _use_named_pack(
+    ns: argparse.Namespace, plan: Plan
+) -> tuple[PackLink | None, NamedPack | None, bool]:
+    """The plan's pack link; without --data, --sites or --no-sites, check with that pack.
+
+    Only a pack in the plan's folder (or below) is used unasked; any other named pack
+    is a usage error saying what to pass (planner.io.provenance). Sets ``ns.data``.
+    """
+    from planner.io.plan import read_pack_link
+    from planner.io.provenance import NamedPackState, named_pack_for_check
+
+    link = read_pack_link(plan.meta, source=str(ns.plan))
+    if link is None:
+        return None, None, False
+    named = named_pack_for_check(link, plan_path=ns.plan)
+    if ns.data is not None or ns.sites or ns.no_sites:
+        return link, named, False
+    if named.state is not NamedPackState.FOUND:
+        raise named.refusal(plan_path=ns.plan)
+    ns.data = named.path
+    if ns.output is not None:
+        from planner.io.outputs import refuse_output_over_inputs
+
+        refuse_output_over_inputs(ns.output, [("the data pack", ns.data)], option="--output")
+    return link, named, True
+
+
+def _provenance_json(
+    ns: argparse.Namespace,
+    plan: Plan,
+    policy: Policy,
+    layers: list[LayerInfo],
+    *,
+    link: PackLink | None,
+    named: NamedPack | None,
+    pack_from_plan: bool,
+) -> dict[str, Any]:
+    """SPEC 5.1: how this check differs from what the plan says it was checked with."""
+    from planner.io.provenance import compare_provenance
+
+    return compare_provenance(
+        extra=plan.meta.extra,
+        link=link,
+        plan_path=ns.plan,
+        policy_id=policy.id,
+        policy_version=policy.version,
+        policy_sha256=policy.sha256,
+        layers=layers,
+        pack=ns.data,
+        pack_from_plan=pack_from_plan,
+        pack_state=named,
+    ).to_json()
 
 
 def _require_sites(ns: argparse.Namespace) -> None:
@@ -297,6 +365,10 @@ def format_text_report(report: dict[str, Any], *, crs: str = "") -> str:
         lines.append(f"Layer:   {layer['kind']:<9} {layer['path']} ({layer['features']} features)")
     if crs:
         lines.append(f"CRS:     {crs}")
+    if "provenance" in report:
+        from planner.io.provenance import provenance_lines
+
+        lines.extend(provenance_lines(report["provenance"]))
     for w in report.get("warnings", []):
         lines.append(f"Warning: {w}")
     lines.append("")

@@ -523,6 +523,7 @@ class TerminalProgress:
         self.last_draw = 0.0
 
     def __call__(self, stage: str, fraction: float) -> None:
+        stage = printable(stage)  # stage names carry file names
         if self.tty:
             now = time.monotonic()
             if stage == self.last_stage and now - self.last_draw < 0.1 and fraction < 1.0:

@@ -114,6 +114,7 @@ def test_json_top_level_keys(json_report: dict[str, Any]) -> None:
         "cameras",
         "findings",
         "summary",
+        "provenance",  # SPEC 5.1 addition; see tests/test_cli_provenance.py
     }
     assert json_report["tool"] == {"name": "siting-planner", "version": __version__}
     plan = dict(json_report["plan"])

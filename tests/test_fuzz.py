@@ -1,13 +1,14 @@
 """Property-based fuzzing of every reader through the real command line.
 
 For each input kind (plan, sites, policy, GraphML streets, Overpass JSON, OSM XML,
-data pack, CSV site list) hypothesis mutates a valid seed file, structure-aware (a value replaced
-by a hostile one: ``1e400``, a 5,000-digit integer, 995 levels of nesting, a lone
-surrogate, control characters, a huge string ...; keys deleted; elements repeated)
-or byte by byte (flips, inserts, truncation, splices). Each mutant goes through
-``siting-planner check`` or ``import`` in a worker process with a memory limit and a
-timeout (:mod:`tests.fuzz_worker`). The property: exit 0 or 1, or exit 2 with exactly
-one ``error:`` line; never exit 3, never a traceback, never a crash or a hang.
+data pack, CSV site list, GeoJSON buildings) hypothesis mutates a valid seed file,
+structure-aware (a value replaced by a hostile one: ``1e400``, a 5,000-digit
+integer, 995 levels of nesting, a lone surrogate, control characters, a huge
+string ...; keys deleted; elements repeated) or byte by byte (flips, inserts,
+truncation, splices). Each mutant goes through ``siting-planner check`` or
+``import`` in a worker process with a memory limit and a timeout
+(:mod:`tests.fuzz_worker`). The property: exit 0 or 1, or exit 2 with exactly one
+``error:`` line; never exit 3, never a traceback, never a crash or a hang.
 
 CI runs a few examples per reader. A long campaign::
 
@@ -238,6 +239,21 @@ SITES_SEED: dict[str, Any] = {
 }  # fmt: skip
 
 
+def _box(x: float, y: float, h: float) -> dict[str, Any]:
+    ring = [[x, y], [x + 0.0002, y], [x + 0.0002, y + 0.0001], [x, y + 0.0001], [x, y]]
+    return {
+        "type": "Feature",
+        "properties": {"height": h},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+
+
+BUILDINGS_SEED: dict[str, Any] = {
+    "type": "FeatureCollection",
+    "features": [_box(LON + 0.0002, LAT - 0.00005, 8.0), _box(LON, LAT + 0.0004, 12.5)],
+}
+
+
 def _overpass_seed() -> dict[str, Any]:
     nodes = [
         {"type": "node", "id": i, "lat": LAT + (i % 3) * 0.0003, "lon": LON + (i // 3) * 0.0003}
@@ -344,7 +360,9 @@ def seeds(worker: Worker) -> dict[str, Path]:
         "overpass": folder / "seed.json",
         "osm": folder / "seed.osm",
         "csv": folder / "seed.csv",
+        "buildings": folder / "seed.buildings.geojson",
     }
+    out["buildings"].write_text(json.dumps(BUILDINGS_SEED), encoding="utf-8")
     out["csv"].write_text(
         "OBJECTID,NAME,LON,LAT\n1,First Church,-121.8895,37.3300\n2,Second,-121.8890,37.3305\n",
         encoding="utf-8",
@@ -382,6 +400,8 @@ def _argvs(seeds: dict[str, Path]) -> dict[str, Callable[[dict[str, Path]], list
         "overpass": lambda f: ["import", str(f["overpass"]), "-o", str(f["out"]), "-q"],
         "osm": lambda f: ["import", str(f["osm"]), "-o", str(f["out"]), "-q"],
         "pack": lambda f: ["check", str(f["plan"]), "--data", str(f["pack"])],
+        "buildings": lambda f: ["check", str(f["plan"]), "--sites", str(f["sites"]),
+                                "--buildings", str(f["buildings"])],
         "csv": lambda f: ["import", "--sites",
                           f"{f['csv']}:category=place_of_worship,name=NAME,id=OBJECTID",
                           "-o", str(f["out"]), "-q"],
@@ -595,7 +615,7 @@ def _run_one(
         data, mutation = mutate_bytes(seed.read_bytes(), rnd)
         target.write_bytes(data)
         mutation = f"bytes {mutation}"
-    elif reader in ("plan", "sites", "overpass"):
+    elif reader in ("plan", "sites", "overpass", "buildings"):
         text, mutation = mutate_json(json.loads(seed.read_text(encoding="utf-8")), rnd)
         target.write_text(text, encoding="utf-8", errors="surrogatepass")
     elif reader == "csv":
@@ -615,7 +635,7 @@ def _run_one(
     check_contract(reader, mutation, result, target)
 
 
-READERS = ["plan", "sites", "policy", "graphml", "overpass", "osm", "pack", "csv"]
+READERS = ["plan", "sites", "policy", "graphml", "overpass", "osm", "pack", "csv", "buildings"]
 
 
 @pytest.mark.parametrize("reader", READERS)

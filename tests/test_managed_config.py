@@ -58,13 +58,16 @@ def system_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 def test_platform_locations():
     env: dict[str, str] = {}
     assert system_config_path(platform="linux", environ=env) == Path(
-        "/etc/siting-planner/config.toml")
+        "/etc/siting-planner/config.toml"
+    )
     assert system_config_path(platform="darwin", environ=env) == Path(
-        "/Library/Application Support/SitingPlanner/config.toml")
+        "/Library/Application Support/SitingPlanner/config.toml"
+    )
     win = system_config_path(platform="win32", environ={"PROGRAMDATA": r"D:\PD"})
     assert str(win).replace("\\", "/").endswith("D:/PD/SitingPlanner/config.toml")
     assert system_config_path(platform="linux", environ={CONFIG_ENV: "/x/c.toml"}) == Path(
-        "/x/c.toml")
+        "/x/c.toml"
+    )
 
 
 def test_no_file_manages_nothing(tmp_path):
@@ -76,14 +79,17 @@ def test_full_file_is_read_with_relative_paths(tmp_path):
     policy = _policy_copy(tmp_path)
     pack = tmp_path / "city.gpkg"
     shutil.copy(DEMO_PACK, pack)
-    path = _config(tmp_path, f'''
+    path = _config(
+        tmp_path,
+        f'''
 policy = "{policy.name}"
 data = ["{pack}"]
 default_camera_model = "flock_falcon"
 basemap = "none"
 lock_policy = true
 lock_data = true
-''')
+''',
+    )
     cfg = load_managed_config(path=path, registry=lambda: None)
     assert cfg.error is None
     assert cfg.sources == (str(path),)
@@ -94,14 +100,17 @@ lock_data = true
     assert pol.id == "it-managed-policy" and cfg2 is cfg
 
 
-@pytest.mark.parametrize(("body", "key"), [
-    ("lock_policy = \"yes\"\n", "lock_policy"),
-    ("lock_pollicy = true\n", "lock_pollicy"),
-    ("policy = \"missing.toml\"\n", "policy"),
-    ("data = []\n", "data"),
-    ("default_camera_model = 3\n", "default_camera_model"),
-    ("lock_data = true\nlock_policy = [\n", "(file)"),
-])
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ('lock_policy = "yes"\n', "lock_policy"),
+        ("lock_pollicy = true\n", "lock_pollicy"),
+        ('policy = "missing.toml"\n', "policy"),
+        ("data = []\n", "data"),
+        ("default_camera_model = 3\n", "default_camera_model"),
+        ("lock_data = true\nlock_policy = [\n", "(file)"),
+    ],
+)
 def test_malformed_file_locks_down_and_names_file_and_key(tmp_path, body, key):
     path = _config(tmp_path, body)
     cfg = load_managed_config(path=path, registry=lambda: None)
@@ -116,8 +125,7 @@ def test_malformed_file_locks_down_and_names_file_and_key(tmp_path, body, key):
 def test_invalid_policy_file_locks_down(tmp_path):
     bad = tmp_path / "bad_policy.toml"
     bad.write_text('id = "x"\n', encoding="utf-8")  # no version: not a policy
-    cfg = load_managed_config(path=_config(tmp_path, f'policy = "{bad}"\n'),
-                              registry=lambda: None)
+    cfg = load_managed_config(path=_config(tmp_path, f'policy = "{bad}"\n'), registry=lambda: None)
     pol, locked = managed_policy(cfg)
     assert pol.id == "san-jose-alpr-dup-2026"  # the built-in one
     assert locked.lock_policy and locked.lock_data
@@ -126,7 +134,7 @@ def test_invalid_policy_file_locks_down(tmp_path):
 
 def test_registry_values_win_over_the_file(tmp_path):
     policy = _policy_copy(tmp_path)
-    path = _config(tmp_path, "lock_policy = false\nbasemap = \"none\"\n")
+    path = _config(tmp_path, 'lock_policy = false\nbasemap = "none"\n')
     reg = {"lock_policy": 1, "policy": str(policy), "data": [str(DEMO_PACK)]}
     cfg = load_managed_config(path=path, registry=lambda: reg)
     assert cfg.sources == (str(path), REGISTRY_SOURCE)
@@ -209,8 +217,9 @@ def test_gui_locked_policy_and_data(qtbot, system_config, tmp_path):
     managed = _policy_copy(tmp_path)
     pack = tmp_path / "it_pack.gpkg"
     shutil.copy(DEMO_PACK, pack)
-    cfg = system_config(f'policy = "{managed}"\ndata = ["{pack}"]\n'
-                        "lock_policy = true\nlock_data = true\n")
+    cfg = system_config(
+        f'policy = "{managed}"\ndata = ["{pack}"]\nlock_policy = true\nlock_data = true\n'
+    )
     win = _window(qtbot)
     assert win.policy.id == "it-managed-policy"
     for key in ("open_pack", "add_sites", "add_buildings"):

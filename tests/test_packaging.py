@@ -30,8 +30,13 @@ pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Linux build"),
 ]
 
-TOOLS = {"dpkg-deb": "dpkg", "lintian": "lintian", "desktop-file-validate":
-         "desktop-file-utils", "ldd": "libc-bin", "strip": "binutils"}
+TOOLS = {
+    "dpkg-deb": "dpkg",
+    "lintian": "lintian",
+    "desktop-file-validate": "desktop-file-utils",
+    "ldd": "libc-bin",
+    "strip": "binutils",
+}
 
 
 def _unavailable(reason: str) -> None:
@@ -46,27 +51,44 @@ def _require_tools() -> None:
         pkgs = sorted({TOOLS[t] for t in missing})
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *pkgs],
-                       check=False, env=env)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *pkgs],
+            check=False,
+            env=env,
+        )
         missing = [t for t in TOOLS if shutil.which(t) is None]
     if missing:
-        _unavailable(f"missing Debian tools {missing} (apt-get install "
-                     f"{' '.join(sorted({TOOLS[t] for t in missing}))})")
+        _unavailable(
+            f"missing Debian tools {missing} (apt-get install "
+            f"{' '.join(sorted({TOOLS[t] for t in missing}))})"
+        )
 
 
-def _run(cmd: list[str], *, timeout: float = 300, env: dict[str, str] | None = None,
-         cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
-                          cwd=cwd, check=False)
+def _run(
+    cmd: list[str],
+    *,
+    timeout: float = 300,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd, check=False
+    )
 
 
 def _clean_env(tmp: Path) -> dict[str, str]:
     """No display, throwaway settings, and a system config that does not exist."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SITING_", "QT_", "PYTHON", "VIRTUAL_ENV"))}
-    env.update(QT_QPA_PLATFORM="offscreen", SITING_PLANNER_SETTINGS=str(tmp / "s.ini"),
-               SITING_PLANNER_RECOVERY_DIR=str(tmp / "recovery"),
-               SITING_PLANNER_SYSTEM_CONFIG=str(tmp / "no-system-config.toml"))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SITING_", "QT_", "PYTHON", "VIRTUAL_ENV"))
+    }
+    env.update(
+        QT_QPA_PLATFORM="offscreen",
+        SITING_PLANNER_SETTINGS=str(tmp / "s.ini"),
+        SITING_PLANNER_RECOVERY_DIR=str(tmp / "recovery"),
+        SITING_PLANNER_SYSTEM_CONFIG=str(tmp / "no-system-config.toml"),
+    )
     return env
 
 
@@ -77,8 +99,18 @@ def built(tmp_path_factory) -> dict:
     _require_tools()
     out = tmp_path_factory.mktemp("dist")
     work = tmp_path_factory.mktemp("work")
-    proc = _run([sys.executable, str(ROOT / "packaging" / "linux" / "build.py"), "--fast",
-                 "--dist", str(out), "--work", str(work / "pyinstaller")], timeout=1500)
+    proc = _run(
+        [
+            sys.executable,
+            str(ROOT / "packaging" / "linux" / "build.py"),
+            "--fast",
+            "--dist",
+            str(out),
+            "--work",
+            str(work / "pyinstaller"),
+        ],
+        timeout=1500,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     info = json.loads((out / "build-info.json").read_text())
     info["bundle"] = out / "siting-planner"
@@ -116,8 +148,7 @@ def test_bundle_self_test(built):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
     assert "(installed build)" in out
-    for step in ("check the embedded demo", "render the map offscreen",
-                 "write the review report"):
+    for step in ("check the embedded demo", "render the map offscreen", "write the review report"):
         assert re.search(rf"^  (ok  |SKIP) {step}\s+\d+\.\d\d s", out, re.M), out
     assert "FAIL" not in out and "self-test passed" in out
     folder = Path(re.search(r"files in (.+)$", out, re.M).group(1))
@@ -128,8 +159,18 @@ def test_bundle_self_test(built):
 def test_bundle_checks_the_demo_plan(built):
     exe = built["bundle"] / "siting-planner"
     demo = built["bundle"] / "_internal" / "data" / "demo"
-    proc = _run([str(exe), "check", str(demo / "demo.plan.geojson"), "--data",
-                 str(demo / "demo.gpkg"), "--format", "json"], env=_clean_env(built["tmp"]))
+    proc = _run(
+        [
+            str(exe),
+            "check",
+            str(demo / "demo.plan.geojson"),
+            "--data",
+            str(demo / "demo.gpkg"),
+            "--format",
+            "json",
+        ],
+        env=_clean_env(built["tmp"]),
+    )
     assert proc.returncode == 1, proc.stderr  # the demo has a blocked camera
     report = json.loads(proc.stdout)
     assert report["summary"]["block"] >= 1 and report["summary"]["clear"] >= 1
@@ -144,18 +185,38 @@ def test_bundle_reports_a_locked_policy(built, tmp_path):
     cfg.write_text("lock_policy = true\n", encoding="utf-8")
     env["SITING_PLANNER_SYSTEM_CONFIG"] = str(cfg)
     other = ROOT / "data" / "policies" / "san_jose_alpr_2026.toml"
-    proc = _run([str(exe), "check", str(demo / "demo.plan.geojson"), "--data",
-                 str(demo / "demo.gpkg"), "--policy", str(other)], env=env)
+    proc = _run(
+        [
+            str(exe),
+            "check",
+            str(demo / "demo.plan.geojson"),
+            "--data",
+            str(demo / "demo.gpkg"),
+            "--policy",
+            str(other),
+        ],
+        env=env,
+    )
     assert proc.returncode == 1, proc.stderr
-    assert f"Warning: --policy {other} ignored: the policy is locked to the built-in " \
-           f"policy by {cfg}" in proc.stdout
+    assert (
+        f"Warning: --policy {other} ignored: the policy is locked to the built-in "
+        f"policy by {cfg}" in proc.stdout
+    )
 
 
 def test_bundle_leaves_out_what_the_app_does_not_use(built):
     internal = built["bundle"] / "_internal"
     names = {p.name for p in internal.rglob("*")}
-    for gone in ("libQt6Network.so.6", "libQt6Qml.so.6", "libqgtk3.so", "libarrow_flight.so.2600",
-                 "pytest", "hypothesis", "importlinter", "setuptools"):
+    for gone in (
+        "libQt6Network.so.6",
+        "libQt6Qml.so.6",
+        "libqgtk3.so",
+        "libarrow_flight.so.2600",
+        "pytest",
+        "hypothesis",
+        "importlinter",
+        "setuptools",
+    ):
         assert gone not in names, gone
     # the desktop stack comes from the system, never from the build machine
     assert not list(internal.glob("libxcb*")) and not list(internal.glob("libX11*"))
@@ -180,8 +241,7 @@ def test_deb_layout(unpacked):
     target = unpacked / str(link.readlink()).lstrip("/")
     assert target.is_file() and os.access(target, os.X_OK)
     desktop = unpacked / "usr/share/applications" / f"{linux_build.APP_ID}.desktop"
-    entry = dict(line.split("=", 1) for line in desktop.read_text().splitlines()
-                 if "=" in line)
+    entry = dict(line.split("=", 1) for line in desktop.read_text().splitlines() if "=" in line)
     assert entry["Exec"].split()[0] == "siting-planner" == link.name  # on PATH via /usr/bin
     icon = entry["Icon"]
     for size in linux_build.ICON_SIZES:
@@ -205,20 +265,27 @@ def test_lintian_has_no_errors(built):
     assert proc.returncode in (0, 1, 2), proc.stderr  # 2: warnings only, with errors absent
 
 
+def _is_elf(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(4) == b"\x7fELF"
+
+
 def test_depends_cover_every_system_library(built, unpacked):
     """Every library the bundle loads from outside itself belongs to a package in Depends."""
     control = _run(["dpkg-deb", "-f", built["deb"], "Depends"]).stdout
-    declared = {alt.strip().split(" ")[0] for dep in control.split(",")
-                for alt in dep.split("|")}
+    declared = {alt.strip().split(" ")[0] for dep in control.split(",") for alt in dep.split("|")}
     opt = unpacked / "opt" / "siting-planner" / "_internal"
     dirs = sorted({str(p.parent) for p in opt.rglob("*.so*")})
     env = {**os.environ, "LD_LIBRARY_PATH": ":".join([str(opt), *dirs])}
     outside: set[str] = set()
     missing: set[str] = set()
-    elves = [p for p in opt.rglob("*") if p.is_file() and not p.is_symlink()
-             and (".so" in p.name) and p.read_bytes()[:4] == b"\x7fELF"]
+    elves = [
+        p
+        for p in opt.rglob("*")
+        if p.is_file() and not p.is_symlink() and (".so" in p.name) and _is_elf(p)
+    ]
     for chunk in range(0, len(elves), 200):
-        proc = _run(["ldd", *map(str, elves[chunk:chunk + 200])], env=env)
+        proc = _run(["ldd", *map(str, elves[chunk : chunk + 200])], env=env)
         for line in proc.stdout.splitlines():
             m = re.match(r"\s*(\S+) => (\S+)", line)
             if not m:
@@ -246,8 +313,14 @@ def test_deb_installs_into_a_throwaway_root(built, tmp_path):
     (root / "var/lib/dpkg/info").mkdir(parents=True)
     (root / "var/lib/dpkg/updates").mkdir()
     (root / "var/lib/dpkg/status").touch()
-    dpkg = ["dpkg", f"--root={root}", "--force-depends", "--force-not-root",
-            "--force-script-chrootless", f"--log={tmp_path / 'dpkg.log'}"]
+    dpkg = [
+        "dpkg",
+        f"--root={root}",
+        "--force-depends",
+        "--force-not-root",
+        "--force-script-chrootless",
+        f"--log={tmp_path / 'dpkg.log'}",
+    ]
     proc = _run([*dpkg, "--install", built["deb"]], timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     status = _run([*dpkg[:2], "--status", "siting-planner"]).stdout

@@ -836,3 +836,37 @@ def test_csv_field_past_the_csv_module_limit(
     argv = ["import", "--sites", f"{path}:category=consulate", "-o", str(tmp_path / "o.gpkg")]
     code, _, err = run([*argv, "-q"], capsys)
     assert "field larger" in assert_refused(code, err, path)
+
+
+def test_a_network_pack_link_is_not_touched_before_consent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planner.io.plan import PackLink
+
+    touched: list[str] = []
+    real = Path.is_file
+    monkeypatch.setattr(Path, "is_file", lambda self: touched.append(str(self)) or real(self))
+    found = PackLink(path="//host/share/city.gpkg").resolve(plan_path=tmp_path / "p.geojson")
+    assert str(found) == "//host/share/city.gpkg"
+    assert touched == []
+
+
+def test_building_height_that_is_not_a_number(
+    tmp_path: Path, plan: Path, sites: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ring = [[-121.8898, 37.33], [-121.8896, 37.33], [-121.8896, 37.3301], [-121.8898, 37.33]]
+    feats = [
+        {"type": "Feature", "properties": {"height": h},
+         "geometry": {"type": "Polygon", "coordinates": [[[x + k * 0.01, y] for x, y in ring]]}}
+        for k, h in enumerate([[[[]]], "12", {"a": 1}])
+    ]  # fmt: skip
+    path = write_json(tmp_path / "b.geojson", {"type": "FeatureCollection", "features": feats})
+    code, _, err = run(
+        ["check", str(plan), "--sites", str(sites), "--buildings", str(path)], capsys
+    )
+    assert code == 0, err
+    from planner.io.buildings import read_buildings
+
+    heights = read_buildings(path).heights
+    assert heights is not None
+    assert np.isnan(heights[0]) and heights[1] == 12.0

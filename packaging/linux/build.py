@@ -116,17 +116,10 @@ LINTIAN_OVERRIDES = f"""\
 {NAME}: custom-library-search-path *
 {NAME}: library-not-linked-against-libc *
 {NAME}: hardening-no-fortify-functions *
-{NAME}: hardening-no-relro *
 {NAME}: hardening-no-bindnow *
-{NAME}: lacks-ldconfig-trigger *
-{NAME}: package-contains-vcs-control-file *
-{NAME}: executable-not-elf-or-script *
-{NAME}: non-standard-executable-perm *
-{NAME}: package-installs-python-pycache-dir *
 {NAME}: package-contains-documentation-outside-usr-share-doc *
 {NAME}: extra-license-file *
 {NAME}: spelling-error-in-binary *
-{NAME}: repeated-path-segment *
 {NAME}: exit-in-shared-library *
 {NAME}: shared-library-is-executable *
 {NAME}: no-manual-page

@@ -141,7 +141,7 @@ def export_view(canvas: Any, path: str | Path, *, title: str, subtitle: str = ""
         writer = QPdfWriter(str(tmp))
         writer.setTitle(title)
         writer.setCreator("siting-planner")
-        writer.setResolution(150)
+        writer.setResolution(96)  # the sheet is laid out in screen pixels
         writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4),
                                          QPageLayout.Orientation.Landscape, QMarginsF(8, 8, 8, 8),
                                          QPageLayout.Unit.Millimeter))

@@ -16,7 +16,7 @@ from typing import Any
 from planner.io.managed_config import ManagedConfig
 
 #: Actions that switch or add data; disabled when the data is locked.
-DATA_ACTIONS = ("open_pack", "add_sites", "add_buildings", "import_csv")
+DATA_ACTIONS = ("open_pack", "add_sites", "add_buildings")
 #: Actions that switch or edit the policy (when a window has them).
 POLICY_ACTIONS = ("open_policy", "edit_policy", "choose_policy")
 

@@ -9,7 +9,7 @@
 - ``identify.png``: the identify panel on a downtown church;
 - ``measure.png``: a measured line;
 - ``city.png``: the whole city with the council districts labelled;
-- ``export.png``: the exported map sheet of the downtown view.
+- ``export.png``, ``export.pdf``: the exported map sheet of the downtown view.
 """
 
 from __future__ import annotations
@@ -112,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     export_view(canvas, args.out / "export.png", title=default_title(win.doc),  # type: ignore[attr-defined]
                 subtitle=sheet_subtitle(canvas, win.doc, win.policy))  # type: ignore[attr-defined]
     print(args.out / "export.png")
+    export_view(canvas, args.out / "export.pdf", title=default_title(win.doc),  # type: ignore[attr-defined]
+                subtitle=sheet_subtitle(canvas, win.doc, win.policy))  # type: ignore[attr-defined]
+    print(args.out / "export.pdf")
     win.doc.undo_stack.setClean()  # type: ignore[attr-defined]
     win.close()  # type: ignore[attr-defined]
     return 0

@@ -54,6 +54,8 @@ class _Detail:
     """What :class:`CameraItem` asks its controller: the map's metres per pixel."""
 
     resolution: float = 1.0
+    #: The camera a map is about: only it is labelled (None: every camera, as in the app).
+    subject: str | None = None
 
 
 class MapCamera(CameraItem):
@@ -73,6 +75,13 @@ class MapCamera(CameraItem):
     def refresh_geometry(self) -> None:
         self._box = None
         super().refresh_geometry()
+
+    def _detail(self) -> int:
+        # on a camera's own map the neighbours keep their symbol but not their label,
+        # so the labels never hide each other (the box stays the labelled one: a superset)
+        detail = super()._detail()
+        subject = getattr(self.controller, "subject", None)
+        return min(detail, 1) if subject not in (None, self.camera_id) else detail
 
 
 class ReportMaps:
@@ -186,6 +195,7 @@ class ReportMaps:
                 item.refresh_geometry()
         self.detail.resolution = res
         body = self.body_by_id.get(subject or "")
+        self.detail.subject = subject if body is not None else None
         if body is not None:
             body.setSelected(True)
         painter.save()

@@ -383,6 +383,9 @@ class ReviewWindow(QMainWindow):
             body = MapCamera(self.controller, cam, editable=False)  # type: ignore[arg-type]
             body.setPos(to_scene(x, y))
             body.set_status(r.status)
+            # blocked and warned cameras stay on top where symbols crowd
+            body.setZValue(body.zValue() + 0.1 * r.status.rank)
+            cone.setZValue(cone.zValue() + 0.1 * r.status.rank)
             scene.addItem(cone)
             scene.addItem(body)
             self.bodies[cam.id] = body

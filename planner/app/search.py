@@ -351,7 +351,7 @@ class SearchMarker:
         font.setPixelSize(13)
         font.setBold(True)
         text = QPainterPath()
-        text.addText(p + QPointF(10, -14), font, self.hit.text)
+        text.addText(p + QPointF(9, -27), font, self.hit.text)  # above a site label
         painter.strokePath(text, QPen(QColor(255, 255, 255, 230), 4))
         painter.fillPath(text, QColor("#0d47a1"))
 

@@ -29,7 +29,7 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from planner.core.buildings import BuildingIndex
-from planner.core.crs import Projector, camera_zone, utm_epsg
+from planner.core.crs import Projector, camera_zone, utm_epsg, utm_epsgs
 from planner.core.errors import CheckCancelled
 from planner.core.geometry import cone_polygon, normalize_bearing
 from planner.core.model import (
@@ -373,7 +373,7 @@ class Checker:
         lon = np.array([c.lon for c in cameras], dtype=float)
         lat = np.array([c.lat for c in cameras], dtype=float)
         reach = np.array([c.range_m for c in cameras], dtype=float) * 1.001 + self._max_reach
-        epsg = np.array([utm_epsg(c.lon, c.lat) for c in cameras], dtype=np.int64)
+        epsg = utm_epsgs(lon, lat)
         for code in np.unique(epsg).tolist():
             idx = np.flatnonzero(epsg == code)
             frame = self._frame(cameras[int(idx[0])])

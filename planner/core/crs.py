@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,11 +21,19 @@ def utm_epsg(lon: float, lat: float) -> int:
     Uses the plain 6° zones; the Norway and Svalbard exceptions do not matter for a
     city-scale plan and bearings on the grid are accepted by SPEC 3.
     """
-    if not (np.isfinite(lon) and np.isfinite(lat)) or not (-180 <= lon <= 180 and -90 <= lat <= 90):
+    if not (math.isfinite(lon) and math.isfinite(lat)) or not (
+        -180 <= lon <= 180 and -90 <= lat <= 90
+    ):
         msg = f"cannot choose a UTM zone for lon={lon}, lat={lat}"
         raise ValueError(msg)
     zone = min(int((lon + 180.0) // 6.0) + 1, 60)
     return (32600 if lat >= 0 else 32700) + zone
+
+
+def utm_epsgs(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """:func:`utm_epsg` for arrays of valid coordinates."""
+    zone = np.minimum(np.floor((np.asarray(lon) + 180.0) / 6.0).astype(np.int64) + 1, 60)
+    return np.where(np.asarray(lat) >= 0, 32600, 32700) + zone
 
 
 def camera_zone(lon: float, lat: float) -> Projector:

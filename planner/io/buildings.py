@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from planner.core.errors import InputError
@@ -109,7 +110,11 @@ def read_buildings(
             raise InputError(p, f"layer {name!r}", "coordinates are not longitude/latitude")
     heights = None
     if cols:
-        h = np.asarray(df["height"].to_numpy(dtype=float, na_value=np.nan))[poly]
+        # A file may hold anything in a height cell (text, a list): not a number is
+        # an unknown height, never an error or a crash.
+        raw = [v if isinstance(v, int | float | str) else None for v in df["height"].tolist()]
+        h = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce").to_numpy(dtype=float)
+        h = np.where(np.isfinite(h), h, np.nan)[poly]
         # Negative heights in the city data are noise; treat them as unknown.
         heights = np.where(h > 0, h, np.nan)
     return BuildingLayer(path=str(p), geoms=geoms, heights=heights)

@@ -87,8 +87,20 @@ class PackLink:
         return list(dict.fromkeys(Path(os.path.normpath(c)) for c in out))
 
     def resolve(self, *, plan_path: str | Path | None) -> Path | None:
-        """The first candidate that is a file, else None (the pack is missing)."""
-        return next((c for c in self.candidates(plan_path=plan_path) if c.is_file()), None)
+        """The first candidate that is a file, else None (the pack is missing).
+
+        A network candidate (``\\\\host\\share``) is returned without looking at it:
+        even a stat would contact the host (and on Windows send the user's
+        credentials) before the user agreed to open it.
+        """
+        from planner.io.paths import is_network_path
+
+        for c in self.candidates(plan_path=plan_path):
+            if is_network_path(str(c)):
+                return c
+            if c.is_file():
+                return c
+        return None
 
 
 def pack_link_json(

@@ -49,6 +49,45 @@ class BoundaryLayer:
     kinds: np.ndarray | None = None  # "city_limits" | "district"
     labels: tuple[str, ...] = ()
     count: int = 0
+    #: Candidate label points inside each district (scene coordinates), the district
+    #: each belongs to and its room (distance to the district's edge, metres): the
+    #: canvas picks, per frame, the roomiest one inside the view.
+    label_xy: np.ndarray | None = None
+    label_owner: np.ndarray | None = None
+    label_room: np.ndarray | None = None
+
+
+#: About this many candidate label points are spread over all districts.
+LABEL_CANDIDATES = 3_000
+
+
+def label_candidates(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Grid points inside each polygon, its pole of inaccessibility, and their room."""
+    from shapely.ops import polylabel
+
+    total = float(shapely.area(geoms).sum()) if len(geoms) else 0.0
+    step = max(50.0, (total / LABEL_CANDIDATES) ** 0.5) if total > 0 else 50.0
+    xs, owners = [], []
+    for i, g in enumerate(geoms):
+        x0, y0, x1, y1 = g.bounds
+        gx, gy = np.meshgrid(np.arange(x0 + step / 2, x1, step),
+                             np.arange(y0 + step / 2, y1, step))
+        pts = shapely.points(gx.ravel(), gy.ravel())
+        shapely.prepare(g)
+        inside = pts[shapely.contains(g, pts)]
+        poles = [polylabel(p, tolerance=step / 4) for p in shapely.get_parts(g)
+                 if p.area > step * step]
+        cand = np.concatenate([inside, np.array(poles, dtype=object)])
+        xs.append(shapely.get_coordinates(cand))
+        owners.append(np.full(len(cand), i))
+    if not xs:
+        return np.empty((0, 2)), np.empty(0, dtype=np.int64), np.empty(0)
+    xy = np.concatenate(xs)
+    owner = np.concatenate(owners)
+    # the room needs metres, not centimetres: simplified edges make it ten times cheaper
+    edges = shapely.boundary(shapely.simplify(geoms, step / 20))
+    room = shapely.distance(edges[owner], shapely.points(xy))
+    return xy, owner, room
 
 
 def boundary_class(kind: object) -> str:
@@ -91,11 +130,15 @@ def prepare_boundary_arrays(raw: np.ndarray, *, names: np.ndarray | None,
     kinds = np.asarray(kinds, dtype=object)[keep] if kinds is not None \
         else np.full(keep.sum(), "")
     geoms = to_scene_geoms(raw, projector=projector, projected=False)
+    classes = np.array([boundary_class(k) for k in kinds])
+    districts = np.flatnonzero(classes == "district")
+    xy, owner, room = label_candidates(geoms[districts])
     return BoundaryLayer(
         layer=GeomLayer(geoms),
-        kinds=np.array([boundary_class(k) for k in kinds]),
+        kinds=classes,
         labels=tuple(boundary_label(n, k) for n, k in zip(names, kinds, strict=True)),
         count=len(geoms),
+        label_xy=xy, label_owner=districts[owner] if len(owner) else owner, label_room=room,
     )
 
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-import shapely
 from PySide6.QtCore import (
     QEvent,
     QObject,
@@ -56,7 +55,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import polylabel
 
 from planner.app.canvas import style as st
 from planner.app.canvas.labels import LabelRequest, place_labels
@@ -245,7 +243,12 @@ class MapCanvas(QGraphicsView):
         self._stream_timer.timeout.connect(self._apply_stream)
         self._boundaries = BoundaryLayer()
         self._site_layers = SiteLayers()
-        self._label_cache: tuple[Any, list[tuple[str, QRectF, str]]] | None = None
+        self._label_cache: tuple[Any, list[tuple[str, QPointF, Any, str]]] | None = None
+        self._labels_exact_at: tuple[int, float, float] | None = None
+        self._label_timer = QTimer(self)
+        self._label_timer.setSingleShot(True)
+        self._label_timer.setInterval(150)
+        self._label_timer.timeout.connect(self._settle_labels)
         self.labels_drawn: list[tuple[str, QRectF]] = []  # last frame's labels (tests)
         self._overlays: list[Callable[[QPainter], None]] = []
 
@@ -945,17 +948,17 @@ class MapCanvas(QGraphicsView):
                            res_m=self.resolution(), to_scene=to_scene)
         painter.restore()
 
-    def _label_requests(self) -> tuple[list[LabelRequest], list[str], list[QRectF]]:
-        """Site and district labels wanted in the current view, and the symbols' boxes."""
+    def _label_requests(self, region: QRectF) -> tuple[list[LabelRequest], list[str],
+                                                       list[QRectF]]:
+        """Site and district labels wanted in ``region`` (view pixels), and symbol boxes."""
         res = self.resolution()
-        w, h = self.viewport().width(), self.viewport().height()
         font = QFont()
         font.setPixelSize(12)
         fm = QFontMetricsF(font)
         reqs: list[LabelRequest] = []
         roles: list[str] = []
         occupied: list[QRectF] = []
-        tl, br = self.view_to_scene(QPointF(0, 0)), self.view_to_scene(QPointF(w, h))
+        tl, br = self.view_to_scene(region.topLeft()), self.view_to_scene(region.bottomRight())
         rect = (tl.x(), tl.y(), br.x(), br.y())
         sites = self._state.sites
         if (sites is not None and self._visible["sites"] and res <= SITE_LABELS_MAX_RES
@@ -970,43 +973,64 @@ class MapCanvas(QGraphicsView):
                                          priority=100.0, radius=size / 2))
                 roles.append("site")
         b = self._boundaries
-        if (b.layer is not None and self._visible["boundaries"]
+        if (b.label_xy is not None and len(b.label_xy) and self._visible["boundaries"]
                 and res >= DISTRICT_LABELS_MIN_RES):
             big = QFont()
             big.setPixelSize(14)
             big.setBold(True)
             bfm = QFontMetricsF(big)
-            view_box = shapely.box(*rect)
-            for i in b.layer.query(rect):
-                if b.kinds is None or b.kinds[i] != "district" or not b.labels[i]:
-                    continue
-                part = shapely.intersection(b.layer.geoms[i], view_box)
-                # room for the label: about its own box, three times over
-                if part.is_empty or part.area < 3 * (90 * res) * (20 * res):
-                    continue
-                if part.geom_type == "MultiPolygon":
-                    part = max(part.geoms, key=lambda g: g.area)
-                c = polylabel(part, tolerance=8 * res) if part.geom_type == "Polygon" \
-                    else part.representative_point()
-                p = self.scene_to_view(QPointF(c.x, c.y))
+            xy = b.label_xy
+            # room to the view's edges too, so the label sits well inside both
+            edge = np.minimum.reduce([xy[:, 0] - rect[0], rect[2] - xy[:, 0],
+                                      xy[:, 1] - rect[1], rect[3] - xy[:, 1]])
+            score = np.minimum(b.label_room, edge)
+            ok = score > 30 * res
+            for i in np.unique(b.label_owner[ok]):
+                sel = np.flatnonzero(ok & (b.label_owner == i))
+                best = sel[np.argmax(score[sel])]
                 text = b.labels[i]
+                if not text:
+                    continue
+                p = self.scene_to_view(QPointF(*xy[best]))
                 reqs.append(LabelRequest(text, p, (bfm.horizontalAdvance(text) + 8,
                                                    bfm.height() + 2), priority=10.0, area=True))
                 roles.append("district")
         return reqs, roles, occupied
 
+    def _settle_labels(self) -> None:
+        self._labels_exact_at = (self._level, *(round(v, 1) for v in self.center()))
+        self.viewport().update()
+
     def _draw_labels(self, painter: QPainter) -> None:
+        """Place and draw the labels. While the view moves, labels are placed once for
+        the view and half a view around it (cheap to reuse frame after frame; a label
+        that would cross the edge is left out); when the view rests they are placed
+        again for exactly the view, so edge labels find a position that fits."""
         w, h = self.viewport().width(), self.viewport().height()
-        key = (self._state.generation, self._level, round(self.center()[0], 1),
-               round(self.center()[1], 1), w, h, self._visible["sites"],
-               self._visible["boundaries"])
+        res = self.resolution()
+        cx, cy = self.center()
+        # a margin keeps labels off the scale bar and the attribution line
+        view = QRectF(4, 4, w - 8, h - 34)
+        here = (self._level, round(cx, 1), round(cy, 1))
+        exact = self._synchronous or self._labels_exact_at == here
+        cell = max(w, h) * res / 2
+        where = here if exact else (math.floor(cx / cell), math.floor(cy / cell))
+        key = (self._state.generation, self._level, exact, where, w, h,
+               self._visible["sites"], self._visible["boundaries"])
         if self._label_cache is None or self._label_cache[0] != key:
-            reqs, roles, occupied = self._label_requests()
-            # a margin keeps labels off the scale bar and the attribution line
-            view = QRectF(4, 4, w - 8, h - 34)
-            placed = place_labels(reqs, view=view, occupied=occupied)
-            self._label_cache = (key, [(reqs[i].text, box, roles[i]) for i, box in placed])
-        labels = self._label_cache[1]
+            region = view if exact else QRectF(-w / 2, -h / 2, 2 * w, 2 * h)
+            reqs, roles, occupied = self._label_requests(region)
+            placed = place_labels(reqs, view=region, occupied=occupied)
+            # kept in scene units, so the next frames only move them
+            self._label_cache = (key, [(reqs[i].text, self.view_to_scene(box.topLeft()),
+                                        box.size(), roles[i]) for i, box in placed])
+        if not exact:
+            self._label_timer.start()
+        labels = []
+        for text, anchor, size, role in self._label_cache[1]:
+            box = QRectF(self.scene_to_view(anchor), size)
+            if view.contains(box):
+                labels.append((text, box, role))
         self.labels_drawn = [(t, box) for t, box, _r in labels]
         if not labels:
             return
