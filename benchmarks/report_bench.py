@@ -34,13 +34,25 @@ def build_pack(tmp: Path) -> tuple[Path, Path]:
     if data is None:
         sys.exit("error: ../shared/data not found (set SITING_SHARED_DATA)")
     pack, plan = tmp / "sj.gpkg", tmp / "sj_existing.plan.geojson"
-    cmd = [*EXE, "import", str(data / "alpr_sanjose_osm_2025-10-04.geojson"),
-           str(data / "osm_sj_downtown_merged.osm.bz2"),
-           "--sites", str(data / "sj_sensitive_sites.geojson"),
-           "--buildings", str(data / "sj_buildings_city_all.gpkg.zip"),
-           "--boundaries", str(data / "sj_city_limits_2016.geojson"),
-           "--boundaries", str(data / "sj_council_districts_2016.geojson"),
-           "-o", str(pack), "--existing-plan", str(plan), "-q"]
+    cmd = [
+        *EXE,
+        "import",
+        str(data / "alpr_sanjose_osm_2025-10-04.geojson"),
+        str(data / "osm_sj_downtown_merged.osm.bz2"),
+        "--sites",
+        str(data / "sj_sensitive_sites.geojson"),
+        "--buildings",
+        str(data / "sj_buildings_city_all.gpkg.zip"),
+        "--boundaries",
+        str(data / "sj_city_limits_2016.geojson"),
+        "--boundaries",
+        str(data / "sj_council_districts_2016.geojson"),
+        "-o",
+        str(pack),
+        "--existing-plan",
+        str(plan),
+        "-q",
+    ]
     subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True)
     return pack, plan
 
@@ -49,8 +61,12 @@ def one(plan: Path, pack: Path, out: Path) -> tuple[float, float, str]:
     """Wall seconds, CPU seconds (user + system of the child) and the command's summary."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    done = subprocess.run([*EXE, "report", str(plan), "--data", str(pack), "-o", str(out), "-q"],
-                          cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [*EXE, "report", str(plan), "--data", str(pack), "-o", str(out), "-q"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     elapsed = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
@@ -72,9 +88,12 @@ def main() -> None:
         else:
             pack, plan = ns.pack, ns.plan
         cameras = len(json.loads(plan.read_text())["features"])
-        figures: dict[str, object] = {"cameras": cameras, "runs": ns.runs,
-                                      "cpu_count": os.cpu_count(),
-                                      "load_average_1min": round(os.getloadavg()[0], 2)}
+        figures: dict[str, object] = {
+            "cameras": cameras,
+            "runs": ns.runs,
+            "cpu_count": os.cpu_count(),
+            "load_average_1min": round(os.getloadavg()[0], 2),
+        }
         for kind in ("pdf", "html"):
             out = tmp / f"report.{kind}"
             times, cpus = [], []
@@ -89,9 +108,11 @@ def main() -> None:
             figures[f"report_{kind}_mb"] = round(out.stat().st_size / 1e6, 2)
             if kind == "pdf":
                 figures["report_pdf_pages"] = int(line.split(": ", 1)[1].split(" pages")[0])
-        figures["note"] = ("wall and CPU time of 'siting-planner report' in a fresh process: "
-                           "Python and library start-up, pack reading, re-check, maps and "
-                           "writing; wall time depends on the machine's load (load_average)")
+        figures["note"] = (
+            "wall and CPU time of 'siting-planner report' in a fresh process: "
+            "Python and library start-up, pack reading, re-check, maps and "
+            "writing; wall time depends on the machine's load (load_average)"
+        )
         print(json.dumps(figures, indent=2))
 
 

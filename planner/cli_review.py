@@ -24,33 +24,71 @@ Progress = Callable[[str, float], None]
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("plan", type=Path, metavar="PLAN", help="plan file (*.plan.geojson)")
-    p.add_argument("--data", type=Path, metavar="PACK",
-                   help="the reviewer's data pack (made by 'siting-planner import')")
-    p.add_argument("--sites", type=Path, action="append", default=[], metavar="FILE",
-                   help="sites layer (repeatable)")
-    p.add_argument("--buildings", type=Path, action="append", default=[], metavar="FILE",
-                   help="buildings layer (repeatable)")
+    p.add_argument(
+        "--data",
+        type=Path,
+        metavar="PACK",
+        help="the reviewer's data pack (made by 'siting-planner import')",
+    )
+    p.add_argument(
+        "--sites",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="sites layer (repeatable)",
+    )
+    p.add_argument(
+        "--buildings",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="buildings layer (repeatable)",
+    )
     p.add_argument("--streets", type=Path, metavar="FILE", help="street network")
-    p.add_argument("--policy", type=Path, metavar="FILE",
-                   help="policy TOML (default: built-in San José policy)")
+    p.add_argument(
+        "--policy",
+        type=Path,
+        metavar="FILE",
+        help="policy TOML (default: built-in San José policy)",
+    )
 
 
 def configure_review_parser(p: argparse.ArgumentParser) -> None:
     _common(p)
     p.add_argument("--reviewer", metavar="NAME", help="who decides (required with --decide)")
-    p.add_argument("--screenshot", type=Path, metavar="OUT.png",
-                   help="without --decide: open the review window, save a PNG of it and exit")
-    p.add_argument("--decide", action="append", default=[], metavar="ID=DECISION[:COMMENT]",
-                   help="record a decision: approve, reject or needs_changes (repeatable); "
-                        "without --decide the desktop application opens in review mode")
+    p.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="OUT.png",
+        help="without --decide: open the review window, save a PNG of it and exit",
+    )
+    p.add_argument(
+        "--decide",
+        action="append",
+        default=[],
+        metavar="ID=DECISION[:COMMENT]",
+        help="record a decision: approve, reject or needs_changes (repeatable); "
+        "without --decide the desktop application opens in review mode",
+    )
 
 
 def configure_report_parser(p: argparse.ArgumentParser) -> None:
     _common(p)
-    p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.pdf|OUT.html",
-                   help="the report to write: a PDF or one self-contained HTML file")
-    p.add_argument("--reviewer", metavar="NAME",
-                   help="reviewer named on the cover (default: the last recorded one)")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="OUT.pdf|OUT.html",
+        help="the report to write: a PDF or one self-contained HTML file",
+    )
+    p.add_argument(
+        "--reviewer",
+        metavar="NAME",
+        help="reviewer named on the cover (default: the last recorded one)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
@@ -73,8 +111,9 @@ def run_review(ns: argparse.Namespace) -> int:
     if not ns.decide:
         from planner.app.review_window import run_review_app
 
-        return run_review_app(plan=ns.plan, data=ns.data, policy=ns.policy,
-                              screenshot=ns.screenshot)
+        return run_review_app(
+            plan=ns.plan, data=ns.data, policy=ns.policy, screenshot=ns.screenshot
+        )
     reviewer = " ".join((ns.reviewer or "").split())
     if not reviewer:
         return _usage("--reviewer NAME is required with --decide")
@@ -89,8 +128,11 @@ def run_review(ns: argparse.Namespace) -> int:
         seen.add(cid)
     rc = recheck(ns)
     status = rc.status()
-    problems = [why for cid, dec, _ in wanted
-                if (why := refusal(cid, dec, status=status.get(cid))) is not None]
+    problems = [
+        why
+        for cid, dec, _ in wanted
+        if (why := refusal(cid, dec, status=status.get(cid))) is not None
+    ]
     if problems:
         # nothing is recorded unless every decision is acceptable
         return _usage("; ".join(problems) + " (nothing recorded)")
@@ -101,9 +143,16 @@ def run_review(ns: argparse.Namespace) -> int:
     hashes = camera_hashes(rc.plan)
     judge = rc.judge()
     records = [
-        DecisionRecord(camera_id=cid, decision=dec, reviewer=reviewer, when=when,
-                       camera_sha256=hashes[cid], comment=comment, status=status[cid],
-                       judge=judge)
+        DecisionRecord(
+            camera_id=cid,
+            decision=dec,
+            reviewer=reviewer,
+            when=when,
+            camera_sha256=hashes[cid],
+            comment=comment,
+            status=status[cid],
+            judge=judge,
+        )
         for cid, dec, comment in wanted
     ]
     record_decisions(rc.plan, records, reviewer=reviewer, when=when)
@@ -114,8 +163,12 @@ def run_review(ns: argparse.Namespace) -> int:
         raise InputError(ns.plan, "", f"cannot save the decisions: {exc.strerror or exc}") from None
     for rec in records:
         note = f": {rec.comment}" if rec.comment else ""
-        print(safe_text(f"recorded {rec.decision} for {rec.camera_id} "
-                        f"(re-check {rec.status}) by {reviewer} at {when}{note}"))
+        print(
+            safe_text(
+                f"recorded {rec.decision} for {rec.camera_id} "
+                f"(re-check {rec.status}) by {reviewer} at {when}{note}"
+            )
+        )
     print(safe_text(f"saved {ns.plan}"))
     return EXIT_OK
 
@@ -154,16 +207,21 @@ def run_report(ns: argparse.Namespace) -> int:
     rc = recheck(ns, with_geometry=True, progress=progress)
     from planner.io.outputs import refuse_output_over_inputs
 
-    refuse_output_over_inputs(out, [("an input of this report", p) for p in rc.input_paths],
-                              option="-o")
+    refuse_output_over_inputs(
+        out, [("an input of this report", p) for p in rc.input_paths], option="-o"
+    )
     from planner.app.review_report import write_report
 
     info = write_report(rc, out, reviewer=ns.reviewer, progress=progress)
     if progress:
         progress("Report written", 1.0)
-    print(safe_text(f"wrote {out}: {info['pages']} pages, {info['bytes'] / 1e6:.1f} MB, "
-                    f"{len(rc.plan.cameras)} cameras in {time.perf_counter() - t0:.1f} s"
-                    if info.get("pages") else
-                    f"wrote {out}: {info['bytes'] / 1e6:.1f} MB, {len(rc.plan.cameras)} cameras "
-                    f"in {time.perf_counter() - t0:.1f} s"))
+    print(
+        safe_text(
+            f"wrote {out}: {info['pages']} pages, {info['bytes'] / 1e6:.1f} MB, "
+            f"{len(rc.plan.cameras)} cameras in {time.perf_counter() - t0:.1f} s"
+            if info.get("pages")
+            else f"wrote {out}: {info['bytes'] / 1e6:.1f} MB, {len(rc.plan.cameras)} cameras "
+            f"in {time.perf_counter() - t0:.1f} s"
+        )
+    )
     return EXIT_OK

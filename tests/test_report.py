@@ -41,28 +41,38 @@ def reviewed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("report")
     plan = tmp / "demo.plan.geojson"
     shutil.copyfile(DEMO_PLAN, plan)
-    code, _, err = run("review", str(plan), "--data", str(DEMO_PACK), "--reviewer", "Dana DPO",
-                       "--decide", "C-1=reject:captures the church driveway",
-                       "--decide", "C-2=needs_changes:turn it east",
-                       "--decide", "C-3=approve", "--decide", "C-4=approve")
+    code, _, err = run(
+        "review",
+        str(plan),
+        "--data",
+        str(DEMO_PACK),
+        "--reviewer",
+        "Dana DPO",
+        "--decide",
+        "C-1=reject:captures the church driveway",
+        "--decide",
+        "C-2=needs_changes:turn it east",
+        "--decide",
+        "C-3=approve",
+        "--decide",
+        "C-4=approve",
+    )
     assert code == 0, err
-    reviewed_hash = json.loads(run("check", str(plan), "--data", str(DEMO_PACK), "--format",
-                                   "json")[1])["plan"]["canonical_sha256"]
+    reviewed_hash = json.loads(
+        run("check", str(plan), "--data", str(DEMO_PACK), "--format", "json")[1]
+    )["plan"]["canonical_sha256"]
     data = json.loads(plan.read_text())
     for f in data["features"]:
         if f["id"] == "C-4":  # a hand edit after the decision: re-aimed by 30 degrees
             f["properties"]["heading_deg"] = (f["properties"]["heading_deg"] + 30.0) % 360.0
     plan.write_text(json.dumps(data, indent=1))
-    check = json.loads(run("check", str(plan), "--data", str(DEMO_PACK), "--format",
-                           "json")[1])
+    check = json.loads(run("check", str(plan), "--data", str(DEMO_PACK), "--format", "json")[1])
     pdf, html = tmp / "review.pdf", tmp / "review.html"
     for out in (pdf, html):
-        code, stdout, err = run("report", str(plan), "--data", str(DEMO_PACK), "-o", str(out),
-                                "-q")
+        code, stdout, err = run("report", str(plan), "--data", str(DEMO_PACK), "-o", str(out), "-q")
         assert code == 0, err
         assert "wrote" in stdout
-    return {"plan": plan, "check": check, "pdf": pdf, "html": html,
-            "reviewed_hash": reviewed_hash}
+    return {"plan": plan, "check": check, "pdf": pdf, "html": html, "reviewed_hash": reviewed_hash}
 
 
 def test_pdf_text_holds_ids_sites_decisions_stale_marks_and_hashes(reviewed: dict) -> None:
@@ -116,8 +126,9 @@ def test_report_refuses_to_overwrite_an_input_or_an_unknown_format(tmp_path: Pat
     code, _, err = run("report", str(plan), "--data", str(DEMO_PACK), "-o", str(plan), "-q")
     assert code == 2 and err.startswith("error: ")
     assert plan.read_bytes() == before
-    code, _, err = run("report", str(plan), "--data", str(DEMO_PACK), "-o",
-                       str(tmp_path / "r.docx"), "-q")
+    code, _, err = run(
+        "report", str(plan), "--data", str(DEMO_PACK), "-o", str(tmp_path / "r.docx"), "-q"
+    )
     assert code == 2 and ".pdf or .html" in err
 
 
@@ -146,9 +157,12 @@ def test_intersections_are_the_named_nodes() -> None:
     lines, names = grid()
     found = {(round(i.x), round(i.y)): i.label for i in intersections(lines, names)}
     assert found == {
-        (0, 0): "1st Avenue & A Street", (100, 0): "2nd Avenue & A Street",
-        (200, 0): "3rd Avenue & A Street", (0, 100): "1st Avenue & B Street",
-        (100, 100): "2nd Avenue & B Street", (200, 100): "3rd Avenue & B Street",
+        (0, 0): "1st Avenue & A Street",
+        (100, 0): "2nd Avenue & A Street",
+        (200, 0): "3rd Avenue & A Street",
+        (0, 100): "1st Avenue & B Street",
+        (100, 100): "2nd Avenue & B Street",
+        (200, 100): "3rd Avenue & B Street",
     }
 
 
@@ -158,8 +172,10 @@ def test_nearest_intersections_hand_computed() -> None:
     near = index.nearest(30.0, 20.0, k=2)
     # (0, 0): sqrt(30² + 20²) = 36.06 m at bearing 236.3° (south-west);
     # (100, 0): sqrt(70² + 20²) = 72.80 m at 105.9° (east); (0, 100) is 85.44 m
-    assert [n.intersection.label for n in near] == ["1st Avenue & A Street",
-                                                    "2nd Avenue & A Street"]
+    assert [n.intersection.label for n in near] == [
+        "1st Avenue & A Street",
+        "2nd Avenue & A Street",
+    ]
     assert near[0].distance_m == pytest.approx(36.056, abs=1e-3)
     assert near[0].bearing_deg == pytest.approx(236.31, abs=0.01)
     assert near[1].distance_m == pytest.approx(72.801, abs=1e-3)
@@ -170,10 +186,15 @@ def test_nearest_intersections_hand_computed() -> None:
 def test_boundary_crossings_hand_computed() -> None:
     lines, names = grid()
     limits = box(-50, -50, 150 - 1e-9 + 10, 150)  # x from -50 to 160
-    found = sorted((c.name, round(c.x), round(c.y)) for c in
-                   boundary_crossings(lines, names, limits))
-    assert found == [("A Street", 160, 0), ("B Street", 160, 100),
-                     ("Skyway / SR 99", 50, -50), ("Skyway / SR 99", 50, 150)]
+    found = sorted(
+        (c.name, round(c.x), round(c.y)) for c in boundary_crossings(lines, names, limits)
+    )
+    assert found == [
+        ("A Street", 160, 0),
+        ("B Street", 160, 100),
+        ("Skyway / SR 99", 50, -50),
+        ("Skyway / SR 99", 50, 150),
+    ]
 
 
 def test_a_camera_marked_approved_is_a_claim_checked_against_the_recheck(tmp_path: Path) -> None:

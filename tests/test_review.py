@@ -37,8 +37,12 @@ DEMO_PACK = ROOT / "data" / "demo" / "demo.gpkg"
 def feature(cid: str, lon: float, lat: float, **props: object) -> dict:
     base = {"heading_deg": 90.0, "fov_deg": 40.0, "range_m": 50.0, "status": "proposed"}
     base.update(props)
-    return {"type": "Feature", "id": cid, "geometry": {"type": "Point",
-            "coordinates": [lon, lat]}, "properties": base}
+    return {
+        "type": "Feature",
+        "id": cid,
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": base,
+    }
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -61,15 +65,20 @@ def demo_plan(tmp_path: Path) -> Path:
 def test_camera_hash_is_sha256_of_the_canonical_json_spelled_out() -> None:
     f = feature("C-1", -121.123456789, 37.5, label="Gate", heading_deg=90.0)
     # written by hand: sorted keys, no whitespace, coordinates to 8 decimals, 90.0 as 90
-    text = ('{"coordinates":[-121.12345679,37.5],"id":"C-1","properties":{"fov_deg":40,'
-            '"heading_deg":90,"label":"Gate","range_m":50,"status":"proposed"}}')
+    text = (
+        '{"coordinates":[-121.12345679,37.5],"id":"C-1","properties":{"fov_deg":40,'
+        '"heading_deg":90,"label":"Gate","range_m":50,"status":"proposed"}}'
+    )
     assert camera_hash(f) == hashlib.sha256(text.encode()).hexdigest()
 
 
 def test_camera_hash_ignores_key_order_and_float_spelling_but_not_content() -> None:
     a = feature("C-1", -121.9, 37.3)
-    b = {"properties": dict(reversed(list(a["properties"].items()))), "id": "C-1",
-         "geometry": {"coordinates": [-121.9000000001, 37.3], "type": "Point"}}
+    b = {
+        "properties": dict(reversed(list(a["properties"].items()))),
+        "id": "C-1",
+        "geometry": {"coordinates": [-121.9000000001, 37.3], "type": "Point"},
+    }
     b["properties"]["fov_deg"] = 40  # an int, as another tool might write it
     assert camera_hash(a) == camera_hash(b)
     c = feature("C-1", -121.9, 37.3, heading_deg=91.0)
@@ -82,12 +91,35 @@ def test_plan_hash_is_id_ordered_and_names_the_plan() -> None:
     a, b = feature("A", -121.9, 37.3), feature("B", -121.8, 37.3)
     assert plan_hash([a, b], name="P") == plan_hash([b, a], name="P")
     assert plan_hash([a, b], name="P") != plan_hash([a, b], name="Q")
-    text = json.dumps({"cameras": [
-        {"coordinates": [-121.9, 37.3], "id": "A", "properties": {
-            "fov_deg": 40, "heading_deg": 90, "range_m": 50, "status": "proposed"}},
-        {"coordinates": [-121.8, 37.3], "id": "B", "properties": {
-            "fov_deg": 40, "heading_deg": 90, "range_m": 50, "status": "proposed"}}],
-        "name": "P"}, sort_keys=True, separators=(",", ":"))
+    text = json.dumps(
+        {
+            "cameras": [
+                {
+                    "coordinates": [-121.9, 37.3],
+                    "id": "A",
+                    "properties": {
+                        "fov_deg": 40,
+                        "heading_deg": 90,
+                        "range_m": 50,
+                        "status": "proposed",
+                    },
+                },
+                {
+                    "coordinates": [-121.8, 37.3],
+                    "id": "B",
+                    "properties": {
+                        "fov_deg": 40,
+                        "heading_deg": 90,
+                        "range_m": 50,
+                        "status": "proposed",
+                    },
+                },
+            ],
+            "name": "P",
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
     assert plan_hash([a, b], name="P") == hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -97,7 +129,10 @@ def test_plan_hash_is_id_ordered_and_names_the_plan() -> None:
 def test_parse_decide_forms() -> None:
     assert parse_decide("C-1=approve") == ("C-1", Decision.APPROVE, "")
     assert parse_decide("C-1=reject:too close: to the church") == (
-        "C-1", Decision.REJECT, "too close: to the church")
+        "C-1",
+        Decision.REJECT,
+        "too close: to the church",
+    )
     assert parse_decide("a=b=needs_changes:x") == ("a=b", Decision.NEEDS_CHANGES, "x")
     for bad in ("C-1", "C-1=maybe", "=approve", "C-1=Approve"):
         with pytest.raises(DecisionRefused):
@@ -112,14 +147,31 @@ def test_refusal_rules() -> None:
 
 
 def test_decisions_go_stale_when_the_camera_changes_or_goes() -> None:
-    raw = {"decisions": [
-        {"camera_id": "A", "decision": "approve", "reviewer": "R", "when": "2026-01-01T00:00:00Z",
-         "camera_sha256": "a" * 64},
-        {"camera_id": "B", "decision": "reject", "reviewer": "R", "when": "2026-01-01T00:00:00Z",
-         "camera_sha256": "b" * 64},
-        {"camera_id": "A", "decision": "reject", "reviewer": "S", "when": "2026-01-02T00:00:00Z",
-         "camera_sha256": "c" * 64},
-    ]}
+    raw = {
+        "decisions": [
+            {
+                "camera_id": "A",
+                "decision": "approve",
+                "reviewer": "R",
+                "when": "2026-01-01T00:00:00Z",
+                "camera_sha256": "a" * 64,
+            },
+            {
+                "camera_id": "B",
+                "decision": "reject",
+                "reviewer": "R",
+                "when": "2026-01-01T00:00:00Z",
+                "camera_sha256": "b" * 64,
+            },
+            {
+                "camera_id": "A",
+                "decision": "reject",
+                "reviewer": "S",
+                "when": "2026-01-02T00:00:00Z",
+                "camera_sha256": "c" * 64,
+            },
+        ]
+    }
     log = review_from_json(raw, source="p")
     states = decision_states(log, {"A": "c" * 64, "C": "d" * 64})
     assert states["A"].record.reviewer == "S"  # the newest decision counts
@@ -130,18 +182,61 @@ def test_decisions_go_stale_when_the_camera_changes_or_goes() -> None:
     assert changed["A"].stale and "changed" in changed["A"].reason
 
 
-@pytest.mark.parametrize("raw, where", [
-    ([], "siting_plan.review"),
-    ({"decisions": [{"camera_id": "A", "decision": "ok", "reviewer": "R", "when": "t",
-                     "camera_sha256": "a" * 64}]}, "decision"),
-    ({"decisions": [{"camera_id": "A", "decision": "approve", "reviewer": "R", "when": "t",
-                     "camera_sha256": "nothex"}]}, "camera_sha256"),
-    ({"decisions": [{"decision": "approve", "reviewer": "R", "when": "t",
-                     "camera_sha256": "a" * 64}]}, "camera_id"),
-    ({"sessions": [{"when": "t", "reviewer": "R", "plan_sha256": "a" * 64,
-                    "cameras": [{"id": "A", "coordinates": [1e999, 0], "sha256": "a" * 64}]}]},
-     "coordinates"),
-])
+@pytest.mark.parametrize(
+    "raw, where",
+    [
+        ([], "siting_plan.review"),
+        (
+            {
+                "decisions": [
+                    {
+                        "camera_id": "A",
+                        "decision": "ok",
+                        "reviewer": "R",
+                        "when": "t",
+                        "camera_sha256": "a" * 64,
+                    }
+                ]
+            },
+            "decision",
+        ),
+        (
+            {
+                "decisions": [
+                    {
+                        "camera_id": "A",
+                        "decision": "approve",
+                        "reviewer": "R",
+                        "when": "t",
+                        "camera_sha256": "nothex",
+                    }
+                ]
+            },
+            "camera_sha256",
+        ),
+        (
+            {
+                "decisions": [
+                    {"decision": "approve", "reviewer": "R", "when": "t", "camera_sha256": "a" * 64}
+                ]
+            },
+            "camera_id",
+        ),
+        (
+            {
+                "sessions": [
+                    {
+                        "when": "t",
+                        "reviewer": "R",
+                        "plan_sha256": "a" * 64,
+                        "cameras": [{"id": "A", "coordinates": [1e999, 0], "sha256": "a" * 64}],
+                    }
+                ]
+            },
+            "coordinates",
+        ),
+    ],
+)
 def test_hostile_review_members_are_input_errors(raw: object, where: str) -> None:
     with pytest.raises(InputError) as exc:
         review_from_json(raw, source="p.plan.geojson")
@@ -153,15 +248,27 @@ def test_hostile_review_members_are_input_errors(raw: object, where: str) -> Non
 
 def test_change_list_added_removed_moved_reaimed_changed() -> None:
     lon, lat = -121.89, 37.33
-    before = [CameraSnapshot.of(f) for f in (
-        feature("moved", lon, lat), feature("aimed", lon, lat, heading_deg=10.0),
-        feature("gone", lon, lat), feature("same", lon, lat),
-        feature("ranged", lon, lat, range_m=50.0))]
+    before = [
+        CameraSnapshot.of(f)
+        for f in (
+            feature("moved", lon, lat),
+            feature("aimed", lon, lat, heading_deg=10.0),
+            feature("gone", lon, lat),
+            feature("same", lon, lat),
+            feature("ranged", lon, lat, range_m=50.0),
+        )
+    ]
     # 0.0001° of latitude is 11.1 m (hand-computed: 6371008.8 m * pi / 180 * 1e-4)
-    after = [CameraSnapshot.of(f) for f in (
-        feature("moved", lon, lat + 1e-4), feature("aimed", lon, lat, heading_deg=350.0),
-        feature("same", lon, lat), feature("ranged", lon, lat, range_m=80.0),
-        feature("new", lon, lat))]
+    after = [
+        CameraSnapshot.of(f)
+        for f in (
+            feature("moved", lon, lat + 1e-4),
+            feature("aimed", lon, lat, heading_deg=350.0),
+            feature("same", lon, lat),
+            feature("ranged", lon, lat, range_m=80.0),
+            feature("new", lon, lat),
+        )
+    ]
     changes = {c.camera_id: c for c in changes_since(before, after)}
     assert set(changes) == {"moved", "aimed", "gone", "ranged", "new"}
     assert changes["new"].kinds == (ChangeKind.ADDED,)
@@ -185,9 +292,18 @@ def test_ground_distance_hand_computed() -> None:
 
 
 def test_review_decide_records_appends_and_check_json_shows_it(demo_plan: Path) -> None:
-    code, out, err = run("review", str(demo_plan), "--data", str(DEMO_PACK), "--reviewer",
-                         "Ada Lovelace", "--decide", "C-1=reject:captures the church",
-                         "--decide", "C-3=approve")
+    code, out, err = run(
+        "review",
+        str(demo_plan),
+        "--data",
+        str(DEMO_PACK),
+        "--reviewer",
+        "Ada Lovelace",
+        "--decide",
+        "C-1=reject:captures the church",
+        "--decide",
+        "C-3=approve",
+    )
     assert code == 0, err
     assert "recorded reject for C-1" in out and "recorded approve for C-3" in out
     data = json.loads(demo_plan.read_text())
@@ -198,48 +314,89 @@ def test_review_decide_records_appends_and_check_json_shows_it(demo_plan: Path) 
     audit = [a for a in data["siting_plan"]["audit"] if a["action"] == "review"]
     assert {a["camera_id"] for a in audit} == {"C-1", "C-3"}
     # a second decision appends; the first is kept
-    code, _, _ = run("review", str(demo_plan), "--data", str(DEMO_PACK), "--reviewer", "Bob",
-                     "--decide", "C-3=needs_changes:turn it")
+    code, _, _ = run(
+        "review",
+        str(demo_plan),
+        "--data",
+        str(DEMO_PACK),
+        "--reviewer",
+        "Bob",
+        "--decide",
+        "C-3=needs_changes:turn it",
+    )
     assert code == 0
     decisions = json.loads(demo_plan.read_text())["siting_plan"]["review"]["decisions"]
     assert [d["decision"] for d in decisions] == ["reject", "approve", "needs_changes"]
     code, out, _ = run("check", str(demo_plan), "--data", str(DEMO_PACK), "--format", "json")
     report = json.loads(out)
     cams = {c["id"]: c for c in report["cameras"]}
-    assert cams["C-3"]["review"] == {"decision": "needs_changes", "reviewer": "Bob",
-                                     "when": cams["C-3"]["review"]["when"], "stale": False}
+    assert cams["C-3"]["review"] == {
+        "decision": "needs_changes",
+        "reviewer": "Bob",
+        "when": cams["C-3"]["review"]["when"],
+        "stale": False,
+    }
     assert "review" not in cams["C-2"]
     assert len(report["plan"]["canonical_sha256"]) == 64
 
 
 def test_editing_a_decided_camera_makes_it_stale_in_check_json(demo_plan: Path) -> None:
-    assert run("review", str(demo_plan), "--data", str(DEMO_PACK), "--reviewer", "R",
-               "--decide", "C-3=approve", "--decide", "C-4=approve")[0] == 0
+    assert (
+        run(
+            "review",
+            str(demo_plan),
+            "--data",
+            str(DEMO_PACK),
+            "--reviewer",
+            "R",
+            "--decide",
+            "C-3=approve",
+            "--decide",
+            "C-4=approve",
+        )[0]
+        == 0
+    )
     data = json.loads(demo_plan.read_text())
-    before = json.loads(run("check", str(demo_plan), "--data", str(DEMO_PACK), "--format",
-                            "json")[1])["plan"]["canonical_sha256"]
+    before = json.loads(
+        run("check", str(demo_plan), "--data", str(DEMO_PACK), "--format", "json")[1]
+    )["plan"]["canonical_sha256"]
     for f in data["features"]:
         if f["id"] == "C-3":
             f["properties"]["heading_deg"] = (f["properties"]["heading_deg"] + 5) % 360
     demo_plan.write_text(json.dumps(data))
-    report = json.loads(run("check", str(demo_plan), "--data", str(DEMO_PACK), "--format",
-                            "json")[1])
+    report = json.loads(
+        run("check", str(demo_plan), "--data", str(DEMO_PACK), "--format", "json")[1]
+    )
     cams = {c["id"]: c for c in report["cameras"]}
     assert cams["C-3"]["review"]["stale"] is True
     assert cams["C-4"]["review"]["stale"] is False
     assert report["plan"]["canonical_sha256"] != before
 
 
-@pytest.mark.parametrize("decide, message", [
-    ("C-1=approve", "cannot be approved"),  # C-1 is blocked in the demo
-    ("NOPE=reject", "unknown camera id"),
-    ("C-2=accept", "decision must be one of"),
-])
-def test_refused_decisions_exit_2_and_write_nothing(demo_plan: Path, decide: str,
-                                                    message: str) -> None:
+@pytest.mark.parametrize(
+    "decide, message",
+    [
+        ("C-1=approve", "cannot be approved"),  # C-1 is blocked in the demo
+        ("NOPE=reject", "unknown camera id"),
+        ("C-2=accept", "decision must be one of"),
+    ],
+)
+def test_refused_decisions_exit_2_and_write_nothing(
+    demo_plan: Path, decide: str, message: str
+) -> None:
     before = demo_plan.read_bytes()
-    code, out, err = run("review", str(demo_plan), "--data", str(DEMO_PACK), "--reviewer",
-                         "R", "--decide", "C-3=approve", "--decide", decide)
+    code, out, err = run(
+        "review",
+        str(demo_plan),
+        "--data",
+        str(DEMO_PACK),
+        "--reviewer",
+        "R",
+        "--decide",
+        "C-3=approve",
+        "--decide",
+        decide,
+    )
     assert code == 2
     assert message in err and err.startswith("error: ") and err.count("\n") == 1
     assert demo_plan.read_bytes() == before
@@ -248,8 +405,9 @@ def test_refused_decisions_exit_2_and_write_nothing(demo_plan: Path, decide: str
 
 def test_decide_needs_a_reviewer(demo_plan: Path) -> None:
     before = demo_plan.read_bytes()
-    code, _, err = run("review", str(demo_plan), "--data", str(DEMO_PACK), "--decide",
-                       "C-3=approve")
+    code, _, err = run(
+        "review", str(demo_plan), "--data", str(DEMO_PACK), "--decide", "C-3=approve"
+    )
     assert code == 2 and "--reviewer" in err
     assert demo_plan.read_bytes() == before
 

@@ -11,6 +11,9 @@ from PySide6.QtCore import QPoint, Qt
 
 from planner.app.review_window import BANNER, ReviewWindow
 from planner.core.review import Decision
+from tests import app_support
+
+app_env = app_support.app_env
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_PLAN = ROOT / "data" / "demo" / "demo.plan.geojson"
@@ -83,7 +86,11 @@ def test_block_cannot_be_approved_and_f8_walks_to_the_next_undecided(qtbot, plan
     data = json.loads(plan.read_text())
     rec = data["siting_plan"]["review"]["decisions"][-1]
     assert (rec["camera_id"], rec["decision"], rec["reviewer"], rec["comment"]) == (
-        "C-1", "reject", "Rita Reviewer", "captures the church driveway")
+        "C-1",
+        "reject",
+        "Rita Reviewer",
+        "captures the church driveway",
+    )
 
 
 def test_edit_after_decision_is_stale_and_changes_and_audit_show(qtbot, plan: Path) -> None:
@@ -103,8 +110,10 @@ def test_edit_after_decision_is_stale_and_changes_and_audit_show(qtbot, plan: Pa
     assert w2.model.is_stale("C-3") and not w2.model.is_stale("C-4")
     claims = [w2.claims.item(i).text() for i in range(w2.claims.count())]
     assert any("C-3" in c and "STALE" in c for c in claims)
-    changes = {w2.changes_table.item(r, 0).text(): w2.changes_table.item(r, 1).text()
-               for r in range(w2.changes_table.rowCount())}
+    changes = {
+        w2.changes_table.item(r, 0).text(): w2.changes_table.item(r, 1).text()
+        for r in range(w2.changes_table.rowCount())
+    }
     assert changes == {"C-3": "re-aimed 45°"}
     # F8 visits the stale camera too
     w2.select("C-4")
@@ -123,3 +132,32 @@ def test_export_report_from_the_review_window(qtbot, plan: Path, tmp_path: Path)
     out = w.export_report(tmp_path / "r.html")
     assert out is not None and out.stat().st_size > 10_000
     assert "Camera C-1" in out.read_text(encoding="utf-8")
+
+
+def test_main_window_file_menu_opens_review_and_exports_the_report(
+    qtbot, app_env, tmp_path: Path
+) -> None:
+    from planner.app.dialogs import ScriptedPrompter
+    from planner.app.loading import load_catalogue, load_policy
+    from planner.app.main_window import MainWindow
+    from planner.app.review_window import export_report_dialog
+    from planner.app.settings import AppSettings
+
+    plan = tmp_path / "demo.plan.geojson"
+    shutil.copyfile(DEMO_PLAN, plan)
+    win = MainWindow(
+        settings=AppSettings(),
+        policy=load_policy(),
+        catalogue=load_catalogue(),
+        prompter=ScriptedPrompter(),
+        autosave_ms=3_600_000,
+    )
+    qtbot.addWidget(win)
+    win.show()
+    file_menu = win.menuBar().actions()[0].menu()
+    texts = [a.text().replace("&", "") for a in file_menu.actions()]
+    assert "Review plan…" in texts and "Export review report…" in texts
+    win.start_up(plan=plan, data=DEMO_PACK, wait=True, recover=False)
+    win.wait_idle(60)
+    out = export_report_dialog(win, tmp_path / "from_app.pdf")
+    assert out is not None and out.read_bytes()[:5] == b"%PDF-"

@@ -112,7 +112,7 @@ def compose_sheet(painter: QPainter, size: QSizeF, *, canvas: Any, map_pixmap: Q
     painter.setPen(QColor("#222222"))
     lx = target.right() + SHEET_MARGIN
     paint_legend(painter, QPointF(lx, target.top()), legend_items(canvas),
-                 max_height=target.height())
+                 max_height=bottom - target.top())
     if attribution:
         painter.setFont(sfont)
         painter.setPen(QColor("#333333"))

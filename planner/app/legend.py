@@ -161,13 +161,17 @@ class LegendPanel(QWidget):
 
 def paint_legend(painter: QPainter, top_left: QPointF, items: list[LegendItem], *,
                  max_height: float, font_px: int = 11) -> QRectF:
-    """Draw the legend in columns from ``top_left``; returns the box used."""
+    """Draw the legend from ``top_left`` in one column, rows shrunk to fit ``max_height``
+    (down to 13 pixels; below that it continues in a second column). Returns its box."""
+    sections = len({i.section for i in items})
+    rows = len(items) + sections
+    row = max(13.0, min(ICON_PX + 3.0, (max_height - 16) / max(rows, 1)))
+    icon = row - 3
     font = QFont()
-    font.setPixelSize(font_px)
+    font.setPixelSize(min(font_px, max(8, round(row * 0.6))))
     bold = QFont(font)
     bold.setBold(True)
     fm = QFontMetricsF(font)
-    row = max(ICON_PX, fm.height()) + 3
     x, y = top_left.x() + 8, top_left.y() + 8
     col_w = 0.0
     right = x
@@ -184,11 +188,12 @@ def paint_legend(painter: QPainter, top_left: QPointF, items: list[LegendItem], 
             painter.drawText(QPointF(x, y + fm.ascent()), section)
             col_w = max(col_w, QFontMetricsF(bold).horizontalAdvance(section))
             y += row
-        painter.drawPixmap(QPointF(x, y), item.pixmap)
+        painter.drawPixmap(QRectF(x, y, icon, icon), item.pixmap, QRectF(item.pixmap.rect()))
         painter.setFont(font)
         painter.setPen(QColor("#222222"))
-        painter.drawText(QPointF(x + ICON_PX + 6, y + (ICON_PX + fm.ascent()) / 2 - 2), item.label)
-        col_w = max(col_w, ICON_PX + 6 + fm.horizontalAdvance(item.label))
+        painter.drawText(QPointF(x + icon + 6, y + (icon + fm.ascent() - fm.descent()) / 2),
+                         item.label)
+        col_w = max(col_w, icon + 6 + fm.horizontalAdvance(item.label))
         y += row
         right = max(right, x + col_w)
     return QRectF(top_left, QPointF(right + 8, top_left.y() + max_height))

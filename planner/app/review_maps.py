@@ -87,27 +87,46 @@ class MapCamera(CameraItem):
 class ReportMaps:
     """Overview and per-camera maps of one re-checked plan."""
 
-    def __init__(self, *, checker: Any, cameras: Sequence[Camera], result: PlanResult,
-                 streets: Any = None, buildings: Any = None, boundaries: Any = None,
-                 osm: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        checker: Any,
+        cameras: Sequence[Camera],
+        result: PlanResult,
+        streets: Any = None,
+        buildings: Any = None,
+        boundaries: Any = None,
+        osm: bool = False,
+    ) -> None:
         self.projector = checker.projector
         self.osm = osm
         # the overview never draws buildings (too small at city scale): only the camera maps do
         reach = max((c.range_m for c in cameras), default=0.0) * 2.0 + 150.0
         buildings = nearby_buildings(buildings, cameras, reach_m=reach)
-        layers = prepare_layers(projector=self.projector, streets=streets, buildings=buildings,
-                                sites=list(checker.sites), zones=list(checker.zones),
-                                boundaries=boundaries)
+        layers = prepare_layers(
+            projector=self.projector,
+            streets=streets,
+            buildings=buildings,
+            sites=list(checker.sites),
+            zones=list(checker.zones),
+            boundaries=boundaries,
+        )
         bnd = getattr(layers, "boundaries", None)
         self.has_boundaries = bool(bnd is not None and getattr(bnd, "count", 0))
         extra = {}
         if self.has_boundaries:
             extra = {"boundaries": bnd.layer, "boundary_kinds": bnd.kinds}
         self.state = RenderState(
-            generation=1, buildings=layers.buildings, streets=layers.streets,
-            zones=layers.zones.layer, zone_actions=layers.zones.actions,
-            site_outlines=layers.sites.outlines, site_outline_styles=layers.sites.outline_styles,
-            sites=layers.sites.points, entrances=layers.sites.entrances, **extra,
+            generation=1,
+            buildings=layers.buildings,
+            streets=layers.streets,
+            zones=layers.zones.layer,
+            zone_actions=layers.zones.actions,
+            site_outlines=layers.sites.outlines,
+            site_outline_styles=layers.sites.outline_styles,
+            sites=layers.sites.points,
+            entrances=layers.sites.entrances,
+            **extra,
         )
         self.detail = _Detail(resolution=-1.0)
         self.scene = QGraphicsScene()
@@ -126,8 +145,9 @@ class ReportMaps:
                 cone.setPath(geometry_path(geom, origin=(x, y)))
                 self.bounds_by_id[cam.id] = geom.bounds
             cone.setPos(to_scene(x, y))
-            cone.set_status(None if r is None else r.status,
-                            removed=cam.status is CameraStatus.REMOVED)
+            cone.set_status(
+                None if r is None else r.status, removed=cam.status is CameraStatus.REMOVED
+            )
             body = MapCamera(self.detail, cam, editable=False)  # type: ignore[arg-type]
             body.setPos(to_scene(x, y))
             body.set_status(None if r is None else r.status)
@@ -164,10 +184,19 @@ class ReportMaps:
         return (cx - half, cy - half, cx + half, cy + half)
 
     # -- drawing ---------------------------------------------------------------------------
-    def draw(self, painter: QPainter, *, width: float, height: float,
-             extent: tuple[float, float, float, float], legend: bool = False,
-             pad: float = 0.06, overlay_scale: float = 1.0, symbol_scale: float = 1.0,
-             subject: str | None = None) -> None:
+    def draw(
+        self,
+        painter: QPainter,
+        *,
+        width: float,
+        height: float,
+        extent: tuple[float, float, float, float],
+        legend: bool = False,
+        pad: float = 0.06,
+        overlay_scale: float = 1.0,
+        symbol_scale: float = 1.0,
+        subject: str | None = None,
+    ) -> None:
         """Draw a map of ``extent`` (projected metres) in ``(0, 0, width, height)``.
 
         ``overlay_scale`` shrinks the scale bar, north arrow and attribution for small
@@ -185,8 +214,10 @@ class ReportMaps:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         margin = 40 * res  # wide lines and labels near the edge still draw whole
-        state = _clipped(self.state, (x0 - margin, y0 - margin, x0 + width * res + margin,
-                                      y0 + height * res + margin))
+        state = _clipped(
+            self.state,
+            (x0 - margin, y0 - margin, x0 + width * res + margin, y0 + height * res + margin),
+        )
         draw_region(painter, state, x0=x0, y0=y0, res=res, width_px=width, height_px=height)
         if _detail_class(res) != _detail_class(self.detail.resolution):
             # the symbols' size and labels change with the zoom: once per change, not per map
@@ -201,9 +232,12 @@ class ReportMaps:
         painter.save()
         k = symbol_scale
         painter.scale(k, k)
-        self.scene.render(painter, QRectF(0, 0, width / k, height / k),
-                          QRectF(x0, y0, width * res, height * res),
-                          Qt.AspectRatioMode.IgnoreAspectRatio)
+        self.scene.render(
+            painter,
+            QRectF(0, 0, width / k, height / k),
+            QRectF(x0, y0, width * res, height * res),
+            Qt.AspectRatioMode.IgnoreAspectRatio,
+        )
         painter.restore()
         if body is not None:
             body.setSelected(False)
@@ -239,10 +273,25 @@ class ReportMaps:
         rows.append(("Vehicle entrance", _entrance_swatch))
         rows.append(("Capture zone", _zone_swatch))
         if self.has_boundaries:
-            rows.append(("City limits", lambda p, r: _line_swatch(
-                p, r, getattr(st, "CITY_LIMITS_LINE", QColor("#37474f")), Qt.PenStyle.SolidLine)))
-            rows.append(("Council district", lambda p, r: _line_swatch(
-                p, r, getattr(st, "DISTRICT_LINE", QColor("#6a1b9a")), Qt.PenStyle.DashLine)))
+            rows.append(
+                (
+                    "City limits",
+                    lambda p, r: _line_swatch(
+                        p,
+                        r,
+                        getattr(st, "CITY_LIMITS_LINE", QColor("#37474f")),
+                        Qt.PenStyle.SolidLine,
+                    ),
+                )
+            )
+            rows.append(
+                (
+                    "Council district",
+                    lambda p, r: _line_swatch(
+                        p, r, getattr(st, "DISTRICT_LINE", QColor("#6a1b9a")), Qt.PenStyle.DashLine
+                    ),
+                )
+            )
         line_h = 13.0
         w = max(fm.horizontalAdvance(t) for t, _ in rows) + 30
         h = line_h * len(rows) + 10
@@ -258,20 +307,40 @@ class ReportMaps:
             draw(painter, QRectF(x + 5, top, 14, 11))
             painter.restore()
             painter.setPen(QColor("#222222"))
-            painter.drawText(QRectF(x + 24, top - 1, w - 26, line_h),
-                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+            painter.drawText(
+                QRectF(x + 24, top - 1, w - 26, line_h),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                text,
+            )
         painter.restore()
 
-    def image(self, *, width: int, height: int, extent: tuple[float, float, float, float],
-              legend: bool = False, scale: float = 1.5, overlay_scale: float = 1.0,
-              symbol_scale: float = 1.0, subject: str | None = None) -> QImage:
+    def image(
+        self,
+        *,
+        width: int,
+        height: int,
+        extent: tuple[float, float, float, float],
+        legend: bool = False,
+        scale: float = 1.5,
+        overlay_scale: float = 1.0,
+        symbol_scale: float = 1.0,
+        subject: str | None = None,
+    ) -> QImage:
         """The map as an image (HTML report), ``scale`` pixels per layout unit."""
         img = QImage(round(width * scale), round(height * scale), QImage.Format.Format_RGB32)
         img.fill(st.BACKGROUND)
         p = QPainter(img)
         p.scale(scale, scale)
-        self.draw(p, width=width, height=height, extent=extent, legend=legend,
-                  overlay_scale=overlay_scale, symbol_scale=symbol_scale, subject=subject)
+        self.draw(
+            p,
+            width=width,
+            height=height,
+            extent=extent,
+            legend=legend,
+            overlay_scale=overlay_scale,
+            symbol_scale=symbol_scale,
+            subject=subject,
+        )
         p.end()
         return img
 
@@ -281,24 +350,26 @@ def _detail_class(res: float) -> int:
     return 2 if res <= LABEL_MAX_RES else (1 if res <= SYMBOL_MAX_RES else 0)
 
 
-def nearby_buildings(buildings: Any, cameras: Sequence[Camera], *, reach_m: float
-                     ) -> Any:
+def nearby_buildings(buildings: Any, cameras: Sequence[Camera], *, reach_m: float) -> Any:
     """Only the footprints a camera map can show: a citywide layer is 300,000 of them."""
     if buildings is None or not len(buildings) or not cameras:
         return buildings
-    geoms = np.asarray(buildings.geometry.values if hasattr(buildings, "geometry")
-                       else buildings, dtype=object)
+    geoms = np.asarray(
+        buildings.geometry.values if hasattr(buildings, "geometry") else buildings, dtype=object
+    )
     lat0 = float(np.mean([c.lat for c in cameras]))
     dlat = reach_m / 111_320.0
     dlon = dlat / max(0.1, np.cos(np.radians(lat0)))
-    boxes = shapely.box(*np.array([(c.lon - dlon, c.lat - dlat, c.lon + dlon, c.lat + dlat)
-                                   for c in cameras]).T)
+    boxes = shapely.box(
+        *np.array([(c.lon - dlon, c.lat - dlat, c.lon + dlon, c.lat + dlat) for c in cameras]).T
+    )
     _, hits = shapely.STRtree(geoms).query(boxes)
     return geoms[np.unique(hits)]
 
 
-def _clip_layer(layer: GeomLayer | None, rect: tuple[float, float, float, float]
-                ) -> tuple[GeomLayer | None, np.ndarray]:
+def _clip_layer(
+    layer: GeomLayer | None, rect: tuple[float, float, float, float]
+) -> tuple[GeomLayer | None, np.ndarray]:
     """The features of ``layer`` meeting ``rect``, cut to it, and their indices.
 
     A PDF keeps every vertex a path is given, clipped or not: a district outline of
@@ -361,8 +432,9 @@ def _cone_swatch(p: QPainter, r: QRectF, status: Severity) -> None:
     path = QPainterPath()
     apex = QPointF(r.left(), r.bottom())
     path.moveTo(apex)
-    path.arcTo(QRectF(apex.x() - r.width(), apex.y() - r.width(), 2 * r.width(), 2 * r.width()),
-               10, 60)
+    path.arcTo(
+        QRectF(apex.x() - r.width(), apex.y() - r.width(), 2 * r.width(), 2 * r.width()), 10, 60
+    )
     path.closeSubpath()
     tint = QColor(colour)
     tint.setAlpha(60)
@@ -414,8 +486,9 @@ def _line_swatch(p: QPainter, r: QRectF, colour: QColor, style: Qt.PenStyle) -> 
     p.drawLine(QPointF(r.left(), r.center().y()), QPointF(r.right(), r.center().y()))
 
 
-def fit_extent(extent: tuple[float, float, float, float], *, aspect: float
-               ) -> tuple[float, float, float, float]:
+def fit_extent(
+    extent: tuple[float, float, float, float], *, aspect: float
+) -> tuple[float, float, float, float]:
     """Grow ``extent`` to ``aspect`` (width / height), keeping its centre."""
     minx, miny, maxx, maxy = extent
     w, h = maxx - minx, maxy - miny

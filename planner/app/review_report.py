@@ -101,7 +101,8 @@ def _osm(rc: Any) -> bool:
     if any("osm" in p or "openstreetmap" in p for p in paths):
         return True
     return any("osm" in (s.source or "").lower() for s in rc.checker.sites) or bool(
-        rc.inputs.streets is not None and len(rc.inputs.streets))
+        rc.inputs.streets is not None and len(rc.inputs.streets)
+    )
 
 
 def build(rc: Any, *, reviewer: str | None, progress: Progress | None) -> tuple[Report, Any]:
@@ -125,13 +126,23 @@ def build(rc: Any, *, reviewer: str | None, progress: Progress | None) -> tuple[
         names = df["name"].to_numpy(dtype=object) if "name" in df.columns else [None] * len(df)
         streets = (lines, names)
     report = build_report(
-        plan=rc.plan, plan_path=str(rc.plan_path), file_sha256=sha256_file(rc.plan_path),
-        features=plan_features(rc.plan), review=review_log(rc.plan, source=str(rc.plan_path)),
-        policy=rc.policy, policy_text=policy_text,
+        plan=rc.plan,
+        plan_path=str(rc.plan_path),
+        file_sha256=sha256_file(rc.plan_path),
+        features=plan_features(rc.plan),
+        review=review_log(rc.plan, source=str(rc.plan_path)),
+        policy=rc.policy,
+        policy_text=policy_text,
         layers=[LayerRow(x.kind, x.path, x.sha256, x.features) for x in rc.inputs.layers],
-        checker=rc.checker, result=rc.result, streets=streets, boundaries=boundaries,
-        generated_on=_now(), reviewer=reviewer, osm=_osm(rc),
-        warnings=list(rc.inputs.warnings), progress=progress,
+        checker=rc.checker,
+        result=rc.result,
+        streets=streets,
+        boundaries=boundaries,
+        generated_on=_now(),
+        reviewer=reviewer,
+        osm=_osm(rc),
+        warnings=list(rc.inputs.warnings),
+        progress=progress,
     )
     return report, frame
 
@@ -152,16 +163,23 @@ def ensure_app() -> None:
         QApplication(["siting-planner"])
 
 
-def write_report(rc: Any, out: Path, *, reviewer: str | None = None,
-                 progress: Progress | None = None) -> dict[str, Any]:
+def write_report(
+    rc: Any, out: Path, *, reviewer: str | None = None, progress: Progress | None = None
+) -> dict[str, Any]:
     """Write ``out`` (.pdf or .html) atomically; returns ``{"pages", "bytes"}``."""
     ensure_app()
     report, frame = build(rc, reviewer=reviewer, progress=progress)
     if progress:
         progress("Preparing the maps", 0.5)
-    maps = ReportMaps(checker=rc.checker, cameras=rc.plan.cameras, result=rc.result,
-                      streets=rc.inputs.streets, buildings=rc.inputs.buildings,
-                      boundaries=frame, osm=report.osm)
+    maps = ReportMaps(
+        checker=rc.checker,
+        cameras=rc.plan.cameras,
+        result=rc.result,
+        streets=rc.inputs.streets,
+        buildings=rc.inputs.buildings,
+        boundaries=frame,
+        osm=report.osm,
+    )
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         if out.suffix.lower() == ".pdf":
@@ -188,25 +206,41 @@ def _data_uri(image: Any) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(bytes(buf.data())).decode("ascii")
 
 
-def write_html(report: Report, maps: ReportMaps, path: Path, *,
-               progress: Progress | None = None) -> None:
+def write_html(
+    report: Report, maps: ReportMaps, path: Path, *, progress: Progress | None = None
+) -> None:
     """One self-contained HTML file: every image inlined, no external reference."""
     aspect = OVERVIEW_SIZE[0] / OVERVIEW_SIZE[1]
-    images = {"overview": _data_uri(maps.image(
-        width=OVERVIEW_SIZE[0], height=OVERVIEW_SIZE[1], legend=True, scale=HTML_SCALE,
-        symbol_scale=OVERVIEW_SYMBOL_SCALE,
-        extent=fit_extent(maps.overview_extent(), aspect=aspect)))}
+    images = {
+        "overview": _data_uri(
+            maps.image(
+                width=OVERVIEW_SIZE[0],
+                height=OVERVIEW_SIZE[1],
+                legend=True,
+                scale=HTML_SCALE,
+                symbol_scale=OVERVIEW_SYMBOL_SCALE,
+                extent=fit_extent(maps.overview_extent(), aspect=aspect),
+            )
+        )
+    }
     n = max(1, len(report.sections))
     inset_aspect = INSET_SIZE[0] / INSET_SIZE[1]
     for i, s in enumerate(report.sections):
-        images[f"camera:{s.camera.id}"] = _data_uri(maps.image(
-            width=INSET_SIZE[0], height=INSET_SIZE[1], scale=HTML_SCALE,
-            overlay_scale=INSET_OVERLAY_SCALE, subject=s.camera.id,
-            extent=fit_extent(maps.camera_extent(s.camera), aspect=inset_aspect)))
+        images[f"camera:{s.camera.id}"] = _data_uri(
+            maps.image(
+                width=INSET_SIZE[0],
+                height=INSET_SIZE[1],
+                scale=HTML_SCALE,
+                overlay_scale=INSET_OVERLAY_SCALE,
+                subject=s.camera.id,
+                extent=fit_extent(maps.camera_extent(s.camera), aspect=inset_aspect),
+            )
+        )
         if progress and i % 10 == 0:
             progress(f"Drawing map {i + 1} of {n}", 0.55 + 0.4 * i / n)
-    text = report_html(report, images, for_qt=False, overview_size=OVERVIEW_SIZE,
-                       inset_size=INSET_SIZE)
+    text = report_html(
+        report, images, for_qt=False, overview_size=OVERVIEW_SIZE, inset_size=INSET_SIZE
+    )
     path.write_text(text, encoding="utf-8")
 
 
@@ -227,8 +261,9 @@ class _MapObject(QPyTextObject):
         img = fmt.toImageFormat()
         return QSizeF(img.width(), img.height())
 
-    def drawObject(self, painter: QPainter, rect: QRectF, doc: QTextDocument, pos: int,
-                   fmt: QTextFormat) -> None:
+    def drawObject(
+        self, painter: QPainter, rect: QRectF, doc: QTextDocument, pos: int, fmt: QTextFormat
+    ) -> None:
         key = str(fmt.property(_KEY))
         w, h = rect.width(), rect.height()
         if key == "overview":
@@ -240,10 +275,16 @@ class _MapObject(QPyTextObject):
             legend = False
         painter.save()
         painter.translate(rect.topLeft())
-        self.maps.draw(painter, width=w, height=h, extent=extent, legend=legend,
-                       overlay_scale=1.0 if legend else INSET_OVERLAY_SCALE,
-                       symbol_scale=OVERVIEW_SYMBOL_SCALE if legend else 1.0,
-                       subject=None if legend else key.removeprefix("camera:"))
+        self.maps.draw(
+            painter,
+            width=w,
+            height=h,
+            extent=extent,
+            legend=legend,
+            overlay_scale=1.0 if legend else INSET_OVERLAY_SCALE,
+            symbol_scale=OVERVIEW_SYMBOL_SCALE if legend else 1.0,
+            subject=None if legend else key.removeprefix("camera:"),
+        )
         painter.restore()
         self.drawn += 1
         if self.on_draw is not None:
@@ -278,8 +319,9 @@ def _bind_maps(doc: QTextDocument) -> None:
     cursor.endEditBlock()
 
 
-def write_pdf(report: Report, maps: ReportMaps, path: Path, *,
-              progress: Progress | None = None) -> int:
+def write_pdf(
+    report: Report, maps: ReportMaps, path: Path, *, progress: Progress | None = None
+) -> int:
     """Lay out and write the PDF; returns the page count."""
     writer = QPdfWriter(str(path))
     writer.setPageSize(QPageSize(PAGE))
@@ -306,15 +348,17 @@ def write_pdf(report: Report, maps: ReportMaps, path: Path, *,
     doc.documentLayout().registerHandler(MAP_OBJECT, handler)
     # placeholders keep the layout from fetching images: the maps are drawn, not loaded
     doc.setUndoRedoEnabled(False)
-    doc.setHtml(report_html(report, {}, for_qt=True, overview_size=OVERVIEW_SIZE,
-                            inset_size=INSET_SIZE))
+    doc.setHtml(
+        report_html(report, {}, for_qt=True, overview_size=OVERVIEW_SIZE, inset_size=INSET_SIZE)
+    )
     _bind_maps(doc)
     doc.setPageSize(QSizeF(body_w, body_h))
     pages = doc.pageCount()
     n_maps = len(report.sections) + 1
     if progress:
-        handler.on_draw = lambda k: (k % 10 == 0) and progress(
-            f"Drawing map {k} of {n_maps}", 0.55 + 0.4 * k / n_maps)
+        handler.on_draw = lambda k: (
+            (k % 10 == 0) and progress(f"Drawing map {k} of {n_maps}", 0.55 + 0.4 * k / n_maps)
+        )
     footer = footer_text(report)
     painter = QPainter(writer)
     small = QFont(font)
@@ -331,16 +375,36 @@ def write_pdf(report: Report, maps: ReportMaps, path: Path, *,
             ctx.clip = clip
             doc.documentLayout().draw(painter, ctx)
             painter.restore()
-            _footer(painter, small, footer=footer, page=i + 1, pages=pages, osm=report.osm,
-                    x=MARGIN_PT, y=page_h - MARGIN_PT - FOOTER_PT + 10, width=body_w,
-                    plan=report.plan_name)
+            _footer(
+                painter,
+                small,
+                footer=footer,
+                page=i + 1,
+                pages=pages,
+                osm=report.osm,
+                x=MARGIN_PT,
+                y=page_h - MARGIN_PT - FOOTER_PT + 10,
+                width=body_w,
+                plan=report.plan_name,
+            )
     finally:
         painter.end()
     return pages
 
 
-def _footer(painter: QPainter, font: QFont, *, footer: str, page: int, pages: int, osm: bool,
-            x: float, y: float, width: float, plan: str) -> None:
+def _footer(
+    painter: QPainter,
+    font: QFont,
+    *,
+    footer: str,
+    page: int,
+    pages: int,
+    osm: bool,
+    x: float,
+    y: float,
+    width: float,
+    plan: str,
+) -> None:
     painter.save()
     painter.setPen(QPen(QColor("#8a96a3"), 0.5))
     painter.drawLine(x, y, x + width, y)
@@ -348,7 +412,8 @@ def _footer(painter: QPainter, font: QFont, *, footer: str, page: int, pages: in
     painter.setPen(QColor("#4a4a4a"))
     left = f"{plan} · DPO review" + (" · Map data © OpenStreetMap contributors" if osm else "")
     painter.drawText(QRectF(x, y + 3, width, 10), Qt.AlignmentFlag.AlignLeft, left)
-    painter.drawText(QRectF(x, y + 3, width, 10), Qt.AlignmentFlag.AlignRight,
-                     f"Page {page} of {pages}")
+    painter.drawText(
+        QRectF(x, y + 3, width, 10), Qt.AlignmentFlag.AlignRight, f"Page {page} of {pages}"
+    )
     painter.drawText(QRectF(x, y + 12, width, 10), Qt.AlignmentFlag.AlignLeft, footer)
     painter.restore()

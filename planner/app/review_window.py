@@ -66,8 +66,10 @@ from planner.core.review import (
     refusal,
 )
 
-BANNER = ("REVIEW MODE: read-only. The plan was re-checked with your policy and data; "
-          "cameras cannot be moved or edited here. Only your decisions are saved.")
+BANNER = (
+    "REVIEW MODE: read-only. The plan was re-checked with your policy and data; "
+    "cameras cannot be moved or edited here. Only your decisions are saved."
+)
 
 
 class _Controller(QObject):
@@ -94,8 +96,15 @@ class DecisionsModel(QAbstractTableModel):
         self.pending: dict[str, DecisionRecord] = {}
         self.changes: dict[str, Change] = {}
 
-    def reset(self, *, ids: list[str], status: dict[str, str], claimed: dict[str, str],
-              states: dict[str, DecisionState], changes: dict[str, Change]) -> None:
+    def reset(
+        self,
+        *,
+        ids: list[str],
+        status: dict[str, str],
+        claimed: dict[str, str],
+        states: dict[str, DecisionState],
+        changes: dict[str, Change],
+    ) -> None:
         self.beginResetModel()
         self.ids, self.status, self.claimed = ids, status, claimed
         self.states, self.changes = states, changes
@@ -108,8 +117,9 @@ class DecisionsModel(QAbstractTableModel):
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return len(self.HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.HEADERS[section]
         return None
@@ -131,8 +141,9 @@ class DecisionsModel(QAbstractTableModel):
         """Undecided or stale: what F8 goes to."""
         return (cid not in self.pending and cid not in self.states) or self.is_stale(cid)
 
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if not index.isValid():
             return None
         cid = self.ids[index.row()]
@@ -145,8 +156,11 @@ class DecisionsModel(QAbstractTableModel):
             if col == 1:
                 return status
             if col == 2:
-                return "" if not claimed else (claimed if claimed == status
-                                               else f"{claimed} ≠ re-check")
+                return (
+                    ""
+                    if not claimed
+                    else (claimed if claimed == status else f"{claimed} ≠ re-check")
+                )
             if col == 3:
                 return self.decision_text(cid)
             if col == 4:
@@ -254,8 +268,9 @@ class ReviewWindow(QMainWindow):
         self.audit_filter.currentIndexChanged.connect(self._fill_audit)
         al.addWidget(self.audit_filter)
         self.audit_table = QTableWidget(0, 6)
-        self.audit_table.setHorizontalHeaderLabels(["When", "Who", "Action", "Camera", "What",
-                                                    "Why"])
+        self.audit_table.setHorizontalHeaderLabels(
+            ["When", "Who", "Action", "Camera", "What", "Why"]
+        )
         self.audit_table.horizontalHeader().setStretchLastSection(True)
         al.addWidget(self.audit_table)
         self.tabs.addTab(self.claims, "Claims and differences")
@@ -269,11 +284,11 @@ class ReviewWindow(QMainWindow):
         self.resizeDocks([bottom], [200], Qt.Orientation.Vertical)
 
         menu = self.menuBar().addMenu("&Review")
-        self.save_action = self._act(menu, "&Save decisions", self.save,
-                                     QKeySequence.StandardKey.Save)
+        self.save_action = self._act(
+            menu, "&Save decisions", self.save, QKeySequence.StandardKey.Save
+        )
         self._act(menu, "&Next undecided or stale", lambda: self.next_attention(1), "F8")
-        self._act(menu, "&Previous undecided or stale", lambda: self.next_attention(-1),
-                  "Shift+F8")
+        self._act(menu, "&Previous undecided or stale", lambda: self.next_attention(-1), "Shift+F8")
         self._act(menu, "Export review &report…", self.export_report, "Ctrl+E")
         menu.addSeparator()
         self._act(menu, "&Close", self.close, QKeySequence.StandardKey.Close)
@@ -287,14 +302,16 @@ class ReviewWindow(QMainWindow):
         return act
 
     # -- loading ---------------------------------------------------------------------------
-    def load(self, plan: Path, *, data: Path | None, policy: Path | None = None,
-             wait: bool = False) -> None:
+    def load(
+        self, plan: Path, *, data: Path | None, policy: Path | None = None, wait: bool = False
+    ) -> None:
         """Re-check ``plan`` with the reviewer's ``data`` on the worker thread."""
         from planner.io.recheck import recheck
 
         self.plan_path, self.pack = Path(plan), data
-        ns = SimpleNamespace(plan=Path(plan), data=data, sites=[], buildings=[], streets=None,
-                             policy=policy)
+        ns = SimpleNamespace(
+            plan=Path(plan), data=data, sites=[], buildings=[], streets=None, policy=policy
+        )
         self.progress_bar.setValue(0)
         self.progress_bar.show()
         self.cancel_btn.show()
@@ -303,17 +320,23 @@ class ReviewWindow(QMainWindow):
         def work(progress: Any, cancel: Any) -> Any:
             from planner.app.canvas.prepare import prepare_layers
 
-            rc = recheck(ns, with_geometry=True, cancel=cancel,
-                         progress=lambda what, f: progress(what, f))
+            rc = recheck(
+                ns, with_geometry=True, cancel=cancel, progress=lambda what, f: progress(what, f)
+            )
             progress("Preparing the map", 0.6)
             boundaries = None
             if data is not None:
                 from planner.io.pack import read_pack
 
                 boundaries = read_pack(data, layers=["boundaries"]).boundaries
-            layers = prepare_layers(projector=rc.checker.projector, streets=rc.inputs.streets,
-                                    buildings=rc.inputs.buildings, sites=list(rc.checker.sites),
-                                    zones=list(rc.checker.zones), boundaries=boundaries)
+            layers = prepare_layers(
+                projector=rc.checker.projector,
+                streets=rc.inputs.streets,
+                buildings=rc.inputs.buildings,
+                sites=list(rc.checker.sites),
+                zones=list(rc.checker.zones),
+                boundaries=boundaries,
+            )
             xy = {c.id: rc.checker.projector.point(c.lon, c.lat) for c in rc.plan.cameras}
             # one plain object: a tuple through a Qt signal may be converted to a list type
             return SimpleNamespace(rc=rc, layers=layers, xy=xy)
@@ -365,8 +388,12 @@ class ReviewWindow(QMainWindow):
         self.setWindowTitle(f"Review (read-only): {plan.meta.name}")
         canvas = self.canvas
         canvas.set_projector(rc.checker.projector)
-        canvas.set_layers(streets=layers.streets, buildings=layers.buildings,
-                          sites=layers.sites, zones=layers.zones)
+        canvas.set_layers(
+            streets=layers.streets,
+            buildings=layers.buildings,
+            sites=layers.sites,
+            zones=layers.zones,
+        )
         if getattr(layers, "boundaries", None) is not None:
             canvas.set_boundaries(layers.boundaries)
         results = {r.camera_id: r for r in rc.result.results}
@@ -401,21 +428,28 @@ class ReviewWindow(QMainWindow):
         states = decision_states(log, hashes)
         changes: dict[str, Change] = {}
         if log.sessions:
-            changes = {c.camera_id: c for c in changes_since(log.sessions[-1].cameras,
-                                                             snapshots(plan))}
+            changes = {
+                c.camera_id: c for c in changes_since(log.sessions[-1].cameras, snapshots(plan))
+            }
         checked_with = plan.meta.extra.get("checked_with")
         claimed = _claimed_statuses(checked_with)
-        self.model.reset(ids=plan.ids(), status=rc.status(), claimed=claimed, states=states,
-                         changes=changes)
+        self.model.reset(
+            ids=plan.ids(), status=rc.status(), claimed=claimed, states=states, changes=changes
+        )
         rows = [LayerRow(x.kind, x.path, x.sha256, x.features) for x in rc.inputs.layers]
         claims = provenance_claims(checked_with, policy=rc.policy, layers=rows)
-        claims += [f"Camera {cid}: the plan says {c}, the re-check says {rc.status()[cid]}."
-                   for cid, c in claimed.items() if cid in rc.status() and c != rc.status()[cid]]
-        claims += [f"Decision on {cid} is STALE: {st.reason}." for cid, st in states.items()
-                   if st.stale]
+        claims += [
+            f"Camera {cid}: the plan says {c}, the re-check says {rc.status()[cid]}."
+            for cid, c in claimed.items()
+            if cid in rc.status() and c != rc.status()[cid]
+        ]
+        claims += [
+            f"Decision on {cid} is STALE: {st.reason}." for cid, st in states.items() if st.stale
+        ]
         self.claims.clear()
-        self.claims.addItems(claims or ["No differences: the plan's stored provenance matches "
-                                        "the re-check."])
+        self.claims.addItems(
+            claims or ["No differences: the plan's stored provenance matches the re-check."]
+        )
         self.changes_table.setRowCount(0)
         removed = [cid for cid in changes if cid not in hashes]
         for cid in list(changes):
@@ -433,7 +467,8 @@ class ReviewWindow(QMainWindow):
         self._fill_audit()
         self.progress_label.setText(
             f"{len(plan.cameras)} cameras re-checked with {rc.policy.id} {rc.policy.version}; "
-            f"{sum(1 for c in plan.ids() if self.model.needs_attention(c))} undecided or stale.")
+            f"{sum(1 for c in plan.ids() if self.model.needs_attention(c))} undecided or stale."
+        )
         if self.model.ids:
             self.select(self.model.ids[0])
         self.loaded.emit()
@@ -508,8 +543,9 @@ class ReviewWindow(QMainWindow):
         who = getattr(self.settings, "user_identity", "") or ""
         if who:
             return who
-        text, ok = QInputDialog.getText(self, "Who is reviewing?",
-                                        "Your name, as it goes into the review log:")
+        text, ok = QInputDialog.getText(
+            self, "Who is reviewing?", "Your name, as it goes into the review log:"
+        )
         text = " ".join(text.split())
         if not ok or not text:
             return None
@@ -532,9 +568,15 @@ class ReviewWindow(QMainWindow):
         from planner.io.plan import now_iso
 
         self.model.pending[cid] = DecisionRecord(
-            camera_id=cid, decision=decision, reviewer=who, when=now_iso(),
-            camera_sha256=self.hashes[cid], comment=self.comment.text().strip(),
-            status=self.model.status[cid], judge=self.rc.judge())
+            camera_id=cid,
+            decision=decision,
+            reviewer=who,
+            when=now_iso(),
+            camera_sha256=self.hashes[cid],
+            comment=self.comment.text().strip(),
+            status=self.model.status[cid],
+            judge=self.rc.judge(),
+        )
         self.model.refresh(cid)
         self.comment.clear()
         self._mark_dirty()
@@ -556,8 +598,12 @@ class ReviewWindow(QMainWindow):
         # re-read the file: it must still be the plan that was reviewed
         current = read_plan(self.plan_path)
         if camera_hashes(current) != self.hashes or current.meta.name != self.rc.plan.meta.name:
-            QMessageBox.warning(self, "Review", "The plan file changed on disk since it was "
-                                "opened; reopen it to review the new version. Nothing saved.")
+            QMessageBox.warning(
+                self,
+                "Review",
+                "The plan file changed on disk since it was "
+                "opened; reopen it to review the new version. Nothing saved.",
+            )
             return False
         records = list(self.model.pending.values())
         record_decisions(current, records, reviewer=records[-1].reviewer, when=now_iso())
@@ -586,8 +632,9 @@ class ReviewWindow(QMainWindow):
         rows = self.audit_entries()
         self.audit_table.setRowCount(len(rows))
         for i, a in enumerate(rows):
-            for j, v in enumerate((a.when, a.who, a.action, a.camera_id or "", a.detail,
-                                   a.justification)):
+            for j, v in enumerate(
+                (a.when, a.who, a.action, a.camera_id or "", a.detail, a.justification)
+            ):
                 self.audit_table.setItem(i, j, QTableWidgetItem(v))
 
     # -- report ----------------------------------------------------------------------------
@@ -595,15 +642,21 @@ class ReviewWindow(QMainWindow):
         """Write the review report (PDF or HTML) for the plan as saved."""
         if self.rc is None or self.plan_path is None:
             return None
-        if self.model.pending and QMessageBox.question(
+        if (
+            self.model.pending
+            and QMessageBox.question(
                 self, "Review", "Save your decisions first, so the report shows them?"
-        ) == QMessageBox.StandardButton.Yes:
+            )
+            == QMessageBox.StandardButton.Yes
+        ):
             self.save()
         if path is None:
             name, _ = QFileDialog.getSaveFileName(
-                self, "Export review report", str(self.plan_path.with_suffix("").with_suffix("")
-                                                 ) + ".review.pdf",
-                "PDF (*.pdf);;HTML, one file (*.html)")
+                self,
+                "Export review report",
+                str(self.plan_path.with_suffix("").with_suffix("")) + ".review.pdf",
+                "PDF (*.pdf);;HTML, one file (*.html)",
+            )
             if not name:
                 return None
             path = Path(name)
@@ -632,11 +685,16 @@ class ReviewWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.model.pending:
             answer = QMessageBox.question(
-                self, "Review", "Save your decisions before closing?",
-                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-                | QMessageBox.StandardButton.Cancel)
+                self,
+                "Review",
+                "Save your decisions before closing?",
+                QMessageBox.StandardButton.Save
+                | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel,
+            )
             if answer == QMessageBox.StandardButton.Cancel or (
-                    answer == QMessageBox.StandardButton.Save and not self.save()):
+                answer == QMessageBox.StandardButton.Save and not self.save()
+            ):
                 event.ignore()
                 return
         super().closeEvent(event)
@@ -645,8 +703,15 @@ class ReviewWindow(QMainWindow):
 # -- entry points: the command line and the main window's File menu --------------------------
 
 
-def open_review(*, plan: Path, data: Path | None, settings: Any, policy: Path | None = None,
-                parent: QWidget | None = None, wait: bool = False) -> ReviewWindow:
+def open_review(
+    *,
+    plan: Path,
+    data: Path | None,
+    settings: Any,
+    policy: Path | None = None,
+    parent: QWidget | None = None,
+    wait: bool = False,
+) -> ReviewWindow:
     """Open ``plan`` in a review window (re-checked with ``data``)."""
     window = ReviewWindow(settings=settings, parent=parent)
     if parent is not None:
@@ -657,8 +722,9 @@ def open_review(*, plan: Path, data: Path | None, settings: Any, policy: Path | 
     return window
 
 
-def run_review_app(*, plan: Path, data: Path | None, policy: Path | None = None,
-                   screenshot: Path | None = None) -> int:
+def run_review_app(
+    *, plan: Path, data: Path | None, policy: Path | None = None, screenshot: Path | None = None
+) -> int:
     """``siting-planner review PLAN`` without ``--decide``: the review window alone."""
     from PySide6.QtWidgets import QApplication
 
@@ -667,8 +733,9 @@ def run_review_app(*, plan: Path, data: Path | None, policy: Path | None = None,
     app = QApplication.instance() or QApplication(["siting-planner"])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
-    window = open_review(plan=plan, data=data, settings=AppSettings(), policy=policy,
-                         wait=screenshot is not None)
+    window = open_review(
+        plan=plan, data=data, settings=AppSettings(), policy=policy, wait=screenshot is not None
+    )
     if screenshot is not None:
         window.canvas.wait_for_tiles()
         ok = window.grab().save(str(screenshot))
@@ -680,32 +747,41 @@ def run_review_app(*, plan: Path, data: Path | None, policy: Path | None = None,
 
 def review_plan_dialog(main: Any) -> ReviewWindow | None:
     """File → Review plan…: choose a plan; it is re-checked with the pack now loaded."""
-    name, _ = QFileDialog.getOpenFileName(main, "Review plan", "",
-                                          "Siting plans (*.plan.geojson *.geojson)")
+    name, _ = QFileDialog.getOpenFileName(
+        main, "Review plan", "", "Siting plans (*.plan.geojson *.geojson)"
+    )
     if not name:
         return None
     data = getattr(getattr(main, "doc", None), "data", None)
     pack = getattr(data, "pack_path", None)
-    return open_review(plan=Path(name), data=Path(pack) if pack else None,
-                       settings=main.settings, parent=main)
+    return open_review(
+        plan=Path(name), data=Path(pack) if pack else None, settings=main.settings, parent=main
+    )
 
 
 def export_report_dialog(main: Any, path: Path | None = None) -> Path | None:
     """File → Export review report…: the saved plan, re-checked with the pack now loaded."""
     doc = main.doc
     if doc.path is None:
-        QMessageBox.information(main, "Export review report",
-                                "Save the plan first: the report describes the saved file.")
+        QMessageBox.information(
+            main,
+            "Export review report",
+            "Save the plan first: the report describes the saved file.",
+        )
         return None
     if doc.dirty:
-        QMessageBox.information(main, "Export review report",
-                                "The report describes the plan as saved; unsaved changes are "
-                                "not in it.")
+        QMessageBox.information(
+            main,
+            "Export review report",
+            "The report describes the plan as saved; unsaved changes are not in it.",
+        )
     if path is None:
         name, _ = QFileDialog.getSaveFileName(
-            main, "Export review report",
+            main,
+            "Export review report",
             str(Path(doc.path).with_suffix("").with_suffix("")) + ".review.pdf",
-            "PDF (*.pdf);;HTML, one file (*.html)")
+            "PDF (*.pdf);;HTML, one file (*.html)",
+        )
         if not name:
             return None
         path = Path(name)
@@ -715,12 +791,19 @@ def export_report_dialog(main: Any, path: Path | None = None) -> Path | None:
     from planner.io.recheck import recheck
 
     pack = doc.data.pack_path if doc.data is not None else None
-    ns = SimpleNamespace(plan=Path(doc.path), data=Path(pack) if pack else None, sites=[],
-                         buildings=[], streets=None, policy=None)
+    ns = SimpleNamespace(
+        plan=Path(doc.path),
+        data=Path(pack) if pack else None,
+        sites=[],
+        buildings=[],
+        streets=None,
+        policy=None,
+    )
     # the re-check (reading the pack, the buildings index) runs on the worker thread;
     # the maps and the layout paint with Qt, on this one
-    task = start(Task(lambda progress, cancel: recheck(ns, with_geometry=True, cancel=cancel),
-                      name="report"))
+    task = start(
+        Task(lambda progress, cancel: recheck(ns, with_geometry=True, cancel=cancel), name="report")
+    )
     main.statusBar().showMessage("Re-checking the saved plan for the report…")
     while not task.done.is_set():
         QApplication.processEvents()
@@ -736,9 +819,12 @@ def export_report_dialog(main: Any, path: Path | None = None) -> Path | None:
         QApplication.processEvents()
 
     try:
-        write_report(task.result, path,
-                     reviewer=getattr(main.settings, "user_identity", "") or None,
-                     progress=progress)
+        write_report(
+            task.result,
+            path,
+            reviewer=getattr(main.settings, "user_identity", "") or None,
+            progress=progress,
+        )
     except OSError as exc:
         QMessageBox.critical(main, "Export review report", f"No report written: {exc}")
         return None

@@ -68,7 +68,10 @@ def _canonical(value: Any) -> Any:
 def canonical_json(value: Any) -> bytes:
     """``value`` as canonical JSON bytes: sorted keys, no whitespace, UTF-8."""
     return json.dumps(
-        _canonical(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        _canonical(value),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
         allow_nan=False,
     ).encode("utf-8")
 
@@ -230,8 +233,10 @@ def _judge(raw: Mapping[str, Any], source: str, where: str) -> Judge:
     policy = raw.get("policy") or {}
     if not isinstance(policy, dict):
         raise InputError(source, f"{where}.policy", "must be an object")
-    pol = {k: _text(policy, k, source, f"{where}.policy", required=False)
-           for k in ("id", "version", "sha256")}
+    pol = {
+        k: _text(policy, k, source, f"{where}.policy", required=False)
+        for k in ("id", "version", "sha256")
+    }
     layers_raw = raw.get("layers") or []
     if not isinstance(layers_raw, list) or len(layers_raw) > 1000:
         raise InputError(source, f"{where}.layers", "must be a list of at most 1000 layers")
@@ -240,8 +245,9 @@ def _judge(raw: Mapping[str, Any], source: str, where: str) -> Judge:
         w = f"{where}.layers[{j}]"
         if not isinstance(layer, dict):
             raise InputError(source, w, "must be an object")
-        layers.append({k: _text(layer, k, source, w, required=False)
-                       for k in ("kind", "path", "sha256")})
+        layers.append(
+            {k: _text(layer, k, source, w, required=False) for k in ("kind", "path", "sha256")}
+        )
     return Judge(policy={k: v for k, v in pol.items() if v}, layers=tuple(layers))
 
 
@@ -261,11 +267,17 @@ def review_from_json(raw: Any, *, source: str) -> ReviewLog:
     decisions_raw = raw.get("decisions") or []
     sessions_raw = raw.get("sessions") or []
     if not isinstance(decisions_raw, list) or len(decisions_raw) > MAX_DECISIONS:
-        raise InputError(source, "siting_plan.review.decisions",
-                         f"must be a list of at most {MAX_DECISIONS} decisions")
+        raise InputError(
+            source,
+            "siting_plan.review.decisions",
+            f"must be a list of at most {MAX_DECISIONS} decisions",
+        )
     if not isinstance(sessions_raw, list) or len(sessions_raw) > MAX_SESSIONS:
-        raise InputError(source, "siting_plan.review.sessions",
-                         f"must be a list of at most {MAX_SESSIONS} sessions")
+        raise InputError(
+            source,
+            "siting_plan.review.sessions",
+            f"must be a list of at most {MAX_SESSIONS} sessions",
+        )
     log = ReviewLog()
     for i, d in enumerate(decisions_raw, start=1):
         where = f"siting_plan.review.decisions[{i}]"
@@ -276,18 +288,21 @@ def review_from_json(raw: Any, *, source: str) -> ReviewLog:
             decision = Decision(word)
         except ValueError:
             allowed = ", ".join(x.value for x in Decision)
-            raise InputError(source, f"{where}.decision",
-                             f"must be one of {allowed}, got {word!r}") from None
-        log.decisions.append(DecisionRecord(
-            camera_id=_text(d, "camera_id", source, where, required=True),
-            decision=decision,
-            reviewer=_text(d, "reviewer", source, where, required=True),
-            when=_text(d, "when", source, where, required=True),
-            camera_sha256=_sha(d, "camera_sha256", source, where),
-            comment=_text(d, "comment", source, where, required=False),
-            status=_text(d, "status", source, where, required=False),
-            judge=_judge(d, source, where),
-        ))
+            raise InputError(
+                source, f"{where}.decision", f"must be one of {allowed}, got {word!r}"
+            ) from None
+        log.decisions.append(
+            DecisionRecord(
+                camera_id=_text(d, "camera_id", source, where, required=True),
+                decision=decision,
+                reviewer=_text(d, "reviewer", source, where, required=True),
+                when=_text(d, "when", source, where, required=True),
+                camera_sha256=_sha(d, "camera_sha256", source, where),
+                comment=_text(d, "comment", source, where, required=False),
+                status=_text(d, "status", source, where, required=False),
+                judge=_judge(d, source, where),
+            )
+        )
     for i, s in enumerate(sessions_raw, start=1):
         where = f"siting_plan.review.sessions[{i}]"
         if not isinstance(s, dict):
@@ -302,31 +317,43 @@ def review_from_json(raw: Any, *, source: str) -> ReviewLog:
                 raise InputError(source, w, "must be an object")
             coords = c.get("coordinates")
             props = c.get("properties") or {}
-            ok = (isinstance(coords, list) and len(coords) == 2
-                  and all(isinstance(v, int | float) and not isinstance(v, bool)
-                          and math.isfinite(v) for v in coords))
+            ok = (
+                isinstance(coords, list)
+                and len(coords) == 2
+                and all(
+                    isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                    for v in coords
+                )
+            )
             if not ok:
                 raise InputError(source, f"{w}.coordinates", "must be [lon, lat] numbers")
             if not isinstance(props, dict):
                 raise InputError(source, f"{w}.properties", "must be an object")
             heading = props.get("heading_deg")
-            if heading is not None and (not isinstance(heading, int | float)
-                                        or isinstance(heading, bool)
-                                        or not math.isfinite(heading)):
+            if heading is not None and (
+                not isinstance(heading, int | float)
+                or isinstance(heading, bool)
+                or not math.isfinite(heading)
+            ):
                 raise InputError(source, f"{w}.properties.heading_deg", "must be a number or null")
-            cams.append(CameraSnapshot(
-                id=_text(c, "id", source, w, required=True),
-                lon=float(coords[0]), lat=float(coords[1]),
-                heading_deg=None if heading is None else float(heading),
-                sha256=_sha(c, "sha256", source, w),
-                properties=props,
-            ))
-        log.sessions.append(ReviewSession(
-            when=_text(s, "when", source, where, required=True),
-            reviewer=_text(s, "reviewer", source, where, required=True),
-            plan_sha256=_sha(s, "plan_sha256", source, where),
-            cameras=tuple(cams),
-        ))
+            cams.append(
+                CameraSnapshot(
+                    id=_text(c, "id", source, w, required=True),
+                    lon=float(coords[0]),
+                    lat=float(coords[1]),
+                    heading_deg=None if heading is None else float(heading),
+                    sha256=_sha(c, "sha256", source, w),
+                    properties=props,
+                )
+            )
+        log.sessions.append(
+            ReviewSession(
+                when=_text(s, "when", source, where, required=True),
+                reviewer=_text(s, "reviewer", source, where, required=True),
+                plan_sha256=_sha(s, "plan_sha256", source, where),
+                cameras=tuple(cams),
+            )
+        )
     return log
 
 
@@ -351,9 +378,7 @@ class DecisionState:
         }
 
 
-def decision_states(
-    log: ReviewLog, hashes: Mapping[str, str]
-) -> dict[str, DecisionState]:
+def decision_states(log: ReviewLog, hashes: Mapping[str, str]) -> dict[str, DecisionState]:
     """The latest decision per camera id with its stale mark.
 
     ``hashes`` maps each camera id now in the plan to its camera hash; a decided
@@ -444,8 +469,11 @@ class Change:
             if kind is ChangeKind.MOVED:
                 parts.append(f"moved {self.moved_m:.1f} m")
             elif kind is ChangeKind.REAIMED:
-                parts.append(f"re-aimed {self.reaimed_deg:.0f}°" if self.reaimed_deg
-                             else "heading set or cleared")
+                parts.append(
+                    f"re-aimed {self.reaimed_deg:.0f}°"
+                    if self.reaimed_deg
+                    else "heading set or cleared"
+                )
             elif kind is ChangeKind.CHANGED:
                 parts.append("changed " + ", ".join(self.fields) if self.fields else "changed")
             else:
@@ -495,14 +523,24 @@ def changes_since(
         if turn is None or turn > AIM_TOLERANCE_DEG:
             kinds.append(ChangeKind.REAIMED)
         keys = set(old.properties) | set(new.properties)
-        fields = tuple(sorted(
-            k for k in keys - {"heading_deg"}
-            if _canonical(old.properties.get(k)) != _canonical(new.properties.get(k))
-        ))
+        fields = tuple(
+            sorted(
+                k
+                for k in keys - {"heading_deg"}
+                if _canonical(old.properties.get(k)) != _canonical(new.properties.get(k))
+            )
+        )
         if fields or not kinds:
             kinds.append(ChangeKind.CHANGED)
-        out.append(Change(cid, tuple(kinds), moved_m=moved if ChangeKind.MOVED in kinds else 0.0,
-                          reaimed_deg=turn or 0.0, fields=fields))
+        out.append(
+            Change(
+                cid,
+                tuple(kinds),
+                moved_m=moved if ChangeKind.MOVED in kinds else 0.0,
+                reaimed_deg=turn or 0.0,
+                fields=fields,
+            )
+        )
     return out
 
 

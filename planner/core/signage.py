@@ -22,8 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 #: Street end points closer than this (metres) are one node when the layer has no node ids.
 NODE_SNAP_M = 0.5
-COMPASS = ("north", "north-east", "east", "south-east", "south", "south-west", "west",
-           "north-west")
+COMPASS = ("north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west")
 
 
 def compass(bearing_deg: float) -> str:
@@ -51,8 +50,7 @@ class NearIntersection:
     bearing_deg: float
 
     def describe(self) -> str:
-        return (f"{self.intersection.label}, {self.distance_m:.0f} m "
-                f"{compass(self.bearing_deg)}")
+        return f"{self.intersection.label}, {self.distance_m:.0f} m {compass(self.bearing_deg)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +71,8 @@ def _clean(name: object) -> str:
 
 
 def intersections(
-    lines: Sequence[BaseGeometry] | np.ndarray, names: Sequence[object],
+    lines: Sequence[BaseGeometry] | np.ndarray,
+    names: Sequence[object],
 ) -> list[Intersection]:
     """Every node where streets of two or more distinct names meet.
 
@@ -114,8 +113,9 @@ class IntersectionIndex:
         self._xy = np.array([(n.x, n.y) for n in self.nodes], dtype=float).reshape(-1, 2)
         self._tree = shapely.STRtree(shapely.points(self._xy)) if len(self.nodes) else None
 
-    def nearest(self, x: float, y: float, *, k: int = 2, max_m: float = 500.0
-                ) -> list[NearIntersection]:
+    def nearest(
+        self, x: float, y: float, *, k: int = 2, max_m: float = 500.0
+    ) -> list[NearIntersection]:
         """Up to ``k`` intersections within ``max_m``, nearest first; one per name pair."""
         if self._tree is None:
             return []
@@ -139,7 +139,8 @@ class IntersectionIndex:
 
 
 def boundary_crossings(
-    lines: Sequence[BaseGeometry] | np.ndarray, names: Sequence[object],
+    lines: Sequence[BaseGeometry] | np.ndarray,
+    names: Sequence[object],
     boundary: BaseGeometry,
 ) -> list[Crossing]:
     """Points where named streets cross the outline of ``boundary`` (a polygon)."""

@@ -37,6 +37,9 @@ from planner.io.osm_data import (
 )
 
 CHUNK = 1 << 20
+#: Bytes without a closing ``>``: OSM tags are short (a tag value is at most 255
+#: characters), GraphML data values a few KB.
+MAX_TAG_BYTES = 8 * CHUNK
 
 
 class _Forbidden(Exception):
@@ -116,11 +119,19 @@ def _feed(
             raw = getattr(fh, "fileobj", None) or getattr(fh, "_fp", None)
             got_any = False
             produced = 0
+            since_close = 0
             while True:
                 chunk = fh.read(CHUNK)
                 if not chunk:
                     break
                 produced += len(chunk)
+                close = chunk.rfind(b">")
+                since_close = since_close + len(chunk) if close < 0 else len(chunk) - close - 1
+                if since_close > MAX_TAG_BYTES:
+                    # expat rescans an unfinished token on every chunk: one giant
+                    # tag costs quadratic time, and no OSM tag is longer than ~25 KB.
+                    msg = f"an XML tag longer than {MAX_TAG_BYTES:,} bytes; refused"
+                    raise InputError(file, where(), msg)
                 if limit is not None and produced > limit:
                     msg = (
                         f"decompresses to more than {limit:,} bytes from {total:,}; refused "

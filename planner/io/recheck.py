@@ -36,15 +36,22 @@ class Recheck:
         from planner.core.review import Judge
 
         return Judge(
-            policy={"id": self.policy.id, "version": self.policy.version,
-                    "sha256": self.policy.sha256},
-            layers=tuple({"kind": x.kind, "path": x.path, "sha256": x.sha256}
-                         for x in self.inputs.layers),
+            policy={
+                "id": self.policy.id,
+                "version": self.policy.version,
+                "sha256": self.policy.sha256,
+            },
+            layers=tuple(
+                {"kind": x.kind, "path": x.path, "sha256": x.sha256} for x in self.inputs.layers
+            ),
         )
 
 
 def recheck(
-    ns: Any, *, with_geometry: bool = False, progress: Progress | None = None,
+    ns: Any,
+    *,
+    with_geometry: bool = False,
+    progress: Progress | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> Recheck:
     """Read the plan and the reviewer's layers, and check every camera.
@@ -60,11 +67,19 @@ def recheck(
     plan = read_plan(ns.plan)
     if progress:
         progress("Reading the reviewer's data", 0.02)
-    inputs = load_inputs(policy=policy, data=ns.data, sites=ns.sites, buildings=ns.buildings,
-                         streets=ns.streets, cancel=cancel)
+    inputs = load_inputs(
+        policy=policy,
+        data=ns.data,
+        sites=ns.sites,
+        buildings=ns.buildings,
+        streets=ns.streets,
+        cancel=cancel,
+    )
     if not inputs.sites:
-        msg = ("no sites layer: give --data PACK or --sites FILE (a review against no sites "
-               "would clear every camera)")
+        msg = (
+            "no sites layer: give --data PACK or --sites FILE (a review against no sites "
+            "would clear every camera)"
+        )
         raise InputError(ns.plan, "", msg)
     if progress:
         progress("Indexing buildings", 0.15)
@@ -74,8 +89,17 @@ def recheck(
         if progress and (i == n or i % 10 == 0):
             progress(f"Re-checking camera {i} of {n}", 0.2 + 0.2 * i / max(1, n))
 
-    result = checker.check_cameras(plan.cameras, with_geometry=with_geometry, progress=step,
-                                   cancel=cancel)
+    result = checker.check_cameras(
+        plan.cameras, with_geometry=with_geometry, progress=step, cancel=cancel
+    )
     paths = [p for p in (ns.plan, ns.data, ns.policy, ns.streets, *ns.sites, *ns.buildings) if p]
-    return Recheck(plan=plan, plan_path=ns.plan, policy=policy, policy_path=ns.policy,
-                   inputs=inputs, checker=checker, result=result, input_paths=paths)
+    return Recheck(
+        plan=plan,
+        plan_path=ns.plan,
+        policy=policy,
+        policy_path=ns.policy,
+        inputs=inputs,
+        checker=checker,
+        result=result,
+        input_paths=paths,
+    )

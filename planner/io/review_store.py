@@ -64,18 +64,28 @@ def record_decisions(
     """
     log = review_log(plan)
     log.decisions.extend(records)
-    log.sessions.append(ReviewSession(
-        when=when, reviewer=reviewer, plan_sha256=canonical_plan_hash(plan),
-        cameras=snapshots(plan),
-    ))
+    log.sessions.append(
+        ReviewSession(
+            when=when,
+            reviewer=reviewer,
+            plan_sha256=canonical_plan_hash(plan),
+            cameras=snapshots(plan),
+        )
+    )
     raw = plan.meta.extra.get(REVIEW_KEY)
     merged: dict[str, Any] = dict(raw) if isinstance(raw, dict) else {}
     merged.update(log.to_json())
     plan.meta.extra[REVIEW_KEY] = merged
     for rec in records:
         detail = f"{DECISION_LABELS[rec.decision]} (re-check status {rec.status or 'unknown'})"
-        plan.meta.audit.append(AuditEntry(
-            when=rec.when, who=rec.reviewer, action="review", camera_id=rec.camera_id,
-            detail=detail, justification=rec.comment,
-        ))
+        plan.meta.audit.append(
+            AuditEntry(
+                when=rec.when,
+                who=rec.reviewer,
+                action="review",
+                camera_id=rec.camera_id,
+                detail=detail,
+                justification=rec.comment,
+            )
+        )
     return log

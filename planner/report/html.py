@@ -51,23 +51,30 @@ def e(text: object) -> str:
 
 
 def _status_cell(status: str) -> str:
-    return (f'<span style="color:{_STATUS_COLOURS[status]}; font-weight:bold">'
-            f"{e(STATUS_WORDS[status])}</span>")
+    return (
+        f'<span style="color:{_STATUS_COLOURS[status]}; font-weight:bold">'
+        f"{e(STATUS_WORDS[status])}</span>"
+    )
 
 
 def _kv(rows: list[tuple[str, str]], *, width: str = "100%") -> str:
-    out = [f'<table class="grid" width="{width}" cellspacing="0" cellpadding="3" border="1" '
-           'style="border-color:#c8ccd0">']
+    out = [
+        f'<table class="grid" width="{width}" cellspacing="0" cellpadding="3" border="1" '
+        'style="border-color:#c8ccd0">'
+    ]
     for k, v in rows:
-        out.append(f'<tr><th width="28%" style="background-color:#e8edf2">{e(k)}</th>'
-                   f"<td>{v}</td></tr>")
+        out.append(
+            f'<tr><th width="28%" style="background-color:#e8edf2">{e(k)}</th><td>{v}</td></tr>'
+        )
     out.append("</table>")
     return "".join(out)
 
 
 def _grid(head: list[str], rows: list[list[str]], *, widths: list[str] | None = None) -> str:
-    out = ['<table class="grid" width="100%" cellspacing="0" cellpadding="3" border="1" '
-           'style="border-color:#c8ccd0"><tr>']
+    out = [
+        '<table class="grid" width="100%" cellspacing="0" cellpadding="3" border="1" '
+        'style="border-color:#c8ccd0"><tr>'
+    ]
     for i, h in enumerate(head):
         w = f' width="{widths[i]}"' if widths else ""
         out.append(f'<th{w} style="background-color:#e8edf2">{e(h)}</th>')
@@ -78,8 +85,9 @@ def _grid(head: list[str], rows: list[list[str]], *, widths: list[str] | None = 
     return "".join(out)
 
 
-def _img(key: str, images: Mapping[str, str], *, width: int, height: int, alt: str,
-         for_qt: bool) -> str:
+def _img(
+    key: str, images: Mapping[str, str], *, width: int, height: int, alt: str, for_qt: bool
+) -> str:
     src = f"map:{key}" if for_qt else images.get(key, "")
     if not src:
         return ""
@@ -102,67 +110,109 @@ def cover(report: Report, *, for_qt: bool) -> str:
         f"Re-check: {r.status_counts['block']} blocked, {r.status_counts['warn']} with "
         f"warnings, {r.status_counts['clear']} clear, of {len(r.sections)} cameras.</p>",
     ]
-    parts.append(_kv([
-        ("Department", e(r.department or "not stated")),
-        ("Author", e(r.author or "not stated")),
-        ("Created", e(r.created or "not stated")),
-        ("Last modified", e(r.modified or "not stated")),
-        ("Reviewer", e(r.reviewer)),
-        ("Last recorded review", e(r.last_review or "none before this report")),
-        ("Report generated", e(r.generated_on)),
-        ("Plan file", f'<span class="mono">{e(r.plan_path)}</span>'),
-        ("Plan hash (SPEC 8, canonical)", f'<span class="mono">{e(r.plan_sha256)}</span>'),
-        ("File sha256 (raw bytes)", f'<span class="mono">{e(r.file_sha256)}</span>'),
-    ]))
+    parts.append(
+        _kv(
+            [
+                ("Department", e(r.department or "not stated")),
+                ("Author", e(r.author or "not stated")),
+                ("Created", e(r.created or "not stated")),
+                ("Last modified", e(r.modified or "not stated")),
+                ("Reviewer", e(r.reviewer)),
+                ("Last recorded review", e(r.last_review or "none before this report")),
+                ("Report generated", e(r.generated_on)),
+                ("Plan file", f'<span class="mono">{e(r.plan_path)}</span>'),
+                ("Plan hash (SPEC 8, canonical)", f'<span class="mono">{e(r.plan_sha256)}</span>'),
+                ("File sha256 (raw bytes)", f'<span class="mono">{e(r.file_sha256)}</span>'),
+            ]
+        )
+    )
     if r.last_review_hash is not None:
         same = r.last_review_hash == r.plan_sha256
         parts.append(
             f'<p class="{"small" if same else "stale"}">'
-            f"Plan hash at the last recorded review: <span class=\"mono\">"
+            f'Plan hash at the last recorded review: <span class="mono">'
             f"{e(r.last_review_hash)}</span> "
-            f"({'unchanged' if same else 'DIFFERENT: the plan changed since'}).</p>")
+            f"({'unchanged' if same else 'DIFFERENT: the plan changed since'}).</p>"
+        )
     parts.append("<h3>Counts</h3>")
     c, d = r.status_counts, r.decision_counts
-    parts.append(_grid(
-        ["Re-check status", "Cameras", "Decision", "Cameras"],
-        [[_status_cell("block"), str(c["block"]), "Approved", str(d["approve"])],
-         [_status_cell("warn"), str(c["warn"]), "Rejected", str(d["reject"])],
-         [_status_cell("clear"), str(c["clear"]), "Needs changes", str(d["needs_changes"])],
-         ["", "", '<span class="stale">Stale</span>', str(d["stale"])],
-         ["<b>Total</b>", f"<b>{len(r.sections)}</b>", "Undecided", str(d["undecided"])]],
-        widths=["30%", "20%", "30%", "20%"]))
+    parts.append(
+        _grid(
+            ["Re-check status", "Cameras", "Decision", "Cameras"],
+            [
+                [_status_cell("block"), str(c["block"]), "Approved", str(d["approve"])],
+                [_status_cell("warn"), str(c["warn"]), "Rejected", str(d["reject"])],
+                [_status_cell("clear"), str(c["clear"]), "Needs changes", str(d["needs_changes"])],
+                ["", "", '<span class="stale">Stale</span>', str(d["stale"])],
+                ["<b>Total</b>", f"<b>{len(r.sections)}</b>", "Undecided", str(d["undecided"])],
+            ],
+            widths=["30%", "20%", "30%", "20%"],
+        )
+    )
     parts.append("<h3>What the plan claims, beside the re-check</h3>")
     if r.claims:
-        parts.append('<p class="small">The plan file\'s own results and provenance are claims. '
-                     "Every difference from the reviewer's re-check is listed here.</p>")
+        parts.append(
+            '<p class="small">The plan file\'s own results and provenance are claims. '
+            "Every difference from the reviewer's re-check is listed here.</p>"
+        )
         for claim in r.claims:
             parts.append(f'<p class="claim" style="background-color:#fff3cd">⚠ {e(claim)}</p>')
     else:
         parts.append("<p>No differences: the plan's stored provenance matches the re-check.</p>")
     parts.append("<h3>Policy</h3>")
-    parts.append(_kv([
-        ("Policy", f"{e(p.title or p.id)}"),
-        ("Id and version", f"{e(p.id)}, version {e(p.version)}"),
-        ("sha256", f'<span class="mono">{e(p.sha256 or "built in")}</span>'),
-        ("Capture zone", f"{p.entrance_radius_m:g} m around each vehicle entrance; warning "
-                         f"within {p.warn_margin_m:g} m more"),
-    ]))
+    parts.append(
+        _kv(
+            [
+                ("Policy", f"{e(p.title or p.id)}"),
+                ("Id and version", f"{e(p.id)}, version {e(p.version)}"),
+                ("sha256", f'<span class="mono">{e(p.sha256 or "built in")}</span>'),
+                (
+                    "Capture zone",
+                    f"{p.entrance_radius_m:g} m around each vehicle entrance; warning "
+                    f"within {p.warn_margin_m:g} m more",
+                ),
+            ]
+        )
+    )
     cites = []
     for key, rule in p.categories.items():
-        cites.append([e(rule.label or key), e(str(rule.action)),
-                      f'<span class="small">{e(rule.source or "no citation given")}</span>'])
+        cites.append(
+            [
+                e(rule.label or key),
+                e(str(rule.action)),
+                f'<span class="small">{e(rule.source or "no citation given")}</span>',
+            ]
+        )
     if p.prohibited_capabilities:
-        cites.append([e("Prohibited capabilities: " + ", ".join(
-            x.replace("_", " ") for x in p.prohibited_capabilities)), "block",
-            f'<span class="small">{e(p.prohibited_capabilities_source or "")}</span>'])
-    parts.append(_grid(["Protected category", "Action", "Citation"], cites,
-                       widths=["30%", "10%", "60%"]))
+        cites.append(
+            [
+                e(
+                    "Prohibited capabilities: "
+                    + ", ".join(x.replace("_", " ") for x in p.prohibited_capabilities)
+                ),
+                "block",
+                f'<span class="small">{e(p.prohibited_capabilities_source or "")}</span>',
+            ]
+        )
+    parts.append(
+        _grid(["Protected category", "Action", "Citation"], cites, widths=["30%", "10%", "60%"])
+    )
     parts.append("<h3>Data the re-check used</h3>")
-    parts.append(_grid(
-        ["Layer", "Source", "Features", "sha256"],
-        [[e(x.kind), f'<span class="small">{e(x.path)}</span>', f"{x.features:,}",
-          f'<span class="mono">{e(x.sha256)}</span>'] for x in r.layers],
-        widths=["12%", "33%", "10%", "45%"]))
+    parts.append(
+        _grid(
+            ["Layer", "Source", "Features", "sha256"],
+            [
+                [
+                    e(x.kind),
+                    f'<span class="small">{e(x.path)}</span>',
+                    f"{x.features:,}",
+                    f'<span class="mono">{e(x.sha256)}</span>',
+                ]
+                for x in r.layers
+            ],
+            widths=["12%", "33%", "10%", "45%"],
+        )
+    )
     if r.osm:
         parts.append('<p class="small">Map data © OpenStreetMap contributors (ODbL).</p>')
     for w in r.warnings[:10]:
@@ -170,30 +220,38 @@ def cover(report: Report, *, for_qt: bool) -> str:
     return "".join(parts)
 
 
-def overview(report: Report, images: Mapping[str, str], *, for_qt: bool,
-             size: tuple[int, int]) -> str:
-    parts = [_h2("Overview map", anchor="overview", for_qt=for_qt),
-             '<p class="small">Every camera coloured by its re-check status: red cross-hatch '
-             "blocked, amber hatch warning, green clear. Squares are existing cameras, circles "
-             "proposed ones.</p>",
-             _img("overview", images, width=size[0], height=size[1], alt="Overview map",
-                  for_qt=for_qt)]
+def overview(
+    report: Report, images: Mapping[str, str], *, for_qt: bool, size: tuple[int, int]
+) -> str:
+    parts = [
+        _h2("Overview map", anchor="overview", for_qt=for_qt),
+        '<p class="small">Every camera coloured by its re-check status: red cross-hatch '
+        "blocked, amber hatch warning, green clear. Squares are existing cameras, circles "
+        "proposed ones.</p>",
+        _img("overview", images, width=size[0], height=size[1], alt="Overview map", for_qt=for_qt),
+    ]
     parts.append("<h3>Changes since the last review</h3>")
     if not report.last_review:
         parts.append("<p>No earlier review is recorded in the plan.</p>")
     elif not report.changes:
-        parts.append(f"<p>None: every camera is as it was at the last review "
-                     f"({e(report.last_review)}).</p>")
+        parts.append(
+            f"<p>None: every camera is as it was at the last review ({e(report.last_review)}).</p>"
+        )
     else:
         parts.append(f'<p class="small">Since the review of {e(report.last_review)}.</p>')
-        parts.append(_grid(["Camera", "Change"],
-                           [[e(c.camera_id), e(c.describe())] for c in report.changes],
-                           widths=["30%", "70%"]))
+        parts.append(
+            _grid(
+                ["Camera", "Change"],
+                [[e(c.camera_id), e(c.describe())] for c in report.changes],
+                widths=["30%", "70%"],
+            )
+        )
     return "".join(parts)
 
 
-def camera_section(s: CameraSection, images: Mapping[str, str], *, for_qt: bool,
-                   index: int, size: tuple[int, int]) -> str:
+def camera_section(
+    s: CameraSection, images: Mapping[str, str], *, for_qt: bool, index: int, size: tuple[int, int]
+) -> str:
     cam = s.camera
     brk = for_qt and index % CAMERAS_PER_PAGE == 0 and index > 0
     style = ' style="page-break-before: always"' if brk else ""
@@ -203,38 +261,55 @@ def camera_section(s: CameraSection, images: Mapping[str, str], *, for_qt: bool,
         ("Re-check", _status_cell(s.status)),
     ]
     if s.claimed_status and s.claimed_status != s.status:
-        facts.append(("Plan claims", f'<span class="stale">{e(s.claimed_status)} '
-                                     "(differs from the re-check)</span>"))
+        facts.append(
+            (
+                "Plan claims",
+                f'<span class="stale">{e(s.claimed_status)} (differs from the re-check)</span>',
+            )
+        )
     dec = e(s.decision_text)
     if s.decision is not None:
         rec = s.decision.record
-        dec = (f'<span class="stale">{dec}</span>' if s.decision.stale else f"<b>{dec}</b>")
+        dec = f'<span class="stale">{dec}</span>' if s.decision.stale else f"<b>{dec}</b>"
         dec += f'<br><span class="small">{e(rec.reviewer)}, {e(rec.when)}</span>'
         if rec.comment:
             dec += f"<br>“{e(rec.comment)}”"
     facts += [
         ("Decision", dec),
         ("Camera", f"{e(cam.status)}" + (f", {e(cam.model)}" if cam.model else "")),
-        ("Position", f"{cam.lat:.6f}, {cam.lon:.6f}" + (f" · District {e(s.district)}"
-                                                         if s.district else "")),
+        (
+            "Position",
+            f"{cam.lat:.6f}, {cam.lon:.6f}"
+            + (f" · District {e(s.district)}" if s.district else ""),
+        ),
         ("Aim", f"heading {heading}, field of view {cam.fov_deg:g}°, range {cam.range_m:g} m"),
     ]
     if s.change is not None:
         facts.append(("Since last review", e(s.change.describe())))
     if s.signs:
         facts.append(("Nearest intersections", "<br>".join(e(n.describe()) for n in s.signs)))
-    img = _img(f"camera:{cam.id}", images, width=size[0], height=size[1],
-               alt=f"Map of camera {cam.id}", for_qt=for_qt)
-    parts = [f'<div class="camera"><h3 id="cam-{e(cam.id)}"{style}>{e(title)}</h3>',
-             '<table width="100%" cellspacing="0" cellpadding="0"><tr>'
-             f'<td width="{size[0] + 10}">{img}</td><td>{_kv(facts)}</td></tr></table>']
+    img = _img(
+        f"camera:{cam.id}",
+        images,
+        width=size[0],
+        height=size[1],
+        alt=f"Map of camera {cam.id}",
+        for_qt=for_qt,
+    )
+    parts = [
+        f'<div class="camera"><h3 id="cam-{e(cam.id)}"{style}>{e(title)}</h3>',
+        '<table width="100%" cellspacing="0" cellpadding="0"><tr>'
+        f'<td width="{size[0] + 10}">{img}</td><td>{_kv(facts)}</td></tr></table>',
+    ]
     if s.findings:
         parts.append("<p><b>Findings</b></p><ul>")
         for f in s.findings:
             colour = _STATUS_COLOURS.get(f.severity, "#333")
-            parts.append(f'<li><span style="color:{colour}; font-weight:bold">'
-                         f"{e(STATUS_WORDS.get(f.severity, f.severity))}:</span> "
-                         f"{e(f.sentence)}</li>")
+            parts.append(
+                f'<li><span style="color:{colour}; font-weight:bold">'
+                f"{e(STATUS_WORDS.get(f.severity, f.severity))}:</span> "
+                f"{e(f.sentence)}</li>"
+            )
         parts.append("</ul>")
     else:
         parts.append("<p>No findings: the visible cone stays clear of every capture zone.</p>")
@@ -249,14 +324,16 @@ def _audit_table(entries: list, *, with_camera: bool) -> str:
     head = ["When", "Who", "What"] + (["Camera"] if with_camera else []) + ["Why"]
     rows = []
     for a in entries:
-        row = [f'<span class="small">{e(a.when)}</span>', e(a.who),
-               e(a.action + (f": {a.detail}" if a.detail else ""))]
+        row = [
+            f'<span class="small">{e(a.when)}</span>',
+            e(a.who),
+            e(a.action + (f": {a.detail}" if a.detail else "")),
+        ]
         if with_camera:
             row.append(e(a.camera_id or ""))
         row.append(e(a.justification))
         rows.append(row)
-    widths = (["17%", "14%", "30%", "12%", "27%"] if with_camera
-              else ["20%", "15%", "35%", "30%"])
+    widths = ["17%", "14%", "30%", "12%", "27%"] if with_camera else ["20%", "15%", "35%", "30%"]
     return _grid(head, rows, widths=widths)
 
 
@@ -268,53 +345,105 @@ def appendices(report: Report, *, for_qt: bool) -> str:
     else:
         parts.append("<p>The plan records no audit entries.</p>")
     parts.append(_h2("Appendix B. Signage list", anchor="signage", for_qt=for_qt))
-    parts.append('<p class="small">San José ALPR Data Usage Protocol §6: notice signs at '
-                 "designated intersections near each camera. Listed: the two nearest street "
-                 "intersections (streets of different names meeting at a node) of the data "
-                 "pack's street network, within 500 m.</p>")
-    rows = [[e(s.camera.id), "<br>".join(e(n.describe()) for n in s.signs)]
-            for s in r.sections if s.signs]
+    parts.append(
+        '<p class="small">San José ALPR Data Usage Protocol §6: notice signs at '
+        "designated intersections near each camera. Listed: the two nearest street "
+        "intersections (streets of different names meeting at a node) of the data "
+        "pack's street network, within 500 m.</p>"
+    )
+    rows = [
+        [e(s.camera.id), "<br>".join(e(n.describe()) for n in s.signs)]
+        for s in r.sections
+        if s.signs
+    ]
     if rows:
         parts.append(_grid(["Camera", "Nearest intersections"], rows, widths=["25%", "75%"]))
     without = [s.camera.id for s in r.sections if not s.signs]
     if without:
-        parts.append(f"<p>{len(without)} of {len(r.sections)} cameras have no named "
-                     "intersection within 500 m in the data's street network (it may cover "
-                     "only part of the city); their signs must be sited by hand: "
-                     f'<span class="small">{e(", ".join(without))}</span>.</p>')
+        parts.append(
+            f"<p>{len(without)} of {len(r.sections)} cameras have no named "
+            "intersection within 500 m in the data's street network (it may cover "
+            "only part of the city); their signs must be sited by hand: "
+            f'<span class="small">{e(", ".join(without))}</span>.</p>'
+        )
     parts.append("<h3>Entry signs: streets crossing the city limits</h3>")
     if not r.has_city_limits:
         parts.append("<p>The data has no city-limits boundary.</p>")
     elif not r.crossings:
-        parts.append("<p>No named street of the data's street network crosses the city "
-                     "limits.</p>")
+        parts.append("<p>No named street of the data's street network crosses the city limits.</p>")
     else:
-        parts.append(_grid(["Street", "Where (lat, lon)"], [
-            [e(c.name), f"{lat:.6f}, {lon:.6f}"]
-            for c, (lon, lat) in zip(r.crossings, r.crossings_lonlat, strict=True)],
-            widths=["50%", "50%"]))
+        parts.append(
+            _grid(
+                ["Street", "Where (lat, lon)"],
+                [
+                    [e(c.name), f"{lat:.6f}, {lon:.6f}"]
+                    for c, (lon, lat) in zip(r.crossings, r.crossings_lonlat, strict=True)
+                ],
+                widths=["50%", "50%"],
+            )
+        )
     if r.districts:
-        parts.append(_h2("Appendix C. Cameras by council district", anchor="districts",
-                         for_qt=for_qt))
+        parts.append(
+            _h2("Appendix C. Cameras by council district", anchor="districts", for_qt=for_qt)
+        )
         rows = []
         for name, c in r.districts:
             label = f"District {name}" if name.isdigit() else name
-            rows.append([e(label), str(c["cameras"]), str(c["block"]), str(c["warn"]),
-                         str(c["clear"]), str(c["approve"]), str(c["reject"]),
-                         str(c["needs_changes"]), str(c["stale"]), str(c["undecided"])])
+            rows.append(
+                [
+                    e(label),
+                    str(c["cameras"]),
+                    str(c["block"]),
+                    str(c["warn"]),
+                    str(c["clear"]),
+                    str(c["approve"]),
+                    str(c["reject"]),
+                    str(c["needs_changes"]),
+                    str(c["stale"]),
+                    str(c["undecided"]),
+                ]
+            )
         outside = len(r.sections) - sum(c["cameras"] for _, c in r.districts)
         if outside:
             rows.append(["outside every district", str(outside)] + [""] * 8)
-        total = [sum(c[k] for _, c in r.districts) for k in (
-            "cameras", "block", "warn", "clear", "approve", "reject", "needs_changes", "stale",
-            "undecided")]
+        total = [
+            sum(c[k] for _, c in r.districts)
+            for k in (
+                "cameras",
+                "block",
+                "warn",
+                "clear",
+                "approve",
+                "reject",
+                "needs_changes",
+                "stale",
+                "undecided",
+            )
+        ]
         rows.append(["<b>All districts</b>"] + [f"<b>{v}</b>" for v in total])
-        parts.append(_grid(["District", "Cameras", "Blocked", "Warning", "Clear", "Approved",
-                            "Rejected", "Needs changes", "Stale", "Undecided"], rows))
+        parts.append(
+            _grid(
+                [
+                    "District",
+                    "Cameras",
+                    "Blocked",
+                    "Warning",
+                    "Clear",
+                    "Approved",
+                    "Rejected",
+                    "Needs changes",
+                    "Stale",
+                    "Undecided",
+                ],
+                rows,
+            )
+        )
     letter = "D" if r.districts else "C"
     parts.append(_h2(f"Appendix {letter}. Policy text", anchor="policy", for_qt=for_qt))
-    parts.append(f'<p class="small">{e(r.policy.id)} version {e(r.policy.version)}, sha256 '
-                 f'<span class="mono">{e(r.policy.sha256)}</span></p>')
+    parts.append(
+        f'<p class="small">{e(r.policy.id)} version {e(r.policy.version)}, sha256 '
+        f'<span class="mono">{e(r.policy.sha256)}</span></p>'
+    )
     parts.append(f"<pre>{e(r.policy_text)}</pre>")
     return "".join(parts)
 
@@ -323,26 +452,41 @@ def footer_text(report: Report) -> str:
     return f"Generated {report.generated_on} · plan hash {report.plan_sha256}"
 
 
-def report_html(report: Report, images: Mapping[str, str], *, for_qt: bool = False,
-                overview_size: tuple[int, int] = (680, 520),
-                inset_size: tuple[int, int] = (260, 200)) -> str:
+def report_html(
+    report: Report,
+    images: Mapping[str, str],
+    *,
+    for_qt: bool = False,
+    overview_size: tuple[int, int] = (680, 520),
+    inset_size: tuple[int, int] = (260, 200),
+) -> str:
     """The whole report as one HTML document."""
-    body = [cover(report, for_qt=for_qt), overview(report, images, for_qt=for_qt,
-                                                   size=overview_size)]
+    body = [
+        cover(report, for_qt=for_qt),
+        overview(report, images, for_qt=for_qt, size=overview_size),
+    ]
     body.append(_h2("Cameras", anchor="cameras", for_qt=for_qt))
-    body.append('<p class="small">One section per camera, in plan order: a map of its visible '
-                "cone, nearby sites, entrances, capture zones and buildings; its findings in "
-                "plain words; the decision; and its audit entries.</p>")
+    body.append(
+        '<p class="small">One section per camera, in plan order: a map of its visible '
+        "cone, nearby sites, entrances, capture zones and buildings; its findings in "
+        "plain words; the decision; and its audit entries.</p>"
+    )
     for i, s in enumerate(report.sections):
         body.append(camera_section(s, images, for_qt=for_qt, index=i, size=inset_size))
     body.append(appendices(report, for_qt=for_qt))
     if not for_qt:
-        body.append(f"<footer>{e(footer_text(report))}"
-                    + (" · Map data © OpenStreetMap contributors" if report.osm else "")
-                    + "</footer>")
-    head = (f'<meta charset="utf-8"><title>{e(report.title)}</title>'
-            f'<meta name="author" content="{e(report.reviewer)}">'
-            f'<meta name="generator" content="siting-planner">')
+        body.append(
+            f"<footer>{e(footer_text(report))}"
+            + (" · Map data © OpenStreetMap contributors" if report.osm else "")
+            + "</footer>"
+        )
+    head = (
+        f'<meta charset="utf-8"><title>{e(report.title)}</title>'
+        f'<meta name="author" content="{e(report.reviewer)}">'
+        f'<meta name="generator" content="siting-planner">'
+    )
     style = "" if for_qt else f"<style>{_CSS}</style>"
-    return (f'<!DOCTYPE html><html lang="en"><head>{head}{style}</head>'
-            f"<body>{''.join(body)}</body></html>\n")
+    return (
+        f'<!DOCTYPE html><html lang="en"><head>{head}{style}</head>'
+        f"<body>{''.join(body)}</body></html>\n"
+    )

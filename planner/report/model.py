@@ -125,8 +125,11 @@ class Report:
     def decision_summary(self) -> str:
         c = self.decision_counts
         needs = "needs" if c["needs_changes"] == 1 else "need"
-        parts = [f"{c['approve']} approved", f"{c['reject']} rejected",
-                 f"{c['needs_changes']} {needs} changes"]
+        parts = [
+            f"{c['approve']} approved",
+            f"{c['reject']} rejected",
+            f"{c['needs_changes']} {needs} changes",
+        ]
         if c["stale"]:
             parts.append(f"{c['stale']} stale")
         parts.append(f"{c['undecided']} undecided")
@@ -155,8 +158,10 @@ def provenance_claims(
 ) -> list[str]:
     """Every difference between the file's ``checked_with`` and the reviewer's inputs."""
     if not isinstance(checked_with, dict):
-        return ["The plan does not say what it was checked with (no checked_with): "
-                "only the re-check below counts."]
+        return [
+            "The plan does not say what it was checked with (no checked_with): "
+            "only the re-check below counts."
+        ]
     out = []
     pol = checked_with.get("policy")
     if isinstance(pol, dict):
@@ -165,7 +170,8 @@ def provenance_claims(
                 f"Policy differs: the plan was checked with {pol.get('id', '?')} version "
                 f"{pol.get('version', '?')} (sha256 {str(pol.get('sha256'))[:12]}…); the "
                 f"re-check used {policy.id} version {policy.version} "
-                f"(sha256 {policy.sha256[:12]}…).")
+                f"(sha256 {policy.sha256[:12]}…)."
+            )
     else:
         out.append("The plan names no policy in checked_with.")
     mine = {x.sha256 for x in layers}
@@ -179,7 +185,8 @@ def provenance_claims(
                 out.append(
                     f"Layer differs: the plan was checked with {layer.get('kind', '?')} "
                     f"{layer.get('path', '?')} (sha256 {str(sha)[:12]}…), which the re-check "
-                    "did not use.")
+                    "did not use."
+                )
     return out
 
 
@@ -244,48 +251,68 @@ def build_report(
     for i, cam in enumerate(plan.cameras):
         r = results[cam.id]
         rows = [
-            FindingRow(str(f.severity),
-                       finding_sentence(f, camera=cam, sites=site_by_id, projector=proj,
-                                        policy=policy),
-                       f.site_name or "")
+            FindingRow(
+                str(f.severity),
+                finding_sentence(f, camera=cam, sites=site_by_id, projector=proj, policy=policy),
+                f.site_name or "",
+            )
             for f in r.findings
         ]
         signs: list[NearIntersection] = []
         if index is not None:
             x, y = proj.point(cam.lon, cam.lat)
             signs = index.nearest(x, y, k=2)
-        sections.append(CameraSection(
-            camera=cam, status=str(r.status), claimed_status=claimed.get(cam.id),
-            findings=rows, decision=states.get(cam.id), audit=audit_by_cam.get(cam.id, []),
-            change=change_by_id.get(cam.id), signs=signs, district=district_of.get(cam.id, ""),
-        ))
+        sections.append(
+            CameraSection(
+                camera=cam,
+                status=str(r.status),
+                claimed_status=claimed.get(cam.id),
+                findings=rows,
+                decision=states.get(cam.id),
+                audit=audit_by_cam.get(cam.id, []),
+                change=change_by_id.get(cam.id),
+                signs=signs,
+                district=district_of.get(cam.id, ""),
+            )
+        )
         if progress is not None and i % 25 == 0:
             progress("Writing findings in plain words", 0.4 + 0.1 * i / n)
 
     claims = provenance_claims(checked_with, policy=policy, layers=layers)
     for s in sections:
         if s.claimed_status and s.claimed_status != s.status:
-            claims.append(f"Camera {s.camera.id}: the plan says {s.claimed_status}, the "
-                          f"re-check says {s.status}.")
+            claims.append(
+                f"Camera {s.camera.id}: the plan says {s.claimed_status}, the "
+                f"re-check says {s.status}."
+            )
     for s in sections:
         # a camera's lifecycle "approved" is a claim too: it must rest on a current decision
         if s.camera.status is CameraStatus.APPROVED:
             if s.status == "block":
-                claims.append(f"Camera {s.camera.id} is marked approved in the plan, but the "
-                              "re-check blocks it.")
-            elif s.decision is None or s.decision.stale or (
-                    s.decision.record.decision is not Decision.APPROVE):
-                claims.append(f"Camera {s.camera.id} is marked approved in the plan, but no "
-                              "current approval is recorded.")
+                claims.append(
+                    f"Camera {s.camera.id} is marked approved in the plan, but the "
+                    "re-check blocks it."
+                )
+            elif (
+                s.decision is None
+                or s.decision.stale
+                or (s.decision.record.decision is not Decision.APPROVE)
+            ):
+                claims.append(
+                    f"Camera {s.camera.id} is marked approved in the plan, but no "
+                    "current approval is recorded."
+                )
     this_hash = plan_hash(features, name=plan.meta.name)
     if last is not None and last.plan_sha256 != this_hash:
         claims.append(
             f"The plan changed since the last review ({last.when}, {last.reviewer}): its hash "
-            f"was {last.plan_sha256[:16]}…, it is now {this_hash[:16]}….")
+            f"was {last.plan_sha256[:16]}…, it is now {this_hash[:16]}…."
+        )
     for cid, st in states.items():
         if st.stale and cid not in hashes:
-            claims.append(f"Camera {cid} was decided ({st.record.decision}) but is no longer in "
-                          "the plan.")
+            claims.append(
+                f"Camera {cid} was decided ({st.record.decision}) but is no longer in the plan."
+            )
 
     status_counts = {"block": 0, "warn": 0, "clear": 0}
     for s in sections:
@@ -298,8 +325,11 @@ def build_report(
         dc = decision_counts(states, [s.camera.id for s in cams])
         district_rows.append((d.name, {"cameras": len(cams), **counts, **dc}))
     crossings_ll = [proj.lonlat(c.x, c.y) for c in crossings]
-    who = reviewer or (last.reviewer if last is not None else "") or (
-        review.decisions[-1].reviewer if review.decisions else "")
+    who = (
+        reviewer
+        or (last.reviewer if last is not None else "")
+        or (review.decisions[-1].reviewer if review.decisions else "")
+    )
     return Report(
         title=f"Review of {plan.meta.name}",
         plan_name=plan.meta.name,
@@ -332,5 +362,14 @@ def build_report(
     )
 
 
-__all__ = ["STATUS_WORDS", "Boundary", "CameraSection", "FindingRow", "LayerRow", "Report",
-           "build_report", "category_words", "provenance_claims"]
+__all__ = [
+    "STATUS_WORDS",
+    "Boundary",
+    "CameraSection",
+    "FindingRow",
+    "LayerRow",
+    "Report",
+    "build_report",
+    "category_words",
+    "provenance_claims",
+]

@@ -47,18 +47,27 @@ def _offset(projector: Projector, camera: Camera, x: float, y: float) -> tuple[f
 
 
 def finding_sentence(
-    finding: Finding, *, camera: Camera, sites: Mapping[str, Site], projector: Projector,
+    finding: Finding,
+    *,
+    camera: Camera,
+    sites: Mapping[str, Site],
+    projector: Projector,
     policy: Policy,
 ) -> str:
     """One finding as a sentence a reader understands without the policy at hand."""
     if finding.rule is Rule.PROHIBITED_CAPABILITY:
-        caps = [c.replace("_", " ") for c in camera.capabilities
-                if c in policy.prohibited_capabilities]
-        return (f"The camera has {' and '.join(caps) or 'a prohibited capability'}, which the "
-                "policy prohibits on every ALPR system.")
+        caps = [
+            c.replace("_", " ") for c in camera.capabilities if c in policy.prohibited_capabilities
+        ]
+        return (
+            f"The camera has {' and '.join(caps) or 'a prohibited capability'}, which the "
+            "policy prohibits on every ALPR system."
+        )
     if finding.rule is Rule.HEADING_UNKNOWN:
-        return (f"The camera's heading is unknown, so it is checked as a full circle of "
-                f"{camera.range_m:.0f} m.")
+        return (
+            f"The camera's heading is unknown, so it is checked as a full circle of "
+            f"{camera.range_m:.0f} m."
+        )
     site = sites.get(finding.site_id or "")
     name = finding.site_name or (site.name if site else "") or finding.site_id or "a site"
     cat = category_words(finding.category)
@@ -81,21 +90,25 @@ def finding_sentence(
         footprint = projector.project(site.geometry)
         near = nearest_points(footprint, Point(cx, cy))[0]
         d, b = _offset(projector, camera, near.x, near.y)
-        place = f"the site of {name} ({cat}; no vehicle entrance is known, so the whole site " \
-                "is protected)"
+        place = (
+            f"the site of {name} ({cat}; no vehicle entrance is known, so the whole site "
+            "is protected)"
+        )
         where = f", {d:.0f} m {compass(b)}"
     else:
         place = f"{name} ({cat})"
     if finding.rule is Rule.CAPTURES_ENTRANCE:
         area = finding.overlap_m2 or 0.0
-        text = (f"The cone captures {place}{where}; {area:.0f} m² of the {radius:g} m capture "
-                "zone is in view.")
+        text = (
+            f"The cone captures {place}{where}; {area:.0f} m² of the {radius:g} m capture "
+            "zone is in view."
+        )
     else:
         gap = finding.distance_m or 0.0
-        text = (f"The cone comes within {gap:.1f} m of the {radius:g} m capture zone around "
-                f"{place}{where}.")
+        text = (
+            f"The cone comes within {gap:.1f} m of the {radius:g} m capture zone around "
+            f"{place}{where}."
+        )
     if site is not None and site.verified is False:
-        text += (f" The site is unverified: "
-                 f"{CONFIRM.get(site.category, 'confirm its category')}.")
+        text += f" The site is unverified: {CONFIRM.get(site.category, 'confirm its category')}."
     return text
-
