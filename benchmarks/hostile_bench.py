@@ -5,8 +5,10 @@ Each figure is the median of ``--repeat`` runs, in seconds:
 - ``tangled_site_20000``: a random 20,000-vertex self-intersecting site polygon
   protected by its convex hull (``make_valid`` would need hours);
 - ``site_100000_refused``: the 100,000-vertex site refused past the vertex limit;
-- ``bz2_bomb_refused``: a 1 KB ``.osm.bz2`` expanding to 200 MB, refused past the
-  decompression allowance (64 MiB);
+- ``bz2_bomb_refused``: a 300-byte ``.osm.bz2`` holding one 200 MB tag, refused
+  at the tag-length bound (8 MiB without a ``>``);
+- ``bz2_flood_refused``: a few-KB ``.osm.bz2`` expanding to 100 MB of valid nodes,
+  refused past the decompression allowance (64 MiB);
 - ``directions_200000_refused``: a camera tag with 200,000 direction values;
 - ``json_depth_995_refused``: a plan with 995 levels of nesting.
 
@@ -81,6 +83,16 @@ def main() -> None:
             fh.write(b'"/></node></osm>')
         out["bz2_bomb_bytes"] = bomb.stat().st_size
         out["bz2_bomb_refused"] = _median(_refused(lambda: read_osm_xml(bomb)), args.repeat)
+        flood = Path(tmp) / "flood.osm.bz2"
+        node = b'<node id="1" lat="37.33" lon="-121.89"/>\n'
+        with bz2.open(flood, "wb") as fh:
+            fh.write(b'<osm version="0.6">')
+            chunk = node * ((1 << 20) // len(node))
+            for _ in range(100):
+                fh.write(chunk)
+            fh.write(b"</osm>")
+        out["bz2_flood_bytes"] = flood.stat().st_size
+        out["bz2_flood_refused"] = _median(_refused(lambda: read_osm_xml(flood)), args.repeat)
     direction = ";".join(["90"] * 200_000)
     out["directions_200000_refused"] = _median(
         _refused(lambda: parse_direction(direction)), args.repeat

@@ -389,3 +389,32 @@ def test_buildings_stream_in_by_area_from_the_pack(canvas, tmp_path):
     # only the chunks around the view were read: the far building is not in memory
     assert len(canvas._state.buildings.geoms) == 1
     canvas.set_building_stream(None)
+
+
+def test_street_names_are_placed_in_the_view_whole_and_apart(canvas):
+    def line(*pts: tuple[float, float]) -> shapely.LineString:
+        return shapely.LineString([lonlat(*p) for p in pts])
+
+    streets = gpd.GeoDataFrame(
+        {"highway": ["primary", "residential", "residential"],
+         "name": ["Santa Clara Street", "First Street", "Edge Street"]},
+        geometry=[line((-3000, 0), (3000, 0)), line((40, -2900), (40, 3000)),
+                  # only its last 60 m are in view: its name cannot fit whole
+                  line((150, 100), (260, 100))], crs=4326)
+    canvas.set_streets(streets)
+    canvas.set_synchronous(True)
+    canvas.set_level(0)
+    canvas.center_on(X0, Y0)
+    canvas.viewport().repaint()
+    drawn = canvas.street_labels_drawn
+    names = [n for n, _b in drawn]
+    assert "Santa Clara Street" in names and "First Street" in names
+    assert "Edge Street" not in names
+    view = QRectF(canvas.viewport().rect())
+    boxes = [b for _n, b in drawn]
+    for i, a in enumerate(boxes):
+        assert view.contains(a)
+        for b in boxes[i + 1:]:
+            assert not a.intersects(b)
+    # the tiles themselves carry no names (they would be cut at the view's edge)
+    assert canvas._state.street_labels_in_tiles is False

@@ -350,3 +350,35 @@ def test_preview_shows_cameras_sites_and_boundaries_before_the_full_load(window,
     # the full load replaces the preview
     win.install_data(app_support.make_data(win.policy))
     assert win.gis.preview_cameras.xy == []
+
+
+def test_csv_mapping_dialog_guesses_and_returns_the_mapping(qtbot, tmp_path):
+    from planner.app.csv_import import CsvMappingDialog
+
+    (tmp_path / "inv.csv").write_text("Asset ID;Lat;Lng;Bearing;Notes\nA;37.3;-121.9;10;x\n",
+                                      encoding="utf-8")
+    table = read_csv_table(tmp_path / "inv.csv")
+    assert table.header == ["Asset ID", "Lat", "Lng", "Bearing", "Notes"]  # ';' sniffed
+    dialog = CsvMappingDialog(table)
+    qtbot.addWidget(dialog)
+    mapping = dialog.mapping()
+    assert mapping["id"] == "Asset ID" and mapping["lon"] == "Lng" and mapping["lat"] == "Lat"
+    assert mapping["heading_deg"] == "Bearing" and mapping["fov_deg"] is None
+    dialog.combos["label"].setCurrentText("Notes")
+    assert dialog.mapping()["label"] == "Notes"
+    result = read_camera_csv(table, dialog.mapping(), defaults={"fov_deg": 40, "range_m": 50})
+    assert [c.id for c in result.cameras] == ["A"] and result.cameras[0].fov_deg == 40
+
+
+def test_basemap_choice_is_remembered(window, tmp_path):
+    from planner.app.basemap import BasemapSource
+
+    src = BasemapSource("City tiles", "http://127.0.0.1:9/{z}/{x}/{y}.png", "© City")
+    window.gis.set_basemap(src)
+    assert window.canvas.basemap.source == src
+    assert "Basemap: © City" in window.canvas.attribution_text()
+    window.gis.set_basemap(None, remember=False)
+    window.gis._restore_basemap()
+    assert window.canvas.basemap is not None and window.canvas.basemap.source.url == src.url
+    window.gis.set_basemap(None)
+    assert window.canvas.basemap is None

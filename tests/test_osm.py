@@ -447,7 +447,7 @@ def test_entity_bomb_is_refused_fast(tmp_path: Path) -> None:
         ("farnode.osm", b'<osm><node id="1" lat="95" lon="2"/></osm>', "out of range"),
         ("junk.osm.bz2", b"BZh91AY&SY garbage", "cannot read"),
         ("x.json", b'{"hello": 1}', "neither an Overpass"),
-        ("bad.json", b'{"elements": [', "malformed JSON"),
+        ("bad.json", b'{"elements": [', "invalid JSON"),
         ("els.json", b'{"elements": [{"type": "node", "id": 1}]}', "lat/lon"),
         ("notags.geojson", b'{"type": "FeatureCollection", "features": [{"type": "Feature",'
          b' "geometry": {"type": "Point", "coordinates": [0, 0]}, "properties": {}}]}',

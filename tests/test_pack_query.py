@@ -181,3 +181,27 @@ def test_a_damaged_cache_file_is_ignored(tmp_path: Path, cache) -> None:
     assert hash_cache.cached_sha256(f) == sha256_file(f)
     (tmp_path / "cache" / "sha256.json").write_text(json.dumps({str(f.resolve()): "junk"}))
     assert hash_cache.cached_sha256(f) == sha256_file(f)
+
+
+def test_a_small_check_imports_no_dataframe_library(tmp_path: Path) -> None:
+    # Import time is most of a small check: pandas, geopandas, pyogrio and osmnx
+    # cost about a second together and a check on a data pack needs none of them.
+    import subprocess
+    import sys
+
+    plan = tmp_path / "one.plan.geojson"
+    data = json.loads((DEMO / "demo.plan.geojson").read_text(encoding="utf-8"))
+    data["features"] = data["features"][:1]
+    plan.write_text(json.dumps(data), encoding="utf-8")
+    code = (
+        "import sys, io, contextlib\n"
+        "from planner import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    rc = cli.main(['check', {str(plan)!r}, '--data', {str(DEMO / 'demo.gpkg')!r}])\n"
+        "heavy = ['pandas', 'geopandas', 'pyogrio', 'osmnx', 'networkx', 'pyarrow']\n"
+        "print(rc, [m for m in heavy if m in sys.modules])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert out.stdout.strip() == "1 []", out.stdout + out.stderr

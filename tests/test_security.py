@@ -485,14 +485,30 @@ def test_osm_import_keeps_a_zero_area_site(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- 7. bounded decompression
 
 
-def _osm_xml_bomb(path: Path, filler_mb: int) -> None:
-    head = b'<osm version="0.6"><node id="1" lat="37.33" lon="-121.89"><tag k="note" v="'
+def _osm_xml_bomb(path: Path, filler_mb: int, *, one_tag: bool = False) -> None:
+    """An OSM XML bomb: one giant attribute, or a flood of small valid elements."""
     with bz2.open(path, "wb") as fh:
-        fh.write(head)
-        chunk = b"a" * (1 << 20)
-        for _ in range(filler_mb):
-            fh.write(chunk)
-        fh.write(b'"/></node></osm>')
+        fh.write(b'<osm version="0.6">')
+        if one_tag:
+            fh.write(b'<node id="1" lat="37.33" lon="-121.89"><tag k="note" v="')
+            for _ in range(filler_mb):
+                fh.write(b"a" * (1 << 20))
+            fh.write(b'"/></node>')
+        else:
+            node = b'<node id="1" lat="37.33" lon="-121.89"/>\n'
+            chunk = node * ((1 << 20) // len(node))
+            for _ in range(filler_mb):
+                fh.write(chunk)
+        fh.write(b"</osm>")
+
+
+def test_one_giant_xml_tag_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bomb = tmp_path / "tag.osm.bz2"
+    _osm_xml_bomb(bomb, 20, one_tag=True)
+    started = time.monotonic()
+    code, _, err = run(["import", str(bomb), "-o", str(tmp_path / "o.gpkg"), "-q"], capsys)
+    assert "XML tag longer" in assert_refused(code, err, bomb)
+    assert time.monotonic() - started < 30
 
 
 def test_bz2_bomb_is_refused_quickly(
@@ -501,10 +517,10 @@ def test_bz2_bomb_is_refused_quickly(
     from planner.io import osm_data
 
     # The real allowance is 64 MiB; a smaller one keeps the test fast.
-    monkeypatch.setattr(osm_data, "MIN_DECOMPRESSED_ALLOWANCE", 8 << 20)
+    monkeypatch.setattr(osm_data, "MIN_DECOMPRESSED_ALLOWANCE", 2 << 20)
     bomb = tmp_path / "bomb.osm.bz2"
-    _osm_xml_bomb(bomb, 24)
-    assert bomb.stat().st_size < 1000
+    _osm_xml_bomb(bomb, 3)
+    assert bomb.stat().st_size < 5000  # 3 MB of valid OSM XML
     started = time.monotonic()
     code, _, err = run(["import", str(bomb), "-o", str(tmp_path / "o.gpkg"), "-q"], capsys)
     assert "decompression bomb" in assert_refused(code, err, bomb)

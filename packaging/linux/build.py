@@ -90,6 +90,7 @@ DEPENDS = (
     "libglx0",
     "libopengl0",
     "libglvnd0",
+    "libuuid1",
     "fonts-dejavu-core | fonts-liberation2",
 )
 DESCRIPTION = """\

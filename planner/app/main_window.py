@@ -956,7 +956,10 @@ class MainWindow(QMainWindow):
                sha256=pack_digest(data) if pack is not None else None,
                link=self.plan_link, old_plan=self.doc.path, new_plan=path)
         if data is not None and data.checker is not None and not withheld and self.doc.results:
-            record_check(meta, policy=self.policy, data=data)
+            results = self.doc.results
+            record_check(meta, policy=self.policy, data=data, statuses={
+                c.id: str(results[c.id].status)
+                for c in self.doc.plan.cameras if c.id in results})
         try:
             write_plan(self.doc.plan, path)
         except (OSError, InputError) as exc:

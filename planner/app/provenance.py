@@ -84,11 +84,16 @@ def policy_note(meta: PlanMeta, policy: Policy) -> str:
             f"it is now checked with {policy.id} v{policy.version}.")
 
 
-def record_check(meta: PlanMeta, *, policy: Policy, data: DataContext) -> None:
-    """Write ``checked_with`` (SPEC 5.1) for a save after a check."""
+def record_check(meta: PlanMeta, *, policy: Policy, data: DataContext,
+                 statuses: dict[str, str] | None = None) -> None:
+    """Write ``checked_with`` (SPEC 5.1) for a save after a check.
+
+    ``statuses`` are the per-camera statuses the planner saw; a review compares them
+    with its own re-check.
+    """
     meta.extra[CHECKED_WITH_KEY] = checked_with_json(
         policy_id=policy.id, policy_version=policy.version, policy_sha256=policy.sha256,
-        layers=[layer.to_json() for layer in data.layers])
+        layers=[layer.to_json() for layer in data.layers], cameras=statuses)
 
 
 def relink(meta: PlanMeta, *, pack: Path | None, sha256: str | None, link: PackLink | None,

@@ -102,7 +102,9 @@ class ReportMaps:
         self.osm = osm
         # the overview never draws buildings (too small at city scale): only the camera maps do
         reach = max((c.range_m for c in cameras), default=0.0) * 2.0 + 150.0
-        buildings = nearby_buildings(buildings, cameras, reach_m=reach)
+        buildings = nearby_buildings(
+            buildings, cameras, reach_m=reach, index=getattr(checker, "buildings", None)
+        )
         layers = prepare_layers(
             projector=self.projector,
             streets=streets,
@@ -135,8 +137,12 @@ class ReportMaps:
         self.xy: dict[str, tuple[float, float]] = {}
         self.bounds_by_id: dict[str, tuple[float, float, float, float]] = {}
         results = {r.camera_id: r for r in result.results}
-        for cam in cameras:
-            x, y = self.projector.point(cam.lon, cam.lat)
+        # one projection call for every camera, not one per camera
+        xs, ys = self.projector.forward(
+            np.array([c.lon for c in cameras], dtype=float),
+            np.array([c.lat for c in cameras], dtype=float),
+        )
+        for cam, x, y in zip(cameras, xs.tolist(), ys.tolist(), strict=True):
             self.xy[cam.id] = (x, y)
             r = results.get(cam.id)
             geom = None if r is None else (r.visible if r.visible is not None else r.cone)
@@ -350,21 +356,49 @@ def _detail_class(res: float) -> int:
     return 2 if res <= LABEL_MAX_RES else (1 if res <= SYMBOL_MAX_RES else 0)
 
 
-def nearby_buildings(buildings: Any, cameras: Sequence[Camera], *, reach_m: float) -> Any:
-    """Only the footprints a camera map can show: a citywide layer is 300,000 of them."""
+def nearby_buildings(
+    buildings: Any, cameras: Sequence[Camera], *, reach_m: float, index: Any = None
+) -> Any:
+    """Only the footprints a camera map can show: a citywide layer is 300,000 of them.
+
+    ``index`` is the checker's :class:`~planner.core.buildings.BuildingIndex` of the
+    same layer: its (repaired) footprints and STRtree are used rather than indexing
+    the whole layer a second time.
+    """
     if buildings is None or not len(buildings) or not cameras:
         return buildings
-    geoms = np.asarray(
-        buildings.geometry.values if hasattr(buildings, "geometry") else buildings, dtype=object
-    )
+    tree = None
+    if index is not None and len(index):
+        geoms, tree = np.asarray(index.geoms_lonlat, dtype=object), index.tree
+    else:
+        geoms = np.asarray(
+            buildings.geometry.values if hasattr(buildings, "geometry") else buildings,
+            dtype=object,
+        )
     lat0 = float(np.mean([c.lat for c in cameras]))
     dlat = reach_m / 111_320.0
     dlon = dlat / max(0.1, np.cos(np.radians(lat0)))
     boxes = shapely.box(
         *np.array([(c.lon - dlon, c.lat - dlat, c.lon + dlon, c.lat + dlat) for c in cameras]).T
     )
-    _, hits = shapely.STRtree(geoms).query(boxes)
+    _, hits = (tree if tree is not None else shapely.STRtree(geoms)).query(boxes)
     return geoms[np.unique(hits)]
+
+
+class _CutLayer(GeomLayer):
+    """A layer already cut to one map: every feature is drawn, so no index is built.
+
+    Building an STRtree for each layer of each of hundreds of small maps cost more
+    than drawing them.
+    """
+
+    def __post_init__(self) -> None:
+        self.geoms = np.asarray(self.geoms, dtype=object)
+        self.tree = None  # type: ignore[assignment]
+        self.bounds = None
+
+    def query(self, rect: tuple[float, float, float, float]) -> np.ndarray:
+        return np.arange(len(self.geoms))
 
 
 def _clip_layer(
@@ -382,7 +416,7 @@ def _clip_layer(
         return None, hits
     cut = shapely.clip_by_rect(layer.geoms[hits], *rect)
     keep = ~shapely.is_empty(cut)
-    return (GeomLayer(cut[keep]) if keep.any() else None), hits[keep]
+    return (_CutLayer(cut[keep]) if keep.any() else None), hits[keep]
 
 
 def _clipped(state: RenderState, rect: tuple[float, float, float, float]) -> RenderState:

@@ -55,6 +55,8 @@ INSET_OVERLAY_SCALE = 0.7
 OVERVIEW_SYMBOL_SCALE = 0.6
 #: HTML images: pixels per layout unit, and JPEG quality (a city must be able to email it).
 HTML_SCALE = 1.5
+#: The overview is shown across the whole text column: drawn sharper than the insets.
+HTML_OVERVIEW_SCALE = 2.0
 HTML_JPEG_QUALITY = 80
 
 _QT_CSS = """
@@ -217,7 +219,7 @@ def write_html(
                 width=OVERVIEW_SIZE[0],
                 height=OVERVIEW_SIZE[1],
                 legend=True,
-                scale=HTML_SCALE,
+                scale=HTML_OVERVIEW_SCALE,
                 symbol_scale=OVERVIEW_SYMBOL_SCALE,
                 extent=fit_extent(maps.overview_extent(), aspect=aspect),
             )

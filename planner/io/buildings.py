@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import shapely
 
 from planner.core.errors import InputError
@@ -110,6 +109,10 @@ def read_buildings(
             raise InputError(p, f"layer {name!r}", "coordinates are not longitude/latitude")
     heights = None
     if cols:
+        # pandas is here already (pyogrio); importing it at the top would cost every
+        # check half a second, read_buildings or not.
+        import pandas as pd
+
         # A file may hold anything in a height cell (text, a list): not a number is
         # an unknown height, never an error or a crash.
         raw = [v if isinstance(v, int | float | str) else None for v in df["height"].tolist()]

@@ -135,8 +135,7 @@ def _feed(
                 if limit is not None and produced > limit:
                     msg = (
                         f"decompresses to more than {limit:,} bytes from {total:,}; refused "
-                        "as a decompression bomb (the limit is 100 times the file, at "
-                        "least 64 MiB)"
+                        "as a decompression bomb (see README, Input safety and limits)"
                     )
                     raise InputError(file, "", msg)
                 got_any = got_any or bool(chunk.strip())

@@ -158,16 +158,28 @@ def read_pack_link(meta: PlanMeta, *, source: str = "plan") -> PackLink | None:
 
 
 def checked_with_json(
-    *, policy_id: str, policy_version: str, policy_sha256: str, layers: list[dict[str, Any]]
+    *,
+    policy_id: str,
+    policy_version: str,
+    policy_sha256: str,
+    layers: list[dict[str, Any]],
+    cameras: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """SPEC 5.1 ``checked_with``: the policy and every layer (``kind``, ``path``, ``sha256``)."""
-    return {
+    """SPEC 5.1 ``checked_with``: the policy and every layer (``kind``, ``path``, ``sha256``).
+
+    ``cameras`` (id -> ``block``/``warn``/``clear``) records what the planner saw, so a
+    review can flag a camera whose status differs on its own re-check (SPEC 8).
+    """
+    out: dict[str, Any] = {
         "policy": {"id": policy_id, "version": policy_version, "sha256": policy_sha256},
         "layers": [
             {k: layer[k] for k in ("kind", "path", "sha256", "features") if k in layer}
             for layer in layers
         ],
     }
+    if cameras is not None:
+        out["cameras"] = dict(cameras)
+    return out
 
 
 def now_iso() -> str:

@@ -38,10 +38,26 @@ table.grid th { background: #e8edf2; }
 .stale { color: #b71c1c; font-weight: bold; }
 .camera { page-break-inside: avoid; border-top: 1px solid #c8ccd0; margin-top: 1.2em; }
 img { max-width: 100%; height: auto; }
+img.overview { width: 100%; border: 1px solid #c8ccd0; }
+a { color: #0b3d62; }
+nav.contents { border: 1px solid #c8ccd0; background: #f5f7f9; padding: .5em 1em; margin: 1.2em 0; }
+nav.contents ol { margin: .3em 0; padding-left: 1.4em; }
+nav.contents li { margin: .1em 0; }
+p.index { line-height: 1.9; }
+p.index a { text-decoration: none; padding: 1px 5px; border-radius: 3px; margin-right: 2px;
+            white-space: nowrap; font-size: 9pt; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.grid th[scope="row"] { width: 28%; }
 pre { white-space: pre-wrap; font-size: 8.5pt; background: #f5f6f7; padding: 8px; }
 footer { margin-top: 3em; border-top: 1px solid #c8ccd0; padding-top: .5em; font-size: 8.5pt;
          color: #555; }
-@media print { .camera { page-break-inside: avoid; } h2 { page-break-before: always; } }
+@page { margin: 18mm 16mm; }
+@media print {
+  body { max-width: none; margin: 0; padding: 0; font-size: 9.5pt; }
+  .camera { page-break-inside: avoid; } h2 { page-break-before: always; }
+  nav.contents, p.index { display: none; }
+  a { color: inherit; text-decoration: none; }
+}
 """
 
 
@@ -64,34 +80,54 @@ def _kv(rows: list[tuple[str, str]], *, width: str = "100%") -> str:
     ]
     for k, v in rows:
         out.append(
-            f'<tr><th width="28%" style="background-color:#e8edf2">{e(k)}</th><td>{v}</td></tr>'
+            f'<tr><th scope="row" width="28%" style="background-color:#e8edf2">{e(k)}</th>'
+            f"<td>{v}</td></tr>"
         )
     out.append("</table>")
     return "".join(out)
 
 
-def _grid(head: list[str], rows: list[list[str]], *, widths: list[str] | None = None) -> str:
+def _grid(
+    head: list[str],
+    rows: list[list[str]],
+    *,
+    widths: list[str] | None = None,
+    numeric: frozenset[int] = frozenset(),
+) -> str:
+    """A bordered table; the ``numeric`` columns are right-aligned (counts line up)."""
+
+    def cls(i: int) -> str:
+        return ' class="num" align="right"' if i in numeric else ""
+
     out = [
         '<table class="grid" width="100%" cellspacing="0" cellpadding="3" border="1" '
         'style="border-color:#c8ccd0"><tr>'
     ]
     for i, h in enumerate(head):
         w = f' width="{widths[i]}"' if widths else ""
-        out.append(f'<th{w} style="background-color:#e8edf2">{e(h)}</th>')
+        out.append(f'<th{w}{cls(i)} style="background-color:#e8edf2">{e(h)}</th>')
     out.append("</tr>")
     for r in rows:
-        out.append("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>")
+        out.append("<tr>" + "".join(f"<td{cls(i)}>{c}</td>" for i, c in enumerate(r)) + "</tr>")
     out.append("</table>")
     return "".join(out)
 
 
 def _img(
-    key: str, images: Mapping[str, str], *, width: int, height: int, alt: str, for_qt: bool
+    key: str,
+    images: Mapping[str, str],
+    *,
+    width: int,
+    height: int,
+    alt: str,
+    for_qt: bool,
+    cls: str = "",
 ) -> str:
     src = f"map:{key}" if for_qt else images.get(key, "")
     if not src:
         return ""
-    return f'<img src="{e(src)}" width="{width}" height="{height}" alt="{e(alt)}">'
+    klass = f' class="{e(cls)}"' if cls and not for_qt else ""
+    return f'<img src="{e(src)}"{klass} width="{width}" height="{height}" alt="{e(alt)}">'
 
 
 def _h2(text: str, *, anchor: str, for_qt: bool, page_break: bool = True) -> str:
@@ -121,7 +157,7 @@ def cover(report: Report, *, for_qt: bool) -> str:
                 ("Last recorded review", e(r.last_review or "none before this report")),
                 ("Report generated", e(r.generated_on)),
                 ("Plan file", f'<span class="mono">{e(r.plan_path)}</span>'),
-                ("Plan hash (SPEC 8, canonical)", f'<span class="mono">{e(r.plan_sha256)}</span>'),
+                ("Plan hash (canonical)", f'<span class="mono">{e(r.plan_sha256)}</span>'),
                 ("File sha256 (raw bytes)", f'<span class="mono">{e(r.file_sha256)}</span>'),
             ]
         )
@@ -147,6 +183,7 @@ def cover(report: Report, *, for_qt: bool) -> str:
                 ["<b>Total</b>", f"<b>{len(r.sections)}</b>", "Undecided", str(d["undecided"])],
             ],
             widths=["30%", "20%", "30%", "20%"],
+            numeric=frozenset({1, 3}),
         )
     )
     parts.append("<h3>What the plan claims, beside the re-check</h3>")
@@ -211,6 +248,7 @@ def cover(report: Report, *, for_qt: bool) -> str:
                 for x in r.layers
             ],
             widths=["12%", "33%", "10%", "45%"],
+            numeric=frozenset({2}),
         )
     )
     if r.osm:
@@ -228,7 +266,15 @@ def overview(
         '<p class="small">Every camera coloured by its re-check status: red cross-hatch '
         "blocked, amber hatch warning, green clear. Squares are existing cameras, circles "
         "proposed ones.</p>",
-        _img("overview", images, width=size[0], height=size[1], alt="Overview map", for_qt=for_qt),
+        _img(
+            "overview",
+            images,
+            width=size[0],
+            height=size[1],
+            alt="Overview map",
+            for_qt=for_qt,
+            cls="overview",
+        ),
     ]
     parts.append("<h3>Changes since the last review</h3>")
     if not report.last_review:
@@ -436,6 +482,7 @@ def appendices(report: Report, *, for_qt: bool) -> str:
                     "Undecided",
                 ],
                 rows,
+                numeric=frozenset(range(1, 10)),
             )
         )
     letter = "D" if r.districts else "C"
@@ -446,6 +493,36 @@ def appendices(report: Report, *, for_qt: bool) -> str:
     )
     parts.append(f"<pre>{e(r.policy_text)}</pre>")
     return "".join(parts)
+
+
+def _contents(report: Report) -> str:
+    """The browser's table of contents (a PDF reader has page numbers instead)."""
+    letter = "D" if report.districts else "C"
+    items = [
+        ("overview", "Overview map and changes since the last review"),
+        ("cameras", f"Cameras ({len(report.sections)})"),
+        ("audit", "Appendix A. Audit trail"),
+        ("signage", "Appendix B. Signage list"),
+    ]
+    if report.districts:
+        items.append(("districts", "Appendix C. Cameras by council district"))
+    items.append(("policy", f"Appendix {letter}. Policy text"))
+    links = "".join(f'<li><a href="#{a}">{e(t)}</a></li>' for a, t in items)
+    return f'<nav class="contents"><b>Contents</b><ol>{links}</ol></nav>'
+
+
+def _camera_index(report: Report) -> str:
+    """Every camera id as a link to its section, tinted by its re-check status."""
+    links = []
+    for s in report.sections:
+        cid = s.camera.id
+        colour = _STATUS_COLOURS.get(s.status, "#333")
+        bg = _STATUS_BG.get(s.status, "#eee")
+        links.append(
+            f'<a href="#cam-{e(cid)}" style="color:{colour}; background:{bg}" '
+            f'title="{e(STATUS_WORDS.get(s.status, s.status))}">{e(cid)}</a>'
+        )
+    return f'<p class="index">{" ".join(links)}</p>'
 
 
 def footer_text(report: Report) -> str:
@@ -461,16 +538,18 @@ def report_html(
     inset_size: tuple[int, int] = (260, 200),
 ) -> str:
     """The whole report as one HTML document."""
-    body = [
-        cover(report, for_qt=for_qt),
-        overview(report, images, for_qt=for_qt, size=overview_size),
-    ]
+    body = [cover(report, for_qt=for_qt)]
+    if not for_qt:
+        body.append(_contents(report))
+    body.append(overview(report, images, for_qt=for_qt, size=overview_size))
     body.append(_h2("Cameras", anchor="cameras", for_qt=for_qt))
     body.append(
         '<p class="small">One section per camera, in plan order: a map of its visible '
         "cone, nearby sites, entrances, capture zones and buildings; its findings in "
         "plain words; the decision; and its audit entries.</p>"
     )
+    if not for_qt:
+        body.append(_camera_index(report))
     for i, s in enumerate(report.sections):
         body.append(camera_section(s, images, for_qt=for_qt, index=i, size=inset_size))
     body.append(appendices(report, for_qt=for_qt))

@@ -159,7 +159,7 @@ def provenance_claims(
     """Every difference between the file's ``checked_with`` and the reviewer's inputs."""
     if not isinstance(checked_with, dict):
         return [
-            "The plan does not say what it was checked with (no checked_with): "
+            "The plan does not record the policy and data it was last checked with: "
             "only the re-check below counts."
         ]
     out = []
@@ -173,7 +173,7 @@ def provenance_claims(
                 f"(sha256 {policy.sha256[:12]}…)."
             )
     else:
-        out.append("The plan names no policy in checked_with.")
+        out.append("The plan's record of its last check names no policy.")
     mine = {x.sha256 for x in layers}
     claimed = checked_with.get("layers")
     if isinstance(claimed, list):
@@ -187,6 +187,11 @@ def provenance_claims(
                     f"{layer.get('path', '?')} (sha256 {str(sha)[:12]}…), which the re-check "
                     "did not use."
                 )
+    if not _claimed_statuses(checked_with):
+        out.append(
+            "The plan does not record the per-camera statuses its author saw at the last "
+            "check, so they cannot be compared with the re-check."
+        )
     return out
 
 

@@ -130,6 +130,9 @@ class RenderState:
     boundary_kinds: np.ndarray | None = None
     #: Tiles are drawn on a transparent ground, over a basemap.
     transparent: bool = False
+    #: Street names drawn into the tiles (report maps); the canvas draws them itself,
+    #: per view, so that none is cut by the view's edge.
+    street_labels_in_tiles: bool = True
     visible: dict[str, bool] = field(default_factory=dict)
     opacity: dict[str, float] = field(default_factory=dict)
 
@@ -144,6 +147,15 @@ class _Tile:
         self.key = key
         self.res = level_res(key[0])
         self.x0, self.y0, self.x1, self.y1 = tile_rect(key)
+
+    @classmethod
+    def of_rect(cls, rect: tuple[float, float, float, float], res: float) -> _Tile:
+        """Any scene rectangle drawn at ``res`` metres per pixel (the canvas's view)."""
+        tile = cls.__new__(cls)
+        tile.key = (0, 0, 0)
+        tile.res = res
+        tile.x0, tile.y0, tile.x1, tile.y1 = rect
+        return tile
 
     def rect(self, margin_px: float = 0.0) -> tuple[float, float, float, float]:
         m = margin_px * self.res
@@ -410,7 +422,36 @@ def _draw_entrances(p: QPainter, tile: _Tile, state: RenderState) -> None:
         p.drawEllipse(QPointF(x, y), r, r)
 
 
+@dataclass(frozen=True)
+class StreetLabels:
+    """Street names chosen for an area: centre (scene), angle (degrees), text width (px)."""
+
+    mid: np.ndarray
+    angle: np.ndarray
+    widths: np.ndarray
+    names: np.ndarray
+
+
+def street_labels(state: RenderState, rect: tuple[float, float, float, float], res: float,
+                  *, margin_px: float = _LABEL_MARGIN_PX) -> StreetLabels | None:
+    """The street names to draw around ``rect`` (scene) at ``res`` metres per pixel.
+
+    Thread safe (the tiles call it on the pool; the canvas on the GUI thread).
+    """
+    return _street_labels(_Tile.of_rect(rect, res), state, margin_px)
+
+
 def _draw_labels(p: QPainter, tile: _Tile, state: RenderState) -> None:
+    """Street names along their streets, drawn into a tile (see :func:`_street_labels`)."""
+    if not state.street_labels_in_tiles:
+        return
+    chosen = _street_labels(tile, state, _LABEL_MARGIN_PX)
+    if chosen is None:
+        return
+    draw_street_labels(p, chosen, tile.to_px(chosen.mid))
+
+
+def _street_labels(tile: _Tile, state: RenderState, margin_px: float) -> StreetLabels | None:
     """Street names along their streets.
 
     A candidate label sits at the middle of a named segment long enough to hold
@@ -419,11 +460,11 @@ def _draw_labels(p: QPainter, tile: _Tile, state: RenderState) -> None:
     reach, so every tile decides the same for a label that spans several tiles.
     """
     if state.streets is None or tile.res > LABELS_MAX_RES:
-        return
+        return None
     font = _label_font()
     metrics = QFontMetricsF(font)
     res = tile.res
-    query = tile.rect(_LABEL_MARGIN_PX)
+    query = tile.rect(margin_px)
     cands: list[tuple[np.ndarray, ...]] = []
     for s in st.STREET_STYLES:
         layer = state.streets.classes.get(s.key)
@@ -451,7 +492,7 @@ def _draw_labels(p: QPainter, tile: _Tile, state: RenderState) -> None:
         score = s.rank * 1e7 + np.minimum(length_px, 1e6)
         cands.append((mid, angle, widths, names[hits], score, hits + s.rank * 10**9))
     if not cands:
-        return
+        return None
     mid, angle, widths, names, score, uid = (np.concatenate(c) for c in zip(*cands, strict=True))
     # rank by score, ties by segment id, so every tile orders the same way
     order = np.lexsort((uid, score))
@@ -487,18 +528,26 @@ def _draw_labels(p: QPainter, tile: _Tile, state: RenderState) -> None:
     )
     chosen = np.flatnonzero(accepted & inside)
     if len(chosen) == 0:
-        return
-    px = tile.to_px(mid[chosen])
+        return None
+    return StreetLabels(mid=mid[chosen], angle=angle[chosen], widths=widths[chosen],
+                        names=names[chosen])
+
+
+def draw_street_labels(p: QPainter, labels: StreetLabels, px: np.ndarray) -> None:
+    """Draw ``labels`` centred on the pixel positions ``px``."""
+    font = _label_font()
+    metrics = QFontMetricsF(font)
     ascent = metrics.ascent()
     descent = metrics.descent()
     halo = QPen(st.LABEL_HALO, 3.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
                 Qt.PenJoinStyle.RoundJoin)
-    for n, (x, y) in zip(chosen, px, strict=True):
+    for n, (x, y) in enumerate(px):
         text = QPainterPath()
-        text.addText(QPointF(-widths[n] / 2, (ascent - descent) / 2), font, str(names[n]))
+        text.addText(QPointF(-labels.widths[n] / 2, (ascent - descent) / 2), font,
+                     str(labels.names[n]))
         p.save()
         p.translate(x, y)
-        p.rotate(float(angle[n]))
+        p.rotate(float(labels.angle[n]))
         p.strokePath(text, halo)
         p.fillPath(text, st.LABEL_TEXT)
         p.restore()

@@ -75,12 +75,15 @@ from planner.app.canvas.render import (
     MIN_LEVEL,
     TILE_PX,
     RenderState,
+    StreetLabels,
     StreetLayer,
     TileKey,
+    draw_street_labels,
     level_for_res,
     level_res,
     render_tile,
     site_symbol_px,
+    street_labels,
 )
 from planner.app.canvas.stream import BuildingStream
 from planner.core.crs import Projector
@@ -203,7 +206,8 @@ class MapCanvas(QGraphicsView):
         self._projector = projector
         self._units = "m"
         self._attribution: str | None = OSM_ATTRIBUTION
-        self._state = RenderState(generation=0)
+        # street names are placed per view (see _draw_labels), not baked into tiles
+        self._state = RenderState(generation=0, street_labels_in_tiles=False)
         self._osm: dict[str, bool] = dict.fromkeys(LAYER_IDS, False)
         self._items_osm = False
         self._counts: dict[str, int] = dict.fromkeys(LAYER_IDS, 0)
@@ -245,6 +249,8 @@ class MapCanvas(QGraphicsView):
         self._site_layers = SiteLayers()
         self._label_cache: tuple[Any, list[tuple[str, QPointF, Any, str]]] | None = None
         self._labels_exact_at: tuple[int, float, float] | None = None
+        self._street_label_cache: StreetLabels | None = None
+        self.street_labels_drawn: list[tuple[str, QRectF]] = []  # last frame's (tests)
         self._label_timer = QTimer(self)
         self._label_timer.setSingleShot(True)
         self._label_timer.setInterval(150)
@@ -984,7 +990,7 @@ class MapCanvas(QGraphicsView):
             edge = np.minimum.reduce([xy[:, 0] - rect[0], rect[2] - xy[:, 0],
                                       xy[:, 1] - rect[1], rect[3] - xy[:, 1]])
             score = np.minimum(b.label_room, edge)
-            ok = score > 30 * res
+            ok = score > 12 * res  # at least the label's half height inside
             for i in np.unique(b.label_owner[ok]):
                 sel = np.flatnonzero(ok & (b.label_owner == i))
                 best = sel[np.argmax(score[sel])]
@@ -996,6 +1002,48 @@ class MapCanvas(QGraphicsView):
                                                    bfm.height() + 2), priority=10.0, area=True))
                 roles.append("district")
         return reqs, roles, occupied
+
+    def _street_labels_for(self, region: QRectF) -> StreetLabels | None:
+        if not (self._visible["street_names"] and self._visible["streets"]) or \
+                self._opacity["street_names"] <= 0:
+            return None
+        tl, br = self.view_to_scene(region.topLeft()), self.view_to_scene(region.bottomRight())
+        return street_labels(self._state, (tl.x(), tl.y(), br.x(), br.y()), self.resolution())
+
+    def _draw_street_labels(self, painter: QPainter, view: QRectF,
+                            taken: list[QRectF]) -> None:
+        """Street names whose whole (rotated) box is in the view and clear of the site and
+        district labels; they were chosen so that they never overlap each other."""
+        sl = self._street_label_cache
+        self.street_labels_drawn = []
+        if sl is None or not len(sl.mid):
+            return
+        px = np.array([[p.x(), p.y()] for p in
+                       (self.scene_to_view(QPointF(*m)) for m in sl.mid)])
+        rad = np.radians(sl.angle)
+        hw = (sl.widths + 6.0) / 2
+        hh = 7.0
+        # half extents of the rotated box along x and y
+        ex = np.abs(np.cos(rad)) * hw + np.abs(np.sin(rad)) * hh
+        ey = np.abs(np.sin(rad)) * hw + np.abs(np.cos(rad)) * hh
+        keep = ((px[:, 0] - ex >= view.left()) & (px[:, 0] + ex <= view.right())
+                & (px[:, 1] - ey >= view.top()) & (px[:, 1] + ey <= view.bottom()))
+        chosen = []
+        for n in np.flatnonzero(keep):
+            box = QRectF(px[n, 0] - ex[n], px[n, 1] - ey[n], 2 * ex[n], 2 * ey[n])
+            if any(box.intersects(t) for t in taken):
+                continue
+            chosen.append(n)
+            self.street_labels_drawn.append((str(sl.names[n]), box))
+        if not chosen:
+            return
+        idx = np.array(chosen)
+        subset = StreetLabels(mid=sl.mid[idx], angle=sl.angle[idx], widths=sl.widths[idx],
+                              names=sl.names[idx])
+        painter.save()
+        painter.setOpacity(self._opacity["street_names"])
+        draw_street_labels(painter, subset, px[idx])
+        painter.restore()
 
     def _settle_labels(self) -> None:
         self._labels_exact_at = (self._level, *(round(v, 1) for v in self.center()))
@@ -1024,6 +1072,7 @@ class MapCanvas(QGraphicsView):
             # kept in scene units, so the next frames only move them
             self._label_cache = (key, [(reqs[i].text, self.view_to_scene(box.topLeft()),
                                         box.size(), roles[i]) for i, box in placed])
+            self._street_label_cache = self._street_labels_for(region)
         if not exact:
             self._label_timer.start()
         labels = []
@@ -1032,6 +1081,7 @@ class MapCanvas(QGraphicsView):
             if view.contains(box):
                 labels.append((text, box, role))
         self.labels_drawn = [(t, box) for t, box, _r in labels]
+        self._draw_street_labels(painter, view, [box for _t, box, _r in labels])
         if not labels:
             return
         halo = QPen(st.LABEL_HALO, 3.5, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
