@@ -8,7 +8,7 @@ Each figure is the median of ``--repeat`` runs, in seconds:
 - ``bz2_bomb_refused``: a 300-byte ``.osm.bz2`` holding one 200 MB tag, refused
   at the tag-length bound (8 MiB without a ``>``);
 - ``bz2_flood_refused``: a few-KB ``.osm.bz2`` expanding to 100 MB of valid nodes,
-  refused past the decompression allowance (64 MiB);
+  refused past the decompression allowance (16 MiB for so small a file);
 - ``directions_200000_refused``: a camera tag with 200,000 direction values;
 - ``json_depth_995_refused``: a plan with 995 levels of nesting.
 

@@ -259,7 +259,11 @@ def test_desktop_entry_validates(unpacked):
 
 
 def test_lintian_has_no_errors(built):
-    proc = _run(["lintian", "--no-tag-display-limit", built["deb"]], timeout=900)
+    # Three checks are left out: they only give tags that the package overrides for the
+    # bundled wheels (embedded-library, spelling-error-in-binary, hardening-*), and they
+    # are most of lintian's time (strings and objdump over 400 MB of libraries).
+    skip = "binaries/spelling,libraries/embedded,binaries/hardening"
+    proc = _run(["lintian", "--tag-display-limit", "0", "-X", skip, built["deb"]], timeout=900)
     errors = [ln for ln in proc.stdout.splitlines() if ln.startswith("E:")]
     assert not errors, "\n".join(errors)
     assert proc.returncode in (0, 1, 2), proc.stderr  # 2: warnings only, with errors absent

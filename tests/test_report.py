@@ -209,3 +209,54 @@ def test_a_camera_marked_approved_is_a_claim_checked_against_the_recheck(tmp_pat
     page = out.read_text(encoding="utf-8")
     assert "Camera C-1 is marked approved in the plan, but the re-check blocks it." in page
     assert "Camera C-3 is marked approved in the plan, but no current approval" in page
+
+
+def test_camera_maps_paint_their_neighbours_as_the_scene_does(qtbot) -> None:
+    """A camera map paints only the cameras near it; it must look as the whole scene's."""
+    import argparse
+
+    from PySide6.QtCore import QRectF, Qt
+    from PySide6.QtGui import QImage, QPainter
+
+    from planner.app.review_maps import ReportMaps, fit_extent
+    from planner.io.recheck import recheck
+
+    ns = argparse.Namespace(
+        plan=DEMO_PLAN, data=DEMO_PACK, sites=[], buildings=[], streets=None, policy=None
+    )
+    rc = recheck(ns, with_geometry=True)
+    maps = ReportMaps(
+        checker=rc.checker,
+        cameras=rc.plan.cameras,
+        result=rc.result,
+        streets=rc.inputs.streets,
+        buildings=rc.inputs.buildings,
+    )
+
+    def whole_scene(
+        painter: QPainter, *, x0: float, y0: float, res: float, width: float, height: float
+    ) -> None:
+        maps.scene.render(
+            painter,
+            QRectF(0, 0, width, height),
+            QRectF(x0, y0, width * res, height * res),
+            Qt.AspectRatioMode.IgnoreAspectRatio,
+        )
+
+    def pixels(img: QImage) -> np.ndarray:
+        raw = np.frombuffer(img.constBits(), dtype=np.uint8)
+        return raw.reshape(img.height(), img.bytesPerLine())[:, : img.width() * 4].astype(int)
+
+    for cam in rc.plan.cameras:
+        # wide enough that neighbours (C-1's church, C-2's clinic) come into view
+        x, y = maps.xy[cam.id]
+        extent = fit_extent((x - 250, y - 250, x + 250, y + 250), aspect=250 / 190)
+        kw = {"width": 250, "height": 190, "scale": 1.5, "subject": cam.id, "extent": extent}
+        near = pixels(maps.image(**kw))
+        maps._paint_near = whole_scene  # type: ignore[method-assign]
+        try:
+            scene = pixels(maps.image(**kw))
+        finally:
+            del maps._paint_near
+        # anti-aliasing may round a few edge pixels differently; symbols may not move
+        assert (np.abs(near - scene) > 8).sum() < 300, cam.id

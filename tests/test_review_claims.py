@@ -50,8 +50,14 @@ def test_app_save_records_claims_and_the_review_flags_a_changed_status(
     assert win.save_to(saved)
     claimed = json.loads(saved.read_text())["siting_plan"]["checked_with"]["cameras"]
     # what the app showed, camera by camera, in plan order (C-1 blocks, C-2 warns on the demo)
-    assert claimed == {"C-1": "block", "C-2": "warn", "C-3": "clear", "C-4": "clear",
-                       "C-5": "clear", "C-6": "clear"}
+    assert claimed == {
+        "C-1": "block",
+        "C-2": "warn",
+        "C-3": "clear",
+        "C-4": "clear",
+        "C-5": "clear",
+        "C-6": "clear",
+    }
     assert list(claimed) == win.doc.plan.ids()
 
     # the reviewer's data no longer has the church that blocks C-1

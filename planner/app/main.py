@@ -18,6 +18,15 @@ def _application() -> QApplication:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("Siting planner")
+    # Desktop files and installers name the icon too; this covers the title bar and the
+    # task bar of a bundle started directly (assets/ sits beside data/ in every layout).
+    from PySide6.QtGui import QIcon
+
+    from planner.resources import data_dir
+
+    icon = data_dir().parent / "assets" / "siting-planner.svg"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
     return app  # type: ignore[return-value]
 
 

@@ -27,8 +27,9 @@ from PySide6.QtGui import (
     QPainterPath,
     QPen,
     QPolygonF,
+    QTransform,
 )
-from PySide6.QtWidgets import QGraphicsScene
+from PySide6.QtWidgets import QGraphicsScene, QStyleOptionGraphicsItem
 
 from planner.app.camera_items import (
     LABEL_MAX_RES,
@@ -117,7 +118,10 @@ class ReportMaps:
         self.has_boundaries = bool(bnd is not None and getattr(bnd, "count", 0))
         extra = {}
         if self.has_boundaries:
-            extra = {"boundaries": bnd.layer, "boundary_kinds": bnd.kinds}
+            # drawn as outlines only: as lines, a map's cut adds no edge along its frame
+            # (a cut polygon would gain one, stroked and written into the PDF per map)
+            lines = GeomLayer(shapely.boundary(bnd.layer.geoms))
+            extra = {"boundaries": lines, "boundary_kinds": bnd.kinds}
         self.state = RenderState(
             generation=1,
             buildings=layers.buildings,
@@ -136,6 +140,7 @@ class ReportMaps:
         self.body_by_id: dict[str, MapCamera] = {}
         self.xy: dict[str, tuple[float, float]] = {}
         self.bounds_by_id: dict[str, tuple[float, float, float, float]] = {}
+        self._pairs: list[tuple[ConeItem, MapCamera]] = []
         results = {r.camera_id: r for r in result.results}
         # one projection call for every camera, not one per camera
         xs, ys = self.projector.forward(
@@ -165,6 +170,14 @@ class ReportMaps:
             self.scene.addItem(cone)
             self.scene.addItem(body)
             self.bodies.append(body)
+            self._pairs.append((cone, body))
+        # scene boxes (y down) of each camera and its cone, to pick a small map's items
+        boxes = []
+        for cam in cameras:
+            x, y = self.xy[cam.id]
+            b = self.bounds_by_id.get(cam.id, (x, y, x, y))
+            boxes.append((min(b[0], x), -max(b[3], y), max(b[2], x), -min(b[1], y)))
+        self._boxes = np.array(boxes, dtype=float).reshape(-1, 4)
 
     # -- extents ---------------------------------------------------------------------------
     def overview_extent(self) -> tuple[float, float, float, float]:
@@ -238,12 +251,15 @@ class ReportMaps:
         painter.save()
         k = symbol_scale
         painter.scale(k, k)
-        self.scene.render(
-            painter,
-            QRectF(0, 0, width / k, height / k),
-            QRectF(x0, y0, width * res, height * res),
-            Qt.AspectRatioMode.IgnoreAspectRatio,
-        )
+        if subject is None or k != 1.0:
+            self.scene.render(
+                painter,
+                QRectF(0, 0, width / k, height / k),
+                QRectF(x0, y0, width * res, height * res),
+                Qt.AspectRatioMode.IgnoreAspectRatio,
+            )
+        else:
+            self._paint_near(painter, x0=x0, y0=y0, res=res, width=width, height=height)
         painter.restore()
         if body is not None:
             body.setSelected(False)
@@ -262,6 +278,43 @@ class ReportMaps:
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(QRectF(0, 0, width, height))
         painter.restore()
+
+    def _paint_near(
+        self, painter: QPainter, *, x0: float, y0: float, res: float, width: float, height: float
+    ) -> None:
+        """Paint the cameras near a small map's window, as ``scene.render`` would.
+
+        A scene asks every symbol that ignores the zoom for its box on each render:
+        hundreds of maps times hundreds of cameras. A camera map needs only the
+        cameras around it, painted in the scene's stacking order.
+        """
+        pad = 80.0 * res  # a symbol and its label reach this far beyond its point
+        b = self._boxes
+        near = np.flatnonzero(
+            (b[:, 0] <= x0 + width * res + pad)
+            & (b[:, 2] >= x0 - pad)
+            & (b[:, 1] <= y0 + height * res + pad)
+            & (b[:, 3] >= y0 - pad)
+        )
+        items = [item for i in near.tolist() for item in self._pairs[i]]
+        # the scene's order: by z, then insertion order (cone before its camera)
+        items.sort(key=lambda item: item.zValue())
+        option = QStyleOptionGraphicsItem()
+        world = painter.worldTransform()
+        for item in items:
+            pos = item.pos()
+            at = QPointF((pos.x() - x0) / res, (pos.y() - y0) / res)
+            painter.save()
+            if isinstance(item, ConeItem):
+                painter.translate(at)
+                painter.scale(1.0 / res, 1.0 / res)
+            else:
+                # a symbol that ignores transformations keeps only its device position
+                # (the painter's own scale too, as QGraphicsScene.render does)
+                device = world.map(at)
+                painter.setWorldTransform(QTransform.fromTranslate(device.x(), device.y()))
+            item.paint(painter, option, None)
+            painter.restore()
 
     def _legend(self, painter: QPainter, *, width: float) -> None:
         font = QFont()
@@ -396,9 +449,14 @@ class _CutLayer(GeomLayer):
         self.geoms = np.asarray(self.geoms, dtype=object)
         self.tree = None  # type: ignore[assignment]
         self.bounds = None
+        self._boxes = shapely.bounds(self.geoms)
 
     def query(self, rect: tuple[float, float, float, float]) -> np.ndarray:
-        return np.arange(len(self.geoms))
+        # what the map's edge cuts off is never written into a PDF: envelope test
+        b = self._boxes
+        x0, y0, x1, y1 = rect
+        hit = (b[:, 0] <= x1) & (b[:, 2] >= x0) & (b[:, 1] <= y1) & (b[:, 3] >= y0)
+        return np.flatnonzero(hit)
 
 
 def _clip_layer(

@@ -32,7 +32,7 @@ MAX_JSON_CONTAINERS = 20_000_000
 #: about 12:1, Overpass JSON 8:1; a bomb 1000:1 or more) ...
 MAX_DECOMPRESSION_RATIO = 100
 #: ... but small files may always expand to this much.
-MIN_DECOMPRESSED_ALLOWANCE = 64 * 1024**2
+MIN_DECOMPRESSED_ALLOWANCE = 16 * 1024**2
 #: And never more than this (a whole-city OSM XML is about 1 GB).
 MAX_DECOMPRESSED_BYTES = 8 * 1024**3
 #: Nodes, ways and relations in one source.

@@ -259,6 +259,8 @@ def _expect(kind: str, head: bytes, label: str | Path) -> None:
             "zip": "a zip archive",
         }
         msg = f"cannot read as {names[kind]}, as its name says: {_describe_head(head)}"
+        if kind == "zip":
+            msg = f"not a valid zip archive ({_describe_head(head)})"
         raise InputError(label, "", msg)
 
 

@@ -135,7 +135,7 @@ def _h2(text: str, *, anchor: str, for_qt: bool, page_break: bool = True) -> str
     return f'<h2 id="{e(anchor)}"{style}>{e(text)}</h2>'
 
 
-def cover(report: Report, *, for_qt: bool) -> str:
+def cover(report: Report, *, for_qt: bool, contents: str = "") -> str:
     r = report
     p = r.policy
     parts = [
@@ -145,6 +145,7 @@ def cover(report: Report, *, for_qt: bool) -> str:
         f'<p style="font-size:12pt">Decision summary: <b>{e(r.decision_summary)}</b>. '
         f"Re-check: {r.status_counts['block']} blocked, {r.status_counts['warn']} with "
         f"warnings, {r.status_counts['clear']} clear, of {len(r.sections)} cameras.</p>",
+        contents,
     ]
     parts.append(
         _kv(
@@ -538,9 +539,7 @@ def report_html(
     inset_size: tuple[int, int] = (260, 200),
 ) -> str:
     """The whole report as one HTML document."""
-    body = [cover(report, for_qt=for_qt)]
-    if not for_qt:
-        body.append(_contents(report))
+    body = [cover(report, for_qt=for_qt, contents="" if for_qt else _contents(report))]
     body.append(overview(report, images, for_qt=for_qt, size=overview_size))
     body.append(_h2("Cameras", anchor="cameras", for_qt=for_qt))
     body.append(
