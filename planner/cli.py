@@ -249,7 +249,8 @@ def run_check(ns: argparse.Namespace) -> int:
         "findings": [f.to_json() for f in result.findings],
         "summary": summary,
     }
-    _add_review_json(report, plan)
+    if ns.format == "json":  # the text report shows neither the plan hash nor decisions
+        _add_review_json(report, plan)
     report["provenance"] = _provenance_json(
         ns, plan, policy, inputs.layers, link=link, named=named, pack_from_plan=pack_from_plan
     )
@@ -339,11 +340,18 @@ def _require_sites(ns: argparse.Namespace) -> None:
 
 def _add_review_json(report: dict[str, Any], plan: Any) -> None:
     """SPEC 8 additions: the plan's canonical hash and each decided camera's decision."""
-    from planner.core.review import decision_states
-    from planner.io.review_store import camera_hashes, canonical_plan_hash, review_log
+    from planner.core.review import camera_hash, decision_states, plan_hash
+    from planner.io.review_store import plan_features, review_log
 
-    report["plan"]["canonical_sha256"] = canonical_plan_hash(plan)
-    states = decision_states(review_log(plan), camera_hashes(plan))
+    # Each camera's stored form is built once and serves both hashes; only a decided
+    # camera needs a hash of its own (for its stale mark), so a plan without
+    # decisions costs one canonical serialisation, not one per camera.
+    features = plan_features(plan)
+    report["plan"]["canonical_sha256"] = plan_hash(features, name=plan.meta.name)
+    log = review_log(plan)
+    decided = log.latest()
+    hashes = {f["id"]: camera_hash(f) for f in features if f["id"] in decided}
+    states = decision_states(log, hashes)
     for cam in report["cameras"]:
         state = states.get(cam["id"])
         if state is not None:

@@ -108,7 +108,7 @@ lock_data = true
         ('policy = "missing.toml"\n', "policy"),
         ("data = []\n", "data"),
         ("default_camera_model = 3\n", "default_camera_model"),
-        ("lock_data = true\nlock_policy = [\n", "(file)"),
+        ("lock_data = true\nlock_policy = tru\n", "line 2, column 15 (key lock_policy)"),
     ],
 )
 def test_malformed_file_locks_down_and_names_file_and_key(tmp_path, body, key):
@@ -197,7 +197,9 @@ def test_cli_without_lock_uses_the_managed_default(system_config, tmp_path, caps
 def test_cli_reports_a_malformed_config(system_config, capsys):
     cfg = system_config("lock_policy = maybe\n")
     report = _check_json(capsys, "--policy", str(BUILTIN_POLICY))
-    assert report["managed"]["error"].startswith(f"{cfg}: (file): not valid TOML")
+    assert report["managed"]["error"].startswith(
+        f"{cfg}: line 1, column 15 (key lock_policy): not valid TOML"
+    )
     assert report["managed"]["lock_policy"] is True
     assert any("unusable" in w for w in report["warnings"])
 
@@ -257,3 +259,39 @@ def test_gui_malformed_config_starts_locked_down(qtbot, system_config, capsys):
     assert f"{cfg}: lock_data:" in tip and "built-in" in tip
     err = capsys.readouterr().err
     assert err.count(f"{cfg}: lock_data:") == 1
+
+
+def _mbtiles(path: Path) -> Path:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
+    con.execute(
+        "CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, "
+        "tile_row INTEGER, tile_data BLOB)"
+    )
+    con.executemany(
+        "INSERT INTO metadata VALUES (?, ?)",
+        [
+            ("name", "city tiles"),
+            ("attribution", "City GIS"),
+            ("minzoom", "0"),
+            ("maxzoom", "16"),
+            ("format", "png"),
+        ],
+    )
+    con.commit()
+    con.close()
+    return path
+
+
+def test_gui_managed_basemap_is_a_default(qtbot, system_config, tmp_path):
+    tiles = _mbtiles(tmp_path / "city.mbtiles")
+    system_config(f'basemap = "{tiles}"\n')
+    win = _window(qtbot)
+    assert win.canvas.basemap is not None and win.canvas.basemap.source.url == str(tiles)
+    # a basemap the user chose before is kept: it changes no check result
+    mine = _mbtiles(tmp_path / "mine.mbtiles")
+    win.settings.store.setValue("basemap/source", f"mbtiles\nmine\n{mine}\n\n16")
+    win2 = _window(qtbot)
+    assert win2.canvas.basemap is not None and win2.canvas.basemap.source.url == str(mine)

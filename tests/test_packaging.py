@@ -20,9 +20,21 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "packaging" / "linux"))
 
-import build as linux_build  # noqa: E402  (packaging/linux/build.py)
+
+def _load_build_script():
+    # by path, under its own name: "build" is also the name of a PyPI package
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "siting_planner_linux_build", ROOT / "packaging" / "linux" / "build.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+linux_build = _load_build_script()
 
 pytestmark = [
     pytest.mark.packaging,

@@ -424,3 +424,32 @@ def test_review_log_round_trips_unknown_keys(demo_plan: Path) -> None:
     out = demo_plan.with_name("out.plan.geojson")
     write_plan(plan, out)
     assert json.loads(out.read_text())["siting_plan"]["review"]["x-future"] == {"k": 1}
+
+
+def test_check_json_plan_hash_matches_a_hand_written_canonical_text(tmp_path: Path) -> None:
+    # File order; id order puts "A-10" first. 90.0 and 40 are whole numbers
+    # (written as integers), the coordinate has 9 decimals (rounded to 8), the label
+    # is not ASCII (kept as UTF-8), and the camera without a decision needs no hash.
+    feats = [
+        feature("A-2", -121.123456789, 37.5, fov_deg=40, label="Café"),
+        feature("A-10", -121.8, 37.25, heading_deg=12.5, range_m=30.0),
+    ]
+    meta = {"format": "siting-plan", "format_version": 1, "name": "Tiny"}
+    plan = tmp_path / "tiny.plan.geojson"
+    plan.write_text(
+        json.dumps({"type": "FeatureCollection", "siting_plan": meta, "features": feats}),
+        encoding="utf-8",
+    )
+    text = (
+        '{"cameras":['
+        '{"coordinates":[-121.8,37.25],"id":"A-10","properties":{"fov_deg":40,'
+        '"heading_deg":12.5,"range_m":30,"status":"proposed"}},'
+        '{"coordinates":[-121.12345679,37.5],"id":"A-2","properties":{"fov_deg":40,'
+        '"heading_deg":90,"label":"Café","range_m":50,"status":"proposed"}}'
+        '],"name":"Tiny"}'
+    )
+    code, out, _ = run("check", str(plan), "--no-sites", "--format", "json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["plan"]["canonical_sha256"] == hashlib.sha256(text.encode()).hexdigest()
+    assert all("review" not in c for c in report["cameras"])

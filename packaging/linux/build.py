@@ -118,11 +118,14 @@ LINTIAN_OVERRIDES = f"""\
 {NAME}: library-not-linked-against-libc *
 {NAME}: hardening-no-fortify-functions *
 {NAME}: hardening-no-bindnow *
-{NAME}: package-contains-documentation-outside-usr-share-doc *
-{NAME}: extra-license-file *
 {NAME}: spelling-error-in-binary *
 {NAME}: exit-in-shared-library *
 {NAME}: shared-library-is-executable *
+# Python packages keep their metadata and licence files inside the bundle, where
+# importlib.metadata looks for them.
+{NAME}: package-contains-documentation-outside-usr-share-doc *
+{NAME}: extra-license-file *
+# The command's usage is 'siting-planner --help' and the README.
 {NAME}: no-manual-page
 """
 

@@ -48,13 +48,28 @@ MAX_TEXT = 10_000
 
 
 def _canonical(value: Any) -> Any:
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, float):
+    # Exact-type checks first: a 50,000-camera plan passes a million values through
+    # here, and the types ``json`` produces are exactly these.
+    kind = type(value)
+    if kind is float:
         if not math.isfinite(value):
             msg = f"non-finite number {value!r} has no canonical JSON form"
             raise ValueError(msg)
         return int(value) if value.is_integer() else value
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): _canonical(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_canonical(v) for v in value]
+    return _canonical_subclass(value)
+
+
+def _canonical_subclass(value: Any) -> Any:
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, float):
+        return _canonical(float(value))
     if isinstance(value, int):
         return value
     if isinstance(value, Mapping):
@@ -86,15 +101,41 @@ def camera_content(feature: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _canonical_content(feature: Mapping[str, Any]) -> dict[str, Any]:
+    # ``_canonical(camera_content(feature))`` in one pass: the canonical form is a
+    # copy already, so the properties need no copy of their own.
+    coords = feature["geometry"]["coordinates"]
+    return {
+        "id": _canonical(feature["id"]),
+        "coordinates": [
+            _canonical(round(float(coords[0]), 8)),
+            _canonical(round(float(coords[1]), 8)),
+        ],
+        "properties": _canonical(feature.get("properties") or {}),
+    }
+
+
+def _dumps_canonical(value: Any) -> bytes:
+    # ``value`` is already canonical (see ``_canonical``).
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
 def camera_hash(feature: Mapping[str, Any]) -> str:
     """SPEC 8 camera hash: sha256 of the camera's canonical content."""
-    return hashlib.sha256(canonical_json(camera_content(feature))).hexdigest()
+    return hashlib.sha256(_dumps_canonical(_canonical_content(feature))).hexdigest()
 
 
 def plan_hash(features: Iterable[Mapping[str, Any]], *, name: str) -> str:
-    """SPEC 8 plan hash: sha256 of ``{"cameras": [content in id order], "name": name}``."""
-    cams = sorted((camera_content(f) for f in features), key=lambda c: c["id"])
-    return hashlib.sha256(canonical_json({"cameras": cams, "name": name})).hexdigest()
+    """SPEC 8 plan hash: sha256 of ``{"cameras": [content in id order], "name": name}``.
+
+    One serialisation of the whole plan: for 50,000 cameras that is several times
+    faster than joining 50,000 separately serialised cameras.
+    """
+    cams = sorted((_canonical_content(f) for f in features), key=lambda c: c["id"])
+    doc = {"cameras": cams, "name": _canonical(name)}
+    return hashlib.sha256(_dumps_canonical(doc)).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

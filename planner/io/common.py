@@ -127,6 +127,18 @@ MAX_JSON_DEPTH = 64
 MAX_INT_DIGITS = 20
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Cheap tests on the raw bytes; a match (even inside a string) only means the
+# careful path runs.
+_MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+# Digits to "0", "E" to "e", "-" to "+": a number that can overflow then shows as
+# 21 zeros in a row or a 3-digit exponent ("e000", "e+000"). (``bytes.translate``
+# and ``in`` run at memory speed; a regex costs 0.3 s on a 50,000-camera plan.)
+_NUMBER_SHAPE = bytes.maketrans(b"123456789E-", b"000000000e+")
+
+
+def _may_hold_big_number(data: bytes) -> bool:
+    shape = data.translate(_NUMBER_SHAPE)
+    return b"0" * (MAX_INT_DIGITS + 1) in shape or b"e000" in shape or b"e+000" in shape
 
 
 def _where_path(parts: list[str | int]) -> str:
@@ -195,13 +207,15 @@ def parse_json(data: bytes, path: str | Path, *, max_depth: int = MAX_JSON_DEPTH
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(path, f"byte {exc.start}", "not UTF-8 text") from None
+    # The number hooks cost a Python call per number (a 50,000-camera plan holds
+    # 200,000); only a literal with 21 digits in a row or a 3-digit exponent can
+    # overflow, so text without one is parsed with ``json``'s own number parsing,
+    # which gives the same values.
+    hooks: dict[str, Any] = {}
+    if _may_hold_big_number(data):
+        hooks = {"parse_float": _parse_float, "parse_int": _parse_int}
     try:
-        doc = json.loads(
-            text,
-            parse_constant=_reject_constant,
-            parse_float=_parse_float,
-            parse_int=_parse_int,
-        )
+        doc = json.loads(text, parse_constant=_reject_constant, **hooks)
     except json.JSONDecodeError as exc:
         raise InputError(
             path, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {_json_reason(exc)}"
@@ -213,12 +227,35 @@ def parse_json(data: bytes, path: str | Path, *, max_depth: int = MAX_JSON_DEPTH
     except RecursionError:
         msg = f"invalid JSON: nested more than {max_depth} levels deep"
         raise InputError(path, "", msg) from None
-    check_tree(doc, path, max_depth=max_depth)
+    # The full walk (which also names where a fault is) runs only when the cheap
+    # tests cannot clear the document: a lone surrogate can only come from a
+    # ``\\uD800``-``\\uDFFF`` escape, as the text itself passed strict UTF-8 decoding.
+    if _MAYBE_SURROGATE.search(data) or _deeper_than(doc, max_depth):
+        check_tree(doc, path, max_depth=max_depth)
     return doc
+
+
+def _deeper_than(doc: Any, max_depth: int) -> bool:
+    """Whether a document from ``json.loads`` nests containers deeper than ``max_depth``."""
+    level = [doc] if type(doc) is dict or type(doc) is list else []
+    depth = 1
+    while level:
+        if depth > max_depth:
+            return True
+        below: list[Any] = []
+        for node in level:
+            values = node.values() if type(node) is dict else node
+            below.extend([v for v in values if type(v) is dict or type(v) is list])
+        level = below
+        depth += 1
+    return False
 
 
 def is_number(value: Any) -> bool:
     """A real JSON number: not a bool, not NaN or infinite."""
+    kind = type(value)
+    if kind is float or kind is int:  # the common cases first: plans hold many numbers
+        return math.isfinite(value)
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 

@@ -32,6 +32,7 @@ Example::
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tomllib
 from collections.abc import Callable, Mapping
@@ -197,7 +198,22 @@ def _read_file(path: Path) -> dict[str, Any] | None:
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: (file): not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: (file): not valid TOML: {exc}") from None
+        raise ConfigError(f"{path}: {_toml_where(raw, str(exc))}") from None
+
+
+def _toml_where(raw: bytes, message: str) -> str:
+    """``line 2, column 15 (key lock_policy): not valid TOML: ...`` from a parse error."""
+    from planner.io.tomlcheck import split_toml_error
+
+    where, what = split_toml_error(message)
+    m = re.match(r"line (\d+)", where)
+    if m:
+        lines = raw.decode("utf-8", "replace").splitlines()
+        n = int(m.group(1))
+        key = re.match(r"\s*([A-Za-z0-9_\-]+)\s*=", lines[n - 1]) if n <= len(lines) else None
+        if key:
+            where += f" (key {key.group(1)})"
+    return f"{where or '(file)'}: not valid TOML: {what.strip()}"
 
 
 def _text(value: Any, *, where: str, key: str) -> str:
