@@ -309,7 +309,7 @@ def _read_meta(raw: Any, source: str) -> PlanMeta:
     )
 
 
-#: A dict lookup is a tenth of ``CameraStatus(value)``, which a 50,000-camera plan pays per camera.
+#: A dict lookup costs a tenth of ``CameraStatus(value)``, paid once per camera.
 _STATUS_BY_VALUE = {s.value: s for s in CameraStatus}
 
 
