@@ -104,6 +104,11 @@ def _usage(message: str) -> int:
     return EXIT_INPUT
 
 
+def _say_managed(notes: list[str]) -> None:
+    for note in notes:
+        sys.stderr.write(f"warning: {safe_text(note)}\n")
+
+
 def run_review(ns: argparse.Namespace) -> int:
     """Record decisions headlessly, or open the app in review mode."""
     from planner.core.review import DecisionRecord, DecisionRefused, parse_decide, refusal
@@ -127,6 +132,7 @@ def run_review(ns: argparse.Namespace) -> int:
             return _usage(f"camera {cid!r} is decided twice in one command")
         seen.add(cid)
     rc = recheck(ns)
+    _say_managed(rc.managed_notes)
     status = rc.status()
     problems = [
         why
@@ -205,6 +211,7 @@ def run_report(ns: argparse.Namespace) -> int:
     progress = _progress_bar(ns.quiet)
     t0 = time.perf_counter()
     rc = recheck(ns, with_geometry=True, progress=progress)
+    _say_managed(rc.managed_notes)
     from planner.io.outputs import refuse_output_over_inputs
 
     refuse_output_over_inputs(

@@ -184,6 +184,55 @@ def test_cli_reports_a_refused_policy(system_config, tmp_path, capsys):
     assert f"Warning: --policy {BUILTIN_POLICY} ignored" in text
 
 
+def test_review_and_report_honour_a_locked_policy(system_config, tmp_path, capsys):
+    import shutil
+
+    from planner.cli import main
+
+    managed = _policy_copy(tmp_path)
+    cfg = system_config(f'policy = "{managed}"\nlock_policy = true\n')
+    plan = tmp_path / "demo.plan.geojson"
+    shutil.copy(DEMO_PLAN, plan)
+    code = main(
+        [
+            "review",
+            str(plan),
+            "--data",
+            str(DEMO_PACK),
+            "--policy",
+            str(BUILTIN_POLICY),
+            "--reviewer",
+            "DPO",
+            "--decide",
+            "C-3=approve",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert f"--policy {BUILTIN_POLICY} ignored" in err and str(cfg) in err
+    saved = json.loads(plan.read_text())
+    (decision,) = saved["siting_plan"]["review"]["decisions"]
+    assert "it-managed-policy" in json.dumps(decision)  # judged by the locked policy
+    out = tmp_path / "r.html"
+    code = main(
+        [
+            "report",
+            str(plan),
+            "--data",
+            str(DEMO_PACK),
+            "--policy",
+            str(BUILTIN_POLICY),
+            "-o",
+            str(out),
+            "-q",
+        ]
+    )
+    assert code == 0
+    assert "--policy" in capsys.readouterr().err
+    html = out.read_text()
+    assert "it-managed-policy" in html and "ignored" in html
+
+
 def test_cli_without_lock_uses_the_managed_default(system_config, tmp_path, capsys):
     managed = _policy_copy(tmp_path)
     system_config(f'policy = "{managed}"\n')

@@ -144,7 +144,7 @@ def build(rc: Any, *, reviewer: str | None, progress: Progress | None) -> tuple[
         generated_on=_now(),
         reviewer=reviewer,
         osm=_osm(rc),
-        warnings=list(rc.inputs.warnings),
+        warnings=[*rc.managed_notes, *rc.inputs.warnings],
         progress=progress,
     )
     return report, frame

@@ -27,10 +27,20 @@ areas) gets the visible cone from here, so none of them can see a sliver.
 Mount (SPEC 4.2): buildings that contain the camera do not occlude; when none does,
 the single nearest building whose outline lies within 5 cm is the mount. Any other
 building occludes, however close (a shared wall).
+
+On the wall: a camera placed on an outline lands a nanometre inside or outside it
+after the lon/lat round trip, and exactly on a corner its walls are seen edge-on, so
+no edge "faces" it. Within :data:`ON_WALL_M` of an outline the camera therefore
+stands *on* it: such a building contains it only if it is deeper inside than that,
+and distances that close count as equal (the lowest index is the mount). A building
+the camera stands on that is not its mount hides every direction that goes into its
+material from the nearest point of its outline (from the corner, when that point is
+within :data:`ON_WALL_M` of one): a wedge from the camera, see :func:`wall_wedges`.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 import numpy as np
@@ -41,6 +51,9 @@ from planner.core.buildings import LocalBuildings
 
 #: A building this close to the camera counts as the one it is mounted on (SPEC 4.2).
 WALL_TOLERANCE_M = 0.05
+#: A camera this close to an outline stands on it (see the module docstring): far
+#: above the float noise of a lon/lat round trip, far below the 5 cm wall tolerance.
+ON_WALL_M = 1e-3
 #: Grid (metres) the visible cone is snap-rounded to. Strips narrower than this
 #: collapse; no vertex moves by more than 0.07 mm, far below SPEC 3's 1 m.
 SNAP_GRID_M = 1e-4
@@ -93,21 +106,91 @@ def _solid_parts(snapped: BaseGeometry) -> BaseGeometry:
 def mount_buildings(geoms: np.ndarray, x: float, y: float) -> np.ndarray:
     """Indices into ``geoms`` of the buildings a camera at ``(x, y)`` is mounted on.
 
-    Every building containing the camera; when none does, the one nearest building
-    whose outline lies within :data:`WALL_TOLERANCE_M` (saved coordinates are
-    rounded, so a camera on a wall may sit a few millimetres outside it). Ties go to
-    the lowest index, so the answer never depends on the order of a query.
+    Every building containing the camera deeper than :data:`ON_WALL_M`; when none
+    does, the one nearest building whose outline lies within
+    :data:`WALL_TOLERANCE_M` (saved coordinates are rounded, so a camera on a wall
+    may sit a few millimetres outside it). Distances within :data:`ON_WALL_M` of
+    the nearest count as ties, which go to the lowest index: float noise never
+    picks the mount, and the answer never depends on the order of a query.
     """
     if len(geoms) == 0:
         return np.empty(0, dtype=np.intp)
-    inside = np.flatnonzero(shapely.contains_xy(geoms, x, y))
-    if len(inside):
-        return inside
-    d = shapely.distance(geoms, shapely.Point(x, y))
-    k = int(np.argmin(d))
-    if d[k] <= WALL_TOLERANCE_M:
-        return np.array([k], dtype=np.intp)
-    return np.empty(0, dtype=np.intp)
+    pt = shapely.Point(x, y)
+    deep = shapely.contains_xy(geoms, x, y)
+    if deep.any():
+        deep[deep] = shapely.distance(shapely.boundary(geoms[deep]), pt) > ON_WALL_M
+        if deep.any():
+            return np.flatnonzero(deep)
+    d = shapely.distance(geoms, pt)  # 0 on or inside the outline
+    near = (d <= WALL_TOLERANCE_M) & (d <= d.min() + ON_WALL_M)
+    return np.flatnonzero(near)[:1].astype(np.intp)
+
+
+def wall_wedges(geoms: np.ndarray, x: float, y: float, *, far: float) -> np.ndarray:
+    """What the buildings ``geoms`` hide from a camera standing on their walls.
+
+    For each building whose outline lies within :data:`ON_WALL_M` of ``(x, y)``,
+    the wedge (apex at the camera, reaching ``far``) of the directions that go into
+    its material from the nearest point of its outline, or from the corner when that
+    point is within :data:`ON_WALL_M` of one: a half-plane on a wall, the interior
+    angle on a corner. ``geoms`` must be oriented with the material on the right
+    of every ring (``shapely.orient_polygons(..., exterior_cw=True)``).
+    """
+    out = []
+    pt = shapely.Point(x, y)
+    close = np.flatnonzero(shapely.distance(geoms, pt) <= ON_WALL_M)
+    for g in geoms[close]:
+        sweep = _into_material(g, x, y)
+        if sweep is not None:
+            out.append(_wedge(x, y, *sweep, far=far))
+    return np.array(out, dtype=object)
+
+
+def _into_material(geom: BaseGeometry, x: float, y: float) -> tuple[float, float] | None:
+    """``(start, sweep)`` bearings (degrees, clockwise) into ``geom`` from its nearest outline point."""
+    best: tuple[float, np.ndarray, int] | None = None
+    for ring in shapely.get_rings(shapely.get_parts(geom)):
+        c = shapely.get_coordinates(ring)
+        # Repeated vertices would give edges of no direction.
+        c = c[np.r_[True, (np.diff(c, axis=0) != 0).any(axis=1)]]
+        if len(c) < 4:
+            continue
+        a, ab = c[:-1], np.diff(c, axis=0)
+        len2 = (ab**2).sum(axis=1)
+        t = np.clip(((x - a[:, 0]) * ab[:, 0] + (y - a[:, 1]) * ab[:, 1]) / len2, 0.0, 1.0)
+        d = np.hypot(a[:, 0] + t * ab[:, 0] - x, a[:, 1] + t * ab[:, 1] - y)
+        k = int(np.argmin(d))
+        if best is None or d[k] < best[0]:
+            q = a[k] + t[k] * ab[k]
+            best = (float(d[k]), c[:-1], k, q)  # type: ignore[assignment]
+    if best is None:
+        return None
+    _, v, k, q = best  # type: ignore[misc]
+    n = len(v)
+    # Snap to a corner of that edge within ON_WALL_M: the wedge between its two edges.
+    ends = np.hypot(v[[k, (k + 1) % n], 0] - q[0], v[[k, (k + 1) % n], 1] - q[1])
+    if ends.min() <= ON_WALL_M:
+        j = k if ends[0] <= ends[1] else (k + 1) % n
+        out_dir = v[(j + 1) % n] - v[j]
+        back_dir = v[j - 1] - v[j]
+    else:
+        out_dir = v[(k + 1) % n] - v[k]
+        back_dir = -out_dir
+    start = math.degrees(math.atan2(out_dir[0], out_dir[1]))
+    sweep = (math.degrees(math.atan2(back_dir[0], back_dir[1])) - start) % 360.0
+    if sweep == 0.0:
+        return None
+    return start, sweep
+
+
+def _wedge(x: float, y: float, start: float, sweep: float, *, far: float) -> BaseGeometry:
+    """The wedge of bearings ``start .. start + sweep`` from ``(x, y)``, reaching ``far``."""
+    n = max(1, math.ceil(sweep / 45.0))
+    b = np.radians(start + np.linspace(0.0, sweep, n + 1))
+    # Vertices on the circumscribed polygon: every chord stays at least ``far`` away.
+    r = far / math.cos(math.radians(sweep / n / 2.0))
+    ring = np.vstack([[x, y], np.column_stack([x + r * np.sin(b), y + r * np.cos(b)]), [x, y]])
+    return shapely.Polygon(ring)
 
 
 class Occluder(Protocol):
@@ -173,13 +256,19 @@ class ShadowOccluder:
         # a camera placed on a wall projects a nanometre inside or outside it, and a
         # save rounds it by a millimetre; hence the tolerance, for one building only.
         mount = mount_buildings(local.geoms, x, y)
-        e = local.edges
-        if len(mount):
-            e = e[~np.isin(local.edge_owner, mount)]
-        if len(e) == 0:
-            return np.empty(0, dtype=object)
+        others = np.setdiff1d(np.arange(len(local.geoms)), mount)
+        e = local.edges[np.isin(local.edge_owner, others)]
+        # Walls the camera stands on hide what lies behind them as a wedge; their
+        # edges, seen edge-on from the camera, would only add noise.
+        wedges = wall_wedges(local.geoms[others], x, y, far=2.0 * range_m)
         ax, ay = e[:, 0] - x, e[:, 1] - y
         bx, by = e[:, 2] - x, e[:, 3] - y
+        if len(wedges):
+            dx, dy = bx - ax, by - ay
+            len2 = dx * dx + dy * dy
+            t = np.clip(-(ax * dx + ay * dy) / np.where(len2 > 0, len2, 1.0), 0.0, 1.0)
+            off = np.hypot(ax + t * dx, ay + t * dy) > ON_WALL_M
+            ax, ay, bx, by = ax[off], ay[off], bx[off], by[off]
         # Material is on the right of a->b, so the edge faces the camera when the
         # camera (origin) is on its left: cross(b - a, 0 - a) > 0.
         faces = (bx - ax) * (-ay) - (by - ay) * (-ax) > 1e-12
@@ -194,7 +283,7 @@ class ShadowOccluder:
             keep = _overlaps_span(ax, ay, bx, by, heading_deg - fov_deg / 2.0, fov_deg)
             ax, ay, bx, by = ax[keep], ay[keep], bx[keep], by[keep]
         if len(ax) == 0:
-            return np.empty(0, dtype=object)
+            return wedges
         ra = np.hypot(ax, ay)
         rb = np.hypot(bx, by)
         # Far enough that every far chord (half the edge's angle, < 90°) stays
@@ -215,7 +304,7 @@ class ShadowOccluder:
         ring[:, 5] = ring[:, 0]
         ring[:, :, 0] += x
         ring[:, :, 1] += y
-        return shapely.polygons(ring)
+        return np.concatenate([wedges, shapely.polygons(ring)])
 
     def visible(
         self,

@@ -28,6 +28,9 @@ class Recheck:
     checker: Any
     result: Any
     input_paths: list[Path] = field(default_factory=list)
+    # What the IT-managed configuration changed (a locked policy wins over --policy):
+    # said in every output, never silent.
+    managed_notes: list[str] = field(default_factory=list)
 
     def status(self) -> dict[str, str]:
         return {r.camera_id: str(r.status) for r in self.result.results}
@@ -60,10 +63,12 @@ def recheck(
     ``buildings``, ``streets`` and ``policy`` (paths or None / lists).
     """
     from planner.io.loader import build_checker, load_inputs
+    from planner.io.managed_config import load_managed_config
     from planner.io.plan import read_plan
     from planner.io.policy import builtin_policy, read_policy
 
-    policy = builtin_policy() if ns.policy is None else read_policy(ns.policy)
+    policy_path, managed_notes = load_managed_config().policy_for_check(ns.policy)
+    policy = builtin_policy() if policy_path is None else read_policy(policy_path)
     plan = read_plan(ns.plan)
     if progress:
         progress("Reading the reviewer's data", 0.02)
@@ -92,14 +97,15 @@ def recheck(
     result = checker.check_cameras(
         plan.cameras, with_geometry=with_geometry, progress=step, cancel=cancel
     )
-    paths = [p for p in (ns.plan, ns.data, ns.policy, ns.streets, *ns.sites, *ns.buildings) if p]
+    paths = [p for p in (ns.plan, ns.data, policy_path, ns.streets, *ns.sites, *ns.buildings) if p]
     return Recheck(
         plan=plan,
         plan_path=ns.plan,
         policy=policy,
-        policy_path=ns.policy,
+        policy_path=policy_path,
         inputs=inputs,
         checker=checker,
         result=result,
         input_paths=paths,
+        managed_notes=managed_notes,
     )
