@@ -453,3 +453,23 @@ def test_check_json_plan_hash_matches_a_hand_written_canonical_text(tmp_path: Pa
     report = json.loads(out)
     assert report["plan"]["canonical_sha256"] == hashlib.sha256(text.encode()).hexdigest()
     assert all("review" not in c for c in report["cameras"])
+
+
+def test_check_leaves_the_cycle_collector_as_it_found_it(tmp_path: Path) -> None:
+    import gc
+
+    plan = tmp_path / "one.plan.geojson"
+    meta = {"format": "siting-plan", "format_version": 1, "name": "One"}
+    feats = [feature("C-1", -121.9, 37.3)]
+    plan.write_text(
+        json.dumps({"type": "FeatureCollection", "siting_plan": meta, "features": feats})
+    )
+    assert gc.isenabled()
+    assert run("check", str(plan), "--no-sites", "--format", "json")[0] == 0
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert run("check", str(plan), "--no-sites")[0] == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
