@@ -56,3 +56,21 @@ def test_screenshot_option_writes_a_png(qtbot, app_env, tmp_path):
     assert run_app(plan=None, data=None, screenshot=out) == 0
     data = Path(out).read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+def test_the_demo_paths_do_not_import_the_generator():
+    """Finding the demo must not import :mod:`planner.demo` (geopandas) before the first paint."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from planner.app.loading import demo_paths\n"
+        "plan, pack = demo_paths()\n"
+        "print(plan.is_file(), pack.is_file(), sorted(m for m in"
+        " ('planner.demo', 'geopandas', 'pandas', 'networkx') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.split("\n")[0] == "True True []"

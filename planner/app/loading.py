@@ -17,16 +17,14 @@ OSM_LAYERS = ("streets", "buildings", "sites", "entrances", "cameras_existing")
 
 
 def demo_paths() -> tuple[Path, Path]:
-    """The embedded demo: ``(plan, data pack)``."""
-    try:
-        from planner import demo
+    """The embedded demo: ``(plan, data pack)``, as shipped under the data folder.
 
-        plan, pack = demo.demo_plan_path(), demo.demo_pack_path()
-        return Path(plan), Path(pack)
-    except (ImportError, AttributeError):
-        from planner.resources import data_path
+    Resolved from :mod:`planner.resources` alone: importing :mod:`planner.demo` (the
+    generator) would pull in geopandas and pandas before the first paint.
+    """
+    from planner.resources import data_path
 
-        return data_path("demo", "demo.plan.geojson"), data_path("demo", "demo.gpkg")
+    return data_path("demo", "demo.plan.geojson"), data_path("demo", "demo.gpkg")
 
 
 def is_bundled(path: Path) -> bool:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import shapely
 from shapely import STRtree
@@ -14,6 +14,9 @@ from shapely.ops import substring
 
 from planner.core.crs import Projector
 from planner.core.geometry import bearing_deg
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 #: Endpoints closer than this are one node when the layer has no node ids.
 _NODE_SNAP_M = 0.5
@@ -122,6 +125,10 @@ class StreetNetwork:
     def graph(self) -> nx.MultiGraph:
         """Undirected graph of the streets: vehicles approach an entrance from both sides."""
         if self._graph is None:
+            # networkx is imported here, not at module level: it costs a quarter of a
+            # second and only approach zones route on the graph (never the first paint).
+            import networkx as nx
+
             g = nx.MultiGraph()
             for i, (a, b, length) in enumerate(zip(self.u, self.v, self.lengths, strict=True)):
                 g.add_edge(a, b, key=i, length=float(length))
@@ -141,6 +148,8 @@ class StreetNetwork:
             substring(line, max(0.0, s - approach_m), min(length, s + approach_m))
         ]
         g = self.graph
+        import networkx as nx
+
         # Remaining budget at each end of the snapped edge, then Dijkstra outwards.
         seeds = {self.u[i]: approach_m - s, self.v[i]: approach_m - (length - s)}
         best: dict[object, float] = {}
