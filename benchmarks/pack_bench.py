@@ -6,7 +6,10 @@ citywide network is not in the shared data), the REAL 324,221 citywide building
 footprints from ``sj_buildings_city_all.gpkg.zip``, 2,000 generated sites (points
 and polygons, half with entrances) and 480 generated existing cameras.
 ``graphml_load_s`` is :func:`osmnx.load_graphml` of the same generated streets,
-saved by :func:`osmnx.save_graphml`, timed in the same run.
+saved by :func:`osmnx.save_graphml`, timed in the same run. Every figure is the MEDIAN of
+its runs (the per-run lists are printed too); ``*_with_sha256`` adds the pack's sha256,
+which ``check --data`` computes when its digest cache does not know the file; the
+plain figures are loads with the digest remembered, as a repeated check pays them.
 
 Generated inputs are cached in ``~/.cache/siting-planner-bench/`` (override with
 ``SITING_BENCH_CACHE``), never in the repository.
@@ -21,8 +24,10 @@ import gc
 import json
 import os
 import platform
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,6 +38,7 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from planner.io.common import sha256_file
 from planner.io.gis_layers import read_building_layer
 from planner.io.pack import read_pack, write_pack
 from tests.shared_data import locate_shared_data
@@ -226,9 +232,14 @@ def prepare(shared: Path, cache: Path) -> tuple[Path, Path, dict]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--repeat", type=int, default=3, help="pack loads to time (the best is reported)"
+        "--repeat", type=int, default=3, help="pack loads to time (the median is reported)"
     )
-    parser.add_argument("--graphml-repeat", type=int, default=1, help="GraphML loads to time")
+    parser.add_argument(
+        "--graphml-repeat",
+        type=int,
+        default=1,
+        help="GraphML loads to time (the median is reported)",
+    )
     args = parser.parse_args()
     shared = locate_shared_data()
     if shared is None or not (shared / "sj_buildings_city_all.gpkg.zip").exists():
@@ -241,8 +252,15 @@ def main() -> int:
     import osmnx as ox
 
     graphml, pack_path, prep = prepare(shared, cache_dir())
-    pack_times, sha_times = [], []
-    pack = None
+    # read_pack hashes the file (SPEC 6) through the planner's digest cache and skips
+    # the full geometry validation of a pack it validated before (both kept in
+    # $SITING_PLANNER_CACHE_DIR). A private cache folder, warmed by one untimed load,
+    # gives what a user's repeated ``check --data`` pays; deleting the remembered
+    # digest before a run gives what the first check after the file changed pays.
+    planner_cache = Path(tempfile.mkdtemp(prefix="pack-bench-cache-"))
+    os.environ["SITING_PLANNER_CACHE_DIR"] = str(planner_cache)
+    pack = read_pack(pack_path)
+    pack_times, with_sha_times, sha_times = [], [], []
     for _ in range(max(1, args.repeat)):
         # Free the previous run's pack before timing, not inside the timed part.
         del pack
@@ -250,10 +268,18 @@ def main() -> int:
         t = time.perf_counter()
         pack = read_pack(pack_path)
         pack_times.append(time.perf_counter() - t)
-        # The file's sha256 is computed on first use, not by read_pack; time it apart.
+        del pack
+        gc.collect()
+        (planner_cache / "sha256.json").unlink(missing_ok=True)
         t = time.perf_counter()
+        pack = read_pack(pack_path)
+        with_sha_times.append(time.perf_counter() - t)
         assert len(pack.sha256) == 64
+        # The hash alone: the difference of two loads is lost in their noise.
+        t = time.perf_counter()
+        sha256_file(pack_path)
         sha_times.append(time.perf_counter() - t)
+    shutil.rmtree(planner_cache, ignore_errors=True)
     graph_times = []
     graph = None
     for _ in range(max(1, args.graphml_repeat)):
@@ -268,24 +294,33 @@ def main() -> int:
         arrow = pyarrow.__version__
     except ImportError:
         arrow = None
-    pack_s, graphml_s = min(pack_times), min(graph_times)
+    # Medians, never the best run: what a user gets (issue 7). The per-run lists stay.
+    pack_s = statistics.median(pack_times)
+    with_sha_s = statistics.median(with_sha_times)
+    graphml_s = statistics.median(graph_times)
     result = {
         "benchmark": "pack_bench",
+        "aggregate": "median",
         "pack_load_s": round(pack_s, 3),
+        "pack_load_median_s": round(pack_s, 3),
         "pack_load_runs_s": [round(t, 3) for t in pack_times],
-        "pack_load_median_s": round(statistics.median(pack_times), 3),
-        "pack_sha256_s": round(min(sha_times), 3),
-        "pack_load_with_sha256_s": round(
-            min(p + s for p, s in zip(pack_times, sha_times, strict=True)), 3
-        ),
+        # sha256_file of the pack alone, timed apart (file in the page cache).
+        "pack_sha256_s": round(statistics.median(sha_times), 3),
+        "pack_sha256_runs_s": [round(t, 3) for t in sha_times],
+        # What ``check --data`` pays when its digest cache does not know the file
+        # (first check after the pack changed); later checks pay pack_load_s.
+        "pack_load_with_sha256_median_s": round(with_sha_s, 3),
+        "pack_load_with_sha256_runs_s": [round(t, 3) for t in with_sha_times],
         "graphml_load_s": round(graphml_s, 3),
+        "graphml_load_median_s": round(graphml_s, 3),
+        "graphml_load_runs_s": [round(t, 3) for t in graph_times],
         "ratio": round(graphml_s / pack_s, 1),
-        "ratio_median": round(statistics.median(graph_times) / statistics.median(pack_times), 1),
-        "ratio_with_sha256": round(
-            graphml_s / min(p + s for p, s in zip(pack_times, sha_times, strict=True)), 1
-        ),
+        "ratio_median": round(graphml_s / pack_s, 1),
+        "ratio_with_sha256_median": round(graphml_s / with_sha_s, 1),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "target": {"pack_load_s_max": 2.0, "ratio_min": 20.0},
         "meets_target": bool(pack_s <= 2.0 and graphml_s / pack_s >= 20.0),
+        "meets_target_with_sha256": bool(with_sha_s <= 2.0 and graphml_s / with_sha_s >= 20.0),
         "data": {
             "streets": "GENERATED San José-size network "
             "(jittered 200 x 200 grid over the city extent)",
