@@ -12,12 +12,14 @@ from shapely.geometry import Point, box
 from planner.core.buildings import BuildingIndex
 from planner.core.checker import Checker
 from planner.core.crs import Projector, utm_epsg
+from planner.core.geometry import cone_polygon
 from planner.core.model import Rule, Severity
-from planner.core.visibility import mount_buildings
+from planner.core.visibility import ShadowOccluder, mount_buildings
 from tests.geo_helpers import Frame, make_frame
 from tests.test_core_checker import POLICY, chapel
 
 F = make_frame()
+_L = shapely.union(box(0, 0, 10, 5), box(0, 0, 5, 10)).normalize()
 
 
 def _checker(frame: Frame, sites, buildings=(), projector: Projector | None = None) -> Checker:
@@ -71,6 +73,49 @@ def test_mount_rule_prefers_containing_buildings_then_one_nearest() -> None:
     assert mount_buildings(geoms, 10.02, 5.0).tolist() == [1]  # 2 cm vs 1 cm
     assert mount_buildings(geoms, 25.0, 5.0).tolist() == []  # nothing within 5 cm
     assert mount_buildings(geoms[:0], 0.0, 0.0).tolist() == []
+
+
+def test_float_noise_never_makes_a_second_mount() -> None:
+    # A nanometre inside a corner is on the wall, not inside: of two identical
+    # buildings only the first is the mount. Deeper than 1 mm is inside both.
+    twins = np.array([box(0, 0, 5, 5), box(0, 0, 5, 5)])
+    assert mount_buildings(twins, 1e-9, 1e-9).tolist() == [0]
+    assert mount_buildings(twins, -1e-9, 0.0).tolist() == [0]
+    assert mount_buildings(twins, 0.002, 0.002).tolist() == [0, 1]
+    # Half a millimetre inside the second, on the first's wall: a tie, so the first.
+    geoms = np.array([box(-5, 0, 0, 5), box(-0.0005, 0, 5, 5)])
+    assert mount_buildings(geoms, 0.0, 2.0).tolist() == [0]
+    assert mount_buildings(geoms[::-1], 0.0, 2.0).tolist() == [0]
+
+
+def _visible_fraction(blds, cam_xy) -> float:
+    """Visible share of a 30 m disc around ``cam_xy``, after the lon/lat round trip."""
+    bidx = BuildingIndex.from_geometries(F.polys_lonlat(blds), projector=F.projector)
+    x, y = F.projector.point(*F.ll(*cam_xy))
+    disc = cone_polygon(x, y, heading_deg=None, fov_deg=360.0, range_m=30.0)
+    vis = ShadowOccluder(bidx).visible(x, y, disc, range_m=30.0, heading_deg=None, fov_deg=360.0)
+    return vis.area / disc.area
+
+
+@pytest.mark.parametrize(
+    ("blds", "cam_xy", "seen"),
+    [
+        # On the corner of two identical buildings: one is the mount, the other
+        # hides the quadrant it fills (it used to be exempt as well).
+        ([box(0, 0, 5, 5), box(0, 0, 5, 5)], (0.0, 0.0), 0.75),
+        # On the middle of their shared wall: the other hides a half-plane.
+        ([box(-5, 0, 5, 5), box(-5, 0, 5, 5)], (0.0, 0.0), 0.5),
+        # On the inner (reflex) corner of two identical L shapes: only the 90° notch.
+        ([_L, _L], (5.0, 5.0), 0.25),
+        # Deep inside the mount and on a corner of a building overlapping it: that
+        # building's interior angle is hidden, though no edge of it faces the camera.
+        ([box(-10, -10, 10, 10), box(0, 0, 5, 5)], (0.0, 0.0), 0.75),
+        # 0.3 mm outside a corner it is still on that corner.
+        ([box(-10, -10, 10, 10), box(0, 0, 5, 5)], (-0.0003, -0.0002), 0.75),
+    ],
+)
+def test_a_wall_the_camera_stands_on_hides_what_goes_into_it(blds, cam_xy, seen) -> None:
+    assert _visible_fraction(blds, cam_xy) == pytest.approx(seen, abs=1e-3)
 
 
 # -- a plan over two UTM zones -------------------------------------------------------

@@ -130,11 +130,11 @@ def wall_wedges(geoms: np.ndarray, x: float, y: float, *, far: float) -> np.ndar
     """What the buildings ``geoms`` hide from a camera standing on their walls.
 
     For each building whose outline lies within :data:`ON_WALL_M` of ``(x, y)``,
-    the wedge (apex at the camera, reaching ``far``) of the directions that go into
-    its material from the nearest point of its outline, or from the corner when that
-    point is within :data:`ON_WALL_M` of one: a half-plane on a wall, the interior
-    angle on a corner. ``geoms`` must be oriented with the material on the right
-    of every ring (``shapely.orient_polygons(..., exterior_cw=True)``).
+    the wedge (apex at the camera, reaching ``far * cos(22.5°)`` at least) of the
+    directions that go into its material from the nearest point of its outline, or
+    from the corner when that point is within :data:`ON_WALL_M` of one: a half-plane
+    on a wall, the interior angle on a corner. ``geoms`` must be oriented with the
+    material on the right of every ring (``shapely.orient_polygons(..., exterior_cw=True)``).
     """
     out = []
     pt = shapely.Point(x, y)
@@ -147,49 +147,50 @@ def wall_wedges(geoms: np.ndarray, x: float, y: float, *, far: float) -> np.ndar
 
 
 def _into_material(geom: BaseGeometry, x: float, y: float) -> tuple[float, float] | None:
-    """``(start, sweep)`` bearings (degrees, clockwise) into ``geom`` from its nearest outline point."""
-    best: tuple[float, np.ndarray, int] | None = None
+    """``(start, sweep)``: bearings (degrees clockwise) into ``geom`` from its outline.
+
+    Seen from the point of the outline nearest ``(x, y)``, snapped to a corner of
+    that edge within :data:`ON_WALL_M`. Rings have the material on their right.
+    """
+    nearest = math.inf
+    found: tuple[np.ndarray, int, np.ndarray] | None = None
     for ring in shapely.get_rings(shapely.get_parts(geom)):
         c = shapely.get_coordinates(ring)
-        # Repeated vertices would give edges of no direction.
+        # Repeated vertices would make edges of no direction.
         c = c[np.r_[True, (np.diff(c, axis=0) != 0).any(axis=1)]]
         if len(c) < 4:
             continue
-        a, ab = c[:-1], np.diff(c, axis=0)
-        len2 = (ab**2).sum(axis=1)
-        t = np.clip(((x - a[:, 0]) * ab[:, 0] + (y - a[:, 1]) * ab[:, 1]) / len2, 0.0, 1.0)
-        d = np.hypot(a[:, 0] + t * ab[:, 0] - x, a[:, 1] + t * ab[:, 1] - y)
+        v, ab = c[:-1], np.diff(c, axis=0)
+        t = ((x - v[:, 0]) * ab[:, 0] + (y - v[:, 1]) * ab[:, 1]) / (ab**2).sum(axis=1)
+        q = v + np.clip(t, 0.0, 1.0)[:, None] * ab
+        d = np.hypot(q[:, 0] - x, q[:, 1] - y)
         k = int(np.argmin(d))
-        if best is None or d[k] < best[0]:
-            q = a[k] + t[k] * ab[k]
-            best = (float(d[k]), c[:-1], k, q)  # type: ignore[assignment]
-    if best is None:
+        if d[k] < nearest:
+            nearest, found = float(d[k]), (v, k, q[k])
+    if found is None:
         return None
-    _, v, k, q = best  # type: ignore[misc]
+    v, k, q = found
     n = len(v)
-    # Snap to a corner of that edge within ON_WALL_M: the wedge between its two edges.
     ends = np.hypot(v[[k, (k + 1) % n], 0] - q[0], v[[k, (k + 1) % n], 1] - q[1])
     if ends.min() <= ON_WALL_M:
+        # On a corner: between the edge leaving it and the one arriving.
         j = k if ends[0] <= ends[1] else (k + 1) % n
-        out_dir = v[(j + 1) % n] - v[j]
-        back_dir = v[j - 1] - v[j]
+        ahead, back = v[(j + 1) % n] - v[j], v[j - 1] - v[j]
     else:
-        out_dir = v[(k + 1) % n] - v[k]
-        back_dir = -out_dir
-    start = math.degrees(math.atan2(out_dir[0], out_dir[1]))
-    sweep = (math.degrees(math.atan2(back_dir[0], back_dir[1])) - start) % 360.0
-    if sweep == 0.0:
-        return None
-    return start, sweep
+        ahead = v[(k + 1) % n] - v[k]
+        back = -ahead
+    start = math.degrees(math.atan2(ahead[0], ahead[1]))
+    sweep = (math.degrees(math.atan2(back[0], back[1])) - start) % 360.0
+    return (start, sweep) if sweep > 0.0 else None
 
 
 def _wedge(x: float, y: float, start: float, sweep: float, *, far: float) -> BaseGeometry:
     """The wedge of bearings ``start .. start + sweep`` from ``(x, y)``, reaching ``far``."""
     n = max(1, math.ceil(sweep / 45.0))
     b = np.radians(start + np.linspace(0.0, sweep, n + 1))
-    # Vertices on the circumscribed polygon: every chord stays at least ``far`` away.
-    r = far / math.cos(math.radians(sweep / n / 2.0))
-    ring = np.vstack([[x, y], np.column_stack([x + r * np.sin(b), y + r * np.cos(b)]), [x, y]])
+    # At ``far``, like the far vertices of the shadows (see ShadowOccluder), at
+    # most 45° apart: every chord stays beyond far * cos(22.5°).
+    ring = np.vstack([[x, y], np.column_stack([x + far * np.sin(b), y + far * np.cos(b)]), [x, y]])
     return shapely.Polygon(ring)
 
 
@@ -256,40 +257,40 @@ class ShadowOccluder:
         # a camera placed on a wall projects a nanometre inside or outside it, and a
         # save rounds it by a millimetre; hence the tolerance, for one building only.
         mount = mount_buildings(local.geoms, x, y)
-        others = np.setdiff1d(np.arange(len(local.geoms)), mount)
-        e = local.edges[np.isin(local.edge_owner, others)]
-        # Walls the camera stands on hide what lies behind them as a wedge; their
-        # edges, seen edge-on from the camera, would only add noise.
-        wedges = wall_wedges(local.geoms[others], x, y, far=2.0 * range_m)
+        other = ~np.isin(local.edge_owner, mount)
+        e, owner = local.edges[other], local.edge_owner[other]
         ax, ay = e[:, 0] - x, e[:, 1] - y
         bx, by = e[:, 2] - x, e[:, 3] - y
-        if len(wedges):
-            dx, dy = bx - ax, by - ay
-            len2 = dx * dx + dy * dy
-            t = np.clip(-(ax * dx + ay * dy) / np.where(len2 > 0, len2, 1.0), 0.0, 1.0)
-            off = np.hypot(ax + t * dx, ay + t * dy) > ON_WALL_M
-            ax, ay, bx, by = ax[off], ay[off], bx[off], by[off]
-        # Material is on the right of a->b, so the edge faces the camera when the
-        # camera (origin) is on its left: cross(b - a, 0 - a) > 0.
-        faces = (bx - ax) * (-ay) - (by - ay) * (-ax) > 1e-12
-        ax, ay, bx, by = ax[faces], ay[faces], bx[faces], by[faces]
         # Distance from the camera to each edge segment.
         dx, dy = bx - ax, by - ay
         len2 = dx * dx + dy * dy
         t = np.clip(-(ax * dx + ay * dy) / np.where(len2 > 0, len2, 1.0), 0.0, 1.0)
-        near = np.hypot(ax + t * dx, ay + t * dy) < range_m
-        ax, ay, bx, by = ax[near], ay[near], bx[near], by[near]
+        dist = np.hypot(ax + t * dx, ay + t * dy)
+        # A building the camera stands on hides the directions into it: a wedge. Its
+        # edges through the camera are seen edge-on and would only add noise.
+        on_wall = dist <= ON_WALL_M
+        stood_on = local.geoms[np.unique(owner[on_wall])]
+        # Material is on the right of a->b, so the edge faces the camera when the
+        # camera (origin) is on its left: cross(b - a, 0 - a) > 0.
+        faces = (bx - ax) * (-ay) - (by - ay) * (-ax) > 1e-12
+        use = faces & ~on_wall & (dist < range_m)
+        ax, ay, bx, by = ax[use], ay[use], bx[use], by[use]
         if heading_deg is not None and fov_deg < 360.0 and len(ax):
             keep = _overlaps_span(ax, ay, bx, by, heading_deg - fov_deg / 2.0, fov_deg)
             ax, ay, bx, by = ax[keep], ay[keep], bx[keep], by[keep]
-        if len(ax) == 0:
-            return wedges
         ra = np.hypot(ax, ay)
         rb = np.hypot(bx, by)
         # Far enough that every far chord (half the edge's angle, < 90°) stays
         # beyond the range: far * cos(45°) > range for far >= 2 * range, and
-        # beyond both endpoints so the pentagon is simple.
-        far = np.maximum(2.0 * range_m, np.maximum(ra, rb) + range_m)
+        # beyond both endpoints so the pentagon is simple. One distance for all:
+        # two shadows meeting along a ray (corners in line with the camera) then
+        # share their far vertex up to float noise, and the zero-width gap between
+        # them snaps away; far vertices at different distances would snap apart
+        # into a sliver as wide as the grid.
+        far = max(2.0 * range_m, float(np.max(np.maximum(ra, rb), initial=0.0)) + range_m)
+        wedges = wall_wedges(stood_on, x, y, far=far) if len(stood_on) else stood_on
+        if len(ax) == 0:
+            return wedges
         ua_x, ua_y = ax / ra, ay / ra
         ub_x, ub_y = bx / rb, by / rb
         mx, my = ua_x + ub_x, ua_y + ub_y
