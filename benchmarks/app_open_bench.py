@@ -55,8 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         window.wait_idle()
         opens.append(time.perf_counter() - t0)
         if window.doc.withheld or not window.doc.results:
-            print(f"error: {args.plan}: the plan was not checked ({window.doc.withheld})",
-                  file=sys.stderr)
+            print(
+                f"error: {args.plan}: the plan was not checked ({window.doc.withheld})",
+                file=sys.stderr,
+            )
             return 2
         window.doc.undo_stack.setClean()
         window.close()
@@ -72,15 +74,19 @@ def main(argv: list[str] | None = None) -> int:
         checker.check_cameras(cams, with_geometry=True)
         geometry.append(time.perf_counter() - t0)
     statuses = [str(r.status) for r in window.doc.results.values()]
-    print(json.dumps({
-        "plan": str(args.plan),
-        "cameras": len(cams),
-        "blocked": statuses.count("block"),
-        "runs": args.runs,
-        "check_no_geometry_s": round(statistics.median(plain), 3),
-        "check_with_geometry_s": round(statistics.median(geometry), 3),
-        "open_to_checked_s": round(statistics.median(opens), 3),
-    }))
+    print(
+        json.dumps(
+            {
+                "plan": str(args.plan),
+                "cameras": len(cams),
+                "blocked": statuses.count("block"),
+                "runs": args.runs,
+                "check_no_geometry_s": round(statistics.median(plain), 3),
+                "check_with_geometry_s": round(statistics.median(geometry), 3),
+                "open_to_checked_s": round(statistics.median(opens), 3),
+            }
+        )
+    )
     tmp.cleanup()
     return 0
 

@@ -102,8 +102,9 @@ def generated_streets(
         tmp = path.with_suffix(".tmp.npz")
         np.savez(tmp, coords=coords, highway=highway, name=name)
         tmp.replace(path)
-    return gpd.GeoDataFrame({"highway": highway, "name": name},
-                            geometry=shapely.linestrings(coords), crs=4326)
+    return gpd.GeoDataFrame(
+        {"highway": highway, "name": name}, geometry=shapely.linestrings(coords), crs=4326
+    )
 
 
 def load_context() -> dict[str, Any]:
@@ -121,8 +122,9 @@ def load_context() -> dict[str, Any]:
     ctx: dict[str, Any] = {"app": app, "timings": {}}
     t0 = time.perf_counter()
     zipped = shared / "sj_buildings_city_all.gpkg.zip"
-    buildings = pyogrio.read_dataframe(f"/vsizip/{zipped}/sj_buildings.gpkg", layer="buildings",
-                                       columns=[])
+    buildings = pyogrio.read_dataframe(
+        f"/vsizip/{zipped}/sj_buildings.gpkg", layer="buildings", columns=[]
+    )
     ctx["timings"]["read_buildings_s"] = time.perf_counter() - t0
     bounds = tuple(float(v) for v in buildings.total_bounds)
     t0 = time.perf_counter()
@@ -139,8 +141,13 @@ def load_context() -> dict[str, Any]:
     ctx["timings"]["set_streets_s"] = time.perf_counter() - t0
     canvas.show()
     app.processEvents()
-    ctx.update(canvas=canvas, projector=projector, buildings=len(buildings), streets=len(streets),
-               bounds=bounds)
+    ctx.update(
+        canvas=canvas,
+        projector=projector,
+        buildings=len(buildings),
+        streets=len(streets),
+        bounds=bounds,
+    )
     return ctx
 
 
@@ -192,8 +199,9 @@ def tile_cold_ms(ctx: dict[str, Any]) -> float:
     from planner.app.canvas.render import TILE_PX, level_res
 
     canvas = ctx["canvas"]
-    x, y = ctx["projector"].point((ctx["bounds"][0] + ctx["bounds"][2]) / 2,
-                                  (ctx["bounds"][1] + ctx["bounds"][3]) / 2)
+    x, y = ctx["projector"].point(
+        (ctx["bounds"][0] + ctx["bounds"][2]) / 2, (ctx["bounds"][1] + ctx["bounds"][3]) / 2
+    )
     times = []
     per_level: dict[str, float] = {}
     for level in (11, 7, 3, 1, -1):
@@ -255,12 +263,21 @@ def startup_demo_s(ctx: dict[str, Any] | None = None, *, runs: int = 3) -> float
 
     firsts, checked = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, QT_QPA_PLATFORM="offscreen",
-                   SITING_PLANNER_SETTINGS=str(Path(tmp) / "settings.ini"),
-                   SITING_PLANNER_RECOVERY_DIR=str(Path(tmp) / "recovery"))
+        env = dict(
+            os.environ,
+            QT_QPA_PLATFORM="offscreen",
+            SITING_PLANNER_SETTINGS=str(Path(tmp) / "settings.ini"),
+            SITING_PLANNER_RECOVERY_DIR=str(Path(tmp) / "recovery"),
+        )
         for _ in range(runs):
-            out = subprocess.run([sys.executable, "-c", _STARTUP_CHILD], env=env, check=True,
-                                 capture_output=True, text=True, timeout=120)
+            out = subprocess.run(
+                [sys.executable, "-c", _STARTUP_CHILD],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             first, done, _n = out.stdout.split()[-3:]
             firsts.append(float(first))
             checked.append(float(done))
@@ -269,8 +286,7 @@ def startup_demo_s(ctx: dict[str, Any] | None = None, *, runs: int = 3) -> float
     return statistics.median(firsts)
 
 
-def drag_recheck_p95_ms(ctx: dict[str, Any] | None = None, *,
-                        steps: int = 400) -> float | None:
+def drag_recheck_p95_ms(ctx: dict[str, Any] | None = None, *, steps: int = 400) -> float | None:
     """Live re-check during a drag: the work done once per frame, p95 over ``steps`` frames.
 
     Real citywide San José data (``sj_buildings_city_all.gpkg.zip``: 324,221 buildings
@@ -297,9 +313,12 @@ def drag_recheck_p95_ms(ctx: dict[str, Any] | None = None, *,
     policy = load_policy()
     lon0, lat0 = -121.8880, 37.3340
     cam = Camera(id="B-1", lon=lon0, lat=lat0, heading_deg=45.0, fov_deg=40.0, range_m=60.0)
-    data = load_data_context(policy=policy, cameras=[cam],
-                             sites=[shared / "sj_sensitive_sites.geojson"],
-                             buildings=[shared / "sj_buildings_city_all.gpkg.zip"])
+    data = load_data_context(
+        policy=policy,
+        cameras=[cam],
+        sites=[shared / "sj_sensitive_sites.geojson"],
+        buildings=[shared / "sj_buildings_city_all.gpkg.zip"],
+    )
     doc = PlanDocument()
     doc.set_data(data)
     doc.load_plan(Plan(cameras=[cam]), None)
@@ -371,13 +390,20 @@ def city_pack() -> tuple[Path, Path] | None:
         from planner.importer import run_import
 
         CACHE.mkdir(parents=True, exist_ok=True)
-        run_import([shared / "alpr_sanjose_osm_2025-10-04.geojson",
-                    shared / "osm_sj_downtown_merged.osm.bz2"], pack,
-                   site_layers=[str(shared / "sj_sensitive_sites.geojson")],
-                   building_layers=[shared / "sj_buildings_city_all.gpkg.zip"],
-                   boundary_layers=[str(shared / "sj_city_limits_2016.geojson"),
-                                    str(shared / "sj_council_districts_2016.geojson")],
-                   existing_plan=plan)
+        run_import(
+            [
+                shared / "alpr_sanjose_osm_2025-10-04.geojson",
+                shared / "osm_sj_downtown_merged.osm.bz2",
+            ],
+            pack,
+            site_layers=[str(shared / "sj_sensitive_sites.geojson")],
+            building_layers=[shared / "sj_buildings_city_all.gpkg.zip"],
+            boundary_layers=[
+                str(shared / "sj_city_limits_2016.geojson"),
+                str(shared / "sj_council_districts_2016.geojson"),
+            ],
+            existing_plan=plan,
+        )
     return pack, plan
 
 
@@ -399,13 +425,21 @@ def startup_city_s(ctx: dict[str, Any] | None = None, *, runs: int = 3) -> float
     pack, plan = paths
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, QT_QPA_PLATFORM="offscreen",
-                   SITING_PLANNER_SETTINGS=str(Path(tmp) / "settings.ini"),
-                   SITING_PLANNER_RECOVERY_DIR=str(Path(tmp) / "recovery"))
+        env = dict(
+            os.environ,
+            QT_QPA_PLATFORM="offscreen",
+            SITING_PLANNER_SETTINGS=str(Path(tmp) / "settings.ini"),
+            SITING_PLANNER_RECOVERY_DIR=str(Path(tmp) / "recovery"),
+        )
         for _ in range(runs):
-            out = subprocess.run([sys.executable, "-c", _CITY_CHILD, str(plan), str(pack)],
-                                 env=env, check=True, capture_output=True, text=True,
-                                 timeout=600)
+            out = subprocess.run(
+                [sys.executable, "-c", _CITY_CHILD, str(plan), str(pack)],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
             rows.append([float(v) for v in out.stdout.split()[-6:]])
     cols = list(zip(*rows, strict=True))
     if ctx is not None:
@@ -431,8 +465,10 @@ def main() -> None:
         for key in only:
             value = MEASUREMENTS[key](ctx)
             out[key] = None if value is None else round(value, 3)
-        out.update({k: v for k, v in ctx.items() if isinstance(v, int | float | str)},
-                   load_average=os.getloadavg()[0])
+        out.update(
+            {k: v for k, v in ctx.items() if isinstance(v, int | float | str)},
+            load_average=os.getloadavg()[0],
+        )
         print(json.dumps(out))
         return
     ctx = load_context()
@@ -442,11 +478,26 @@ def main() -> None:
         out[key] = None if value is None else round(value, 3)
     samples = ctx.get("frame_samples", {})
     out.update(
-        targets={"frame_city_ms": 16, "frame_street_ms": 8, "startup_demo_s": 1.5,
-                 "drag_recheck_p95_ms": 4, "startup_city_s": 1.5, "startup_city_peak_mb": 600},
-        **{k: ctx[k] for k in ("startup_city_checked_s", "startup_city_street_s",
-                               "startup_city_peak_mb", "startup_city_cameras",
-                               "startup_demo_checked_s", "drag_recheck_median_ms") if k in ctx},
+        targets={
+            "frame_city_ms": 16,
+            "frame_street_ms": 8,
+            "startup_demo_s": 1.5,
+            "drag_recheck_p95_ms": 4,
+            "startup_city_s": 1.5,
+            "startup_city_peak_mb": 600,
+        },
+        **{
+            k: ctx[k]
+            for k in (
+                "startup_city_checked_s",
+                "startup_city_street_s",
+                "startup_city_peak_mb",
+                "startup_city_cameras",
+                "startup_demo_checked_s",
+                "drag_recheck_median_ms",
+            )
+            if k in ctx
+        },
         load_average=os.getloadavg()[0],
         frame_p95_ms={str(k): round(float(np.percentile(v, 95)), 3) for k, v in samples.items()},
         city_res_m_per_px=round(ctx["city_res_m"], 3),
@@ -455,7 +506,8 @@ def main() -> None:
         tiles_rendered=ctx["canvas"].tiles_rendered,
         tile_cold_ms_by_res=ctx["tile_cold_by_res"],
         tile_worker_ms_median=round(statistics.median(ctx["canvas"].tile_times_ms), 2)
-        if ctx["canvas"].tile_times_ms else None,
+        if ctx["canvas"].tile_times_ms
+        else None,
         timings_s={k: round(v, 3) for k, v in ctx["timings"].items()},
         data={
             "buildings": ctx["buildings"],

@@ -147,9 +147,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args and args[0] in ("review", "report"):
             from planner import cli_review
 
-            p = _Parser(prog=f"siting-planner {args[0]}",
-                        description="Review a plan as the DPO (SPEC 8)." if args[0] == "review"
-                        else "Write the review report (PDF or HTML).")
+            p = _Parser(
+                prog=f"siting-planner {args[0]}",
+                description="Review a plan as the DPO (SPEC 8)."
+                if args[0] == "review"
+                else "Write the review report (PDF or HTML).",
+            )
             if args[0] == "review":
                 cli_review.configure_review_parser(p)
                 return cli_review.run_review(p.parse_args(args[1:]))

@@ -349,8 +349,11 @@ def run_import(
         parts["boundaries"].append(frame)
         source_info.append(_file_info(spec.source, "boundaries", len(frame), mapping=spec.mapping))
 
-    merged = {name: _merge(name, frames) for name, frames in parts.items()
-              if name not in ("boundaries", "addresses")}
+    merged = {
+        name: _merge(name, frames)
+        for name, frames in parts.items()
+        if name not in ("boundaries", "addresses")
+    }
     if parts["boundaries"]:
         merged["boundaries"] = _merge("boundaries", parts["boundaries"])
     merged["sites"], merged["entrances"], notes = _deduplicate_sites(merged)
@@ -406,21 +409,29 @@ def missing_layer_warnings(layers: dict[str, gpd.GeoDataFrame]) -> list[str]:
     n = {name: len(frame) for name, frame in layers.items() if frame is not None}
     out = []
     if not n.get("streets"):
-        out.append("the pack has no streets: add an OSM extract (e.g. an .osm.bz2 or .osm.pbf "
-                   "of the area) so the map shows streets and new cameras snap to them")
+        out.append(
+            "the pack has no streets: add an OSM extract (e.g. an .osm.bz2 or .osm.pbf "
+            "of the area) so the map shows streets and new cameras snap to them"
+        )
     if not n.get("buildings"):
-        out.append("the pack has no buildings: cones are not clipped by buildings, so every "
-                   "camera is checked as if it saw through walls")
+        out.append(
+            "the pack has no buildings: cones are not clipped by buildings, so every "
+            "camera is checked as if it saw through walls"
+        )
     sites = n.get("sites", 0)
     if sites:
         with_entrance = set(layers["entrances"]["site_id"]) if n.get("entrances") else set()
         without = sum(1 for sid in layers["sites"]["site_id"] if sid not in with_entrance)
         if without == sites:
-            out.append("the pack has no site entrances: sites without entrances are protected "
-                       "by their whole footprint")
+            out.append(
+                "the pack has no site entrances: sites without entrances are protected "
+                "by their whole footprint"
+            )
         elif without:
-            out.append(f"{without} of {sites} sites have no entrance: sites without entrances "
-                       "are protected by their whole footprint")
+            out.append(
+                f"{without} of {sites} sites have no entrance: sites without entrances "
+                "are protected by their whole footprint"
+            )
     return out
 
 
@@ -501,8 +512,7 @@ def _write_existing_plan(pack_path: Path, plan_path: Path) -> None:
         name=f"Existing cameras from {pack_path.name}",
         extra={
             # the same link the app writes and reads: relative to the plan, absolute too
-            PACK_LINK_KEY: pack_link_json(pack=pack_path, plan_path=plan_path,
-                                          sha256=pack.sha256),
+            PACK_LINK_KEY: pack_link_json(pack=pack_path, plan_path=plan_path, sha256=pack.sha256),
             "attribution": ATTRIBUTION,
         },
     )

@@ -30,8 +30,13 @@ def make_sites() -> list[Site]:
     poly = PROJ.unproject(box(X0 - 15, Y0 + 25, X0 + 15, Y0 + 55))
     elon, elat = lonlat(*ENTRANCE)
     return [
-        Site(id="w1", category="place_of_worship", geometry=poly, name="Test Church",
-             entrances=(Entrance(id="w1/e1", site_id="w1", lon=elon, lat=elat),)),
+        Site(
+            id="w1",
+            category="place_of_worship",
+            geometry=poly,
+            name="Test Church",
+            entrances=(Entrance(id="w1/e1", site_id="w1", lon=elon, lat=elat),),
+        ),
     ]
 
 
@@ -40,17 +45,21 @@ def make_streets() -> np.ndarray:
     return np.array([PROJ.unproject(line)], dtype=object)
 
 
-def camera_at(cid: str, x: float, y: float, heading: float, *, fov: float = 40.0,
-              rng: float = 40.0) -> Camera:
+def camera_at(
+    cid: str, x: float, y: float, heading: float, *, fov: float = 40.0, rng: float = 40.0
+) -> Camera:
     lon, lat = lonlat(x, y)
-    return Camera(id=cid, lon=lon, lat=lat, heading_deg=heading, fov_deg=fov, range_m=rng,
-                  label=cid)
+    return Camera(
+        id=cid, lon=lon, lat=lat, heading_deg=heading, fov_deg=fov, range_m=rng, label=cid
+    )
 
 
 def make_plan() -> Plan:
     # C-1 is clear, far east of the entrance, looking further east.
-    return Plan(cameras=[camera_at("C-1", X0 + 200, Y0, 90.0)],
-                meta=PlanMeta(name="test plan", created="2026-03-10T00:00:00+00:00"))
+    return Plan(
+        cameras=[camera_at("C-1", X0 + 200, Y0, 90.0)],
+        meta=PlanMeta(name="test plan", created="2026-03-10T00:00:00+00:00"),
+    )
 
 
 def make_data(policy):
@@ -58,8 +67,9 @@ def make_data(policy):
     from planner.core.checker import Checker
     from planner.core.streets import StreetNetwork
 
-    network = StreetNetwork.from_geometries(make_streets(), projector=PROJ,
-                                            names=np.array(["Test Street"], dtype=object))
+    network = StreetNetwork.from_geometries(
+        make_streets(), projector=PROJ, names=np.array(["Test Street"], dtype=object)
+    )
     sites = make_sites()
     checker = Checker(policy=policy, sites=sites, projector=PROJ, streets=network)
     return DataContext(checker=checker, projector=PROJ, sites=sites, street_network=network)
@@ -83,8 +93,13 @@ def window(qtbot, app_env):
 
     policy = load_policy()
     prompter = ScriptedPrompter()
-    win = MainWindow(settings=AppSettings(), policy=policy, catalogue=load_catalogue(),
-                     prompter=prompter, autosave_ms=3_600_000)
+    win = MainWindow(
+        settings=AppSettings(),
+        policy=policy,
+        catalogue=load_catalogue(),
+        prompter=prompter,
+        autosave_ms=3_600_000,
+    )
     qtbot.addWidget(win)
     win.resize(1000, 700)
     win.show()

@@ -40,10 +40,15 @@ def box(x0: float, y0: float, x1: float, y1: float) -> shapely.Polygon:
 def streets() -> gpd.GeoDataFrame:
     # a primary street along y = 0 from -400 to 400 m, a residential one along x = 200
     return gpd.GeoDataFrame(
-        {"highway": ["primary", "residential", "service"],
-         "name": ["Main Street", "Elm Street", None]},
-        geometry=[line((-400, 0), (400, 0)), line((200, -300), (200, 300)),
-                  line((-300, -200), (-100, -200))],
+        {
+            "highway": ["primary", "residential", "service"],
+            "name": ["Main Street", "Elm Street", None],
+        },
+        geometry=[
+            line((-400, 0), (400, 0)),
+            line((200, -300), (200, 300)),
+            line((-300, -200), (-100, -200)),
+        ],
         crs=4326,
     )
 
@@ -56,8 +61,13 @@ def buildings() -> np.ndarray:
 @pytest.fixture
 def sites() -> list[Site]:
     return [
-        Site(id="w1", category="place_of_worship", geometry=box(-300, 150, -250, 200),
-             name="Church", entrances=(Entrance("w1/e1", "w1", *lonlat(-275, 145)),)),
+        Site(
+            id="w1",
+            category="place_of_worship",
+            geometry=box(-300, 150, -250, 200),
+            name="Church",
+            entrances=(Entrance("w1/e1", "w1", *lonlat(-275, 145)),),
+        ),
         Site(id="a1", category="abortion_provider", geometry=shapely.Point(lonlat(300, 200))),
     ]
 
@@ -111,17 +121,31 @@ def test_wheel_zoom_keeps_point_under_cursor(canvas):
     res = canvas.resolution()
     seen = []
     canvas.scale_changed.connect(seen.append)
-    ev = QWheelEvent(pos, canvas.viewport().mapToGlobal(pos), QPoint(), QPoint(0, 120),
-                     Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
-                     Qt.ScrollPhase.NoScrollPhase, False)
+    ev = QWheelEvent(
+        pos,
+        canvas.viewport().mapToGlobal(pos),
+        QPoint(),
+        QPoint(0, 120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     QApplication.sendEvent(canvas.viewport(), ev)
     assert canvas.resolution() == pytest.approx(res / math.sqrt(2))
     assert seen == [pytest.approx(canvas.resolution())]
     after = canvas.xy_at(pos)
     assert math.dist(before, after) <= canvas.resolution()
-    ev = QWheelEvent(pos, canvas.viewport().mapToGlobal(pos), QPoint(), QPoint(0, -240),
-                     Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
-                     Qt.ScrollPhase.NoScrollPhase, False)
+    ev = QWheelEvent(
+        pos,
+        canvas.viewport().mapToGlobal(pos),
+        QPoint(),
+        QPoint(0, -240),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     QApplication.sendEvent(canvas.viewport(), ev)
     assert canvas.resolution() == pytest.approx(res * math.sqrt(2))
     assert math.dist(before, canvas.xy_at(pos)) <= canvas.resolution()
@@ -152,8 +176,14 @@ def test_drag_pans_and_click_reports_empty(canvas, qtbot):
     start = canvas.center()
 
     def mouse(kind, pos, buttons):
-        ev = QMouseEvent(kind, QPointF(pos), QPointF(vp.mapToGlobal(pos)),
-                         Qt.MouseButton.LeftButton, buttons, Qt.KeyboardModifier.NoModifier)
+        ev = QMouseEvent(
+            kind,
+            QPointF(pos),
+            QPointF(vp.mapToGlobal(pos)),
+            Qt.MouseButton.LeftButton,
+            buttons,
+            Qt.KeyboardModifier.NoModifier,
+        )
         QApplication.sendEvent(vp, ev)
 
     left = Qt.MouseButton.LeftButton
@@ -211,8 +241,9 @@ def test_layer_visibility_and_opacity_change_pixels(canvas):
     canvas.set_layer_visible("streets", True)
     canvas.set_layer_opacity("streets", 0.5)
     half = pixel_at(canvas, -300, 0)
-    for a, b, m in zip(primary.fill.getRgb()[:3], st.BACKGROUND.getRgb()[:3],
-                       half.getRgb()[:3], strict=True):
+    for a, b, m in zip(
+        primary.fill.getRgb()[:3], st.BACKGROUND.getRgb()[:3], half.getRgb()[:3], strict=True
+    ):
         assert m == pytest.approx((a + b) / 2, abs=6)
 
     assert same(pixel_at(canvas, -105, 100), st.BUILDING_FILL)
@@ -246,8 +277,9 @@ def test_legend_for_every_layer(canvas):
 def test_scale_bar_is_round(res, units):
     bar = scale_bar(res, units=units)
     mantissa = bar.value / 10 ** math.floor(math.log10(bar.value))
-    assert mantissa == pytest.approx(1) or mantissa == pytest.approx(2) or mantissa == \
-        pytest.approx(5)
+    assert (
+        mantissa == pytest.approx(1) or mantissa == pytest.approx(2) or mantissa == pytest.approx(5)
+    )
     assert 48 <= bar.pixels <= 120
     assert bar.unit in (("m", "km") if units == "m" else ("ft", "mi"))
 
@@ -312,8 +344,9 @@ def test_attribution_only_with_osm_layers(qtbot, buildings, streets):
     hidden = grab(c)
 
     def differing(x0, y0, x1, y1):
-        return sum(shown.pixel(x, y) != hidden.pixel(x, y)
-                   for x in range(x0, x1) for y in range(y0, y1))
+        return sum(
+            shown.pixel(x, y) != hidden.pixel(x, y) for x in range(x0, x1) for y in range(y0, y1)
+        )
 
     # the attribution changes the bottom-right corner only
     assert differing(w - 150, h - 18, w, h) > 200
@@ -330,8 +363,9 @@ def test_attribution_only_with_osm_layers(qtbot, buildings, streets):
 def test_real_downtown_buildings_render(qtbot, shared_data):
     import pyogrio
 
-    gdf = pyogrio.read_dataframe(shared_data / "sj_buildings_downtown.gpkg", layer="buildings",
-                                 columns=[])
+    gdf = pyogrio.read_dataframe(
+        shared_data / "sj_buildings_downtown.gpkg", layer="buildings", columns=[]
+    )
     c = MapCanvas(projector=PROJ)
     qtbot.addWidget(c)
     c.resize(1000, 700)
@@ -347,7 +381,10 @@ def test_real_downtown_buildings_render(qtbot, shared_data):
     assert c.wait_for_tiles(60000)
     render_s = time.perf_counter() - t0
     img = grab(c)
-    grey = sum(same(img.pixelColor(x, y), st.BUILDING_FILL, tol=8)
-               for x in range(0, img.width(), 10) for y in range(0, img.height(), 10))
+    grey = sum(
+        same(img.pixelColor(x, y), st.BUILDING_FILL, tol=8)
+        for x in range(0, img.width(), 10)
+        for y in range(0, img.height(), 10)
+    )
     assert grey > 100  # downtown is full of buildings
     assert prep_s < 10 and render_s < 30

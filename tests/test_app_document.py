@@ -52,8 +52,13 @@ def test_recovery_is_offered_after_a_crash(qtbot, app_env, window):
     recs = find_recovery_files(window.autosaver.folder)
     assert len(recs) == 1
     prompter = ScriptedPrompter(recover=True)
-    win2 = MainWindow(settings=AppSettings(), policy=load_policy(), catalogue=load_catalogue(),
-                      prompter=prompter, autosave_ms=3_600_000)
+    win2 = MainWindow(
+        settings=AppSettings(),
+        policy=load_policy(),
+        catalogue=load_catalogue(),
+        prompter=prompter,
+        autosave_ms=3_600_000,
+    )
     qtbot.addWidget(win2)
     assert win2.offer_recovery()
     assert prompter.asked[0][0] == "recovery"

@@ -29,18 +29,33 @@ def test_osm_layers_from_metadata():
 
     assert osm_layers_from_metadata({}) == frozenset()
     # the pack writer puts the OSM attribution line in every pack: it decides nothing
-    assert osm_layers_from_metadata({"attribution": "© OpenStreetMap contributors",
-                                     "sources": [{"kind": "generated"}]}) == frozenset()
-    imported = {"sources": [
-        {"kind": "osm", "path": "x.osm.pbf",
-         "features": {"streets": 10, "buildings": 0, "sites": 0, "entrances": 2,
-                      "cameras_existing": 3}},
-        {"kind": "buildings", "path": "city.gpkg", "features": 50},
-    ]}
+    assert (
+        osm_layers_from_metadata(
+            {"attribution": "© OpenStreetMap contributors", "sources": [{"kind": "generated"}]}
+        )
+        == frozenset()
+    )
+    imported = {
+        "sources": [
+            {
+                "kind": "osm",
+                "path": "x.osm.pbf",
+                "features": {
+                    "streets": 10,
+                    "buildings": 0,
+                    "sites": 0,
+                    "entrances": 2,
+                    "cameras_existing": 3,
+                },
+            },
+            {"kind": "buildings", "path": "city.gpkg", "features": 50},
+        ]
+    }
     assert osm_layers_from_metadata(imported) == {"streets", "sites", "cameras_existing"}
     assert osm_layers_from_metadata({"sources": [{"kind": "online"}]}) >= {"streets", "sites"}
-    assert osm_layers_from_metadata({"synthetic": True,
-                                     "sources": [{"kind": "osm"}]}) == frozenset()
+    assert (
+        osm_layers_from_metadata({"synthetic": True, "sources": [{"kind": "osm"}]}) == frozenset()
+    )
 
 
 def _window(qtbot):
@@ -49,8 +64,13 @@ def _window(qtbot):
     from planner.app.main_window import MainWindow
     from planner.app.settings import AppSettings
 
-    win = MainWindow(settings=AppSettings(), policy=load_policy(), catalogue=load_catalogue(),
-                     prompter=ScriptedPrompter(), autosave_ms=3_600_000)
+    win = MainWindow(
+        settings=AppSettings(),
+        policy=load_policy(),
+        catalogue=load_catalogue(),
+        prompter=ScriptedPrompter(),
+        autosave_ms=3_600_000,
+    )
     qtbot.addWidget(win)
     win.show()
     return win
@@ -62,11 +82,26 @@ def _osm_pack(tmp_path: Path) -> Path:
     from planner.io.pack import write_pack
 
     path = tmp_path / "osm.gpkg"
-    write_pack(path, demo.demo_layers(), {
-        "sources": [{"path": "city.osm.pbf", "kind": "osm", "sha256": None,
-                     "features": {"streets": 152, "buildings": 154, "sites": 5,
-                                  "entrances": 6, "cameras_existing": 0}}],
-    })
+    write_pack(
+        path,
+        demo.demo_layers(),
+        {
+            "sources": [
+                {
+                    "path": "city.osm.pbf",
+                    "kind": "osm",
+                    "sha256": None,
+                    "features": {
+                        "streets": 152,
+                        "buildings": 154,
+                        "sites": 5,
+                        "entrances": 6,
+                        "cameras_existing": 0,
+                    },
+                }
+            ],
+        },
+    )
     return path
 
 
@@ -98,10 +133,14 @@ def test_osm_cameras_carry_the_attribution(window):
 
     data = window.doc.data
     assert not window.canvas.attribution_shown()  # synthetic test data
-    osm_data = DataContext(checker=data.checker, projector=data.projector, sites=data.sites,
-                           street_network=data.street_network,
-                           cameras_existing=[app_support.camera_at("E-1", X0, Y0, 0.0)],
-                           osm_layers=frozenset({"cameras_existing"}))
+    osm_data = DataContext(
+        checker=data.checker,
+        projector=data.projector,
+        sites=data.sites,
+        street_network=data.street_network,
+        cameras_existing=[app_support.camera_at("E-1", X0, Y0, 0.0)],
+        osm_layers=frozenset({"cameras_existing"}),
+    )
     window.install_data(osm_data)
     assert window.canvas.attribution_shown()
 
@@ -118,8 +157,11 @@ def test_status_message_is_elided_before_the_permanent_widgets(qtbot, window):
     assert shown.endswith("\u2026") and len(shown) < len(long)
     rect = sb.message_rect()
     assert sb.fontMetrics().horizontalAdvance(shown) <= rect.width()
-    first = min(w.x() for w in (window.cursor_label, window.scale_label, window.check_label,
-                                window.policy_label) if w.isVisible())
+    first = min(
+        w.x()
+        for w in (window.cursor_label, window.scale_label, window.check_label, window.policy_label)
+        if w.isVisible()
+    )
     assert rect.right() + MESSAGE_GAP <= first
     # the permanent labels keep their width whatever they show
     width = window.cursor_label.width()
@@ -149,8 +191,10 @@ def test_long_check_label_is_elided_with_a_tooltip(window):
 # -- rubber band ---------------------------------------------------------------------------
 def test_shift_drag_selects_cameras_inside_and_plain_drag_pans(qtbot, window):
     doc, c = window.doc, window.controller
-    for cam in (app_support.camera_at("C-2", X0 + 230, Y0, 90.0),
-                app_support.camera_at("C-3", X0 - 200, Y0, 90.0)):
+    for cam in (
+        app_support.camera_at("C-2", X0 + 230, Y0, 90.0),
+        app_support.camera_at("C-3", X0 - 200, Y0, 90.0),
+    ):
         assert doc.propose([], [cam], action="add", text=f"Add {cam.id}", add=True).committed
     window.zoom_to_fit()
     c.select([])
@@ -189,8 +233,12 @@ def test_shift_click_on_a_camera_still_toggles_it(qtbot, window):
     c = window.controller
     c.select([])
     x, y = PROJ.point(window.doc.camera("C-1").lon, window.doc.camera("C-1").lat)
-    qtbot.mouseClick(window.canvas.viewport(), Qt.MouseButton.LeftButton,
-                     Qt.KeyboardModifier.ShiftModifier, viewport_point(window, x, y))
+    qtbot.mouseClick(
+        window.canvas.viewport(),
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.ShiftModifier,
+        viewport_point(window, x, y),
+    )
     assert c.selected_ids() == ["C-1"]
     assert window.canvas._band is None or not window.canvas._band.isVisible()
 

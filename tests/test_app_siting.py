@@ -74,8 +74,10 @@ def test_drag_into_protected_entrance_is_refused_and_reverted(qtbot, window):
     assert window.doc.undo_stack.count() == count
     msg = window.doc.last_message
     # plain words: the site, the kind of entrance, how far and which way; no ids or rules
-    assert msg.startswith("Move C-1 refused: C-1 would capture vehicles at the vehicle "
-                          "entrance of Test Church (place of worship), ")
+    assert msg.startswith(
+        "Move C-1 refused: C-1 would capture vehicles at the vehicle "
+        "entrance of Test Church (place of worship), "
+    )
     assert "m east of the camera" in msg
     assert "w1/e1" not in msg and "captures_entrance" not in msg
     assert window.notice.isVisible() and window.notice.text() == msg
@@ -134,15 +136,18 @@ def test_warn_drag_without_justification_reverts(qtbot, window):
     from tests.app_support import camera_at
 
     doc = window.doc
-    doc.undo_stack.push(__import__("planner.app.document", fromlist=["x"]).SetCamerasCommand(
-        doc, [doc.camera("C-1")], [camera_at("C-1", X0 + 90, Y0, 270.0)]))
+    doc.undo_stack.push(
+        __import__("planner.app.document", fromlist=["x"]).SetCamerasCommand(
+            doc, [doc.camera("C-1")], [camera_at("C-1", X0 + 90, Y0, 270.0)]
+        )
+    )
     window.zoom_to_selection()
     window.zoom_to_fit()
     before = doc.camera("C-1")
     count = doc.undo_stack.count()
     window.prompter.justification = None
     drag(qtbot, window, xy(before), (X0 + 60, Y0))
-    assert window.prompter.asked[-1][:1] == ("justify", )
+    assert window.prompter.asked[-1][:1] == ("justify",)
     assert doc.camera("C-1") == before and doc.undo_stack.count() == count
     assert "justification" in doc.last_message
 
@@ -172,8 +177,12 @@ def test_delete_duplicate_and_multiselect(qtbot, window):
     vp = window.canvas.viewport()
     window.zoom_to_fit()
     c.select(["C-1"])
-    qtbot.mouseClick(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier,
-                     viewport_point(window, *xy(doc.camera(cid))))
+    qtbot.mouseClick(
+        vp,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.ControlModifier,
+        viewport_point(window, *xy(doc.camera(cid))),
+    )
     assert sorted(c.selected_ids()) == sorted(["C-1", cid])
     window.duplicate_selected()
     assert len(doc.plan.cameras) == 4
@@ -206,8 +215,9 @@ def test_findings_table_sorts_and_zooms(qtbot, window):
     from tests.app_support import camera_at
 
     doc = window.doc
-    doc.undo_stack.push(SetCamerasCommand(doc, [doc.camera("C-1")],
-                                          [camera_at("C-1", X0 - 30, Y0, 90.0)]))
+    doc.undo_stack.push(
+        SetCamerasCommand(doc, [doc.camera("C-1")], [camera_at("C-1", X0 - 30, Y0, 90.0)])
+    )
     panel = window.findings_panel
     assert panel.proxy.rowCount() == 1
     idx = panel.proxy.index(0, 0)

@@ -16,8 +16,13 @@ def _window(qtbot):
     from planner.app.main_window import MainWindow
     from planner.app.settings import AppSettings
 
-    win = MainWindow(settings=AppSettings(), policy=load_policy(), catalogue=load_catalogue(),
-                     prompter=ScriptedPrompter(), autosave_ms=3_600_000)
+    win = MainWindow(
+        settings=AppSettings(),
+        policy=load_policy(),
+        catalogue=load_catalogue(),
+        prompter=ScriptedPrompter(),
+        autosave_ms=3_600_000,
+    )
     qtbot.addWidget(win)
     win.show()
     return win
@@ -38,7 +43,8 @@ def test_first_run_opens_the_demo(qtbot, app_env):
     assert Severity.BLOCK in statuses and Severity.CLEAR in statuses
     assert set(win.controller.bodies) == ids
     assert win.findings_panel.proxy.rowCount() == len(
-        [f for r in win.doc.results.values() for f in r.findings])
+        [f for r in win.doc.results.values() for f in r.findings]
+    )
     assert len(win.layers_panel.keys()) >= 3
     assert "Checked" in win.check_label.text()
     # the data and the policy in force are always in view

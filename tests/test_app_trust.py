@@ -46,28 +46,62 @@ def write_city_pack(path: Path) -> Path:
 
     street = PROJ.unproject(LineString([(X0 - 400, Y0), (X0 + 400, Y0)]))
     layers = {
-        "streets": _frame({"u": [1], "v": [2], "key": [0], "osmid": ["1"],
-                           "name": ["Test Street"], "highway": ["residential"],
-                           "lanes": ["2"], "oneway": [False], "maxspeed": [None],
-                           "length_m": [800.0]}, [street]),
-        "buildings": _frame({"building_id": ["b1"], "height": [10.0], "source": ["test"]},
-                            [PROJ.unproject(box(*BUILDING))]),
+        "streets": _frame(
+            {
+                "u": [1],
+                "v": [2],
+                "key": [0],
+                "osmid": ["1"],
+                "name": ["Test Street"],
+                "highway": ["residential"],
+                "lanes": ["2"],
+                "oneway": [False],
+                "maxspeed": [None],
+                "length_m": [800.0],
+            },
+            [street],
+        ),
+        "buildings": _frame(
+            {"building_id": ["b1"], "height": [10.0], "source": ["test"]},
+            [PROJ.unproject(box(*BUILDING))],
+        ),
         "sites": _frame(
-            {"site_id": ["w1", "pp1"], "category": ["place_of_worship", "abortion_provider"],
-             "name": ["Test Church", "Test Clinic"], "source": ["test", "test"],
-             "source_id": ["w1", "pp1"], "tags": ["{}", "{}"], "verified": [True, False]},
-            [PROJ.unproject(box(X0 - 15, Y0 + 25, X0 + 15, Y0 + 55)),
-             PROJ.unproject(box(X0 + 285, Y0 + 25, X0 + 315, Y0 + 55))]),
+            {
+                "site_id": ["w1", "pp1"],
+                "category": ["place_of_worship", "abortion_provider"],
+                "name": ["Test Church", "Test Clinic"],
+                "source": ["test", "test"],
+                "source_id": ["w1", "pp1"],
+                "tags": ["{}", "{}"],
+                "verified": [True, False],
+            },
+            [
+                PROJ.unproject(box(X0 - 15, Y0 + 25, X0 + 15, Y0 + 55)),
+                PROJ.unproject(box(X0 + 285, Y0 + 25, X0 + 315, Y0 + 55)),
+            ],
+        ),
         "entrances": _frame(
-            {"entrance_id": ["w1/e1", "pp1/e1"], "site_id": ["w1", "pp1"],
-             "basis": ["driveway", "driveway"]},
-            [Point(*_ll(*ENTRANCE)), Point(*_ll(*CLINIC_ENTRANCE))]),
+            {
+                "entrance_id": ["w1/e1", "pp1/e1"],
+                "site_id": ["w1", "pp1"],
+                "basis": ["driveway", "driveway"],
+            },
+            [Point(*_ll(*ENTRANCE)), Point(*_ll(*CLINIC_ENTRANCE))],
+        ),
         "cameras_existing": _frame(
-            {"camera_id": ["E-1", "E-2", "E-3"], "heading_deg": [90.0, 270.0, 0.0],
-             "fov_deg": [90.0, 40.0, 90.0], "range_m": [50.0, 40.0, 80.0],
-             "brand": [None] * 3, "direction_raw": [None] * 3, "operator": [None] * 3,
-             "source_id": ["E-1", "E-2", "E-3"], "tags": ["{}"] * 3},
-            [Point(*_ll(X0 + 280, Y0)), Point(*_ll(X0 - 300, Y0)), Point(*_ll(X0 - 150, Y0))]),
+            {
+                "camera_id": ["E-1", "E-2", "E-3"],
+                "heading_deg": [90.0, 270.0, 0.0],
+                "fov_deg": [90.0, 40.0, 90.0],
+                "range_m": [50.0, 40.0, 80.0],
+                "brand": [None] * 3,
+                "direction_raw": [None] * 3,
+                "operator": [None] * 3,
+                "source_id": ["E-1", "E-2", "E-3"],
+                "tags": ["{}"] * 3,
+            },
+            [Point(*_ll(X0 + 280, Y0)), Point(*_ll(X0 - 300, Y0)), Point(*_ll(X0 - 150, Y0))],
+        ),
     }
     write_pack(path, layers, {"sources": [{"path": "test", "kind": "test", "sha256": None}]})
     return path
@@ -98,8 +132,13 @@ def _demo_window(qtbot, *, show_demo: bool = False, **prompts):
     from planner.app.settings import AppSettings
 
     prompter = ScriptedPrompter(**prompts)
-    win = MainWindow(settings=AppSettings(), policy=load_policy(), catalogue=load_catalogue(),
-                     prompter=prompter, autosave_ms=3_600_000)
+    win = MainWindow(
+        settings=AppSettings(),
+        policy=load_policy(),
+        catalogue=load_catalogue(),
+        prompter=prompter,
+        autosave_ms=3_600_000,
+    )
     qtbot.addWidget(win)
     win.resize(1200, 800)
     win.show()
@@ -198,8 +237,7 @@ def test_changed_pack_is_said_before_any_result(qtbot, app_env, city):
     _close(win)
 
 
-def test_save_as_elsewhere_keeps_the_link_and_records_checked_with(qtbot, app_env, city,
-                                                                   tmp_path):
+def test_save_as_elsewhere_keeps_the_link_and_records_checked_with(qtbot, app_env, city, tmp_path):
     plan, pack = city
     win = _demo_window(qtbot)
     win.open_plan(plan, wait=True)
@@ -237,11 +275,17 @@ def test_cones_after_open_and_f5_are_clipped_by_buildings(qtbot, app_env, city):
     win.wait_idle(30)
     behind, front = (X0 - 150, Y0 + 60), (X0 - 150, Y0 + 10)
     # independent: the bare cone holds both points, the building hides the far one
-    bare = shapely.Polygon([(X0 - 150, Y0), (X0 - 150 - 80 * math.sin(math.pi / 4),
-                            Y0 + 80 * math.cos(math.pi / 4)), (X0 - 150, Y0 + 80),
-                            (X0 - 150 + 56.5, Y0 + 56.5)])
+    bare = shapely.Polygon(
+        [
+            (X0 - 150, Y0),
+            (X0 - 150 - 80 * math.sin(math.pi / 4), Y0 + 80 * math.cos(math.pi / 4)),
+            (X0 - 150, Y0 + 80),
+            (X0 - 150 + 56.5, Y0 + 56.5),
+        ]
+    )
     assert bare.contains(Point(behind)) and box(*BUILDING).intersects(
-        LineString([(X0 - 150, Y0), behind]))
+        LineString([(X0 - 150, Y0), behind])
+    )
     for _ in range(2):  # after open, then after F5
         res = win.doc.results["E-3"]
         assert res.visible is not None and res.visible.area < res.cone.area * 0.95
@@ -277,8 +321,9 @@ def test_click_on_warned_camera_asks_nothing(qtbot, window):
     from planner.app.document import SetCamerasCommand
 
     doc = window.doc
-    doc.undo_stack.push(SetCamerasCommand(doc, [doc.camera("C-1")],
-                                          [camera_at("C-1", X0 + 60, Y0, 270.0)]))
+    doc.undo_stack.push(
+        SetCamerasCommand(doc, [doc.camera("C-1")], [camera_at("C-1", X0 + 60, Y0, 270.0)])
+    )
     assert doc.status_of("C-1") is Severity.WARN
     window.zoom_to_fit()
     count = doc.undo_stack.count()
@@ -321,8 +366,12 @@ def test_one_apply_is_one_undo_step(window):
         w.editingFinished.emit()
     panel.apply_button.click()
     cam = doc.camera("C-1")
-    assert (cam.label, cam.fov_deg, cam.range_m, cam.notes) == ("Renamed", 60.0, 35.0,
-                                                                 "checked on site")
+    assert (cam.label, cam.fov_deg, cam.range_m, cam.notes) == (
+        "Renamed",
+        60.0,
+        35.0,
+        "checked on site",
+    )
     assert doc.undo_stack.count() == count + 1
 
 
@@ -344,8 +393,7 @@ def test_blocked_camera_can_be_improved_step_by_step(window):
     turned = doc.camera("C-1").with_pose(heading_deg=74.0)
     out = doc.propose([doc.camera("C-1")], [turned], action="rotate", text="Rotate C-1")
     assert out.committed and doc.status_of("C-1") is Severity.BLOCK
-    area1 = next(f for f in doc.results["C-1"].findings
-                 if f.severity is Severity.BLOCK).overlap_m2
+    area1 = next(f for f in doc.results["C-1"].findings if f.severity is Severity.BLOCK).overlap_m2
     assert area1 < area0
     assert "still blocked" in doc.last_message
     # and out of it
@@ -369,9 +417,14 @@ def test_refusal_banner_plain_words_overlay_and_way_out(qtbot, window):
     blocked = camera_at("C-1", X0 - 25, Y0, 90.0, rng=30.0)
     assert not doc.propose([before], [blocked], action="move", text="Move C-1").committed
     text = window.notice.text()
-    assert text == ("Move C-1 refused: C-1 would capture vehicles at the driveway of "
-                    "Test Church (place of worship), 27 m east of the camera.") or \
-        "the vehicle entrance of Test Church" in text
+    assert (
+        text
+        == (
+            "Move C-1 refused: C-1 would capture vehicles at the driveway of "
+            "Test Church (place of worship), 27 m east of the camera."
+        )
+        or "the vehicle entrance of Test Church" in text
+    )
     assert window.notice.isVisible()
     assert window.canvas.geometry() == canvas_geometry  # over the map, not above it
     qtbot.wait(50)
@@ -396,9 +449,15 @@ def test_delete_of_pack_camera_is_explained(window):
     from planner.app.document import DataContext
 
     data = window.doc.data
-    window.install_data(DataContext(checker=data.checker, projector=data.projector,
-                                    sites=data.sites, street_network=data.street_network,
-                                    cameras_existing=[camera_at("E-7", X0 - 200, Y0, 0.0)]))
+    window.install_data(
+        DataContext(
+            checker=data.checker,
+            projector=data.projector,
+            sites=data.sites,
+            street_network=data.street_network,
+            cameras_existing=[camera_at("E-7", X0 - 200, Y0, 0.0)],
+        )
+    )
     window.controller.select(["E-7"])
     count = window.doc.undo_stack.count()
     window.delete_selected()
@@ -424,8 +483,12 @@ def test_properties_panel_is_empty_without_a_selection(window):
     assert panel.fov.text() == "40"
     window.controller.select([])
     assert not panel.isEnabled()
-    assert (panel.fov.text(), panel.range.text(), panel.heading.text(), panel.label.text()) \
-        == ("", "", "", "")
+    assert (panel.fov.text(), panel.range.text(), panel.heading.text(), panel.label.text()) == (
+        "",
+        "",
+        "",
+        "",
+    )
     assert panel.title.text() == "No camera selected"
 
 
@@ -445,8 +508,9 @@ def test_feet_everywhere_files_metric(window, tmp_path):
         assert " ft east of the camera" in doc.last_message
         from planner.app.document import SetCamerasCommand
 
-        doc.undo_stack.push(SetCamerasCommand(doc, [doc.camera("C-1")],
-                                              [camera_at("C-1", X0 + 60, Y0, 270.0)]))
+        doc.undo_stack.push(
+            SetCamerasCommand(doc, [doc.camera("C-1")], [camera_at("C-1", X0 + 60, Y0, 270.0)])
+        )
         model = window.findings_panel.model
         assert model.headerData(6, Qt.Orientation.Horizontal) == "Distance (ft)"
         assert " ft " in model.sentences[0]
@@ -485,8 +549,11 @@ def test_identity_is_asked_once_and_signs_the_audit_trail(window):
 
 
 def test_plan_properties_are_editable_undoable_and_saved(window, tmp_path):
-    window.prompter.properties = {"name": "Downtown 2026", "author": "A. Rivera",
-                                  "department": "SJPD"}
+    window.prompter.properties = {
+        "name": "Downtown 2026",
+        "author": "A. Rivera",
+        "department": "SJPD",
+    }
     window.actions_by_name["plan_properties"].trigger()
     m = window.doc.plan.meta
     assert (m.name, m.author, m.department) == ("Downtown 2026", "A. Rivera", "SJPD")
@@ -494,8 +561,11 @@ def test_plan_properties_are_editable_undoable_and_saved(window, tmp_path):
     target = tmp_path / "p.plan.geojson"
     assert window.save_to(target)
     meta = json.loads(target.read_text())["siting_plan"]
-    assert (meta["name"], meta["author"], meta["department"]) == ("Downtown 2026",
-                                                                  "A. Rivera", "SJPD")
+    assert (meta["name"], meta["author"], meta["department"]) == (
+        "Downtown 2026",
+        "A. Rivera",
+        "SJPD",
+    )
     assert meta["modified"].endswith("Z")
     window.doc.undo_stack.undo()
     assert window.doc.plan.meta.name == "test plan" and window.doc.plan.meta.author == ""
@@ -507,8 +577,9 @@ def test_short_justification_is_refused(window):
     target = camera_at("C-1", X0 + 60, Y0, 270.0)
     for answer in ("x", "C-1", "ok fine"):
         window.prompter.justification = answer
-        assert not doc.propose([doc.camera("C-1")], [target], action="move",
-                               text="Move C-1").committed
+        assert not doc.propose(
+            [doc.camera("C-1")], [target], action="move", text="Move C-1"
+        ).committed
         assert "justification" in doc.last_message
     window.prompter.justification = "Faces away from the driveway; confirmed on site by DPO"
     assert doc.propose([doc.camera("C-1")], [target], action="move", text="Move C-1").committed
@@ -521,8 +592,9 @@ def test_justification_dialog_shows_the_finding_and_needs_a_sentence(qtbot, wind
 
     doc = window.doc
     f = doc.evaluate(camera_at("C-1", X0 + 60, Y0, 270.0)).findings[0]
-    dlg = JustificationDialog("Move C-1: why?", [f], sentences=[doc.describe(f)],
-                              camera_ids=["C-1"])
+    dlg = JustificationDialog(
+        "Move C-1: why?", [f], sentences=[doc.describe(f)], camera_ids=["C-1"]
+    )
     qtbot.addWidget(dlg)
     assert "Test Church" in dlg.details.text()
     dlg.edit.setPlainText("x")
@@ -541,13 +613,17 @@ def test_unverified_site_is_marked_on_map_findings_and_dialog(qtbot, app_env, ci
     win.wait_idle(30)
     assert set(win.unverified_marks.items) == {"pp1"}
     _outline, tag = win.unverified_marks.items["pp1"]
-    assert tag.isVisible() and "confirm that the site primarily provides abortion services" \
-        in tag.toolTip()
+    assert (
+        tag.isVisible()
+        and "confirm that the site primarily provides abortion services" in tag.toolTip()
+    )
     model = win.findings_panel.model
     row = next(i for i, f in enumerate(model.rows) if f.site_id == "pp1")
     assert model.data(model.index(row, 3)) == "Test Clinic (unverified)"
-    assert "unverified: confirm that the site primarily provides abortion services" \
+    assert (
+        "unverified: confirm that the site primarily provides abortion services"
         in model.sentences[row]
+    )
     _close(win)
 
 
@@ -563,15 +639,19 @@ def test_recovery_file_is_written_after_each_change(qtbot, app_env, window):
     b = window.add_camera(X0 - 300, Y0 + 5)
     assert a and b
     # no explicit autosave: the debounced write follows the change (interval is an hour)
-    qtbot.waitUntil(lambda: len(find_recovery_files(window.autosaver.folder)) == 1,
-                    timeout=5_000)
+    qtbot.waitUntil(lambda: len(find_recovery_files(window.autosaver.folder)) == 1, timeout=5_000)
     window.autosaver.flush()
     rec = find_recovery_files(window.autosaver.folder)[0]
     saved = json.loads(rec.plan_path.read_text())
     assert {f["id"] for f in saved["features"]} == {"C-1", a, b}
     # "kill -9": the window is never closed; the next start offers the work back
-    win2 = MainWindow(settings=AppSettings(), policy=load_policy(), catalogue=load_catalogue(),
-                      prompter=ScriptedPrompter(recover=True), autosave_ms=3_600_000)
+    win2 = MainWindow(
+        settings=AppSettings(),
+        policy=load_policy(),
+        catalogue=load_catalogue(),
+        prompter=ScriptedPrompter(recover=True),
+        autosave_ms=3_600_000,
+    )
     qtbot.addWidget(win2)
     assert win2.offer_recovery(wait=True)
     win2.wait_idle(10)
@@ -606,15 +686,18 @@ def test_saving_the_demo_saves_a_copy_in_documents(qtbot, app_env, tmp_path):
 # -- 14. open errors -----------------------------------------------------------------------------
 def test_open_error_shows_the_whole_message_and_keeps_the_plan(window, tmp_path):
     bad = tmp_path / "truncated.plan.geojson"
-    bad.write_text('{"type": "FeatureCollection", "siting_plan": {"format": "siting-plan", '
-                   '"format_version": 1}, "features": [{"type": "Feature", "id": "C-1", "ge')
+    bad.write_text(
+        '{"type": "FeatureCollection", "siting_plan": {"format": "siting-plan", '
+        '"format_version": 1}, "features": [{"type": "Feature", "id": "C-1", "ge'
+    )
     before = list(window.doc.plan.cameras)
     window.open_plan(bad)
     kind, text = window.prompter.asked[-1]
     # the whole one-line message: where, what, and that the file looks cut off
     assert kind == "error" and text == (
         f"Cannot open plan: {bad}: line 1, column 140: invalid JSON: Unterminated string "
-        "(the file ends too early: is it cut off?)")
+        "(the file ends too early: is it cut off?)"
+    )
     text = text.removeprefix("Cannot open plan: ")
     assert window.doc.plan.cameras == before and window.doc.data is not None
     assert window.notice.isVisible() and text in window.notice.text()
@@ -631,8 +714,13 @@ def test_broken_last_project_at_start_falls_back_to_the_demo(qtbot, app_env, tmp
     bad.write_text("{")
     settings = AppSettings()
     settings.last_project = bad
-    win = MainWindow(settings=settings, policy=load_policy(), catalogue=load_catalogue(),
-                     prompter=ScriptedPrompter(), autosave_ms=3_600_000)
+    win = MainWindow(
+        settings=settings,
+        policy=load_policy(),
+        catalogue=load_catalogue(),
+        prompter=ScriptedPrompter(),
+        autosave_ms=3_600_000,
+    )
     qtbot.addWidget(win)
     win.start_up(plan=None, data=None, wait=True, recover=False)
     win.wait_idle(60)
@@ -664,11 +752,17 @@ def test_recovered_untitled_plan_is_judged_by_the_same_pack(qtbot, app_env, city
     win.wait_idle(30)
     win.new_plan()  # untitled, on the city pack
     blocked = camera_at("C-1", X0 + 280, Y0, 90.0, fov=90.0, rng=50.0)
-    win.doc.undo_stack.push(__import__("planner.app.document", fromlist=["x"])
-                            .AddCamerasCommand(win.doc, [blocked]))
+    win.doc.undo_stack.push(
+        __import__("planner.app.document", fromlist=["x"]).AddCamerasCommand(win.doc, [blocked])
+    )
     win.autosaver.flush()
-    win2 = MainWindow(settings=AppSettings(), policy=load_policy(), catalogue=load_catalogue(),
-                      prompter=ScriptedPrompter(recover=True), autosave_ms=3_600_000)
+    win2 = MainWindow(
+        settings=AppSettings(),
+        policy=load_policy(),
+        catalogue=load_catalogue(),
+        prompter=ScriptedPrompter(recover=True),
+        autosave_ms=3_600_000,
+    )
     qtbot.addWidget(win2)
     assert win2.offer_recovery(wait=True)
     win2.wait_idle(30)
@@ -731,8 +825,11 @@ def test_pack_link_round_trip(tmp_path):
     pack.write_bytes(b"x")
     plan = tmp_path / "plans" / "p.plan.geojson"
     link = pack_link_json(pack=pack, plan_path=plan, sha256="ab" * 32)
-    assert link == {"path": "../data/city.gpkg", "absolute": str(pack.resolve()),
-                    "sha256": "ab" * 32}
+    assert link == {
+        "path": "../data/city.gpkg",
+        "absolute": str(pack.resolve()),
+        "sha256": "ab" * 32,
+    }
     parsed = read_pack_link(PlanMeta(extra={"data_pack": link}))
     assert parsed.resolve(plan_path=plan) == pack.resolve()
     assert parsed.candidates(plan_path=plan) == [pack.resolve()]  # one place, once
@@ -749,16 +846,27 @@ def test_layer_files_do_not_stand_in_for_the_named_pack(qtbot, app_env, city, tm
     pack.unlink()
     sites = tmp_path / "sites.geojson"
     elon, elat = _ll(*ENTRANCE)
-    sites.write_text(json.dumps({"type": "FeatureCollection", "features": [{
-        "type": "Feature", "id": "s1", "geometry": {"type": "Point", "coordinates": [elon, elat]},
-        "properties": {"category": "place_of_worship", "name": "Church"}}]}))
+    sites.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "id": "s1",
+                        "geometry": {"type": "Point", "coordinates": [elon, elat]},
+                        "properties": {"category": "place_of_worship", "name": "Church"},
+                    }
+                ],
+            }
+        )
+    )
     win = _demo_window(qtbot, open_path=sites)
     win.open_plan(plan, wait=True)
     win.wait_idle(30)
     win.add_sites_dialog()
     win.wait_idle(30)
-    assert win.doc.results == {} and "is not loaded; only layer files are" in \
-        win.data_banner.text()
+    assert win.doc.results == {} and "is not loaded; only layer files are" in win.data_banner.text()
     win.data_banner.button("Check with the data in force").click()
     win.wait_idle(30)
     assert win.doc.results and not win.data_banner.isVisible()

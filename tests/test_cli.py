@@ -429,9 +429,7 @@ def test_bad_buildings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
         ),
         encoding="utf-8",
     )
-    code, _, err = run(
-        ["check", str(PLAN), "--no-sites", "--buildings", str(buildings)], capsys
-    )
+    code, _, err = run(["check", str(PLAN), "--no-sites", "--buildings", str(buildings)], capsys)
     assert code == 2
     assert_one_line_error(err, buildings)
 

@@ -20,8 +20,15 @@ from planner.io.sites import check_categories, read_sites, sites_from_geojson
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "examples"
 
-SQUARE = [[[-121.887, 37.338], [-121.886, 37.338], [-121.886, 37.339], [-121.887, 37.339],
-           [-121.887, 37.338]]]
+SQUARE = [
+    [
+        [-121.887, 37.338],
+        [-121.886, 37.338],
+        [-121.886, 37.339],
+        [-121.887, 37.339],
+        [-121.887, 37.338],
+    ]
+]
 
 
 def _site(
@@ -148,8 +155,15 @@ def test_without_a_policy_categories_are_not_checked(tmp_path: Path) -> None:
 def test_bow_tie_polygon_is_repaired_and_reported(tmp_path: Path) -> None:
     bow_tie = {
         "type": "Polygon",
-        "coordinates": [[[-121.887, 37.338], [-121.886, 37.339], [-121.886, 37.338],
-                         [-121.887, 37.339], [-121.887, 37.338]]],
+        "coordinates": [
+            [
+                [-121.887, 37.338],
+                [-121.886, 37.339],
+                [-121.886, 37.338],
+                [-121.887, 37.339],
+                [-121.887, 37.338],
+            ]
+        ],
     }
     assert not shapely.geometry.shape(bow_tie).is_valid
     path = _write(tmp_path, _collection(_site("good"), _site("tie", geometry=bow_tie)))
@@ -181,55 +195,152 @@ BAD_SITES: list[tuple[str, Any, str, str]] = [
     ("not-a-collection", [], "top level", "FeatureCollection"),
     ("features-not-list", {"type": "FeatureCollection", "features": None}, "features", "list"),
     ("feature-not-object", _collection(_site("a"), "oops"), "feature 2", "Feature"),
-    ("linestring", _collection(_site("a"), _site("b", geometry=_LINE)), 'feature 2 (site "b")',
-     "geometry must be Point, Polygon or MultiPolygon, got 'LineString'"),
-    ("no-geometry", _collection({"type": "Feature", "id": "g", "geometry": None,
-                                 "properties": {"category": "consulate"}}),
-     'feature 1 (site "g")', "geometry is missing"),
-    ("malformed-polygon", _collection(_site("m", geometry={"type": "Polygon",
-                                                           "coordinates": [[1, 2]]})),
-     'feature 1 (site "m")', "malformed Polygon"),
-    ("empty-polygon", _collection(_site("e", geometry={"type": "Polygon", "coordinates": []})),
-     'feature 1 (site "e")', "empty Polygon"),
-    ("lon-out-of-range", _collection(_site("far", geometry={"type": "Point",
-                                                            "coordinates": [200, 37]})),
-     'feature 1 (site "far")', "coordinates outside lon [-180, 180] / lat [-90, 90]"),
-    ("lat-out-of-range",
-     _collection(_site("pole", geometry={"type": "Polygon", "coordinates": [[[0, 0], [1, 0],
-                                                                             [1, 95], [0, 0]]]})),
-     'feature 1 (site "pole")', "coordinates outside"),
-    ("duplicate-id", _collection(_site("a"), _site("b"), _site("a")), 'feature 3 (site "a")',
-     "duplicate id (also used by feature 1)"),
-    ("duplicate-id-prop-and-feature", _collection(_site("a"), _site(None, id="a")),
-     'feature 2 (site "a")', "duplicate id"),
+    (
+        "linestring",
+        _collection(_site("a"), _site("b", geometry=_LINE)),
+        'feature 2 (site "b")',
+        "geometry must be Point, Polygon or MultiPolygon, got 'LineString'",
+    ),
+    (
+        "no-geometry",
+        _collection(
+            {
+                "type": "Feature",
+                "id": "g",
+                "geometry": None,
+                "properties": {"category": "consulate"},
+            }
+        ),
+        'feature 1 (site "g")',
+        "geometry is missing",
+    ),
+    (
+        "malformed-polygon",
+        _collection(_site("m", geometry={"type": "Polygon", "coordinates": [[1, 2]]})),
+        'feature 1 (site "m")',
+        "malformed Polygon",
+    ),
+    (
+        "empty-polygon",
+        _collection(_site("e", geometry={"type": "Polygon", "coordinates": []})),
+        'feature 1 (site "e")',
+        "empty Polygon",
+    ),
+    (
+        "lon-out-of-range",
+        _collection(_site("far", geometry={"type": "Point", "coordinates": [200, 37]})),
+        'feature 1 (site "far")',
+        "coordinates outside lon [-180, 180] / lat [-90, 90]",
+    ),
+    (
+        "lat-out-of-range",
+        _collection(
+            _site(
+                "pole",
+                geometry={"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 95], [0, 0]]]},
+            )
+        ),
+        'feature 1 (site "pole")',
+        "coordinates outside",
+    ),
+    (
+        "duplicate-id",
+        _collection(_site("a"), _site("b"), _site("a")),
+        'feature 3 (site "a")',
+        "duplicate id (also used by feature 1)",
+    ),
+    (
+        "duplicate-id-prop-and-feature",
+        _collection(_site("a"), _site(None, id="a")),
+        'feature 2 (site "a")',
+        "duplicate id",
+    ),
     ("bool-id", _collection(_site(True)), "feature 1", "id must be a string or integer"),
-    ("missing-category", _collection(_site("nocat", None)), 'feature 1 (site "nocat")',
-     "category is required"),
-    ("blank-category", _collection(_site("blank", "  ")), 'feature 1 (site "blank")',
-     "category is required"),
-    ("numeric-category", _collection(_site("num", 3)), 'feature 1 (site "num")',
-     "category is required"),
-    ("name-not-string", _collection(_site("n", name=["x"])), 'feature 1 (site "n")',
-     "name must be a string"),
-    ("verified-string", _collection(_site("v", verified="yes")), 'feature 1 (site "v")',
-     "verified must be true or false"),
-    ("properties-not-object", _collection({"type": "Feature", "id": "p", "properties": [1],
-                                           "geometry": {"type": "Point", "coordinates": [0, 0]}}),
-     "feature 1", "properties must be an object"),
-    ("entrances-object", _collection(_site("en", entrances={"lon": 1, "lat": 2})),
-     'feature 1 (site "en")', "entrances must be a list"),
-    ("entrances-bad-text", _collection(_site("en", entrances="north side")),
-     'feature 1 (site "en")', "entrances must be a JSON list"),
-    ("entrance-too-short", _collection(_site("en", entrances=[[-121.886]])),
-     'feature 1 (site "en") entrance 1', "must be [lon, lat]"),
-    ("entrance-flat", _collection(_site("en", entrances=[-121.886, 37.338])),
-     'feature 1 (site "en") entrance 1', "must be [lon, lat]"),
-    ("entrance-lon-200", _collection(_site("en", entrances=[[-121.886, 37.3], [200, 37.3]])),
-     'feature 1 (site "en") entrance 2', "longitude must be in [-180, 180], got 200"),
-    ("entrance-lat-95", _collection(_site("en", entrances=[[-121.886, -95]])),
-     'feature 1 (site "en") entrance 1', "latitude must be in [-90, 90]"),
-    ("entrance-strings", _collection(_site("en", entrances=[["-121.8", "37.3"]])),
-     'feature 1 (site "en") entrance 1', "finite numbers"),
+    (
+        "missing-category",
+        _collection(_site("nocat", None)),
+        'feature 1 (site "nocat")',
+        "category is required",
+    ),
+    (
+        "blank-category",
+        _collection(_site("blank", "  ")),
+        'feature 1 (site "blank")',
+        "category is required",
+    ),
+    (
+        "numeric-category",
+        _collection(_site("num", 3)),
+        'feature 1 (site "num")',
+        "category is required",
+    ),
+    (
+        "name-not-string",
+        _collection(_site("n", name=["x"])),
+        'feature 1 (site "n")',
+        "name must be a string",
+    ),
+    (
+        "verified-string",
+        _collection(_site("v", verified="yes")),
+        'feature 1 (site "v")',
+        "verified must be true or false",
+    ),
+    (
+        "properties-not-object",
+        _collection(
+            {
+                "type": "Feature",
+                "id": "p",
+                "properties": [1],
+                "geometry": {"type": "Point", "coordinates": [0, 0]},
+            }
+        ),
+        "feature 1",
+        "properties must be an object",
+    ),
+    (
+        "entrances-object",
+        _collection(_site("en", entrances={"lon": 1, "lat": 2})),
+        'feature 1 (site "en")',
+        "entrances must be a list",
+    ),
+    (
+        "entrances-bad-text",
+        _collection(_site("en", entrances="north side")),
+        'feature 1 (site "en")',
+        "entrances must be a JSON list",
+    ),
+    (
+        "entrance-too-short",
+        _collection(_site("en", entrances=[[-121.886]])),
+        'feature 1 (site "en") entrance 1',
+        "must be [lon, lat]",
+    ),
+    (
+        "entrance-flat",
+        _collection(_site("en", entrances=[-121.886, 37.338])),
+        'feature 1 (site "en") entrance 1',
+        "must be [lon, lat]",
+    ),
+    (
+        "entrance-lon-200",
+        _collection(_site("en", entrances=[[-121.886, 37.3], [200, 37.3]])),
+        'feature 1 (site "en") entrance 2',
+        "longitude must be in [-180, 180], got 200",
+    ),
+    (
+        "entrance-lat-95",
+        _collection(_site("en", entrances=[[-121.886, -95]])),
+        'feature 1 (site "en") entrance 1',
+        "latitude must be in [-90, 90]",
+    ),
+    (
+        "entrance-strings",
+        _collection(_site("en", entrances=[["-121.8", "37.3"]])),
+        'feature 1 (site "en") entrance 1',
+        "finite numbers",
+    ),
 ]
 
 

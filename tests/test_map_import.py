@@ -25,13 +25,18 @@ def write_sites(path: Path, features: list[dict]) -> Path:
 
 
 def point_site(sid: str, lon: float, lat: float, **props) -> dict:
-    return {"type": "Feature", "id": sid, "geometry": {"type": "Point", "coordinates": [lon, lat]},
-            "properties": {"category": "place_of_worship", **props}}
+    return {
+        "type": "Feature",
+        "id": sid,
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": {"category": "place_of_worship", **props},
+    }
 
 
 def test_import_warns_on_a_pack_without_streets_buildings_or_entrances(tmp_path):
-    sites = write_sites(tmp_path / "sites.geojson",
-                        [point_site("a", -121.89, 37.33, name="A church")])
+    sites = write_sites(
+        tmp_path / "sites.geojson", [point_site("a", -121.89, 37.33, name="A church")]
+    )
     summary = run_import([], tmp_path / "p.gpkg", site_layers=[str(sites)])
     text = "\n".join(summary.warnings)
     assert "no streets" in text
@@ -42,8 +47,9 @@ def test_import_warns_on_a_pack_without_streets_buildings_or_entrances(tmp_path)
 def test_import_cli_prints_the_missing_streets_warning(tmp_path, capsys):
     from planner.cli import main
 
-    sites = write_sites(tmp_path / "sites.geojson",
-                        [point_site("a", -121.89, 37.33, name="A church")])
+    sites = write_sites(
+        tmp_path / "sites.geojson", [point_site("a", -121.89, 37.33, name="A church")]
+    )
     rc = main(["import", "--sites", str(sites), "-o", str(tmp_path / "p.gpkg"), "-q"])
     assert rc == 0
     err = capsys.readouterr().err
@@ -59,22 +65,37 @@ def test_osm_keys_of_every_spelling():
 
 def test_dedup_by_osm_id_and_by_name_place_and_category():
     sites = gpd.GeoDataFrame(
-        {"site_id": ["node/1", "way/2", "city:n1", "city:x", "city:far", "city:other"],
-         "category": ["place_of_worship"] * 5 + ["consulate"],
-         "name": ["St. Mary", "Église Saint-Joseph", "Saint Mary's (city)", "Eglise Saint Joseph",
-                  "Eglise Saint Joseph", "Eglise Saint Joseph"],
-         "source": ["osm", "osm", "city", "city", "city", "city"],
-         "source_id": ["node/1", "way/2", "n1", "x", "far", "other"],
-         "tags": [{}, {}, {"osm_id": "n1"}, {}, {}, {}]},
-        geometry=[shapely.Point(-121.89, 37.33), shapely.Point(-121.88, 37.33),
-                  shapely.Point(-121.8901, 37.3301), shapely.Point(-121.8803, 37.3301),
-                  shapely.Point(-121.87, 37.33), shapely.Point(-121.8801, 37.33)],
-        crs=4326)
-    entrances = gpd.GeoDataFrame({"entrance_id": ["city:n1/e1"], "site_id": ["city:n1"],
-                                  "basis": ["manual"]},
-                                 geometry=[shapely.Point(-121.8902, 37.3299)], crs=4326)
-    out, ent, notes = deduplicate_sites(sites, entrances,
-                                        origin=sites["source"].tolist())
+        {
+            "site_id": ["node/1", "way/2", "city:n1", "city:x", "city:far", "city:other"],
+            "category": ["place_of_worship"] * 5 + ["consulate"],
+            "name": [
+                "St. Mary",
+                "Église Saint-Joseph",
+                "Saint Mary's (city)",
+                "Eglise Saint Joseph",
+                "Eglise Saint Joseph",
+                "Eglise Saint Joseph",
+            ],
+            "source": ["osm", "osm", "city", "city", "city", "city"],
+            "source_id": ["node/1", "way/2", "n1", "x", "far", "other"],
+            "tags": [{}, {}, {"osm_id": "n1"}, {}, {}, {}],
+        },
+        geometry=[
+            shapely.Point(-121.89, 37.33),
+            shapely.Point(-121.88, 37.33),
+            shapely.Point(-121.8901, 37.3301),
+            shapely.Point(-121.8803, 37.3301),
+            shapely.Point(-121.87, 37.33),
+            shapely.Point(-121.8801, 37.33),
+        ],
+        crs=4326,
+    )
+    entrances = gpd.GeoDataFrame(
+        {"entrance_id": ["city:n1/e1"], "site_id": ["city:n1"], "basis": ["manual"]},
+        geometry=[shapely.Point(-121.8902, 37.3299)],
+        crs=4326,
+    )
+    out, ent, notes = deduplicate_sites(sites, entrances, origin=sites["source"].tolist())
     # same OSM object (n1) and same name+category within 60 m (x): dropped; a same-named
     # site 800 m away and one of another category are other places
     assert list(out["site_id"]) == ["node/1", "way/2", "city:far", "city:other"]
@@ -85,14 +106,19 @@ def test_dedup_by_osm_id_and_by_name_place_and_category():
 
 @pytest.mark.realdata
 def test_downtown_churches_come_in_once(shared_data, tmp_path):
-    summary = run_import([shared_data / "osm_sj_downtown_merged.osm.bz2"], tmp_path / "d.gpkg",
-                         site_layers=[str(shared_data / "sj_sensitive_sites.geojson")])
+    summary = run_import(
+        [shared_data / "osm_sj_downtown_merged.osm.bz2"],
+        tmp_path / "d.gpkg",
+        site_layers=[str(shared_data / "sj_sensitive_sites.geojson")],
+    )
     pack = read_pack(tmp_path / "d.gpkg", layers={"sites"})
     names = [s.name for s in pack.sites]
     assert len(names) == len(set(names)) == 18  # 13 OSM places of worship + 5 city sites
     assert summary.counts["sites"] == 18
-    assert any("12 sites from sj_sensitive_sites.geojson were already imported" in w
-               for w in summary.warnings)
+    assert any(
+        "12 sites from sj_sensitive_sites.geojson were already imported" in w
+        for w in summary.warnings
+    )
 
 
 def small_city_gpkg(shared: Path, out: Path) -> Path:
@@ -109,9 +135,13 @@ def small_city_gpkg(shared: Path, out: Path) -> Path:
 def test_address_points_and_site_addresses_become_the_addresses_layer(shared_data, tmp_path):
     gpkg = small_city_gpkg(shared_data, tmp_path / "city.gpkg")
     n_points = pyogrio.read_info(str(gpkg), layer="address_points")["features"]
-    summary = run_import([], tmp_path / "a.gpkg", bbox=ALUM_ROCK_BOX,
-                         site_layers=[str(shared_data / "sj_sensitive_sites.geojson")],
-                         building_layers=[gpkg])
+    summary = run_import(
+        [],
+        tmp_path / "a.gpkg",
+        bbox=ALUM_ROCK_BOX,
+        site_layers=[str(shared_data / "sj_sensitive_sites.geojson")],
+        building_layers=[gpkg],
+    )
     pack = read_pack(tmp_path / "a.gpkg", layers={"addresses"})
     addr = pack.addresses
     assert addr is not None and 0 < len(addr) <= n_points + 1

@@ -89,8 +89,9 @@ class TileServer:
 def canvas(qtbot):
     c = MapCanvas(projector=PROJ)
     # a site near the origin gives the scene its extent (the view cannot leave the scene)
-    c.set_sites([Site(id="o", category="place_of_worship",
-                      geometry=shapely.Point(*lonlat(-180, -120)))])
+    c.set_sites(
+        [Site(id="o", category="place_of_worship", geometry=shapely.Point(*lonlat(-180, -120)))]
+    )
     qtbot.addWidget(c)
     c.resize(400, 300)
     c.show()
@@ -125,8 +126,9 @@ def is_red(c: QColor) -> bool:
 def test_tiles_come_from_127_0_0_1_and_keep_showing_when_the_server_stops(canvas, tmp_path):
     server = TileServer()
     try:
-        layer = BasemapLayer(BasemapSource("test", server.url, "© Test tiles"),
-                             cache_dir=tmp_path / "cache")
+        layer = BasemapLayer(
+            BasemapSource("test", server.url, "© Test tiles"), cache_dir=tmp_path / "cache"
+        )
         statuses: list[str] = []
         layer.fetcher.status.connect(statuses.append)
         canvas.set_basemap(layer)
@@ -156,8 +158,9 @@ def test_tiles_come_from_127_0_0_1_and_keep_showing_when_the_server_stops(canvas
     assert is_red(centre_pixel(canvas))
     assert len(server.requests) == n
     # a new session offline draws from the disk cache
-    fresh = BasemapLayer(BasemapSource("test", server.url, "© Test tiles"),
-                         cache_dir=tmp_path / "cache")
+    fresh = BasemapLayer(
+        BasemapSource("test", server.url, "© Test tiles"), cache_dir=tmp_path / "cache"
+    )
     canvas.set_basemap(fresh)
     wait_drawn(canvas, fresh)
     assert is_red(centre_pixel(canvas))
@@ -190,10 +193,13 @@ def test_offline_basemap_from_mbtiles(canvas, tmp_path):
     path = tmp_path / "city.mbtiles"
     con = sqlite3.connect(path)
     con.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
-    con.execute("CREATE TABLE tiles (zoom_level INT, tile_column INT, tile_row INT, "
-                "tile_data BLOB)")
-    con.executemany("INSERT INTO metadata VALUES (?, ?)",
-                    [("attribution", "© City tiles"), ("minzoom", "0"), ("maxzoom", "19")])
+    con.execute(
+        "CREATE TABLE tiles (zoom_level INT, tile_column INT, tile_row INT, tile_data BLOB)"
+    )
+    con.executemany(
+        "INSERT INTO metadata VALUES (?, ?)",
+        [("attribution", "© City tiles"), ("minzoom", "0"), ("maxzoom", "19")],
+    )
     tx, ty = _tile_at_centre(z)
     con.execute("INSERT INTO tiles VALUES (?, ?, ?, ?)", (z, tx, (1 << z) - 1 - ty, png(RED)))
     con.commit()
@@ -223,11 +229,20 @@ def test_offline_basemap_from_pmtiles(canvas, tmp_path):
     e7 = 10_000_000
     with write(str(path)) as w:
         w.write_tile(zxy_to_tileid(z, tx, ty), png(RED))
-        w.finalize({"tile_type": TileType.PNG, "tile_compression": Compression.NONE,
-                    "min_lon_e7": int(-122 * e7), "min_lat_e7": int(37 * e7),
-                    "max_lon_e7": int(-121 * e7), "max_lat_e7": int(38 * e7),
-                    "center_zoom": z, "center_lon_e7": int(LON0 * e7),
-                    "center_lat_e7": int(LAT0 * e7)}, {"attribution": "© PM tiles"})
+        w.finalize(
+            {
+                "tile_type": TileType.PNG,
+                "tile_compression": Compression.NONE,
+                "min_lon_e7": int(-122 * e7),
+                "min_lat_e7": int(37 * e7),
+                "max_lon_e7": int(-121 * e7),
+                "max_lat_e7": int(38 * e7),
+                "center_zoom": z,
+                "center_lon_e7": int(LON0 * e7),
+                "center_lat_e7": int(LAT0 * e7),
+            },
+            {"attribution": "© PM tiles"},
+        )
     layer = BasemapLayer(source_for_file(path), cache_dir=tmp_path / "unused")
     canvas.set_basemap(layer)
     deadline = time.perf_counter() + 10
@@ -255,11 +270,21 @@ def districts() -> gpd.GeoDataFrame:
         return shapely.Polygon([lonlat(x0, y0), lonlat(x1, y0), lonlat(x1, y1), lonlat(x0, y1)])
 
     return gpd.GeoDataFrame(
-        {"name": ["San Jose", "3", "4"],
-         "kind": ["sj_city_limits_2016", "sj_council_districts_2016",
-                  "sj_council_districts_2016"]},
-        geometry=[sq(-3000, -3000, 3000, 3000), sq(-3000, -3000, 0, 3000),
-                  sq(0, -3000, 3000, 3000)], crs=4326)
+        {
+            "name": ["San Jose", "3", "4"],
+            "kind": [
+                "sj_city_limits_2016",
+                "sj_council_districts_2016",
+                "sj_council_districts_2016",
+            ],
+        },
+        geometry=[
+            sq(-3000, -3000, 3000, 3000),
+            sq(-3000, -3000, 0, 3000),
+            sq(0, -3000, 3000, 3000),
+        ],
+        crs=4326,
+    )
 
 
 def test_boundaries_are_drawn_and_districts_labelled(canvas):
@@ -275,10 +300,13 @@ def test_boundaries_are_drawn_and_districts_labelled(canvas):
     # the dividing line x = 0 is drawn in the district colour (dashed) at the centre column
     image = canvas.viewport().grab().toImage()
     cx = round(canvas.scene_to_view(QPointF(X0, -Y0)).x())
-    column = [image.pixelColor(cx + dx, y) for y in range(image.height())
-              for dx in (-1, 0, 1)]
-    assert any(abs(c.red() - st.DISTRICT_LINE.red()) < 40 and
-               abs(c.blue() - st.DISTRICT_LINE.blue()) < 40 and c.green() < 80 for c in column)
+    column = [image.pixelColor(cx + dx, y) for y in range(image.height()) for dx in (-1, 0, 1)]
+    assert any(
+        abs(c.red() - st.DISTRICT_LINE.red()) < 40
+        and abs(c.blue() - st.DISTRICT_LINE.blue()) < 40
+        and c.green() < 80
+        for c in column
+    )
     # identify the boundary layer by name in the legend
     assert [e.label for e in canvas.legend("boundaries")] == ["City limits", "Council district"]
 
@@ -286,15 +314,19 @@ def test_boundaries_are_drawn_and_districts_labelled(canvas):
 # ---------------------------------------------------------------------------- labels
 def test_place_labels_never_overlap_and_stay_in_the_view():
     view = QRectF(0, 0, 300, 200)
-    reqs = [LabelRequest(f"Site {i}", QPointF(150 + (i % 3) * 4, 100 + i * 3), (80, 14),
-                         priority=1, radius=8) for i in range(12)]
+    reqs = [
+        LabelRequest(
+            f"Site {i}", QPointF(150 + (i % 3) * 4, 100 + i * 3), (80, 14), priority=1, radius=8
+        )
+        for i in range(12)
+    ]
     reqs.append(LabelRequest("Edge site", QPointF(298, 5), (80, 14), radius=8))
     reqs.append(LabelRequest("Area", QPointF(-50, 190), (60, 16), area=True))
     placed = place_labels(reqs, view=view)
     boxes = [b for _i, b in placed]
     for i, a in enumerate(boxes):
         assert view.contains(a)
-        for b in boxes[i + 1:]:
+        for b in boxes[i + 1 :]:
             assert not a.intersects(b)
     names = {reqs[i].text for i, _b in placed}
     assert "Edge site" in names  # moved left and below, not cut
@@ -303,12 +335,26 @@ def test_place_labels_never_overlap_and_stay_in_the_view():
 
 
 def test_site_labels_at_street_zoom_with_tooltips(canvas):
-    sites = [Site(id=f"s{i}", category="place_of_worship",
-                  geometry=shapely.Point(*lonlat(i * 6.0, 0)), name=f"Church number {i}",
-                  verified=i % 2 == 0, source="osm")
-             for i in range(6)]
-    sites.append(Site(id="edge", category="consulate", geometry=shapely.Point(*lonlat(0, 80)),
-                      name="Consulate at the edge", source="city list"))
+    sites = [
+        Site(
+            id=f"s{i}",
+            category="place_of_worship",
+            geometry=shapely.Point(*lonlat(i * 6.0, 0)),
+            name=f"Church number {i}",
+            verified=i % 2 == 0,
+            source="osm",
+        )
+        for i in range(6)
+    ]
+    sites.append(
+        Site(
+            id="edge",
+            category="consulate",
+            geometry=shapely.Point(*lonlat(0, 80)),
+            name="Consulate at the edge",
+            source="city list",
+        )
+    )
     canvas.set_sites(sites)
     canvas.set_synchronous(True)
     canvas.set_level(0)  # 1 m per pixel
@@ -319,7 +365,7 @@ def test_site_labels_at_street_zoom_with_tooltips(canvas):
     assert drawn, "no site labels at street zoom"
     for i, (_t, a) in enumerate(drawn):
         assert view.contains(a)
-        for _u, b in drawn[i + 1:]:
+        for _u, b in drawn[i + 1 :]:
             assert not a.intersects(b)
     assert 1 < len(drawn) < 7  # six sites 6 m apart cannot all be named legibly
     assert "Consulate at the edge" in [t for t, _b in drawn]
@@ -362,8 +408,11 @@ def test_buildings_stream_in_by_area_from_the_pack(canvas, tmp_path):
         return shapely.Polygon([lonlat(x0, y0), lonlat(x1, y0), lonlat(x1, y1), lonlat(x0, y1)])
 
     # one building at the view centre, one 20 km away
-    frame = gpd.GeoDataFrame({"building_id": ["near", "far"]},
-                             geometry=[sq(-30, -30, 30, 30), sq(20000, 0, 20060, 60)], crs=4326)
+    frame = gpd.GeoDataFrame(
+        {"building_id": ["near", "far"]},
+        geometry=[sq(-30, -30, 30, 30), sq(20000, 0, 20060, 60)],
+        crs=4326,
+    )
     pack = tmp_path / "b.gpkg"
     pyogrio.write_dataframe(frame, pack, layer="buildings", driver="GPKG")
     stream = BuildingStream(pack, PROJ)
@@ -396,11 +445,18 @@ def test_street_names_are_placed_in_the_view_whole_and_apart(canvas):
         return shapely.LineString([lonlat(*p) for p in pts])
 
     streets = gpd.GeoDataFrame(
-        {"highway": ["primary", "residential", "residential"],
-         "name": ["Santa Clara Street", "First Street", "Edge Street"]},
-        geometry=[line((-3000, 0), (3000, 0)), line((40, -2900), (40, 3000)),
-                  # only its last 60 m are in view: its name cannot fit whole
-                  line((150, 100), (260, 100))], crs=4326)
+        {
+            "highway": ["primary", "residential", "residential"],
+            "name": ["Santa Clara Street", "First Street", "Edge Street"],
+        },
+        geometry=[
+            line((-3000, 0), (3000, 0)),
+            line((40, -2900), (40, 3000)),
+            # only its last 60 m are in view: its name cannot fit whole
+            line((150, 100), (260, 100)),
+        ],
+        crs=4326,
+    )
     canvas.set_streets(streets)
     canvas.set_synchronous(True)
     canvas.set_level(0)
@@ -414,7 +470,7 @@ def test_street_names_are_placed_in_the_view_whole_and_apart(canvas):
     boxes = [b for _n, b in drawn]
     for i, a in enumerate(boxes):
         assert view.contains(a)
-        for b in boxes[i + 1:]:
+        for b in boxes[i + 1 :]:
             assert not a.intersects(b)
     # the tiles themselves carry no names (they would be cut at the view's edge)
     assert canvas._state.street_labels_in_tiles is False

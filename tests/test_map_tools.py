@@ -43,17 +43,30 @@ def test_coordinates_in_either_order():
 def test_search_ranks_by_word_prefixes_in_any_order():
     from planner.app.search import SearchHit
 
-    idx = SearchIndex([SearchHit("address", "3131 Alum Rock Avenue", -121.8274, 37.3665),
-                       SearchHit("address", "31 Alum Street", -121.0, 37.0),
-                       SearchHit("street", "Alum Rock Avenue", -121.83, 37.36),
-                       SearchHit("site", "Église Saint-Joseph", -121.89, 37.33)])
+    idx = SearchIndex(
+        [
+            SearchHit("address", "3131 Alum Rock Avenue", -121.8274, 37.3665),
+            SearchHit("address", "31 Alum Street", -121.0, 37.0),
+            SearchHit("street", "Alum Rock Avenue", -121.83, 37.36),
+            SearchHit("site", "Église Saint-Joseph", -121.89, 37.33),
+        ]
+    )
     assert idx.search("3131 Alum Rock")[0].text == "3131 Alum Rock Avenue"
     assert idx.search("alum rock 3131")[0].text == "3131 Alum Rock Avenue"
     assert [h.kind for h in idx.search("alum rock")][:1] == ["street"]
     assert idx.search("eglise jos")[0].kind == "site"  # accents and case aside
     assert idx.search("37.3366, -121.8270")[0].kind == "coordinates"
-    cams = [Camera(id="C-9", lon=-121.9, lat=37.3, heading_deg=0.0, fov_deg=40, range_m=50,
-                   label="Market St north")]
+    cams = [
+        Camera(
+            id="C-9",
+            lon=-121.9,
+            lat=37.3,
+            heading_deg=0.0,
+            fov_deg=40,
+            range_m=50,
+            label="Market St north",
+        )
+    ]
     assert idx.search("market", cameras=cams)[0].ref == "C-9"
 
 
@@ -63,9 +76,13 @@ def alum_rock_pack(tmp_path_factory, shared_data):
 
     tmp = tmp_path_factory.mktemp("alum")
     gpkg = small_city_gpkg(shared_data, tmp / "city.gpkg")
-    run_import([], tmp / "pack.gpkg", bbox=ALUM_ROCK_BOX,
-               site_layers=[str(shared_data / "sj_sensitive_sites.geojson")],
-               building_layers=[gpkg])
+    run_import(
+        [],
+        tmp / "pack.gpkg",
+        bbox=ALUM_ROCK_BOX,
+        site_layers=[str(shared_data / "sj_sensitive_sites.geojson")],
+        building_layers=[gpkg],
+    )
     return tmp / "pack.gpkg"
 
 
@@ -74,8 +91,9 @@ def test_search_finds_planned_parenthood_eastside_and_zooms_to_it(window, alum_r
     win = window
     win.load(plan_path=None, pack=alum_rock_pack, wait=True)
     gis = win.gis
-    gis.search.set_data(sites=win.doc.data.sites, streets=win.doc.data.streets,
-                        pack=alum_rock_pack, wait=True)
+    gis.search.set_data(
+        sites=win.doc.data.sites, streets=win.doc.data.streets, pack=alum_rock_pack, wait=True
+    )
     qtbot.waitUntil(lambda: len(gis.search.index) > 100, timeout=5000)
     win.actions_by_name["find"].trigger()
     assert gis.search_box.hasFocus()
@@ -141,8 +159,9 @@ def test_measure_gives_the_hand_computed_distance_and_bearing(window, qtbot):
     units.set_units("feet")
     try:
         # then 400 m due south: 900 m = 2,952.8 ft in all, the last leg 1,312.3 ft at 180°
-        assert tool.click(X0 + 300.0, Y0) == ("Total 2,953 ft over 2 legs; last leg 1,312 ft, "
-                                              "bearing 180.0°")
+        assert tool.click(X0 + 300.0, Y0) == (
+            "Total 2,953 ft over 2 legs; last leg 1,312 ft, bearing 180.0°"
+        )
     finally:
         units.set_units("metres")
     tool.finish()
@@ -169,10 +188,22 @@ def test_measure_leg_bearings():
 # ---------------------------------------------------------------------------- legend
 def test_legend_lists_every_symbol(window):
     labels = window.gis.legend_panel.labels()
-    for wanted in ("Place of worship", "Abortion provider", "Consulate", "Embassy",
-                   "Proposed camera", "Existing camera", "Camera: Blocked (✕)",
-                   "Camera: Warning (!)", "Camera: Clear (✓)", "Capture zone (block)",
-                   "Allowed headings (H)", "City limits", "Council district", "Building"):
+    for wanted in (
+        "Place of worship",
+        "Abortion provider",
+        "Consulate",
+        "Embassy",
+        "Proposed camera",
+        "Existing camera",
+        "Camera: Blocked (✕)",
+        "Camera: Warning (!)",
+        "Camera: Clear (✓)",
+        "Capture zone (block)",
+        "Allowed headings (H)",
+        "City limits",
+        "Council district",
+        "Building",
+    ):
         assert any(wanted in label for label in labels), wanted
     cones = [label for label in labels if label.startswith("Cone:")]
     # never colour alone: each cone status names its pattern
@@ -194,12 +225,35 @@ def test_export_view_png_and_pdf(window, tmp_path):
 
 def cameras_for_round_trip() -> list[Camera]:
     return [
-        Camera(id="A-1", lon=-121.88630000000001, lat=37.338200000000004, heading_deg=0.1 + 0.2,
-               fov_deg=40.0, range_m=55.5, label="Market, north \"gate\""),
-        Camera(id="A-2", lon=-121.9, lat=37.3, heading_deg=None, fov_deg=360.0, range_m=2000.0,
-               status=CameraStatus.EXISTING, label=""),
-        Camera(id="Ü-3", lon=1e-9, lat=-0.0, heading_deg=359.99999999, fov_deg=1e-3,
-               range_m=0.001, status=CameraStatus.APPROVED, label="émoji 📷"),
+        Camera(
+            id="A-1",
+            lon=-121.88630000000001,
+            lat=37.338200000000004,
+            heading_deg=0.1 + 0.2,
+            fov_deg=40.0,
+            range_m=55.5,
+            label='Market, north "gate"',
+        ),
+        Camera(
+            id="A-2",
+            lon=-121.9,
+            lat=37.3,
+            heading_deg=None,
+            fov_deg=360.0,
+            range_m=2000.0,
+            status=CameraStatus.EXISTING,
+            label="",
+        ),
+        Camera(
+            id="Ü-3",
+            lon=1e-9,
+            lat=-0.0,
+            heading_deg=359.99999999,
+            fov_deg=1e-3,
+            range_m=0.001,
+            status=CameraStatus.APPROVED,
+            label="émoji 📷",
+        ),
     ]
 
 
@@ -224,7 +278,7 @@ def test_plan_gpkg_and_kml_hold_every_camera(tmp_path):
     write_plan_kml(tmp_path / "plan.kml", cams)
     kml = (tmp_path / "plan.kml").read_text()
     assert kml.count("<Placemark>") == 2 * len(cams)
-    assert "&quot;gate&quot;" in kml or "\"gate\"" in kml
+    assert "&quot;gate&quot;" in kml or '"gate"' in kml
 
 
 def test_csv_with_a_bad_row_reports_its_row_number(window, tmp_path):
@@ -236,7 +290,8 @@ def test_csv_with_a_bad_row_reports_its_row_number(window, tmp_path):
         f"N-3,{lon},{lat},,40,50,Corner C\n"
         f"N-1,{lon},{lat},10,40,50,again\n"
         f"N-5,abc,{lat},10,40,50,bad lon\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     table = read_csv_table(tmp_path / "inv.csv")
     mapping = guess_mapping(table.header)
     assert mapping["id"] == "Camera ID" and mapping["heading_deg"] == "Direction"
@@ -261,8 +316,9 @@ def test_csv_with_a_bad_row_reports_its_row_number(window, tmp_path):
 def test_about_and_shortcuts(window):
     from planner.app.about import about_html, shortcut_rows
 
-    text = about_html(policy=window.policy, pack="sanjose.gpkg",
-                      attribution=window.canvas.attribution_text())
+    text = about_html(
+        policy=window.policy, pack="sanjose.gpkg", attribution=window.canvas.attribution_text()
+    )
     import planner
 
     assert planner.__version__ in text and window.policy.id in text
@@ -284,8 +340,12 @@ def test_context_menu_on_a_camera_uses_the_window_actions(window):
     menu = win.gis.build_context_menu(view_pos(win, x, y))
     assert menu is not None
     texts = [a.text().replace("&", "") for a in menu.actions() if a.text()]
-    assert texts == ["Camera properties…", "Rotate to nearest allowed heading",
-                     "Delete camera", "Identify"]
+    assert texts == [
+        "Camera properties…",
+        "Rotate to nearest allowed heading",
+        "Delete camera",
+        "Identify",
+    ]
     delete = next(a for a in menu.actions() if a.text() == "&Delete camera")
     delete.trigger()
     assert not win.doc.has_camera("C-1")
@@ -312,32 +372,62 @@ def test_context_menu_on_a_site_identifies_and_zooms(window):
 
 def test_export_plan_writes_the_format_of_the_suffix(window, tmp_path):
     out = window.gis.export_plan(tmp_path / "p.csv")
-    assert out.read_text().splitlines()[0] == ("id,lon,lat,heading_deg,fov_deg,range_m,status,"
-                                               "label,check,findings")
+    assert out.read_text().splitlines()[0] == (
+        "id,lon,lat,heading_deg,fov_deg,range_m,status,label,check,findings"
+    )
     assert window.gis.export_plan(tmp_path / "p.kml").read_text().startswith("<?xml")
     assert Path(window.gis.export_plan(tmp_path / "p.gpkg")).stat().st_size > 0
 
 
-def test_preview_shows_cameras_sites_and_boundaries_before_the_full_load(window, tmp_path,
-                                                                        qtbot):
+def test_preview_shows_cameras_sites_and_boundaries_before_the_full_load(window, tmp_path, qtbot):
     import json
 
     from planner.importer import run_import
 
     lon, lat = lonlat(X0, Y0 + 40)
     sites = tmp_path / "sites.geojson"
-    sites.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": "p1", "geometry": {"type": "Point", "coordinates": [lon, lat]},
-         "properties": {"category": "place_of_worship", "name": "Preview Church"}}]}))
+    sites.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "id": "p1",
+                        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                        "properties": {"category": "place_of_worship", "name": "Preview Church"},
+                    }
+                ],
+            }
+        )
+    )
     w, s = lonlat(X0 - 500, Y0 - 500)
     e, n = lonlat(X0 + 500, Y0 + 500)
     districts = tmp_path / "districts.geojson"
-    districts.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [
-            [[w, s], [e, s], [e, n], [w, n], [w, s]]]}, "properties": {"DISTRICT": "7"}}]}))
+    districts.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": {
+                            "type": "Polygon",
+                            "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]],
+                        },
+                        "properties": {"DISTRICT": "7"},
+                    }
+                ],
+            }
+        )
+    )
     pack = tmp_path / "p.gpkg"
-    run_import([], pack, site_layers=[str(sites)],
-               boundary_layers=[f"{districts}:kind=council_district,name=DISTRICT"])
+    run_import(
+        [],
+        pack,
+        site_layers=[str(sites)],
+        boundary_layers=[f"{districts}:kind=council_district,name=DISTRICT"],
+    )
     win = window
     win.doc.set_data(None)
     cam = Camera(id="P-1", lon=LON0, lat=LAT0, heading_deg=90.0, fov_deg=40, range_m=40)
@@ -355,8 +445,9 @@ def test_preview_shows_cameras_sites_and_boundaries_before_the_full_load(window,
 def test_csv_mapping_dialog_guesses_and_returns_the_mapping(qtbot, tmp_path):
     from planner.app.csv_import import CsvMappingDialog
 
-    (tmp_path / "inv.csv").write_text("Asset ID;Lat;Lng;Bearing;Notes\nA;37.3;-121.9;10;x\n",
-                                      encoding="utf-8")
+    (tmp_path / "inv.csv").write_text(
+        "Asset ID;Lat;Lng;Bearing;Notes\nA;37.3;-121.9;10;x\n", encoding="utf-8"
+    )
     table = read_csv_table(tmp_path / "inv.csv")
     assert table.header == ["Asset ID", "Lat", "Lng", "Bearing", "Notes"]  # ';' sniffed
     dialog = CsvMappingDialog(table)

@@ -40,8 +40,11 @@ def about_html(*, policy: Any, pack: str | None, attribution: str) -> str:
     rows = [
         ("Version", f"siting-planner {planner.__version__}"),
         ("Qt", f"Qt {qVersion()}, PySide6 {pyside_version} (LGPL-3.0)"),
-        ("Active policy", f"{policy.id} version {policy.version}"
-         + (f": {policy.title}" if getattr(policy, "title", "") else "")),
+        (
+            "Active policy",
+            f"{policy.id} version {policy.version}"
+            + (f": {policy.title}" if getattr(policy, "title", "") else ""),
+        ),
         ("Data pack", pack or "none (demo or single layers)"),
     ]
     table = "".join(f"<tr><td><b>{e(k)}</b></td><td>{e(v)}</td></tr>" for k, v in rows)
@@ -67,8 +70,9 @@ def about_html(*, policy: Any, pack: str | None, attribution: str) -> str:
 
 
 class AboutDialog(QDialog):
-    def __init__(self, *, policy: Any, pack: str | None, attribution: str,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, *, policy: Any, pack: str | None, attribution: str, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("About the siting planner")
         self.text = QTextBrowser()

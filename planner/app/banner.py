@@ -44,8 +44,14 @@ class Banner(QFrame):
 
     dismissed = Signal()
 
-    def __init__(self, host: QWidget, *, kind: str = "notice", below: Banner | None = None,
-                 name: str = "banner") -> None:
+    def __init__(
+        self,
+        host: QWidget,
+        *,
+        kind: str = "notice",
+        below: Banner | None = None,
+        name: str = "banner",
+    ) -> None:
         super().__init__(host)
         self.setObjectName(name)
         self.host = host
@@ -53,7 +59,8 @@ class Banner(QFrame):
         bg, fg, border = STYLES[kind]
         self.setStyleSheet(
             f"#{name} {{ background: {bg}; border: 1px solid {border}; border-radius: 4px; }}"
-            f" #{name} QLabel {{ color: {fg}; font-weight: bold; background: transparent; }}")
+            f" #{name} QLabel {{ color: {fg}; font-weight: bold; background: transparent; }}"
+        )
         self.setAutoFillBackground(True)
         self.label = QLabel()
         self.label.setObjectName(f"{name}_text")
@@ -86,9 +93,13 @@ class Banner(QFrame):
     def text(self) -> str:
         return self._text
 
-    def show_message(self, text: str, *,
-                     actions: Sequence[tuple[str, Callable[[], object]]] = (),
-                     dismissible: bool = True) -> None:
+    def show_message(
+        self,
+        text: str,
+        *,
+        actions: Sequence[tuple[str, Callable[[], object]]] = (),
+        dismissible: bool = True,
+    ) -> None:
         """Show ``text`` with a button per ``(label, slot)``; replaces what was shown."""
         self._text = text
         self.label.setText(text)
@@ -148,7 +159,10 @@ class Banner(QFrame):
         self.move(MARGIN, y)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if event.type() in (QEvent.Type.Resize, QEvent.Type.Show, QEvent.Type.Hide,
-                            QEvent.Type.Move) and self.isVisible():
+        if (
+            event.type()
+            in (QEvent.Type.Resize, QEvent.Type.Show, QEvent.Type.Hide, QEvent.Type.Move)
+            and self.isVisible()
+        ):
             self.place()
         return False

@@ -44,8 +44,10 @@ CACHE_MAX_AGE_S = 7 * 24 * 3600
 RETRY_AFTER_S = 60.0
 MAX_CONNECTIONS = 2
 MAX_TILE_BYTES = 4 * 1024 * 1024
-USER_AGENT = (f"siting-planner/{planner.__version__} (desktop GIS; ALPR camera siting; "
-              "+https://github.com/siting-planner)")
+USER_AGENT = (
+    f"siting-planner/{planner.__version__} (desktop GIS; ALPR camera siting; "
+    "+https://github.com/siting-planner)"
+)
 _EARTH_HALF = 20037508.342789244
 
 TileId = tuple[int, int, int]  # (z, x, y), XYZ (y down from the north)
@@ -78,12 +80,24 @@ def _from_xyzservices(provider: Any, name: str) -> BasemapSource:
     url = str(provider["url"])
     for key, value in provider.items():
         # templates carry provider options such as {variant}; fill the fixed ones in
-        if key not in {"url", "attribution", "html_attribution", "name", "max_zoom",
-                       "min_zoom", "subdomains", "bounds"} and isinstance(value, str | int):
+        if key not in {
+            "url",
+            "attribution",
+            "html_attribution",
+            "name",
+            "max_zoom",
+            "min_zoom",
+            "subdomains",
+            "bounds",
+        } and isinstance(value, str | int):
             url = url.replace("{" + key + "}", str(value))
-    return BasemapSource(name=name, url=url, attribution=str(provider.get("attribution", "")),
-                         max_zoom=int(provider.get("max_zoom", 19)),
-                         min_zoom=int(provider.get("min_zoom", 0)))
+    return BasemapSource(
+        name=name,
+        url=url,
+        attribution=str(provider.get("attribution", "")),
+        max_zoom=int(provider.get("max_zoom", 19)),
+        min_zoom=int(provider.get("min_zoom", 0)),
+    )
 
 
 def presets() -> list[BasemapSource]:
@@ -114,10 +128,14 @@ def source_for_file(path: str | os.PathLike[str], *, attribution: str = "") -> B
         raise ValueError(msg)
     kind = suffix[1:]
     meta = _mbtiles_metadata(p) if kind == "mbtiles" else _pmtiles_metadata(p)
-    return BasemapSource(name=p.name, url=str(p), kind=kind,
-                         attribution=attribution or str(meta.get("attribution", "")),
-                         min_zoom=int(meta.get("minzoom", 0)),
-                         max_zoom=int(meta.get("maxzoom", 19)))
+    return BasemapSource(
+        name=p.name,
+        url=str(p),
+        kind=kind,
+        attribution=attribution or str(meta.get("attribution", "")),
+        min_zoom=int(meta.get("minzoom", 0)),
+        max_zoom=int(meta.get("maxzoom", 19)),
+    )
 
 
 def _mbtiles_metadata(path: Path) -> dict[str, Any]:
@@ -169,11 +187,14 @@ class _LocalReader:
         with self._lock:
             if self.source.kind == "mbtiles":
                 if self._con is None:
-                    self._con = sqlite3.connect(f"file:{self.source.url}?mode=ro", uri=True,
-                                                check_same_thread=False)
+                    self._con = sqlite3.connect(
+                        f"file:{self.source.url}?mode=ro", uri=True, check_same_thread=False
+                    )
                 row = self._con.execute(
                     "SELECT tile_data FROM tiles WHERE zoom_level=? AND tile_column=? "
-                    "AND tile_row=?", (z, x, (1 << z) - 1 - y)).fetchone()
+                    "AND tile_row=?",
+                    (z, x, (1 << z) - 1 - y),
+                ).fetchone()
                 return None if row is None else bytes(row[0])
             if self._pm is None:
                 from pmtiles.reader import MmapSource, Reader
@@ -206,15 +227,20 @@ class TileFetcher(QObject):
     tile_ready = Signal(object, QImage)
     status = Signal(str)
 
-    def __init__(self, source: BasemapSource, *, cache_dir: Path | None = None,
-                 timeout_s: float = 10.0, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        source: BasemapSource,
+        *,
+        cache_dir: Path | None = None,
+        timeout_s: float = 10.0,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.source = source
         key = hashlib.sha256(source.url.encode()).hexdigest()[:16]
         self.cache_dir = (cache_dir or default_cache_dir()) / key
         self.timeout_s = timeout_s
-        self._pool = ThreadPoolExecutor(max_workers=MAX_CONNECTIONS,
-                                        thread_name_prefix="basemap")
+        self._pool = ThreadPoolExecutor(max_workers=MAX_CONNECTIONS, thread_name_prefix="basemap")
         self._lock = threading.Lock()
         self._inflight: set[TileId] = set()
         self._wanted: set[TileId] = set()
@@ -228,8 +254,11 @@ class TileFetcher(QObject):
         now = time.monotonic()
         with self._lock:
             self._wanted = set(tiles)
-            todo = [t for t in tiles if t not in self._inflight
-                    and now - self._failed.get(t, -1e9) > RETRY_AFTER_S]
+            todo = [
+                t
+                for t in tiles
+                if t not in self._inflight and now - self._failed.get(t, -1e9) > RETRY_AFTER_S
+            ]
             self._inflight.update(todo)
         for t in todo:
             self._pool.submit(self._load, t)
@@ -343,8 +372,14 @@ class BasemapLayer(QObject):
 
     changed = Signal()
 
-    def __init__(self, source: BasemapSource, *, cache_dir: Path | None = None,
-                 max_tiles: int = 400, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        source: BasemapSource,
+        *,
+        cache_dir: Path | None = None,
+        max_tiles: int = 400,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.source = source
         self.fetcher = TileFetcher(source, cache_dir=cache_dir, parent=self)
@@ -385,8 +420,14 @@ class BasemapLayer(QObject):
         tiles.sort(key=lambda t: (t[1] - cx) ** 2 + (t[2] - cy) ** 2)
         return z, tiles
 
-    def draw(self, painter: QPainter, *, corners_lonlat: np.ndarray, res_m: float,
-             to_scene: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]) -> None:
+    def draw(
+        self,
+        painter: QPainter,
+        *,
+        corners_lonlat: np.ndarray,
+        res_m: float,
+        to_scene: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+    ) -> None:
         """Draw the tiles of the view, asking for the missing ones.
 
         ``painter`` is in scene coordinates; ``to_scene(lon, lat)`` gives scene x, y.
@@ -407,8 +448,14 @@ class BasemapLayer(QObject):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         base = painter.transform()
-        square = QPolygonF([QPointF(0, 0), QPointF(TILE_SIZE, 0), QPointF(TILE_SIZE, TILE_SIZE),
-                            QPointF(0, TILE_SIZE)])
+        square = QPolygonF(
+            [
+                QPointF(0, 0),
+                QPointF(TILE_SIZE, 0),
+                QPointF(TILE_SIZE, TILE_SIZE),
+                QPointF(0, TILE_SIZE),
+            ]
+        )
         for tile, quad in zip(tiles, quads, strict=True):
             pix, src = self._best(tile)
             if pix is None:

@@ -119,8 +119,9 @@ class ConeItem(QGraphicsPathItem):
         self.status, self.removed = status, removed
         self.update()
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
         colour, pattern = STATUS_STYLE[self.status]
         path = self.path()
         pen = QPen(colour, 1.5)
@@ -215,8 +216,9 @@ class CameraItem(_DragForwarding, QGraphicsObject):
         path.addRect(QRectF(-s, -s, 2 * s, 2 * s))
         return path
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
         colour, _ = STATUS_STYLE[self.status]
         detail = self._detail()
         s = self.SIZE if detail else 4.0
@@ -231,8 +233,11 @@ class CameraItem(_DragForwarding, QGraphicsObject):
         if life is CameraStatus.EXISTING:
             painter.drawRect(QRectF(-s, -s, 2 * s, 2 * s))
         elif life is CameraStatus.APPROVED:
-            painter.drawPolygon(QPolygonF([QPointF(0, -s - 2), QPointF(s + 2, 0),
-                                           QPointF(0, s + 2), QPointF(-s - 2, 0)]))
+            painter.drawPolygon(
+                QPolygonF(
+                    [QPointF(0, -s - 2), QPointF(s + 2, 0), QPointF(0, s + 2), QPointF(-s - 2, 0)]
+                )
+            )
         else:
             painter.drawEllipse(QPointF(0, 0), s, s)
         if detail == 0:
@@ -242,8 +247,9 @@ class CameraItem(_DragForwarding, QGraphicsObject):
         font.setBold(True)
         font.setPixelSize(11)
         painter.setFont(font)
-        painter.drawText(QRectF(-s, -s, 2 * s, 2 * s), Qt.AlignmentFlag.AlignCenter,
-                         STATUS_MARK[self.status])
+        painter.drawText(
+            QRectF(-s, -s, 2 * s, 2 * s), Qt.AlignmentFlag.AlignCenter, STATUS_MARK[self.status]
+        )
         if self.camera.status is CameraStatus.REMOVED:
             painter.setPen(QPen(QColor(20, 20, 20), 2))
             painter.drawLine(QPointF(-s, -s), QPointF(s, s))
@@ -272,8 +278,10 @@ class CameraItem(_DragForwarding, QGraphicsObject):
         if event.button() != Qt.MouseButton.LeftButton:
             event.ignore()
             return
-        multi = bool(event.modifiers() & (Qt.KeyboardModifier.ControlModifier
-                                          | Qt.KeyboardModifier.ShiftModifier))
+        multi = bool(
+            event.modifiers()
+            & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        )
         scene = self.scene()
         if multi:
             self.setSelected(not self.isSelected())
@@ -283,7 +291,6 @@ class CameraItem(_DragForwarding, QGraphicsObject):
         event.accept()
         if self.isSelected() and self.editable:
             self._dragging = self.controller.begin_drag(event.scenePos())
-
 
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         self.controller.properties_requested.emit(self.camera_id)
@@ -299,15 +306,21 @@ class HandleItem(_DragForwarding, QGraphicsObject):
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
         self.setZValue(Z_HANDLE)
         self.setCursor(Qt.CursorShape.CrossCursor)
-        self.setToolTip({"rotate": "Drag to rotate", "fov": "Drag to widen or narrow the view",
-                         "range": "Drag to change the range"}[role])
+        self.setToolTip(
+            {
+                "rotate": "Drag to rotate",
+                "fov": "Drag to widen or narrow the view",
+                "range": "Drag to change the range",
+            }[role]
+        )
         self._dragging = False
 
     def boundingRect(self) -> QRectF:
         return QRectF(-8, -8, 16, 16)
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(QColor(0, 90, 180), 2))
         painter.setBrush(QBrush(QColor(255, 255, 255)))
@@ -315,8 +328,9 @@ class HandleItem(_DragForwarding, QGraphicsObject):
             painter.drawEllipse(QPointF(0, 0), 6, 6)
             painter.drawArc(QRectF(-3, -3, 6, 6), 0, 270 * 16)
         elif self.role == "fov":
-            painter.drawPolygon(QPolygonF([QPointF(0, -6), QPointF(6, 0), QPointF(0, 6),
-                                           QPointF(-6, 0)]))
+            painter.drawPolygon(
+                QPolygonF([QPointF(0, -6), QPointF(6, 0), QPointF(0, 6), QPointF(-6, 0)])
+            )
         else:
             painter.drawRect(QRectF(-5, -5, 10, 10))
 
@@ -326,7 +340,6 @@ class HandleItem(_DragForwarding, QGraphicsObject):
             return
         event.accept()
         self._dragging = self.controller.begin_handle(self.role, event.scenePos())
-
 
 
 class SitingController(QObject):
@@ -346,8 +359,14 @@ class SitingController(QObject):
     selection_changed = Signal()
     drag_status = Signal(str, object)  # camera id, live Severity
 
-    def __init__(self, doc: PlanDocument, scene: QGraphicsScene, *, frame_ms: int = 16,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        doc: PlanDocument,
+        scene: QGraphicsScene,
+        *,
+        frame_ms: int = 16,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.doc = doc
         self.scene = scene
@@ -407,8 +426,9 @@ class SitingController(QObject):
             if item is not None:
                 self.scene.removeItem(item)
 
-    def _place(self, cam: Camera, result: CameraResult | None = None, *,
-               preview: bool = False) -> None:
+    def _place(
+        self, cam: Camera, result: CameraResult | None = None, *, preview: bool = False
+    ) -> None:
         """Put ``cam``'s items at its pose; cone from ``result`` or the plain cone."""
         proj = self.doc.projector
         body, cone = self.bodies.get(cam.id), self.cones.get(cam.id)
@@ -422,11 +442,15 @@ class SitingController(QObject):
         body.setPos(to_scene(x, y))
         if result is None and not preview:
             result = self.doc.results.get(cam.id)
-        geom = None if result is None else (result.visible if result.visible is not None
-                                            else result.cone)
+        geom = (
+            None
+            if result is None
+            else (result.visible if result.visible is not None else result.cone)
+        )
         if geom is None:
-            geom = cone_polygon(x, y, heading_deg=cam.heading_deg, fov_deg=cam.fov_deg,
-                                range_m=cam.range_m)
+            geom = cone_polygon(
+                x, y, heading_deg=cam.heading_deg, fov_deg=cam.fov_deg, range_m=cam.range_m
+            )
         cone.setPath(geometry_path(geom, origin=(x, y)))
         cone.setPos(to_scene(x, y))
         removed = cam.status is CameraStatus.REMOVED
@@ -512,8 +536,9 @@ class SitingController(QObject):
             sel = self.selected_ids()
         except RuntimeError:  # the scene is being destroyed with its items
             return
-        self._place_handles(self.doc.camera(sel[0]) if len(sel) == 1 and
-                            self.doc.has_camera(sel[0]) else None)
+        self._place_handles(
+            self.doc.camera(sel[0]) if len(sel) == 1 and self.doc.has_camera(sel[0]) else None
+        )
         self.selection_changed.emit()
 
     # -- selection -------------------------------------------------------------------------
@@ -535,8 +560,11 @@ class SitingController(QObject):
         With ``extend`` they are added to the selection; otherwise they replace it.
         Returns the selected ids.
         """
-        inside = [cid for cid, body in self.bodies.items()
-                  if body.isVisible() and rect.contains(body.pos())]
+        inside = [
+            cid
+            for cid, body in self.bodies.items()
+            if body.isVisible() and rect.contains(body.pos())
+        ]
         keep = self.selected_ids() if extend else []
         self.select(list(dict.fromkeys([*keep, *inside])))
         return self.selected_ids()
@@ -566,9 +594,14 @@ class SitingController(QObject):
         ids = self.selected_editable()
         if not ids or self.doc.projector is None:
             return False
-        self._drag = {"kind": "move", "ids": ids, "start": from_scene(scene_pos),
-                      "press": from_scene(scene_pos), "moved": False,
-                      "before": [self.doc.camera(i) for i in ids]}
+        self._drag = {
+            "kind": "move",
+            "ids": ids,
+            "start": from_scene(scene_pos),
+            "press": from_scene(scene_pos),
+            "moved": False,
+            "before": [self.doc.camera(i) for i in ids],
+        }
         return True
 
     def begin_handle(self, role: str, scene_pos: QPointF | None = None) -> bool:
@@ -576,8 +609,14 @@ class SitingController(QObject):
         if len(ids) != 1:
             return False
         press = None if scene_pos is None else from_scene(scene_pos)
-        self._drag = {"kind": role, "ids": ids, "start": None, "press": press,
-                      "moved": press is None, "before": [self.doc.camera(ids[0])]}
+        self._drag = {
+            "kind": role,
+            "ids": ids,
+            "start": None,
+            "press": press,
+            "moved": press is None,
+            "before": [self.doc.camera(ids[0])],
+        }
         return True
 
     def _moved_enough(self, scene_pos: QPointF) -> bool:
@@ -649,8 +688,12 @@ class SitingController(QObject):
                 self._place(cam)
             return False
         kind = drag["kind"]
-        text = {"move": "Move", "rotate": "Rotate", "fov": "Change field of view of",
-                "range": "Change range of"}[kind]
+        text = {
+            "move": "Move",
+            "rotate": "Rotate",
+            "fov": "Change field of view of",
+            "range": "Change range of",
+        }[kind]
         label = ", ".join(c.id for c in before)
         outcome = self.doc.propose(before, after, action=kind, text=f"{text} {label}")
         if not outcome.committed:
@@ -670,8 +713,13 @@ class SitingController(QObject):
             return False
         before = [self.doc.camera(i) for i in ids]
         after = [moved(c, proj, dx, dy) for c in before]
-        out = self.doc.propose(before, after, action="move", text=f"Nudge {', '.join(ids)}",
-                               merge_key="nudge:" + ",".join(ids))
+        out = self.doc.propose(
+            before,
+            after,
+            action="move",
+            text=f"Nudge {', '.join(ids)}",
+            merge_key="nudge:" + ",".join(ids),
+        )
         return out.committed
 
     def rotate_selected(self, delta_deg: float) -> bool:
@@ -680,8 +728,13 @@ class SitingController(QObject):
             return False
         before = [self.doc.camera(i) for i in ids]
         after = [rotated(c, delta_deg) for c in before]
-        out = self.doc.propose(before, after, action="rotate", text=f"Rotate {', '.join(ids)}",
-                               merge_key="rotate:" + ",".join(ids))
+        out = self.doc.propose(
+            before,
+            after,
+            action="rotate",
+            text=f"Rotate {', '.join(ids)}",
+            merge_key="rotate:" + ",".join(ids),
+        )
         return out.committed
 
     def rotate_to_allowed(self) -> bool:
@@ -694,13 +747,25 @@ class SitingController(QObject):
         if heading is None:
             self.doc.set_message(f"No compliant heading for {cam.id} at this position")
             return False
-        out = self.doc.propose([cam], [cam.with_pose(heading_deg=float(heading))],
-                               action="rotate", text=f"Rotate {cam.id} to an allowed heading")
+        out = self.doc.propose(
+            [cam],
+            [cam.with_pose(heading_deg=float(heading))],
+            action="rotate",
+            text=f"Rotate {cam.id} to an allowed heading",
+        )
         return out.committed
 
     # -- adding ----------------------------------------------------------------------------
-    def add_camera_at(self, x: float, y: float, *, fov_deg: float, range_m: float,
-                      model: str | None = None, capabilities: Sequence[str] = ()) -> str | None:
+    def add_camera_at(
+        self,
+        x: float,
+        y: float,
+        *,
+        fov_deg: float,
+        range_m: float,
+        model: str | None = None,
+        capabilities: Sequence[str] = (),
+    ) -> str | None:
         """Add a camera at the street point nearest (x, y), facing along the street."""
         proj = self.doc.projector
         if proj is None:
@@ -713,9 +778,17 @@ class SitingController(QObject):
             x, y, heading = snap.x, snap.y, float(snap.bearing_deg) % 360.0
         lon, lat = proj.lonlat(x, y)
         cid = self.doc.plan.next_id()
-        cam = Camera(id=cid, lon=lon, lat=lat, heading_deg=heading, fov_deg=fov_deg,
-                     range_m=range_m, model=model, capabilities=tuple(capabilities),
-                     label=cid if snap is None else f"{cid} {snap.name}".strip())
+        cam = Camera(
+            id=cid,
+            lon=lon,
+            lat=lat,
+            heading_deg=heading,
+            fov_deg=fov_deg,
+            range_m=range_m,
+            model=model,
+            capabilities=tuple(capabilities),
+            label=cid if snap is None else f"{cid} {snap.name}".strip(),
+        )
         out = self.doc.propose([], [cam], action="add", text=f"Add camera {cid}", add=True)
         if not out.committed:
             return None

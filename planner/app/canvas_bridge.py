@@ -30,8 +30,9 @@ def show_data(canvas: MapCanvas, data: DataContext) -> None:
         if ready.buildings is None and data.pack_path is not None:
             from planner.app.canvas.stream import BuildingStream
 
-            canvas.set_building_stream(BuildingStream(data.pack_path, data.projector),
-                                       osm="buildings" in osm)
+            canvas.set_building_stream(
+                BuildingStream(data.pack_path, data.projector), osm="buildings" in osm
+            )
         else:
             canvas.set_buildings(ready.buildings, osm="buildings" in osm)
         canvas.set_sites(ready.sites, osm="sites" in osm)
@@ -50,8 +51,7 @@ def layer_entries(canvas: MapCanvas) -> list[tuple[str, str, QIcon | None, bool,
     for lid in canvas.layer_ids():
         info = canvas.layer_info(lid)
         if info.features:
-            out.append((lid, info.name, QIcon(canvas.legend_icon(lid)), info.visible,
-                        info.opacity))
+            out.append((lid, info.name, QIcon(canvas.legend_icon(lid)), info.visible, info.opacity))
     return out
 
 

@@ -54,25 +54,32 @@ class CsvMappingDialog(QDialog):
         preview = QTableWidget(min(5, len(table.rows)), len(table.header))
         preview.setHorizontalHeaderLabels(table.header)
         for r, row in enumerate(table.rows[:5]):
-            for c, cell in enumerate(row[:len(table.header)]):
+            for c, cell in enumerate(row[: len(table.header)]):
                 preview.setItem(r, c, QTableWidgetItem(cell))
         preview.setMaximumHeight(160)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(f"{len(table.rows)} rows. Choose the column of each field "
-                             "(* required; fov and range fall back to the default camera "
-                             "model when not mapped)."))
+        lay.addWidget(
+            QLabel(
+                f"{len(table.rows)} rows. Choose the column of each field "
+                "(* required; fov and range fall back to the default camera "
+                "model when not mapped)."
+            )
+        )
         lay.addLayout(form)
         lay.addWidget(QLabel("First rows:"))
         lay.addWidget(preview)
         lay.addWidget(buttons)
 
     def mapping(self) -> dict[str, str | None]:
-        return {fld: (None if c.currentText() == _UNMAPPED else c.currentText())
-                for fld, c in self.combos.items()}
+        return {
+            fld: (None if c.currentText() == _UNMAPPED else c.currentText())
+            for fld, c in self.combos.items()
+        }
 
 
 class ImportReportDialog(QDialog):
@@ -93,15 +100,24 @@ class ImportReportDialog(QDialog):
         self.resize(560, 360)
 
 
-def import_cameras(doc: Any, table: CsvTable, mapping: Mapping[str, str | None], *,
-                   defaults: Mapping[str, float] | None = None) -> CsvImport:
+def import_cameras(
+    doc: Any,
+    table: CsvTable,
+    mapping: Mapping[str, str | None],
+    *,
+    defaults: Mapping[str, float] | None = None,
+) -> CsvImport:
     """Validate ``table`` and add its good rows to the plan as one undo step."""
     ids = {c.id for c in doc.all_cameras()}
     result = read_camera_csv(table, mapping, existing_ids=ids, defaults=defaults)
     if result.cameras:
-        doc.undo_stack.push(AddCamerasCommand(
-            doc, list(result.cameras),
-            text=f"Import {len(result.cameras)} cameras from {table.path.name}"))
+        doc.undo_stack.push(
+            AddCamerasCommand(
+                doc,
+                list(result.cameras),
+                text=f"Import {len(result.cameras)} cameras from {table.path.name}",
+            )
+        )
     return result
 
 

@@ -41,9 +41,15 @@ class JustificationDialog(QDialog):
     sentence (:func:`planner.app.wording.justification_problem`).
     """
 
-    def __init__(self, prompt: str, findings: Sequence[Finding],
-                 parent: QWidget | None = None, *, sentences: Sequence[str] = (),
-                 camera_ids: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        prompt: str,
+        findings: Sequence[Finding],
+        parent: QWidget | None = None,
+        *,
+        sentences: Sequence[str] = (),
+        camera_ids: Sequence[str] = (),
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Justify this placement")
         self.setMinimumWidth(520)
@@ -62,7 +68,8 @@ class JustificationDialog(QDialog):
         self.edit = QPlainTextEdit()
         self.edit.setPlaceholderText(
             "Required: why this placement is acceptable, in a full sentence. "
-            "It is recorded in the plan's audit trail with your name and the time.")
+            "It is recorded in the plan's audit trail with your name and the time."
+        )
         lay.addWidget(self.edit)
         self.hint = QLabel()
         self.hint.setObjectName("justify_hint")
@@ -95,8 +102,9 @@ class JustificationDialog(QDialog):
 class PlanPropertiesDialog(QDialog):
     """The plan's name, author and department (stored in ``siting_plan``)."""
 
-    def __init__(self, *, name: str, author: str, department: str,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, *, name: str, author: str, department: str, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Plan properties")
         self.setMinimumWidth(420)
@@ -110,14 +118,18 @@ class PlanPropertiesDialog(QDialog):
         form.addRow("&Author", self.author)
         form.addRow("&Department", self.department)
         buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
 
     def values(self) -> dict[str, str]:
-        return {"name": self.name.text(), "author": self.author.text(),
-                "department": self.department.text()}
+        return {
+            "name": self.name.text(),
+            "author": self.author.text(),
+            "department": self.department.text(),
+        }
 
 
 class Prompter:
@@ -126,8 +138,9 @@ class Prompter:
     def __init__(self, parent: QWidget | None = None) -> None:
         self.parent = parent
 
-    def justify(self, prompt: str, findings: Sequence[Finding],
-                sentences: Sequence[str] = ()) -> str | None:
+    def justify(
+        self, prompt: str, findings: Sequence[Finding], sentences: Sequence[str] = ()
+    ) -> str | None:
         dlg = JustificationDialog(prompt, findings, self.parent, sentences=sentences)
         if dlg.exec() == QDialog.DialogCode.Accepted and dlg.text():
             return dlg.text()
@@ -136,29 +149,36 @@ class Prompter:
     def ask_identity(self, current: str, suggestion: str) -> str | None:
         """Who the user is, for the audit trail; None when cancelled."""
         text, ok = QInputDialog.getText(
-            self.parent, "User identity",
+            self.parent,
+            "User identity",
             "Your name as it should appear in the plan's audit trail and in review "
-            "decisions (e.g. \"A. Rivera, SJPD Traffic\"):",
-            QLineEdit.EchoMode.Normal, current or suggestion)
+            'decisions (e.g. "A. Rivera, SJPD Traffic"):',
+            QLineEdit.EchoMode.Normal,
+            current or suggestion,
+        )
         return " ".join(text.split()) if ok and text.strip() else None
 
-    def plan_properties(self, *, name: str, author: str,
-                        department: str) -> dict[str, str] | None:
-        dlg = PlanPropertiesDialog(name=name, author=author, department=department,
-                                   parent=self.parent)
+    def plan_properties(self, *, name: str, author: str, department: str) -> dict[str, str] | None:
+        dlg = PlanPropertiesDialog(
+            name=name, author=author, department=department, parent=self.parent
+        )
         return dlg.values() if dlg.exec() == QDialog.DialogCode.Accepted else None
 
     def confirm(self, title: str, text: str) -> bool:
         answer = QMessageBox.question(
-            self.parent, title, text,
+            self.parent,
+            title,
+            text,
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No)
+            QMessageBox.StandardButton.No,
+        )
         return answer == QMessageBox.StandardButton.Yes
 
     def offer_recovery(self, original: Path | None, saved_at: str) -> bool:
         name = str(original) if original else "an unsaved plan"
         answer = QMessageBox.question(
-            self.parent, "Recover unsaved work?",
+            self.parent,
+            "Recover unsaved work?",
             f"The planner did not close cleanly. Unsaved changes to {name} "
             f"(autosaved {saved_at}) can be recovered.\n\nRecover them?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
@@ -169,13 +189,18 @@ class Prompter:
     def unsaved_changes(self, name: str) -> str:
         """``"save"``, ``"discard"`` or ``"cancel"``."""
         answer = QMessageBox.warning(
-            self.parent, "Unsaved changes", f"Save the changes to {name}?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            self.parent,
+            "Unsaved changes",
+            f"Save the changes to {name}?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Save,
         )
-        return {QMessageBox.StandardButton.Save: "save",
-                QMessageBox.StandardButton.Discard: "discard"}.get(answer, "cancel")
+        return {
+            QMessageBox.StandardButton.Save: "save",
+            QMessageBox.StandardButton.Discard: "discard",
+        }.get(answer, "cancel")
 
     def open_path(self, title: str, filters: str, folder: str = "") -> Path | None:
         name, _ = QFileDialog.getOpenFileName(self.parent, title, folder, filters)
@@ -191,8 +216,9 @@ class Prompter:
         return path
 
     def error_box(self, title: str, text: str) -> QMessageBox:
-        box = QMessageBox(QMessageBox.Icon.Critical, title, text,
-                          QMessageBox.StandardButton.Ok, self.parent)
+        box = QMessageBox(
+            QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok, self.parent
+        )
         # the whole one-line message, selectable, never cut: wide enough for a path
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -206,10 +232,18 @@ class Prompter:
 class ScriptedPrompter(Prompter):
     """Answers from attributes; records what was asked (tests, screenshots)."""
 
-    def __init__(self, *, justification: str | None = None, recover: bool = False,
-                 unsaved: str = "discard", open_path: Path | None = None,
-                 save_path: Path | None = None, identity: str | None = None,
-                 properties: dict[str, str] | None = None, confirm: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        justification: str | None = None,
+        recover: bool = False,
+        unsaved: str = "discard",
+        open_path: Path | None = None,
+        save_path: Path | None = None,
+        identity: str | None = None,
+        properties: dict[str, str] | None = None,
+        confirm: bool = True,
+    ) -> None:
         super().__init__(None)
         self.identity = identity
         self.properties = properties
@@ -221,8 +255,9 @@ class ScriptedPrompter(Prompter):
         self.next_save = save_path
         self.asked: list[tuple[str, str]] = []
 
-    def justify(self, prompt: str, findings: Sequence[Finding],
-                sentences: Sequence[str] = ()) -> str | None:
+    def justify(
+        self, prompt: str, findings: Sequence[Finding], sentences: Sequence[str] = ()
+    ) -> str | None:
         self.asked.append(("justify", prompt))
         self.justified_sentences = list(sentences)
         return self.justification
@@ -231,8 +266,7 @@ class ScriptedPrompter(Prompter):
         self.asked.append(("identity", current or suggestion))
         return self.identity
 
-    def plan_properties(self, *, name: str, author: str,
-                        department: str) -> dict[str, str] | None:
+    def plan_properties(self, *, name: str, author: str, department: str) -> dict[str, str] | None:
         self.asked.append(("properties", name))
         return self.properties
 

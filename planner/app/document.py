@@ -101,9 +101,11 @@ def worsening(before: CameraResult | None, after: CameraResult) -> Finding | Non
     reduces every violation returns None, so a blocked camera can be walked out of
     its violation step by step.
     """
-    prev = {} if before is None else {
-        _violation_key(f): f for f in before.findings if f.severity is Severity.BLOCK
-    }
+    prev = (
+        {}
+        if before is None
+        else {_violation_key(f): f for f in before.findings if f.severity is Severity.BLOCK}
+    )
     for f in after.findings:
         if f.severity is not Severity.BLOCK:
             continue
@@ -112,8 +114,7 @@ def worsening(before: CameraResult | None, after: CameraResult) -> Finding | Non
             return f
         if set(f.entrance_ids) - set(p.entrance_ids):
             return f
-        if f.overlap_m2 is not None and \
-                f.overlap_m2 > (p.overlap_m2 or 0.0) + OVERLAP_TOLERANCE_M2:
+        if f.overlap_m2 is not None and f.overlap_m2 > (p.overlap_m2 or 0.0) + OVERLAP_TOLERANCE_M2:
             return f
     return None
 
@@ -222,8 +223,9 @@ class PlanDocument(QObject):
     def wording_context(self) -> wording.Context:
         return wording.Context(sites=self._sites, projector=self.projector)
 
-    def describe(self, finding: Finding, camera: Camera | None = None, *,
-                 unit: str | None = None) -> str:
+    def describe(
+        self, finding: Finding, camera: Camera | None = None, *, unit: str | None = None
+    ) -> str:
         """``finding`` in plain words (units as displayed, or ``unit``)."""
         if camera is None:
             try:
@@ -232,18 +234,31 @@ class PlanDocument(QObject):
                 camera = None
         return wording.finding_sentence(finding, camera, self.wording_context(), unit=unit)
 
-    def _audit(self, cameras: Sequence[Camera | str], *, action: str, text: str,
-               justification: str = "", details: Mapping[str, str] | None = None,
-               ) -> list[AuditEntry]:
+    def _audit(
+        self,
+        cameras: Sequence[Camera | str],
+        *,
+        action: str,
+        text: str,
+        justification: str = "",
+        details: Mapping[str, str] | None = None,
+    ) -> list[AuditEntry]:
         """One entry per camera (or one for the plan): who, when, what and why."""
         who, when = self.identity() or login_name(), now_iso()
         out = []
         for cam in cameras or [None]:
             cid = cam if isinstance(cam, str) or cam is None else cam.id
             extra = (details or {}).get(cid or "", "")
-            out.append(AuditEntry(when=when, who=who, action=action, camera_id=cid,
-                                  detail=f"{text}: {extra}" if extra else text,
-                                  justification=justification))
+            out.append(
+                AuditEntry(
+                    when=when,
+                    who=who,
+                    action=action,
+                    camera_id=cid,
+                    detail=f"{text}: {extra}" if extra else text,
+                    justification=justification,
+                )
+            )
         return out
 
     # -- loading ---------------------------------------------------------------------------
@@ -347,8 +362,9 @@ class PlanDocument(QObject):
             # is no command (and asks no justification).
             pairs = [(b, a) for b, a in zip(before, after, strict=True) if quantize(b) != a]
             if not pairs:
-                return Outcome(False, self.status_of(before[0].id) if before else
-                               Severity.CLEAR, changed=False)
+                return Outcome(
+                    False, self.status_of(before[0].id) if before else Severity.CLEAR, changed=False
+                )
             before, after = [p[0] for p in pairs], [p[1] for p in pairs]
         results = [self.evaluate(c) for c in after]
         statuses = [Severity.CLEAR if r is None else r.status for r in results]
@@ -366,41 +382,56 @@ class PlanDocument(QObject):
                 self.set_message(msg, refused_camera=cam.id)
                 return Outcome(False, Severity.BLOCK, msg, findings)
             blocking = next(f for f in res.findings if f.severity is Severity.BLOCK)
-            still_blocked = (f"{text}: done, but still blocked: "
-                             f"{self.describe(blocking, cam)}")
+            still_blocked = f"{text}: done, but still blocked: {self.describe(blocking, cam)}"
         justification = ""
         details: dict[str, str] = {}
         if worst is not Severity.CLEAR:
             for cam, res in zip(after, results, strict=True):
                 if res is not None and res.findings:
                     # files stay metric, whatever the display unit
-                    details[cam.id] = "; ".join(self.describe(f, cam, unit="metres")
-                                                for f in res.findings
-                                                if f.severity is not Severity.CLEAR)
-        warned = [(c, r) for c, r in zip(after, results, strict=True)
-                  if r is not None and r.status is Severity.WARN]
+                    details[cam.id] = "; ".join(
+                        self.describe(f, cam, unit="metres")
+                        for f in res.findings
+                        if f.severity is not Severity.CLEAR
+                    )
+        warned = [
+            (c, r)
+            for c, r in zip(after, results, strict=True)
+            if r is not None and r.status is Severity.WARN
+        ]
         if warned:
             warn_f = [f for _c, r in warned for f in r.findings if f.severity is Severity.WARN]
             names = ", ".join(sorted({f.site_name or f.site_id or str(f.rule) for f in warn_f}))
             prompt = f"{text}: this placement gives warnings ({names}). Why is it acceptable?"
             answer = self.justifier(prompt, warn_f)
             ids = [x for c, _r in warned for x in (c.id, c.label) if x]
-            problem = None if answer is None else wording.justification_problem(
-                answer, camera_ids=ids)
+            problem = (
+                None if answer is None else wording.justification_problem(answer, camera_ids=ids)
+            )
             if answer is None or problem is not None:
-                why = "needs a written justification" if answer is None or not answer.strip() \
+                why = (
+                    "needs a written justification"
+                    if answer is None or not answer.strip()
                     else f"the justification is too short. {problem}"
+                )
                 msg = f"Not committed: {text} {why} ({names})"
                 self.set_message(msg)
                 return Outcome(False, worst, msg, findings)
             justification = " ".join(answer.split())
-        audit = self._audit(after, action=action, text=text, justification=justification,
-                            details=details)
+        audit = self._audit(
+            after, action=action, text=text, justification=justification, details=details
+        )
         if add:
             cmd: QUndoCommand = AddCamerasCommand(self, list(after), audit=audit, text=text)
         else:
-            cmd = SetCamerasCommand(self, list(before), list(after), audit=audit, text=text,
-                                    merge_key=merge_key if not justification else None)
+            cmd = SetCamerasCommand(
+                self,
+                list(before),
+                list(after),
+                audit=audit,
+                text=text,
+                merge_key=merge_key if not justification else None,
+            )
         self.undo_stack.push(cmd)
         if still_blocked:
             self.set_message(still_blocked)
@@ -416,9 +447,15 @@ class PlanDocument(QObject):
         if needs_gate:
             return self.propose([before], [after], action="edit", text=f"Edit {after.id}")
         text = f"Edit {after.id}"
-        self.undo_stack.push(SetCamerasCommand(
-            self, [before], [after], text=text,
-            audit=self._audit([after], action="edit", text=text)))
+        self.undo_stack.push(
+            SetCamerasCommand(
+                self,
+                [before],
+                [after],
+                text=text,
+                audit=self._audit([after], action="edit", text=text),
+            )
+        )
         return Outcome(True, self.status_of(after.id) or Severity.CLEAR)
 
     def delete_cameras(self, ids: Sequence[str]) -> list[str]:
@@ -426,24 +463,34 @@ class PlanDocument(QObject):
         mine = [i for i in ids if self.has_camera(i)]
         if mine:
             text = "Delete cameras" if len(mine) > 1 else f"Delete {mine[0]}"
-            self.undo_stack.push(DeleteCamerasCommand(
-                self, mine, audit=self._audit(mine, action="delete", text=text)))
+            self.undo_stack.push(
+                DeleteCamerasCommand(
+                    self, mine, audit=self._audit(mine, action="delete", text=text)
+                )
+            )
         return [i for i in ids if i not in mine]
 
     def set_properties(self, *, name: str, author: str, department: str) -> bool:
         """Change the plan's name, author and department as one undoable step."""
         m = self.plan.meta
         before = {"name": m.name, "author": m.author, "department": m.department}
-        after = {"name": " ".join(name.split()) or "Untitled plan",
-                 "author": " ".join(author.split()),
-                 "department": " ".join(department.split())}
+        after = {
+            "name": " ".join(name.split()) or "Untitled plan",
+            "author": " ".join(author.split()),
+            "department": " ".join(department.split()),
+        }
         if after == before:
             return False
         changed = ", ".join(f"{k} {after[k]!r}" for k in after if after[k] != before[k])
         text = "Plan properties"
-        self.undo_stack.push(SetPlanPropertiesCommand(
-            self, before, after,
-            audit=self._audit([], action="properties", text=f"{text}: {changed}")))
+        self.undo_stack.push(
+            SetPlanPropertiesCommand(
+                self,
+                before,
+                after,
+                audit=self._audit([], action="properties", text=f"{text}: {changed}"),
+            )
+        )
         return True
 
     def _set_meta(self, values: Mapping[str, str]) -> None:
@@ -467,8 +514,13 @@ class PlanDocument(QObject):
             x, y = self.projector.point(cam.lon, cam.lat)
             lon, lat = self.projector.lonlat(x + offset_m, y)
             copies.append(
-                cam.replace(id=new_id, lon=lon, lat=lat, status=CameraStatus.PROPOSED,
-                            label=f"{cam.label} copy" if cam.label else "")
+                cam.replace(
+                    id=new_id,
+                    lon=lon,
+                    lat=lat,
+                    status=CameraStatus.PROPOSED,
+                    label=f"{cam.label} copy" if cam.label else "",
+                )
             )
         out = self.propose([], copies, action="duplicate", text="Duplicate cameras", add=True)
         return [c.id for c in copies] if out.committed else []
@@ -518,9 +570,14 @@ class PlanDocument(QObject):
 class AddCamerasCommand(QUndoCommand):
     """Add one or more cameras (Add camera, Duplicate)."""
 
-    def __init__(self, doc: PlanDocument, cameras: list[Camera], *,
-                 audit: Sequence[AuditEntry] = (),
-                 text: str = "Add camera") -> None:
+    def __init__(
+        self,
+        doc: PlanDocument,
+        cameras: list[Camera],
+        *,
+        audit: Sequence[AuditEntry] = (),
+        text: str = "Add camera",
+    ) -> None:
         super().__init__(text)
         self.doc, self.cameras, self.audit = doc, cameras, list(audit)
 
@@ -550,9 +607,16 @@ class SetCamerasCommand(QUndoCommand):
     merge into one undo step.
     """
 
-    def __init__(self, doc: PlanDocument, before: list[Camera], after: list[Camera], *,
-                 audit: Sequence[AuditEntry] = (), text: str = "Move camera",
-                 merge_key: str | None = None) -> None:
+    def __init__(
+        self,
+        doc: PlanDocument,
+        before: list[Camera],
+        after: list[Camera],
+        *,
+        audit: Sequence[AuditEntry] = (),
+        text: str = "Move camera",
+        merge_key: str | None = None,
+    ) -> None:
         super().__init__(text)
         self.doc, self.before, self.after = doc, before, after
         self.audit = list(audit)
@@ -594,8 +658,9 @@ class EditCameraPropertiesCommand(SetCamerasCommand):
 
 
 class DeleteCamerasCommand(QUndoCommand):
-    def __init__(self, doc: PlanDocument, ids: Sequence[str], *,
-                 audit: Sequence[AuditEntry] = ()) -> None:
+    def __init__(
+        self, doc: PlanDocument, ids: Sequence[str], *, audit: Sequence[AuditEntry] = ()
+    ) -> None:
         super().__init__("Delete cameras" if len(ids) > 1 else f"Delete {ids[0]}")
         self.doc, self.ids = doc, list(ids)
         self.audit = list(audit)
@@ -614,8 +679,14 @@ class DeleteCamerasCommand(QUndoCommand):
 class SetPlanPropertiesCommand(QUndoCommand):
     """Change the plan's name, author and department (File > Plan properties...)."""
 
-    def __init__(self, doc: PlanDocument, before: Mapping[str, str], after: Mapping[str, str],
-                 *, audit: Sequence[AuditEntry] = ()) -> None:
+    def __init__(
+        self,
+        doc: PlanDocument,
+        before: Mapping[str, str],
+        after: Mapping[str, str],
+        *,
+        audit: Sequence[AuditEntry] = (),
+    ) -> None:
         super().__init__("Plan properties")
         self.doc, self.before, self.after = doc, dict(before), dict(after)
         self.audit = list(audit)
@@ -638,9 +709,13 @@ def quantize(camera: Camera) -> Camera:
     """Round a pose to what the plan file stores, so save and reopen give the same plan."""
     h = camera.heading_deg
     heading = None if h is None else round(h, 2) % 360.0
-    return camera.with_pose(lon=round(camera.lon, 8), lat=round(camera.lat, 8),
-                            heading_deg=heading, fov_deg=round(camera.fov_deg, 2),
-                            range_m=round(camera.range_m, 2))
+    return camera.with_pose(
+        lon=round(camera.lon, 8),
+        lat=round(camera.lat, 8),
+        heading_deg=heading,
+        fov_deg=round(camera.fov_deg, 2),
+        range_m=round(camera.range_m, 2),
+    )
 
 
 def moved(camera: Camera, projector: Projector, dx: float, dy: float) -> Camera:

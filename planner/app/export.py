@@ -70,13 +70,23 @@ def draw_north_arrow(painter: QPainter, centre: QPointF, size: float = 28.0) -> 
     font.setBold(True)
     painter.setFont(font)
     painter.setPen(QColor("#222222"))
-    painter.drawText(QRectF(centre.x() - half, centre.y() + half * 0.55, size, size * 0.5),
-                     Qt.AlignmentFlag.AlignCenter, "N")
+    painter.drawText(
+        QRectF(centre.x() - half, centre.y() + half * 0.55, size, size * 0.5),
+        Qt.AlignmentFlag.AlignCenter,
+        "N",
+    )
     painter.restore()
 
 
-def compose_sheet(painter: QPainter, size: QSizeF, *, canvas: Any, map_pixmap: QPixmap,
-                  title: str, subtitle: str = "") -> None:
+def compose_sheet(
+    painter: QPainter,
+    size: QSizeF,
+    *,
+    canvas: Any,
+    map_pixmap: QPixmap,
+    title: str,
+    subtitle: str = "",
+) -> None:
     """Draw the whole sheet into ``painter`` over a ``size`` page (pixels)."""
     w, h = size.width(), size.height()
     painter.fillRect(QRectF(0, 0, w, h), QColor("#ffffff"))
@@ -111,16 +121,23 @@ def compose_sheet(painter: QPainter, size: QSizeF, *, canvas: Any, map_pixmap: Q
     draw_north_arrow(painter, QPointF(target.right() - 30, target.top() + 36))
     painter.setPen(QColor("#222222"))
     lx = target.right() + SHEET_MARGIN
-    paint_legend(painter, QPointF(lx, target.top()), legend_items(canvas),
-                 max_height=bottom - target.top())
+    paint_legend(
+        painter, QPointF(lx, target.top()), legend_items(canvas), max_height=bottom - target.top()
+    )
     if attribution:
         painter.setFont(sfont)
         painter.setPen(QColor("#333333"))
         painter.drawText(QPointF(SHEET_MARGIN, h - SHEET_MARGIN), attribution)
 
 
-def export_view(canvas: Any, path: str | Path, *, title: str, subtitle: str = "",
-                size: tuple[int, int] = (1754, 1240)) -> Path:
+def export_view(
+    canvas: Any,
+    path: str | Path,
+    *,
+    title: str,
+    subtitle: str = "",
+    size: tuple[int, int] = (1754, 1240),
+) -> Path:
     """Write the current view as a map sheet: ``.png`` (``size`` pixels) or ``.pdf``
     (A4 landscape, US Letter where the locale prefers it is left to the printer)."""
     p = Path(path)
@@ -131,8 +148,9 @@ def export_view(canvas: Any, path: str | Path, *, title: str, subtitle: str = ""
         image = QImage(size[0], size[1], QImage.Format.Format_ARGB32_Premultiplied)
         painter = QPainter(image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        compose_sheet(painter, QSizeF(*size), canvas=canvas, map_pixmap=pix, title=title,
-                      subtitle=subtitle)
+        compose_sheet(
+            painter, QSizeF(*size), canvas=canvas, map_pixmap=pix, title=title, subtitle=subtitle
+        )
         painter.end()
         if not image.save(str(tmp), "PNG"):
             msg = f"{p}: cannot write the PNG"
@@ -142,13 +160,24 @@ def export_view(canvas: Any, path: str | Path, *, title: str, subtitle: str = ""
         writer.setTitle(title)
         writer.setCreator("siting-planner")
         writer.setResolution(96)  # the sheet is laid out in screen pixels
-        writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4),
-                                         QPageLayout.Orientation.Landscape, QMarginsF(8, 8, 8, 8),
-                                         QPageLayout.Unit.Millimeter))
+        writer.setPageLayout(
+            QPageLayout(
+                QPageSize(QPageSize.PageSizeId.A4),
+                QPageLayout.Orientation.Landscape,
+                QMarginsF(8, 8, 8, 8),
+                QPageLayout.Unit.Millimeter,
+            )
+        )
         painter = QPainter(writer)
         rect = writer.pageLayout().paintRectPixels(writer.resolution())
-        compose_sheet(painter, QSizeF(rect.width(), rect.height()), canvas=canvas,
-                      map_pixmap=pix, title=title, subtitle=subtitle)
+        compose_sheet(
+            painter,
+            QSizeF(rect.width(), rect.height()),
+            canvas=canvas,
+            map_pixmap=pix,
+            title=title,
+            subtitle=subtitle,
+        )
         painter.end()
     else:
         msg = f"{p}: export the view as .png or .pdf"
@@ -167,9 +196,12 @@ def sheet_subtitle(canvas: Any, doc: Any, policy: Any) -> str:
     where = f"centre {lon_lat[1]:.5f}, {lon_lat[0]:.5f}" if lon_lat else ""
     pack = doc.data.pack_path.name if doc.data is not None and doc.data.pack_path else "no pack"
     res = canvas.resolution()
-    return (f"Policy {policy.id} v{policy.version} · data {pack} · {where} · "
-            f"{res:.2f} m per screen pixel · north up"
-            if math.isfinite(res) else "")
+    return (
+        f"Policy {policy.id} v{policy.version} · data {pack} · {where} · "
+        f"{res:.2f} m per screen pixel · north up"
+        if math.isfinite(res)
+        else ""
+    )
 
 
 __all__ = ["compose_sheet", "default_title", "draw_north_arrow", "export_view", "grab_map"]

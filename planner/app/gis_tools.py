@@ -60,8 +60,12 @@ class GisTools(QObject):
         self.measure.changed.connect(lambda t: window.statusBar().showMessage(t))
         self.legend_panel = LegendPanel(self.canvas)
         for key, title, widget, area in (
-            ("identify", "Identify results", self.identify_panel,
-             Qt.DockWidgetArea.RightDockWidgetArea),
+            (
+                "identify",
+                "Identify results",
+                self.identify_panel,
+                Qt.DockWidgetArea.RightDockWidgetArea,
+            ),
             ("legend", "Legend", self.legend_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
         ):
             dock = QDockWidget(title, window)
@@ -81,8 +85,16 @@ class GisTools(QObject):
         self._restore_basemap()
 
     # -- actions and menus -------------------------------------------------------------------
-    def _act(self, key: str, text: str, slot: Any, shortcut: Any = None, *,
-             checkable: bool = False, tip: str = "") -> QAction:
+    def _act(
+        self,
+        key: str,
+        text: str,
+        slot: Any,
+        shortcut: Any = None,
+        *,
+        checkable: bool = False,
+        tip: str = "",
+    ) -> QAction:
         act = QAction(text, self.w)
         if shortcut is not None:
             act.setShortcut(QKeySequence(shortcut))
@@ -102,19 +114,39 @@ class GisTools(QObject):
 
     def _build_actions(self) -> None:
         S = QKeySequence.StandardKey
-        find = self._act("find", "&Find…", self.focus_search, S.Find,
-                         tip="Find an address, street, site, camera or coordinates")
-        identify = self._act("identify", "&Identify features", self._toggle_identify, "I",
-                             checkable=True, tip="Click the map to list what is there")
-        measure = self._act("measure", "&Measure distance and bearing", self._toggle_measure,
-                            "M", checkable=True,
-                            tip="Click points on the map; right-click or Esc ends")
-        export_view = self._act("export_view", "Export &view as PNG or PDF…",
-                                self.export_view_dialog, "Ctrl+E")
-        export_plan = self._act("export_plan", "Export &plan as CSV, GeoPackage or KML…",
-                                self.export_plan_dialog, "Ctrl+Shift+E")
-        import_csv = self._act("import_csv", "&Import cameras from CSV…",
-                               self.import_csv_dialog)
+        find = self._act(
+            "find",
+            "&Find…",
+            self.focus_search,
+            S.Find,
+            tip="Find an address, street, site, camera or coordinates",
+        )
+        identify = self._act(
+            "identify",
+            "&Identify features",
+            self._toggle_identify,
+            "I",
+            checkable=True,
+            tip="Click the map to list what is there",
+        )
+        measure = self._act(
+            "measure",
+            "&Measure distance and bearing",
+            self._toggle_measure,
+            "M",
+            checkable=True,
+            tip="Click points on the map; right-click or Esc ends",
+        )
+        export_view = self._act(
+            "export_view", "Export &view as PNG or PDF…", self.export_view_dialog, "Ctrl+E"
+        )
+        export_plan = self._act(
+            "export_plan",
+            "Export &plan as CSV, GeoPackage or KML…",
+            self.export_plan_dialog,
+            "Ctrl+Shift+E",
+        )
+        import_csv = self._act("import_csv", "&Import cameras from CSV…", self.import_csv_dialog)
         about = self._act("about", "&About the siting planner", self.show_about)
         shortcuts = self._act("shortcuts", "&Keyboard shortcuts", self.show_shortcuts, "F1")
         file_menu = self._menu("&File")
@@ -172,8 +204,7 @@ class GisTools(QObject):
         from planner.app.workers import Task, start
 
         self.preview_cameras.t0 = getattr(self.w, "t0", None)
-        task = Task(lambda _p, _c: load_preview(pack=Path(pack), cameras=cameras),
-                    name="Preview")
+        task = Task(lambda _p, _c: load_preview(pack=Path(pack), cameras=cameras), name="Preview")
         self._preview_task = task
 
         def shown(result: Preview) -> None:
@@ -184,7 +215,8 @@ class GisTools(QObject):
                 self.w.layers_panel.set_layers(_layer_entries(self.canvas))
                 self.w.statusBar().showMessage(
                     f"{len(result.cameras)} cameras shown, not checked yet: loading the "
-                    "buildings and checking…")
+                    "buildings and checking…"
+                )
 
         task.signals.finished.connect(shown, Qt.ConnectionType.QueuedConnection)
         start(task)
@@ -213,11 +245,14 @@ class GisTools(QObject):
             vp.unsetCursor()
             self.w.statusBar().clearMessage()
         else:
-            vp.setCursor(Qt.CursorShape.WhatsThisCursor if tool == "identify"
-                         else Qt.CursorShape.CrossCursor)
+            vp.setCursor(
+                Qt.CursorShape.WhatsThisCursor if tool == "identify" else Qt.CursorShape.CrossCursor
+            )
             self.w.statusBar().showMessage(
-                "Identify: click the map (Esc ends)" if tool == "identify"
-                else "Measure: click points; right-click or double-click ends, Esc leaves")
+                "Identify: click the map (Esc ends)"
+                if tool == "identify"
+                else "Measure: click points; right-click or double-click ends, Esc leaves"
+            )
 
     def _toggle_identify(self, on: bool) -> None:
         self.set_tool("identify" if on else None)
@@ -258,8 +293,12 @@ class GisTools(QObject):
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         et = event.type()
-        if et == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) \
-                and event.key() == Qt.Key.Key_Escape and self.tool is not None:
+        if (
+            et == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+            and self.tool is not None
+        ):
             if self.tool == "measure" and self.measure.points and not self.measure.finished:
                 self.measure.finish()
             else:
@@ -321,8 +360,9 @@ class GisTools(QObject):
                 a[key].trigger()
 
             menu.addAction("Camera &properties…", lambda: run("properties"))
-            rot = menu.addAction("&Rotate to nearest allowed heading",
-                                 lambda: run("rotate_allowed"))
+            rot = menu.addAction(
+                "&Rotate to nearest allowed heading", lambda: run("rotate_allowed")
+            )
             rot.setEnabled(editable)
             dele = menu.addAction("&Delete camera", lambda: run("delete"))
             dele.setEnabled(editable)
@@ -371,9 +411,18 @@ class GisTools(QObject):
             if source is None:
                 store.remove(_BASEMAP_KEY)
             else:
-                store.setValue(_BASEMAP_KEY, "\n".join((source.kind, source.name, source.url,
-                                                        source.attribution,
-                                                        str(source.max_zoom))))
+                store.setValue(
+                    _BASEMAP_KEY,
+                    "\n".join(
+                        (
+                            source.kind,
+                            source.name,
+                            source.url,
+                            source.attribution,
+                            str(source.max_zoom),
+                        )
+                    ),
+                )
         self.w.layers_panel.set_layers(_layer_entries(self.canvas))
         self._fill_basemap_menu()
 
@@ -390,27 +439,35 @@ class GisTools(QObject):
             return
         kind, name, url, attribution, max_zoom = parts
         try:
-            src = (source_for_file(url, attribution=attribution) if kind != "xyz" else
-                   BasemapSource(name=name, url=url, attribution=attribution,
-                                 max_zoom=int(max_zoom)))
+            src = (
+                source_for_file(url, attribution=attribution)
+                if kind != "xyz"
+                else BasemapSource(
+                    name=name, url=url, attribution=attribution, max_zoom=int(max_zoom)
+                )
+            )
         except (ValueError, OSError):
             return  # the offline file is gone: start without a basemap
         self.set_basemap(src, remember=False)
 
     def _custom_basemap(self) -> None:
         url, ok = QInputDialog.getText(
-            self.w, "Custom XYZ tile service",
-            "URL template with {z}, {x}, {y} (e.g. a city tile service):")
+            self.w,
+            "Custom XYZ tile service",
+            "URL template with {z}, {x}, {y} (e.g. a city tile service):",
+        )
         if not ok or not url.strip():
             return
         if not all(k in url for k in ("{z}", "{x}")) or not ("{y}" in url or "{-y}" in url):
             self.w.prompter.error("Custom basemap", "The URL needs {z}, {x} and {y}.")
             return
-        attribution, ok = QInputDialog.getText(self.w, "Custom XYZ tile service",
-                                               "Attribution the provider requires:")
+        attribution, ok = QInputDialog.getText(
+            self.w, "Custom XYZ tile service", "Attribution the provider requires:"
+        )
         if ok:
-            self.set_basemap(BasemapSource(name="Custom", url=url.strip(),
-                                           attribution=attribution.strip()))
+            self.set_basemap(
+                BasemapSource(name="Custom", url=url.strip(), attribution=attribution.strip())
+            )
 
     def _file_basemap(self) -> None:
         path = self.w.prompter.open_path("Offline basemap", TILES_FILTER)
@@ -431,8 +488,12 @@ class GisTools(QObject):
         if path.suffix.lower() not in (".png", ".pdf"):
             path = path.with_suffix(".png")
         try:
-            export_view(self.canvas, path, title=default_title(self.doc),
-                        subtitle=sheet_subtitle(self.canvas, self.doc, self.w.policy))
+            export_view(
+                self.canvas,
+                path,
+                title=default_title(self.doc),
+                subtitle=sheet_subtitle(self.canvas, self.doc, self.w.policy),
+            )
         except (OSError, ValueError) as exc:
             self.w.prompter.error("Export view", str(exc))
             return
@@ -462,8 +523,9 @@ class GisTools(QObject):
         except (OSError, ValueError) as exc:
             self.w.prompter.error("Export plan", str(exc))
             return
-        self.w.statusBar().showMessage(f"Exported {len(self.doc.plan.cameras)} cameras "
-                                       f"to {path}", 8000)
+        self.w.statusBar().showMessage(
+            f"Exported {len(self.doc.plan.cameras)} cameras to {path}", 8000
+        )
 
     def import_csv_dialog(self) -> None:
         from planner.app.csv_import import CsvMappingDialog, ImportReportDialog
@@ -501,8 +563,13 @@ class GisTools(QObject):
             self.w.run_full_check()
         self.w.statusBar().showMessage(
             f"Imported {len(result.cameras)} of {result.rows} rows"
-            + (f"; {len(result.errors)} rows not imported (see the report)"
-               if result.errors else ""), 10_000)
+            + (
+                f"; {len(result.errors)} rows not imported (see the report)"
+                if result.errors
+                else ""
+            ),
+            10_000,
+        )
         return result
 
     # -- help --------------------------------------------------------------------------------
@@ -511,8 +578,12 @@ class GisTools(QObject):
 
         data = self.doc.data
         pack = str(data.pack_path) if data is not None and data.pack_path else None
-        AboutDialog(policy=self.w.policy, pack=pack, attribution=self.canvas.attribution_text(),
-                    parent=self.w).exec()
+        AboutDialog(
+            policy=self.w.policy,
+            pack=pack,
+            attribution=self.canvas.attribution_text(),
+            parent=self.w,
+        ).exec()
 
     def show_shortcuts(self) -> None:
         from planner.app.about import ShortcutsDialog

@@ -54,18 +54,25 @@ def _cameras(doc: Any, proj: Any, x: float, y: float, tol: float) -> list[Identi
         cam = cams[int(i)]
         res = doc.results.get(cam.id)
         attrs = {
-            "id": cam.id, "label": cam.label, "status": str(cam.status),
+            "id": cam.id,
+            "label": cam.label,
+            "status": str(cam.status),
             "check": "" if res is None else str(res.status),
             "heading": "unknown" if cam.heading_deg is None else f"{cam.heading_deg:.1f}°",
-            "field of view": f"{cam.fov_deg:g}°", "range": format_distance(cam.range_m),
-            "model": cam.model or "", "lon, lat": f"{cam.lon:.6f}, {cam.lat:.6f}",
+            "field of view": f"{cam.fov_deg:g}°",
+            "range": format_distance(cam.range_m),
+            "model": cam.model or "",
+            "lon, lat": f"{cam.lon:.6f}, {cam.lat:.6f}",
             "editable": "yes" if doc.is_editable(cam.id) else "no (existing camera from the pack)",
         }
         if res is not None:
             for n, f in enumerate(res.findings, 1):
                 attrs[f"finding {n}"] = f"{f.severity}: {f.message}"
-        out.append(Identified("Camera", cam.label or cam.id, {k: v for k, v in attrs.items() if v},
-                              ref=cam.id))
+        out.append(
+            Identified(
+                "Camera", cam.label or cam.id, {k: v for k, v in attrs.items() if v}, ref=cam.id
+            )
+        )
     return out
 
 
@@ -91,14 +98,16 @@ def _building(pack: Path | None, lon: float, lat: float) -> list[Identified]:
 
     d = 1e-6
     try:
-        frame = pyogrio.read_dataframe(pack, layer="buildings",
-                                       bbox=(lon - d, lat - d, lon + d, lat + d))
+        frame = pyogrio.read_dataframe(
+            pack, layer="buildings", bbox=(lon - d, lat - d, lon + d, lat + d)
+        )
     except Exception:  # a pack without buildings (or not a pack): nothing to identify
         return []
     pt = shapely.Point(lon, lat)
     out = []
-    for rec, geom in zip(frame.drop(columns="geometry").to_dict("records"),
-                         frame.geometry.values, strict=True):
+    for rec, geom in zip(
+        frame.drop(columns="geometry").to_dict("records"), frame.geometry.values, strict=True
+    ):
         if geom is None or not geom.contains(pt):
             continue
         attrs = {k: _text(v) for k, v in rec.items() if _text(v)}
@@ -108,8 +117,9 @@ def _building(pack: Path | None, lon: float, lat: float) -> list[Identified]:
     return out
 
 
-def _streets(streets: Any, proj: Any, lon: float, lat: float, x: float, y: float,
-             tol: float) -> list[Identified]:
+def _streets(
+    streets: Any, proj: Any, lon: float, lat: float, x: float, y: float, tol: float
+) -> list[Identified]:
     if streets is None or not len(streets):
         return []
     deg = tol / 90_000.0
@@ -143,15 +153,20 @@ def _boundaries(canvas: Any, x: float, y: float) -> list[Identified]:
     out = []
     for i in b.layer.query((x, -y, x, -y)):
         if b.layer.geoms[i].contains(pt):
-            kind = "City limits" if b.kinds is not None and b.kinds[i] == "city_limits" \
+            kind = (
+                "City limits"
+                if b.kinds is not None and b.kinds[i] == "city_limits"
                 else "Council district"
-            out.append(Identified("Boundary", b.labels[i] or kind, {"kind": kind,
-                                                                    "name": b.labels[i]}))
+            )
+            out.append(
+                Identified("Boundary", b.labels[i] or kind, {"kind": kind, "name": b.labels[i]})
+            )
     return out
 
 
-def identify_at(*, canvas: Any, doc: Any, x: float, y: float,
-                tolerance_px: float = TOLERANCE_PX) -> list[Identified]:
+def identify_at(
+    *, canvas: Any, doc: Any, x: float, y: float, tolerance_px: float = TOLERANCE_PX
+) -> list[Identified]:
     """Every feature at projected ``x, y``, top of the drawing order first."""
     data, proj = doc.data, doc.projector
     if proj is None:
@@ -197,8 +212,9 @@ class IdentifyPanel(QWidget):
     def show_results(self, results: list[Identified], *, where: str = "") -> None:
         self.results = list(results)
         self.tree.clear()
-        self.hint.setText(f"At {where}: {len(results)} feature(s)" if where else
-                          f"{len(results)} feature(s)")
+        self.hint.setText(
+            f"At {where}: {len(results)} feature(s)" if where else f"{len(results)} feature(s)"
+        )
         for n, r in enumerate(results):
             top = QTreeWidgetItem([r.layer, r.title])
             top.setData(0, 256, n)

@@ -48,8 +48,16 @@ def camera_pixmap(shape: str, status: Severity | None, size: int = ICON_PX) -> Q
     if shape == "existing":
         p.drawRect(QRectF(c.x() - s, c.y() - s, 2 * s, 2 * s))
     elif shape == "approved":
-        p.drawPolygon(QPolygonF([c + QPointF(0, -s - 2), c + QPointF(s + 2, 0),
-                                 c + QPointF(0, s + 2), c + QPointF(-s - 2, 0)]))
+        p.drawPolygon(
+            QPolygonF(
+                [
+                    c + QPointF(0, -s - 2),
+                    c + QPointF(s + 2, 0),
+                    c + QPointF(0, s + 2),
+                    c + QPointF(-s - 2, 0),
+                ]
+            )
+        )
     else:
         p.drawEllipse(c, s, s)
     font = QFont()
@@ -100,31 +108,52 @@ def ring_pixmap(size: int = ICON_PX) -> QPixmap:
 def legend_items(canvas: object | None = None) -> list[LegendItem]:
     """Every legend entry, by section, in the order the map draws them (top first)."""
     out: list[LegendItem] = []
-    for key, label in (("proposed", "Proposed camera"), ("existing", "Existing camera"),
-                       ("approved", "Approved camera")):
+    for key, label in (
+        ("proposed", "Proposed camera"),
+        ("existing", "Existing camera"),
+        ("approved", "Approved camera"),
+    ):
         out.append(LegendItem("Cameras", label, camera_pixmap(key, None)))
     out.append(LegendItem("Cameras", "Allowed headings (H)", ring_pixmap()))
-    for status, label in ((Severity.BLOCK, "Blocked (✕)"), (Severity.WARN, "Warning (!)"),
-                          (Severity.CLEAR, "Clear (✓)"), (None, "Not checked yet (?)")):
-        out.append(LegendItem("Check result", f"Camera: {label}",
-                               camera_pixmap("proposed", status)))
-        out.append(LegendItem("Check result", f"Cone: {label.split(' (')[0].lower()}"
-                               f" ({_pattern_name(status)})", cone_pixmap(status)))
+    for status, label in (
+        (Severity.BLOCK, "Blocked (✕)"),
+        (Severity.WARN, "Warning (!)"),
+        (Severity.CLEAR, "Clear (✓)"),
+        (None, "Not checked yet (?)"),
+    ):
+        out.append(
+            LegendItem("Check result", f"Camera: {label}", camera_pixmap("proposed", status))
+        )
+        out.append(
+            LegendItem(
+                "Check result",
+                f"Cone: {label.split(' (')[0].lower()} ({_pattern_name(status)})",
+                cone_pixmap(status),
+            )
+        )
     for s in (*st.CATEGORY_STYLES.values(), st.OTHER_CATEGORY):
         out.append(LegendItem("Protected sites", s.label, st.symbol_pixmap(s, ICON_PX)))
     if canvas is not None:
         for lid in ("entrances", "capture_zones", "boundaries", "streets", "buildings"):
-            section = {"entrances": "Protected sites", "capture_zones": "Protected sites",
-                       "boundaries": "Boundaries", "streets": "Streets",
-                       "buildings": "Buildings"}[lid]
+            section = {
+                "entrances": "Protected sites",
+                "capture_zones": "Protected sites",
+                "boundaries": "Boundaries",
+                "streets": "Streets",
+                "buildings": "Buildings",
+            }[lid]
             for entry in canvas.legend(lid):  # type: ignore[attr-defined]
                 out.append(LegendItem(section, entry.label, entry.pixmap))
     return out
 
 
 def _pattern_name(status: Severity | None) -> str:
-    return {Severity.BLOCK: "cross-hatched", Severity.WARN: "diagonal hatch",
-            Severity.CLEAR: "plain", None: "dotted"}[status]
+    return {
+        Severity.BLOCK: "cross-hatched",
+        Severity.WARN: "diagonal hatch",
+        Severity.CLEAR: "plain",
+        None: "dotted",
+    }[status]
 
 
 class LegendPanel(QWidget):
@@ -159,8 +188,14 @@ class LegendPanel(QWidget):
         return [self.list.item(i).text() for i in range(self.list.count())]
 
 
-def paint_legend(painter: QPainter, top_left: QPointF, items: list[LegendItem], *,
-                 max_height: float, font_px: int = 11) -> QRectF:
+def paint_legend(
+    painter: QPainter,
+    top_left: QPointF,
+    items: list[LegendItem],
+    *,
+    max_height: float,
+    font_px: int = 11,
+) -> QRectF:
     """Draw the legend from ``top_left`` in one column, rows shrunk to fit ``max_height``
     (down to 13 pixels; below that it continues in a second column). Returns its box."""
     sections = len({i.section for i in items})
@@ -191,8 +226,9 @@ def paint_legend(painter: QPainter, top_left: QPointF, items: list[LegendItem], 
         painter.drawPixmap(QRectF(x, y, icon, icon), item.pixmap, QRectF(item.pixmap.rect()))
         painter.setFont(font)
         painter.setPen(QColor("#222222"))
-        painter.drawText(QPointF(x + icon + 6, y + (icon + fm.ascent() - fm.descent()) / 2),
-                         item.label)
+        painter.drawText(
+            QPointF(x + icon + 6, y + (icon + fm.ascent() - fm.descent()) / 2), item.label
+        )
         col_w = max(col_w, icon + 6 + fm.horizontalAdvance(item.label))
         y += row
         right = max(right, x + col_w)

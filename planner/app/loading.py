@@ -132,8 +132,14 @@ def load_data_context(
     """
     from planner.io.loader import build_checker, load_inputs
 
-    inputs = load_inputs(data=pack, sites=list(sites), buildings=list(buildings),
-                         policy=policy, progress=progress, cancel=cancel)
+    inputs = load_inputs(
+        data=pack,
+        sites=list(sites),
+        buildings=list(buildings),
+        policy=policy,
+        progress=progress,
+        cancel=cancel,
+    )
     metadata: dict[str, Any] = {}
     if pack is not None:
         from planner.io.pack import read_metadata
@@ -156,10 +162,14 @@ def load_data_context(
     # A pack's buildings stream into the map by area from its spatial index
     # (planner.app.canvas.stream): no citywide copy to project before the first paint.
     stream_buildings = pack is not None and not buildings
-    canvas_layers = prepare_layers(projector=checker.projector, streets=inputs.streets,
-                                   buildings=None if stream_buildings else inputs.buildings,
-                                   sites=inputs.sites,
-                                   zones=getattr(checker, "zones", ()), boundaries=boundaries)
+    canvas_layers = prepare_layers(
+        projector=checker.projector,
+        streets=inputs.streets,
+        buildings=None if stream_buildings else inputs.buildings,
+        sites=inputs.sites,
+        zones=getattr(checker, "zones", ()),
+        boundaries=boundaries,
+    )
     return DataContext(
         checker=checker,
         projector=checker.projector,
@@ -192,6 +202,13 @@ def load_plan_and_data(
 
         plan = read_plan(plan_path)
     cams = [] if plan is None else plan.cameras
-    data = load_data_context(policy=policy, cameras=cams, pack=pack, sites=sites,
-                             buildings=buildings, progress=progress, cancel=cancel)
+    data = load_data_context(
+        policy=policy,
+        cameras=cams,
+        pack=pack,
+        sites=sites,
+        buildings=buildings,
+        progress=progress,
+        cancel=cancel,
+    )
     return plan, data

@@ -43,9 +43,13 @@ def create_window(*, prompter: object | None = None, autosave_ms: int = 60_000) 
     from planner.io.managed_config import load_managed_config, managed_policy
 
     policy, config = managed_policy(load_managed_config())
-    window = MainWindow(settings=AppSettings(), policy=policy,
-                        catalogue=managed_catalogue(config, load_catalogue()),
-                        prompter=prompter, autosave_ms=autosave_ms)  # type: ignore[arg-type]
+    window = MainWindow(
+        settings=AppSettings(),
+        policy=policy,
+        catalogue=managed_catalogue(config, load_catalogue()),
+        prompter=prompter,
+        autosave_ms=autosave_ms,
+    )  # type: ignore[arg-type]
     apply_to_window(window, config)
     return window
 
@@ -68,9 +72,7 @@ def run_app(*, plan: Path | None, data: Path | None, screenshot: Path | None) ->
     from planner.core.errors import InputError
 
     try:
-        window = create_window(
-            prompter=_screenshot_prompter() if screenshot is not None else None
-        )
+        window = create_window(prompter=_screenshot_prompter() if screenshot is not None else None)
     except InputError as exc:  # a broken built-in policy or catalogue override
         print(f"error: {exc}", file=sys.stderr)
         return 2

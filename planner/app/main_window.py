@@ -74,8 +74,15 @@ class MainWindow(QMainWindow):
     #: The IT-managed configuration; :func:`planner.app.managed.apply_to_window` sets it.
     managed: ManagedConfig = ManagedConfig()
 
-    def __init__(self, *, settings: AppSettings, policy: Policy, catalogue: Any = None,
-                 prompter: Prompter | None = None, autosave_ms: int = 60_000) -> None:
+    def __init__(
+        self,
+        *,
+        settings: AppSettings,
+        policy: Policy,
+        catalogue: Any = None,
+        prompter: Prompter | None = None,
+        autosave_ms: int = 60_000,
+    ) -> None:
         super().__init__()
         self.t0 = time.perf_counter()
         self.first_paint_s: float | None = None
@@ -85,7 +92,8 @@ class MainWindow(QMainWindow):
         self.prompter = prompter or Prompter(self)
         self.doc = PlanDocument(self)
         self.doc.justifier = lambda prompt, findings: self.prompter.justify(
-            prompt, findings, [self.doc.describe(f) for f in findings])
+            prompt, findings, [self.doc.describe(f) for f in findings]
+        )
         self.doc.identity = self.user_identity
         self._identity_asked = False
         units.set_units(settings.units)
@@ -126,11 +134,19 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         for key, title, widget, area in (
             ("layers", "Layers", self.layers_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
-            ("properties", "Camera properties", self.properties_panel,
-             Qt.DockWidgetArea.RightDockWidgetArea),
+            (
+                "properties",
+                "Camera properties",
+                self.properties_panel,
+                Qt.DockWidgetArea.RightDockWidgetArea,
+            ),
             ("findings", "Findings", self.findings_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
-            ("provenance", "Data and policy in force", self.provenance_panel,
-             Qt.DockWidgetArea.BottomDockWidgetArea),
+            (
+                "provenance",
+                "Data and policy in force",
+                self.provenance_panel,
+                Qt.DockWidgetArea.BottomDockWidgetArea,
+            ),
         ):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock_{key}")
@@ -172,8 +188,9 @@ class MainWindow(QMainWindow):
         self.scale_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         # The data and the policy in force, always in view (one label: the status bar is
         # narrow); the tooltip and the "Data and policy in force" panel give paths and hashes.
-        self.policy_label = ElidedLabel(f"Policy {self.policy.id} v{self.policy.version}",
-                                        max_width=330)
+        self.policy_label = ElidedLabel(
+            f"Policy {self.policy.id} v{self.policy.version}", max_width=330
+        )
         self.policy_label.setObjectName("policy_label")
         self.pack_label = self.policy_label
         self.check_label = ElidedLabel("Not checked", max_width=240)
@@ -184,14 +201,21 @@ class MainWindow(QMainWindow):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.hide()
         self.cancel_button.clicked.connect(self.cancel_work)
-        for w in (self.cursor_label, self.scale_label, self.check_label, self.progress,
-                  self.cancel_button, self.policy_label):
+        for w in (
+            self.cursor_label,
+            self.scale_label,
+            self.check_label,
+            self.progress,
+            self.cancel_button,
+            self.policy_label,
+        ):
             if isinstance(w, QLabel):
                 w.setContentsMargins(6, 0, 6, 0)
             sb.addPermanentWidget(w)
 
-    def _action(self, text: str, slot: Any, shortcut: Any = None, *, checkable: bool = False,
-                tip: str = "") -> QAction:
+    def _action(
+        self, text: str, slot: Any, shortcut: Any = None, *, checkable: bool = False, tip: str = ""
+    ) -> QAction:
         act = QAction(text, self)
         if shortcut is not None:
             if isinstance(shortcut, list):
@@ -215,17 +239,24 @@ class MainWindow(QMainWindow):
         a["open_pack"] = self._action("Open &data pack…", self.open_pack_dialog, "Ctrl+Shift+O")
         a["add_sites"] = self._action("Add &sites layer…", self.add_sites_dialog)
         a["add_buildings"] = self._action("Add &buildings layer…", self.add_buildings_dialog)
-        a["plan_properties"] = self._action("Plan &properties…", self.edit_plan_properties,
-                                            tip="Plan name, author and department")
-        a["user_identity"] = self._action("User &identity…", self.edit_user_identity,
-                                          tip="Your name in the audit trail")
+        a["plan_properties"] = self._action(
+            "Plan &properties…", self.edit_plan_properties, tip="Plan name, author and department"
+        )
+        a["user_identity"] = self._action(
+            "User &identity…", self.edit_user_identity, tip="Your name in the audit trail"
+        )
         a["quit"] = self._action("&Quit", self.close, S.Quit)
         # DPO review mode and the review report live in planner.app.review_window
-        a["review"] = self._action("&Review plan…", lambda: review_plan_dialog(self),
-                                   tip="Open a plan read-only and record review decisions")
-        a["export_review"] = self._action("Export review re&port…",
-                                          lambda: export_report_dialog(self),
-                                          tip="The review report of the saved plan (PDF/HTML)")
+        a["review"] = self._action(
+            "&Review plan…",
+            lambda: review_plan_dialog(self),
+            tip="Open a plan read-only and record review decisions",
+        )
+        a["export_review"] = self._action(
+            "Export review re&port…",
+            lambda: export_report_dialog(self),
+            tip="The review report of the saved plan (PDF/HTML)",
+        )
         undo = self.doc.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(S.Undo)
         redo = self.doc.undo_stack.createRedoAction(self, "&Redo")
@@ -233,25 +264,34 @@ class MainWindow(QMainWindow):
         self.addAction(undo)
         self.addAction(redo)
         a["undo"], a["redo"] = undo, redo
-        a["add_mode"] = self._action("&Add camera mode", self._toggle_add_mode, "A",
-                                     checkable=True,
-                                     tip="Click the map: the camera snaps to the nearest street")
-        a["add_here"] = self._action("Add camera at &view centre", self.add_camera_at_centre,
-                                     "Insert")
-        a["delete"] = self._action("&Delete", self.delete_selected, [QKeySequence(S.Delete),
-                                                                     QKeySequence("Backspace")])
+        a["add_mode"] = self._action(
+            "&Add camera mode",
+            self._toggle_add_mode,
+            "A",
+            checkable=True,
+            tip="Click the map: the camera snaps to the nearest street",
+        )
+        a["add_here"] = self._action(
+            "Add camera at &view centre", self.add_camera_at_centre, "Insert"
+        )
+        a["delete"] = self._action(
+            "&Delete", self.delete_selected, [QKeySequence(S.Delete), QKeySequence("Backspace")]
+        )
         a["duplicate"] = self._action("D&uplicate", self.duplicate_selected, "Ctrl+D")
         a["next"] = self._action("Select &next camera", lambda: self._select_step(1), "N")
-        a["prev"] = self._action("Select &previous camera", lambda: self._select_step(-1),
-                                 "Shift+N")
+        a["prev"] = self._action(
+            "Select &previous camera", lambda: self._select_step(-1), "Shift+N"
+        )
         a["properties"] = self._action("Camera &properties", self.focus_properties, "Alt+Return")
         a["fit"] = self._action("Zoom to &fit", self.zoom_to_fit, "Ctrl+0")
         a["zoom_sel"] = self._action("Zoom to &selection", self.zoom_to_selection, "Ctrl+Shift+0")
         a["check"] = self._action("Run full &check", self.run_full_check, "F5")
-        a["allowed"] = self._action("Allowed &headings", self.controller.set_show_allowed, "H",
-                                    checkable=True)
-        a["rotate_allowed"] = self._action("&Rotate to nearest allowed heading",
-                                           self.controller.rotate_to_allowed, "Shift+H")
+        a["allowed"] = self._action(
+            "Allowed &headings", self.controller.set_show_allowed, "H", checkable=True
+        )
+        a["rotate_allowed"] = self._action(
+            "&Rotate to nearest allowed heading", self.controller.rotate_to_allowed, "Shift+H"
+        )
         mb = self.menuBar()
         file_menu = mb.addMenu("&File")
         for k in ("new", "open"):
@@ -308,9 +348,25 @@ class MainWindow(QMainWindow):
         tb = QToolBar("Main")
         tb.setObjectName("toolbar_main")
         self.addToolBar(tb)
-        for k in ("new", "open", "save", None, "undo", "redo", None, "add_mode", "delete",
-                  "duplicate", None, "fit", "zoom_sel", None, "check", "allowed",
-                  "rotate_allowed"):
+        for k in (
+            "new",
+            "open",
+            "save",
+            None,
+            "undo",
+            "redo",
+            None,
+            "add_mode",
+            "delete",
+            "duplicate",
+            None,
+            "fit",
+            "zoom_sel",
+            None,
+            "check",
+            "allowed",
+            "rotate_allowed",
+        ):
             if k is None:
                 tb.addSeparator()
             else:
@@ -335,9 +391,11 @@ class MainWindow(QMainWindow):
         self.findings_panel.finding_clicked.connect(self.zoom_to_finding)
         self.findings_panel.finding_activated.connect(self._finding_activated)
         self.layers_panel.visibility_changed.connect(
-            lambda k, v: canvas_bridge.set_layer_visible(self.canvas, k, v))
+            lambda k, v: canvas_bridge.set_layer_visible(self.canvas, k, v)
+        )
         self.layers_panel.opacity_changed.connect(
-            lambda k, o: canvas_bridge.set_layer_opacity(self.canvas, k, o))
+            lambda k, o: canvas_bridge.set_layer_opacity(self.canvas, k, o)
+        )
         c = self.canvas
         c.cursor_moved.connect(self._cursor_moved)
         c.scale_changed.connect(self._scale_changed)
@@ -376,8 +434,9 @@ class MainWindow(QMainWindow):
                 act.trigger()
 
         # a refused new camera is not on the map: there are no headings to show for it
-        actions = [("Show allowed headings (H)", show_allowed)] \
-            if self.doc.has_camera(camera_id) else []
+        actions = (
+            [("Show allowed headings (H)", show_allowed)] if self.doc.has_camera(camera_id) else []
+        )
         self.notice.show_message(text, actions=actions)
 
     # -- identity and plan properties ------------------------------------------------------
@@ -401,12 +460,15 @@ class MainWindow(QMainWindow):
 
     def edit_plan_properties(self) -> None:
         m = self.doc.plan.meta
-        values = self.prompter.plan_properties(name=m.name, author=m.author,
-                                               department=m.department)
+        values = self.prompter.plan_properties(
+            name=m.name, author=m.author, department=m.department
+        )
         if values is not None:
-            self.doc.set_properties(name=values.get("name", m.name),
-                                    author=values.get("author", m.author),
-                                    department=values.get("department", m.department))
+            self.doc.set_properties(
+                name=values.get("name", m.name),
+                author=values.get("author", m.author),
+                department=values.get("department", m.department),
+            )
 
     def _cursor_moved(self, lon: float, lat: float) -> None:
         self.cursor_label.setText(f"lon {lon:.6f}  lat {lat:.6f}")
@@ -422,10 +484,12 @@ class MainWindow(QMainWindow):
             return
         res = self.doc.results.values()
         if not res:
-            self.check_label.setText("Not checked: see the banner" if self.data_issues
-                                     else "Not checked")
+            self.check_label.setText(
+                "Not checked: see the banner" if self.data_issues else "Not checked"
+            )
             self.findings_panel.set_unchecked_reason(
-                " ".join(self.data_issues) if self.data_issues else "")
+                " ".join(self.data_issues) if self.data_issues else ""
+            )
             return
         n_b = sum(r.status is Severity.BLOCK for r in res)
         n_w = sum(r.status is Severity.WARN for r in res)
@@ -455,8 +519,9 @@ class MainWindow(QMainWindow):
     def _restore_layout(self) -> None:
         geo, state = self.settings.window_geometry, self.settings.window_state
         self.resize(1400, 900)
-        self.resizeDocks([self.docks["layers"], self.docks["properties"]], [220, 280],
-                         Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [self.docks["layers"], self.docks["properties"]], [220, 280], Qt.Orientation.Horizontal
+        )
         self.resizeDocks([self.docks["findings"]], [190], Qt.Orientation.Vertical)
         if geo is not None:
             self.restoreGeometry(geo)
@@ -469,8 +534,9 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     # -- loading ---------------------------------------------------------------------------
-    def start_up(self, *, plan: Path | None, data: Path | None, wait: bool = False,
-                 recover: bool = True) -> None:
+    def start_up(
+        self, *, plan: Path | None, data: Path | None, wait: bool = False, recover: bool = True
+    ) -> None:
         """Open what the command line asked for; else recovery, the last project or the demo."""
         if recover and self.offer_recovery(data=data, wait=wait):
             return
@@ -497,8 +563,7 @@ class MainWindow(QMainWindow):
                     self.prompter.error("Cannot recover", str(exc))
                     continue
                 discard(rec)
-                self.load(plan_path=rec.original, pack=data, plan=plan, wait=wait,
-                          recovered=True)
+                self.load(plan_path=rec.original, pack=data, plan=plan, wait=wait, recovered=True)
                 return True
             discard(rec)
         return False
@@ -516,8 +581,15 @@ class MainWindow(QMainWindow):
             return self.doc.data.pack_path
         return None
 
-    def load(self, *, plan_path: Path | None, pack: Path | None, wait: bool = False,
-             plan: Plan | None = None, recovered: bool = False) -> None:
+    def load(
+        self,
+        *,
+        plan_path: Path | None,
+        pack: Path | None,
+        wait: bool = False,
+        plan: Plan | None = None,
+        recovered: bool = False,
+    ) -> None:
         """Read a plan and/or a data pack on a worker, then install them.
 
         A plan without ``pack`` is checked against the pack it names. When that pack is
@@ -547,21 +619,34 @@ class MainWindow(QMainWindow):
                 found, declined = self._find_named_pack(link, plan_path, recovered=recovered)
                 if found is None:
                     self._show_without_data(
-                        plan, plan_path, link=link, recovered=recovered,
-                        reason="missing" if declined is None else "declined", declined=declined)
+                        plan,
+                        plan_path,
+                        link=link,
+                        recovered=recovered,
+                        reason="missing" if declined is None else "declined",
+                        declined=declined,
+                    )
                     return
                 pack = found
             if pack is None and not self.extra_sites:
-                self._show_without_data(plan, plan_path, link=None, recovered=recovered,
-                                        reason="unnamed")
+                self._show_without_data(
+                    plan, plan_path, link=None, recovered=recovered, reason="unnamed"
+                )
                 return
-        cams = (plan.cameras if plan is not None else self.doc.plan.cameras)
+        cams = plan.cameras if plan is not None else self.doc.plan.cameras
         sites, buildings = list(self.extra_sites), list(self.extra_buildings)
         policy = self.policy
 
         def work(progress: Any, cancel: Any) -> DataContext:
-            return load_data_context(policy=policy, cameras=list(cams), pack=pack, sites=sites,
-                                     buildings=buildings, progress=progress, cancel=cancel)
+            return load_data_context(
+                policy=policy,
+                cameras=list(cams),
+                pack=pack,
+                sites=sites,
+                buildings=buildings,
+                progress=progress,
+                cancel=cancel,
+            )
 
         def done(data: DataContext) -> None:
             if plan is not None:
@@ -578,8 +663,9 @@ class MainWindow(QMainWindow):
             if problems:
                 self._withhold(problems, reason="changed")
             else:
-                self._release(f"Data: {Path(pack).name}" if pack is not None
-                              else "Data: layer files")
+                self._release(
+                    f"Data: {Path(pack).name}" if pack is not None else "Data: layer files"
+                )
                 self.run_full_check(wait=wait)
 
         def failed() -> None:
@@ -590,8 +676,9 @@ class MainWindow(QMainWindow):
             self.gis.preview(pack=pack, cameras=list(cams))  # cameras, sites, streets first
         self.load_task = self._run(work, done, name="Loading data", wait=wait, on_fail=failed)
 
-    def _find_named_pack(self, link: PackLink, plan_path: Path | None, *,
-                         recovered: bool) -> tuple[Path | None, Path | None]:
+    def _find_named_pack(
+        self, link: PackLink, plan_path: Path | None, *, recovered: bool
+    ) -> tuple[Path | None, Path | None]:
         """The pack a plan names: ``(found, None)``, ``(None, declined)`` or ``(None, None)``.
 
         A pack beside the plan (its folder or below) opens without asking. Anything else
@@ -608,8 +695,9 @@ class MainWindow(QMainWindow):
                     return cand, None
                 continue
             folder = Path(plan_path).resolve().parent if plan_path is not None else None
-            where = classify_pack_path(str(cand), plan_folder=folder) if folder is not None \
-                else None
+            where = (
+                classify_pack_path(str(cand), plan_folder=folder) if folder is not None else None
+            )
             if where is not None and where.location is PackLocation.INSIDE:
                 if cand.is_file():
                     return cand, None
@@ -619,8 +707,9 @@ class MainWindow(QMainWindow):
                 continue
             place = "on a network path" if network else "outside its own folder"
             if self.prompter.confirm(
-                    "Open data pack?",
-                    f"This plan names a data pack {place}:\n{cand}\n\nOpen it to check the plan?"):
+                "Open data pack?",
+                f"This plan names a data pack {place}:\n{cand}\n\nOpen it to check the plan?",
+            ):
                 if cand.is_file():
                     return cand, None
                 continue
@@ -636,9 +725,16 @@ class MainWindow(QMainWindow):
             self.settings.add_recent_file(plan_path)
             self.settings.last_project = plan_path.resolve()
 
-    def _show_without_data(self, plan: Plan, plan_path: Path | None, *,
-                           link: PackLink | None, recovered: bool, reason: str,
-                           declined: Path | None = None) -> None:
+    def _show_without_data(
+        self,
+        plan: Plan,
+        plan_path: Path | None,
+        *,
+        link: PackLink | None,
+        recovered: bool,
+        reason: str,
+        declined: Path | None = None,
+    ) -> None:
         """Show the plan's cameras with no result: its data is missing or unnamed."""
         from planner.core.crs import Projector
 
@@ -694,8 +790,10 @@ class MainWindow(QMainWindow):
         name = Path(data.pack_path).name if data.pack_path is not None else "the layer files"
         self.plan_link = None  # the next save links the pack in force
         self._release(f"Data: {name} (chosen, differs from the plan's)")
-        self.show_notice(f"Checking with {name}, not the data this plan was made with; "
-                         "saving links the plan to it.")
+        self.show_notice(
+            f"Checking with {name}, not the data this plan was made with; "
+            "saving links the plan to it."
+        )
         self.run_full_check()
 
     def locate_pack(self) -> None:
@@ -719,11 +817,17 @@ class MainWindow(QMainWindow):
             tip = f"{self.data_state}\n{data.pack_path}\nsha256 {digest or 'n/a'}"
         self.policy_label.setText(f"{self.data_state} · Policy {pol.id} v{pol.version}")
         self.policy_label.setToolTip(
-            f"{tip}\n\nPolicy {pol.id} v{pol.version}\nsha256 {pol.sha256 or 'n/a'}")
+            f"{tip}\n\nPolicy {pol.id} v{pol.version}\nsha256 {pol.sha256 or 'n/a'}"
+        )
         self.provenance_panel.show_state(
-            policy=self.policy, data=data, state=self.data_state, problems=self.data_issues,
-            link=self.plan_link, plan_path=self.doc.path,
-            recorded=self.doc.plan.meta.extra.get(CHECKED_WITH_KEY))
+            policy=self.policy,
+            data=data,
+            state=self.data_state,
+            problems=self.data_issues,
+            link=self.plan_link,
+            plan_path=self.doc.path,
+            recorded=self.doc.plan.meta.extra.get(CHECKED_WITH_KEY),
+        )
         self._update_title()
         self._update_check_label()
 
@@ -734,8 +838,10 @@ class MainWindow(QMainWindow):
             self._fall_back_to_demo(path, message)
             return
         current = self.doc.path.name if self.doc.path else self.doc.plan.meta.name
-        self.show_notice(f"Could not open {Path(path).name if path else 'the plan'}: {message}"
-                         f" — {current} is still open.")
+        self.show_notice(
+            f"Could not open {Path(path).name if path else 'the plan'}: {message}"
+            f" — {current} is still open."
+        )
 
     def _fall_back_to_demo(self, path: Path | None, message: str) -> None:
         plan, pack = demo_paths()
@@ -762,15 +868,19 @@ class MainWindow(QMainWindow):
         or the plan was made from such a pack (its ``attribution`` says so).
         """
         data = self.doc.data
-        existing = data is not None and bool(data.cameras_existing) and \
-            "cameras_existing" in data.osm_layers
+        existing = (
+            data is not None
+            and bool(data.cameras_existing)
+            and "cameras_existing" in data.osm_layers
+        )
         plan_attr = str(self.doc.plan.meta.extra.get("attribution") or "").lower()
         planned = "openstreetmap" in plan_attr and bool(self.doc.plan.cameras)
         self.canvas.set_items_osm(existing or planned)
 
     # -- workers ---------------------------------------------------------------------------
-    def _run(self, work: Any, done: Any, *, name: str, wait: bool = False,
-             on_fail: Any = None) -> Task:
+    def _run(
+        self, work: Any, done: Any, *, name: str, wait: bool = False, on_fail: Any = None
+    ) -> Task:
         task = Task(work, name=name)
         self.tasks.append(task)
         self.progress.setRange(0, 0)
@@ -842,8 +952,7 @@ class MainWindow(QMainWindow):
         cams = self.doc.all_cameras()
 
         def work(progress: Any, cancel: Any) -> Any:
-            return checker.check_cameras(cams, progress=progress, cancel=cancel,
-                                         with_geometry=True)
+            return checker.check_cameras(cams, progress=progress, cancel=cancel, with_geometry=True)
 
         def done(result: Any) -> None:
             self.check_task = None
@@ -946,20 +1055,33 @@ class MainWindow(QMainWindow):
             self.prompter.error(
                 "Cannot save",
                 f"{path}: this folder holds the planner's bundled files, which are read-only; "
-                f"save the plan in your documents folder ({user_documents_dir()}) instead")
+                f"save the plan in your documents folder ({user_documents_dir()}) instead",
+            )
             return False
         data = self.doc.data
         meta = self.doc.plan.meta
         withheld = bool(self.data_issues)
         pack = None if data is None or withheld else data.pack_path
-        relink(meta, pack=None if pack is None else Path(pack),
-               sha256=pack_digest(data) if pack is not None else None,
-               link=self.plan_link, old_plan=self.doc.path, new_plan=path)
+        relink(
+            meta,
+            pack=None if pack is None else Path(pack),
+            sha256=pack_digest(data) if pack is not None else None,
+            link=self.plan_link,
+            old_plan=self.doc.path,
+            new_plan=path,
+        )
         if data is not None and data.checker is not None and not withheld and self.doc.results:
             results = self.doc.results
-            record_check(meta, policy=self.policy, data=data, statuses={
-                c.id: str(results[c.id].status)
-                for c in self.doc.plan.cameras if c.id in results})
+            record_check(
+                meta,
+                policy=self.policy,
+                data=data,
+                statuses={
+                    c.id: str(results[c.id].status)
+                    for c in self.doc.plan.cameras
+                    if c.id in results
+                },
+            )
         try:
             write_plan(self.doc.plan, path)
         except (OSError, InputError) as exc:
@@ -995,8 +1117,9 @@ class MainWindow(QMainWindow):
 
     # -- siting actions --------------------------------------------------------------------
     def _toggle_add_mode(self, on: bool) -> None:
-        self.canvas.viewport().setCursor(Qt.CursorShape.CrossCursor if on
-                                         else Qt.CursorShape.ArrowCursor)
+        self.canvas.viewport().setCursor(
+            Qt.CursorShape.CrossCursor if on else Qt.CursorShape.ArrowCursor
+        )
         if on:
             self.statusBar().showMessage("Add camera: click the map near a street (Esc ends)")
         else:
@@ -1011,9 +1134,9 @@ class MainWindow(QMainWindow):
         fov = model.fov_deg if model else 90.0
         rng = model.range_m if model else 50.0
         caps = model.capabilities if model else ("plate_read",)
-        return self.controller.add_camera_at(x, y, fov_deg=fov, range_m=rng,
-                                             model=model.key if model else None,
-                                             capabilities=caps)
+        return self.controller.add_camera_at(
+            x, y, fov_deg=fov, range_m=rng, model=model.key if model else None, capabilities=caps
+        )
 
     def add_camera_at_centre(self) -> str | None:
         centre = self.canvas.mapToScene(self.canvas.viewport().rect().center())
@@ -1031,7 +1154,8 @@ class MainWindow(QMainWindow):
             self.show_notice(
                 f"{', '.join(others)}: existing camera{'s' if len(others) > 1 else ''} from "
                 f"{where}, not part of this plan, so not deleted. To plan a removal, open the "
-                "existing-cameras plan (import --existing-plan) and set its status to removed.")
+                "existing-cameras plan (import --existing-plan) and set its status to removed."
+            )
 
     def duplicate_selected(self) -> None:
         new = self.doc.duplicate_cameras(self.controller.selected_editable())
@@ -1104,8 +1228,12 @@ class MainWindow(QMainWindow):
             return self._map_key(event)
         if obj is self.canvas.viewport() and event.type() == QEvent.Type.Leave:
             self._cursor_left()
-        if obj is self.canvas.viewport() and event.type() == QEvent.Type.Paint and \
-                self.first_paint_s is None and self.doc.data is not None:
+        if (
+            obj is self.canvas.viewport()
+            and event.type() == QEvent.Type.Paint
+            and self.first_paint_s is None
+            and self.doc.data is not None
+        ):
             self.first_paint_s = time.perf_counter() - self.t0
         return False
 
@@ -1129,8 +1257,12 @@ class MainWindow(QMainWindow):
         ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
         step = NUDGE_BIG_M if big else NUDGE_M
         turn = ROTATE_BIG_DEG if big else ROTATE_DEG
-        arrows = {Qt.Key.Key_Left: (-step, 0.0), Qt.Key.Key_Right: (step, 0.0),
-                  Qt.Key.Key_Up: (0.0, step), Qt.Key.Key_Down: (0.0, -step)}
+        arrows = {
+            Qt.Key.Key_Left: (-step, 0.0),
+            Qt.Key.Key_Right: (step, 0.0),
+            Qt.Key.Key_Up: (0.0, step),
+            Qt.Key.Key_Down: (0.0, -step),
+        }
         if key in arrows:
             if ctrl:
                 if key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
@@ -1158,13 +1290,17 @@ class MainWindow(QMainWindow):
         self._save_layout()
         event.accept()
 
-    def screenshot(self, path: Path, *, size: tuple[int, int] | None = (1400, 900),
-                   fit: bool = True) -> bool:
+    def screenshot(
+        self, path: Path, *, size: tuple[int, int] | None = (1400, 900), fit: bool = True
+    ) -> bool:
         """Render the window to ``path`` (PNG), at ``size`` for reproducible images."""
         if size is not None:
             self.resize(*size)
-            self.resizeDocks([self.docks["layers"], self.docks["properties"]], [220, 280],
-                             Qt.Orientation.Horizontal)
+            self.resizeDocks(
+                [self.docks["layers"], self.docks["properties"]],
+                [220, 280],
+                Qt.Orientation.Horizontal,
+            )
             self.resizeDocks([self.docks["findings"]], [190], Qt.Orientation.Vertical)
         self.wait_idle()
         QApplication.processEvents()

@@ -56,8 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     win.load(plan_path=args.plan, pack=args.data, wait=True)  # type: ignore[attr-defined]
     win.wait_idle()  # type: ignore[attr-defined]
     gis = win.gis  # type: ignore[attr-defined]
-    gis.search.set_data(sites=win.doc.data.sites, streets=win.doc.data.streets,  # type: ignore[attr-defined]
-                        pack=args.data, wait=True)
+    gis.search.set_data(
+        sites=win.doc.data.sites,
+        streets=win.doc.data.streets,  # type: ignore[attr-defined]
+        pack=args.data,
+        wait=True,
+    )
     app.processEvents()
     if args.basemap is not None:
         from planner.app.basemap import source_for_file
@@ -77,8 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     canvas.center_on(x, y)
     _grab(win, args.out / "downtown.png")
     # identify a church
-    site = next((s for s in win.doc.data.sites  # type: ignore[attr-defined]
-                 if "Cathedral" in (s.name or "")), None)
+    site = next(
+        (
+            s
+            for s in win.doc.data.sites  # type: ignore[attr-defined]
+            if "Cathedral" in (s.name or "")
+        ),
+        None,
+    )
     if site is not None:
         c = proj.project(site.geometry).representative_point()
         canvas.center_on(c.x, c.y)
@@ -109,11 +119,19 @@ def main(argv: list[str] | None = None) -> int:
     _settle(win)
     from planner.app.export import default_title, export_view, sheet_subtitle
 
-    export_view(canvas, args.out / "export.png", title=default_title(win.doc),  # type: ignore[attr-defined]
-                subtitle=sheet_subtitle(canvas, win.doc, win.policy))  # type: ignore[attr-defined]
+    export_view(
+        canvas,
+        args.out / "export.png",
+        title=default_title(win.doc),  # type: ignore[attr-defined]
+        subtitle=sheet_subtitle(canvas, win.doc, win.policy),
+    )  # type: ignore[attr-defined]
     print(args.out / "export.png")
-    export_view(canvas, args.out / "export.pdf", title=default_title(win.doc),  # type: ignore[attr-defined]
-                subtitle=sheet_subtitle(canvas, win.doc, win.policy))  # type: ignore[attr-defined]
+    export_view(
+        canvas,
+        args.out / "export.pdf",
+        title=default_title(win.doc),  # type: ignore[attr-defined]
+        subtitle=sheet_subtitle(canvas, win.doc, win.policy),
+    )  # type: ignore[attr-defined]
     print(args.out / "export.pdf")
     win.doc.undo_stack.setClean()  # type: ignore[attr-defined]
     win.close()  # type: ignore[attr-defined]

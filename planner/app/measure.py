@@ -35,8 +35,10 @@ def describe(points: Sequence[tuple[float, float]]) -> str:
     d, brg = leg(points[-2], points[-1])
     if len(points) == 2:
         return f"Distance {format_distance(d)}, bearing {brg:.1f}°"
-    return (f"Total {format_distance(total_length(points))} over {len(points) - 1} legs; "
-            f"last leg {format_distance(d)}, bearing {brg:.1f}°")
+    return (
+        f"Total {format_distance(total_length(points))} over {len(points) - 1} legs; "
+        f"last leg {format_distance(d)}, bearing {brg:.1f}°"
+    )
 
 
 class MeasureTool(QObject):
@@ -116,8 +118,12 @@ class MeasureTool(QObject):
             d, brg = leg(pts[i], pts[i + 1])
             text = f"{format_distance(d)}  {brg:.0f}°"
             mid = (view[i] + view[i + 1]) / 2
-            box = QRectF(mid.x() + 6, mid.y() - fm.height() - 2, fm.horizontalAdvance(text) + 8,
-                         fm.height() + 4)
+            box = QRectF(
+                mid.x() + 6,
+                mid.y() - fm.height() - 2,
+                fm.horizontalAdvance(text) + 8,
+                fm.height() + 4,
+            )
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(255, 255, 255, 230))
             painter.drawRoundedRect(box, 3, 3)

@@ -39,8 +39,12 @@ from planner.app.document import PlanDocument
 from planner.core.model import Camera, CameraStatus, Finding, Severity
 
 Index = QModelIndex | QPersistentModelIndex
-KNOWN_CAPABILITIES = ("plate_read", "vehicle_fingerprint", "facial_recognition",
-                      "biometric_analysis")
+KNOWN_CAPABILITIES = (
+    "plate_read",
+    "vehicle_fingerprint",
+    "facial_recognition",
+    "biometric_analysis",
+)
 
 
 # -- layers ---------------------------------------------------------------------------------
@@ -100,8 +104,9 @@ class LayersPanel(QWidget):
         return [self.model.item(r).data(self.KEY_ROLE) for r in range(self.model.rowCount())]
 
     def _item_changed(self, item: QStandardItem) -> None:
-        self.visibility_changed.emit(item.data(self.KEY_ROLE),
-                                     item.checkState() == Qt.CheckState.Checked)
+        self.visibility_changed.emit(
+            item.data(self.KEY_ROLE), item.checkState() == Qt.CheckState.Checked
+        )
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self.slider.setEnabled(current.isValid())
@@ -122,8 +127,7 @@ class LayersPanel(QWidget):
 class FindingsModel(QAbstractTableModel):
     """Every finding of every checked camera, one row each."""
 
-    COLUMNS = ("Severity", "Camera", "Rule", "Site", "Category", "Entrances", "Distance",
-               "Message")
+    COLUMNS = ("Severity", "Camera", "Rule", "Site", "Category", "Entrances", "Distance", "Message")
     SORT_ROLE = Qt.ItemDataRole.UserRole + 1
     FINDING_ROLE = Qt.ItemDataRole.UserRole + 2
 
@@ -159,8 +163,9 @@ class FindingsModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             if self.COLUMNS[section] == "Distance":
                 return f"Distance ({units.unit_symbol()})"
@@ -182,15 +187,22 @@ class FindingsModel(QAbstractTableModel):
             return str(self.data(index) or "")
         if role == Qt.ItemDataRole.DisplayRole:
             return (
-                str(f.severity).upper(), f.camera_id, str(f.rule), self.site_text(f),
-                f.category or "", ", ".join(f.entrance_ids),
+                str(f.severity).upper(),
+                f.camera_id,
+                str(f.rule),
+                self.site_text(f),
+                f.category or "",
+                ", ".join(f.entrance_ids),
                 "" if f.distance_m is None else f"{units.to_display(f.distance_m):.1f}",
                 self.sentences[index.row()],
             )[col]
         if role == Qt.ItemDataRole.ForegroundRole and col == 0:
             return QColor(190, 20, 20) if f.severity is Severity.BLOCK else QColor(170, 100, 0)
-        if role == Qt.ItemDataRole.ForegroundRole and col == 3 and \
-                self.site_text(f).endswith("(unverified)"):
+        if (
+            role == Qt.ItemDataRole.ForegroundRole
+            and col == 3
+            and self.site_text(f).endswith("(unverified)")
+        ):
             return QColor(140, 40, 140)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self.sentences[index.row()]
@@ -231,8 +243,7 @@ class FindingsPanel(QWidget):
         # and entrance ids must read whole); the message takes the rest, in a tooltip too
         for col in range(len(FindingsModel.COLUMNS) - 1):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(len(FindingsModel.COLUMNS) - 1,
-                                    QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(len(FindingsModel.COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(48)
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.summary = QLabel()
@@ -304,8 +315,9 @@ class PropertiesPanel(QWidget):
     camera from the data pack is shown read-only, with the reason.
     """
 
-    def __init__(self, doc: PlanDocument, catalogue: Any = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, doc: PlanDocument, catalogue: Any = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.doc = doc
         self.catalogue = catalogue
@@ -367,8 +379,9 @@ class PropertiesPanel(QWidget):
         rrow.addWidget(self.range_unit)
         form.addRow("Range", rrow)
         form.addRow("Status", self.status)
-        self.heading.setToolTip("Compass bearing of the view's axis: 0 north, 90 east; "
-                                "at least 0 and less than 360")
+        self.heading.setToolTip(
+            "Compass bearing of the view's axis: 0 north, 90 east; at least 0 and less than 360"
+        )
         self.fov.setToolTip("Horizontal field of view: more than 0, at most 360 (a full circle)")
         buttons = QHBoxLayout()
         buttons.addWidget(self.revert_button)
@@ -388,7 +401,8 @@ class PropertiesPanel(QWidget):
             w.returnPressed.connect(self._apply)  # Return in a field is Apply
             w.textEdited.connect(self._clear_marks)
         self.heading_unknown.toggled.connect(
-            lambda on: self.heading.setEnabled(not on and self._editable()))
+            lambda on: self.heading.setEnabled(not on and self._editable())
+        )
         self.model_box.activated.connect(self._model_chosen)
         self.apply_button.clicked.connect(self._apply)
         self.revert_button.clicked.connect(lambda: self.set_camera(self.camera_id))
@@ -418,9 +432,19 @@ class PropertiesPanel(QWidget):
         self.range_unit.setText(units.unit_symbol())
         editable = self._editable()
         self.setEnabled(cam is not None)
-        for w in (self.label, self.model_box, self.heading, self.heading_unknown, self.fov,
-                  self.range, self.status, self.notes, self.apply_button, self.revert_button,
-                  *self.caps.values()):
+        for w in (
+            self.label,
+            self.model_box,
+            self.heading,
+            self.heading_unknown,
+            self.fov,
+            self.range,
+            self.status,
+            self.notes,
+            self.apply_button,
+            self.revert_button,
+            *self.caps.values(),
+        ):
             w.setEnabled(editable)
         if cam is None:
             self.title.setText("No camera selected")
@@ -441,8 +465,9 @@ class PropertiesPanel(QWidget):
         else:
             pack = self.doc.data.pack_path if self.doc.data is not None else None
             where = f"the data pack {pack.name}" if pack is not None else "the data"
-            self.note.setText(f"Existing camera from {where}, not part of this plan: "
-                              "read-only here.")
+            self.note.setText(
+                f"Existing camera from {where}, not part of this plan: read-only here."
+            )
         self._load(cam)
         self.heading.setEnabled(editable and cam.heading_deg is not None)
 
@@ -495,17 +520,23 @@ class PropertiesPanel(QWidget):
         if not self.heading_unknown.isChecked():
             h = parse_number(self.heading.text())
             if h is None or not _in_range(h, HEADING_RANGE):
-                errors["heading"] = (f"Heading must be at least 0\u00b0 and less than 360\u00b0;"
-                                     f" got {self.heading.text().strip() or 'nothing'}.")
+                errors["heading"] = (
+                    f"Heading must be at least 0\u00b0 and less than 360\u00b0;"
+                    f" got {self.heading.text().strip() or 'nothing'}."
+                )
         f = parse_number(self.fov.text())
         if f is None or not _in_range(f, FOV_RANGE):
-            errors["fov"] = (f"Field of view must be more than 0\u00b0 and at most 360\u00b0;"
-                             f" got {self.fov.text().strip() or 'nothing'}.")
+            errors["fov"] = (
+                f"Field of view must be more than 0\u00b0 and at most 360\u00b0;"
+                f" got {self.fov.text().strip() or 'nothing'}."
+            )
         r = parse_number(self.range.text(), units_suffixes=(unit,))
         if r is None or not _in_range(units.from_display(r), RANGE_M):
             top = units.format_distance(RANGE_M[1])
-            errors["range"] = (f"Range must be more than 0 and at most {top};"
-                               f" got {self.range.text().strip() or 'nothing'}.")
+            errors["range"] = (
+                f"Range must be more than 0 and at most {top};"
+                f" got {self.range.text().strip() or 'nothing'}."
+            )
         return errors
 
     def edited_camera(self) -> Camera | None:
@@ -529,8 +560,11 @@ class PropertiesPanel(QWidget):
         typed_range = parse_number(self.range.text(), units_suffixes=(units.unit_symbol(),))
         assert typed_range is not None
         shown_range = units.to_display(cam.range_m)
-        range_m = cam.range_m if round(shown_range, 1) == round(typed_range, 1) \
+        range_m = (
+            cam.range_m
+            if round(shown_range, 1) == round(typed_range, 1)
             else units.from_display(typed_range)
+        )
         return cam.replace(
             label=self.label.text().strip(),
             model=self.model_box.currentData(),
@@ -561,6 +595,7 @@ class PropertiesPanel(QWidget):
             return
         outcome = self.doc.edit_properties(before, after)
         if not outcome.committed and outcome.changed:
-            self.error.setText("Not applied: see the message over the map. Revert restores "
-                               "the camera's values.")
+            self.error.setText(
+                "Not applied: see the message over the map. Revert restores the camera's values."
+            )
             self.error.show()

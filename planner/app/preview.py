@@ -53,7 +53,7 @@ def gpkg_wkb(blob: bytes) -> bytes | None:
     if flags & 0x10:
         return None
     size = _ENVELOPE_BYTES.get((flags >> 1) & 0x07)
-    return None if size is None else bytes(blob[8 + size:])
+    return None if size is None else bytes(blob[8 + size :])
 
 
 def _quote(name: str) -> str:
@@ -73,8 +73,9 @@ def read_gpkg_table(pack: Path, layer: str, columns: list[str]) -> tuple[np.ndar
 
     con = sqlite3.connect(f"file:{pack}?mode=ro", uri=True)
     try:
-        row = con.execute("SELECT column_name, srs_id FROM gpkg_geometry_columns "
-                          "WHERE table_name = ?", (layer,)).fetchone()
+        row = con.execute(
+            "SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?", (layer,)
+        ).fetchone()
         if row is None:
             msg = f"{pack}: no layer {layer}"
             raise ValueError(msg)
@@ -126,8 +127,9 @@ def read_boundaries(pack: Path) -> Any:
     return geoms, cols
 
 
-def load_preview(*, pack: Path, cameras: Sequence[Camera], progress: Any = None,
-                 cancel: Any = None) -> Preview:
+def load_preview(
+    *, pack: Path, cameras: Sequence[Camera], progress: Any = None, cancel: Any = None
+) -> Preview:
     """Read sites, streets, boundaries and existing cameras of ``pack`` (worker thread).
 
     Only what the map needs to draw them, without the full load's validation (which
@@ -149,42 +151,68 @@ def load_preview(*, pack: Path, cameras: Sequence[Camera], progress: Any = None,
     pack = Path(pack)
     street_geoms, street_cols = read_gpkg_table(pack, "streets", ["name", "highway"])
     site_geoms, site_cols = read_gpkg_table(
-        pack, "sites", ["site_id", "category", "name", "source", "verified"])
+        pack, "sites", ["site_id", "category", "name", "source", "verified"]
+    )
     sites = []
     for k, geom in enumerate(site_geoms):
         if geom is None or geom.is_empty:
             continue
         verified = site_cols.get("verified", [None] * len(site_geoms))[k]
-        sites.append(Site(id=str(site_cols["site_id"][k]), category=str(site_cols["category"][k]),
-                          geometry=geom, name=str(site_cols["name"][k] or ""),
-                          source=str(site_cols["source"][k] or ""),
-                          verified=None if verified is None else bool(verified)))
+        sites.append(
+            Site(
+                id=str(site_cols["site_id"][k]),
+                category=str(site_cols["category"][k]),
+                geometry=geom,
+                name=str(site_cols["name"][k] or ""),
+                source=str(site_cols["source"][k] or ""),
+                verified=None if verified is None else bool(verified),
+            )
+        )
     cam_geoms, cam_cols = read_gpkg_table(pack, "cameras_existing", ["camera_id"])
     ok = ~(shapely.is_missing(cam_geoms) | shapely.is_empty(cam_geoms))
     xy = shapely.get_coordinates(cam_geoms[ok])
     cams = list(cameras) + [
-        Camera(id=str(cid), lon=float(x), lat=float(y), heading_deg=None, fov_deg=360.0,
-               range_m=1.0, status=CameraStatus.EXISTING)
-        for cid, (x, y) in zip(cam_cols["camera_id"][ok], xy, strict=True)]
+        Camera(
+            id=str(cid),
+            lon=float(x),
+            lat=float(y),
+            heading_deg=None,
+            fov_deg=360.0,
+            range_m=1.0,
+            status=CameraStatus.EXISTING,
+        )
+        for cid, (x, y) in zip(cam_cols["camera_id"][ok], xy, strict=True)
+    ]
     pts = [(c.lon, c.lat) for c in cameras] or [(c.lon, c.lat) for c in cams]
     if not pts:
         pts = [(s.geometry.centroid.x, s.geometry.centroid.y) for s in sites[:1000]]
     projector = Projector.for_points(pts, fallback=(0.0, 0.0))
     bounds = read_boundaries(pack)
     layers = PreparedLayers(
-        streets=prepare_street_arrays(street_geoms, highway=street_cols.get("highway"),
-                                      names=street_cols.get("name"), projector=projector),
+        streets=prepare_street_arrays(
+            street_geoms,
+            highway=street_cols.get("highway"),
+            names=street_cols.get("name"),
+            projector=projector,
+        ),
         buildings=None,
         sites=prepare_sites(sites, projector=projector),
         zones=ZoneLayer(),
-        boundaries=prepare_boundary_arrays(bounds[0], names=bounds[1].get("name"),
-                                           kinds=bounds[1].get("kind"), projector=projector)
-        if bounds is not None else prepare_boundary_arrays(np.empty(0, dtype=object),
-                                                           names=None, kinds=None,
-                                                           projector=projector),
+        boundaries=prepare_boundary_arrays(
+            bounds[0], names=bounds[1].get("name"), kinds=bounds[1].get("kind"), projector=projector
+        )
+        if bounds is not None
+        else prepare_boundary_arrays(
+            np.empty(0, dtype=object), names=None, kinds=None, projector=projector
+        ),
     )
-    return Preview(pack=pack, projector=projector, layers=layers, cameras=cams,
-                   osm=osm_layers_of(_metadata(pack), sites))
+    return Preview(
+        pack=pack,
+        projector=projector,
+        layers=layers,
+        cameras=cams,
+        osm=osm_layers_of(_metadata(pack), sites),
+    )
 
 
 class PreviewCameras:
@@ -199,8 +227,9 @@ class PreviewCameras:
 
     def show(self, preview: Preview) -> None:
         proj = preview.projector
-        self.xy = [(*proj.point(c.lon, c.lat), c.status is CameraStatus.EXISTING)
-                   for c in preview.cameras]
+        self.xy = [
+            (*proj.point(c.lon, c.lat), c.status is CameraStatus.EXISTING) for c in preview.cameras
+        ]
         self.canvas.viewport().update()
 
     def clear(self) -> None:

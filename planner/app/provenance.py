@@ -35,8 +35,7 @@ def layer_file(path: str) -> str:
     return path.split("#", 1)[0]
 
 
-def data_problems(meta: PlanMeta, *, link: PackLink | None,
-                  data: DataContext | None) -> list[str]:
+def data_problems(meta: PlanMeta, *, link: PackLink | None, data: DataContext | None) -> list[str]:
     """How the data in force differs from the data the plan names, in plain words.
 
     Compares the pack's sha256 with the plan's ``data_pack`` link, and every layer
@@ -45,15 +44,27 @@ def data_problems(meta: PlanMeta, *, link: PackLink | None,
     """
     problems: list[str] = []
     digest = pack_digest(data)
-    if link is not None and data is not None and data.checker is not None \
-            and data.pack_path is None:
-        problems.append(f"The data pack this plan names ({link.path}) is not loaded; only "
-                        "layer files are.")
-    if link is not None and link.sha256 and data is not None and data.pack_path is not None \
-            and digest is not None and digest != link.sha256:
+    if (
+        link is not None
+        and data is not None
+        and data.checker is not None
+        and data.pack_path is None
+    ):
+        problems.append(
+            f"The data pack this plan names ({link.path}) is not loaded; only layer files are."
+        )
+    if (
+        link is not None
+        and link.sha256
+        and data is not None
+        and data.pack_path is not None
+        and digest is not None
+        and digest != link.sha256
+    ):
         problems.append(
             f"The data pack {Path(data.pack_path).name} is not the one this plan was made "
-            f"with: its sha256 is {digest[:12]}…, the plan names {link.sha256[:12]}….")
+            f"with: its sha256 is {digest[:12]}…, the plan names {link.sha256[:12]}…."
+        )
     recorded = meta.extra.get(CHECKED_WITH_KEY)
     if not isinstance(recorded, dict):
         return problems
@@ -70,7 +81,8 @@ def data_problems(meta: PlanMeta, *, link: PackLink | None,
             continue  # the pack's difference is already said
         problems.append(
             f"The {kind} layer this plan was last checked with ({Path(layer_file(path)).name},"
-            f" sha256 {sha[:12]}…) is not loaded or has changed.")
+            f" sha256 {sha[:12]}…) is not loaded or has changed."
+        )
     return problems
 
 
@@ -80,24 +92,38 @@ def policy_note(meta: PlanMeta, policy: Policy) -> str:
     pol = recorded.get("policy") if isinstance(recorded, dict) else None
     if not isinstance(pol, dict) or not pol.get("sha256") or pol.get("sha256") == policy.sha256:
         return ""
-    return (f"This plan was last checked with policy {pol.get('id')} v{pol.get('version')}; "
-            f"it is now checked with {policy.id} v{policy.version}.")
+    return (
+        f"This plan was last checked with policy {pol.get('id')} v{pol.get('version')}; "
+        f"it is now checked with {policy.id} v{policy.version}."
+    )
 
 
-def record_check(meta: PlanMeta, *, policy: Policy, data: DataContext,
-                 statuses: dict[str, str] | None = None) -> None:
+def record_check(
+    meta: PlanMeta, *, policy: Policy, data: DataContext, statuses: dict[str, str] | None = None
+) -> None:
     """Write ``checked_with`` (SPEC 5.1) for a save after a check.
 
     ``statuses`` are the per-camera statuses the planner saw; a review compares them
     with its own re-check.
     """
     meta.extra[CHECKED_WITH_KEY] = checked_with_json(
-        policy_id=policy.id, policy_version=policy.version, policy_sha256=policy.sha256,
-        layers=[layer.to_json() for layer in data.layers], cameras=statuses)
+        policy_id=policy.id,
+        policy_version=policy.version,
+        policy_sha256=policy.sha256,
+        layers=[layer.to_json() for layer in data.layers],
+        cameras=statuses,
+    )
 
 
-def relink(meta: PlanMeta, *, pack: Path | None, sha256: str | None, link: PackLink | None,
-           old_plan: Path | None, new_plan: Path) -> None:
+def relink(
+    meta: PlanMeta,
+    *,
+    pack: Path | None,
+    sha256: str | None,
+    link: PackLink | None,
+    old_plan: Path | None,
+    new_plan: Path,
+) -> None:
     """Write the ``data_pack`` link for a plan saved at ``new_plan``.
 
     With a pack in force, the link names it; otherwise the link the plan had is kept,
@@ -116,8 +142,9 @@ def relink(meta: PlanMeta, *, pack: Path | None, sha256: str | None, link: PackL
         cands = link.candidates(plan_path=old_plan)
         target = cands[0] if cands else None
     if target is not None:
-        meta.extra[PACK_LINK_KEY] = pack_link_json(pack=target, plan_path=new_plan,
-                                                   sha256=link.sha256)
+        meta.extra[PACK_LINK_KEY] = pack_link_json(
+            pack=target, plan_path=new_plan, sha256=link.sha256
+        )
         meta.extra.pop("source_pack", None)
 
 
@@ -139,36 +166,68 @@ class ProvenancePanel(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(scroll)
 
-    def show_state(self, *, policy: Policy, data: DataContext | None, state: str,
-                   problems: Sequence[str], link: PackLink | None, plan_path: Path | None,
-                   recorded: Any) -> None:
+    def show_state(
+        self,
+        *,
+        policy: Policy,
+        data: DataContext | None,
+        state: str,
+        problems: Sequence[str],
+        link: PackLink | None,
+        plan_path: Path | None,
+        recorded: Any,
+    ) -> None:
         """Render the provenance; ``state`` is the sentence of the status bar's data label."""
         esc = html.escape
         head = [f"<p><b>{esc(state)}</b></p>"]
         head += [f"<p style='color:#8a1c1c'>\u26a0 {esc(p)}</p>" for p in problems]
         cells: list[tuple[str, str, str, str]] = [
-            ("Policy", f"{policy.id} v{policy.version}", policy.sha256 or "not recorded", "")]
+            ("Policy", f"{policy.id} v{policy.version}", policy.sha256 or "not recorded", "")
+        ]
         if link is not None:
             cands = " or ".join(str(c) for c in link.candidates(plan_path=plan_path))
-            cells.append(("Plan names", f"{link.path} (looked for {cands})",
-                          link.sha256 or "not recorded", ""))
+            cells.append(
+                (
+                    "Plan names",
+                    f"{link.path} (looked for {cands})",
+                    link.sha256 or "not recorded",
+                    "",
+                )
+            )
         if data is not None and data.checker is not None:
-            cells += [(f"Layer: {layer.kind}", layer_file(layer.path), layer.sha256,
-                       f"{layer.features:,}") for layer in data.layers]
+            cells += [
+                (
+                    f"Layer: {layer.kind}",
+                    layer_file(layer.path),
+                    layer.sha256,
+                    f"{layer.features:,}",
+                )
+                for layer in data.layers
+            ]
         else:
             cells.append(("Layers", "none: the plan is not checked", "", ""))
         if isinstance(recorded, dict):
             pol = recorded.get("policy") or {}
             n = len(recorded.get("layers") or ())
-            cells.append(("Last saved check", f"policy {pol.get('id')} v{pol.get('version')}, "
-                          f"{n} layers", str(pol.get("sha256") or ""), ""))
+            cells.append(
+                (
+                    "Last saved check",
+                    f"policy {pol.get('id')} v{pol.get('version')}, {n} layers",
+                    str(pol.get("sha256") or ""),
+                    "",
+                )
+            )
         body = "".join(
             f"<tr><td><b>{esc(a)}</b></td><td>{esc(b)}</td>"
             f"<td><tt>{esc(c)}</tt></td><td align='right'>{esc(d)}</td></tr>"
-            for a, b, c, d in cells)
-        rows = [*head, "<table cellspacing='0' cellpadding='2'>"
-                "<tr><th align='left'></th><th align='left'>name / path</th>"
-                f"<th align='left'>sha256</th><th align='right'>features</th></tr>{body}</table>"]
+            for a, b, c, d in cells
+        )
+        rows = [
+            *head,
+            "<table cellspacing='0' cellpadding='2'>"
+            "<tr><th align='left'></th><th align='left'>name / path</th>"
+            f"<th align='left'>sha256</th><th align='right'>features</th></tr>{body}</table>",
+        ]
         self.label.setText("".join(rows))
         tips = [state, *problems, f"Policy {policy.id} v{policy.version} sha256 {policy.sha256}"]
         if data is not None:

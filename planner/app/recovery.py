@@ -70,8 +70,9 @@ def find_recovery_files(folder: Path | None = None) -> list[RecoveryFile]:
             continue
         original = meta.get("original")
         found.append(
-            RecoveryFile(plan, sidecar, Path(original) if original else None,
-                         str(meta.get("saved_at", "")))
+            RecoveryFile(
+                plan, sidecar, Path(original) if original else None, str(meta.get("saved_at", ""))
+            )
         )
     found.sort(key=lambda r: r.saved_at, reverse=True)
     return found
@@ -96,9 +97,15 @@ class Autosaver(QObject):
 
     failed = Signal(str)
 
-    def __init__(self, doc: PlanDocument, *, folder: Path | None = None,
-                 interval_ms: int = AUTOSAVE_MS, debounce_ms: int = DEBOUNCE_MS,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        doc: PlanDocument,
+        *,
+        folder: Path | None = None,
+        interval_ms: int = AUTOSAVE_MS,
+        debounce_ms: int = DEBOUNCE_MS,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.doc = doc
         self.folder = folder or recovery_dir()
@@ -155,8 +162,13 @@ class Autosaver(QObject):
         if link:
             data["siting_plan"][PACK_LINK_KEY] = link
         text = json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
-        side = json.dumps({"original": str(self.doc.path) if self.doc.path else None,
-                           "saved_at": now_iso(), "pid": os.getpid()})
+        side = json.dumps(
+            {
+                "original": str(self.doc.path) if self.doc.path else None,
+                "saved_at": now_iso(),
+                "pid": os.getpid(),
+            }
+        )
         self._pending = self._executor.submit(self._write, plan_path, text, sidecar, side)
         self._current = (plan_path, sidecar)
         self._written = state

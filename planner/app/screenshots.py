@@ -43,8 +43,9 @@ CHURCH_ENTRANCE = "demo-pow-1/e1"
 
 
 def bench_cache() -> Path:
-    return Path(os.environ.get("SITING_BENCH_CACHE",
-                               Path.home() / ".cache" / "siting-planner-bench"))
+    return Path(
+        os.environ.get("SITING_BENCH_CACHE", Path.home() / ".cache" / "siting-planner-bench")
+    )
 
 
 def citywide_pack() -> Path | None:
@@ -179,8 +180,12 @@ def shoot_real_work(window: Any, out: Path, plan: Path) -> list[Path]:
         res = doc.checker.check_camera(pose, with_geometry=False)
         warn = [f for f in res.findings if str(f.severity) == "warn"]
         dlg = JustificationDialog(
-            f"Rotate {cam.id}: this placement gives warnings. Why is it acceptable?", warn,
-            window, sentences=[doc.describe(f, pose) for f in warn], camera_ids=[cam.id])
+            f"Rotate {cam.id}: this placement gives warnings. Why is it acceptable?",
+            warn,
+            window,
+            sentences=[doc.describe(f, pose) for f in warn],
+            camera_ids=[cam.id],
+        )
         dlg.edit.setPlainText("ok")
         dlg.show()
         _pump(100)
@@ -208,14 +213,20 @@ def shoot_real_work(window: Any, out: Path, plan: Path) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m planner.app.screenshots",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m planner.app.screenshots", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("out", type=Path, help="folder for the PNG files")
-    parser.add_argument("--real-plan", type=Path, default=None,
-                        help="an existing-cameras plan made by import --existing-plan beside "
-                             "its pack: adds the real_*.png screenshots")
-    parser.add_argument("--only-real", action="store_true",
-                        help="with --real-plan: only the real_*.png screenshots")
+    parser.add_argument(
+        "--real-plan",
+        type=Path,
+        default=None,
+        help="an existing-cameras plan made by import --existing-plan beside "
+        "its pack: adds the real_*.png screenshots",
+    )
+    parser.add_argument(
+        "--only-real", action="store_true", help="with --real-plan: only the real_*.png screenshots"
+    )
     args = parser.parse_args(argv)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -252,8 +263,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     pack = citywide_pack()
     if pack is None:
-        print(f"note: no citywide pack in {bench_cache()} (run benchmarks/pack_bench.py); "
-              "citywide.png skipped")
+        print(
+            f"note: no citywide pack in {bench_cache()} (run benchmarks/pack_bench.py); "
+            "citywide.png skipped"
+        )
     else:
         window.doc.undo_stack.setClean()
         window.new_plan()

@@ -28,8 +28,7 @@ from PySide6.QtWidgets import QCompleter, QLineEdit, QWidget
 #: Results listed in the completion popup.
 MAX_RESULTS = 12
 _KIND_RANK = {"coordinates": 0, "camera": 1, "site": 2, "street": 3, "address": 4}
-_COORD_RE = re.compile(
-    r"^\s*([-+]?\d{1,3}(?:\.\d+)?)\s*[,;\s]\s*([-+]?\d{1,3}(?:\.\d+)?)\s*$")
+_COORD_RE = re.compile(r"^\s*([-+]?\d{1,3}(?:\.\d+)?)\s*[,;\s]\s*([-+]?\d{1,3}(?:\.\d+)?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -90,29 +89,53 @@ class SearchIndex:
         return len(self._text)
 
     def extend(self, hits: Sequence[SearchHit]) -> None:
-        self.add_columns(kind=[h.kind for h in hits], text=[h.text for h in hits],
-                         lon=[h.lon for h in hits], lat=[h.lat for h in hits],
-                         extent=[h.extent_m for h in hits], ref=[h.ref for h in hits])
+        self.add_columns(
+            kind=[h.kind for h in hits],
+            text=[h.text for h in hits],
+            lon=[h.lon for h in hits],
+            lat=[h.lat for h in hits],
+            extent=[h.extent_m for h in hits],
+            ref=[h.ref for h in hits],
+        )
 
-    def add_columns(self, *, kind: Sequence[str], text: Sequence[str], lon: Sequence[float],
-                    lat: Sequence[float], extent: Sequence[float],
-                    ref: Sequence[str] | None = None) -> None:
+    def add_columns(
+        self,
+        *,
+        kind: Sequence[str],
+        text: Sequence[str],
+        lon: Sequence[float],
+        lat: Sequence[float],
+        extent: Sequence[float],
+        ref: Sequence[str] | None = None,
+    ) -> None:
         """Add places given as columns (the fast way for many addresses)."""
         self._kind.extend(kind)
         self._text.extend(text)
         self._norm.extend(normalise(t) for t in text)
         self._ref.extend(ref if ref is not None else [""] * len(text))
-        cols = np.column_stack([np.asarray(lon, float), np.asarray(lat, float),
-                                np.asarray(extent, float)]) if len(text) else np.empty((0, 3))
+        cols = (
+            np.column_stack(
+                [np.asarray(lon, float), np.asarray(lat, float), np.asarray(extent, float)]
+            )
+            if len(text)
+            else np.empty((0, 3))
+        )
         self._xy = np.concatenate([self._xy, cols])
 
     def hit(self, i: int) -> SearchHit:
         lon, lat, extent = self._xy[i]
-        return SearchHit(self._kind[i], self._text[i], float(lon), float(lat),
-                         extent_m=float(extent), ref=self._ref[i])
+        return SearchHit(
+            self._kind[i],
+            self._text[i],
+            float(lon),
+            float(lat),
+            extent_m=float(extent),
+            ref=self._ref[i],
+        )
 
-    def search(self, query: str, *, limit: int = MAX_RESULTS,
-               cameras: Sequence[Any] = ()) -> list[SearchHit]:
+    def search(
+        self, query: str, *, limit: int = MAX_RESULTS, cameras: Sequence[Any] = ()
+    ) -> list[SearchHit]:
         """The best ``limit`` matches of ``query``; typed coordinates come first."""
         out: list[SearchHit] = []
         ll = parse_coordinates(query)
@@ -126,8 +149,14 @@ class SearchIndex:
             for text in {cam.id, cam.label} - {""}:
                 norm = normalise(text)
                 if all(t in norm for t in tokens):
-                    hit = SearchHit("camera", f"{cam.id} {cam.label}".strip(), cam.lon, cam.lat,
-                                    extent_m=2.5 * cam.range_m, ref=cam.id)
+                    hit = SearchHit(
+                        "camera",
+                        f"{cam.id} {cam.label}".strip(),
+                        cam.lon,
+                        cam.lat,
+                        extent_m=2.5 * cam.range_m,
+                        ref=cam.id,
+                    )
                     found.append((self._rank(hit.kind, hit.text, norm, tokens), hit))
                     break
         for i, norm in enumerate(self._norm):
@@ -165,8 +194,11 @@ def site_hits(sites: Sequence[Any]) -> list[SearchHit]:
         tags = getattr(s, "tags", {}) or {}
         h, st = str(tags.get("addr:housenumber") or ""), str(tags.get("addr:street") or "")
         if h and st:
-            out.append(SearchHit("address", f"{h} {st} — {s.name or s.id}", c.x, c.y,
-                                 extent_m=size, ref=s.id))
+            out.append(
+                SearchHit(
+                    "address", f"{h} {st} — {s.name or s.id}", c.x, c.y, extent_m=size, ref=s.id
+                )
+            )
     return out
 
 
@@ -191,8 +223,15 @@ def street_hits(streets: Any) -> list[SearchHit]:
         mid = shapely.line_interpolate_point(geoms[best], 0.5, normalized=True)
         b = bounds[sel]
         span = max(b[:, 2].max() - b[:, 0].min(), b[:, 3].max() - b[:, 1].min()) * 111_000.0
-        out.append(SearchHit("street", str(name), float(mid.x), float(mid.y),
-                             extent_m=float(min(max(span, 150.0), 3000.0))))
+        out.append(
+            SearchHit(
+                "street",
+                str(name),
+                float(mid.x),
+                float(mid.y),
+                extent_m=float(min(max(span, 150.0), 3000.0)),
+            )
+        )
     return out
 
 
@@ -212,8 +251,13 @@ def read_addresses(pack: Path) -> dict[str, Any] | None:
     xy = shapely.get_coordinates(np.asarray(frame.geometry.values))
     texts = [str(t) for t in frame["address"].to_numpy()]
     keep = [i for i, t in enumerate(texts) if t and t != "None"]
-    return {"kind": ["address"] * len(keep), "text": [texts[i] for i in keep],
-            "lon": xy[keep, 0], "lat": xy[keep, 1], "extent": [250.0] * len(keep)}
+    return {
+        "kind": ["address"] * len(keep),
+        "text": [texts[i] for i in keep],
+        "lon": xy[keep, 0],
+        "lat": xy[keep, 1],
+        "extent": [250.0] * len(keep),
+    }
 
 
 class SearchController(QObject):
@@ -234,8 +278,9 @@ class SearchController(QObject):
         self._generation = 0
         self._addresses_read.connect(self._add_addresses, Qt.ConnectionType.QueuedConnection)
 
-    def set_data(self, *, sites: Sequence[Any], streets: Any, pack: Path | None,
-                 wait: bool = False) -> None:
+    def set_data(
+        self, *, sites: Sequence[Any], streets: Any, pack: Path | None, wait: bool = False
+    ) -> None:
         """Index ``sites`` and ``streets`` now and the pack's addresses on a thread."""
         self._generation += 1
         self.index = SearchIndex(site_hits(sites) + street_hits(streets))
@@ -271,8 +316,9 @@ class SearchBox(QLineEdit):
 
     chosen = Signal(object)
 
-    def __init__(self, search: Callable[[str], list[SearchHit]],
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, search: Callable[[str], list[SearchHit]], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._search = search
         self.hits: list[SearchHit] = []
@@ -362,6 +408,15 @@ def rect_for_hit(hit: SearchHit, x: float, y: float) -> QRectF:
     return QRectF(x - half, -y - half, 2 * half, 2 * half)
 
 
-__all__ = ["SearchBox", "SearchController", "SearchHit", "SearchIndex", "SearchMarker",
-           "parse_coordinates", "read_addresses", "rect_for_hit", "site_hits",
-           "street_hits"]
+__all__ = [
+    "SearchBox",
+    "SearchController",
+    "SearchHit",
+    "SearchIndex",
+    "SearchMarker",
+    "parse_coordinates",
+    "read_addresses",
+    "rect_for_hit",
+    "site_hits",
+    "street_hits",
+]

@@ -32,8 +32,9 @@ POINT_RING_M = 12.0
 class _Tag(QGraphicsSimpleTextItem):
     """A fixed-size "unverified" tag with a light background."""
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QBrush(QColor(255, 255, 255, 220)))
         painter.drawRoundedRect(self.boundingRect().adjusted(-3, -1, 3, 1), 3, 3)
@@ -43,8 +44,9 @@ class _Tag(QGraphicsSimpleTextItem):
 class UnverifiedMarks(QObject):
     """Keeps one outline and one tag per unverified site of the document's data."""
 
-    def __init__(self, doc: PlanDocument, scene: QGraphicsScene,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, doc: PlanDocument, scene: QGraphicsScene, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.doc, self.scene = doc, scene
         self.items: dict[str, tuple[QGraphicsPathItem, _Tag]] = {}

@@ -20,8 +20,9 @@ MESSAGE_GAP = 16
 class ElidedLabel(QLabel):
     """A one-line label that elides its text to its width and shows the whole in a tooltip."""
 
-    def __init__(self, text: str = "", parent: QWidget | None = None, *,
-                 max_width: int = 320) -> None:
+    def __init__(
+        self, text: str = "", parent: QWidget | None = None, *, max_width: int = 320
+    ) -> None:
         super().__init__(parent)
         self._full = ""
         self.setMaximumWidth(max_width)
@@ -92,8 +93,9 @@ class StatusBar(QStatusBar):
     def shown_message(self) -> str:
         """The temporary message as drawn (elided to :meth:`message_rect`)."""
         text = " ".join(self.currentMessage().split())
-        return self.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight,
-                                             self.message_rect().width())
+        return self.fontMetrics().elidedText(
+            text, Qt.TextElideMode.ElideRight, self.message_rect().width()
+        )
 
     def paintEvent(self, event: QPaintEvent) -> None:
         if not self.currentMessage():
@@ -101,7 +103,9 @@ class StatusBar(QStatusBar):
             return
         painter = QPainter(self)
         painter.setPen(self.palette().windowText().color())
-        painter.drawText(self.message_rect(),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-                         | Qt.TextFlag.TextSingleLine, self.shown_message())
+        painter.drawText(
+            self.message_rect(),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextSingleLine,
+            self.shown_message(),
+        )
         painter.end()

@@ -17,8 +17,7 @@ from planner.app.units import format_distance
 from planner.core.crs import Projector
 from planner.core.model import Basis, Camera, Finding, Rule, Site
 
-COMPASS = ("north", "north-east", "east", "south-east", "south", "south-west", "west",
-           "north-west")
+COMPASS = ("north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west")
 #: What a person must confirm about a site whose category is not verified (SPEC 2).
 CONFIRM = {
     "abortion_provider": "confirm that the site primarily provides abortion services",
@@ -26,8 +25,11 @@ CONFIRM = {
     "consulate": "confirm that the site houses a Consulate General office",
     "embassy": "confirm that the site is an embassy",
 }
-ENTRANCE_WORDS = {"driveway": "the driveway", "entrance_node": "the vehicle entrance",
-                  "manual": "the vehicle entrance"}
+ENTRANCE_WORDS = {
+    "driveway": "the driveway",
+    "entrance_node": "the vehicle entrance",
+    "manual": "the vehicle entrance",
+}
 #: A justification must be at least this long and this many words (issue: "x" is not one).
 MIN_JUSTIFICATION_CHARS = 20
 MIN_JUSTIFICATION_WORDS = 4
@@ -63,8 +65,9 @@ def _entrances(site: Site, ids: Iterable[str]) -> list[tuple[str, float, float]]
     return [(e.basis, e.lon, e.lat) for e in site.entrances if e.id in wanted]
 
 
-def _where(camera: Camera | None, lonlat: tuple[float, float] | None,
-           ctx: Context) -> tuple[float, float] | None:
+def _where(
+    camera: Camera | None, lonlat: tuple[float, float] | None, ctx: Context
+) -> tuple[float, float] | None:
     """(distance m, bearing) from the camera to ``lonlat`` on the projected grid."""
     if camera is None or lonlat is None or ctx.projector is None:
         return None
@@ -75,8 +78,9 @@ def _where(camera: Camera | None, lonlat: tuple[float, float] | None,
     return dist, bearing
 
 
-def place_words(finding: Finding, camera: Camera | None, ctx: Context, *,
-                unit: str | None = None) -> str:
+def place_words(
+    finding: Finding, camera: Camera | None, ctx: Context, *, unit: str | None = None
+) -> str:
     """``"the driveway of St. Example Church (place of worship), 38 m north-east"``."""
     site = ctx.sites.get(finding.site_id or "")
     name = finding.site_name or (site.name if site else "") or finding.site_id or "a site"
@@ -106,8 +110,9 @@ def place_words(finding: Finding, camera: Camera | None, ctx: Context, *,
     return phrase
 
 
-def finding_sentence(finding: Finding, camera: Camera | None, ctx: Context, *,
-                     unit: str | None = None) -> str:
+def finding_sentence(
+    finding: Finding, camera: Camera | None, ctx: Context, *, unit: str | None = None
+) -> str:
     """One finding as a sentence a planner reads without the policy at hand.
 
     ``unit`` is the display unit by default; files (the audit trail) pass ``"metres"``.
@@ -124,8 +129,11 @@ def finding_sentence(finding: Finding, camera: Camera | None, ctx: Context, *,
     site = ctx.sites.get(finding.site_id or "")
     place = place_words(finding, camera, ctx, unit=unit)
     if rule is Rule.NEAR_ENTRANCE:
-        gap = "" if finding.distance_m is None else \
-            f"{format_distance(finding.distance_m, unit=unit)} of "
+        gap = (
+            ""
+            if finding.distance_m is None
+            else f"{format_distance(finding.distance_m, unit=unit)} of "
+        )
         text = f"{who} would see within {gap}the protected zone at {place}."
     else:
         text = f"{who} would capture vehicles at {place}."
@@ -151,6 +159,8 @@ def justification_problem(text: str, *, camera_ids: Iterable[str] = ()) -> str |
     if joined in {re.sub(r"\W+", "", i) for i in ids}:
         return "The camera's id is not a justification: say why the placement is acceptable."
     if len(clean) < MIN_JUSTIFICATION_CHARS or len(meaningful) < MIN_JUSTIFICATION_WORDS:
-        return (f"Write a full sentence (at least {MIN_JUSTIFICATION_WORDS} words and "
-                f"{MIN_JUSTIFICATION_CHARS} characters): it is recorded in the audit trail.")
+        return (
+            f"Write a full sentence (at least {MIN_JUSTIFICATION_WORDS} words and "
+            f"{MIN_JUSTIFICATION_CHARS} characters): it is recorded in the audit trail."
+        )
     return None

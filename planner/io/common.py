@@ -191,7 +191,7 @@ def _json_reason(exc: json.JSONDecodeError) -> str:
     words go.
     """
     reason = exc.msg.removesuffix(" at").removesuffix(" starting")
-    if not exc.doc[exc.pos:].strip() or exc.msg.startswith("Unterminated"):
+    if not exc.doc[exc.pos :].strip() or exc.msg.startswith("Unterminated"):
         reason += " (the file ends too early: is it cut off?)"
     return reason
 

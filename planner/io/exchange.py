@@ -29,12 +29,30 @@ from planner.core.model import Camera, CameraResult, CameraStatus
 #: Largest inventory CSV read (bytes) and rows; a city has hundreds of cameras.
 MAX_CSV_BYTES = 50 * 1024 * 1024
 MAX_CSV_ROWS = 200_000
-CSV_COLUMNS = ("id", "lon", "lat", "heading_deg", "fov_deg", "range_m", "status", "label",
-               "check", "findings")
+CSV_COLUMNS = (
+    "id",
+    "lon",
+    "lat",
+    "heading_deg",
+    "fov_deg",
+    "range_m",
+    "status",
+    "label",
+    "check",
+    "findings",
+)
 #: Fields a CSV column can be mapped to, with whether each is required.
 CSV_FIELDS: dict[str, bool] = {
-    "id": True, "lon": True, "lat": True, "heading_deg": False, "fov_deg": True,
-    "range_m": True, "status": False, "label": False, "model": False, "notes": False,
+    "id": True,
+    "lon": True,
+    "lat": True,
+    "heading_deg": False,
+    "fov_deg": True,
+    "range_m": True,
+    "status": False,
+    "label": False,
+    "model": False,
+    "notes": False,
 }
 _GUESSES: dict[str, tuple[str, ...]] = {
     "id": ("id", "camera_id", "cameraid", "camera", "asset_id", "name"),
@@ -65,20 +83,27 @@ def findings_summary(result: CameraResult | None) -> str:
     return "; ".join(parts)
 
 
-def plan_rows(cameras: Sequence[Camera],
-              results: Mapping[str, CameraResult] | None = None) -> list[dict[str, str]]:
+def plan_rows(
+    cameras: Sequence[Camera], results: Mapping[str, CameraResult] | None = None
+) -> list[dict[str, str]]:
     """One row per camera in the CSV layout."""
     rows = []
     for cam in cameras:
         res = (results or {}).get(cam.id)
-        rows.append({
-            "id": cam.id, "lon": _num(cam.lon), "lat": _num(cam.lat),
-            "heading_deg": "" if cam.heading_deg is None else _num(cam.heading_deg),
-            "fov_deg": _num(cam.fov_deg), "range_m": _num(cam.range_m),
-            "status": str(cam.status), "label": cam.label,
-            "check": "" if res is None else str(res.status),
-            "findings": findings_summary(res),
-        })
+        rows.append(
+            {
+                "id": cam.id,
+                "lon": _num(cam.lon),
+                "lat": _num(cam.lat),
+                "heading_deg": "" if cam.heading_deg is None else _num(cam.heading_deg),
+                "fov_deg": _num(cam.fov_deg),
+                "range_m": _num(cam.range_m),
+                "status": str(cam.status),
+                "label": cam.label,
+                "check": "" if res is None else str(res.status),
+                "findings": findings_summary(res),
+            }
+        )
     return rows
 
 
@@ -91,8 +116,9 @@ def _atomic_write_text(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def write_plan_csv(path: str | Path, cameras: Sequence[Camera],
-                   results: Mapping[str, CameraResult] | None = None) -> None:
+def write_plan_csv(
+    path: str | Path, cameras: Sequence[Camera], results: Mapping[str, CameraResult] | None = None
+) -> None:
     """The plan as CSV (UTF-8, header row), written atomically."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
@@ -101,8 +127,9 @@ def write_plan_csv(path: str | Path, cameras: Sequence[Camera],
     _atomic_write_text(Path(path), buf.getvalue())
 
 
-def write_plan_gpkg(path: str | Path, cameras: Sequence[Camera],
-                    results: Mapping[str, CameraResult] | None = None) -> None:
+def write_plan_gpkg(
+    path: str | Path, cameras: Sequence[Camera], results: Mapping[str, CameraResult] | None = None
+) -> None:
     """The plan as a GeoPackage point layer ``cameras`` (EPSG:4326), written atomically."""
     import geopandas as gpd
     import pandas as pd
@@ -122,32 +149,45 @@ def write_plan_gpkg(path: str | Path, cameras: Sequence[Camera],
     tmp.replace(target)
 
 
-def write_plan_kml(path: str | Path, cameras: Sequence[Camera],
-                   results: Mapping[str, CameraResult] | None = None, *,
-                   name: str = "Siting plan") -> None:
+def write_plan_kml(
+    path: str | Path,
+    cameras: Sequence[Camera],
+    results: Mapping[str, CameraResult] | None = None,
+    *,
+    name: str = "Siting plan",
+) -> None:
     """The plan as KML: a placemark per camera and its cone (before occlusion)."""
     from pyproj import Geod
 
     geod = Geod(ellps="WGS84")
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>',
-           f"<name>{escape(name)}</name>"]
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>',
+        f"<name>{escape(name)}</name>",
+    ]
     colours = {"block": "ff1c19d7", "warn": "ff0091e6", "clear": "ff419a1a"}
     for row, cam in zip(plan_rows(cameras, results), cameras, strict=True):
         colour = colours.get(row["check"], "ff787878")
-        out.append(f'<Style id="s-{escape(cam.id)}"><LineStyle><color>{colour}</color></LineStyle>'
-                   f"<PolyStyle><color>40{colour[2:]}</color></PolyStyle></Style>")
-        desc = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>"
-                       for k, v in row.items() if v)
-        out.append(f"<Placemark><name>{escape(cam.label or cam.id)}</name>"
-                   f"<description><![CDATA[<table>{desc}</table>]]></description>"
-                   f"<Point><coordinates>{cam.lon!r},{cam.lat!r}</coordinates></Point></Placemark>")
+        out.append(
+            f'<Style id="s-{escape(cam.id)}"><LineStyle><color>{colour}</color></LineStyle>'
+            f"<PolyStyle><color>40{colour[2:]}</color></PolyStyle></Style>"
+        )
+        desc = "".join(
+            f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in row.items() if v
+        )
+        out.append(
+            f"<Placemark><name>{escape(cam.label or cam.id)}</name>"
+            f"<description><![CDATA[<table>{desc}</table>]]></description>"
+            f"<Point><coordinates>{cam.lon!r},{cam.lat!r}</coordinates></Point></Placemark>"
+        )
         ring = _cone_ring(geod, cam)
         coords = " ".join(f"{lon!r},{lat!r}" for lon, lat in ring)
-        out.append(f"<Placemark><name>{escape(cam.id)} cone</name>"
-                   f"<styleUrl>#s-{escape(cam.id)}</styleUrl><Polygon><outerBoundaryIs>"
-                   f"<LinearRing><coordinates>{coords}</coordinates></LinearRing>"
-                   "</outerBoundaryIs></Polygon></Placemark>")
+        out.append(
+            f"<Placemark><name>{escape(cam.id)} cone</name>"
+            f"<styleUrl>#s-{escape(cam.id)}</styleUrl><Polygon><outerBoundaryIs>"
+            f"<LinearRing><coordinates>{coords}</coordinates></LinearRing>"
+            "</outerBoundaryIs></Polygon></Placemark>"
+        )
     out.append("</Document></kml>")
     _atomic_write_text(Path(path), "\n".join(out) + "\n")
 
@@ -159,8 +199,7 @@ def _cone_ring(geod: Any, cam: Camera) -> list[tuple[float, float]]:
         start, span = cam.heading_deg - cam.fov_deg / 2.0, cam.fov_deg
     steps = max(2, math.ceil(span / 2.0))  # a vertex per 2 degrees of arc at least
     az = [start + span * k / steps for k in range(steps + 1)]
-    lons, lats, _ = geod.fwd([cam.lon] * len(az), [cam.lat] * len(az), az,
-                             [cam.range_m] * len(az))
+    lons, lats, _ = geod.fwd([cam.lon] * len(az), [cam.lat] * len(az), az, [cam.range_m] * len(az))
     ring = list(zip(lons, lats, strict=True))
     if span < 360.0:
         ring = [(cam.lon, cam.lat), *ring, (cam.lon, cam.lat)]
@@ -298,23 +337,38 @@ def camera_from_row(values: Mapping[str, str], *, defaults: Mapping[str, float])
         allowed = ", ".join(s.value for s in CameraStatus)
         msg = f"status must be one of {allowed}, got {status_text!r}"
         raise ValueError(msg) from None
-    return Camera(id=cid, lon=lon, lat=lat, heading_deg=heading, fov_deg=fov, range_m=rng,
-                  label=values.get("label", "").strip(), status=status,
-                  model=values.get("model", "").strip() or None,
-                  notes=values.get("notes", "").strip())
+    return Camera(
+        id=cid,
+        lon=lon,
+        lat=lat,
+        heading_deg=heading,
+        fov_deg=fov,
+        range_m=rng,
+        label=values.get("label", "").strip(),
+        status=status,
+        model=values.get("model", "").strip() or None,
+        notes=values.get("notes", "").strip(),
+    )
 
 
-def read_camera_csv(table: CsvTable, mapping: Mapping[str, str | None], *,
-                    existing_ids: set[str] | None = None,
-                    defaults: Mapping[str, float] | None = None) -> CsvImport:
+def read_camera_csv(
+    table: CsvTable,
+    mapping: Mapping[str, str | None],
+    *,
+    existing_ids: set[str] | None = None,
+    defaults: Mapping[str, float] | None = None,
+) -> CsvImport:
     """Cameras from a CSV table with a field -> column ``mapping``.
 
     Every data row is either a camera or an error ``(row number, message)``; row 1 is
     the header. ``existing_ids`` (the plan's) and ids repeated in the file are errors.
     ``defaults`` fills ``fov_deg`` / ``range_m`` where their column is unmapped or empty.
     """
-    missing = [f for f, req in CSV_FIELDS.items()
-               if req and not mapping.get(f) and f not in (defaults or {})]
+    missing = [
+        f
+        for f, req in CSV_FIELDS.items()
+        if req and not mapping.get(f) and f not in (defaults or {})
+    ]
     if missing:
         msg = f"map a column to: {', '.join(missing)}"
         raise ValueError(msg)
@@ -330,8 +384,11 @@ def read_camera_csv(table: CsvTable, mapping: Mapping[str, str | None], *,
         if not any(cell.strip() for cell in row):
             out.errors.append((n, "empty row"))
             continue
-        values = {fld: (row[index[col]] if index[col] < len(row) else "")
-                  for fld, col in mapping.items() if col}
+        values = {
+            fld: (row[index[col]] if index[col] < len(row) else "")
+            for fld, col in mapping.items()
+            if col
+        }
         try:
             cam = camera_from_row(values, defaults=defaults or {})
         except ValueError as exc:
@@ -348,6 +405,17 @@ def read_camera_csv(table: CsvTable, mapping: Mapping[str, str | None], *,
     return out
 
 
-__all__ = ["CSV_COLUMNS", "CSV_FIELDS", "CsvImport", "CsvTable", "findings_summary",
-           "guess_mapping", "plan_rows", "read_camera_csv", "read_csv_table",
-           "write_plan_csv", "write_plan_gpkg", "write_plan_kml"]
+__all__ = [
+    "CSV_COLUMNS",
+    "CSV_FIELDS",
+    "CsvImport",
+    "CsvTable",
+    "findings_summary",
+    "guess_mapping",
+    "plan_rows",
+    "read_camera_csv",
+    "read_csv_table",
+    "write_plan_csv",
+    "write_plan_gpkg",
+    "write_plan_kml",
+]

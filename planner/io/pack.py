@@ -767,8 +767,9 @@ def read_pack(
     _check_gpkg(p)
     available = _list_layers(p)
     meta = _read_metadata(p, available)
-    wanted = (set(SPATIAL_LAYERS) - {"entrances"} - _ON_REQUEST_LAYERS if layers is None
-              else set(layers))
+    wanted = (
+        set(SPATIAL_LAYERS) - {"entrances"} - _ON_REQUEST_LAYERS if layers is None else set(layers)
+    )
     unknown = wanted - set(SPATIAL_LAYERS)
     if unknown:
         msg = f"unknown pack layer(s): {', '.join(sorted(unknown))}"
@@ -787,8 +788,15 @@ def read_pack(
     digest = cached_sha256(p)
     trusted = was_validated(digest)
     pack = DataPack(path=p, metadata=meta, _sha256=digest)
-    order = ("buildings", "streets", "sites", "entrances", "cameras_existing", "boundaries",
-             "addresses")
+    order = (
+        "buildings",
+        "streets",
+        "sites",
+        "entrances",
+        "cameras_existing",
+        "boundaries",
+        "addresses",
+    )
     steps = [n for n in order if n in wanted and (n not in OPTIONAL_LAYERS or n in available)]
     frames: dict[str, gpd.GeoDataFrame] = {}
     # Hundreds of thousands of new geometry objects would set off the cyclic garbage

@@ -52,8 +52,13 @@ def _osm_keys(row: Any) -> set[str]:
             tags = {}
     if not isinstance(tags, dict):
         tags = {}
-    for value in (row.get("source_id"), row.get("site_id"), tags.get("osm_id"), tags.get("@id"),
-                  tags.get("id")):
+    for value in (
+        row.get("source_id"),
+        row.get("site_id"),
+        tags.get("osm_id"),
+        tags.get("@id"),
+        tags.get("id"),
+    ):
         k = osm_key(value)
         if k:
             keys.add(k)
@@ -108,8 +113,13 @@ def deduplicate_sites(
         if target is None and names[i]:
             for j in tree.query(local[i], predicate="dwithin", distance=SAME_PLACE_M):
                 j = int(j)
-                if j < i and keep_of[j] == j and names[j] == names[i] and cats[j] == cats[i] \
-                        and origin[j] != origin[i]:
+                if (
+                    j < i
+                    and keep_of[j] == j
+                    and names[j] == names[i]
+                    and cats[j] == cats[i]
+                    and origin[j] != origin[i]
+                ):
                     target = j
                     break
         if target is not None and origin[target] != origin[i]:
@@ -145,8 +155,9 @@ def deduplicate_sites(
     ]
     mask = np.ones(n, dtype=bool)
     mask[dropped] = False
-    out = gpd.GeoDataFrame(pd.DataFrame(sites[mask]).reset_index(drop=True), geometry="geometry",
-                           crs=sites.crs)
+    out = gpd.GeoDataFrame(
+        pd.DataFrame(sites[mask]).reset_index(drop=True), geometry="geometry", crs=sites.crs
+    )
     return out, ent, messages
 
 

@@ -62,8 +62,9 @@ def _inside(box: QRectF, view: QRectF) -> QRectF | None:
     return box.translated(dx, dy)
 
 
-def place_labels(requests: list[LabelRequest], *, view: QRectF,
-                 occupied: list[QRectF] | None = None) -> list[tuple[int, QRectF]]:
+def place_labels(
+    requests: list[LabelRequest], *, view: QRectF, occupied: list[QRectF] | None = None
+) -> list[tuple[int, QRectF]]:
     """Where to draw each label that fits: ``(index into requests, box)``.
 
     No two boxes returned overlap, none overlaps ``occupied`` (symbols drawn

@@ -105,9 +105,7 @@ class GeomLayer:
         return flat.coords, flat.offsets[:-1]
 
 
-def to_scene_geoms(
-    geoms: np.ndarray, *, projector: object | None, projected: bool
-) -> np.ndarray:
+def to_scene_geoms(geoms: np.ndarray, *, projector: object | None, projected: bool) -> np.ndarray:
     """Lon/lat (or projected) shapely geometries to scene coordinates."""
     arr = np.asarray(geoms, dtype=object)
     arr = arr[~(shapely.is_missing(arr) | shapely.is_empty(arr))]

@@ -67,8 +67,9 @@ def draw_scale_bar(painter: QPainter, bar: ScaleBar, *, height: float) -> None:
     fm = QFontMetricsF(font)
     x, y = 10.0, height - 12.0
     w = round(bar.pixels)
-    box = QRectF(x - 6, y - fm.height() - 10, w + 12 + fm.horizontalAdvance(bar.label) + 8,
-                 fm.height() + 16)
+    box = QRectF(
+        x - 6, y - fm.height() - 10, w + 12 + fm.horizontalAdvance(bar.label) + 8, fm.height() + 16
+    )
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(QColor(255, 255, 255, 200))
     painter.drawRoundedRect(box, 3, 3)

@@ -70,13 +70,13 @@ def label_candidates(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     xs, owners = [], []
     for i, g in enumerate(geoms):
         x0, y0, x1, y1 = g.bounds
-        gx, gy = np.meshgrid(np.arange(x0 + step / 2, x1, step),
-                             np.arange(y0 + step / 2, y1, step))
+        gx, gy = np.meshgrid(np.arange(x0 + step / 2, x1, step), np.arange(y0 + step / 2, y1, step))
         pts = shapely.points(gx.ravel(), gy.ravel())
         shapely.prepare(g)
         inside = pts[shapely.contains(g, pts)]
-        poles = [polylabel(p, tolerance=step / 4) for p in shapely.get_parts(g)
-                 if p.area > step * step]
+        poles = [
+            polylabel(p, tolerance=step / 4) for p in shapely.get_parts(g) if p.area > step * step
+        ]
         cand = np.concatenate([inside, np.array(poles, dtype=object)])
         xs.append(shapely.get_coordinates(cand))
         owners.append(np.full(len(cand), i))
@@ -116,19 +116,20 @@ def prepare_boundaries(boundaries: Any, *, projector: Any) -> BoundaryLayer:
     return prepare_boundary_arrays(
         np.asarray(gdf.geometry.values),
         names=gdf["name"].to_numpy() if "name" in gdf else None,
-        kinds=gdf["kind"].to_numpy() if "kind" in gdf else None, projector=projector)
+        kinds=gdf["kind"].to_numpy() if "kind" in gdf else None,
+        projector=projector,
+    )
 
 
-def prepare_boundary_arrays(raw: np.ndarray, *, names: np.ndarray | None,
-                            kinds: np.ndarray | None, projector: Any) -> BoundaryLayer:
+def prepare_boundary_arrays(
+    raw: np.ndarray, *, names: np.ndarray | None, kinds: np.ndarray | None, projector: Any
+) -> BoundaryLayer:
     """Boundary polygons (lon/lat shapely array) with their ``name`` and ``kind``."""
     if not len(raw):
         return BoundaryLayer()
     keep = ~(shapely.is_missing(raw) | shapely.is_empty(raw))
-    names = np.asarray(names, dtype=object)[keep] if names is not None \
-        else np.full(keep.sum(), "")
-    kinds = np.asarray(kinds, dtype=object)[keep] if kinds is not None \
-        else np.full(keep.sum(), "")
+    names = np.asarray(names, dtype=object)[keep] if names is not None else np.full(keep.sum(), "")
+    kinds = np.asarray(kinds, dtype=object)[keep] if kinds is not None else np.full(keep.sum(), "")
     geoms = to_scene_geoms(raw, projector=projector, projected=False)
     classes = np.array([boundary_class(k) for k in kinds])
     districts = np.flatnonzero(classes == "district")
@@ -138,14 +139,17 @@ def prepare_boundary_arrays(raw: np.ndarray, *, names: np.ndarray | None,
         kinds=classes,
         labels=tuple(boundary_label(n, k) for n, k in zip(names, kinds, strict=True)),
         count=len(geoms),
-        label_xy=xy, label_owner=districts[owner] if len(owner) else owner, label_room=room,
+        label_xy=xy,
+        label_owner=districts[owner] if len(owner) else owner,
+        label_room=room,
     )
 
 
 def site_info(site: Site) -> dict[str, str]:
     """What a site's tooltip and the identify panel say about it."""
     verified = {True: "yes", False: "no (to be confirmed)", None: "not stated"}[
-        getattr(site, "verified", None)]
+        getattr(site, "verified", None)
+    ]
     return {
         "name": site.name or site.id,
         "category": st.category_style(site.category).label,
@@ -194,21 +198,29 @@ def prepare_streets(streets: Any, *, projector: Any) -> StreetLayer | None:
         gdf = gdf.to_crs(4326)
     raw = np.asarray(gdf.geometry.values)
     return prepare_street_arrays(
-        raw, highway=gdf["highway"].to_numpy() if "highway" in gdf else None,
-        names=gdf["name"].to_numpy() if "name" in gdf else None, projector=projector)
+        raw,
+        highway=gdf["highway"].to_numpy() if "highway" in gdf else None,
+        names=gdf["name"].to_numpy() if "name" in gdf else None,
+        projector=projector,
+    )
 
 
-def prepare_street_arrays(raw: np.ndarray, *, highway: np.ndarray | None,
-                          names: np.ndarray | None, projector: Any) -> StreetLayer | None:
+def prepare_street_arrays(
+    raw: np.ndarray, *, highway: np.ndarray | None, names: np.ndarray | None, projector: Any
+) -> StreetLayer | None:
     """Street lines (lon/lat shapely array) with their ``highway`` and ``name`` values."""
     if not len(raw):
         return None
     geoms = to_scene_geoms(raw, projector=projector, projected=False)
     keep = ~(shapely.is_missing(raw) | shapely.is_empty(raw))
-    highway = np.asarray(highway, dtype=object)[keep] if highway is not None \
-        else np.full(len(geoms), "")
-    names = (np.asarray(names, dtype=object)[keep] if names is not None
-             else np.full(len(geoms), None, dtype=object))
+    highway = (
+        np.asarray(highway, dtype=object)[keep] if highway is not None else np.full(len(geoms), "")
+    )
+    names = (
+        np.asarray(names, dtype=object)[keep]
+        if names is not None
+        else np.full(len(geoms), None, dtype=object)
+    )
     classes = np.array([st.street_class(h) for h in highway])
     names = np.array([name_text(n) for n in names], dtype=object)
     return StreetLayer(
@@ -217,8 +229,9 @@ def prepare_street_arrays(raw: np.ndarray, *, highway: np.ndarray | None,
     )
 
 
-def prepare_buildings(buildings: Any, *, projector: Any,
-                      projected: bool = False) -> GeomLayer | None:
+def prepare_buildings(
+    buildings: Any, *, projector: Any, projected: bool = False
+) -> GeomLayer | None:
     """Footprints (shapely array or GeoDataFrame), lon/lat unless ``projected``."""
     if isinstance(buildings, GeomLayer):
         return buildings
@@ -228,8 +241,9 @@ def prepare_buildings(buildings: Any, *, projector: Any,
         if buildings.crs is not None and buildings.crs.to_epsg() != 4326 and not projected:
             buildings = buildings.to_crs(4326)
         buildings = np.asarray(buildings.geometry.values)
-    return GeomLayer(to_scene_geoms(np.asarray(buildings), projector=projector,
-                                    projected=projected))
+    return GeomLayer(
+        to_scene_geoms(np.asarray(buildings), projector=projector, projected=projected)
+    )
 
 
 def prepare_sites(sites: Sequence[Site] | None, *, projector: Any) -> SiteLayers:
@@ -257,10 +271,15 @@ def prepare_sites(sites: Sequence[Site] | None, *, projector: Any) -> SiteLayers
         x, y = projector.forward(lon, lat)
         entrances = PointLayer(np.column_stack([x, -np.asarray(y)]))
     kept = [s for s, v in zip(sites, valid, strict=True) if v]
-    return SiteLayers(points=points, outlines=outlines, outline_styles=outline_styles,
-                      entrances=entrances, count=len(sites),
-                      names=tuple(s.name or s.id for s in kept),
-                      info=tuple(site_info(s) for s in kept))
+    return SiteLayers(
+        points=points,
+        outlines=outlines,
+        outline_styles=outline_styles,
+        entrances=entrances,
+        count=len(sites),
+        names=tuple(s.name or s.id for s in kept),
+        info=tuple(site_info(s) for s in kept),
+    )
 
 
 def prepare_zones(zones: Sequence[Any] | None) -> ZoneLayer:
@@ -275,10 +294,15 @@ def prepare_zones(zones: Sequence[Any] | None) -> ZoneLayer:
     return ZoneLayer(layer=layer, actions=actions, count=len(zones))
 
 
-def prepare_layers(*, projector: Any, streets: Any = None, buildings: Any = None,
-                   sites: Sequence[Site] | None = None,
-                   zones: Sequence[Any] | None = None,
-                   boundaries: Any = None) -> PreparedLayers:
+def prepare_layers(
+    *,
+    projector: Any,
+    streets: Any = None,
+    buildings: Any = None,
+    sites: Sequence[Site] | None = None,
+    zones: Sequence[Any] | None = None,
+    boundaries: Any = None,
+) -> PreparedLayers:
     """All static layers at once (seconds for a citywide pack: call on the worker)."""
     return PreparedLayers(
         boundaries=prepare_boundaries(boundaries, projector=projector),

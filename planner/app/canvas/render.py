@@ -204,16 +204,23 @@ def _layer_steps(tile: _Tile, state: RenderState) -> list[tuple[str, Callable[[Q
 class _Region(_Tile):
     """Any scene rectangle at any resolution, drawn in one go (print and PDF output)."""
 
-    def __init__(self, x0: float, y0: float, res: float, width_px: float,
-                 height_px: float) -> None:
+    def __init__(self, x0: float, y0: float, res: float, width_px: float, height_px: float) -> None:
         self.key = (0, 0, 0)
         self.res = res
         self.x0, self.y0 = x0, y0
         self.x1, self.y1 = x0 + width_px * res, y0 + height_px * res
 
 
-def draw_region(painter: QPainter, state: RenderState, *, x0: float, y0: float, res: float,
-                width_px: float, height_px: float) -> None:
+def draw_region(
+    painter: QPainter,
+    state: RenderState,
+    *,
+    x0: float,
+    y0: float,
+    res: float,
+    width_px: float,
+    height_px: float,
+) -> None:
     """Draw the static layers of a scene rectangle into any painter, as vectors.
 
     The same drawing code as the map's tiles, for a report page or a printed map:
@@ -337,13 +344,27 @@ def _draw_boundaries(p: QPainter, tile: _Tile, state: RenderState) -> None:
         xy, starts = layer.parts(sel, tile.res)
         path = path_from_parts(tile.to_px(xy), starts)
         if is_city:
-            p.setPen(QPen(st.CITY_LIMITS_BAND, 7.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
-                          Qt.PenJoinStyle.RoundJoin))
+            p.setPen(
+                QPen(
+                    st.CITY_LIMITS_BAND,
+                    7.0,
+                    Qt.PenStyle.SolidLine,
+                    Qt.PenCapStyle.RoundCap,
+                    Qt.PenJoinStyle.RoundJoin,
+                )
+            )
             p.drawPath(path)
             p.setPen(QPen(st.CITY_LIMITS_LINE, 1.6))
         else:
-            p.setPen(QPen(st.DISTRICT_LINE, 1.6, Qt.PenStyle.DashLine, Qt.PenCapStyle.FlatCap,
-                          Qt.PenJoinStyle.RoundJoin))
+            p.setPen(
+                QPen(
+                    st.DISTRICT_LINE,
+                    1.6,
+                    Qt.PenStyle.DashLine,
+                    Qt.PenCapStyle.FlatCap,
+                    Qt.PenJoinStyle.RoundJoin,
+                )
+            )
         p.drawPath(path)
 
 
@@ -432,8 +453,13 @@ class StreetLabels:
     names: np.ndarray
 
 
-def street_labels(state: RenderState, rect: tuple[float, float, float, float], res: float,
-                  *, margin_px: float = _LABEL_MARGIN_PX) -> StreetLabels | None:
+def street_labels(
+    state: RenderState,
+    rect: tuple[float, float, float, float],
+    res: float,
+    *,
+    margin_px: float = _LABEL_MARGIN_PX,
+) -> StreetLabels | None:
     """The street names to draw around ``rect`` (scene) at ``res`` metres per pixel.
 
     Thread safe (the tiles call it on the pool; the canvas on the GUI thread).
@@ -529,8 +555,9 @@ def _street_labels(tile: _Tile, state: RenderState, margin_px: float) -> StreetL
     chosen = np.flatnonzero(accepted & inside)
     if len(chosen) == 0:
         return None
-    return StreetLabels(mid=mid[chosen], angle=angle[chosen], widths=widths[chosen],
-                        names=names[chosen])
+    return StreetLabels(
+        mid=mid[chosen], angle=angle[chosen], widths=widths[chosen], names=names[chosen]
+    )
 
 
 def draw_street_labels(p: QPainter, labels: StreetLabels, px: np.ndarray) -> None:
@@ -539,12 +566,18 @@ def draw_street_labels(p: QPainter, labels: StreetLabels, px: np.ndarray) -> Non
     metrics = QFontMetricsF(font)
     ascent = metrics.ascent()
     descent = metrics.descent()
-    halo = QPen(st.LABEL_HALO, 3.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
-                Qt.PenJoinStyle.RoundJoin)
+    halo = QPen(
+        st.LABEL_HALO,
+        3.0,
+        Qt.PenStyle.SolidLine,
+        Qt.PenCapStyle.RoundCap,
+        Qt.PenJoinStyle.RoundJoin,
+    )
     for n, (x, y) in enumerate(px):
         text = QPainterPath()
-        text.addText(QPointF(-labels.widths[n] / 2, (ascent - descent) / 2), font,
-                     str(labels.names[n]))
+        text.addText(
+            QPointF(-labels.widths[n] / 2, (ascent - descent) / 2), font, str(labels.names[n])
+        )
         p.save()
         p.translate(x, y)
         p.rotate(float(labels.angle[n]))

@@ -36,14 +36,22 @@ ChunkKey = tuple[int, int]
 class ChunkedLayer:
     """Several :class:`GeomLayer` chunks seen as one layer (read-only, thread safe)."""
 
-    def __init__(self, chunks: tuple[GeomLayer, ...], *,
-                 bounds: tuple[float, float, float, float] | None, total: int) -> None:
+    def __init__(
+        self,
+        chunks: tuple[GeomLayer, ...],
+        *,
+        bounds: tuple[float, float, float, float] | None,
+        total: int,
+    ) -> None:
         self.chunks = tuple(c for c in chunks if len(c))
         self.offsets = np.cumsum([0] + [len(c) for c in self.chunks])
         self.bounds = bounds
         self.total = total
-        self.geoms = (np.concatenate([c.geoms for c in self.chunks]) if self.chunks
-                      else np.empty(0, dtype=object))
+        self.geoms = (
+            np.concatenate([c.geoms for c in self.chunks])
+            if self.chunks
+            else np.empty(0, dtype=object)
+        )
 
     def __len__(self) -> int:
         return self.total
@@ -81,8 +89,14 @@ class BuildingStream(QObject):
     changed = Signal()
     _loaded = Signal(object, object, int)
 
-    def __init__(self, pack: str | Path, projector: Any, *, layer: str = "buildings",
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        pack: str | Path,
+        projector: Any,
+        *,
+        layer: str = "buildings",
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         import pyogrio
 
@@ -140,12 +154,14 @@ class BuildingStream(QObject):
         i, j = key
         x0, x1 = i * CHUNK_M, (i + 1) * CHUNK_M
         ny0, ny1 = -(j + 1) * CHUNK_M, -j * CHUNK_M  # scene y is -northing
-        lon, lat = self.projector.inverse(np.array([x0, x1, x1, x0]),
-                                          np.array([ny0, ny0, ny1, ny1]))
+        lon, lat = self.projector.inverse(
+            np.array([x0, x1, x1, x0]), np.array([ny0, ny0, ny1, ny1])
+        )
         bbox = (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
         try:
-            frame = pyogrio.read_dataframe(self.pack, layer=self.layer, bbox=bbox, columns=[],
-                                           read_geometry=True)
+            frame = pyogrio.read_dataframe(
+                self.pack, layer=self.layer, bbox=bbox, columns=[], read_geometry=True
+            )
             geoms = np.asarray(frame.geometry.values, dtype=object)
             geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
             layer = GeomLayer(to_scene_geoms(geoms, projector=self.projector, projected=False))

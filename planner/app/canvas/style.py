@@ -51,31 +51,108 @@ class StreetStyle:
 
 
 STREET_STYLES: tuple[StreetStyle, ...] = (
-    StreetStyle("service", "Service road", QColor("#ffffff"), QColor("#cbc5bc"),
-                QColor("#d2ccc3"), 5.0, 0.6, 10.0, 2.9, 0),
-    StreetStyle("residential", "Residential street", QColor("#ffffff"), QColor("#bdb6ab"),
-                QColor("#c9c2b7"), 9.0, 0.6, 16.0, 11.4, 1),
-    StreetStyle("tertiary", "Tertiary road", QColor("#ffffff"), QColor("#a9a297"),
-                QColor("#b5aea3"), 11.0, 0.8, 18.0, 23.0, 2),
-    StreetStyle("secondary", "Secondary road", QColor("#f7f3b0"), QColor("#a5a063"),
-                QColor("#c8c27a"), 13.0, 1.0, 20.0, 64.0, 3),
-    StreetStyle("primary", "Primary road", QColor("#fcd6a4"), QColor("#b38645"),
-                QColor("#e0a65a"), 15.0, 1.2, 22.0, 90.0, 4),
-    StreetStyle("trunk", "Trunk road", QColor("#f9b29c"), QColor("#bd6f55"),
-                QColor("#e38d71"), 18.0, 1.5, 24.0, 1e9, 5),
-    StreetStyle("motorway", "Motorway", QColor("#e8927c"), QColor("#a84f3a"),
-                QColor("#d9745c"), 20.0, 1.8, 26.0, 1e9, 6),
+    StreetStyle(
+        "service",
+        "Service road",
+        QColor("#ffffff"),
+        QColor("#cbc5bc"),
+        QColor("#d2ccc3"),
+        5.0,
+        0.6,
+        10.0,
+        2.9,
+        0,
+    ),
+    StreetStyle(
+        "residential",
+        "Residential street",
+        QColor("#ffffff"),
+        QColor("#bdb6ab"),
+        QColor("#c9c2b7"),
+        9.0,
+        0.6,
+        16.0,
+        11.4,
+        1,
+    ),
+    StreetStyle(
+        "tertiary",
+        "Tertiary road",
+        QColor("#ffffff"),
+        QColor("#a9a297"),
+        QColor("#b5aea3"),
+        11.0,
+        0.8,
+        18.0,
+        23.0,
+        2,
+    ),
+    StreetStyle(
+        "secondary",
+        "Secondary road",
+        QColor("#f7f3b0"),
+        QColor("#a5a063"),
+        QColor("#c8c27a"),
+        13.0,
+        1.0,
+        20.0,
+        64.0,
+        3,
+    ),
+    StreetStyle(
+        "primary",
+        "Primary road",
+        QColor("#fcd6a4"),
+        QColor("#b38645"),
+        QColor("#e0a65a"),
+        15.0,
+        1.2,
+        22.0,
+        90.0,
+        4,
+    ),
+    StreetStyle(
+        "trunk",
+        "Trunk road",
+        QColor("#f9b29c"),
+        QColor("#bd6f55"),
+        QColor("#e38d71"),
+        18.0,
+        1.5,
+        24.0,
+        1e9,
+        5,
+    ),
+    StreetStyle(
+        "motorway",
+        "Motorway",
+        QColor("#e8927c"),
+        QColor("#a84f3a"),
+        QColor("#d9745c"),
+        20.0,
+        1.8,
+        26.0,
+        1e9,
+        6,
+    ),
 )
 STREET_STYLE_BY_KEY = {s.key: s for s in STREET_STYLES}
 
 _HIGHWAY_CLASS = {
-    "motorway": "motorway", "motorway_link": "motorway",
-    "trunk": "trunk", "trunk_link": "trunk",
-    "primary": "primary", "primary_link": "primary",
-    "secondary": "secondary", "secondary_link": "secondary",
-    "tertiary": "tertiary", "tertiary_link": "tertiary",
-    "residential": "residential", "unclassified": "residential",
-    "living_street": "residential", "road": "residential",
+    "motorway": "motorway",
+    "motorway_link": "motorway",
+    "trunk": "trunk",
+    "trunk_link": "trunk",
+    "primary": "primary",
+    "primary_link": "primary",
+    "secondary": "secondary",
+    "secondary_link": "secondary",
+    "tertiary": "tertiary",
+    "tertiary_link": "tertiary",
+    "residential": "residential",
+    "unclassified": "residential",
+    "living_street": "residential",
+    "road": "residential",
 }
 
 
@@ -97,9 +174,11 @@ class CategoryStyle:
 
 CATEGORY_STYLES: dict[str, CategoryStyle] = {
     "place_of_worship": CategoryStyle(
-        "place_of_worship", "Place of worship", QColor("#7b3fa0"), "diamond"),
+        "place_of_worship", "Place of worship", QColor("#7b3fa0"), "diamond"
+    ),
     "abortion_provider": CategoryStyle(
-        "abortion_provider", "Abortion provider", QColor("#00897b"), "square_cross"),
+        "abortion_provider", "Abortion provider", QColor("#00897b"), "square_cross"
+    ),
     "consulate": CategoryStyle("consulate", "Consulate", QColor("#e65100"), "triangle"),
     "embassy": CategoryStyle("embassy", "Embassy", QColor("#e65100"), "star"),
 }
@@ -126,8 +205,9 @@ def symbol_path(shape: str, size: float) -> QPainterPath:
         s = r * 0.82
         path.addRect(QRectF(-s, -s, 2 * s, 2 * s))
     elif shape == "triangle":
-        path.addPolygon(QPolygonF([QPointF(0, -r), QPointF(r * 0.95, r * 0.75),
-                                   QPointF(-r * 0.95, r * 0.75)]))
+        path.addPolygon(
+            QPolygonF([QPointF(0, -r), QPointF(r * 0.95, r * 0.75), QPointF(-r * 0.95, r * 0.75)])
+        )
     elif shape == "star":
         pts = []
         for i in range(10):
@@ -149,8 +229,14 @@ def draw_symbol(painter: QPainter, center: QPointF, style: CategoryStyle, size: 
     painter.drawPath(path)
     if style.shape == "square_cross":
         s = size * 0.24
-        painter.setPen(QPen(QColor("#ffffff"), max(1.5, size * 0.14), Qt.PenStyle.SolidLine,
-                            Qt.PenCapStyle.FlatCap))
+        painter.setPen(
+            QPen(
+                QColor("#ffffff"),
+                max(1.5, size * 0.14),
+                Qt.PenStyle.SolidLine,
+                Qt.PenCapStyle.FlatCap,
+            )
+        )
         painter.drawLine(QPointF(center.x() - s, center.y()), QPointF(center.x() + s, center.y()))
         painter.drawLine(QPointF(center.x(), center.y() - s), QPointF(center.x(), center.y() + s))
 
@@ -169,9 +255,15 @@ def symbol_pixmap(style: CategoryStyle, size: int = 16) -> QPixmap:
     return pix
 
 
-def swatch_pixmap(*, fill: QColor | None = None, edge: QColor | None = None,
-                  line: QColor | None = None, line_width: float = 3.0,
-                  pattern: Qt.BrushStyle | None = None, size: int = 16) -> QPixmap:
+def swatch_pixmap(
+    *,
+    fill: QColor | None = None,
+    edge: QColor | None = None,
+    line: QColor | None = None,
+    line_width: float = 3.0,
+    pattern: Qt.BrushStyle | None = None,
+    size: int = 16,
+) -> QPixmap:
     """A legend swatch: a filled square, or a horizontal line for line layers."""
     pix = QPixmap(size, size)
     pix.fill(Qt.GlobalColor.transparent)

@@ -92,8 +92,16 @@ from planner.core.model import Site
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 
 #: Layer ids, top of the drawing order first (the order a layers panel lists them).
-LAYER_IDS = ("sites", "entrances", "capture_zones", "street_names", "boundaries", "streets",
-             "buildings", "basemap")
+LAYER_IDS = (
+    "sites",
+    "entrances",
+    "capture_zones",
+    "street_names",
+    "boundaries",
+    "streets",
+    "buildings",
+    "basemap",
+)
 LAYER_NAMES = {
     "sites": "Protected sites",
     "entrances": "Site entrances",
@@ -157,8 +165,9 @@ class _TileJob(QRunnable):
     def run(self) -> None:
         t0 = time.perf_counter()
         image = render_tile(self.key, self.state)
-        self.signals.done.emit(self.key, self.state.generation, image,
-                               (time.perf_counter() - t0) * 1000.0)
+        self.signals.done.emit(
+            self.key, self.state.generation, image, (time.perf_counter() - t0) * 1000.0
+        )
 
 
 class MapCanvas(QGraphicsView):
@@ -218,8 +227,9 @@ class MapCanvas(QGraphicsView):
         self._queue: list[TileKey] = []
         self._running: set[TileKey] = set()
         self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(threads or max(1, min(4, QThreadPool.globalInstance()
-                                                            .maxThreadCount())))
+        self._pool.setMaxThreadCount(
+            threads or max(1, min(4, QThreadPool.globalInstance().maxThreadCount()))
+        )
         self._signals = _TileSignals(self)
         self._signals.done.connect(self._on_tile_done)
         self._synchronous = False
@@ -343,7 +353,8 @@ class MapCanvas(QGraphicsView):
         if not self._attribution:
             return False
         return self._items_osm or any(
-            self._osm[k] and self._counts[k] and self._visible[k] for k in LAYER_IDS)
+            self._osm[k] and self._counts[k] and self._visible[k] for k in LAYER_IDS
+        )
 
     def attribution_text(self) -> str:
         """Every attribution owed by what is on the map now (data, then basemap)."""
@@ -352,8 +363,11 @@ class MapCanvas(QGraphicsView):
             parts.append(self._attribution)
         if self.basemap_shown():
             text = self._basemap.attribution.strip()
-            if text and text not in parts and not (
-                    parts and "openstreetmap" in text.lower() and text in parts[0]):
+            if (
+                text
+                and text not in parts
+                and not (parts and "openstreetmap" in text.lower() and text in parts[0])
+            ):
                 parts.append(f"Basemap: {text}")
         return " | ".join(parts)
 
@@ -440,8 +454,9 @@ class MapCanvas(QGraphicsView):
             self._stream_dirty = False
             self._set_state(buildings=self._stream.layer_now())
 
-    def set_sites(self, sites: Sequence[Site] | SiteLayers | None, *,
-                  osm: bool | None = None) -> None:
+    def set_sites(
+        self, sites: Sequence[Site] | SiteLayers | None, *, osm: bool | None = None
+    ) -> None:
         """Protected sites (lon/lat) with their entrances, or prepared :class:`SiteLayers`.
 
         ``osm`` defaults to whether any site's ``source`` mentions OSM.
@@ -452,26 +467,35 @@ class MapCanvas(QGraphicsView):
                 osm = False
         else:
             sites = list(sites or [])
-            prepared = (prepare_sites(sites, projector=self._need_projector()) if sites
-                        else SiteLayers())
+            prepared = (
+                prepare_sites(sites, projector=self._need_projector()) if sites else SiteLayers()
+            )
             if osm is None:
-                osm = any("osm" in s.source.lower() or "openstreetmap" in s.source.lower()
-                          for s in sites)
+                osm = any(
+                    "osm" in s.source.lower() or "openstreetmap" in s.source.lower() for s in sites
+                )
         self._osm["sites"] = self._osm["entrances"] = osm
         self._site_layers = prepared
         self._label_cache = None
         self._counts["sites"] = prepared.count
         self._counts["entrances"] = 0 if prepared.entrances is None else len(prepared.entrances)
-        self._set_state(sites=prepared.points, site_outlines=prepared.outlines,
-                        site_outline_styles=prepared.outline_styles,
-                        entrances=prepared.entrances)
+        self._set_state(
+            sites=prepared.points,
+            site_outlines=prepared.outlines,
+            site_outline_styles=prepared.outline_styles,
+            entrances=prepared.entrances,
+        )
 
     def set_boundaries(self, boundaries: Any) -> None:
         """City limits and districts: a GeoDataFrame (``name``, ``kind``) or a
         prepared :class:`BoundaryLayer`."""
-        prepared = (boundaries if isinstance(boundaries, BoundaryLayer) else
-                    prepare_boundaries(boundaries, projector=self._projector)
-                    if boundaries is not None and len(boundaries) else BoundaryLayer())
+        prepared = (
+            boundaries
+            if isinstance(boundaries, BoundaryLayer)
+            else prepare_boundaries(boundaries, projector=self._projector)
+            if boundaries is not None and len(boundaries)
+            else BoundaryLayer()
+        )
         self._boundaries = prepared
         self._counts["boundaries"] = prepared.count
         self._label_cache = None
@@ -506,8 +530,9 @@ class MapCanvas(QGraphicsView):
         return self._basemap
 
     def basemap_shown(self) -> bool:
-        return self._basemap is not None and self._visible["basemap"] and \
-            self._opacity["basemap"] > 0
+        return (
+            self._basemap is not None and self._visible["basemap"] and self._opacity["basemap"] > 0
+        )
 
     def _basemap_changed(self) -> None:
         if not self._update_timer.isActive():
@@ -540,8 +565,10 @@ class MapCanvas(QGraphicsView):
         info = self.site_info(i)
         if not info:
             return None
-        return (f"{info['name']}\nCategory: {info['category']}\nVerified: {info['verified']}"
-                f"\nSource: {info['source']}")
+        return (
+            f"{info['name']}\nCategory: {info['category']}\nVerified: {info['verified']}"
+            f"\nSource: {info['source']}"
+        )
 
     def set_zones(self, zones: Sequence[Any] | ZoneLayer | None) -> None:
         """Capture zones (``CaptureZone`` objects with projected ``geometry`` and ``action``)."""
@@ -558,8 +585,14 @@ class MapCanvas(QGraphicsView):
 
     def layer_info(self, layer_id: str) -> LayerInfo:
         lid = self._check_layer(layer_id)
-        return LayerInfo(id=lid, name=LAYER_NAMES[lid], visible=self._visible[lid],
-                         opacity=self._opacity[lid], features=self._counts[lid], osm=self._osm[lid])
+        return LayerInfo(
+            id=lid,
+            name=LAYER_NAMES[lid],
+            visible=self._visible[lid],
+            opacity=self._opacity[lid],
+            features=self._counts[lid],
+            osm=self._osm[lid],
+        )
 
     def is_layer_visible(self, layer_id: str) -> bool:
         return self._visible[self._check_layer(layer_id)]
@@ -584,12 +617,19 @@ class MapCanvas(QGraphicsView):
         """Legend lines (label and 16-pixel symbol) of a layer."""
         lid = self._check_layer(layer_id)
         if lid == "buildings":
-            return [LegendEntry("Building", st.swatch_pixmap(fill=st.BUILDING_FILL,
-                                                             edge=st.BUILDING_EDGE))]
+            return [
+                LegendEntry(
+                    "Building", st.swatch_pixmap(fill=st.BUILDING_FILL, edge=st.BUILDING_EDGE)
+                )
+            ]
         if lid == "streets":
-            return [LegendEntry(s.label, st.swatch_pixmap(line=s.fill, edge=s.casing,
-                                                          line_width=2 + s.rank * 0.5))
-                    for s in reversed(st.STREET_STYLES)]
+            return [
+                LegendEntry(
+                    s.label,
+                    st.swatch_pixmap(line=s.fill, edge=s.casing, line_width=2 + s.rank * 0.5),
+                )
+                for s in reversed(st.STREET_STYLES)
+            ]
         if lid == "street_names":
             return [LegendEntry("Street name", _text_pixmap("Ab"))]
         if lid == "capture_zones":
@@ -599,17 +639,26 @@ class MapCanvas(QGraphicsView):
                 c = st.ZONE_COLORS[action]
                 fill = QColor(c)
                 fill.setAlpha(45)
-                out.append(LegendEntry(label, st.swatch_pixmap(
-                    fill=fill, edge=c, pattern=Qt.BrushStyle.BDiagPattern)))
+                out.append(
+                    LegendEntry(
+                        label,
+                        st.swatch_pixmap(fill=fill, edge=c, pattern=Qt.BrushStyle.BDiagPattern),
+                    )
+                )
             return out
         if lid == "sites":
-            return [LegendEntry(s.label, st.symbol_pixmap(s))
-                    for s in (*st.CATEGORY_STYLES.values(), st.OTHER_CATEGORY)]
+            return [
+                LegendEntry(s.label, st.symbol_pixmap(s))
+                for s in (*st.CATEGORY_STYLES.values(), st.OTHER_CATEGORY)
+            ]
         if lid == "boundaries":
             return [
-                LegendEntry("City limits", st.swatch_pixmap(line=st.CITY_LIMITS_LINE,
-                                                            edge=st.CITY_LIMITS_BAND,
-                                                            line_width=1.6)),
+                LegendEntry(
+                    "City limits",
+                    st.swatch_pixmap(
+                        line=st.CITY_LIMITS_LINE, edge=st.CITY_LIMITS_BAND, line_width=1.6
+                    ),
+                ),
                 LegendEntry("Council district", _dash_pixmap(st.DISTRICT_LINE)),
             ]
         if lid == "basemap":
@@ -665,8 +714,9 @@ class MapCanvas(QGraphicsView):
         self._apply_level(level)
         self.center_on_scene(rect.center())
 
-    def zoom_to_geometry(self, geometry: BaseGeometry | Sequence[float], *,
-                         min_size_m: float = 120.0) -> None:
+    def zoom_to_geometry(
+        self, geometry: BaseGeometry | Sequence[float], *, min_size_m: float = 120.0
+    ) -> None:
         """Show projected bounds ``(minx, miny, maxx, maxy)`` or a projected geometry."""
         if isinstance(geometry, BaseGeometry):
             minx, miny, maxx, maxy = geometry.bounds
@@ -783,8 +833,9 @@ class MapCanvas(QGraphicsView):
             if exact:
                 painter.drawPixmap(ox + (i - i0) * TILE_PX, oy + (j - j0) * TILE_PX, hit[1])
             else:
-                painter.drawPixmap(QRectF(i * size, j * size, size, size), hit[1],
-                                   QRectF(0, 0, TILE_PX, TILE_PX))
+                painter.drawPixmap(
+                    QRectF(i * size, j * size, size, size), hit[1], QRectF(0, 0, TILE_PX, TILE_PX)
+                )
         painter.restore()
         if missing or stale:
             self._request_visible()
@@ -816,8 +867,10 @@ class MapCanvas(QGraphicsView):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         arrows = {
-            Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0),
-            Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1),
+            Qt.Key.Key_Left: (-1, 0),
+            Qt.Key.Key_Right: (1, 0),
+            Qt.Key.Key_Up: (0, -1),
+            Qt.Key.Key_Down: (0, 1),
         }
         if key in arrows:
             # a focused item (a selected camera being nudged) gets the keys first
@@ -844,9 +897,11 @@ class MapCanvas(QGraphicsView):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         mods = event.modifiers()
-        if (event.button() == Qt.MouseButton.LeftButton
-                and mods & Qt.KeyboardModifier.ShiftModifier
-                and not self._item_takes_mouse(event.position().toPoint())):
+        if (
+            event.button() == Qt.MouseButton.LeftButton
+            and mods & Qt.KeyboardModifier.ShiftModifier
+            and not self._item_takes_mouse(event.position().toPoint())
+        ):
             # Shift+drag on the map selects with a rubber band; a plain drag pans.
             self._band_origin = event.position().toPoint()
             self._band_extend = bool(mods & Qt.KeyboardModifier.ControlModifier)
@@ -894,8 +949,9 @@ class MapCanvas(QGraphicsView):
             self._band_origin = None
             if self._band is not None:
                 self._band.hide()
-            scene_rect = QRectF(self.view_to_scene(rect.topLeft()),
-                                self.view_to_scene(rect.bottomRight())).normalized()
+            scene_rect = QRectF(
+                self.view_to_scene(rect.topLeft()), self.view_to_scene(rect.bottomRight())
+            ).normalized()
             self.area_selected.emit(scene_rect, self._band_extend)
             event.accept()
             return
@@ -950,12 +1006,15 @@ class MapCanvas(QGraphicsView):
 
         painter.save()
         painter.setOpacity(self._opacity["basemap"])
-        self._basemap.draw(painter, corners_lonlat=self._view_corners_lonlat(),
-                           res_m=self.resolution(), to_scene=to_scene)
+        self._basemap.draw(
+            painter,
+            corners_lonlat=self._view_corners_lonlat(),
+            res_m=self.resolution(),
+            to_scene=to_scene,
+        )
         painter.restore()
 
-    def _label_requests(self, region: QRectF) -> tuple[list[LabelRequest], list[str],
-                                                       list[QRectF]]:
+    def _label_requests(self, region: QRectF) -> tuple[list[LabelRequest], list[str], list[QRectF]]:
         """Site and district labels wanted in ``region`` (view pixels), and symbol boxes."""
         res = self.resolution()
         font = QFont()
@@ -967,28 +1026,44 @@ class MapCanvas(QGraphicsView):
         tl, br = self.view_to_scene(region.topLeft()), self.view_to_scene(region.bottomRight())
         rect = (tl.x(), tl.y(), br.x(), br.y())
         sites = self._state.sites
-        if (sites is not None and self._visible["sites"] and res <= SITE_LABELS_MAX_RES
-                and self._site_layers.names):
+        if (
+            sites is not None
+            and self._visible["sites"]
+            and res <= SITE_LABELS_MAX_RES
+            and self._site_layers.names
+        ):
             size = site_symbol_px(res)
             hits = sites.query(rect)[:300]
             for i in hits:
                 p = self.scene_to_view(QPointF(*sites.xy[i]))
                 occupied.append(QRectF(p.x() - size / 2, p.y() - size / 2, size, size))
                 text = self._site_layers.names[i]
-                reqs.append(LabelRequest(text, p, (fm.horizontalAdvance(text) + 6, fm.height() + 2),
-                                         priority=100.0, radius=size / 2))
+                reqs.append(
+                    LabelRequest(
+                        text,
+                        p,
+                        (fm.horizontalAdvance(text) + 6, fm.height() + 2),
+                        priority=100.0,
+                        radius=size / 2,
+                    )
+                )
                 roles.append("site")
         b = self._boundaries
-        if (b.label_xy is not None and len(b.label_xy) and self._visible["boundaries"]
-                and res >= DISTRICT_LABELS_MIN_RES):
+        if (
+            b.label_xy is not None
+            and len(b.label_xy)
+            and self._visible["boundaries"]
+            and res >= DISTRICT_LABELS_MIN_RES
+        ):
             big = QFont()
             big.setPixelSize(14)
             big.setBold(True)
             bfm = QFontMetricsF(big)
             xy = b.label_xy
             # room to the view's edges too, so the label sits well inside both
-            edge = np.minimum.reduce([xy[:, 0] - rect[0], rect[2] - xy[:, 0],
-                                      xy[:, 1] - rect[1], rect[3] - xy[:, 1]])
+            edge = np.minimum.reduce(
+                [xy[:, 0] - rect[0], rect[2] - xy[:, 0], xy[:, 1] - rect[1], rect[3] - xy[:, 1]]
+            )
             score = np.minimum(b.label_room, edge)
             ok = score > 12 * res  # at least the label's half height inside
             for i in np.unique(b.label_owner[ok]):
@@ -998,36 +1073,47 @@ class MapCanvas(QGraphicsView):
                 if not text:
                     continue
                 p = self.scene_to_view(QPointF(*xy[best]))
-                reqs.append(LabelRequest(text, p, (bfm.horizontalAdvance(text) + 8,
-                                                   bfm.height() + 2), priority=10.0, area=True))
+                reqs.append(
+                    LabelRequest(
+                        text,
+                        p,
+                        (bfm.horizontalAdvance(text) + 8, bfm.height() + 2),
+                        priority=10.0,
+                        area=True,
+                    )
+                )
                 roles.append("district")
         return reqs, roles, occupied
 
     def _street_labels_for(self, region: QRectF) -> StreetLabels | None:
-        if not (self._visible["street_names"] and self._visible["streets"]) or \
-                self._opacity["street_names"] <= 0:
+        if (
+            not (self._visible["street_names"] and self._visible["streets"])
+            or self._opacity["street_names"] <= 0
+        ):
             return None
         tl, br = self.view_to_scene(region.topLeft()), self.view_to_scene(region.bottomRight())
         return street_labels(self._state, (tl.x(), tl.y(), br.x(), br.y()), self.resolution())
 
-    def _draw_street_labels(self, painter: QPainter, view: QRectF,
-                            taken: list[QRectF]) -> None:
+    def _draw_street_labels(self, painter: QPainter, view: QRectF, taken: list[QRectF]) -> None:
         """Street names whose whole (rotated) box is in the view and clear of the site and
         district labels; they were chosen so that they never overlap each other."""
         sl = self._street_label_cache
         self.street_labels_drawn = []
         if sl is None or not len(sl.mid):
             return
-        px = np.array([[p.x(), p.y()] for p in
-                       (self.scene_to_view(QPointF(*m)) for m in sl.mid)])
+        px = np.array([[p.x(), p.y()] for p in (self.scene_to_view(QPointF(*m)) for m in sl.mid)])
         rad = np.radians(sl.angle)
         hw = (sl.widths + 6.0) / 2
         hh = 7.0
         # half extents of the rotated box along x and y
         ex = np.abs(np.cos(rad)) * hw + np.abs(np.sin(rad)) * hh
         ey = np.abs(np.sin(rad)) * hw + np.abs(np.cos(rad)) * hh
-        keep = ((px[:, 0] - ex >= view.left()) & (px[:, 0] + ex <= view.right())
-                & (px[:, 1] - ey >= view.top()) & (px[:, 1] + ey <= view.bottom()))
+        keep = (
+            (px[:, 0] - ex >= view.left())
+            & (px[:, 0] + ex <= view.right())
+            & (px[:, 1] - ey >= view.top())
+            & (px[:, 1] + ey <= view.bottom())
+        )
         chosen = []
         for n in np.flatnonzero(keep):
             box = QRectF(px[n, 0] - ex[n], px[n, 1] - ey[n], 2 * ex[n], 2 * ey[n])
@@ -1038,8 +1124,9 @@ class MapCanvas(QGraphicsView):
         if not chosen:
             return
         idx = np.array(chosen)
-        subset = StreetLabels(mid=sl.mid[idx], angle=sl.angle[idx], widths=sl.widths[idx],
-                              names=sl.names[idx])
+        subset = StreetLabels(
+            mid=sl.mid[idx], angle=sl.angle[idx], widths=sl.widths[idx], names=sl.names[idx]
+        )
         painter.save()
         painter.setOpacity(self._opacity["street_names"])
         draw_street_labels(painter, subset, px[idx])
@@ -1063,15 +1150,28 @@ class MapCanvas(QGraphicsView):
         exact = self._synchronous or self._labels_exact_at == here
         cell = max(w, h) * res / 2
         where = here if exact else (math.floor(cx / cell), math.floor(cy / cell))
-        key = (self._state.generation, self._level, exact, where, w, h,
-               self._visible["sites"], self._visible["boundaries"])
+        key = (
+            self._state.generation,
+            self._level,
+            exact,
+            where,
+            w,
+            h,
+            self._visible["sites"],
+            self._visible["boundaries"],
+        )
         if self._label_cache is None or self._label_cache[0] != key:
             region = view if exact else QRectF(-w / 2, -h / 2, 2 * w, 2 * h)
             reqs, roles, occupied = self._label_requests(region)
             placed = place_labels(reqs, view=region, occupied=occupied)
             # kept in scene units, so the next frames only move them
-            self._label_cache = (key, [(reqs[i].text, self.view_to_scene(box.topLeft()),
-                                        box.size(), roles[i]) for i, box in placed])
+            self._label_cache = (
+                key,
+                [
+                    (reqs[i].text, self.view_to_scene(box.topLeft()), box.size(), roles[i])
+                    for i, box in placed
+                ],
+            )
             self._street_label_cache = self._street_labels_for(region)
         if not exact:
             self._label_timer.start()
@@ -1084,8 +1184,13 @@ class MapCanvas(QGraphicsView):
         self._draw_street_labels(painter, view, [box for _t, box, _r in labels])
         if not labels:
             return
-        halo = QPen(st.LABEL_HALO, 3.5, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
-                    Qt.PenJoinStyle.RoundJoin)
+        halo = QPen(
+            st.LABEL_HALO,
+            3.5,
+            Qt.PenStyle.SolidLine,
+            Qt.PenCapStyle.RoundCap,
+            Qt.PenJoinStyle.RoundJoin,
+        )
         for text, box, role in labels:
             font = QFont()
             if role == "district":
@@ -1099,16 +1204,23 @@ class MapCanvas(QGraphicsView):
             fm = QFontMetricsF(font)
             path = QPainterPath()
             tw = fm.horizontalAdvance(text)
-            path.addText(QPointF(box.center().x() - tw / 2,
-                                 box.center().y() + (fm.ascent() - fm.descent()) / 2), font, text)
+            path.addText(
+                QPointF(
+                    box.center().x() - tw / 2, box.center().y() + (fm.ascent() - fm.descent()) / 2
+                ),
+                font,
+                text,
+            )
             painter.strokePath(path, halo)
             painter.fillPath(path, colour)
 
     # ------------------------------------------------------------------ internals
     def _item_takes_mouse(self, pos: QPoint) -> bool:
         """Whether an item under ``pos`` (a camera, a handle) handles the left button."""
-        return any(item.acceptedMouseButtons() & Qt.MouseButton.LeftButton
-                   and item.isVisible() for item in self.items(pos))
+        return any(
+            item.acceptedMouseButtons() & Qt.MouseButton.LeftButton and item.isVisible()
+            for item in self.items(pos)
+        )
 
     def _check_layer(self, layer_id: str) -> str:
         if layer_id not in self._visible:
@@ -1129,8 +1241,11 @@ class MapCanvas(QGraphicsView):
             # tiles still rendering have it too: drop them when they arrive
             self._ground_generation = self._state.generation + 1
         self._state = replace(
-            self._state, generation=self._state.generation + 1,
-            visible=dict(self._visible), opacity=dict(self._opacity), transparent=transparent,
+            self._state,
+            generation=self._state.generation + 1,
+            visible=dict(self._visible),
+            opacity=dict(self._opacity),
+            transparent=transparent,
             **changes,
         )
         self._queue.clear()
@@ -1171,17 +1286,22 @@ class MapCanvas(QGraphicsView):
 
     def _visible_keys(self, ring: int = 1) -> list[TileKey]:
         """Tiles of the view (centre first) and a ring around it to pan into."""
-        rect = self.view_to_scene(QPointF(0, 0)), self.view_to_scene(
-            QPointF(self.viewport().width(), self.viewport().height()))
+        rect = (
+            self.view_to_scene(QPointF(0, 0)),
+            self.view_to_scene(QPointF(self.viewport().width(), self.viewport().height())),
+        )
         size = TILE_PX * level_res(self._level)
         i0, j0 = math.floor(rect[0].x() / size), math.floor(rect[0].y() / size)
         i1, j1 = math.floor(rect[1].x() / size), math.floor(rect[1].y() / size)
         ci, cj = (i0 + i1) / 2, (j0 + j1) / 2
         inner = [(self._level, i, j) for j in range(j0, j1 + 1) for i in range(i0, i1 + 1)]
         inner.sort(key=lambda k: (k[1] - ci) ** 2 + (k[2] - cj) ** 2)
-        outer = [(self._level, i, j) for j in range(j0 - ring, j1 + ring + 1)
-                 for i in range(i0 - ring, i1 + ring + 1)
-                 if not (i0 <= i <= i1 and j0 <= j <= j1)]
+        outer = [
+            (self._level, i, j)
+            for j in range(j0 - ring, j1 + ring + 1)
+            for i in range(i0 - ring, i1 + ring + 1)
+            if not (i0 <= i <= i1 and j0 <= j <= j1)
+        ]
         return inner + outer
 
     def _request_chunks(self) -> None:
@@ -1241,14 +1361,21 @@ class MapCanvas(QGraphicsView):
                 osize = TILE_PX * level_res(other)
                 oi0, oi1 = math.floor(box.left() / osize), math.floor((box.right() - 1e-6) / osize)
                 oj0, oj1 = math.floor(box.top() / osize), math.floor((box.bottom() - 1e-6) / osize)
-                found = [(k, self._cache[k][1]) for oj in range(oj0, oj1 + 1)
-                         for oi in range(oi0, oi1 + 1) if (k := (other, oi, oj)) in self._cache]
+                found = [
+                    (k, self._cache[k][1])
+                    for oj in range(oj0, oj1 + 1)
+                    for oi in range(oi0, oi1 + 1)
+                    if (k := (other, oi, oj)) in self._cache
+                ]
                 if not found:
                     continue
                 painter.setClipRect(box)
                 for (_, oi, oj), pix in found:
-                    painter.drawPixmap(QRectF(oi * osize, oj * osize, osize, osize), pix,
-                                       QRectF(0, 0, TILE_PX, TILE_PX))
+                    painter.drawPixmap(
+                        QRectF(oi * osize, oj * osize, osize, osize),
+                        pix,
+                        QRectF(0, 0, TILE_PX, TILE_PX),
+                    )
                 break
         painter.restore()
 
@@ -1288,5 +1415,12 @@ def _entrance_pixmap(size: int = 16) -> QPixmap:
     return pix
 
 
-__all__ = ["LAYER_IDS", "OSM_ATTRIBUTION", "LayerInfo", "LegendEntry", "MapCanvas",
-           "level_for_res", "level_res"]
+__all__ = [
+    "LAYER_IDS",
+    "OSM_ATTRIBUTION",
+    "LayerInfo",
+    "LegendEntry",
+    "MapCanvas",
+    "level_for_res",
+    "level_res",
+]
