@@ -76,20 +76,10 @@ def _app_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _check_parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="siting-planner check",
-        description="Check every camera of a plan against the policy (SPEC 4).",
-        epilog="Exit status: 0 no camera blocked, 1 at least one blocked, 2 bad input or usage.",
-    )
+def add_input_arguments(p: argparse.ArgumentParser, *, data_help: str) -> None:
+    """The plan and the layers it is judged by: shared by ``check``, ``review`` and ``report``."""
     p.add_argument("plan", type=Path, metavar="PLAN", help="plan file (*.plan.geojson)")
-    p.add_argument(
-        "--data",
-        type=Path,
-        metavar="PACK",
-        help="data pack made by 'siting-planner import' (without --data, --sites or "
-        "--no-sites: the pack the plan names, if it lies in the plan's folder)",
-    )
+    p.add_argument("--data", type=Path, metavar="PACK", help=data_help)
     p.add_argument(
         "--sites",
         type=Path,
@@ -97,12 +87,6 @@ def _check_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="FILE",
         help="sites layer (repeatable)",
-    )
-    p.add_argument(
-        "--no-sites",
-        action="store_true",
-        help="check the capability rule alone; without it, a check with no sites layer "
-        "is a usage error (SPEC 6)",
     )
     p.add_argument(
         "--buildings",
@@ -123,6 +107,25 @@ def _check_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="policy TOML (default: built-in San José policy)",
+    )
+
+
+def _check_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="siting-planner check",
+        description="Check every camera of a plan against the policy (SPEC 4).",
+        epilog="Exit status: 0 no camera blocked, 1 at least one blocked, 2 bad input or usage.",
+    )
+    add_input_arguments(
+        p,
+        data_help="data pack made by 'siting-planner import' (without --data, --sites or "
+        "--no-sites: the pack the plan names, if it lies in the plan's folder)",
+    )
+    p.add_argument(
+        "--no-sites",
+        action="store_true",
+        help="check the capability rule alone; without it, a check with no sites layer "
+        "is a usage error (SPEC 6)",
     )
     p.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format (default text)"

@@ -23,36 +23,9 @@ Progress = Callable[[str, float], None]
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("plan", type=Path, metavar="PLAN", help="plan file (*.plan.geojson)")
-    p.add_argument(
-        "--data",
-        type=Path,
-        metavar="PACK",
-        help="the reviewer's data pack (made by 'siting-planner import')",
-    )
-    p.add_argument(
-        "--sites",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="sites layer (repeatable)",
-    )
-    p.add_argument(
-        "--buildings",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="buildings layer (repeatable)",
-    )
-    p.add_argument("--streets", type=Path, metavar="FILE", help="street network")
-    p.add_argument(
-        "--policy",
-        type=Path,
-        metavar="FILE",
-        help="policy TOML (default: built-in San José policy)",
-    )
+    from planner.cli import add_input_arguments
+
+    add_input_arguments(p, data_help="the reviewer's data pack (made by 'siting-planner import')")
 
 
 def configure_review_parser(p: argparse.ArgumentParser) -> None:
