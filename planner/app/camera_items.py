@@ -64,6 +64,32 @@ STATUS_STYLE: dict[Severity | None, tuple[QColor, Qt.BrushStyle]] = {
     Severity.CLEAR: (QColor(26, 150, 65), Qt.BrushStyle.SolidPattern),
     None: (QColor(120, 120, 120), Qt.BrushStyle.Dense6Pattern),
 }
+
+
+def paint_status_swatch(
+    p: QPainter, path: QPainterPath, status: Severity | None, *, hatch_alpha: int, pen_width: float
+) -> None:
+    """Fill ``path`` as a cone of ``status`` is drawn: a light tint, the status hatch, an outline.
+
+    Legends and report maps draw their cone swatches with this, so a symbol means the
+    same thing everywhere.
+    """
+    colour, pattern = STATUS_STYLE[status]
+    tint = QColor(colour)
+    tint.setAlpha(60)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(tint)
+    p.drawPath(path)
+    if pattern is not Qt.BrushStyle.SolidPattern:
+        hatch = QColor(colour)
+        hatch.setAlpha(hatch_alpha)
+        p.setBrush(QBrush(hatch, pattern))
+        p.drawPath(path)
+    p.setPen(QPen(colour, pen_width))
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawPath(path)
+
+
 STATUS_MARK = {Severity.BLOCK: "\u2715", Severity.WARN: "!", Severity.CLEAR: "\u2713", None: "?"}
 #: Camera labels are drawn up to this many metres per pixel (the selection always).
 LABEL_MAX_RES = 2.5

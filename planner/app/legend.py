@@ -12,10 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QPixmap, QPolygonF
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+    QPolygonF,
+)
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from planner.app.camera_items import STATUS_MARK, STATUS_STYLE
+from planner.app.camera_items import STATUS_MARK, STATUS_STYLE, paint_status_swatch
 from planner.app.canvas import style as st
 from planner.core.model import Severity
 
@@ -73,22 +83,12 @@ def camera_pixmap(shape: str, status: Severity | None, size: int = ICON_PX) -> Q
 def cone_pixmap(status: Severity | None, size: int = ICON_PX) -> QPixmap:
     """A cone swatch with the status's colour and pattern."""
     pix, p = _pix(size)
-    colour, pattern = STATUS_STYLE[status]
-    path_pts = [QPointF(2, size - 2), QPointF(size - 2, 2), QPointF(size - 2, size - 2)]
-    poly = QPolygonF(path_pts)
-    tint = QColor(colour)
-    tint.setAlpha(60)
-    p.setPen(Qt.PenStyle.NoPen)
-    p.setBrush(tint)
-    p.drawPolygon(poly)
-    if pattern is not Qt.BrushStyle.SolidPattern:
-        hatch = QColor(colour)
-        hatch.setAlpha(200)
-        p.setBrush(QBrush(hatch, pattern))
-        p.drawPolygon(poly)
-    p.setPen(QPen(colour, 1.5))
-    p.setBrush(Qt.BrushStyle.NoBrush)
-    p.drawPolygon(poly)
+    path = QPainterPath()
+    path.addPolygon(
+        QPolygonF([QPointF(2, size - 2), QPointF(size - 2, 2), QPointF(size - 2, size - 2)])
+    )
+    path.closeSubpath()
+    paint_status_swatch(p, path, status, hatch_alpha=200, pen_width=1.5)
     p.end()
     return pix
 

@@ -33,11 +33,11 @@ from PySide6.QtWidgets import QGraphicsScene, QStyleOptionGraphicsItem
 
 from planner.app.camera_items import (
     LABEL_MAX_RES,
-    STATUS_STYLE,
     SYMBOL_MAX_RES,
     CameraItem,
     ConeItem,
     geometry_path,
+    paint_status_swatch,
     to_scene,
 )
 from planner.app.canvas import style as st
@@ -520,7 +520,6 @@ def _north_arrow(p: QPainter, at: QPointF) -> None:
 
 
 def _cone_swatch(p: QPainter, r: QRectF, status: Severity) -> None:
-    colour, pattern = STATUS_STYLE[status]
     path = QPainterPath()
     apex = QPointF(r.left(), r.bottom())
     path.moveTo(apex)
@@ -528,19 +527,7 @@ def _cone_swatch(p: QPainter, r: QRectF, status: Severity) -> None:
         QRectF(apex.x() - r.width(), apex.y() - r.width(), 2 * r.width(), 2 * r.width()), 10, 60
     )
     path.closeSubpath()
-    tint = QColor(colour)
-    tint.setAlpha(60)
-    p.setPen(Qt.PenStyle.NoPen)
-    p.setBrush(tint)
-    p.drawPath(path)
-    if pattern is not Qt.BrushStyle.SolidPattern:
-        hatch = QColor(colour)
-        hatch.setAlpha(170)
-        p.setBrush(QBrush(hatch, pattern))
-        p.drawPath(path)
-    p.setPen(QPen(colour, 1.0))
-    p.setBrush(Qt.BrushStyle.NoBrush)
-    p.drawPath(path)
+    paint_status_swatch(p, path, status, hatch_alpha=170, pen_width=1.0)
 
 
 def _camera_swatch(p: QPainter, r: QRectF, kind: str) -> None:
