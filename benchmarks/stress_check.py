@@ -56,7 +56,7 @@ def main() -> None:
     checker = Checker(policy=policy, sites=sites, projector=proj, buildings=bidx)
     cams = random_cameras(sites, args.cameras, seed=args.seed)
     t = time.perf_counter()
-    outcome = compare(checker, cams, np.asarray(bidx.geoms_lonlat, dtype=object))
+    outcome = compare(checker, cams, bidx.footprints.geometries())
     print(
         json.dumps(
             {

@@ -14,6 +14,7 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point
 
+from planner.core.buildings import Footprints
 from planner.core.model import Camera, Severity
 from planner.io.buildings import read_buildings
 from planner.io.loader import Inputs, build_checker, read_streets_file
@@ -29,7 +30,7 @@ def downtown(shared_data):
     sites = read_sites(shared_data / "sj_sensitive_sites.geojson", policy=policy)
     layer = read_buildings(shared_data / "sj_buildings_downtown.gpkg")
     streets = read_streets_file(shared_data / "sj_downtown_drive.graphml")
-    inputs = Inputs(sites=sites, buildings=layer.geoms, streets=streets)
+    inputs = Inputs(sites=sites, buildings=Footprints.from_geometries(layer.geoms), streets=streets)
     checker = build_checker(
         inputs, policy=policy, cameras=[Camera("x", -121.886, 37.335, 0, 20, 25)]
     )
@@ -88,9 +89,7 @@ def _brute_capture(checker, cam: Camera, zone: shapely.Geometry, spacing: float 
     pts = pts[(r < cam.range_m - 0.05) & (d < cam.fov_deg / 2 - 0.05)]
     if len(pts) == 0:
         return 0
-    blds = checker.buildings.geoms_lonlat[
-        checker.buildings.query(zone.union(Point(x0, y0)).envelope)
-    ]
+    blds = checker.buildings.lonlat(checker.buildings.query(zone.union(Point(x0, y0)).envelope))
     blds = checker.projector.project(blds)
     blds = blds[~shapely.intersects(blds, Point(x0, y0))]
     seen = 0

@@ -31,7 +31,7 @@ def stress_setup(shared_data):
     proj = Projector.from_crs(32610)
     bidx = BuildingIndex.from_geometries(layer.geoms, projector=proj)
     checker = Checker(policy=policy, sites=sites, projector=proj, buildings=bidx)
-    return checker, np.asarray(bidx.geoms_lonlat, dtype=object), sites
+    return checker, bidx.footprints.geometries(), sites
 
 
 def _assert_clean(outcome) -> None:

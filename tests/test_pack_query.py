@@ -53,8 +53,8 @@ def test_check_around_the_cameras_equals_a_check_on_the_whole_pack(monkeypatch) 
     for cam in near:
         deg = cam.range_m / 80_000.0
         disc = shapely.box(cam.lon - deg, cam.lat - deg, cam.lon + deg, cam.lat + deg)
-        want = {g.wkb for g in full.buildings if g.intersects(disc)}
-        got = {g.wkb for g in part.buildings}
+        want = {g.wkb for g in full.buildings.geometries() if g.intersects(disc)}
+        got = {g.wkb for g in part.buildings.geometries()}
         assert want <= got
 
 

@@ -41,13 +41,18 @@ from planner.app.camera_items import (
     to_scene,
 )
 from planner.app.canvas import style as st
+from planner.app.canvas.label_layer import district_requests
+from planner.app.canvas.labels import LabelStyle, PlacedLabel, draw_label, place_labels
 from planner.app.canvas.layers import GeomLayer
 from planner.app.canvas.overlays import draw_attribution, draw_scale_bar, scale_bar
 from planner.app.canvas.prepare import prepare_layers
-from planner.app.canvas.render import RenderState, StreetLayer, draw_region
+from planner.app.canvas.render import RenderState, StreetLayer, draw_region, site_symbol_px
+from planner.core.buildings import BoundsIndex, BuildingIndex, Footprints
 from planner.core.model import Camera, CameraStatus, PlanResult, Severity
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+#: "District N" on the overview: the map's district label, at the report's type size.
+DISTRICT_STYLE = LabelStyle(font_px=10, bold=True, colour=QColor(st.DISTRICT_LABEL), pad=(6.0, 2.0))
 
 
 @dataclass
@@ -116,6 +121,10 @@ class ReportMaps:
         )
         bnd = getattr(layers, "boundaries", None)
         self.has_boundaries = bool(bnd is not None and getattr(bnd, "count", 0))
+        #: The districts' names and candidate label points (the overview names them).
+        self.boundary_labels = bnd if self.has_boundaries else None
+        #: The overview's last district labels: text and box (layout units), for tests.
+        self.district_labels_drawn: list[tuple[str, QRectF]] = []
         extra = {}
         if self.has_boundaries:
             # drawn as outlines only: as lines, a map's cut adds no edge along its frame
@@ -263,6 +272,17 @@ class ReportMaps:
         painter.restore()
         if body is not None:
             body.setSelected(False)
+        if subject is None:
+            self._district_labels(
+                painter,
+                x0=x0,
+                y0=y0,
+                res=res,
+                width=width,
+                height=height,
+                k=symbol_scale,
+                legend=legend,
+            )
         painter.save()
         k = overlay_scale
         painter.scale(k, k)
@@ -316,10 +336,58 @@ class ReportMaps:
             item.paint(painter, option, None)
             painter.restore()
 
-    def _legend(self, painter: QPainter, *, width: float) -> None:
-        font = QFont()
-        font.setPixelSize(9)
-        fm = QFontMetricsF(font)
+    def _district_labels(
+        self,
+        painter: QPainter,
+        *,
+        x0: float,
+        y0: float,
+        res: float,
+        width: float,
+        height: float,
+        k: float,
+        legend: bool,
+    ) -> None:
+        """Name the districts as the map does: inside the frame, clear of the camera
+        and site symbols, the legend and the north arrow; a name with no room is left out."""
+        self.district_labels_drawn = []
+        bnd = self.boundary_labels
+        if bnd is None:
+            return
+        rect = (x0, y0, x0 + width * res, y0 + height * res)
+        reqs = district_requests(
+            bnd,
+            rect=rect,
+            res=res,
+            scale=(1 / res, 1 / res),
+            shift=(-x0 / res, -y0 / res),
+            style=DISTRICT_STYLE,
+        )
+        if not reqs:
+            return
+        frame = QRectF(0, 0, width, height)
+        obstacles = [QRectF(width - 40, 0, 40, 50)]  # the north arrow
+        if legend:
+            obstacles.append(self._legend_rect())
+        for item in self.bodies:
+            pos = item.pos()
+            at = QPointF((pos.x() - x0) / res, (pos.y() - y0) / res)
+            if frame.contains(at):
+                half = item.symbol_half_px() * k
+                obstacles.append(QRectF(at.x() - half, at.y() - half, 2 * half, 2 * half))
+        sites = self.state.sites
+        if sites is not None and len(sites):
+            half = site_symbol_px(res) / 2
+            for x, y in sites.xy[sites.query(rect)]:
+                at = QPointF((x - x0) / res, (y - y0) / res)
+                obstacles.append(QRectF(at.x() - half, at.y() - half, 2 * half, 2 * half))
+        # off the scale bar and the attribution line, as on the map
+        view = QRectF(4, 4, width - 8, height - 34)
+        for i, box in place_labels(reqs, view=view, occupied=obstacles):
+            draw_label(painter, PlacedLabel(reqs[i].text, box, "district", DISTRICT_STYLE))
+            self.district_labels_drawn.append((reqs[i].text, box))
+
+    def _legend_rows(self) -> list[tuple[str, Any]]:
         rows: list[tuple[str, Any]] = [
             ("Camera view: blocked", lambda p, r: _cone_swatch(p, r, Severity.BLOCK)),
             ("Camera view: warning", lambda p, r: _cone_swatch(p, r, Severity.WARN)),
@@ -351,10 +419,20 @@ class ReportMaps:
                     ),
                 )
             )
-        line_h = 13.0
+        return rows
+
+    def _legend_rect(self) -> QRectF:
+        rows = self._legend_rows()
+        fm = QFontMetricsF(_legend_font())
         w = max(fm.horizontalAdvance(t) for t, _ in rows) + 30
-        h = line_h * len(rows) + 10
-        x, y = 8.0, 8.0
+        return QRectF(8.0, 8.0, w, LEGEND_LINE_H * len(rows) + 10)
+
+    def _legend(self, painter: QPainter, *, width: float) -> None:
+        font = _legend_font()
+        rows = self._legend_rows()
+        line_h = LEGEND_LINE_H
+        box = self._legend_rect()
+        x, y, w, h = box.x(), box.y(), box.width(), box.height()
         painter.save()
         painter.setPen(QPen(QColor("#9aa3ab"), 0.6))
         painter.setBrush(QColor(255, 255, 255, 225))
@@ -404,38 +482,40 @@ class ReportMaps:
         return img
 
 
+LEGEND_LINE_H = 13.0
+
+
+def _legend_font() -> QFont:
+    font = QFont()
+    font.setPixelSize(9)
+    return font
+
+
 def _detail_class(res: float) -> int:
     """Which of the camera symbol's detail levels ``res`` metres per pixel shows."""
     return 2 if res <= LABEL_MAX_RES else (1 if res <= SYMBOL_MAX_RES else 0)
 
 
 def nearby_buildings(
-    buildings: Any, cameras: Sequence[Camera], *, reach_m: float, index: Any = None
-) -> Any:
+    buildings: Footprints | None,
+    cameras: Sequence[Camera],
+    *,
+    reach_m: float,
+    index: BuildingIndex | None = None,
+) -> np.ndarray | None:
     """Only the footprints a camera map can show: a citywide layer is 300,000 of them.
 
     ``index`` is the checker's :class:`~planner.core.buildings.BuildingIndex` of the
-    same layer: its (repaired) footprints and STRtree are used rather than indexing
-    the whole layer a second time.
+    same footprints: its index is used rather than indexing the layer a second time.
     """
     if buildings is None or not len(buildings) or not cameras:
-        return buildings
-    tree = None
-    if index is not None and len(index):
-        geoms, tree = np.asarray(index.geoms_lonlat, dtype=object), index.tree
-    else:
-        geoms = np.asarray(
-            buildings.geometry.values if hasattr(buildings, "geometry") else buildings,
-            dtype=object,
-        )
+        return None
+    query = index.query_lonlat if index is not None else BoundsIndex(buildings.bounds).query
     lat0 = float(np.mean([c.lat for c in cameras]))
     dlat = reach_m / 111_320.0
     dlon = dlat / max(0.1, np.cos(np.radians(lat0)))
-    boxes = shapely.box(
-        *np.array([(c.lon - dlon, c.lat - dlat, c.lon + dlon, c.lat + dlat) for c in cameras]).T
-    )
-    _, hits = (tree if tree is not None else shapely.STRtree(geoms)).query(boxes)
-    return geoms[np.unique(hits)]
+    hits = [query((c.lon - dlon, c.lat - dlat, c.lon + dlon, c.lat + dlat)) for c in cameras]
+    return buildings.take(np.unique(np.concatenate(hits)))
 
 
 class _CutLayer(GeomLayer):

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from planner.core.buildings import BuildingIndex
+from planner.core.buildings import BuildingIndex, Footprints, polygonal, repair_polygons
 from planner.core.checker import Checker
 from planner.core.crs import Projector
 from planner.core.errors import CheckCancelled, InputError
@@ -52,9 +52,7 @@ class Inputs:
     """Everything a check reads besides the plan and the policy, in lon/lat."""
 
     sites: list[Site] = field(default_factory=list)
-    buildings: np.ndarray | None = None
-    building_heights: np.ndarray | None = None
-    buildings_validated: bool = False
+    buildings: Footprints | None = None
     streets: Any = None  # geopandas.GeoDataFrame in EPSG:4326, or None
     cameras_existing: list[Camera] = field(default_factory=list)
     layers: list[LayerInfo] = field(default_factory=list)
@@ -71,8 +69,8 @@ class Inputs:
             b = self.streets.total_bounds
             return ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
         if not pts and self.buildings is not None and len(self.buildings):
-            c = self.buildings[0].centroid
-            return (c.x, c.y)
+            b = self.buildings.bounds[0]
+            return (float(b[0] + b[2]) / 2, float(b[1] + b[3]) / 2)
         if not pts:
             return None
         arr = np.asarray(pts)
@@ -144,9 +142,7 @@ def load_inputs(
     :mod:`planner.io.pack_query`); findings are the same as with the whole layer.
     """
     inputs = Inputs()
-    building_parts: list[np.ndarray] = []
-    height_parts: list[np.ndarray] = []
-    validated = True
+    building_parts: list[Footprints] = []
     lean = data is not None and cameras is not None and not _needs_streets(policy)
     if data is not None and lean:
         from planner.io.pack_query import read_pack_subset
@@ -157,32 +153,42 @@ def load_inputs(
         inputs.sites.extend(subset.sites)
         for kind in ("sites", "entrances", "buildings", "streets"):
             inputs.layers.append(LayerInfo(kind, f"{data}#{kind}", digest, subset.counts[kind]))
-        validated = subset.buildings_validated
         check_categories(subset.sites, policy=policy, source=str(data))
     elif data is not None:
         from planner.io.pack import read_pack
+        from planner.io.pack_query import read_pack_buildings
+        from planner.io.validated import remember_validated, was_validated
 
         _step(progress, cancel, f"Reading data pack {data.name}", 0.0)
-        pack = read_pack(data)
         digest = cached_sha256(data)
+        trusted = was_validated(digest)
+        # The buildings are read apart, chunk by chunk into compact footprints: as
+        # shapely objects a citywide layer would take over 200 MB.
+        pack = read_pack(data, layers={"streets", "sites", "cameras_existing", "boundaries"})
+        footprints, building_warnings = read_pack_buildings(
+            data,
+            regions=None,
+            validate=not trusted,
+            progress=lambda f: _step(progress, cancel, f"Reading buildings {data.name}", f),
+        )
+        if not trusted:
+            remember_validated(digest)
         inputs.sites.extend(pack.sites)
         inputs.cameras_existing.extend(pack.cameras_existing)
         inputs.warnings.extend(getattr(pack, "warnings", []) or [])
+        inputs.warnings.extend(building_warnings)
         # One entry per pack layer the check uses, all with the pack's own hash.
-        n_build = 0 if pack.buildings is None else len(pack.buildings)
         n_streets = 0 if pack.streets is None else len(pack.streets)
         n_entrances = sum(len(s.entrances) for s in pack.sites)
         for kind, count in (
             ("sites", len(pack.sites)),
             ("entrances", n_entrances),
-            ("buildings", n_build),
+            ("buildings", len(footprints)),
             ("streets", n_streets),
         ):
             inputs.layers.append(LayerInfo(kind, f"{data}#{kind}", digest, count))
-        if pack.buildings is not None and len(pack.buildings):
-            building_parts.append(np.asarray(pack.buildings.geometry.values, dtype=object))
-            if "height" in pack.buildings.columns:
-                height_parts.append(pack.buildings["height"].to_numpy(dtype=float, na_value=np.nan))
+        if len(footprints):
+            building_parts.append(footprints)
         if pack.streets is not None and len(pack.streets):
             inputs.streets = pack.streets
         check_categories(pack.sites, policy=policy, source=str(data))
@@ -205,19 +211,15 @@ def load_inputs(
         seen[site.id] = site.source or "sites"
     if data is not None and lean:
         # Now that every site is known: buildings around the cameras that can reach one.
-        pack_buildings = _pack_buildings_near(data, policy, inputs.sites, cameras or ())
-        inputs.warnings.extend(pack_buildings[1])
-        if len(pack_buildings[0]):
-            building_parts.append(pack_buildings[0])
+        near, near_warnings = _pack_buildings_near(data, policy, inputs.sites, cameras or ())
+        inputs.warnings.extend(near_warnings)
+        if len(near):
+            building_parts.append(near)
     for path in buildings:
         _step(progress, cancel, f"Reading buildings {path.name}", done / n)
         layer = read_buildings(path)
-        building_parts.append(layer.geoms)
-        height_parts.append(
-            layer.heights if layer.heights is not None else np.full(len(layer), np.nan)
-        )
+        building_parts.append(_file_footprints(layer.geoms, path, inputs.warnings))
         inputs.layers.append(LayerInfo("buildings", str(path), cached_sha256(path), len(layer)))
-        validated = False
         done += 1
     if streets is not None:
         _step(progress, cancel, f"Reading streets {streets.name}", done / n)
@@ -233,36 +235,37 @@ def load_inputs(
             inputs.streets = extra
         inputs.layers.append(LayerInfo("streets", str(streets), sha256_file(streets), len(extra)))
     if building_parts:
-        inputs.buildings = np.concatenate(building_parts)
-        if height_parts and len(height_parts) == len(building_parts):
-            inputs.building_heights = np.concatenate(height_parts)
-    inputs.buildings_validated = validated
+        inputs.buildings = (
+            building_parts[0] if len(building_parts) == 1 else Footprints.concat(building_parts)
+        )
     _step(progress, cancel, "Layers read", 1.0)
     return inputs
 
 
+def _file_footprints(geoms: np.ndarray, path: Path, warnings: list[str]) -> Footprints:
+    """A buildings file's polygons, invalid ones repaired and listed in ``warnings``."""
+    geoms, repaired = repair_polygons(geoms)
+    for i in repaired[:20].tolist():
+        warnings.append(f"{path}: buildings: feature {i + 1}: invalid polygon repaired")
+    if len(repaired) > 20:
+        warnings.append(f"{path}: buildings: {len(repaired) - 20} more invalid polygons repaired")
+    return Footprints.from_geometries(geoms[polygonal(geoms)])
+
+
 def _pack_buildings_near(
     data: Path, policy: Policy, sites: Sequence[Site], cameras: Sequence[Camera]
-) -> tuple[np.ndarray, list[str]]:
-    from planner.io.pack_query import (
-        cameras_near_sites,
-        check_regions,
-        read_pack_buildings,
-    )
+) -> tuple[Footprints, list[str]]:
+    from planner.io.pack_query import cameras_near_sites, check_regions, read_pack_buildings
+    from planner.io.validated import was_validated
 
     reach = max(
         (policy.entrance_radius(c) + policy.warn_margin(c) for c in {s.category for s in sites}),
         default=0.0,
     )
+    # Cameras near sites all over the city (regions None): one pass over the layer.
     regions = check_regions(cameras_near_sites(cameras, sites, reach_m=reach))
-    if regions is not None:
-        return read_pack_buildings(data, regions=regions)
-    # Cameras near sites all over the city: one pass over the whole layer is faster.
-    from planner.io.pack import read_pack
-
-    pack = read_pack(data, layers={"buildings"})
-    geoms = np.asarray(pack.buildings.geometry.values, dtype=object)
-    return geoms, list(pack.warnings)
+    validate = not was_validated(cached_sha256(data))
+    return read_pack_buildings(data, regions=regions, validate=validate)
 
 
 def _needs_streets(policy: Policy) -> bool:
@@ -284,18 +287,8 @@ def build_checker(
         )
     buildings = None
     if inputs.buildings is not None and len(inputs.buildings):
-        buildings = BuildingIndex.from_geometries(
-            inputs.buildings,
-            projector=projector,
-            heights=inputs.building_heights,
-            validate=not inputs.buildings_validated,
-        )
-        for i in buildings.repaired[:20].tolist():
-            inputs.warnings.append(f"buildings: feature {i + 1}: invalid polygon repaired")
-        if len(buildings.repaired) > 20:
-            inputs.warnings.append(
-                f"buildings: {len(buildings.repaired) - 20} more invalid polygons repaired"
-            )
+        # Repaired and checked when read (load_inputs): only indexed here.
+        buildings = BuildingIndex(inputs.buildings, projector)
     streets = None
     if inputs.streets is not None and len(inputs.streets):
         from planner.core.streets import StreetNetwork

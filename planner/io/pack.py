@@ -54,7 +54,7 @@ import planner
 from planner.core.errors import CheckCancelled, InputError
 from planner.core.model import Camera, CameraStatus, Entrance, Site
 from planner.io.common import parse_json_cell, sha256_file
-from planner.io.site_geometry import MAX_REPAIR_CROSSINGS, count_crossings, protect_site_geometry
+from planner.io.layer_geoms import check_layer_geoms, repair_layer_polygons, repair_messages
 
 #: ``progress(stage, fraction)``: a short label for what is being done and 0..1.
 Progress = Callable[[str, float], None]
@@ -264,90 +264,32 @@ def _repair(name: str, frame: gpd.GeoDataFrame, *, file: str) -> tuple[gpd.GeoDa
     allowed, _ = _GEOM_TYPES[name]
     id_col = next(iter(SCHEMAS[name]))
     geoms = np.asarray(frame.geometry.values, dtype=object)
-    messages: list[str] = []
     if len(geoms) == 0:
-        return frame, messages
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if missing.any():
-        i = int(np.flatnonzero(missing)[0])
-        raise InputError(file, _where(name, i, frame, id_col), "geometry is missing or empty")
-    types = shapely.get_type_id(geoms)
-    bad = ~np.isin(types, list(allowed))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InputError(
-            file,
-            _where(name, i, frame, id_col),
-            f"{geoms[i].geom_type} geometry is not allowed in layer {name!r}",
-        )
-    bounds = shapely.bounds(geoms)
-    out = ~np.isfinite(bounds).all(axis=1) | (bounds[:, 0] < -180) | (bounds[:, 2] > 180)
-    out |= (bounds[:, 1] < -90) | (bounds[:, 3] > 90)
-    if out.any():
-        i = int(np.flatnonzero(out)[0])
-        raise InputError(
-            file,
-            _where(name, i, frame, id_col),
-            "coordinates outside lon [-180, 180] / lat [-90, 90]",
-        )
+        return frame, []
+
+    def where(i: int) -> str:
+        return _where(name, i, frame, id_col)
+
+    types = check_layer_geoms(name, geoms, allowed=allowed, file=file, where=where)
     if name not in _POLYGON_LAYERS:
-        return frame, messages
-    poly = np.isin(types, [_POLY, _MPOLY])
-    invalid = poly & ~shapely.is_valid(geoms)
-    if not invalid.any():
-        return frame, messages
-    idx = np.flatnonzero(invalid)
-    reasons = shapely.is_valid_reason(geoms[idx])
-    if name == "sites":
-        # A protected site never loses protection, and its repair stays bounded.
-        fixed = np.array(
-            [protect_site_geometry(g, file, _where(name, int(i), frame, id_col), None)
-             for g, i in zip(geoms[idx], idx, strict=True)],
-            dtype=object,
-        )  # fmt: skip
-    else:
-        # make_valid's cost grows with the square of the self-intersections: a
-        # tangled outline is left with no area (a building that hides nothing).
-        tangled = np.array(
-            [count_crossings(g, limit=MAX_REPAIR_CROSSINGS) > MAX_REPAIR_CROSSINGS
-             for g in geoms[idx]],
-            dtype=bool,
-        )  # fmt: skip
-        # make_valid may return a collection with stray lines; keep the area.
-        fixed = np.array(
-            [shapely.Polygon() if t else _polygonal(shapely.make_valid(g))
-             for g, t in zip(geoms[idx], tangled, strict=True)],
-            dtype=object,
-        )  # fmt: skip
-    geoms = geoms.copy()
-    geoms[idx] = fixed
-    collapsed = idx[shapely.is_empty(fixed)]
-    for n, i in enumerate(idx):
-        if n < 20:
-            what = "no area left, skipped" if i in collapsed else "invalid polygon repaired"
-            messages.append(f"{file}: {_where(name, int(i), frame, id_col)}: {what} ({reasons[n]})")
+        return frame, []
+    geoms, idx, collapsed, reasons = repair_layer_polygons(
+        name, geoms, types, file=file, where=where
+    )
+    if not len(idx):
+        return frame, []
+    messages = repair_messages(file, idx[:20], collapsed, reasons[:20], where)
     if len(idx) > 20:
         messages.append(f"{file}: layer {name}: {len(idx) - 20} more invalid polygons repaired")
     if len(collapsed) and name != "buildings":
         i = int(collapsed[0])
-        raise InputError(
-            file, _where(name, i, frame, id_col), f"polygon has no area ({reasons[idx == i][0]})"
-        )
+        reason = reasons[int(np.flatnonzero(idx == i)[0])]
+        raise InputError(file, where(i), f"polygon has no area ({reason})")
     frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
     if len(collapsed):
         # A footprint with no area hides nothing; it is listed above, not silently lost.
         frame = frame.drop(index=frame.index[collapsed]).reset_index(drop=True)
     return frame, messages
-
-
-def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
-    polys = [q for p in parts for q in shapely.get_parts(p)]
-    if not polys:
-        return shapely.Polygon()
-    return shapely.MultiPolygon(polys) if len(polys) > 1 else polys[0]
 
 
 def _where(layer: str, i: int, frame: pd.DataFrame | None = None, id_col: str | None = None) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,9 +25,12 @@ from typing import Any
 import numpy as np
 import shapely
 
+from planner.core.buildings import Footprints, FootprintsBuilder
 from planner.core.errors import InputError
 from planner.core.model import Camera, Entrance, Site
 from planner.io.common import parse_json_cell
+from planner.io.gpkg_blobs import split_blobs
+from planner.io.layer_geoms import check_layer_geoms, repair_layer_polygons, repair_messages
 from planner.io.site_geometry import protect_site_geometry
 
 PACK_FORMAT = "siting-planner-pack"
@@ -43,6 +46,8 @@ MAX_CELLS = 400
 _PAD_M = 25.0
 _ENVELOPE_BYTES = (0, 32, 48, 48, 64)
 _POLYGONAL = {3, 6}
+#: Building rows decoded at a time: the whole layer never exists as shapely objects.
+CHUNK_ROWS = 16_384
 _SITE_TYPES = {0, 3, 6}
 
 
@@ -51,7 +56,7 @@ class PackSubset:
     """What :func:`read_pack_subset` read: lon/lat geometries and model objects."""
 
     sites: list[Site] = field(default_factory=list)
-    buildings: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
+    buildings: Footprints = field(default_factory=lambda: Footprints.from_geometries([]))
     buildings_validated: bool = True
     counts: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -130,7 +135,9 @@ def read_pack_subset(
 
         out.buildings_validated = was_validated(cached_sha256(path))
         if regions is not None:
-            out.buildings, out.warnings = _read_buildings(con, path, regions)
+            out.buildings, out.warnings = _read_buildings(
+                con, path, regions, validate=not out.buildings_validated
+            )
         return out
     except sqlite3.DatabaseError as exc:
         raise InputError(path, "", f"not a readable GeoPackage ({exc})") from None
@@ -144,14 +151,29 @@ def read_pack_subset(
 
 
 def read_pack_buildings(
-    path: Path, *, regions: Sequence[tuple[float, float, float, float]]
-) -> tuple[np.ndarray, list[str]]:
-    """The pack's buildings meeting ``regions`` (lon/lat), and warnings about skipped rows."""
+    path: Path,
+    *,
+    regions: Sequence[tuple[float, float, float, float]] | None,
+    validate: bool,
+    progress: Callable[[float], None] | None = None,
+) -> tuple[Footprints, list[str]]:
+    """The pack's buildings meeting ``regions`` (every one for ``None``), and warnings.
+
+    Rows are decoded, checked and (unless ``validate`` is false) repaired
+    :data:`CHUNK_ROWS` at a time into compact :class:`~planner.core.buildings.Footprints`,
+    so a citywide layer never exists as shapely objects all at once. The checks and
+    repairs are those of :func:`planner.io.pack.read_pack`.
+
+    Raises
+    ------
+    InputError
+        An unreadable pack or row, a non-polygonal or out-of-range footprint.
+    """
     con = _connect(path)
     try:
-        return _read_buildings(con, path, regions)
+        return _read_buildings(con, path, regions, validate=validate, progress=progress)
     except sqlite3.DatabaseError as exc:
-        raise InputError(path, "", f"not a readable GeoPackage ({exc})") from None
+        raise InputError(path, "layer buildings", f"unreadable ({exc})") from None
     except UnicodeDecodeError as exc:
         raise InputError(
             path, "", f"not a readable GeoPackage (text is not UTF-8: {exc.reason})"
@@ -161,13 +183,139 @@ def read_pack_buildings(
 
 
 def _read_buildings(
-    con: sqlite3.Connection, path: Path, regions: Sequence[tuple[float, float, float, float]]
-) -> tuple[np.ndarray, list[str]]:
-    geoms, skipped = _buildings(con, path, regions)
-    warnings = []
-    if skipped:
-        warnings.append(f"{path}: layer buildings: {skipped} features without geometry skipped")
-    return geoms, warnings
+    con: sqlite3.Connection,
+    path: Path,
+    regions: Sequence[tuple[float, float, float, float]] | None,
+    *,
+    validate: bool,
+    progress: Callable[[float], None] | None = None,
+) -> tuple[Footprints, list[str]]:
+    reader = _FootprintReader(con, path, validate=validate)
+    if regions is None:
+        # max(fid) is instant where count(*) scans the table: a progress estimate.
+        total = max(1, int(con.execute("SELECT max(fid) FROM buildings").fetchone()[0] or 0))
+        cursor = con.execute("SELECT fid, geom FROM buildings ORDER BY fid")
+        while rows := cursor.fetchmany(CHUNK_ROWS):
+            reader.add(rows)
+            if progress is not None:
+                progress(min(1.0, int(rows[-1][0]) / total))
+    else:
+        found: dict[int, Any] = {}
+        query = (
+            "SELECT fid, geom FROM buildings WHERE fid IN (SELECT id FROM rtree_buildings_geom "
+            "WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?)"
+        )
+        for w, s, e, n in regions:
+            if all(math.isfinite(v) for v in (w, s, e, n)):
+                for fid, blob in con.execute(query, (w, e, s, n)):
+                    found[int(fid)] = blob
+        rows = sorted(found.items())
+        for k in range(0, len(rows), CHUNK_ROWS):
+            reader.add(rows[k : k + CHUNK_ROWS])
+    return reader.finish()
+
+
+class _FootprintReader:
+    """Checks and repairs building rows chunk by chunk (see :func:`read_pack_buildings`).
+
+    A pack this planner has validated before (same sha256) is trusted: its WKB is
+    kept as read and its bounds come from the blob headers, nothing is decoded.
+    Otherwise every footprint is decoded and checked as :func:`~planner.io.pack.read_pack`
+    does, and the headers' envelopes must hold the geometries they describe (the
+    trusted read relies on them).
+    """
+
+    def __init__(self, con: sqlite3.Connection, path: Path, *, validate: bool) -> None:
+        self.con = con
+        self.path = path
+        self.validate = validate
+        self.builder = FootprintsBuilder()
+        self.skipped = 0
+        self.repaired = 0
+        self.messages: list[str] = []
+
+    def where(self, fid: int) -> str:
+        """A row for messages: its fid and, when it has one, its building_id."""
+        try:
+            row = self.con.execute("SELECT building_id FROM buildings WHERE fid = ?", (fid,))
+            bid = (row.fetchone() or (None,))[0]
+        except sqlite3.DatabaseError:
+            bid = None
+        label = "" if bid is None or bid == "" else f" (building_id {str(bid)!r})"
+        return f"layer buildings, feature {fid}{label}"
+
+    def add(self, rows: Sequence[tuple[Any, Any]]) -> None:
+        fids, blobs = zip(*rows, strict=True)
+        chunk = split_blobs(blobs, path=self.path, layer="buildings", features=fids)
+        # A footprint with no geometry cannot occlude anything: skipped, and said so.
+        self.skipped += int(chunk.missing.sum())
+        keep = np.flatnonzero(~chunk.missing)
+        starts, ends, envelope = chunk.starts[keep], chunk.ends[keep], chunk.envelope[keep]
+        unknown = np.isnan(envelope).any(axis=1)
+        if not self.validate and not unknown.any():
+            self.builder.append_wkb(chunk.buffer, starts, ends, envelope)
+            return
+        geoms = self._decode(chunk.buffer, starts, ends, [fids[k] for k in keep.tolist()])
+        if not self.validate:
+            envelope[unknown] = shapely.bounds(geoms[unknown])
+            self.builder.append_wkb(chunk.buffer, starts, ends, envelope)
+            return
+
+        def where(i: int) -> str:
+            return self.where(fids[int(keep[i])])
+
+        file = str(self.path)
+        types = check_layer_geoms("buildings", geoms, allowed=_POLYGONAL, file=file, where=where)
+        bounds = shapely.bounds(geoms)
+        tol = 1e-9 * np.maximum(1.0, np.abs(bounds))
+        lies = ~unknown & (
+            (envelope[:, :2] > bounds[:, :2] + tol[:, :2]).any(axis=1)
+            | (envelope[:, 2:] < bounds[:, 2:] - tol[:, 2:]).any(axis=1)
+        )
+        if lies.any():
+            i = int(np.flatnonzero(lies)[0])
+            raise InputError(file, where(i), "the blob's envelope does not hold its geometry")
+        fixed, idx, collapsed, reasons = repair_layer_polygons(
+            "buildings", geoms, types, file=file, where=where
+        )
+        room = max(0, 20 - self.repaired)
+        self.messages += repair_messages(file, idx[:room], collapsed, reasons[:room], where)
+        self.repaired += len(idx)
+        as_read = np.setdiff1d(np.arange(len(geoms)), idx)
+        self.builder.append_wkb(chunk.buffer, starts[as_read], ends[as_read], bounds[as_read])
+        # A footprint left with no area hides nothing; listed above, not silently lost.
+        self.builder.append(fixed[np.setdiff1d(idx, collapsed)])
+
+    def _decode(
+        self, buffer: bytes, starts: np.ndarray, ends: np.ndarray, fids: Sequence[int]
+    ) -> np.ndarray:
+        view = memoryview(buffer)
+        blobs = [view[a:b].tobytes() for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+        try:
+            return np.asarray(shapely.from_wkb(blobs), dtype=object)
+        except shapely.errors.GEOSException as exc:
+            first = str(exc).splitlines()[0] if str(exc) else "GEOS error"
+            # Name the row: decode one at a time until the bad one is found.
+            for blob, fid in zip(blobs, fids, strict=True):
+                try:
+                    shapely.from_wkb(blob)
+                except shapely.errors.GEOSException:
+                    raise InputError(
+                        self.path, self.where(fid), f"unreadable geometry ({first})"
+                    ) from None
+            raise InputError(
+                self.path, "layer buildings", f"unreadable geometry ({first})"
+            ) from None
+
+    def finish(self) -> tuple[Footprints, list[str]]:
+        out = list(self.messages)
+        if self.repaired > 20:
+            more = self.repaired - 20
+            out.append(f"{self.path}: layer buildings: {more} more invalid polygons repaired")
+        if self.skipped:
+            n = self.skipped
+            out.append(f"{self.path}: layer buildings: {n} features without geometry skipped")
+        return self.builder.build(), out
 
 
 def cameras_near_sites(
@@ -250,8 +398,13 @@ def _count(con: sqlite3.Connection, path: Path, name: str) -> int:
     return int(row[0])
 
 
-def _decode(blobs: Sequence[Any], path: Path, layer: str) -> np.ndarray:
-    """GeoPackage geometry blobs to shapely (None for a missing or empty geometry)."""
+def _decode(
+    blobs: Sequence[Any], path: Path, layer: str, *, features: Sequence[int] | None = None
+) -> np.ndarray:
+    """GeoPackage geometry blobs to shapely (None for a missing or empty geometry).
+
+    ``features`` numbers the rows in messages (their fids); by default 1, 2, ...
+    """
     wkb: list[bytes | None] = []
     for k, blob in enumerate(blobs):
         if blob is None:
@@ -260,18 +413,23 @@ def _decode(blobs: Sequence[Any], path: Path, layer: str) -> np.ndarray:
         if not isinstance(blob, bytes | bytearray | memoryview):
             # SQLite is typeless: an edited cell may hold text or a number.
             msg = f"not a GeoPackage geometry (a {type(blob).__name__} value)"
-            raise InputError(path, f"layer {layer}, feature {k + 1}", msg)
+            raise InputError(path, f"layer {layer}, feature {_nth(k, features)}", msg)
         b = bytes(blob)
         flags = b[3] if len(b) > 8 and b[:2] == b"GP" else 0xFF
         env = (flags >> 1) & 7
         if flags == 0xFF or env >= len(_ENVELOPE_BYTES):
-            raise InputError(path, f"layer {layer}, feature {k + 1}", "not a GeoPackage geometry")
+            where = f"layer {layer}, feature {_nth(k, features)}"
+            raise InputError(path, where, "not a GeoPackage geometry")
         wkb.append(None if flags & 0x10 else b[8 + _ENVELOPE_BYTES[env] :])
     try:
         return np.asarray(shapely.from_wkb(wkb), dtype=object)
     except shapely.errors.GEOSException as exc:
         first = str(exc).splitlines()[0] if str(exc) else "GEOS error"
         raise InputError(path, f"layer {layer}", f"unreadable geometry ({first})") from None
+
+
+def _nth(k: int, features: Sequence[int] | None) -> int:
+    return k + 1 if features is None else int(features[k])
 
 
 def _check_geoms(geoms: np.ndarray, ids: Sequence[Any], path: Path, layer: str) -> None:
@@ -382,35 +540,3 @@ def _tags(value: Any, path: Path, where: str) -> dict[str, Any]:
     if not isinstance(tags, dict):
         raise InputError(path, where, "tags must be a JSON object")
     return tags
-
-
-def _buildings(
-    con: sqlite3.Connection, path: Path, regions: Sequence[tuple[float, float, float, float]]
-) -> tuple[np.ndarray, int]:
-    found: dict[int, Any] = {}
-    query = (
-        "SELECT fid, geom FROM buildings WHERE fid IN (SELECT id FROM rtree_buildings_geom "
-        "WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?)"
-    )
-    try:
-        for w, s, e, n in regions:
-            if not all(math.isfinite(v) for v in (w, s, e, n)):
-                continue
-            for fid, blob in con.execute(query, (w, e, s, n)):
-                found[int(fid)] = blob
-    except sqlite3.DatabaseError as exc:
-        raise InputError(path, "layer buildings", f"unreadable ({exc})") from None
-    fids = sorted(found)
-    geoms = _decode([found[f] for f in fids], path, "buildings")
-    keep = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
-    skipped = int((~keep).sum())
-    geoms = geoms[keep]
-    types = shapely.get_type_id(geoms)
-    geoms = geoms[np.isin(types, list(_POLYGONAL))]
-    if len(geoms):
-        b = shapely.total_bounds(geoms)
-        if not np.isfinite(b).all() or b[0] < -180 or b[2] > 180 or b[1] < -90 or b[3] > 90:
-            raise InputError(
-                path, "layer buildings", "coordinates outside lon [-180, 180] / lat [-90, 90]"
-            )
-    return geoms, skipped

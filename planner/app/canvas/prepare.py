@@ -24,6 +24,7 @@ import shapely
 from planner.app.canvas import style as st
 from planner.app.canvas.layers import GeomLayer, to_scene_geoms
 from planner.app.canvas.render import PointLayer, StreetLayer
+from planner.core.buildings import Footprints
 from planner.core.model import Site
 
 
@@ -232,11 +233,14 @@ def prepare_street_arrays(
 def prepare_buildings(
     buildings: Any, *, projector: Any, projected: bool = False
 ) -> GeomLayer | None:
-    """Footprints (shapely array or GeoDataFrame), lon/lat unless ``projected``."""
+    """Footprints (shapely array, GeoDataFrame or compact
+    :class:`~planner.core.buildings.Footprints`), lon/lat unless ``projected``."""
     if isinstance(buildings, GeomLayer):
         return buildings
     if buildings is None or not len(buildings):
         return None
+    if isinstance(buildings, Footprints):
+        buildings = buildings.geometries()
     if hasattr(buildings, "geometry"):
         if buildings.crs is not None and buildings.crs.to_epsg() != 4326 and not projected:
             buildings = buildings.to_crs(4326)
