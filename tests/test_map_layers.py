@@ -399,23 +399,35 @@ def test_tile_cache_lives_in_the_user_cache_dir():
 
 
 # ---------------------------------------------------------------------------- streaming
-def test_buildings_stream_in_by_area_from_the_pack(canvas, tmp_path):
-    import pyogrio
-
+def _stream_of(*polys: shapely.Polygon):
     from planner.app.canvas.stream import BuildingStream
+    from planner.core.buildings import BuildingIndex
 
-    def sq(x0: float, y0: float, x1: float, y1: float) -> shapely.Polygon:
-        return shapely.Polygon([lonlat(x0, y0), lonlat(x1, y0), lonlat(x1, y1), lonlat(x0, y1)])
+    index = BuildingIndex.from_geometries(list(polys), projector=PROJ)
+    return BuildingStream(index, PROJ)
 
+
+def _sq(x0: float, y0: float, x1: float, y1: float) -> shapely.Polygon:
+    return shapely.Polygon([lonlat(x0, y0), lonlat(x1, y0), lonlat(x1, y1), lonlat(x0, y1)])
+
+
+def _wait_for_stream(canvas, stream, *, until=None) -> None:
+    """Paint until the stream is idle (and ``until()`` holds), at most 10 s."""
+    canvas.set_synchronous(True)
+    deadline = time.perf_counter() + 10
+    while time.perf_counter() < deadline:
+        canvas.viewport().repaint()
+        QApplication.processEvents()
+        idle = stream.reads and stream.pending() == 0 and canvas.pending_tiles() == 0
+        if idle and (until is None or until()):
+            break
+        time.sleep(0.01)
+    canvas.viewport().repaint()
+
+
+def test_buildings_stream_in_by_area_from_the_checkers_index(canvas):
     # one building at the view centre, one 20 km away
-    frame = gpd.GeoDataFrame(
-        {"building_id": ["near", "far"]},
-        geometry=[sq(-30, -30, 30, 30), sq(20000, 0, 20060, 60)],
-        crs=4326,
-    )
-    pack = tmp_path / "b.gpkg"
-    pyogrio.write_dataframe(frame, pack, layer="buildings", driver="GPKG")
-    stream = BuildingStream(pack, PROJ)
+    stream = _stream_of(_sq(-30, -30, 30, 30), _sq(20000, 0, 20060, 60))
     canvas.set_building_stream(stream)
     assert canvas.layer_info("buildings").features == 2
     canvas.set_level(14)  # city zoom: buildings are not drawn, so none are read
@@ -425,18 +437,31 @@ def test_buildings_stream_in_by_area_from_the_pack(canvas, tmp_path):
     assert stream.reads == 0
     canvas.set_level(0)
     canvas.center_on(X0, Y0)
-    canvas.set_synchronous(True)
-    deadline = time.perf_counter() + 10
-    while time.perf_counter() < deadline:
-        canvas.viewport().repaint()
-        QApplication.processEvents()
-        if stream.reads and canvas.pending_tiles() == 0:
-            break
-        time.sleep(0.01)
-    canvas.viewport().repaint()
+    _wait_for_stream(canvas, stream)
     assert centre_pixel(canvas) == st.BUILDING_FILL
     # only the chunks around the view were read: the far building is not in memory
     assert len(canvas._state.buildings.geoms) == 1
+    canvas.set_building_stream(None)
+
+
+def test_panning_keeps_a_bounded_number_of_streamed_footprints(canvas, monkeypatch):
+    from planner.app.canvas import stream as stream_mod
+
+    # 20 x 20 m buildings on a 50 m grid over 4 x 4 km: 6,400 footprints, 16 chunks
+    grid = [_sq(x, y, x + 20, y + 20) for x in range(0, 4000, 50) for y in range(0, 4000, 50)]
+    stream = _stream_of(*grid)
+    monkeypatch.setattr(stream_mod, "MAX_FEATURES", 1000)
+    canvas.set_building_stream(stream)
+    canvas.set_level(0)
+    for x in range(210, 4000, 900):  # building centres, 900 m apart
+        for y in range(210, 4000, 900):
+            canvas.center_on(*PROJ.point(*lonlat(x, y)))
+            _wait_for_stream(canvas, stream, until=lambda: centre_pixel(canvas) == st.BUILDING_FILL)
+            # what the view needs is there, however far the planner has panned
+            assert centre_pixel(canvas) == st.BUILDING_FILL, (x, y)
+            # the cap, plus at most the chunk just arrived (about 440 footprints)
+            assert stream.loaded_features() <= 1500
+    assert stream.reads >= 9
     canvas.set_building_stream(None)
 
 

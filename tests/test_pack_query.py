@@ -205,3 +205,75 @@ def test_a_small_check_imports_no_dataframe_library(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert out.stdout.strip() == "1 []", out.stdout + out.stderr
+
+
+def test_the_apps_whole_pack_load_imports_no_dataframe_library() -> None:
+    # The app reads every layer of the pack (no plan to narrow it): still sqlite3 and
+    # numpy only, so the window never pays pandas' ~100 MB and second of imports.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from planner.app.loading import load_data_context, load_policy\n"
+        f"pack = Path({str(DEMO / 'demo.gpkg')!r})\n"
+        "data = load_data_context(policy=load_policy(), cameras=[], pack=pack)\n"
+        "heavy = ['pandas', 'geopandas', 'pyogrio', 'osmnx', 'pyarrow']\n"
+        "print(len(data.sites), len(data.checker.buildings), len(data.streets),"
+        " [m for m in heavy if m in sys.modules])\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT, env=env
+    )
+    sites, buildings, streets, heavy = out.stdout.strip().split(" ", 3)
+    assert int(sites) > 0 and int(buildings) > 0 and int(streets) > 0, out.stdout + out.stderr
+    assert heavy == "[]", out.stdout + out.stderr
+
+
+def test_the_lightweight_whole_pack_reader_equals_the_full_reader() -> None:
+    from planner.io.pack_query import read_pack_arrays
+
+    full = read_pack(DEMO / "demo.gpkg")
+    for validated in (False, True):
+        lite = read_pack_arrays(DEMO / "demo.gpkg", validated=validated)
+        assert [(s.id, s.category, s.name, s.entrances, s.tags) for s in lite.sites] == [
+            (s.id, s.category, s.name, s.entrances, s.tags) for s in full.sites
+        ]
+        assert lite.cameras_existing == full.cameras_existing
+        assert len(lite.streets) == len(full.streets)
+        assert all(shapely.equals_exact(lite.streets.geoms, full.streets.geometry.values, 0.0))
+        for col in ("u", "v", "name", "highway"):
+            want = [None if v is None or v != v else v for v in full.streets[col].tolist()]
+            assert [None if v is None else v for v in lite.streets.columns[col].tolist()] == want
+        geoms, cols = lite.boundaries
+        assert all(shapely.equals_exact(geoms, full.boundaries.geometry.values, 0.0))
+        assert list(cols["name"]) == full.boundaries["name"].tolist()
+        want_b = sorted(shapely.to_wkb(shapely.normalize(full.buildings.geometry.values)))
+        got_b = sorted(shapely.to_wkb(shapely.normalize(lite.buildings.geometries())))
+        assert got_b == want_b
+        assert lite.metadata["format"] == "siting-planner-pack"
+
+
+def test_a_bad_existing_camera_is_refused_alike_by_both_readers(tmp_path: Path) -> None:
+    import sqlite3
+
+    from planner.io.pack_query import read_pack_arrays
+
+    pack = tmp_path / "demo.gpkg"
+    pack.write_bytes((DEMO / "demo.gpkg").read_bytes())
+    con = sqlite3.connect(pack)
+    for (name,) in con.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'cameras_existing'"
+    ).fetchall():
+        con.execute(f'DROP TRIGGER "{name}"')
+    con.execute("UPDATE cameras_existing SET fov_deg = 400 WHERE fid = 1")
+    con.commit()
+    con.close()
+    messages = []
+    for read in (lambda p: read_pack(p), lambda p: read_pack_arrays(p, validated=False)):
+        with pytest.raises(InputError, match=r"cameras_existing, feature 1 .*fov_deg") as err:
+            read(pack)
+        messages.append(str(err.value))
+    assert messages[0] == messages[1]

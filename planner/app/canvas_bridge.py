@@ -27,11 +27,13 @@ def show_data(canvas: MapCanvas, data: DataContext) -> None:
     ready = data.canvas_layers  # prepared on the worker (see loading.load_data_context)
     if ready is not None:
         canvas.set_streets(ready.streets, osm="streets" in osm)
-        if ready.buildings is None and data.pack_path is not None:
+        index = getattr(data.checker, "buildings", None)
+        if ready.buildings is None and index is not None and len(index):
             from planner.app.canvas.stream import BuildingStream
 
+            # the checker's own footprints: the map draws what was checked
             canvas.set_building_stream(
-                BuildingStream(data.pack_path, data.projector), osm="buildings" in osm
+                BuildingStream(index, data.projector), osm="buildings" in osm
             )
         else:
             canvas.set_buildings(ready.buildings, osm="buildings" in osm)

@@ -120,23 +120,25 @@ def _building(pack: Path | None, lon: float, lat: float) -> list[Identified]:
 def _streets(
     streets: Any, proj: Any, lon: float, lat: float, x: float, y: float, tol: float
 ) -> list[Identified]:
-    if streets is None or not len(streets):
+    from planner.io.street_table import StreetTable
+
+    table = StreetTable.of(streets)
+    if table is None or not len(table):
         return []
     deg = tol / 90_000.0
-    idx = streets.sindex.query(shapely.box(lon - deg, lat - deg, lon + deg, lat + deg))
+    idx = np.sort(table.tree.query(shapely.box(lon - deg, lat - deg, lon + deg, lat + deg)))
     if len(idx) == 0:
         return []
-    cand = streets.iloc[np.sort(idx)]
-    geoms = proj.project(np.asarray(cand.geometry.values))
+    geoms = proj.project(table.geoms[idx])
     d = shapely.distance(geoms, shapely.Point(x, y))
     best = int(np.argmin(d))
     if d[best] > tol:
         return []
-    row = cand.iloc[best]
     attrs = {}
     for col in ("name", "highway", "lanes", "maxspeed", "oneway", "osmid", "length_m"):
-        if col in cand.columns:
-            v = row[col]
+        values = table.get(col)
+        if values is not None:
+            v = values[idx[best]]
             text = name_text(v) if col == "name" else _text(v)
             if col == "length_m" and text:
                 text = format_distance(float(v))

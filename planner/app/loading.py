@@ -140,25 +140,22 @@ def load_data_context(
         progress=progress,
         cancel=cancel,
     )
-    metadata: dict[str, Any] = {}
-    if pack is not None:
-        from planner.io.pack import read_metadata
-
-        metadata = read_metadata(pack)  # one small table; read_pack already validated it
+    metadata = inputs.metadata
     checker = build_checker(inputs, policy=policy, cameras=cameras)
     if cancel is not None and cancel():
         raise CheckCancelled
     if progress is not None:
         progress("Preparing the map", 0.95)
-    from planner.app.canvas.prepare import prepare_layers
+    from planner.app.canvas.prepare import prepare_boundary_arrays, prepare_layers
 
     # Seconds of projection on a citywide pack: done here, on the Python worker thread
     # (pyproj is safe on it), so installing the data on the GUI thread stays quick.
     boundaries = None
-    if pack is not None:
-        from planner.io.pack import read_pack
-
-        boundaries = read_pack(pack, layers=["boundaries"]).boundaries
+    if inputs.boundaries is not None:
+        geoms, cols = inputs.boundaries
+        boundaries = prepare_boundary_arrays(
+            geoms, names=cols.get("name"), kinds=cols.get("kind"), projector=checker.projector
+        )
     # A pack's buildings stream into the map by area from its spatial index
     # (planner.app.canvas.stream): no citywide copy to project before the first paint.
     stream_buildings = pack is not None and not buildings

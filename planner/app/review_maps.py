@@ -10,6 +10,7 @@ Call on the GUI thread or a Python thread (the layers are projected here with py
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -42,11 +43,19 @@ from planner.app.camera_items import (
 )
 from planner.app.canvas import style as st
 from planner.app.canvas.label_layer import district_requests
-from planner.app.canvas.labels import LabelStyle, PlacedLabel, draw_label, place_labels
+from planner.app.canvas.labels import (
+    PRIORITY,
+    LabelRequest,
+    LabelStyle,
+    PlacedLabel,
+    draw_label,
+    place_labels,
+)
 from planner.app.canvas.layers import GeomLayer
 from planner.app.canvas.overlays import draw_attribution, draw_scale_bar, scale_bar
 from planner.app.canvas.prepare import prepare_layers
 from planner.app.canvas.render import RenderState, StreetLayer, draw_region, site_symbol_px
+from planner.app.map_labels import CAMERA_STYLE
 from planner.core.buildings import BoundsIndex, BuildingIndex, Footprints
 from planner.core.model import Camera, CameraStatus, PlanResult, Severity
 
@@ -62,6 +71,9 @@ class _Detail:
     resolution: float = 1.0
     #: The camera a map is about: only it is labelled (None: every camera, as in the app).
     subject: str | None = None
+    #: Whether the symbols paint their own labels: a camera's map, centred on its camera;
+    #: the overview places them with the district names instead, inside its frame.
+    item_labels: bool = True
 
 
 class MapCamera(CameraItem):
@@ -123,8 +135,8 @@ class ReportMaps:
         self.has_boundaries = bool(bnd is not None and getattr(bnd, "count", 0))
         #: The districts' names and candidate label points (the overview names them).
         self.boundary_labels = bnd if self.has_boundaries else None
-        #: The overview's last district labels: text and box (layout units), for tests.
-        self.district_labels_drawn: list[tuple[str, QRectF]] = []
+        #: The last overview's labels: text, box (layout units) and role, for tests.
+        self.labels_drawn: list[tuple[str, QRectF, str]] = []
         extra = {}
         if self.has_boundaries:
             # drawn as outlines only: as lines, a map's cut adds no edge along its frame
@@ -253,6 +265,10 @@ class ReportMaps:
             for item in self.bodies:
                 item.refresh_geometry()
         self.detail.resolution = res
+        if self.detail.item_labels != (subject is not None):
+            self.detail.item_labels = subject is not None
+            for item in self.bodies:
+                item.refresh_geometry()
         body = self.body_by_id.get(subject or "")
         self.detail.subject = subject if body is not None else None
         if body is not None:
@@ -272,15 +288,15 @@ class ReportMaps:
         painter.restore()
         if body is not None:
             body.setSelected(False)
-        if subject is None:
-            self._district_labels(
+        self.labels_drawn = []
+        if subject is None:  # the overview: camera labels and district names placed together
+            self._overview_labels(
                 painter,
                 x0=x0,
                 y0=y0,
                 res=res,
                 width=width,
                 height=height,
-                k=symbol_scale,
                 legend=legend,
             )
         painter.save()
@@ -336,7 +352,7 @@ class ReportMaps:
             item.paint(painter, option, None)
             painter.restore()
 
-    def _district_labels(
+    def _overview_labels(
         self,
         painter: QPainter,
         *,
@@ -345,36 +361,53 @@ class ReportMaps:
         res: float,
         width: float,
         height: float,
-        k: float,
         legend: bool,
     ) -> None:
-        """Name the districts as the map does: inside the frame, clear of the camera
-        and site symbols, the legend and the north arrow; a name with no room is left out."""
-        self.district_labels_drawn = []
-        bnd = self.boundary_labels
-        if bnd is None:
-            return
+        """Label the cameras and name the districts as the map does: inside the frame,
+        clear of the camera and site symbols, the legend and the north arrow, cameras
+        first; a label with no room is left out."""
         rect = (x0, y0, x0 + width * res, y0 + height * res)
-        reqs = district_requests(
-            bnd,
-            rect=rect,
-            res=res,
-            scale=(1 / res, 1 / res),
-            shift=(-x0 / res, -y0 / res),
-            style=DISTRICT_STYLE,
-        )
-        if not reqs:
-            return
+        reqs: list[LabelRequest] = []
+        if self.boundary_labels is not None:
+            reqs += district_requests(
+                self.boundary_labels,
+                rect=rect,
+                res=res,
+                scale=(1 / res, 1 / res),
+                shift=(-x0 / res, -y0 / res),
+                style=DISTRICT_STYLE,
+            )
         frame = QRectF(0, 0, width, height)
+        # a camera symbol ignores the painter's scale: its size is in device pixels
+        t = painter.worldTransform()
+        per_unit = max(math.hypot(t.m11(), t.m12()), 1e-9)
         obstacles = [QRectF(width - 40, 0, 40, 50)]  # the north arrow
         if legend:
-            obstacles.append(self._legend_rect())
+            obstacles.append(self.legend_rect())
         for item in self.bodies:
             pos = item.pos()
             at = QPointF((pos.x() - x0) / res, (pos.y() - y0) / res)
-            if frame.contains(at):
-                half = item.symbol_half_px() * k
-                obstacles.append(QRectF(at.x() - half, at.y() - half, 2 * half, 2 * half))
+            if not frame.contains(at):
+                continue
+            half = item.symbol_half_px() / per_unit
+            obstacles.append(QRectF(at.x() - half, at.y() - half, 2 * half, 2 * half))
+            if item.shows_label():
+                text = item.label_text()
+                rank = 0 if item.status is None else item.status.rank
+                reqs.append(
+                    LabelRequest(
+                        text,
+                        at,
+                        CAMERA_STYLE.size(text),
+                        priority=PRIORITY["camera"] + rank,
+                        radius=half,
+                        role="camera",
+                        style=CAMERA_STYLE,
+                        positions=item.label_sides(),
+                    )
+                )
+        if not reqs:
+            return
         sites = self.state.sites
         if sites is not None and len(sites):
             half = site_symbol_px(res) / 2
@@ -383,9 +416,16 @@ class ReportMaps:
                 obstacles.append(QRectF(at.x() - half, at.y() - half, 2 * half, 2 * half))
         # off the scale bar and the attribution line, as on the map
         view = QRectF(4, 4, width - 8, height - 34)
-        for i, box in place_labels(reqs, view=view, occupied=obstacles):
-            draw_label(painter, PlacedLabel(reqs[i].text, box, "district", DISTRICT_STYLE))
-            self.district_labels_drawn.append((reqs[i].text, box))
+        placed = place_labels(reqs, view=view, occupied=obstacles)
+        for i, box in sorted(placed, key=lambda ib: reqs[ib[0]].priority):
+            r = reqs[i]
+            draw_label(painter, PlacedLabel(r.text, box, r.role, r.style))
+            self.labels_drawn.append((r.text, box, r.role))
+
+    @property
+    def district_labels_drawn(self) -> list[tuple[str, QRectF]]:
+        """The district names the last overview drew: text and box (layout units)."""
+        return [(t, box) for t, box, role in self.labels_drawn if role == "district"]
 
     def _legend_rows(self) -> list[tuple[str, Any]]:
         rows: list[tuple[str, Any]] = [
@@ -421,7 +461,8 @@ class ReportMaps:
             )
         return rows
 
-    def _legend_rect(self) -> QRectF:
+    def legend_rect(self) -> QRectF:
+        """Where the overview's legend box is drawn (layout units)."""
         rows = self._legend_rows()
         fm = QFontMetricsF(_legend_font())
         w = max(fm.horizontalAdvance(t) for t, _ in rows) + 30
@@ -431,7 +472,7 @@ class ReportMaps:
         font = _legend_font()
         rows = self._legend_rows()
         line_h = LEGEND_LINE_H
-        box = self._legend_rect()
+        box = self.legend_rect()
         x, y, w, h = box.x(), box.y(), box.width(), box.height()
         painter.save()
         painter.setPen(QPen(QColor("#9aa3ab"), 0.6))
@@ -527,6 +568,7 @@ class _CutLayer(GeomLayer):
 
     def __post_init__(self) -> None:
         self.geoms = np.asarray(self.geoms, dtype=object)
+        self._lod = {}
         self.tree = None  # type: ignore[assignment]
         self.bounds = None
         self._boxes = shapely.bounds(self.geoms)

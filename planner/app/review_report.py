@@ -110,7 +110,6 @@ def _osm(rc: Any) -> bool:
 
 def build(rc: Any, *, reviewer: str | None, progress: Progress | None) -> tuple[Report, Any]:
     """The report model and the pack's boundaries frame, from a re-check."""
-    import numpy as np
 
     from planner.io.common import sha256_file
     from planner.io.policy import builtin_policy_path
@@ -124,10 +123,10 @@ def build(rc: Any, *, reviewer: str | None, progress: Progress | None) -> tuple[
     frame, boundaries = _boundaries(getattr(rc, "data_path", None) or _pack_of(rc))
     streets = None
     if rc.inputs.streets is not None and len(rc.inputs.streets):
-        df = rc.inputs.streets
-        lines = rc.checker.projector.project(np.asarray(df.geometry.values, dtype=object))
-        names = df["name"].to_numpy(dtype=object) if "name" in df.columns else [None] * len(df)
-        streets = (lines, names)
+        table = rc.inputs.streets
+        lines = rc.checker.projector.project(table.geoms)
+        names = table.get("name")
+        streets = (lines, names if names is not None else [None] * len(table))
     report = build_report(
         plan=rc.plan,
         plan_path=str(rc.plan_path),

@@ -22,8 +22,10 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QPointF, QRectF, QStringListModel, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QCompleter, QLineEdit, QWidget
+
+from planner.app.canvas.label_layer import LabelBatch, ToView
 
 #: Results listed in the completion popup.
 MAX_RESULTS = 12
@@ -204,14 +206,17 @@ def site_hits(sites: Sequence[Any]) -> list[SearchHit]:
 
 def street_hits(streets: Any) -> list[SearchHit]:
     """A hit per street name, centred on its longest segment, sized to all its segments."""
-    if streets is None or not len(streets) or "name" not in streets:
+    from planner.io.street_table import StreetTable
+
+    table = StreetTable.of(streets)
+    if table is None or not len(table) or table.get("name") is None:
         return []
     import shapely
 
     from planner.app.canvas.prepare import name_text
 
-    names = np.array([name_text(n) for n in streets["name"].to_numpy()], dtype=object)
-    geoms = np.asarray(streets.geometry.values, dtype=object)
+    names = np.array([name_text(n) for n in table.columns["name"]], dtype=object)
+    geoms = table.geoms
     ok = (names != "") & ~shapely.is_missing(geoms)
     names, geoms = names[ok], geoms[ok]
     lengths = shapely.length(geoms)
@@ -236,26 +241,30 @@ def street_hits(streets: Any) -> list[SearchHit]:
 
 
 def read_addresses(pack: Path) -> dict[str, Any] | None:
-    """The pack's ``addresses`` layer as search columns (None when it has none)."""
-    import pyogrio
+    """The pack's ``addresses`` layer as search columns (None when it has none).
 
-    try:
-        layers = {str(n) for n, _t in pyogrio.list_layers(pack)}
-        if "addresses" not in layers:
-            return None
-        frame = pyogrio.read_dataframe(pack, layer="addresses", columns=["address"])
-    except Exception:  # a damaged or foreign pack: search simply has no addresses
-        return None
+    Read with sqlite3 (:func:`~planner.app.preview.read_gpkg_table`): pyogrio would
+    import pandas for one text column.
+    """
     import shapely
 
-    xy = shapely.get_coordinates(np.asarray(frame.geometry.values))
-    texts = [str(t) for t in frame["address"].to_numpy()]
-    keep = [i for i, t in enumerate(texts) if t and t != "None"]
+    from planner.app.preview import read_gpkg_table
+
+    try:
+        geoms, cols = read_gpkg_table(Path(pack), "addresses", ["address"])
+    except ValueError:  # no such layer, or a damaged or foreign pack: no addresses
+        return None
+    texts = cols.get("address")
+    if texts is None:
+        return None
+    ok = shapely.get_type_id(geoms) == shapely.GeometryType.POINT
+    keep = [i for i in np.flatnonzero(ok).tolist() if texts[i] and str(texts[i]) != "None"]
+    points = geoms[keep]
     return {
         "kind": ["address"] * len(keep),
-        "text": [texts[i] for i in keep],
-        "lon": xy[keep, 0],
-        "lat": xy[keep, 1],
+        "text": [str(texts[i]) for i in keep],
+        "lon": shapely.get_x(points),
+        "lat": shapely.get_y(points),
         "extent": [250.0] * len(keep),
     }
 
@@ -367,17 +376,48 @@ class SearchBox(QLineEdit):
 
 
 class SearchMarker:
-    """A pin with the found place's name, drawn by the canvas over the map."""
+    """A pin with the found place's name, drawn by the canvas over the map.
+
+    The pin and its name are what the user asked for: the map's labels give way to
+    them (they are obstacles of the map's label placement, see :meth:`map_labels`).
+    """
 
     def __init__(self, canvas: Any) -> None:
         self.canvas = canvas
         self.hit: SearchHit | None = None
         self.scene_xy: tuple[float, float] | None = None
         canvas.add_overlay(self.draw)
+        canvas.add_label_source(self.map_labels)
 
     def set(self, hit: SearchHit | None, scene_xy: tuple[float, float] | None) -> None:
         self.hit, self.scene_xy = hit, scene_xy
-        self.canvas.viewport().update()
+        self.canvas.invalidate_labels()
+
+    @staticmethod
+    def _font() -> QFont:
+        font = QFont()
+        font.setPixelSize(13)
+        font.setBold(True)
+        return font
+
+    def _boxes(self, p: QPointF) -> list[QRectF]:
+        """The pin's and its name's boxes (view pixels) for the pin's point ``p``."""
+        assert self.hit is not None
+        fm = QFontMetricsF(self._font())
+        base = p + QPointF(9, -27)
+        name = QRectF(
+            base.x() - 2,
+            base.y() - fm.ascent() - 2,
+            fm.horizontalAdvance(self.hit.text) + 4,
+            fm.height() + 4,
+        )
+        return [QRectF(p.x() - 10, p.y() - 26, 20, 27), name]
+
+    def map_labels(self, rect: QRectF, res: float, to_view: ToView) -> LabelBatch:
+        """A label source of the canvas: no label of its own, the pin as obstacles."""
+        if self.hit is None or self.scene_xy is None:
+            return LabelBatch()
+        return LabelBatch(obstacles=self._boxes(to_view(QPointF(*self.scene_xy))))
 
     def draw(self, painter: QPainter) -> None:
         if self.hit is None or self.scene_xy is None:
@@ -393,11 +433,8 @@ class SearchMarker:
         painter.drawPath(pin)
         painter.setBrush(QColor("#ffffff"))
         painter.drawEllipse(p + QPointF(0, -16), 3, 3)
-        font = QFont()
-        font.setPixelSize(13)
-        font.setBold(True)
         text = QPainterPath()
-        text.addText(p + QPointF(9, -27), font, self.hit.text)  # above a site label
+        text.addText(p + QPointF(9, -27), self._font(), self.hit.text)  # above a site label
         painter.strokePath(text, QPen(QColor(255, 255, 255, 230), 4))
         painter.fillPath(text, QColor("#0d47a1"))
 

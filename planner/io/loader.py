@@ -25,6 +25,7 @@ from planner.io.buildings import read_buildings
 from planner.io.common import sha256_file
 from planner.io.hash_cache import cached_sha256
 from planner.io.sites import check_categories, read_sites
+from planner.io.street_table import StreetTable
 
 Progress = Callable[[str, float], None]
 
@@ -53,7 +54,11 @@ class Inputs:
 
     sites: list[Site] = field(default_factory=list)
     buildings: Footprints | None = None
-    streets: Any = None  # geopandas.GeoDataFrame in EPSG:4326, or None
+    streets: StreetTable | None = None
+    #: a data pack's boundaries, ``(geometries, {"name": ..., "kind": ...})``
+    boundaries: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
+    #: a data pack's ``pack_metadata`` (sources, attribution, import time...)
+    metadata: dict[str, Any] = field(default_factory=dict)
     cameras_existing: list[Camera] = field(default_factory=list)
     layers: list[LayerInfo] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -155,41 +160,32 @@ def load_inputs(
             inputs.layers.append(LayerInfo(kind, f"{data}#{kind}", digest, subset.counts[kind]))
         check_categories(subset.sites, policy=policy, source=str(data))
     elif data is not None:
-        from planner.io.pack import read_pack
-        from planner.io.pack_query import read_pack_buildings
+        from planner.io.pack_query import read_pack_arrays
         from planner.io.validated import remember_validated, was_validated
 
         _step(progress, cancel, f"Reading data pack {data.name}", 0.0)
         digest = cached_sha256(data)
         trusted = was_validated(digest)
-        # The buildings are read apart, chunk by chunk into compact footprints: as
-        # shapely objects a citywide layer would take over 200 MB.
-        pack = read_pack(data, layers={"streets", "sites", "cameras_existing", "boundaries"})
-        footprints, building_warnings = read_pack_buildings(
+        # sqlite3 and numpy only: no pandas, and the buildings as compact footprints
+        # (as shapely objects a citywide layer would take over 200 MB).
+        pack = read_pack_arrays(
             data,
-            regions=None,
-            validate=not trusted,
-            progress=lambda f: _step(progress, cancel, f"Reading buildings {data.name}", f),
+            validated=trusted,
+            progress=lambda what, f: _step(progress, cancel, f"{data.name}: {what}", f),
         )
         if not trusted:
             remember_validated(digest)
         inputs.sites.extend(pack.sites)
         inputs.cameras_existing.extend(pack.cameras_existing)
-        inputs.warnings.extend(getattr(pack, "warnings", []) or [])
-        inputs.warnings.extend(building_warnings)
+        inputs.warnings.extend(pack.warnings)
+        inputs.boundaries = pack.boundaries
+        inputs.metadata = pack.metadata
         # One entry per pack layer the check uses, all with the pack's own hash.
-        n_streets = 0 if pack.streets is None else len(pack.streets)
-        n_entrances = sum(len(s.entrances) for s in pack.sites)
-        for kind, count in (
-            ("sites", len(pack.sites)),
-            ("entrances", n_entrances),
-            ("buildings", len(footprints)),
-            ("streets", n_streets),
-        ):
-            inputs.layers.append(LayerInfo(kind, f"{data}#{kind}", digest, count))
-        if len(footprints):
-            building_parts.append(footprints)
-        if pack.streets is not None and len(pack.streets):
+        for kind in ("sites", "entrances", "buildings", "streets"):
+            inputs.layers.append(LayerInfo(kind, f"{data}#{kind}", digest, pack.counts[kind]))
+        if len(pack.buildings):
+            building_parts.append(pack.buildings)
+        if len(pack.streets):
             inputs.streets = pack.streets
         check_categories(pack.sites, policy=policy, source=str(data))
     n = max(1, len(sites) + len(buildings) + (streets is not None))
@@ -211,7 +207,9 @@ def load_inputs(
         seen[site.id] = site.source or "sites"
     if data is not None and lean:
         # Now that every site is known: buildings around the cameras that can reach one.
-        near, near_warnings = _pack_buildings_near(data, policy, inputs.sites, cameras or ())
+        near, near_warnings = _pack_buildings_near(
+            data, policy, inputs.sites, cameras or (), validate=not subset.buildings_validated
+        )
         inputs.warnings.extend(near_warnings)
         if len(near):
             building_parts.append(near)
@@ -223,14 +221,11 @@ def load_inputs(
         done += 1
     if streets is not None:
         _step(progress, cancel, f"Reading streets {streets.name}", done / n)
-        extra = read_streets_file(streets)
+        extra = StreetTable.of(read_streets_file(streets)) or StreetTable(np.empty(0, object))
         if inputs.streets is not None and len(inputs.streets):
-            import pandas as pd
-
             # --streets adds to the pack's streets (SPEC 6); node ids of the two
             # layers are unrelated, so the network derives nodes from endpoints.
-            merged = pd.concat([inputs.streets, extra], ignore_index=True)
-            inputs.streets = merged.drop(columns=[c for c in ("u", "v") if c in merged.columns])
+            inputs.streets = inputs.streets.concat(extra, drop=("u", "v"))
         else:
             inputs.streets = extra
         inputs.layers.append(LayerInfo("streets", str(streets), sha256_file(streets), len(extra)))
@@ -253,10 +248,14 @@ def _file_footprints(geoms: np.ndarray, path: Path, warnings: list[str]) -> Foot
 
 
 def _pack_buildings_near(
-    data: Path, policy: Policy, sites: Sequence[Site], cameras: Sequence[Camera]
+    data: Path,
+    policy: Policy,
+    sites: Sequence[Site],
+    cameras: Sequence[Camera],
+    *,
+    validate: bool,
 ) -> tuple[Footprints, list[str]]:
     from planner.io.pack_query import cameras_near_sites, check_regions, read_pack_buildings
-    from planner.io.validated import was_validated
 
     reach = max(
         (policy.entrance_radius(c) + policy.warn_margin(c) for c in {s.category for s in sites}),
@@ -264,7 +263,6 @@ def _pack_buildings_near(
     )
     # Cameras near sites all over the city (regions None): one pass over the layer.
     regions = check_regions(cameras_near_sites(cameras, sites, reach_m=reach))
-    validate = not was_validated(cached_sha256(data))
     return read_pack_buildings(data, regions=regions, validate=validate)
 
 
@@ -293,14 +291,14 @@ def build_checker(
     if inputs.streets is not None and len(inputs.streets):
         from planner.core.streets import StreetNetwork
 
-        df = inputs.streets
+        table = StreetTable.of(inputs.streets)
         streets = StreetNetwork.from_geometries(
-            np.asarray(df.geometry.values, dtype=object),
+            table.geoms,
             projector=projector,
-            u=df["u"].to_numpy() if "u" in df.columns else None,
-            v=df["v"].to_numpy() if "v" in df.columns else None,
-            names=df["name"].to_numpy(dtype=object) if "name" in df.columns else None,
-            highway=df["highway"].to_numpy(dtype=object) if "highway" in df.columns else None,
+            u=table.get("u"),
+            v=table.get("v"),
+            names=table.get("name"),
+            highway=table.get("highway"),
         )
     return Checker(
         policy=policy, sites=inputs.sites, projector=projector, buildings=buildings, streets=streets

@@ -52,7 +52,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 
 import planner
 from planner.core.errors import CheckCancelled, InputError
-from planner.core.model import Camera, CameraStatus, Entrance, Site
+from planner.core.model import Camera, Entrance, Site
 from planner.io.common import parse_json_cell, sha256_file
 from planner.io.layer_geoms import check_layer_geoms, repair_layer_polygons, repair_messages
 
@@ -828,50 +828,11 @@ def _sites(path: Path, sites: gpd.GeoDataFrame, entrances: gpd.GeoDataFrame) -> 
 
 
 def _cameras(path: Path, cams: gpd.GeoDataFrame) -> list[Camera]:
+    from planner.io.pack_query import camera_from_row
+
     _check_ids("cameras_existing", cams, file=str(path))
     out: list[Camera] = []
     for i, row in enumerate(cams.itertuples(index=False)):
-        where = f"layer cameras_existing, feature {i + 1} (camera_id {str(row.camera_id)!r})"
-        heading = None if _isnull(row.heading_deg) else float(row.heading_deg)
-        if heading is not None and not 0.0 <= heading < 360.0:
-            raise InputError(path, where, f"heading_deg must be in [0, 360) or null, got {heading}")
-        fov, rng = float(row.fov_deg), float(row.range_m)
-        if not (math.isfinite(fov) and 0.0 < fov <= 360.0):
-            raise InputError(path, where, f"fov_deg must be in (0, 360], got {row.fov_deg}")
-        if not (math.isfinite(rng) and 0.0 < rng <= 2000.0):
-            raise InputError(path, where, f"range_m must be in (0, 2000], got {row.range_m}")
-        brand = _text(row.brand)
-        direction = _text(row.direction_raw)
-        extra: dict[str, Any] = {
-            k: v
-            for k, v in (
-                ("brand", brand),
-                ("direction_raw", direction),
-                ("operator", _text(row.operator)),
-                ("source_id", _text(row.source_id)),
-            )
-            if v
-        }
-        tags = _json_tags(row.tags, path, lambda where=where: where)
-        if tags:
-            extra["osm_tags"] = tags
-        notes = (
-            f"direction tag: {direction!r}"
-            if direction
-            else "direction tag missing: heading unknown"
-        )
-        out.append(
-            Camera(
-                id=str(row.camera_id),
-                lon=row.geometry.x,
-                lat=row.geometry.y,
-                heading_deg=heading,
-                fov_deg=fov,
-                range_m=rng,
-                label=brand or "ALPR",
-                status=CameraStatus.EXISTING,
-                notes=notes,
-                extra=extra,
-            )
-        )
+        values = {k: None if _isnull(v) else v for k, v in row._asdict().items()}
+        out.append(camera_from_row(path, i, values, row.geometry))
     return out

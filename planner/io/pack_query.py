@@ -27,11 +27,12 @@ import shapely
 
 from planner.core.buildings import Footprints, FootprintsBuilder
 from planner.core.errors import InputError
-from planner.core.model import Camera, Entrance, Site
+from planner.core.model import Camera, CameraStatus, Entrance, Site
 from planner.io.common import parse_json_cell
 from planner.io.gpkg_blobs import split_blobs
 from planner.io.layer_geoms import check_layer_geoms, repair_layer_polygons, repair_messages
 from planner.io.site_geometry import protect_site_geometry
+from planner.io.street_table import STREET_COLUMNS, StreetTable
 
 PACK_FORMAT = "siting-planner-pack"
 PACK_FORMAT_VERSION = 1
@@ -46,6 +47,7 @@ MAX_CELLS = 400
 _PAD_M = 25.0
 _ENVELOPE_BYTES = (0, 32, 48, 48, 64)
 _POLYGONAL = {3, 6}
+_LINES = {1, 5}
 #: Building rows decoded at a time: the whole layer never exists as shapely objects.
 CHUNK_ROWS = 16_384
 _SITE_TYPES = {0, 3, 6}
@@ -148,6 +150,220 @@ def read_pack_subset(
         ) from None
     finally:
         con.close()
+
+
+@dataclass
+class PackArrays:
+    """A whole data pack as model objects and arrays: what the app and a check read.
+
+    :func:`read_pack_arrays` makes it with sqlite3 and numpy only, so neither pandas
+    nor GDAL is imported (about 100 MB and a second of start-up the app no longer
+    pays); the checks are those of :func:`planner.io.pack.read_pack`.
+    """
+
+    sites: list[Site] = field(default_factory=list)
+    cameras_existing: list[Camera] = field(default_factory=list)
+    streets: StreetTable = field(default_factory=lambda: StreetTable(np.empty(0, dtype=object)))
+    buildings: Footprints = field(default_factory=lambda: Footprints.from_geometries([]))
+    #: ``(geometries, {"name": ..., "kind": ...})``, or None for a pack without boundaries
+    boundaries: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_pack_arrays(
+    path: Path, *, validated: bool, progress: Callable[[str, float], None] | None = None
+) -> PackArrays:
+    """Read and check every layer of a data pack (all but addresses), without pandas.
+
+    ``validated`` says this planner validated a file with these very bytes before
+    (:mod:`planner.io.validated`): the large layers' geometry checks are then skipped,
+    as :func:`planner.io.pack.read_pack` skips them.
+
+    Raises
+    ------
+    InputError
+        The refusals of :func:`planner.io.pack.read_pack`.
+    """
+    con = _connect(path)
+    try:
+        out = PackArrays(metadata=_metadata(con, path))
+        tables = {str(r[0]) for r in con.execute("SELECT table_name FROM gpkg_contents")}
+        for name in _REQUIRED:
+            if name not in tables:
+                raise InputError(path, f"layer {name}", "missing required layer")
+        step = (lambda what, f: progress(what, f)) if progress else (lambda what, f: None)
+        step("reading sites", 0.0)
+        out.sites = _sites(con, path)
+        out.cameras_existing = _cameras(con, path)
+        step("reading streets", 0.05)
+        out.streets = _streets(con, path, validate=not validated)
+        if "boundaries" in tables:
+            out.boundaries = _boundaries(con, path)
+        out.buildings, out.warnings = _read_buildings(
+            con,
+            path,
+            None,
+            validate=not validated,
+            progress=lambda f: step("reading buildings", 0.1 + 0.9 * f),
+        )
+        out.counts = {
+            "sites": len(out.sites),
+            "entrances": sum(len(s.entrances) for s in out.sites),
+            "buildings": len(out.buildings),
+            "streets": len(out.streets),
+        }
+        return out
+    except sqlite3.DatabaseError as exc:
+        raise InputError(path, "", f"not a readable GeoPackage ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            path, "", f"not a readable GeoPackage (text is not UTF-8: {exc.reason})"
+        ) from None
+    finally:
+        con.close()
+
+
+def _table(
+    con: sqlite3.Connection, path: Path, layer: str, columns: Sequence[str], *, required: bool
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Rows ``(geom, *columns)`` of a layer, in fid order; a required column must exist."""
+    present = {str(r[1]) for r in con.execute(f'PRAGMA table_info("{layer}")')}
+    missing = [c for c in columns if c not in present]
+    if missing and required:
+        raise InputError(path, f"layer {layer}", f"missing column(s): {', '.join(missing)}")
+    cols = [c for c in columns if c in present]
+    select = ", ".join(f'"{c}"' for c in ["geom", *cols])
+    try:
+        rows = con.execute(f'SELECT {select} FROM "{layer}" ORDER BY fid').fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise InputError(path, f"layer {layer}", f"unreadable ({exc})") from None
+    return cols, rows
+
+
+def _streets(con: sqlite3.Connection, path: Path, *, validate: bool) -> StreetTable:
+    cols, rows = _table(con, path, "streets", STREET_COLUMNS, required=True)
+    geoms = _decode([r[0] for r in rows], path, "streets")
+    if validate and len(geoms):
+        check_layer_geoms(
+            "streets",
+            geoms,
+            allowed=_LINES,
+            file=str(path),
+            where=lambda i: f"layer streets, feature {i + 1}",
+        )
+    columns = {c: np.array([r[k + 1] for r in rows], dtype=object) for k, c in enumerate(cols)}
+    return StreetTable(geoms, columns)
+
+
+def _boundaries(con: sqlite3.Connection, path: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    cols, rows = _table(con, path, "boundaries", ("name", "kind"), required=True)
+    geoms = _decode([r[0] for r in rows], path, "boundaries")
+    if not len(geoms):
+        return geoms, {c: np.empty(0, dtype=object) for c in cols}
+
+    def where(i: int) -> str:
+        return f"layer boundaries, feature {i + 1}"
+
+    file = str(path)
+    types = check_layer_geoms("boundaries", geoms, allowed=_POLYGONAL, file=file, where=where)
+    geoms, idx, collapsed, reasons = repair_layer_polygons(
+        "boundaries", geoms, types, file=file, where=where
+    )
+    if len(collapsed):
+        i = int(collapsed[0])
+        reason = reasons[int(np.flatnonzero(idx == i)[0])]
+        raise InputError(file, where(i), f"polygon has no area ({reason})")
+    return geoms, {c: np.array([r[k + 1] for r in rows], dtype=object) for k, c in enumerate(cols)}
+
+
+_CAMERA_COLUMNS = (
+    "camera_id",
+    "heading_deg",
+    "fov_deg",
+    "range_m",
+    "brand",
+    "direction_raw",
+    "operator",
+    "source_id",
+    "tags",
+)
+
+
+def _cameras(con: sqlite3.Connection, path: Path) -> list[Camera]:
+    cols, rows = _table(con, path, "cameras_existing", _CAMERA_COLUMNS, required=True)
+    geoms = _decode([r[0] for r in rows], path, "cameras_existing")
+    ids = [r[1] for r in rows]
+    _unique(ids, path, "cameras_existing", "camera_id")
+    _check_geoms(geoms, ids, path, "cameras_existing")
+    return [
+        camera_from_row(path, i, dict(zip(cols, r[1:], strict=True)), geoms[i])
+        for i, r in enumerate(rows)
+    ]
+
+
+def camera_from_row(path: Path, i: int, row: dict[str, Any], point: shapely.Point) -> Camera:
+    """An existing camera from one row of a pack's ``cameras_existing`` (nulls as None).
+
+    Shared by both pack readers, so they accept and refuse the same rows.
+    """
+    where = f"layer cameras_existing, feature {i + 1} (camera_id {str(row['camera_id'])!r})"
+    heading = _number(row["heading_deg"], path, where, "heading_deg")
+    if heading is not None and not 0.0 <= heading < 360.0:
+        raise InputError(path, where, f"heading_deg must be in [0, 360) or null, got {heading}")
+    fov = _number(row["fov_deg"], path, where, "fov_deg")
+    rng = _number(row["range_m"], path, where, "range_m")
+    if fov is None or not (math.isfinite(fov) and 0.0 < fov <= 360.0):
+        raise InputError(path, where, f"fov_deg must be in (0, 360], got {row['fov_deg']}")
+    if rng is None or not (math.isfinite(rng) and 0.0 < rng <= 2000.0):
+        raise InputError(path, where, f"range_m must be in (0, 2000], got {row['range_m']}")
+
+    def text(key: str) -> str:
+        value = row.get(key)
+        return "" if value is None else str(value)
+
+    brand, direction = text("brand"), text("direction_raw")
+    extra: dict[str, Any] = {
+        k: v
+        for k, v in (
+            ("brand", brand),
+            ("direction_raw", direction),
+            ("operator", text("operator")),
+            ("source_id", text("source_id")),
+        )
+        if v
+    }
+    tags = _tags(row.get("tags"), path, where)
+    if tags:
+        extra["osm_tags"] = tags
+    notes = (
+        f"direction tag: {direction!r}" if direction else "direction tag missing: heading unknown"
+    )
+    return Camera(
+        id=str(row["camera_id"]),
+        lon=point.x,
+        lat=point.y,
+        heading_deg=heading,
+        fov_deg=fov,
+        range_m=rng,
+        label=brand or "ALPR",
+        status=CameraStatus.EXISTING,
+        notes=notes,
+        extra=extra,
+    )
+
+
+def _number(value: Any, path: Path, where: str, name: str) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        # SQLite is typeless: a text cell is refused rather than guessed at.
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise InputError(path, where, f"{name} must be a number, got {value!r}") from None
+    return float(value)
 
 
 def read_pack_buildings(

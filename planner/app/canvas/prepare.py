@@ -26,6 +26,7 @@ from planner.app.canvas.layers import GeomLayer, to_scene_geoms
 from planner.app.canvas.render import PointLayer, StreetLayer
 from planner.core.buildings import Footprints
 from planner.core.model import Site
+from planner.io.street_table import StreetTable
 
 
 @dataclass(frozen=True)
@@ -191,18 +192,13 @@ def name_text(value: object) -> str:
 
 
 def prepare_streets(streets: Any, *, projector: Any) -> StreetLayer | None:
-    """Street centre lines (a GeoDataFrame with ``highway`` and ``name``) by drawing class."""
-    if streets is None or not len(streets):
+    """Street centre lines by drawing class: a :class:`~planner.io.street_table.StreetTable`
+    or a GeoDataFrame, with ``highway`` and ``name``."""
+    table = StreetTable.of(streets)
+    if table is None or not len(table):
         return None
-    gdf = streets
-    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
-        gdf = gdf.to_crs(4326)
-    raw = np.asarray(gdf.geometry.values)
     return prepare_street_arrays(
-        raw,
-        highway=gdf["highway"].to_numpy() if "highway" in gdf else None,
-        names=gdf["name"].to_numpy() if "name" in gdf else None,
-        projector=projector,
+        table.geoms, highway=table.get("highway"), names=table.get("name"), projector=projector
     )
 
 

@@ -1,12 +1,15 @@
-"""Buildings streamed into the map by area from a GeoPackage's spatial index.
+"""Buildings streamed into the map by area from the checker's building index.
 
 A citywide pack holds 324,000 footprints; projecting and indexing all of them for
-the map costs seconds and hundreds of megabytes before the first paint. Instead the
-canvas asks :class:`BuildingStream` for the square chunks (:data:`CHUNK_M` metres)
-that the visible tiles need, only at zooms where buildings are drawn. Each chunk is
-read with a bounding-box query (the GeoPackage R-tree), projected and indexed on a
-Python thread (pyproj is safe there, unlike on ``QThreadPool`` threads), and handed
-to the GUI thread. A bounded number of chunks is kept (least recently used first out).
+the map costs seconds and hundreds of megabytes. Instead the canvas asks
+:class:`BuildingStream` for the square chunks (:data:`CHUNK_M` metres) that the
+visible tiles need, only at zooms where buildings are drawn. Each chunk's footprints
+are found in the checker's own :class:`~planner.core.buildings.BuildingIndex` (so the
+map draws exactly the footprints, repairs included, that the checks used), projected
+and indexed on a Python thread (pyproj is safe there, unlike on ``QThreadPool``
+threads), and handed to the GUI thread. What is kept is bounded by footprints as well
+as chunks, least recently used out first: panning across the city at street zoom
+must not gather the city's buildings in memory chunk by chunk.
 
 :class:`ChunkedLayer` presents the loaded chunks to the tile renderer with the
 :class:`~planner.app.canvas.layers.GeomLayer` interface (``query``, ``parts``,
@@ -17,19 +20,21 @@ it twice changes nothing.
 from __future__ import annotations
 
 import math
-import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
 
 from planner.app.canvas.layers import GeomLayer, to_scene_geoms
+from planner.core.buildings import BuildingIndex
 
 CHUNK_M = 1024.0
 MAX_CHUNKS = 160
+#: Footprints kept in loaded chunks (about 0.6 KB each once projected and indexed);
+#: the densest downtown view of a 2560 x 1440 screen needs under 20,000.
+MAX_FEATURES = 40_000
 ChunkKey = tuple[int, int]
 
 
@@ -90,25 +95,18 @@ class BuildingStream(QObject):
     _loaded = Signal(object, object, int)
 
     def __init__(
-        self,
-        pack: str | Path,
-        projector: Any,
-        *,
-        layer: str = "buildings",
-        parent: QObject | None = None,
+        self, index: BuildingIndex, projector: Any, *, parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
-        import pyogrio
-
-        self.pack = str(pack)
-        self.layer = layer
+        self.index = index
         self.projector = projector
-        info = pyogrio.read_info(self.pack, layer=layer)
-        self.total = int(info.get("features") or 0)
-        self.bounds = self._scene_bounds(info.get("total_bounds"))
+        self.total = len(index)
+        b = index.footprints.bounds
+        total = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()) if len(b) else None
+        self.bounds = self._scene_bounds(total)
         self._chunks: OrderedDict[ChunkKey, GeomLayer] = OrderedDict()
         self._pending: set[ChunkKey] = set()
-        self._lock = threading.Lock()
+        self._wanted: set[ChunkKey] = set()  # the chunks of the latest view
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="buildings")
         self._generation = 0
         self.reads = 0  # chunks read (tests, benchmark)
@@ -132,6 +130,7 @@ class BuildingStream(QObject):
         j0, j1 = math.floor(rect[1] / CHUNK_M), math.floor(rect[3] / CHUNK_M)
         if (i1 - i0 + 1) * (j1 - j0 + 1) > MAX_CHUNKS // 2:
             return  # a view this large does not draw buildings anyway
+        self._wanted = {(i, j) for j in range(j0, j1 + 1) for i in range(i0, i1 + 1)}
         for j in range(j0, j1 + 1):
             for i in range(i0, i1 + 1):
                 key = (i, j)
@@ -148,25 +147,15 @@ class BuildingStream(QObject):
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _read(self, key: ChunkKey, generation: int) -> None:
-        import pyogrio
-        import shapely
-
         i, j = key
         x0, x1 = i * CHUNK_M, (i + 1) * CHUNK_M
         ny0, ny1 = -(j + 1) * CHUNK_M, -j * CHUNK_M  # scene y is -northing
         lon, lat = self.projector.inverse(
             np.array([x0, x1, x1, x0]), np.array([ny0, ny0, ny1, ny1])
         )
-        bbox = (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
-        try:
-            frame = pyogrio.read_dataframe(
-                self.pack, layer=self.layer, bbox=bbox, columns=[], read_geometry=True
-            )
-            geoms = np.asarray(frame.geometry.values, dtype=object)
-            geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
-            layer = GeomLayer(to_scene_geoms(geoms, projector=self.projector, projected=False))
-        except Exception:  # a damaged pack: the map goes on without these buildings
-            layer = GeomLayer(np.empty(0, dtype=object))
+        box = (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
+        geoms = self.index.lonlat(self.index.query_lonlat(box))
+        layer = GeomLayer(to_scene_geoms(geoms, projector=self.projector, projected=False))
         self.reads += 1
         self._loaded.emit(key, layer, generation)
 
@@ -175,9 +164,17 @@ class BuildingStream(QObject):
         if generation != self._generation:
             return
         self._chunks[key] = layer
-        while len(self._chunks) > MAX_CHUNKS:
-            self._chunks.popitem(last=False)
+        kept = sum(len(c) for c in self._chunks.values())
+        # The least recently used go first; what the view shows now always stays.
+        for old in [k for k in self._chunks if k not in self._wanted and k != key]:
+            if len(self._chunks) <= MAX_CHUNKS and kept <= MAX_FEATURES:
+                break
+            kept -= len(self._chunks.pop(old))
         self.changed.emit()
+
+    def loaded_features(self) -> int:
+        """Footprints held in loaded chunks (a footprint on a chunk edge counts twice)."""
+        return sum(len(c) for c in self._chunks.values())
 
     def pending(self) -> int:
         """Chunks asked for and not yet arrived."""
