@@ -181,8 +181,12 @@ class BoundsIndex:
             return
         cx = (self.bounds[:, 0] + self.bounds[:, 2]) / 2.0
         cy = (self.bounds[:, 1] + self.bounds[:, 3]) / 2.0
-        cells = np.floor(np.column_stack([cx, cy]) / _CELL_DEG).astype(np.int64)
-        _, group = np.unique(cells, axis=0, return_inverse=True)
+        ix = np.floor(cx / _CELL_DEG).astype(np.int64)
+        iy = np.floor(cy / _CELL_DEG).astype(np.int64)
+        ix -= ix.min()
+        iy -= iy.min()
+        # one integer per cell (at most 180,000 x 90,000 of them): a 1-D unique is fast
+        _, group = np.unique(ix * (int(iy.max()) + 1) + iy, return_inverse=True)
         group = group.reshape(-1)
         self.order = np.argsort(group, kind="stable")
         counts = np.bincount(group)

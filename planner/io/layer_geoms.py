@@ -14,7 +14,12 @@ import numpy as np
 import shapely
 
 from planner.core.errors import InputError
-from planner.io.site_geometry import MAX_REPAIR_CROSSINGS, count_crossings, protect_site_geometry
+from planner.io.site_geometry import (
+    MAX_REPAIR_CROSSINGS,
+    count_crossings,
+    polygonal_part,
+    protect_site_geometry,
+)
 
 #: Where a row is, for messages: ``where(i)`` for row ``i`` of the array checked.
 Where = Callable[[int], str]
@@ -91,21 +96,6 @@ def repair_layer_polygons(
     geoms = geoms.copy()
     geoms[idx] = fixed
     return geoms, idx, idx[shapely.is_empty(fixed)], reasons
-
-
-def polygonal_part(geom: shapely.Geometry) -> shapely.Geometry:
-    """The polygonal part of ``geom`` (an empty polygon when it has none)."""
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    polys = [
-        q
-        for p in shapely.get_parts(geom)
-        if p.geom_type in ("Polygon", "MultiPolygon")
-        for q in shapely.get_parts(p)
-    ]
-    if not polys:
-        return shapely.Polygon()
-    return shapely.MultiPolygon(polys) if len(polys) > 1 else polys[0]
 
 
 def repair_messages(

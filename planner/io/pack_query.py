@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,8 +120,7 @@ def read_pack_subset(
         Not a GeoPackage data pack, a newer format, a missing layer, a bad site or
         entrance (the same checks as :func:`planner.io.pack.read_pack`).
     """
-    con = _connect(path)
-    try:
+    with _reading(path) as con:
         _metadata(con, path)
         tables = {str(r[0]) for r in con.execute("SELECT table_name FROM gpkg_contents")}
         for name in _REQUIRED:
@@ -141,15 +141,6 @@ def read_pack_subset(
                 con, path, regions, validate=not out.buildings_validated
             )
         return out
-    except sqlite3.DatabaseError as exc:
-        raise InputError(path, "", f"not a readable GeoPackage ({exc})") from None
-    except UnicodeDecodeError as exc:
-        # sqlite3 decodes TEXT as UTF-8; a damaged page yields bytes that are not.
-        raise InputError(
-            path, "", f"not a readable GeoPackage (text is not UTF-8: {exc.reason})"
-        ) from None
-    finally:
-        con.close()
 
 
 @dataclass
@@ -186,8 +177,7 @@ def read_pack_arrays(
     InputError
         The refusals of :func:`planner.io.pack.read_pack`.
     """
-    con = _connect(path)
-    try:
+    with _reading(path) as con:
         out = PackArrays(metadata=_metadata(con, path))
         tables = {str(r[0]) for r in con.execute("SELECT table_name FROM gpkg_contents")}
         for name in _REQUIRED:
@@ -215,14 +205,6 @@ def read_pack_arrays(
             "streets": len(out.streets),
         }
         return out
-    except sqlite3.DatabaseError as exc:
-        raise InputError(path, "", f"not a readable GeoPackage ({exc})") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            path, "", f"not a readable GeoPackage (text is not UTF-8: {exc.reason})"
-        ) from None
-    finally:
-        con.close()
 
 
 def _table(
@@ -385,17 +367,8 @@ def read_pack_buildings(
     InputError
         An unreadable pack or row, a non-polygonal or out-of-range footprint.
     """
-    con = _connect(path)
-    try:
+    with _reading(path, where="layer buildings") as con:
         return _read_buildings(con, path, regions, validate=validate, progress=progress)
-    except sqlite3.DatabaseError as exc:
-        raise InputError(path, "layer buildings", f"unreadable ({exc})") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            path, "", f"not a readable GeoPackage (text is not UTF-8: {exc.reason})"
-        ) from None
-    finally:
-        con.close()
 
 
 def _read_buildings(
@@ -559,6 +532,23 @@ def cameras_near_sites(
     dlon = dlat / np.maximum(np.cos(np.radians(np.clip(np.abs(lat) + dlat + 1.0, 0.0, 89.0))), 0.01)
     hits, _ = tree.query(shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
     return [cameras[i] for i in np.unique(hits).tolist()]
+
+
+@contextmanager
+def _reading(path: Path, *, where: str = "") -> Iterator[sqlite3.Connection]:
+    """A read-only connection to a pack; SQLite's and UTF-8 failures become InputError."""
+    con = _connect(path)
+    try:
+        yield con
+    except sqlite3.DatabaseError as exc:
+        raise InputError(path, where, f"not a readable GeoPackage ({exc})") from None
+    except UnicodeDecodeError as exc:
+        # sqlite3 decodes TEXT as UTF-8; a damaged page yields bytes that are not.
+        raise InputError(
+            path, where, f"not a readable GeoPackage (text is not UTF-8: {exc.reason})"
+        ) from None
+    finally:
+        con.close()
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -735,16 +725,6 @@ def _sites(con: sqlite3.Connection, path: Path) -> list[Site]:
             )
         )
     return out
-
-
-def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
-    parts = shapely.get_parts(geom)
-    polys = [
-        q for p in parts if p.geom_type in ("Polygon", "MultiPolygon") for q in shapely.get_parts(p)
-    ]
-    if not polys:
-        return shapely.Polygon()
-    return shapely.MultiPolygon(polys) if len(polys) > 1 else polys[0]
 
 
 def _tags(value: Any, path: Path, where: str) -> dict[str, Any]:

@@ -62,7 +62,8 @@ def count_crossings(geom: BaseGeometry, *, limit: int) -> int:
     return found
 
 
-def _polygonal(geom: BaseGeometry) -> BaseGeometry:
+def polygonal_part(geom: BaseGeometry) -> BaseGeometry:
+    """The polygonal part of ``geom`` (an empty polygon when it has none)."""
     if geom.geom_type in ("Polygon", "MultiPolygon"):
         return geom
     polys = [
@@ -133,10 +134,10 @@ def _repair_parts(geom: BaseGeometry) -> tuple[BaseGeometry, int]:
     fixed_parts = []
     collapsed = 0
     for part in shapely.get_parts(geom):
-        fixed = _polygonal(shapely.make_valid(part, method="structure", keep_collapsed=False))
+        fixed = polygonal_part(shapely.make_valid(part, method="structure", keep_collapsed=False))
         if fixed.is_empty or fixed.area == 0:
             fixed = outline_polygon(part)
             collapsed += 1
         fixed_parts.append(fixed)
     out = fixed_parts[0] if len(fixed_parts) == 1 else shapely.union_all(fixed_parts)
-    return _polygonal(out), collapsed
+    return polygonal_part(out), collapsed
