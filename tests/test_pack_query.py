@@ -277,3 +277,28 @@ def test_a_bad_existing_camera_is_refused_alike_by_both_readers(tmp_path: Path) 
             read(pack)
         messages.append(str(err.value))
     assert messages[0] == messages[1]
+
+
+def test_mutated_packs_are_read_or_refused_in_one_line_by_the_apps_reader(tmp_path: Path) -> None:
+    # The fuzz campaign drives `check`, which reads a pack around its cameras; the app
+    # reads every layer (read_pack_arrays): the same mutants, in process.
+    import random
+
+    from planner.io.pack_query import read_pack_arrays
+    from tests.test_fuzz import mutate_pack
+
+    rnd = random.Random(int(os.environ.get("SITING_FUZZ_SEED", "3")))
+    outcomes = {"read": 0, "refused": 0}
+    for k in range(int(os.environ.get("SITING_FUZZ_EXAMPLES", "24"))):
+        target = tmp_path / f"m{k}.gpkg"
+        what = mutate_pack(DEMO / "demo.gpkg", target, rnd)
+        for validated in (False, True):
+            try:
+                pack = read_pack_arrays(target, validated=validated)
+            except InputError as exc:
+                assert "\n" not in str(exc), what
+                outcomes["refused"] += 1
+            else:
+                outcomes["read"] += 1
+                assert len(pack.buildings.bounds) == len(pack.buildings), what
+    assert outcomes["read"] and outcomes["refused"], outcomes
