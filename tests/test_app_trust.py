@@ -612,11 +612,18 @@ def test_unverified_site_is_marked_on_map_findings_and_dialog(qtbot, app_env, ci
     win.open_plan(plan, wait=True)
     win.wait_idle(30)
     assert set(win.unverified_marks.items) == {"pp1"}
-    _outline, tag = win.unverified_marks.items["pp1"]
+    outline = win.unverified_marks.items["pp1"]
     assert (
-        tag.isVisible()
-        and "confirm that the site primarily provides abortion services" in tag.toolTip()
+        outline.isVisible()
+        and "confirm that the site primarily provides abortion services" in outline.toolTip()
     )
+    # the tag is one of the map's labels, placed clear of the cameras, with the same tooltip
+    win.canvas.set_synchronous(True)
+    win.canvas.set_level(0)
+    win.canvas.center_on_scene(outline.pos())
+    win.canvas.viewport().repaint()
+    tag = next(lab for lab in win.canvas.drawn_labels if lab.text == "? unverified")
+    assert "confirm that the site primarily provides abortion services" in tag.tooltip
     model = win.findings_panel.model
     row = next(i for i, f in enumerate(model.rows) if f.site_id == "pp1")
     assert model.data(model.index(row, 3)) == "Test Clinic (unverified)"

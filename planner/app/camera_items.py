@@ -215,6 +215,10 @@ class CameraItem(_DragForwarding, QGraphicsObject):
     def _label(self) -> str:
         return self.camera.label or self.camera.id
 
+    def label_text(self) -> str:
+        """The label shown beside the symbol: the camera's label, else its id."""
+        return self._label()
+
     def _detail(self) -> int:
         """2: symbol and label; 1: symbol; 0: a small dot (city zoom)."""
         res = self.controller.resolution
@@ -222,19 +226,48 @@ class CameraItem(_DragForwarding, QGraphicsObject):
             return 2
         return 1 if res <= SYMBOL_MAX_RES else 0
 
+    def shows_label(self) -> bool:
+        """Whether the camera is labelled at this zoom (the selection always is)."""
+        return self._detail() == 2
+
+    def paints_label(self) -> bool:
+        """Whether the item paints its own label; False where the map places every
+        label together (:mod:`planner.app.map_labels`)."""
+        return bool(getattr(self.controller, "item_labels", True))
+
+    def symbol_half_px(self) -> float:
+        """Half the side of the square (view pixels) the symbol covers at this zoom."""
+        return self.SIZE + 3 if self._detail() else 5.0
+
+    def label_sides(self) -> tuple[str, ...]:
+        """Where the label may go, best first: away from the cone and the handles."""
+        heading = self.camera.heading_deg
+        east = heading is not None and 0.0 < heading % 360.0 < 180.0
+        first, second = ("left", "right") if east else ("right", "left")
+        return (
+            first,
+            second,
+            "above",
+            "below",
+            f"below_{first}",
+            f"above_{first}",
+            f"below_{second}",
+            f"above_{second}",
+        )
+
     def _label_rect(self) -> QRectF:
         """Beside the body, on the side away from the cone and the handles."""
         s = self.SIZE
         w = QFontMetricsF(_label_font()).horizontalAdvance(self._label()) + 8
-        heading = self.camera.heading_deg
-        east = heading is not None and 0.0 < heading % 360.0 < 180.0
-        x = -s - 4 - w if east else s + 4
+        x = -s - 4 - w if self.label_sides()[0] == "left" else s + 4
         return QRectF(x, -8, w, 16)
 
     def boundingRect(self) -> QRectF:
         s = self.SIZE + 3
         box = QRectF(-s, -s, 2 * s, 2 * s)
-        return box.united(self._label_rect()).adjusted(-1, -1, 1, 1)
+        if self.paints_label():
+            box = box.united(self._label_rect())
+        return box.adjusted(-1, -1, 1, 1)
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -279,7 +312,7 @@ class CameraItem(_DragForwarding, QGraphicsObject):
         if self.camera.status is CameraStatus.REMOVED:
             painter.setPen(QPen(QColor(20, 20, 20), 2))
             painter.drawLine(QPointF(-s, -s), QPointF(s, s))
-        if detail < 2:
+        if detail < 2 or not self.paints_label():
             return
         # a light halo keeps the label readable over streets, cones and other labels
         rect = self._label_rect()
@@ -384,6 +417,8 @@ class SitingController(QObject):
     properties_requested = Signal(str)
     selection_changed = Signal()
     drag_status = Signal(str, object)  # camera id, live Severity
+    #: A camera symbol or label moved, changed, came or went (the map places labels again).
+    labels_changed = Signal()
 
     def __init__(
         self,
@@ -413,6 +448,9 @@ class SitingController(QObject):
         self.arcs.hide()
         self.show_allowed = False
         self.resolution = 1.0  # metres per pixel of the view, for the cameras' detail
+        #: Whether the camera items paint their own labels (the map places them instead
+        #: once :func:`planner.app.map_labels.connect_map_labels` is called).
+        self.item_labels = True
         self.recheck_ms: list[float] = []  # live re-check durations, for the benchmark
         self._drag: dict[str, Any] | None = None
         self._pending: list[Camera] | None = None
@@ -451,6 +489,7 @@ class SitingController(QObject):
             item = store.pop(cid, None)
             if item is not None:
                 self.scene.removeItem(item)
+        self.labels_changed.emit()
 
     def _place(
         self, cam: Camera, result: CameraResult | None = None, *, preview: bool = False
@@ -484,6 +523,7 @@ class SitingController(QObject):
             cone.set_status(result.status, removed=removed)
             body.set_status(result.status)
         body.update()
+        self.labels_changed.emit()
         if body.isSelected():
             # The allowed-heading arcs cost up to ~50 ms on a citywide pack: not every
             # drag frame; they are hidden while dragging and redrawn on the drop.
@@ -565,6 +605,7 @@ class SitingController(QObject):
         self._place_handles(
             self.doc.camera(sel[0]) if len(sel) == 1 and self.doc.has_camera(sel[0]) else None
         )
+        self.labels_changed.emit()  # the selection is labelled at every zoom
         self.selection_changed.emit()
 
     # -- selection -------------------------------------------------------------------------

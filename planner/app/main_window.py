@@ -41,7 +41,6 @@ from planner.app.provenance import (
     relink,
 )
 from planner.app.recovery import Autosaver, discard, find_recovery_files
-from planner.app.review_window import export_report_dialog, review_plan_dialog
 from planner.app.settings import AppSettings
 from planner.app.statusbar import ElidedLabel, StatusBar
 from planner.app.workers import Task, start
@@ -53,6 +52,12 @@ from planner.io.plan import CHECKED_WITH_KEY, PackLink, read_pack_link
 NUDGE_M, NUDGE_BIG_M = 1.0, 10.0
 ROTATE_DEG, ROTATE_BIG_DEG = 1.0, 15.0
 CURSOR_OFF_MAP = "lon, lat: off the map"
+
+
+def _review_window() -> Any:
+    from planner.app import review_window
+
+    return review_window
 
 
 class MainWindow(QMainWindow):
@@ -111,9 +116,12 @@ class MainWindow(QMainWindow):
         self.canvas = canvas_bridge.make_canvas(self)
         self.canvas.setObjectName("map_canvas")
         self.controller = SitingController(self.doc, self.canvas.scene(), parent=self)
+        from planner.app.map_labels import connect_map_labels
         from planner.app.site_marks import UnverifiedMarks
 
         self.unverified_marks = UnverifiedMarks(self.doc, self.canvas.scene(), parent=self)
+        # camera labels and unverified tags are placed by the map with its own labels
+        connect_map_labels(self.canvas, controller=self.controller, marks=self.unverified_marks)
         # Banners float over the map (they never push it down): the data banner says
         # the plan's data is missing or changed; the notice carries refusals and errors.
         self.data_banner = Banner(self.canvas, kind="error", name="data_banner")
@@ -246,15 +254,16 @@ class MainWindow(QMainWindow):
             "User &identity…", self.edit_user_identity, tip="Your name in the audit trail"
         )
         a["quit"] = self._action("&Quit", self.close, S.Quit)
-        # DPO review mode and the review report live in planner.app.review_window
+        # DPO review mode and the review report live in planner.app.review_window,
+        # imported when first used: the first paint need not wait for it
         a["review"] = self._action(
             "&Review plan…",
-            lambda: review_plan_dialog(self),
+            lambda: _review_window().review_plan_dialog(self),
             tip="Open a plan read-only and record review decisions",
         )
         a["export_review"] = self._action(
             "Export review re&port…",
-            lambda: export_report_dialog(self),
+            lambda: _review_window().export_report_dialog(self),
             tip="The review report of the saved plan (PDF/HTML)",
         )
         undo = self.doc.undo_stack.createUndoAction(self, "&Undo")
@@ -637,7 +646,12 @@ class MainWindow(QMainWindow):
         sites, buildings = list(self.extra_sites), list(self.extra_buildings)
         policy = self.policy
 
+        painted = None  # the preview's first useful paint, which the full load waits for
+
         def work(progress: Any, cancel: Any) -> DataContext:
+            from planner.app.preview import hold_until_painted
+
+            hold_until_painted(painted, cancel)
             return load_data_context(
                 policy=policy,
                 cameras=list(cams),
@@ -673,7 +687,7 @@ class MainWindow(QMainWindow):
                 self._fall_back_to_demo(plan_path, "its data could not be read")
 
         if pack is not None and not wait:
-            self.gis.preview(pack=pack, cameras=list(cams))  # cameras, sites, streets first
+            painted = self.gis.preview(pack=pack, cameras=list(cams))  # cameras, sites, streets
         self.load_task = self._run(work, done, name="Loading data", wait=wait, on_fail=failed)
 
     def _find_named_pack(

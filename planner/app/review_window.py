@@ -80,6 +80,8 @@ class _Controller(QObject):
     def __init__(self) -> None:
         super().__init__()
         self.resolution = 1.0
+        #: The map places the camera labels with its own (planner.app.map_labels).
+        self.item_labels = False
 
 
 class DecisionsModel(QAbstractTableModel):
@@ -208,6 +210,11 @@ class ReviewWindow(QMainWindow):
         self.setCentralWidget(central)
         self.controller = _Controller()
         self.bodies: dict[str, MapCamera] = {}
+        # camera labels are placed with the site and district names, clear of every symbol
+        from planner.app.map_labels import CameraLabels
+
+        self.canvas.add_label_source(CameraLabels(lambda: self.bodies.values()))
+        self.canvas.scene().selectionChanged.connect(self.canvas.invalidate_labels)
 
         self.model = DecisionsModel(self)
         self.proxy = QSortFilterProxyModel(self)
@@ -417,6 +424,7 @@ class ReviewWindow(QMainWindow):
             scene.addItem(body)
             self.bodies[cam.id] = body
         scene.selectionChanged.connect(self._map_selection)
+        canvas.invalidate_labels()
         canvas.zoom_to_fit()
         self.controller.resolution = canvas.resolution()
         canvas.scale_changed.connect(self._scale_changed)

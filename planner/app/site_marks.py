@@ -2,24 +2,24 @@
 
 A site whose category a person must still confirm (e.g. a Planned Parenthood clinic:
 does it *primarily* provide abortion services?) is protected like any other, but
-must not look like a confirmed one: it gets a dashed purple outline and an
-"unverified" tag, whose tooltip says what to confirm.
+must not look like a confirmed one: it gets a dashed purple outline, always, and a
+"? unverified" tag whose tooltip says what to confirm. The tag is placed by the map
+with its other labels (:meth:`UnverifiedMarks.map_labels`): where it would cover a
+camera or another label it is hidden at that zoom, and the outline still says it.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QTransform
-from PySide6.QtWidgets import (
-    QGraphicsItem,
-    QGraphicsPathItem,
-    QGraphicsScene,
-    QGraphicsSimpleTextItem,
-    QStyleOptionGraphicsItem,
-    QWidget,
-)
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
 from planner.app.camera_items import geometry_path, to_scene
+from planner.app.canvas.label_layer import LabelBatch, ToView
+from planner.app.canvas.labels import PRIORITY, LabelRequest, LabelStyle
+from planner.app.canvas.render import site_symbol_px
 from planner.app.document import PlanDocument
 from planner.app.wording import unverified_note
 
@@ -27,50 +27,67 @@ Z_MARKS = 45.0  # above the site and zone layers, below the cones
 COLOUR = QColor(130, 40, 160)
 #: A point site is marked with a ring of this radius (metres).
 POINT_RING_M = 12.0
+TAG_TEXT = "? unverified"
+TAG_STYLE = LabelStyle(font_px=10, bold=True, colour=COLOUR, box=QColor(255, 255, 255, 220))
+#: Below the site's symbol first: its name is tried on the right.
+TAG_SIDES = (
+    "below",
+    "above",
+    "below_right",
+    "below_left",
+    "above_right",
+    "above_left",
+    "right",
+    "left",
+)
 
 
-class _Tag(QGraphicsSimpleTextItem):
-    """A fixed-size "unverified" tag with a light background."""
+@dataclass(frozen=True)
+class Tag:
+    """Where an unverified site's tag belongs (scene point) and what its tooltip says."""
 
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QBrush(QColor(255, 255, 255, 220)))
-        painter.drawRoundedRect(self.boundingRect().adjusted(-3, -1, 3, 1), 3, 3)
-        super().paint(painter, option, widget)
+    site_id: str
+    at: QPointF
+    tooltip: str
 
 
 class UnverifiedMarks(QObject):
-    """Keeps one outline and one tag per unverified site of the document's data."""
+    """Keeps one outline per unverified site of the document's data, and their tags.
+
+    Signals
+    -------
+    changed()
+        The marks were rebuilt (the map places the tags again).
+    """
+
+    changed = Signal()
 
     def __init__(
         self, doc: PlanDocument, scene: QGraphicsScene, parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
         self.doc, self.scene = doc, scene
-        self.items: dict[str, tuple[QGraphicsPathItem, _Tag]] = {}
+        self.items: dict[str, QGraphicsPathItem] = {}
+        self.tags: dict[str, Tag] = {}
         doc.data_changed.connect(self.rebuild)
         self.rebuild()
 
     def rebuild(self) -> None:
-        for outline, tag in self.items.values():
+        for outline in self.items.values():
             self.scene.removeItem(outline)
-            self.scene.removeItem(tag)
-        self.items = {}
+        self.items, self.tags = {}, {}
         data, proj = self.doc.data, self.doc.projector
         if data is None or proj is None:
+            self.changed.emit()
             return
         pen = QPen(COLOUR, 2.0, Qt.PenStyle.DashLine)
         pen.setCosmetic(True)
-        font = QFont()
-        font.setPixelSize(10)
-        font.setBold(True)
         for site in data.sites:
             note = unverified_note(site)
             if not note:
                 continue
             geom = proj.project(site.geometry)
+            # the point the map's site symbol stands on (shapely's point on surface)
             c = geom.representative_point()
             if geom.geom_type in ("Polygon", "MultiPolygon"):
                 path = geometry_path(geom, origin=(c.x, c.y))
@@ -83,21 +100,35 @@ class UnverifiedMarks(QObject):
             outline.setPos(to_scene(c.x, c.y))
             outline.setZValue(Z_MARKS)
             outline.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-            tag = _Tag("? unverified")
-            tag.setFont(font)
-            tag.setBrush(QBrush(COLOUR))
-            tag.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
-            tag.setPos(to_scene(c.x, c.y))
-            # below the site's own label (drawn at the same point by the sites layer)
-            w = tag.boundingRect().width()
-            tag.setTransform(QTransform.fromTranslate(-w / 2, 10))
-            tag.setZValue(Z_MARKS + 1)
             text = f"{site.name or site.id}: {note}"
             outline.setToolTip(text)
-            tag.setToolTip(text)
             self.scene.addItem(outline)
-            self.scene.addItem(tag)
-            self.items[site.id] = (outline, tag)
+            self.items[site.id] = outline
+            self.tags[site.id] = Tag(site.id, to_scene(c.x, c.y), text)
+        self.changed.emit()
 
-    def tag_rect(self, site_id: str) -> QRectF:
-        return self.items[site_id][1].sceneBoundingRect()
+    def map_labels(self, rect: QRectF, res: float, to_view: ToView) -> LabelBatch:
+        """The tags of the sites in ``rect`` (scene), beside the site symbols.
+
+        A label source of :meth:`planner.app.canvas.MapCanvas.add_label_source`.
+        """
+        batch = LabelBatch()
+        size = TAG_STYLE.size(TAG_TEXT)
+        radius = site_symbol_px(res) / 2
+        for tag in self.tags.values():
+            if not rect.contains(tag.at):
+                continue
+            batch.requests.append(
+                LabelRequest(
+                    TAG_TEXT,
+                    to_view(tag.at),
+                    size,
+                    priority=PRIORITY["unverified"],
+                    radius=radius,
+                    role="unverified",
+                    style=TAG_STYLE,
+                    tooltip=tag.tooltip,
+                    positions=TAG_SIDES,
+                )
+            )
+        return batch

@@ -3,7 +3,7 @@
 A citywide layer has about 324,000 footprints and 3.8 million vertices. As shapely
 objects they take over 200 MB, while a camera only ever looks at a few dozen
 buildings. So :class:`Footprints` keeps them as WKB in one buffer with their
-bounds (about 75 MB for the city), :class:`BoundsIndex` finds the candidates of a
+bounds (about 90 MB for the city), :class:`BoundsIndex` finds the candidates of a
 query from the bounds alone, and only those are decoded and projected (and cached,
 because a drag asks about the same buildings over and over).
 

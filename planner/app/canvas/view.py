@@ -35,12 +35,10 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QColor,
     QFont,
-    QFontMetricsF,
     QImage,
     QKeyEvent,
     QMouseEvent,
     QPainter,
-    QPainterPath,
     QPen,
     QPixmap,
     QResizeEvent,
@@ -57,7 +55,8 @@ from PySide6.QtWidgets import (
 from shapely.geometry.base import BaseGeometry
 
 from planner.app.canvas import style as st
-from planner.app.canvas.labels import LabelRequest, place_labels
+from planner.app.canvas.label_layer import LabelLayer, LabelSource
+from planner.app.canvas.labels import PlacedLabel
 from planner.app.canvas.overlays import ScaleBar, draw_attribution, draw_scale_bar, scale_bar
 from planner.app.canvas.prepare import (
     BoundaryLayer,
@@ -75,15 +74,11 @@ from planner.app.canvas.render import (
     MIN_LEVEL,
     TILE_PX,
     RenderState,
-    StreetLabels,
     StreetLayer,
     TileKey,
-    draw_street_labels,
     level_for_res,
     level_res,
     render_tile,
-    site_symbol_px,
-    street_labels,
 )
 from planner.app.canvas.stream import BuildingStream
 from planner.core.crs import Projector
@@ -112,11 +107,6 @@ LAYER_NAMES = {
     "buildings": "Buildings",
     "basemap": "Basemap",
 }
-#: Site names are drawn up to this many metres per pixel (street zoom).
-SITE_LABELS_MAX_RES = 3.0
-#: District names are drawn from this many metres per pixel up (they would sit in the
-#: middle of the work at street zoom, where the status bar names the district instead).
-DISTRICT_LABELS_MIN_RES = 1.0
 #: A site under the mouse within this many pixels gets a tooltip.
 TOOLTIP_PX = 10.0
 
@@ -170,6 +160,11 @@ class _TileJob(QRunnable):
         )
 
 
+#: Rendered tiles kept (256 x 256 px, 256 KB each: 48 MB); two screens of a 2560 x 1440
+#: monitor, plus the neighbouring levels shown scaled while a zoom renders.
+MAX_TILES = 192
+
+
 class MapCanvas(QGraphicsView):
     """Slippy map of the planner's static layers, in projected metres.
 
@@ -207,7 +202,7 @@ class MapCanvas(QGraphicsView):
         *,
         projector: Projector | None = None,
         scene: QGraphicsScene | None = None,
-        max_tiles: int = 320,
+        max_tiles: int = MAX_TILES,
         threads: int | None = None,
     ) -> None:
         super().__init__(parent)
@@ -215,7 +210,7 @@ class MapCanvas(QGraphicsView):
         self._projector = projector
         self._units = "m"
         self._attribution: str | None = OSM_ATTRIBUTION
-        # street names are placed per view (see _draw_labels), not baked into tiles
+        # street names are placed per view (see LabelLayer), not baked into tiles
         self._state = RenderState(generation=0, street_labels_in_tiles=False)
         self._osm: dict[str, bool] = dict.fromkeys(LAYER_IDS, False)
         self._items_osm = False
@@ -257,16 +252,10 @@ class MapCanvas(QGraphicsView):
         self._stream_timer.timeout.connect(self._apply_stream)
         self._boundaries = BoundaryLayer()
         self._site_layers = SiteLayers()
-        self._label_cache: tuple[Any, list[tuple[str, QPointF, Any, str]]] | None = None
-        self._labels_exact_at: tuple[int, float, float] | None = None
-        self._street_label_cache: StreetLabels | None = None
-        self.street_labels_drawn: list[tuple[str, QRectF]] = []  # last frame's (tests)
-        self._label_timer = QTimer(self)
-        self._label_timer.setSingleShot(True)
-        self._label_timer.setInterval(150)
-        self._label_timer.timeout.connect(self._settle_labels)
-        self.labels_drawn: list[tuple[str, QRectF]] = []  # last frame's labels (tests)
+        self._labels = LabelLayer(self)
         self._overlays: list[Callable[[QPainter], None]] = []
+        self._view_complete = False  # the last paint drew every tile, current
+        self._render_next_paint = False  # see render_next_paint_now
 
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
@@ -476,7 +465,6 @@ class MapCanvas(QGraphicsView):
                 )
         self._osm["sites"] = self._osm["entrances"] = osm
         self._site_layers = prepared
-        self._label_cache = None
         self._counts["sites"] = prepared.count
         self._counts["entrances"] = 0 if prepared.entrances is None else len(prepared.entrances)
         self._set_state(
@@ -498,7 +486,6 @@ class MapCanvas(QGraphicsView):
         )
         self._boundaries = prepared
         self._counts["boundaries"] = prepared.count
-        self._label_cache = None
         self._set_state(boundaries=prepared.layer, boundary_kinds=prepared.kinds)
 
     def add_overlay(self, draw: Callable[[QPainter], None]) -> None:
@@ -526,8 +513,54 @@ class MapCanvas(QGraphicsView):
         return self._boundaries
 
     @property
+    def site_layers(self) -> SiteLayers:
+        """The prepared sites (scene coordinates, names and tooltip facts)."""
+        return self._site_layers
+
+    @property
+    def render_state(self) -> RenderState:
+        """What the tiles are drawn from now (scene coordinates)."""
+        return self._state
+
+    @property
     def basemap(self) -> Any:
         return self._basemap
+
+    # ------------------------------------------------------------------ labels
+    def add_label_source(self, source: LabelSource) -> None:
+        """Place the labels and avoid the symbols ``source`` gives (camera labels, tags)
+        together with the map's own labels; see :mod:`planner.app.canvas.label_layer`."""
+        self._labels.add_source(source)
+
+    def remove_label_source(self, source: LabelSource) -> None:
+        self._labels.remove_source(source)
+
+    def invalidate_labels(self) -> None:
+        """A label source's labels or symbols changed: place every label again."""
+        self._labels.invalidate()
+
+    @property
+    def drawn_labels(self) -> list[PlacedLabel]:
+        """The last frame's labels (not street names): text, view box, role, tooltip."""
+        return list(self._labels.drawn)
+
+    @property
+    def labels_drawn(self) -> list[tuple[str, QRectF]]:
+        """The last frame's labels (not street names) as ``(text, view box)``."""
+        return [(label.text, label.box) for label in self._labels.drawn]
+
+    @property
+    def street_labels_drawn(self) -> list[tuple[str, QRectF]]:
+        """The last frame's street names and the boxes around them (view pixels)."""
+        return list(self._labels.streets_drawn)
+
+    def label_obstacles(self) -> list[QRectF]:
+        """The symbol boxes (view pixels) the labels were placed around."""
+        return self._labels.obstacle_boxes()
+
+    def label_at(self, pos: QPoint | QPointF) -> PlacedLabel | None:
+        """The label drawn under a view position, or None."""
+        return self._labels.label_at(QPointF(pos))
 
     def basemap_shown(self) -> bool:
         return (
@@ -756,6 +789,11 @@ class MapCanvas(QGraphicsView):
         """Render missing tiles while painting (for screenshots and tests)."""
         self._synchronous = bool(on)
 
+    @property
+    def synchronous(self) -> bool:
+        """Whether tiles and labels are made while painting (screenshots and tests)."""
+        return self._synchronous
+
     def invalidate_tiles(self) -> None:
         self._set_state()
 
@@ -772,6 +810,24 @@ class MapCanvas(QGraphicsView):
         if self._stream is not None:
             stream = self._stream.pending() + int(self._stream_dirty)
         return len(self._queue) + len(self._running) + stream
+
+    def render_next_paint_now(self) -> None:
+        """Render the tiles the next paint needs in that paint, on this thread; once.
+
+        For a first paint of small layers (a preview): a tenth of a second here beats
+        the tile threads' tile-by-tile delivery, one frame per tile. Unlike
+        :meth:`set_synchronous` it leaves the canvas as it was after that paint.
+        """
+        self._render_next_paint = True
+        self.viewport().update()
+
+    def view_complete(self) -> bool:
+        """Whether the last paint drew every tile of the view from the current layers.
+
+        Neither a missing tile (covered by a scaled neighbour level or left blank) nor
+        one of an older generation (drawn before the layers changed).
+        """
+        return self._view_complete
 
     def wait_for_tiles(self, timeout_ms: int = 30000) -> bool:
         """Process events until every wanted tile is rendered; False on timeout."""
@@ -804,7 +860,8 @@ class MapCanvas(QGraphicsView):
         j0, j1 = math.floor(rect.top() / size), math.floor(rect.bottom() / size)
         keys = [(level, i, j) for j in range(j0, j1 + 1) for i in range(i0, i1 + 1)]
         gen = self._state.generation
-        if self._synchronous:
+        if self._synchronous or self._render_next_paint:
+            self._render_next_paint = False
             for key in keys:
                 hit = self._cache.get(key)
                 if hit is None or hit[0] != gen:
@@ -837,6 +894,7 @@ class MapCanvas(QGraphicsView):
                     QRectF(i * size, j * size, size, size), hit[1], QRectF(0, 0, TILE_PX, TILE_PX)
                 )
         painter.restore()
+        self._view_complete = not missing and not stale
         if missing or stale:
             self._request_visible()
 
@@ -845,7 +903,7 @@ class MapCanvas(QGraphicsView):
         painter.resetTransform()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         h, w = self.viewport().height(), self.viewport().width()
-        self._draw_labels(painter)
+        self._labels.draw(painter)
         for overlay in self._overlays:
             painter.save()
             overlay(painter)
@@ -981,7 +1039,9 @@ class MapCanvas(QGraphicsView):
             from PySide6.QtWidgets import QToolTip
 
             if isinstance(event, QHelpEvent):
-                text = self.site_tooltip(event.pos())
+                label = self.label_at(event.pos())
+                text = label.tooltip if label is not None else ""
+                text = text or self.site_tooltip(event.pos())
                 if text:
                     QToolTip.showText(event.globalPos(), text, self.viewport())
                     return True
@@ -1013,206 +1073,6 @@ class MapCanvas(QGraphicsView):
             to_scene=to_scene,
         )
         painter.restore()
-
-    def _label_requests(self, region: QRectF) -> tuple[list[LabelRequest], list[str], list[QRectF]]:
-        """Site and district labels wanted in ``region`` (view pixels), and symbol boxes."""
-        res = self.resolution()
-        font = QFont()
-        font.setPixelSize(12)
-        fm = QFontMetricsF(font)
-        reqs: list[LabelRequest] = []
-        roles: list[str] = []
-        occupied: list[QRectF] = []
-        tl, br = self.view_to_scene(region.topLeft()), self.view_to_scene(region.bottomRight())
-        rect = (tl.x(), tl.y(), br.x(), br.y())
-        sites = self._state.sites
-        if (
-            sites is not None
-            and self._visible["sites"]
-            and res <= SITE_LABELS_MAX_RES
-            and self._site_layers.names
-        ):
-            size = site_symbol_px(res)
-            hits = sites.query(rect)[:300]
-            for i in hits:
-                p = self.scene_to_view(QPointF(*sites.xy[i]))
-                occupied.append(QRectF(p.x() - size / 2, p.y() - size / 2, size, size))
-                text = self._site_layers.names[i]
-                reqs.append(
-                    LabelRequest(
-                        text,
-                        p,
-                        (fm.horizontalAdvance(text) + 6, fm.height() + 2),
-                        priority=100.0,
-                        radius=size / 2,
-                    )
-                )
-                roles.append("site")
-        b = self._boundaries
-        if (
-            b.label_xy is not None
-            and len(b.label_xy)
-            and self._visible["boundaries"]
-            and res >= DISTRICT_LABELS_MIN_RES
-        ):
-            big = QFont()
-            big.setPixelSize(14)
-            big.setBold(True)
-            bfm = QFontMetricsF(big)
-            xy = b.label_xy
-            # room to the view's edges too, so the label sits well inside both
-            edge = np.minimum.reduce(
-                [xy[:, 0] - rect[0], rect[2] - xy[:, 0], xy[:, 1] - rect[1], rect[3] - xy[:, 1]]
-            )
-            score = np.minimum(b.label_room, edge)
-            ok = score > 12 * res  # at least the label's half height inside
-            for i in np.unique(b.label_owner[ok]):
-                sel = np.flatnonzero(ok & (b.label_owner == i))
-                best = sel[np.argmax(score[sel])]
-                text = b.labels[i]
-                if not text:
-                    continue
-                p = self.scene_to_view(QPointF(*xy[best]))
-                reqs.append(
-                    LabelRequest(
-                        text,
-                        p,
-                        (bfm.horizontalAdvance(text) + 8, bfm.height() + 2),
-                        priority=10.0,
-                        area=True,
-                    )
-                )
-                roles.append("district")
-        return reqs, roles, occupied
-
-    def _street_labels_for(self, region: QRectF) -> StreetLabels | None:
-        if (
-            not (self._visible["street_names"] and self._visible["streets"])
-            or self._opacity["street_names"] <= 0
-        ):
-            return None
-        tl, br = self.view_to_scene(region.topLeft()), self.view_to_scene(region.bottomRight())
-        return street_labels(self._state, (tl.x(), tl.y(), br.x(), br.y()), self.resolution())
-
-    def _draw_street_labels(self, painter: QPainter, view: QRectF, taken: list[QRectF]) -> None:
-        """Street names whose whole (rotated) box is in the view and clear of the site and
-        district labels; they were chosen so that they never overlap each other."""
-        sl = self._street_label_cache
-        self.street_labels_drawn = []
-        if sl is None or not len(sl.mid):
-            return
-        px = np.array([[p.x(), p.y()] for p in (self.scene_to_view(QPointF(*m)) for m in sl.mid)])
-        rad = np.radians(sl.angle)
-        hw = (sl.widths + 6.0) / 2
-        hh = 7.0
-        # half extents of the rotated box along x and y
-        ex = np.abs(np.cos(rad)) * hw + np.abs(np.sin(rad)) * hh
-        ey = np.abs(np.sin(rad)) * hw + np.abs(np.cos(rad)) * hh
-        keep = (
-            (px[:, 0] - ex >= view.left())
-            & (px[:, 0] + ex <= view.right())
-            & (px[:, 1] - ey >= view.top())
-            & (px[:, 1] + ey <= view.bottom())
-        )
-        chosen = []
-        for n in np.flatnonzero(keep):
-            box = QRectF(px[n, 0] - ex[n], px[n, 1] - ey[n], 2 * ex[n], 2 * ey[n])
-            if any(box.intersects(t) for t in taken):
-                continue
-            chosen.append(n)
-            self.street_labels_drawn.append((str(sl.names[n]), box))
-        if not chosen:
-            return
-        idx = np.array(chosen)
-        subset = StreetLabels(
-            mid=sl.mid[idx], angle=sl.angle[idx], widths=sl.widths[idx], names=sl.names[idx]
-        )
-        painter.save()
-        painter.setOpacity(self._opacity["street_names"])
-        draw_street_labels(painter, subset, px[idx])
-        painter.restore()
-
-    def _settle_labels(self) -> None:
-        self._labels_exact_at = (self._level, *(round(v, 1) for v in self.center()))
-        self.viewport().update()
-
-    def _draw_labels(self, painter: QPainter) -> None:
-        """Place and draw the labels. While the view moves, labels are placed once for
-        the view and half a view around it (cheap to reuse frame after frame; a label
-        that would cross the edge is left out); when the view rests they are placed
-        again for exactly the view, so edge labels find a position that fits."""
-        w, h = self.viewport().width(), self.viewport().height()
-        res = self.resolution()
-        cx, cy = self.center()
-        # a margin keeps labels off the scale bar and the attribution line
-        view = QRectF(4, 4, w - 8, h - 34)
-        here = (self._level, round(cx, 1), round(cy, 1))
-        exact = self._synchronous or self._labels_exact_at == here
-        cell = max(w, h) * res / 2
-        where = here if exact else (math.floor(cx / cell), math.floor(cy / cell))
-        key = (
-            self._state.generation,
-            self._level,
-            exact,
-            where,
-            w,
-            h,
-            self._visible["sites"],
-            self._visible["boundaries"],
-        )
-        if self._label_cache is None or self._label_cache[0] != key:
-            region = view if exact else QRectF(-w / 2, -h / 2, 2 * w, 2 * h)
-            reqs, roles, occupied = self._label_requests(region)
-            placed = place_labels(reqs, view=region, occupied=occupied)
-            # kept in scene units, so the next frames only move them
-            self._label_cache = (
-                key,
-                [
-                    (reqs[i].text, self.view_to_scene(box.topLeft()), box.size(), roles[i])
-                    for i, box in placed
-                ],
-            )
-            self._street_label_cache = self._street_labels_for(region)
-        if not exact:
-            self._label_timer.start()
-        labels = []
-        for text, anchor, size, role in self._label_cache[1]:
-            box = QRectF(self.scene_to_view(anchor), size)
-            if view.contains(box):
-                labels.append((text, box, role))
-        self.labels_drawn = [(t, box) for t, box, _r in labels]
-        self._draw_street_labels(painter, view, [box for _t, box, _r in labels])
-        if not labels:
-            return
-        halo = QPen(
-            st.LABEL_HALO,
-            3.5,
-            Qt.PenStyle.SolidLine,
-            Qt.PenCapStyle.RoundCap,
-            Qt.PenJoinStyle.RoundJoin,
-        )
-        for text, box, role in labels:
-            font = QFont()
-            if role == "district":
-                font.setPixelSize(14)
-                font.setBold(True)
-                colour = QColor(st.DISTRICT_LABEL)
-                colour.setAlpha(200)
-            else:
-                font.setPixelSize(12)
-                colour = st.SITE_LABEL
-            fm = QFontMetricsF(font)
-            path = QPainterPath()
-            tw = fm.horizontalAdvance(text)
-            path.addText(
-                QPointF(
-                    box.center().x() - tw / 2, box.center().y() + (fm.ascent() - fm.descent()) / 2
-                ),
-                font,
-                text,
-            )
-            painter.strokePath(path, halo)
-            painter.fillPath(path, colour)
 
     # ------------------------------------------------------------------ internals
     def _item_takes_mouse(self, pos: QPoint) -> bool:
