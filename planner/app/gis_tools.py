@@ -10,6 +10,7 @@ same undo commands and siting checks as the keyboard and the menus.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,11 @@ class GisTools(QObject):
         self.search_box = SearchBox(self._search)
         self.search_box.chosen.connect(self.go_to)
         self.marker = SearchMarker(self.canvas)
-        self.preview_cameras = PreviewCameras(self.canvas, t0=getattr(window, "t0", None))
+        self.preview_cameras = PreviewCameras(
+            self.canvas,
+            t0=getattr(window, "t0", None),
+            data_shown=lambda: self.doc.data is not None,
+        )
         self._preview_task: Any = None
         # -- identify, measure, legend
         self.identify_panel = IdentifyPanel()
@@ -159,7 +164,9 @@ class GisTools(QObject):
         view.addSeparator()
         view.addAction(find)
         self.basemap_menu = view.addMenu("&Basemap")
-        self._fill_basemap_menu()
+        # filled when opened, with the current choice ticked: the presets come from
+        # xyzservices, tens of milliseconds the first paint need not wait for
+        self.basemap_menu.aboutToShow.connect(self._fill_basemap_menu)
         tools = self._menu("T&ools")
         for act in (find, identify, measure):
             tools.addAction(act)
@@ -195,15 +202,18 @@ class GisTools(QObject):
             self.w.controller.select([hit.ref])
         self.w.statusBar().showMessage(f"Found {hit.kind}: {hit.text}", 8000)
 
-    def preview(self, *, pack: Path, cameras: list[Any]) -> None:
+    def preview(self, *, pack: Path, cameras: list[Any]) -> threading.Event:
         """Show a pack's cameras, sites, boundaries and streets while it loads in full.
 
         The task is queued on the app's worker ahead of the full load, so it runs
-        first; a failure is left to the full load to report.
+        first; a failure is left to the full load to report. Returns the event the
+        full load waits for (:func:`~planner.app.preview.hold_until_painted`): set when
+        the preview has painted over a complete map, or will not be shown.
         """
         from planner.app.workers import Task, start
 
         self.preview_cameras.t0 = getattr(self.w, "t0", None)
+        gate = self.preview_cameras.gate()
         task = Task(lambda _p, _c: load_preview(pack=Path(pack), cameras=cameras), name="Preview")
         self._preview_task = task
 
@@ -217,9 +227,14 @@ class GisTools(QObject):
                     f"{len(result.cameras)} cameras shown, not checked yet: loading the "
                     "buildings and checking…"
                 )
+            else:
+                gate.set()
 
         task.signals.finished.connect(shown, Qt.ConnectionType.QueuedConnection)
+        for signal in (task.signals.failed, task.signals.cancelled):
+            signal.connect(lambda *_a: gate.set(), Qt.ConnectionType.QueuedConnection)
         start(task)
+        return gate
 
     def _data_changed(self) -> None:
         data = self.doc.data
@@ -424,7 +439,6 @@ class GisTools(QObject):
                     ),
                 )
         self.w.layers_panel.set_layers(_layer_entries(self.canvas))
-        self._fill_basemap_menu()
 
     def _basemap_status(self, text: str) -> None:
         # one line, never a dialog: the map keeps working without the basemap

@@ -78,7 +78,9 @@ def run_app(*, plan: Path | None, data: Path | None, screenshot: Path | None) ->
         return 2
     window.t0 = t0  # type: ignore[attr-defined]
     window.show()  # type: ignore[attr-defined]
-    app.processEvents()
+    # start_up first: the preview's read of the pack then runs on the worker while
+    # the event loop lays out and paints the empty window (a question it asks, such
+    # as recovering unsaved work, runs the event loop and shows the window anyway)
     window.start_up(  # type: ignore[attr-defined]
         plan=plan, data=data, wait=screenshot is not None, recover=screenshot is None
     )

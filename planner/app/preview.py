@@ -7,20 +7,27 @@ and the canvas shows them with every camera marked "not checked yet". When the f
 load arrives it replaces the preview; buildings then stream in by area
 (:mod:`planner.app.canvas.stream`). Nothing in the preview is a check result, so
 nothing on it can be mistaken for a clearance.
+
+What lies between the process start and that first useful paint is kept short:
+the preview's first frame renders its tiles itself rather than waiting for the tile
+threads frame by frame, and the full load (which reads, repairs and indexes every
+building of the pack, Python work that holds the interpreter lock most of the time)
+waits on its worker until that frame is on screen (:func:`hold_until_painted`).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 
 from planner.core.model import Camera, CameraStatus
@@ -47,7 +54,8 @@ def gpkg_wkb(blob: bytes) -> bytes | None:
     code, bit 4: empty), a 4-byte SRS id, the envelope, then standard WKB (GeoPackage
     1.3, clause 2.1.3).
     """
-    if blob is None or len(blob) < 8 or blob[:2] != b"GP":
+    # SQLite is typeless: an edited cell may hold text or a number
+    if not isinstance(blob, bytes | bytearray | memoryview) or len(blob) < 8 or blob[:2] != b"GP":
         return None
     flags = blob[3]
     if flags & 0x10:
@@ -216,44 +224,150 @@ def load_preview(
 
 
 class PreviewCameras:
-    """Draws the preview's cameras over the map, grey: not checked yet."""
+    """Draws the preview's cameras over the map, grey: not checked yet.
 
-    def __init__(self, canvas: Any, *, t0: float | None = None) -> None:
+    It also clocks the start-up (times from ``t0``, the process start):
+    ``first_paint_s`` is the first paint with the preview's cameras on it;
+    ``useful_paint_s`` the first paint showing cameras (the preview's, or the checked
+    ones when the full load got there first) over a complete map, every tile of the
+    view drawn from the current layers (streets, sites, boundaries). That paint opens
+    the gates handed out by :meth:`gate`, which hold the full load back meanwhile.
+
+    Parameters
+    ----------
+    canvas
+        The map canvas (:class:`~planner.app.canvas.MapCanvas`).
+    t0
+        ``time.perf_counter()`` at the process start, or None (no clock).
+    data_shown
+        Whether the checked data is on the map (then its cameras are drawn as items).
+    """
+
+    def __init__(
+        self,
+        canvas: Any,
+        *,
+        t0: float | None = None,
+        data_shown: Callable[[], bool] | None = None,
+    ) -> None:
         self.canvas = canvas
-        self.xy: list[tuple[float, float, bool]] = []
+        self.xy: list[tuple[float, float, bool]] = []  # projected x, y, existing
+        self._scene = np.empty((0, 2))  # the same in scene coordinates
+        self._existing = np.empty(0, dtype=bool)
         self.t0 = t0
         self.first_paint_s: float | None = None
+        self.useful_paint_s: float | None = None
+        self._data_shown = data_shown or (lambda: False)
+        self._gates: list[threading.Event] = []
         canvas.add_overlay(self.draw)
 
+    def gate(self) -> threading.Event:
+        """An event set at the next paint of cameras over a complete map."""
+        event = threading.Event()
+        self._gates.append(event)
+        return event
+
+    def open_gates(self) -> None:
+        """Let every held load go (the preview painted, failed or will not be shown)."""
+        for event in self._gates:
+            event.set()
+        self._gates.clear()
+
     def show(self, preview: Preview) -> None:
-        proj = preview.projector
-        self.xy = [
-            (*proj.point(c.lon, c.lat), c.status is CameraStatus.EXISTING) for c in preview.cameras
-        ]
-        self.canvas.viewport().update()
+        """Draw ``preview``'s cameras from the next paint on, with its tiles rendered in it.
+
+        That one paint renders the view's tiles on the GUI thread: a tenth of a second
+        for the small layers, where the pool would deliver them tile by tile, each one
+        waiting for the previous frame's paint, over several tenths.
+        """
+        cams = preview.cameras
+        lon = np.array([c.lon for c in cams], dtype=float)
+        lat = np.array([c.lat for c in cams], dtype=float)
+        x, y = preview.projector.forward(lon, lat)  # one call, not one per camera
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        self._existing = np.array([c.status is CameraStatus.EXISTING for c in cams], dtype=bool)
+        self._scene = np.column_stack([x, -y])
+        self.xy = list(zip(x.tolist(), y.tolist(), self._existing.tolist(), strict=True))
+        self.canvas.render_next_paint_now()
+        if not self.canvas.isVisible():
+            self.open_gates()  # no paint will come: nothing to wait for
 
     def clear(self) -> None:
         self.xy = []
+        self._scene, self._existing = np.empty((0, 2)), np.empty(0, dtype=bool)
         self.canvas.viewport().update()
 
     def draw(self, painter: QPainter) -> None:
-        if not self.xy:
+        if self.xy:
+            self._draw_cameras(painter)
+            if self.first_paint_s is None and self.t0 is not None:
+                self.first_paint_s = time.perf_counter() - self.t0
+        elif not self._data_shown():
             return
+        # overlays are drawn after the tiles of the same paint, so this paint's state
+        if self.canvas.view_complete():
+            if self.useful_paint_s is None and self.t0 is not None:
+                self.useful_paint_s = time.perf_counter() - self.t0
+            self.open_gates()
+
+    def _draw_cameras(self, painter: QPainter) -> None:
+        """Grey discs (proposed) and squares (existing), two paths for all of them.
+
+        A thousand cameras drawn one call each cost the GUI thread ~10 ms per frame,
+        and the first frames come one per tile; two paths cost under a millisecond.
+        """
+        from planner.app.canvas.paths import path_from_parts
+
+        xy, existing = self._scene, self._existing
+        t = self.canvas.viewportTransform()
+        px = np.column_stack(
+            [
+                xy[:, 0] * t.m11() + xy[:, 1] * t.m21() + t.m31(),
+                xy[:, 0] * t.m12() + xy[:, 1] * t.m22() + t.m32(),
+            ]
+        )
+        w, h = self.canvas.viewport().width(), self.canvas.viewport().height()
+        seen = (px[:, 0] >= -10) & (px[:, 0] <= w + 10) & (px[:, 1] >= -10) & (px[:, 1] <= h + 10)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(QColor(20, 20, 20), 1.0))
         painter.setBrush(QColor(120, 120, 120))
-        w, h = self.canvas.viewport().width(), self.canvas.viewport().height()
-        for x, y, existing in self.xy:
-            p = self.canvas.scene_to_view(QPointF(x, -y))
-            if not (-10 <= p.x() <= w + 10 and -10 <= p.y() <= h + 10):
+        for shape, sel in ((_DISC, seen & ~existing), (_SQUARE, seen & existing)):
+            centres = px[sel]
+            if not len(centres):
                 continue
-            if existing:
-                painter.drawRect(QRectF(p.x() - 4, p.y() - 4, 8, 8))
-            else:
-                painter.drawEllipse(p, 4.5, 4.5)
+            ring = len(shape)
+            verts = (centres[:, None, :] + shape[None, :, :]).reshape(-1, 2)
+            path = path_from_parts(verts, np.arange(len(centres)) * ring)
+            path.setFillRule(Qt.FillRule.WindingFill)  # overlapping symbols stay filled
+            painter.drawPath(path)
         painter.setPen(Qt.PenStyle.NoPen)
-        if self.first_paint_s is None and self.t0 is not None:
-            self.first_paint_s = time.perf_counter() - self.t0
+
+
+#: The preview's camera symbols in view pixels, closed rings: a disc of radius 4.5
+#: (a plan's camera) and an 8 px square (an existing camera of the pack).
+_DISC = 4.5 * np.column_stack(
+    [np.cos(np.linspace(0, 2 * np.pi, 21)), np.sin(np.linspace(0, 2 * np.pi, 21))]
+)
+_SQUARE = np.array([[-4.0, -4.0], [4.0, -4.0], [4.0, 4.0], [-4.0, 4.0], [-4.0, -4.0]])
+
+
+def hold_until_painted(
+    gate: threading.Event | None, cancel: Callable[[], bool], *, timeout_s: float = 3.0
+) -> None:
+    """Wait (on a worker) until ``gate`` opens, the task is cancelled or ``timeout_s`` passes.
+
+    The full load reads and indexes every building of the pack: run beside the first
+    paint, it takes the interpreter lock from the GUI thread and the tile renderers
+    for several tenths of a second. Holding it back until the preview is on screen
+    delays the check by about as long as that paint takes (a tenth of a second once
+    the preview is read); the timeout covers a window that never paints (minimised).
+    """
+    if gate is None:
+        return
+    deadline = time.perf_counter() + timeout_s
+    while not gate.wait(0.02):
+        if cancel() or time.perf_counter() >= deadline:
+            return
 
 
 def show_preview(canvas: Any, preview: Preview, cameras: PreviewCameras) -> None:
@@ -274,4 +388,4 @@ def show_preview(canvas: Any, preview: Preview, cameras: PreviewCameras) -> None
         canvas.zoom_to_rect(rect, margin=0.02)
 
 
-__all__ = ["Preview", "PreviewCameras", "load_preview", "show_preview"]
+__all__ = ["Preview", "PreviewCameras", "hold_until_painted", "load_preview", "show_preview"]

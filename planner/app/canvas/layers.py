@@ -17,7 +17,11 @@ from shapely.geometry.base import BaseGeometry
 
 #: Simplification tolerances (scene metres) kept per layer; a tile with pixel size
 #: ``res`` uses the largest tolerance not above ``res / 2``.
-LOD_TOLERANCES = (0.0, 1.0, 4.0, 16.0, 64.0)
+LOD_TOLERANCES = (0.0, 1.0, 4.0, 16.0, 32.0, 64.0, 128.0)
+#: A layer of at most this many geometries keeps them simplified per tolerance: a few
+#: big polygons (city limits, districts) cross every tile of a city view, and
+#: simplifying them again for each tile was most of the first paint's tile work.
+LOD_CACHE_MAX_FEATURES = 64
 
 
 def flip_y(geoms: np.ndarray | BaseGeometry) -> np.ndarray | BaseGeometry:
@@ -68,9 +72,12 @@ class GeomLayer:
     geoms: np.ndarray
     tree: shapely.STRtree = field(init=False)
     bounds: tuple[float, float, float, float] | None = field(init=False)
+    _lod: dict[tuple[str, float], np.ndarray] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.geoms = np.asarray(self.geoms, dtype=object)
+        # filled by tile threads: a race only computes an entry twice
+        self._lod = {}
         self.tree = shapely.STRtree(self.geoms)
         # Computed once, where the layer is made (the worker for big layers): the total
         # bounds of 324,000 buildings cost ~35 ms, too much to redo on the GUI thread.
@@ -89,6 +96,21 @@ class GeomLayer:
         hits.sort()
         return hits
 
+    def simplified(self, features: np.ndarray, res: float) -> np.ndarray:
+        """``features`` simplified for pixels of ``res`` scene metres, empty ones dropped."""
+        tol = max(t for t in LOD_TOLERANCES if t <= res / 2.0)
+        if tol <= 0:
+            return self.geoms[features]
+        if len(self.geoms) <= LOD_CACHE_MAX_FEATURES:
+            whole = self._lod.get(("simplified", tol))
+            if whole is None:
+                whole = shapely.simplify(self.geoms, tol, preserve_topology=False)
+                self._lod[("simplified", tol)] = whole
+            geoms = whole[features]
+        else:
+            geoms = shapely.simplify(self.geoms[features], tol, preserve_topology=False)
+        return geoms[~shapely.is_empty(geoms)]
+
     def parts(self, features: np.ndarray, res: float) -> tuple[np.ndarray, np.ndarray]:
         """Vertices of ``features`` simplified for pixels of ``res`` scene metres.
 
@@ -96,12 +118,24 @@ class GeomLayer:
         ring or line starts. Working on the tile's features only keeps the cost
         proportional to what is drawn, with nothing to prepare up front.
         """
-        geoms = self.geoms[features]
-        tol = max(t for t in LOD_TOLERANCES if t <= res / 2.0)
-        if tol > 0:
-            geoms = shapely.simplify(geoms, tol, preserve_topology=False)
-            geoms = geoms[~shapely.is_empty(geoms)]
-        flat = Flat.build(geoms)
+        flat = Flat.build(self.simplified(features, res))
+        return flat.coords, flat.offsets[:-1]
+
+    def outline_parts(
+        self, features: np.ndarray, res: float, rect: tuple[float, float, float, float]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Like :meth:`parts`, for the outlines of ``features`` clipped to ``rect``.
+
+        Stroking a whole city-limits ring for every tile it crosses costs a tile more
+        than all its other layers; clipped to the tile (``rect`` reaching a pen width
+        beyond it, so the cut ends stay out of sight) only its own stretch is stroked.
+        Not for dashed pens: a clipped line restarts its dash pattern at the cut.
+        """
+        geoms = self.simplified(features, res)
+        polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+        lines = np.where(polygonal, shapely.boundary(geoms), geoms)
+        lines = shapely.clip_by_rect(lines, *rect)
+        flat = Flat.build(lines[~shapely.is_empty(lines)])
         return flat.coords, flat.offsets[:-1]
 
 

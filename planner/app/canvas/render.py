@@ -341,7 +341,12 @@ def _draw_boundaries(p: QPainter, tile: _Tile, state: RenderState) -> None:
         sel = features[(kinds == "city_limits") == is_city]
         if len(sel) == 0:
             continue
-        xy, starts = layer.parts(sel, tile.res)
+        if is_city:  # solid pens: only the tile's stretch of the ring is stroked
+            xy, starts = layer.outline_parts(sel, tile.res, tile.rect(8.0))
+        else:  # dashed: whole rings, so the dashes run on across tile seams
+            xy, starts = layer.parts(sel, tile.res)
+        if len(xy) == 0:
+            continue
         path = path_from_parts(tile.to_px(xy), starts)
         if is_city:
             p.setPen(
