@@ -401,6 +401,24 @@ print(
     clock.useful_paint_s, clock.first_paint_s, win.first_paint_s, checked, street, peak,
     len(win.doc.results),
 )
+if sys.argv[3:] == ["pan"]:
+    # a planner's afternoon at street zoom: 48 views over 13 x 13 km of the city
+    import numpy as np
+    for lat in np.linspace(37.28, 37.40, 6):
+        for lon in np.linspace(-121.95, -121.80, 8):
+            win.canvas.center_on(*win.doc.projector.point(lon, lat))
+            t2 = time.perf_counter()
+            while time.perf_counter() - t2 < 30:
+                app.processEvents()
+                win.canvas.viewport().repaint()
+                if win.canvas.pending_tiles() == 0 and win.canvas._stream.pending() == 0:
+                    break
+                time.sleep(0.002)
+    stream = win.canvas._stream
+    print(
+        "pan", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        stream.loaded_features(), stream.reads, win.canvas.cached_tiles(),
+    )
 win.doc.undo_stack.setClean()
 win.close()
 """
@@ -484,9 +502,48 @@ def startup_city_s(ctx: dict[str, Any] | None = None, *, runs: int = 3) -> float
     return statistics.median(cols[0])
 
 
+def city_pan_peak_mb(ctx: dict[str, Any] | None = None, *, runs: int = 3) -> float | None:
+    """Peak resident memory after opening the real San José pack and panning 48 street-zoom
+    views over the city (median of ``runs`` fresh processes): what the building stream and
+    the tile cache keep stays bounded however far a planner pans. Also reported:
+    ``city_pan_kept_footprints`` and ``city_pan_chunks_read`` (medians)."""
+    import subprocess
+    import tempfile
+
+    paths = city_pack()
+    if paths is None:
+        return None
+    pack, plan = paths
+    _compiled()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(
+            os.environ,
+            QT_QPA_PLATFORM="offscreen",
+            SITING_PLANNER_SETTINGS=str(Path(tmp) / "settings.ini"),
+            SITING_PLANNER_RECOVERY_DIR=str(Path(tmp) / "recovery"),
+        )
+        for _ in range(runs):
+            out = subprocess.run(
+                [sys.executable, "-c", _CITY_CHILD, str(plan), str(pack), "pan"],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=900,
+            )
+            rows.append([float(v) for v in out.stdout.split()[-4:]])
+    cols = list(zip(*rows, strict=True))
+    if ctx is not None:
+        ctx["city_pan_kept_footprints"] = int(statistics.median(cols[1]))
+        ctx["city_pan_chunks_read"] = int(statistics.median(cols[2]))
+    return round(statistics.median(cols[0]), 1)
+
+
 MEASUREMENTS["startup_demo_s"] = startup_demo_s
 MEASUREMENTS["drag_recheck_p95_ms"] = drag_recheck_p95_ms
 MEASUREMENTS["startup_city_s"] = startup_city_s
+MEASUREMENTS["city_pan_peak_mb"] = city_pan_peak_mb
 
 
 def main() -> None:
@@ -519,6 +576,7 @@ def main() -> None:
             "drag_recheck_p95_ms": 4,
             "startup_city_s": 1.5,
             "startup_city_peak_mb": 600,
+            "city_pan_peak_mb": 600,
         },
         **{
             k: ctx[k]
@@ -529,6 +587,8 @@ def main() -> None:
                 "startup_city_street_s",
                 "startup_city_peak_mb",
                 "startup_city_cameras",
+                "city_pan_kept_footprints",
+                "city_pan_chunks_read",
                 "startup_demo_loaded_s",
                 "startup_demo_checked_s",
                 "drag_recheck_median_ms",

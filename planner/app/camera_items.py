@@ -473,11 +473,14 @@ class SitingController(QObject):
             self._drop_items(cid)
         if self.doc.projector is None:
             return
+        editable = set(self.doc.plan.ids())  # one set, not a scan of the plan per camera
         for cam in self.doc.all_cameras():
-            self._make_items(cam)  # placed with their current results
+            self._make_items(cam, editable=cam.id in editable)  # with their current results
 
-    def _make_items(self, cam: Camera) -> None:
-        body = CameraItem(self, cam, editable=self.doc.is_editable(cam.id))
+    def _make_items(self, cam: Camera, *, editable: bool | None = None) -> None:
+        if editable is None:
+            editable = self.doc.is_editable(cam.id)
+        body = CameraItem(self, cam, editable=editable)
         cone = ConeItem(cam.id)
         self.scene.addItem(cone)
         self.scene.addItem(body)
