@@ -66,6 +66,17 @@ def test_geopackage_picks_the_buildings_layer(tmp_path: Path) -> None:
     assert layer.heights.tolist() == [1.0, 2.0, 3.0]
 
 
+def test_reads_without_pyarrow(tmp_path: Path, monkeypatch) -> None:
+    path = _gpkg(tmp_path / "h.gpkg", heights=[5.0, 7.5, -1.0])
+    # pyarrow is not a dependency (nor in the installed bundle): an import of it fails.
+    monkeypatch.setitem(__import__("sys").modules, "pyarrow", None)
+    layer = read_buildings(path)
+    assert len(layer) == 3
+    assert all(g.equals(s) for g, s in zip(layer.geoms, _squares(3), strict=True))
+    assert layer.heights is not None
+    assert layer.heights[:2].tolist() == [5.0, 7.5] and np.isnan(layer.heights[2])
+
+
 def test_zipped_geopackage(tmp_path: Path) -> None:
     gpkg = _gpkg(tmp_path / "inner.gpkg", heights=[4.0, 5.0, 6.0])
     archive = tmp_path / "buildings.gpkg.zip"

@@ -464,7 +464,8 @@ def test_citywide_buildings_clipped_to_bbox(shared_data: Path, tmp_path: Path) -
 
 
 def test_reads_without_pyarrow(pack_path: Path, monkeypatch) -> None:
-    # pyarrow only makes reading faster; without it the plain pyogrio path gives the same pack.
+    # pyarrow is not a dependency: with it blocked (and whether or not it is installed,
+    # when pandas would use it for strings) the pack reads the same.
     fast = read_pack(pack_path)
     monkeypatch.setitem(__import__("sys").modules, "pyarrow", None)
     slow = read_pack(pack_path)

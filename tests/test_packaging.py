@@ -223,7 +223,8 @@ def test_bundle_leaves_out_what_the_app_does_not_use(built):
         "libQt6Network.so.6",
         "libQt6Qml.so.6",
         "libqgtk3.so",
-        "libarrow_flight.so.2600",
+        "pyarrow",  # not a dependency; excluded even where it is installed
+        "rtree",
         "pytest",
         "hypothesis",
         "importlinter",
@@ -232,7 +233,8 @@ def test_bundle_leaves_out_what_the_app_does_not_use(built):
         assert gone not in names, gone
     # the desktop stack comes from the system, never from the build machine
     assert not list(internal.glob("libxcb*")) and not list(internal.glob("libX11*"))
-    assert built["bundle_bytes"] < 480_000_000
+    # 335 MB measured; pyarrow coming back would add about 109 MB
+    assert built["bundle_bytes"] < 400_000_000
 
 
 def test_tarball_holds_the_bundle(built):

@@ -109,7 +109,7 @@ Desktop GIS planner that checks ALPR camera placements
 LINTIAN_OVERRIDES = f"""\
 # The whole application is one self-contained PyInstaller folder under /opt.
 {NAME}: dir-or-file-in-opt [opt/{NAME}/*]
-# Bundled wheels' own copies of GDAL, PROJ, GEOS, Qt, Arrow and the Python runtime:
+# Bundled wheels' own copies of GDAL, PROJ, GEOS, Qt, OpenBLAS and the Python runtime:
 # their versions are pinned by the build, not by the distribution.
 {NAME}: embedded-library *
 {NAME}: unstripped-binary-or-object *
@@ -238,11 +238,11 @@ def stage_deb(bundle: Path, root: Path, *, ver: str) -> None:
         f"Upstream-Name: {NAME}\n\nFiles: *\nCopyright: 2026 siting-planner contributors\n"
         "License: MIT\n\nFiles: opt/siting-planner/_internal/*\n"
         "Copyright: the authors of Python, Qt (PySide6), GDAL, PROJ, GEOS, NumPy, pandas,\n"
-        " Apache Arrow and the other bundled packages\n"
+        " requests and the other bundled packages\n"
         "License: various\n"
         " Qt (PySide6) is under the LGPL-3, see /usr/share/common-licenses/LGPL-3; GEOS\n"
         " under the LGPL-2.1, see /usr/share/common-licenses/LGPL-2.1; GDAL and PROJ under\n"
-        " MIT/X11; NumPy and pandas under BSD-3-clause; Apache Arrow under Apache-2.0,\n"
+        " MIT/X11; NumPy and pandas under BSD-3-clause; requests under Apache-2.0,\n"
         " see /usr/share/common-licenses/Apache-2.0. Each package folder holds its licence.\n"
         "\nMap data: (C) OpenStreetMap contributors, ODbL.\n\nLicense: MIT\n"
         " Permission is hereby granted, free of charge, to any person obtaining a copy\n"

@@ -49,6 +49,7 @@ import pandas as pd
 import pyogrio
 import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
+from pyogrio.raw import read as read_raw
 
 import planner
 from planner.core.errors import CheckCancelled, InputError
@@ -595,25 +596,20 @@ def _read_table(
     *,
     bbox: tuple[float, float, float, float] | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """Some columns of one layer as a DataFrame, and the geometries as WKB."""
+    """Some columns of one layer as a DataFrame, and the geometries as WKB.
+
+    pyogrio's plain reader, not its Arrow one: pyarrow is not a dependency (it was
+    109 MB of the installed bundle), and the app and ``check`` read packs with
+    :mod:`planner.io.pack_query`; what is read here whole is small layers.
+    """
     kwargs: dict[str, Any] = {"layer": name, "columns": list(columns)}
     if bbox is not None:
         kwargs["bbox"] = tuple(bbox)
     try:
-        try:
-            import pyarrow  # noqa: F401  (pyogrio's Arrow path needs it)
-        except ImportError:
-            from pyogrio.raw import read as read_raw
-
-            _, _, wkb, values = read_raw(path, **kwargs)
-            return pd.DataFrame(dict(zip(columns, values, strict=True))), wkb
-        meta, table = pyogrio.read_arrow(path, **kwargs)
+        _, _, wkb, values = read_raw(path, **kwargs)
     except (DataSourceError, DataLayerError) as exc:
         raise InputError(path, f"layer {name}", f"unreadable ({exc})") from None
-    geom_col = meta["geometry_name"] or "wkb_geometry"
-    wkb = table.column(geom_col).to_numpy(zero_copy_only=False)
-    # pandas 3 keeps Arrow strings as they are: no Python object per value.
-    return table.select(list(columns)).to_pandas(), wkb
+    return pd.DataFrame(dict(zip(columns, values, strict=True))), wkb
 
 
 def _read_layer(
@@ -623,7 +619,7 @@ def _read_layer(
     *,
     bbox: tuple[float, float, float, float] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Read some columns of one layer: Arrow batches, WKB decoded by shapely in one call.
+    """Read some columns of one layer: one pyogrio read, WKB decoded by shapely in one call.
 
     Threads do not help here: creating a Python object per geometry needs the GIL.
     """

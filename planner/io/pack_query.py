@@ -46,7 +46,6 @@ MAX_CELLS = 400
 #: Metres added around each camera's range so the region holds every building that
 #: can touch its cone (the index pads its own queries by about 10 m as well).
 _PAD_M = 25.0
-_ENVELOPE_BYTES = (0, 32, 48, 48, 64)
 _POLYGONAL = {3, 6}
 _LINES = {1, 5}
 #: Building rows decoded at a time: the whole layer never exists as shapely objects.
@@ -611,31 +610,21 @@ def _decode(
 
     ``features`` numbers the rows in messages (their fids); by default 1, 2, ...
     """
-    wkb: list[bytes | None] = []
-    for k, blob in enumerate(blobs):
-        if blob is None:
-            wkb.append(None)
-            continue
-        if not isinstance(blob, bytes | bytearray | memoryview):
-            # SQLite is typeless: an edited cell may hold text or a number.
-            msg = f"not a GeoPackage geometry (a {type(blob).__name__} value)"
-            raise InputError(path, f"layer {layer}, feature {_nth(k, features)}", msg)
-        b = bytes(blob)
-        flags = b[3] if len(b) > 8 and b[:2] == b"GP" else 0xFF
-        env = (flags >> 1) & 7
-        if flags == 0xFF or env >= len(_ENVELOPE_BYTES):
-            where = f"layer {layer}, feature {_nth(k, features)}"
-            raise InputError(path, where, "not a GeoPackage geometry")
-        wkb.append(None if flags & 0x10 else b[8 + _ENVELOPE_BYTES[env] :])
+    chunk = split_blobs(
+        blobs, path=path, layer=layer, features=features or range(1, len(blobs) + 1)
+    )
+    view = memoryview(chunk.buffer)
+    wkb = [
+        None if gone else view[a:b].tobytes()
+        for a, b, gone in zip(
+            chunk.starts.tolist(), chunk.ends.tolist(), chunk.missing.tolist(), strict=True
+        )
+    ]
     try:
         return np.asarray(shapely.from_wkb(wkb), dtype=object)
     except shapely.errors.GEOSException as exc:
         first = str(exc).splitlines()[0] if str(exc) else "GEOS error"
         raise InputError(path, f"layer {layer}", f"unreadable geometry ({first})") from None
-
-
-def _nth(k: int, features: Sequence[int] | None) -> int:
-    return k + 1 if features is None else int(features[k])
 
 
 def _check_geoms(geoms: np.ndarray, ids: Sequence[Any], path: Path, layer: str) -> None:
