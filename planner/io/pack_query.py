@@ -223,6 +223,17 @@ def _table(
     return cols, rows
 
 
+def _columns(cols: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> dict[str, np.ndarray]:
+    """The attribute columns of ``_table`` rows (after the geometry) as object arrays."""
+    transposed = list(zip(*rows, strict=True))[1:] if rows else [()] * len(cols)
+    out = {}
+    for c, values in zip(cols, transposed, strict=True):
+        col = np.empty(len(values), dtype=object)
+        col[:] = values  # element by element: a list or tuple cell stays one value
+        out[c] = col
+    return out
+
+
 def _streets(con: sqlite3.Connection, path: Path, *, validate: bool) -> StreetTable:
     cols, rows = _table(con, path, "streets", STREET_COLUMNS, required=True)
     geoms = _decode([r[0] for r in rows], path, "streets")
@@ -234,7 +245,7 @@ def _streets(con: sqlite3.Connection, path: Path, *, validate: bool) -> StreetTa
             file=str(path),
             where=lambda i: f"layer streets, feature {i + 1}",
         )
-    columns = {c: np.array([r[k + 1] for r in rows], dtype=object) for k, c in enumerate(cols)}
+    columns = _columns(cols, rows)
     return StreetTable(geoms, columns)
 
 
@@ -256,7 +267,7 @@ def _boundaries(con: sqlite3.Connection, path: Path) -> tuple[np.ndarray, dict[s
         i = int(collapsed[0])
         reason = reasons[int(np.flatnonzero(idx == i)[0])]
         raise InputError(file, where(i), f"polygon has no area ({reason})")
-    return geoms, {c: np.array([r[k + 1] for r in rows], dtype=object) for k, c in enumerate(cols)}
+    return geoms, _columns(cols, rows)
 
 
 _CAMERA_COLUMNS = (
