@@ -452,19 +452,10 @@ def city_pack() -> tuple[Path, Path] | None:
     return pack, plan
 
 
-def startup_city_s(ctx: dict[str, Any] | None = None, *, runs: int = 3) -> float | None:
-    """First useful paint of the real citywide San José pack, in a fresh process (median).
-
-    "Useful": the paint shows the cameras (marked not checked yet), sites, boundaries and
-    streets, every tile of the view drawn from those layers (not a blank or stale map
-    with dots on it). Also reported, medians of ``runs``:
-    ``startup_city_first_cameras_s`` (the first paint with the cameras, tiles complete
-    or not), ``startup_city_loaded_s`` (the first paint after the full load),
-    ``startup_city_checked_s`` (every camera checked, buildings indexed),
-    ``startup_city_street_s`` (then street zoom downtown with its buildings streamed
-    in from the pack) and ``startup_city_peak_mb`` (peak resident memory of the whole
-    run).
-    """
+def _city_runs(
+    *, runs: int, fields: int, extra: list[str] | None = None
+) -> list[list[float]] | None:
+    """The last ``fields`` numbers printed by ``runs`` fresh app processes on the real pack."""
     import subprocess
     import tempfile
 
@@ -483,14 +474,34 @@ def startup_city_s(ctx: dict[str, Any] | None = None, *, runs: int = 3) -> float
         )
         for _ in range(runs):
             out = subprocess.run(
-                [sys.executable, "-c", _CITY_CHILD, str(plan), str(pack)],
+                [sys.executable, "-c", _CITY_CHILD, str(plan), str(pack), *(extra or [])],
                 env=env,
                 check=True,
                 capture_output=True,
                 text=True,
-                timeout=600,
+                timeout=900,
             )
-            rows.append([float(v) for v in out.stdout.split()[-7:]])
+            rows.append([float(v) for v in out.stdout.split()[-fields:]])
+    return rows
+
+
+def startup_city_s(ctx: dict[str, Any] | None = None, *, runs: int = 3) -> float | None:
+    """First useful paint of the real citywide San José pack, in a fresh process (median).
+
+    "Useful": the paint shows the cameras (marked not checked yet), sites, boundaries and
+    streets, every tile of the view drawn from those layers (not a blank or stale map
+    with dots on it). Also reported, medians of ``runs``:
+    ``startup_city_first_cameras_s`` (the first paint with the cameras, tiles complete
+    or not), ``startup_city_loaded_s`` (the first paint after the full load),
+    ``startup_city_checked_s`` (every camera checked, buildings indexed),
+    ``startup_city_street_s`` (then street zoom downtown with its buildings streamed
+    in from the pack) and ``startup_city_peak_mb`` (peak resident memory of the whole
+    run).
+    """
+
+    rows = _city_runs(runs=runs, fields=7)
+    if rows is None:
+        return None
     cols = list(zip(*rows, strict=True))
     if ctx is not None:
         ctx["startup_city_first_cameras_s"] = round(statistics.median(cols[1]), 3)
@@ -507,32 +518,10 @@ def city_pan_peak_mb(ctx: dict[str, Any] | None = None, *, runs: int = 3) -> flo
     views over the city (median of ``runs`` fresh processes): what the building stream and
     the tile cache keep stays bounded however far a planner pans. Also reported:
     ``city_pan_kept_footprints`` and ``city_pan_chunks_read`` (medians)."""
-    import subprocess
-    import tempfile
 
-    paths = city_pack()
-    if paths is None:
+    rows = _city_runs(runs=runs, fields=4, extra=["pan"])
+    if rows is None:
         return None
-    pack, plan = paths
-    _compiled()
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        env = dict(
-            os.environ,
-            QT_QPA_PLATFORM="offscreen",
-            SITING_PLANNER_SETTINGS=str(Path(tmp) / "settings.ini"),
-            SITING_PLANNER_RECOVERY_DIR=str(Path(tmp) / "recovery"),
-        )
-        for _ in range(runs):
-            out = subprocess.run(
-                [sys.executable, "-c", _CITY_CHILD, str(plan), str(pack), "pan"],
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-                timeout=900,
-            )
-            rows.append([float(v) for v in out.stdout.split()[-4:]])
     cols = list(zip(*rows, strict=True))
     if ctx is not None:
         ctx["city_pan_kept_footprints"] = int(statistics.median(cols[1]))

@@ -83,28 +83,37 @@ def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def window(qtbot, app_env):
-    """A main window over the synthetic data, with scripted answers to every question."""
+def new_window(qtbot, *, size: tuple[int, int] | None = (1000, 700), show: bool = True):
+    """A main window with the built-in policy and scripted answers to every question.
+
+    ``size=None`` leaves the window's own size; ``show=False`` keeps it hidden.
+    """
     from planner.app.dialogs import ScriptedPrompter
     from planner.app.loading import load_catalogue, load_policy
     from planner.app.main_window import MainWindow
     from planner.app.settings import AppSettings
 
-    policy = load_policy()
-    prompter = ScriptedPrompter()
     win = MainWindow(
         settings=AppSettings(),
-        policy=policy,
+        policy=load_policy(),
         catalogue=load_catalogue(),
-        prompter=prompter,
+        prompter=ScriptedPrompter(),
         autosave_ms=3_600_000,
     )
     qtbot.addWidget(win)
-    win.resize(1000, 700)
-    win.show()
-    qtbot.waitExposed(win)
-    win.install_data(make_data(policy))
+    if size is not None:
+        win.resize(*size)
+    if show:
+        win.show()
+        qtbot.waitExposed(win)
+    return win
+
+
+@pytest.fixture
+def window(qtbot, app_env):
+    """A main window over the synthetic data, with scripted answers to every question."""
+    win = new_window(qtbot)
+    win.install_data(make_data(win.policy))
     win.doc.load_plan(make_plan(), None)
     win.zoom_to_fit()
     yield win

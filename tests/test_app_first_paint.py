@@ -51,23 +51,7 @@ def test_hold_until_painted_returns_when_opened_cancelled_or_timed_out():
 
 
 def _start_window(qtbot):
-    from planner.app.dialogs import ScriptedPrompter
-    from planner.app.loading import load_catalogue, load_policy
-    from planner.app.main_window import MainWindow
-    from planner.app.settings import AppSettings
-
-    win = MainWindow(
-        settings=AppSettings(),
-        policy=load_policy(),
-        catalogue=load_catalogue(),
-        prompter=ScriptedPrompter(),
-        autosave_ms=3_600_000,
-    )
-    qtbot.addWidget(win)
-    win.resize(1000, 700)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+    return app_support.new_window(qtbot)
 
 
 def test_the_preview_paints_a_complete_map_before_the_full_load_starts(qtbot, app_env, monkeypatch):

@@ -59,21 +59,7 @@ def test_osm_layers_from_metadata():
 
 
 def _window(qtbot):
-    from planner.app.dialogs import ScriptedPrompter
-    from planner.app.loading import load_catalogue, load_policy
-    from planner.app.main_window import MainWindow
-    from planner.app.settings import AppSettings
-
-    win = MainWindow(
-        settings=AppSettings(),
-        policy=load_policy(),
-        catalogue=load_catalogue(),
-        prompter=ScriptedPrompter(),
-        autosave_ms=3_600_000,
-    )
-    qtbot.addWidget(win)
-    win.show()
-    return win
+    return app_support.new_window(qtbot, size=None)
 
 
 def _osm_pack(tmp_path: Path) -> Path:

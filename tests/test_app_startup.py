@@ -11,21 +11,7 @@ app_env = app_support.app_env
 
 
 def _window(qtbot):
-    from planner.app.dialogs import ScriptedPrompter
-    from planner.app.loading import load_catalogue, load_policy
-    from planner.app.main_window import MainWindow
-    from planner.app.settings import AppSettings
-
-    win = MainWindow(
-        settings=AppSettings(),
-        policy=load_policy(),
-        catalogue=load_catalogue(),
-        prompter=ScriptedPrompter(),
-        autosave_ms=3_600_000,
-    )
-    qtbot.addWidget(win)
-    win.show()
-    return win
+    return app_support.new_window(qtbot, size=None)
 
 
 def test_first_run_opens_the_demo(qtbot, app_env):

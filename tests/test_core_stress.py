@@ -9,7 +9,6 @@ have zero area, and no ``captures_entrance`` may report an overlap under 0.01 mÂ
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from planner.core.buildings import BuildingIndex

@@ -12,6 +12,7 @@ from PySide6.QtCore import QPoint, Qt
 from planner.app.review_window import BANNER, ReviewWindow
 from planner.core.review import Decision
 from tests import app_support
+from tests.app_support import new_window
 
 app_env = app_support.app_env
 
@@ -137,23 +138,11 @@ def test_export_report_from_the_review_window(qtbot, plan: Path, tmp_path: Path)
 def test_main_window_file_menu_opens_review_and_exports_the_report(
     qtbot, app_env, tmp_path: Path
 ) -> None:
-    from planner.app.dialogs import ScriptedPrompter
-    from planner.app.loading import load_catalogue, load_policy
-    from planner.app.main_window import MainWindow
     from planner.app.review_window import export_report_dialog
-    from planner.app.settings import AppSettings
 
     plan = tmp_path / "demo.plan.geojson"
     shutil.copyfile(DEMO_PLAN, plan)
-    win = MainWindow(
-        settings=AppSettings(),
-        policy=load_policy(),
-        catalogue=load_catalogue(),
-        prompter=ScriptedPrompter(),
-        autosave_ms=3_600_000,
-    )
-    qtbot.addWidget(win)
-    win.show()
+    win = new_window(qtbot, size=None)
     file_menu = win.menuBar().actions()[0].menu()
     texts = [a.text().replace("&", "") for a in file_menu.actions()]
     assert "Review plan…" in texts and "Export review report…" in texts

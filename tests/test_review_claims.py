@@ -11,6 +11,7 @@ from pathlib import Path
 
 from planner.cli import main
 from tests import app_support
+from tests.app_support import new_window
 
 app_env = app_support.app_env
 
@@ -29,21 +30,10 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_app_save_records_claims_and_the_review_flags_a_changed_status(
     qtbot, app_env, tmp_path: Path
 ) -> None:
-    from planner.app.dialogs import ScriptedPrompter
-    from planner.app.loading import load_catalogue, load_policy
-    from planner.app.main_window import MainWindow
-    from planner.app.settings import AppSettings
 
     plan = tmp_path / "demo.plan.geojson"
     shutil.copyfile(DEMO_PLAN, plan)
-    win = MainWindow(
-        settings=AppSettings(),
-        policy=load_policy(),
-        catalogue=load_catalogue(),
-        prompter=ScriptedPrompter(),
-        autosave_ms=3_600_000,
-    )
-    qtbot.addWidget(win)
+    win = new_window(qtbot, size=None, show=False)
     win.start_up(plan=plan, data=DEMO_PACK, wait=True, recover=False)
     win.wait_idle(60)
     saved = tmp_path / "saved.plan.geojson"
