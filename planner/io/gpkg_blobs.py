@@ -66,16 +66,14 @@ def split_blobs(
                 msg = f"not a GeoPackage geometry (a {type(blob).__name__} value)"
                 raise InputError(path, f"layer {layer}, feature {features[k]}", msg)
     lengths = np.fromiter(map(len, parts), dtype=np.int64, count=n)
-    buffer = b"".join(parts)
+    # 8 bytes of padding: the header bytes of a short blob can be looked at, then refused
+    buffer = b"".join(parts) + bytes(8)
     starts = np.zeros(n, dtype=np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
     raw = np.frombuffer(buffer, dtype=np.uint8)
     present = ~missing
-    ok = lengths >= 8
-    head = np.where(present & ok, starts, 0)
-    if len(raw):
-        ok &= (raw[head] == _G) & (raw[np.minimum(head + 1, len(raw) - 1)] == _P)
-    flags = raw[np.minimum(head + 3, max(len(raw) - 1, 0))] if len(raw) else np.zeros(n, np.uint8)
+    ok = (lengths >= 8) & (raw[starts] == _G) & (raw[starts + 1] == _P)
+    flags = raw[starts + 3]
     code = (flags >> 1) & 7
     ok &= code < len(ENVELOPE_BYTES)
     hdr = 8 + ENVELOPE_BYTES[np.minimum(code, len(ENVELOPE_BYTES) - 1)]

@@ -1,16 +1,19 @@
-"""Read only what a check needs from a data pack, through the GeoPackage R-tree.
+"""Read a data pack with the standard library's :mod:`sqlite3` and numpy, no pandas.
 
-A check of a few cameras needs the sites and the buildings around those cameras,
-not the 324,000 footprints of the city. A data pack is a GeoPackage, that is an
-SQLite file whose layers each have an R-tree (``rtree_<layer>_geom``), so this
-module reads it with the standard library's :mod:`sqlite3`: the R-tree answers the
-bounding-box queries, and shapely decodes the geometry blobs (a short GeoPackage
-header, then WKB). Going through pyogrio instead would import pandas and geopandas,
-half a second before the first byte is read.
+A data pack is a GeoPackage, that is an SQLite file whose layers each have an
+R-tree (``rtree_<layer>_geom``). Going through pyogrio would import pandas and
+geopandas (about 100 MB and most of a second) before the first byte is read, so:
 
-The full reader (:func:`planner.io.pack.read_pack`) stays the one for the app, the
-importer and plans that cover the city: :func:`check_regions` says when a plan is
-small enough for this one.
+- :func:`read_pack_arrays` reads a whole pack for the app (and for ``check`` when a
+  policy has approach zones): sites, existing cameras, streets as a
+  :class:`~planner.io.street_table.StreetTable`, boundaries, and the buildings as
+  compact :class:`~planner.core.buildings.Footprints`;
+- :func:`read_pack_subset` and :func:`read_pack_buildings` serve ``check``: the sites,
+  and only the buildings near cameras that can reach one, through the R-tree
+  (:func:`check_regions` says when a plan is small enough for that).
+
+Every refusal and repair is that of :func:`planner.io.pack.read_pack` (GeoDataFrames,
+still what ``import`` uses); tests compare the two readers.
 """
 
 from __future__ import annotations
