@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 
 from planner.app.camera_items import to_scene
 from planner.core.model import Severity
@@ -227,3 +227,28 @@ def test_findings_table_sorts_and_zooms(qtbot, window):
     assert window.controller.selected_ids() == ["C-1"]
     visible = window.canvas.mapToScene(window.canvas.viewport().rect()).boundingRect()
     assert visible.contains(to_scene(*ENTRANCE))
+
+
+@pytest.mark.parametrize(
+    ("heading", "fov"), [(0.0, 20.0), (90.0, 76.0), (355.0, 30.0), (200.0, 359.0), (None, 60.0)]
+)
+def test_the_unchecked_cone_is_the_sector_of_spec_4_1(heading, fov):
+    # Independent of the path code: every sampled point's bearing and distance, by hand.
+    from planner.app.camera_items import plain_cone_path
+    from planner.core.model import Camera
+
+    cam = Camera("c", 0.0, 0.0, heading, fov, 50.0)
+    path = plain_cone_path(cam)
+    inside = outside = 0
+    for r in (5.0, 25.0, 49.0, 51.0):
+        for b in range(0, 360, 7):
+            # scene offsets of bearing b (clockwise from north) at distance r; y points south
+            pt = QPointF(r * math.sin(math.radians(b)), -r * math.cos(math.radians(b)))
+            off = 0.0 if heading is None else abs((b - heading + 180.0) % 360.0 - 180.0)
+            want = r < 50.0 and (heading is None or fov >= 360.0 or off < fov / 2.0 - 0.5)
+            if r < 50.0 and heading is not None and abs(off - fov / 2.0) <= 0.5:
+                continue  # on the edge: either answer is right
+            assert path.contains(pt) == want, (b, r)
+            inside += want
+            outside += not want
+    assert inside and outside

@@ -47,7 +47,7 @@ from PySide6.QtWidgets import (
 )
 
 from planner.app.document import PlanDocument, moved, rotated
-from planner.core.geometry import angular_difference, bearing_deg, cone_polygon
+from planner.core.geometry import angular_difference, bearing_deg
 from planner.core.model import Camera, CameraResult, CameraStatus, Severity
 
 #: A press that moves less than this many pixels before release is a click, not a drag.
@@ -127,6 +127,25 @@ def geometry_path(geom: Any, *, origin: tuple[float, float] = (0.0, 0.0)) -> QPa
             pts = [QPointF(px - ox, oy - py) for px, py in coords]
             path.addPolygon(QPolygonF(pts))
             path.closeSubpath()
+    return path
+
+
+def plain_cone_path(cam: Camera) -> QPainterPath:
+    """The unchecked cone (SPEC 4.1) drawn with Qt's own arc, relative to the camera.
+
+    Until the check has clipped a cone, its shape is known exactly: an arc is cheaper to
+    build and to draw than the polygon (a citywide plan has hundreds of them at once).
+    """
+    r = cam.range_m
+    rect = QRectF(-r, -r, 2.0 * r, 2.0 * r)
+    path = QPainterPath()
+    if cam.heading_deg is None or cam.fov_deg >= 360.0:
+        path.addEllipse(rect)
+        return path
+    path.moveTo(0.0, 0.0)
+    # Qt counts degrees anticlockwise from 3 o'clock on screen; a heading clockwise from north
+    path.arcTo(rect, 90.0 - (cam.heading_deg - cam.fov_deg / 2.0), -cam.fov_deg)
+    path.closeSubpath()
     return path
 
 
@@ -515,11 +534,7 @@ class SitingController(QObject):
             if result is None
             else (result.visible if result.visible is not None else result.cone)
         )
-        if geom is None:
-            geom = cone_polygon(
-                x, y, heading_deg=cam.heading_deg, fov_deg=cam.fov_deg, range_m=cam.range_m
-            )
-        cone.setPath(geometry_path(geom, origin=(x, y)))
+        cone.setPath(plain_cone_path(cam) if geom is None else geometry_path(geom, origin=(x, y)))
         cone.setPos(to_scene(x, y))
         removed = cam.status is CameraStatus.REMOVED
         if result is not None:
