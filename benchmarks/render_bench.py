@@ -274,34 +274,12 @@ def startup_demo_s(ctx: dict[str, Any] | None = None, *, runs: int = 3) -> float
     full load (buildings indexed, what this figure measured before the preview
     existed), and ``startup_demo_checked_s``, until every camera's check is back.
     """
-    import os
-    import statistics
-    import subprocess
-    import sys
-    import tempfile
-
     _compiled()
     firsts, loaded, checked = [], [], []
-    with tempfile.TemporaryDirectory() as tmp:
-        env = dict(
-            os.environ,
-            QT_QPA_PLATFORM="offscreen",
-            SITING_PLANNER_SETTINGS=str(Path(tmp) / "settings.ini"),
-            SITING_PLANNER_RECOVERY_DIR=str(Path(tmp) / "recovery"),
-        )
-        for _ in range(runs):
-            out = subprocess.run(
-                [sys.executable, "-c", _STARTUP_CHILD],
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
-            first, load, done, _n = out.stdout.split()[-4:]
-            firsts.append(float(first))
-            loaded.append(float(load))
-            checked.append(float(done))
+    for row in _fresh_app_runs([_STARTUP_CHILD], runs=runs, fields=4, timeout=120):
+        firsts.append(row[0])
+        loaded.append(row[1])
+        checked.append(row[2])
     if ctx is not None:
         ctx["startup_demo_loaded_s"] = round(statistics.median(loaded), 3)
         ctx["startup_demo_checked_s"] = round(statistics.median(checked), 3)
@@ -456,14 +434,26 @@ def _city_runs(
     *, runs: int, fields: int, extra: list[str] | None = None
 ) -> list[list[float]] | None:
     """The last ``fields`` numbers printed by ``runs`` fresh app processes on the real pack."""
-    import subprocess
-    import tempfile
-
     paths = city_pack()
     if paths is None:
         return None
     pack, plan = paths
     _compiled()
+    return _fresh_app_runs(
+        [_CITY_CHILD, str(plan), str(pack), *(extra or [])], runs=runs, fields=fields, timeout=900
+    )
+
+
+def _fresh_app_runs(
+    argv: list[str], *, runs: int, fields: int, timeout: float
+) -> list[list[float]]:
+    """The last ``fields`` numbers printed by ``python -c argv[0] argv[1:]``, ``runs`` times.
+
+    Each run is a fresh process, offscreen, with its own settings and recovery folder.
+    """
+    import subprocess
+    import tempfile
+
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(
@@ -474,12 +464,12 @@ def _city_runs(
         )
         for _ in range(runs):
             out = subprocess.run(
-                [sys.executable, "-c", _CITY_CHILD, str(plan), str(pack), *(extra or [])],
+                [sys.executable, "-c", *argv],
                 env=env,
                 check=True,
                 capture_output=True,
                 text=True,
-                timeout=900,
+                timeout=timeout,
             )
             rows.append([float(v) for v in out.stdout.split()[-fields:]])
     return rows
