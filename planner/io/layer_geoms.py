@@ -63,7 +63,12 @@ def repair_layer_polygons(
     -------
     geoms, repaired, collapsed, reasons
         The geometries with repairs in place, the indices repaired, those of them
-        left with no area, and GEOS's reason for each repair.
+        left with no area (buildings only), and GEOS's reason for each repair.
+
+    Raises
+    ------
+    InputError
+        A polygon of any other layer left with no area.
     """
     poly = np.isin(types, [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
     invalid = poly & ~shapely.is_valid(geoms)
@@ -95,7 +100,14 @@ def repair_layer_polygons(
         )  # fmt: skip
     geoms = geoms.copy()
     geoms[idx] = fixed
-    return geoms, idx, idx[shapely.is_empty(fixed)], reasons
+    collapsed = idx[shapely.is_empty(fixed)]
+    if len(collapsed) and name != "buildings":
+        # A footprint with no area hides nothing and is skipped; a site or a boundary
+        # with none cannot be drawn or protect anything.
+        i = int(collapsed[0])
+        reason = reasons[int(np.flatnonzero(idx == i)[0])]
+        raise InputError(file, where(i), f"polygon has no area ({reason})")
+    return geoms, idx, collapsed, reasons
 
 
 def repair_messages(

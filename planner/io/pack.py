@@ -282,10 +282,6 @@ def _repair(name: str, frame: gpd.GeoDataFrame, *, file: str) -> tuple[gpd.GeoDa
     messages = repair_messages(file, idx[:20], collapsed, reasons[:20], where)
     if len(idx) > 20:
         messages.append(f"{file}: layer {name}: {len(idx) - 20} more invalid polygons repaired")
-    if len(collapsed) and name != "buildings":
-        i = int(collapsed[0])
-        reason = reasons[int(np.flatnonzero(idx == i)[0])]
-        raise InputError(file, where(i), f"polygon has no area ({reason})")
     frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
     if len(collapsed):
         # A footprint with no area hides nothing; it is listed above, not silently lost.

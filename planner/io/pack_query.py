@@ -263,13 +263,8 @@ def _boundaries(con: sqlite3.Connection, path: Path) -> tuple[np.ndarray, dict[s
 
     file = str(path)
     types = check_layer_geoms("boundaries", geoms, allowed=_POLYGONAL, file=file, where=where)
-    geoms, idx, collapsed, reasons = repair_layer_polygons(
-        "boundaries", geoms, types, file=file, where=where
-    )
-    if len(collapsed):
-        i = int(collapsed[0])
-        reason = reasons[int(np.flatnonzero(idx == i)[0])]
-        raise InputError(file, where(i), f"polygon has no area ({reason})")
+    # invalid outlines repaired; one left with no area is refused (layer_geoms)
+    geoms = repair_layer_polygons("boundaries", geoms, types, file=file, where=where)[0]
     return geoms, _columns(cols, rows)
 
 
