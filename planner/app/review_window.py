@@ -247,9 +247,12 @@ class ReviewWindow(QMainWindow):
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         self.comment = QLineEdit()
         self.comment.setPlaceholderText("Comment (recorded with the decision)")
-        self.approve_btn = QPushButton("&Approve")
-        self.reject_btn = QPushButton("&Reject")
-        self.changes_btn = QPushButton("&Needs changes")
+        # The keys are window shortcuts of the Review menu's actions, not button
+        # mnemonics: a mnemonic is a platform's choice (off on macOS, and Alt+R was also
+        # the "&Review" menu's, so it only moved the focus between the two)
+        self.approve_btn = QPushButton("Approve (Alt+A)")
+        self.reject_btn = QPushButton("Reject (Alt+R)")
+        self.changes_btn = QPushButton("Needs changes (Alt+N)")
         self.approve_btn.clicked.connect(lambda: self.decide(Decision.APPROVE))
         self.reject_btn.clicked.connect(lambda: self.decide(Decision.REJECT))
         self.changes_btn.clicked.connect(lambda: self.decide(Decision.NEEDS_CHANGES))
@@ -315,8 +318,7 @@ class ReviewWindow(QMainWindow):
         self.resizeDocks([dock], [560], Qt.Orientation.Horizontal)
         self.resizeDocks([bottom], [200], Qt.Orientation.Vertical)
 
-        # "Re&view", not "&Review": Alt+R is the Reject button's (two owners of one
-        # mnemonic only move the focus between them)
+        # "Re&view", not "&Review": Alt+R is Reject's
         self.prompter = Prompter(self, settings=settings, plan_folder=self._plan_folder)
         self._zoom_on_select = True
         menu = self.menuBar().addMenu("Re&view")
@@ -325,6 +327,16 @@ class ReviewWindow(QMainWindow):
         )
         self._act(menu, "&Next undecided or stale", lambda: self.next_attention(1), "F8")
         self._act(menu, "&Previous undecided or stale", lambda: self.next_attention(-1), "Shift+F8")
+        menu.addSeparator()
+        self.decision_actions = {
+            d: self._act(menu, text, lambda _c=False, d=d: self.decide(d), key)
+            for d, text, key in (
+                (Decision.APPROVE, "&Approve", "Alt+A"),
+                (Decision.REJECT, "&Reject", "Alt+R"),
+                (Decision.NEEDS_CHANGES, "&Needs changes", "Alt+N"),
+            )
+        }
+        menu.addSeparator()
         # through a lambda: triggered(bool) would arrive as the path
         self._act(menu, "Export review &report…", lambda: self.export_report(), "Ctrl+E")
         menu.addSeparator()
