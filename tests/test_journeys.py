@@ -117,7 +117,8 @@ def open_file(path: Path) -> Handler:
 def _file(folder: Path, name: str, name_filter: str | None) -> Handler:
     def answer(w: QWidget) -> None:
         assert isinstance(w, QFileDialog), type(w)
-        assert w.testOption(QFileDialog.Option.DontUseNativeDialog)
+        # Qt's own dialog, filled in like a person would (a native one has no widgets)
+        assert w.findChild(QLineEdit, "fileNameEdit") is not None
         answer.started_in = Path(w.directory().absolutePath())  # type: ignore[attr-defined]
         w.setDirectory(str(folder))
         if name_filter is not None:
@@ -175,7 +176,9 @@ def win(qtbot, app_env, documents, monkeypatch):
     from planner.app.main_window import MainWindow
     from planner.app.settings import AppSettings
 
-    monkeypatch.setattr(Prompter, "dialog_options", QFileDialog.Option.DontUseNativeDialog)
+    monkeypatch.setattr(
+        Prompter, "dialog_options", QFileDialog.Option.DontUseNativeDialog, raising=False
+    )
     settings = AppSettings()
     settings.user_identity = WHO
     w = MainWindow(
@@ -667,3 +670,26 @@ def test_recovery_stamp_reads_as_local_time() -> None:
 
     text = local_time_text("2026-12-04T15:43:45Z")
     assert "2026" in text and "local time" in text and "T15" not in text and "Z" not in text
+
+
+def test_overlapping_building_footprints_are_all_filled() -> None:
+    """A pack holds the city's and OpenStreetMap's outline of many buildings, wound
+    either way: where they overlap the map showed a hole, an unfilled outline."""
+    import numpy as np
+    import shapely
+    from PySide6.QtCore import QPointF
+
+    from planner.app.canvas.layers import GeomLayer
+    from planner.app.canvas.paths import path_from_parts
+
+    city = shapely.Polygon([(0, 0), (10, 0), (10, 10), (0, 10)])  # counter-clockwise
+    osm = shapely.Polygon([(1, 1), (1, 11), (11, 11), (11, 1)])  # clockwise
+    court = shapely.Polygon(
+        [(20, 0), (30, 0), (30, 10), (20, 10)], [[(24, 4), (26, 4), (26, 6), (24, 6)]]
+    )
+    layer = GeomLayer(np.array([city, osm, court], dtype=object))
+    xy, starts = layer.parts(np.arange(3), 0.01, oriented=True)
+    path = path_from_parts(xy, starts)
+    path.setFillRule(Qt.FillRule.WindingFill)
+    assert path.contains(QPointF(5, 5))  # the overlap is filled
+    assert not path.contains(QPointF(25, 5))  # the courtyard stays open
