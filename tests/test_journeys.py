@@ -15,6 +15,7 @@ import csv
 import json
 import shutil
 import subprocess
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -48,6 +49,8 @@ DEMO_PACK = ROOT / "data" / "demo" / "demo.gpkg"
 WHO = "Alex Rivera, SJPD Traffic"
 
 Handler = Callable[[QWidget], None]
+#: A dialog still open this long after its answer is a failure (a test never hangs on it).
+STUCK_S = 3.0
 
 
 # -- answering modal dialogs -----------------------------------------------------------------
@@ -64,6 +67,7 @@ class Modals:
         self.handlers: list[Handler] = []
         self.seen: list[QWidget] = []
         self.errors: list[str] = []
+        self.answered_at = 0.0
         self.timer = QTimer()
         self.timer.setInterval(15)
         self.timer.timeout.connect(self._poll)
@@ -78,8 +82,13 @@ class Modals:
         if w is None or isinstance(w, QProgressDialog) or not w.isVisible():
             return
         if any(w is s for s in self.seen):
+            # answered but still open (its answer was refused): fail, do not hang
+            if time.monotonic() - self.answered_at > STUCK_S:
+                self.errors.append(f"{type(w).__name__} {w.windowTitle()!r} did not close")
+                w.close()
             return
         self.seen.append(w)
+        self.answered_at = time.monotonic()
         if not self.handlers:
             self.errors.append(f"unexpected dialog {type(w).__name__}: {w.windowTitle()}")
             w.close()
@@ -179,6 +188,8 @@ def win(qtbot, app_env, documents, monkeypatch):
     monkeypatch.setattr(
         Prompter, "dialog_options", QFileDialog.Option.DontUseNativeDialog, raising=False
     )
+    # and for any dialog opened another way: Qt's own, which a test can fill in
+    QApplication.setAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs, True)
     settings = AppSettings()
     settings.user_identity = WHO
     w = MainWindow(
