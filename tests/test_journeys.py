@@ -142,7 +142,7 @@ def _file(folder: Path, name: str, name_filter: str | None) -> Handler:
         edit = w.findChild(QLineEdit, "fileNameEdit")
         edit.clear()
         QTest.keyClicks(edit, name)
-        w.accept()
+        QTest.keyClick(edit, Qt.Key.Key_Return)  # Save / Open, from the keyboard
 
     answer.started_in = None  # type: ignore[attr-defined]
     return answer
