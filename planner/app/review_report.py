@@ -185,7 +185,7 @@ def write_report(
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         if out.suffix.lower() == ".pdf":
-            pages = write_pdf(report, maps, tmp, progress=progress)
+            pages = write_pdf_tagged(report, maps, tmp, progress=progress)
         else:
             pages = 0
             write_html(report, maps, tmp, progress=progress)
@@ -426,3 +426,100 @@ def _footer(
     )
     painter.drawText(QRectF(x, y + 12, width, 10), Qt.AlignmentFlag.AlignLeft, footer)
     painter.restore()
+
+
+# -- tagged PDF (Typst) ---------------------------------------------------------------------
+
+#: PDF standards of the report: archival (PDF/A-2a, which needs the tags too) and
+#: accessible (PDF/UA-1).
+PDF_STANDARDS = ["a-2a", "ua-1"]
+
+
+def _svg(path: Path, *, width: float, height: float, draw: Callable[[QPainter], None]) -> None:
+    """One map as an SVG file of ``width`` × ``height`` points: vectors stay vectors."""
+    from PySide6.QtCore import QSize
+    from PySide6.QtSvg import QSvgGenerator
+
+    gen = QSvgGenerator()
+    gen.setFileName(str(path))
+    gen.setSize(QSize(round(width), round(height)))
+    gen.setViewBox(QRectF(0, 0, width, height))
+    gen.setResolution(72)  # one layout unit is one point, as in the page layout
+    painter = QPainter(gen)
+    try:
+        draw(painter)
+    finally:
+        painter.end()
+
+
+def write_pdf_tagged(
+    report: Report, maps: ReportMaps, path: Path, *, progress: Progress | None = None
+) -> int:
+    """Write the tagged PDF/A-2a + PDF/UA-1 report with Typst; returns the page count."""
+    import tempfile
+
+    import typst
+
+    from planner.report.typst_source import INSET_PT, OVERVIEW_PT, report_typst
+
+    with tempfile.TemporaryDirectory(prefix="siting-report-") as td:
+        root = Path(td)
+        images: dict[str, str] = {}
+        ow, oh = OVERVIEW_PT
+        _svg(
+            root / "overview.svg",
+            width=ow,
+            height=oh,
+            draw=lambda p: maps.draw(
+                p,
+                width=ow,
+                height=oh,
+                extent=fit_extent(maps.overview_extent(), aspect=ow / oh),
+                legend=True,
+                symbol_scale=OVERVIEW_SYMBOL_SCALE,
+                callouts=maps.callout_numbers(report),
+            ),
+        )
+        images["overview"] = "overview.svg"
+        iw, ih = INSET_PT
+        n = max(1, len(report.sections))
+        for i, s in enumerate(report.sections):
+            name = f"camera-{i}.svg"
+            _svg(
+                root / name,
+                width=iw,
+                height=ih,
+                draw=lambda p, cam=s.camera: maps.draw(
+                    p,
+                    width=iw,
+                    height=ih,
+                    extent=fit_extent(maps.camera_extent(cam), aspect=iw / ih),
+                    overlay_scale=INSET_OVERLAY_SCALE,
+                    subject=cam.id,
+                ),
+            )
+            images[f"camera:{s.camera.id}"] = name
+            if progress and i % 10 == 0:
+                progress(f"Drawing map {i + 1} of {n}", 0.55 + 0.3 * i / n)
+        source = root / "report.typ"
+        source.write_text(report_typst(report, images), encoding="utf-8")
+        if progress:
+            progress("Laying out the PDF", 0.88)
+        typst.compile(
+            str(source),
+            output=str(path),
+            root=str(root),
+            pdf_standards=PDF_STANDARDS,
+            ignore_system_fonts=True,
+        )
+    return _page_count(path)
+
+
+def _page_count(path: Path) -> int:
+    """Pages of a PDF, from its page tree's root ``/Count`` (Typst writes one tree)."""
+    import re
+
+    data = path.read_bytes()
+    counts = [int(m) for m in re.findall(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)", data)]
+    counts += [int(m) for m in re.findall(rb"/Count\s+(\d+)[^>]*?/Type\s*/Pages\b", data)]
+    return max(counts, default=0)
