@@ -263,7 +263,7 @@ def test_camera_maps_paint_their_neighbours_as_the_scene_does(qtbot) -> None:
 
 
 def test_osm_multi_names_are_split_and_never_paired_with_themselves() -> None:
-    """"A;B" meeting "B" is A & B; a "A;B" way meeting itself is no intersection."""
+    """ "A;B" meeting "B" is A & B; a "A;B" way meeting itself is no intersection."""
     from planner.core.signage import street_names
 
     assert street_names("East Saint John Street;North 8th Street") == (

@@ -440,6 +440,17 @@ def _svg(path: Path, *, width: float, height: float, draw: Callable[[QPainter], 
     from PySide6.QtCore import QSize
     from PySide6.QtSvg import QSvgGenerator
 
+    from PySide6.QtGui import QFontInfo, QGuiApplication
+
+    # an SVG names fonts by family, and "Sans Serif" (what a default QFont asks for)
+    # is no font Typst knows: the maps' text would be set in another face than the one
+    # Qt measured it with (labels overrunning their boxes). Name the real family.
+    default = QGuiApplication.font()
+    real = QFontInfo(default).family()
+    if real and default.family() != real:
+        fixed = QFont(default)
+        fixed.setFamily(real)
+        QGuiApplication.setFont(fixed)
     gen = QSvgGenerator()
     gen.setFileName(str(path))
     gen.setSize(QSize(round(width), round(height)))
@@ -510,7 +521,9 @@ def write_pdf_tagged(
             output=str(path),
             root=str(root),
             pdf_standards=PDF_STANDARDS,
-            ignore_system_fonts=True,
+            # the maps' text is set in the system font Qt measured it with; the body text
+            # in the fonts Typst carries (named in the source)
+            ignore_system_fonts=False,
         )
     return _page_count(path)
 

@@ -44,6 +44,7 @@ _PREAMBLE = """\
   }})
 #set par(justify: false, leading: 0.55em, spacing: 0.8em)
 #set heading(numbering: none)
+#show outline: set heading(level: 2)
 #show heading: set text(fill: rgb("{navy}"))
 #show heading.where(level: 1): set text(size: 20pt)
 #show heading.where(level: 2): it => {{ block(below: 0.8em,
