@@ -1,13 +1,11 @@
-"""Write the review report: PDF with Qt's own machinery, or one self-contained HTML file.
+"""Write the review report: a tagged, archival PDF, or one self-contained HTML file.
 
-Why Qt and not reportlab: the maps must be drawn by the app's renderer, which paints
-with ``QPainter``; ``QPdfWriter`` takes that painter's output as vectors, and
-``QTextDocument`` lays out the text (tables, page breaks) and embeds the fonts. No
-new dependency enters the installed bundle.
-
-The PDF is laid out by ``QTextDocument`` from the same HTML the HTML report uses;
-each map is a custom text object whose drawing the writer does with
-:class:`planner.app.review_maps.ReportMaps`, straight into the PDF painter.
+The PDF is laid out by Typst (the ``typst`` wheel: compiler and fonts inside, no
+system library) from markup made of the report model (:mod:`planner.report.typst_source`):
+Typst tags headings, tables, lists, links and figures and writes PDF/A-2a and PDF/UA-1.
+Qt's ``QPdfWriter``, used before, cannot tag a PDF. The maps are still drawn by the
+app's renderer (:class:`planner.app.review_maps.ReportMaps`), into SVG files with
+``QSvgGenerator``, so they stay vectors in the PDF.
 """
 
 from __future__ import annotations
@@ -19,35 +17,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, QSizeF, Qt
-from PySide6.QtGui import (
-    QAbstractTextDocumentLayout,
-    QColor,
-    QFont,
-    QImageWriter,
-    QPageLayout,
-    QPageSize,
-    QPainter,
-    QPdfWriter,
-    QPen,
-    QPyTextObject,
-    QTextCharFormat,
-    QTextCursor,
-    QTextDocument,
-    QTextFormat,
-)
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF
+from PySide6.QtGui import QFont, QImageWriter, QPainter
 
 from planner.app.review_maps import ReportMaps, fit_extent
-from planner.report.html import footer_text, report_html
+from planner.report.html import report_html
 from planner.report.model import Boundary, LayerRow, Report, build_report
 
 Progress = Callable[[str, float], None]
 
-MAP_OBJECT = QTextFormat.ObjectTypes.UserObject + 10
-_KEY = QTextFormat.Property.UserProperty + 10
-PAGE = QPageSize.PageSizeId.Letter
-MARGIN_PT = 50.0
-FOOTER_PT = 26.0
 OVERVIEW_SIZE = (510, 470)
 INSET_SIZE = (250, 190)
 #: Scale bar, north arrow and attribution of the small camera maps, relative to the overview.
@@ -59,19 +37,6 @@ HTML_SCALE = 1.5
 #: The overview is shown across the whole text column: drawn sharper than the insets.
 HTML_OVERVIEW_SCALE = 2.0
 HTML_JPEG_QUALITY = 80
-
-_QT_CSS = """
-h1 { font-size: 20pt; color: #0b3d62; }
-h2 { font-size: 14pt; color: #0b3d62; margin-top: 8px; }
-h3 { font-size: 11pt; color: #0b3d62; margin-top: 10px; }
-p { margin-top: 3px; margin-bottom: 3px; }
-th { background-color: #e8edf2; text-align: left; }
-.mono { font-family: "DejaVu Sans Mono"; font-size: 7pt; }
-.small { font-size: 7.5pt; color: #4a4a4a; }
-.kicker { font-size: 8pt; color: #4a5a6a; }
-.stale { color: #b71c1c; font-weight: bold; }
-pre { font-size: 7pt; }
-"""
 
 
 def _now() -> str:
@@ -253,181 +218,6 @@ def write_html(
     path.write_text(text, encoding="utf-8")
 
 
-# -- PDF -----------------------------------------------------------------------------------
-
-
-class _MapObject(QPyTextObject):
-    """Draws a map where the text layout placed its ``map:KEY`` image."""
-
-    def __init__(self, report: Report, maps: ReportMaps) -> None:
-        super().__init__()
-        self.maps = maps
-        self.cameras = {s.camera.id: s.camera for s in report.sections}
-        self.drawn = 0
-        self.on_draw: Callable[[int], None] | None = None
-
-    def intrinsicSize(self, doc: QTextDocument, pos: int, fmt: QTextFormat) -> QSizeF:
-        img = fmt.toImageFormat()
-        return QSizeF(img.width(), img.height())
-
-    def drawObject(
-        self, painter: QPainter, rect: QRectF, doc: QTextDocument, pos: int, fmt: QTextFormat
-    ) -> None:
-        key = str(fmt.property(_KEY))
-        w, h = rect.width(), rect.height()
-        if key == "overview":
-            extent = fit_extent(self.maps.overview_extent(), aspect=w / h)
-            legend = True
-        else:
-            cam = self.cameras[key.removeprefix("camera:")]
-            extent = fit_extent(self.maps.camera_extent(cam), aspect=w / h)
-            legend = False
-        painter.save()
-        painter.translate(rect.topLeft())
-        self.maps.draw(
-            painter,
-            width=w,
-            height=h,
-            extent=extent,
-            legend=legend,
-            overlay_scale=1.0 if legend else INSET_OVERLAY_SCALE,
-            symbol_scale=OVERVIEW_SYMBOL_SCALE if legend else 1.0,
-            subject=None if legend else key.removeprefix("camera:"),
-        )
-        painter.restore()
-        self.drawn += 1
-        if self.on_draw is not None:
-            self.on_draw(self.drawn)
-
-
-def _bind_maps(doc: QTextDocument) -> None:
-    """Turn every ``map:KEY`` image of the document into a map object."""
-    block = doc.begin()
-    edits: list[tuple[int, str, Any]] = []
-    while block.isValid():
-        it = block.begin()
-        while not it.atEnd():
-            frag = it.fragment()
-            fmt = frag.charFormat()
-            if fmt.isImageFormat():
-                img = fmt.toImageFormat()
-                if img.name().startswith("map:"):
-                    edits.append((frag.position(), img.name()[4:], img))
-            it += 1
-        block = block.next()
-    cursor = QTextCursor(doc)
-    # one edit block: the layout runs once at the end, not once per map
-    cursor.beginEditBlock()
-    for pos, key, img in edits:
-        cursor.setPosition(pos)
-        cursor.setPosition(pos + 1, QTextCursor.MoveMode.KeepAnchor)
-        fmt = QTextCharFormat(img)
-        fmt.setObjectType(MAP_OBJECT)
-        fmt.setProperty(_KEY, key)
-        cursor.setCharFormat(fmt)
-    cursor.endEditBlock()
-
-
-def write_pdf(
-    report: Report, maps: ReportMaps, path: Path, *, progress: Progress | None = None
-) -> int:
-    """Lay out and write the PDF; returns the page count."""
-    writer = QPdfWriter(str(path))
-    writer.setPageSize(QPageSize(PAGE))
-    writer.setPageMargins(QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Point)
-    writer.setResolution(72)  # one layout unit is one point
-    writer.setTitle(report.title)
-    writer.setCreator("siting-planner")
-    if hasattr(writer, "setAuthor"):
-        writer.setAuthor(report.reviewer)
-    page_w = writer.width()
-    page_h = writer.height()
-    body_w = page_w - 2 * MARGIN_PT
-    body_h = page_h - 2 * MARGIN_PT - FOOTER_PT
-
-    doc = QTextDocument()
-    doc.documentLayout().setPaintDevice(writer)
-    font = QFont("DejaVu Sans")
-    font.setStyleHint(QFont.StyleHint.SansSerif)
-    font.setPointSizeF(8.5)
-    doc.setDefaultFont(font)
-    doc.setDefaultStyleSheet(_QT_CSS)
-    doc.setDocumentMargin(0)
-    handler = _MapObject(report, maps)
-    doc.documentLayout().registerHandler(MAP_OBJECT, handler)
-    # placeholders keep the layout from fetching images: the maps are drawn, not loaded
-    doc.setUndoRedoEnabled(False)
-    doc.setHtml(
-        report_html(report, {}, for_qt=True, overview_size=OVERVIEW_SIZE, inset_size=INSET_SIZE)
-    )
-    _bind_maps(doc)
-    doc.setPageSize(QSizeF(body_w, body_h))
-    pages = doc.pageCount()
-    n_maps = len(report.sections) + 1
-    if progress:
-        handler.on_draw = lambda k: (
-            (k % 10 == 0) and progress(f"Drawing map {k} of {n_maps}", 0.55 + 0.4 * k / n_maps)
-        )
-    footer = footer_text(report)
-    painter = QPainter(writer)
-    small = QFont(font)
-    small.setPointSizeF(6.5)
-    try:
-        for i in range(pages):
-            if i:
-                writer.newPage()
-            painter.save()
-            painter.translate(MARGIN_PT, MARGIN_PT - i * body_h)
-            clip = QRectF(0, i * body_h, body_w, body_h)
-            painter.setClipRect(clip)
-            ctx = QAbstractTextDocumentLayout.PaintContext()
-            ctx.clip = clip
-            doc.documentLayout().draw(painter, ctx)
-            painter.restore()
-            _footer(
-                painter,
-                small,
-                footer=footer,
-                page=i + 1,
-                pages=pages,
-                osm=report.osm,
-                x=MARGIN_PT,
-                y=page_h - MARGIN_PT - FOOTER_PT + 10,
-                width=body_w,
-                plan=report.plan_name,
-            )
-    finally:
-        painter.end()
-    return pages
-
-
-def _footer(
-    painter: QPainter,
-    font: QFont,
-    *,
-    footer: str,
-    page: int,
-    pages: int,
-    osm: bool,
-    x: float,
-    y: float,
-    width: float,
-    plan: str,
-) -> None:
-    painter.save()
-    painter.setPen(QPen(QColor("#8a96a3"), 0.5))
-    painter.drawLine(x, y, x + width, y)
-    painter.setFont(font)
-    painter.setPen(QColor("#4a4a4a"))
-    left = f"{plan} · DPO review" + (" · Map data © OpenStreetMap contributors" if osm else "")
-    painter.drawText(QRectF(x, y + 3, width, 10), Qt.AlignmentFlag.AlignLeft, left)
-    painter.drawText(
-        QRectF(x, y + 3, width, 10), Qt.AlignmentFlag.AlignRight, f"Page {page} of {pages}"
-    )
-    painter.drawText(QRectF(x, y + 12, width, 10), Qt.AlignmentFlag.AlignLeft, footer)
-    painter.restore()
-
-
 # -- tagged PDF (Typst) ---------------------------------------------------------------------
 
 #: PDF standards of the report: archival (PDF/A-2a, which needs the tags too) and
@@ -438,9 +228,8 @@ PDF_STANDARDS = ["a-2a", "ua-1"]
 def _svg(path: Path, *, width: float, height: float, draw: Callable[[QPainter], None]) -> None:
     """One map as an SVG file of ``width`` × ``height`` points: vectors stay vectors."""
     from PySide6.QtCore import QSize
-    from PySide6.QtSvg import QSvgGenerator
-
     from PySide6.QtGui import QFontInfo, QGuiApplication
+    from PySide6.QtSvg import QSvgGenerator
 
     # an SVG names fonts by family, and "Sans Serif" (what a default QFont asks for)
     # is no font Typst knows: the maps' text would be set in another face than the one
