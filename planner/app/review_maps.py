@@ -648,6 +648,7 @@ class ReportMaps:
         overlay_scale: float = 1.0,
         symbol_scale: float = 1.0,
         subject: str | None = None,
+        callouts: Mapping[str, int] | None = None,
     ) -> QImage:
         """The map as an image (HTML report), ``scale`` pixels per layout unit."""
         img = QImage(round(width * scale), round(height * scale), QImage.Format.Format_RGB32)
@@ -663,6 +664,7 @@ class ReportMaps:
             overlay_scale=overlay_scale,
             symbol_scale=symbol_scale,
             subject=subject,
+            callouts=callouts,
         )
         p.end()
         return img

@@ -194,6 +194,7 @@ def write_html(
                 scale=HTML_OVERVIEW_SCALE,
                 symbol_scale=OVERVIEW_SYMBOL_SCALE,
                 extent=fit_extent(maps.overview_extent(), aspect=aspect),
+                callouts=maps.callout_numbers(report),
             )
         )
     }
