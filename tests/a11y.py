@@ -61,9 +61,7 @@ def checker() -> tuple[Path, str] | str:
     return axe, browser
 
 
-def violations(
-    page: Path, *, tags: list[str] | None = None, timeout: float = 240.0
-) -> list[dict]:
+def violations(page: Path, *, tags: list[str] | None = None, timeout: float = 240.0) -> list[dict]:
     """axe-core's violations of ``page`` (an HTML file) at ``tags`` (WCAG 2.1 A/AA)."""
     found = checker()
     if isinstance(found, str):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -73,7 +74,7 @@ def test_html_structure_without_a_browser(page: Path) -> None:
         assert tags.count(landmark) == 1, landmark
     levels = [int(t[1]) for t in tags if t in ("h1", "h2", "h3", "h4")]
     assert levels[0] == 1 and levels.count(1) == 1
-    assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), levels
+    assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), levels
     assert all(a.get("scope") in ("col", "row") for t, a in p.tags if t == "th")
     alts = [a.get("alt") or "" for t, a in p.tags if t == "img"]
     assert len(alts) == 7 and all(len(x) > 40 for x in alts)
