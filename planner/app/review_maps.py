@@ -42,7 +42,7 @@ from planner.app.camera_items import (
     to_scene,
 )
 from planner.app.canvas import style as st
-from planner.app.canvas.label_layer import district_requests
+from planner.app.canvas.label_layer import _street_box, district_requests
 from planner.app.canvas.labels import (
     PRIORITY,
     BoxIndex,
@@ -55,7 +55,15 @@ from planner.app.canvas.labels import (
 from planner.app.canvas.layers import GeomLayer
 from planner.app.canvas.overlays import draw_attribution, draw_scale_bar, scale_bar
 from planner.app.canvas.prepare import prepare_layers
-from planner.app.canvas.render import RenderState, StreetLayer, draw_region, site_symbol_px
+from planner.app.canvas.render import (
+    RenderState,
+    StreetLabels,
+    StreetLayer,
+    draw_region,
+    draw_street_labels,
+    site_symbol_px,
+    street_labels,
+)
 from planner.app.map_labels import CAMERA_STYLE
 from planner.core.buildings import BoundsIndex, BuildingIndex, Footprints
 from planner.core.model import Camera, CameraStatus, PlanResult, Severity
@@ -160,6 +168,8 @@ class ReportMaps:
         self.labels_drawn: list[tuple[str, QRectF, str]] = []
         #: The last overview's callouts: camera id to the box of its number.
         self.callouts_drawn: dict[str, QRectF] = {}
+        #: The last map's street names: text and box (layout units).
+        self.streets_drawn: list[tuple[str, QRectF]] = []
         extra = {}
         if self.has_boundaries:
             # drawn as outlines only: as lines, a map's cut adds no edge along its frame
@@ -176,6 +186,8 @@ class ReportMaps:
             site_outline_styles=layers.sites.outline_styles,
             sites=layers.sites.points,
             entrances=layers.sites.entrances,
+            # placed with the other labels, inside each map's frame (see _street_names)
+            street_labels_in_tiles=False,
             **extra,
         )
         self.detail = _Detail(resolution=-1.0)
@@ -321,6 +333,8 @@ class ReportMaps:
         mini = None
         if subject is not None and body is not None:
             mini = self._mini_legend(painter, body, k=overlay_scale)
+        #: The last camera map's small legend box (layout units), None on the overview.
+        self.mini_legend_drawn = mini
         self._overview_labels(
             painter,
             x0=x0,
@@ -462,8 +476,6 @@ class ReportMaps:
                         positions=item.label_sides(),
                     )
                 )
-        if not reqs and not numbered:
-            return
         sites = self.state.sites
         if sites is not None and len(sites):
             half = site_symbol_px(res) / 2
@@ -474,7 +486,18 @@ class ReportMaps:
         view = QRectF(4, 4, width - 8, height - 34)
         taken = BoxIndex(obstacles)
         leaders = self._place_callouts(painter, numbered, view=view, taken=taken)
-        placed = place_labels(reqs, view=view, occupied=taken)
+        # as the map does: cameras and sites, then the street names, then the districts
+        first = [i for i, r in enumerate(reqs) if r.priority > PRIORITY["street"]]
+        then = [i for i, r in enumerate(reqs) if r.priority <= PRIORITY["street"]]
+        placed = [
+            (first[j], box)
+            for j, box in place_labels([reqs[i] for i in first], view=view, occupied=taken)
+        ]
+        self._street_names(painter, rect=rect, x0=x0, y0=y0, res=res, view=view, taken=taken)
+        placed += [
+            (then[j], box)
+            for j, box in place_labels([reqs[i] for i in then], view=view, occupied=taken)
+        ]
         for anchor, box in leaders:
             painter.save()
             painter.setPen(QPen(QColor(20, 20, 20), 0.6))
@@ -488,6 +511,39 @@ class ReportMaps:
             r = reqs[i]
             draw_label(painter, PlacedLabel(r.text, box, r.role, r.style))
             self.labels_drawn.append((r.text, box, r.role))
+
+    def _street_names(
+        self,
+        painter: QPainter,
+        *,
+        rect: tuple[float, float, float, float],
+        x0: float,
+        y0: float,
+        res: float,
+        view: QRectF,
+        taken: BoxIndex,
+    ) -> None:
+        """Street names whose whole box is inside the frame and clear of the labels and
+        symbols placed before (the map's tiles would cut them at the frame's edge)."""
+        self.streets_drawn = []
+        sl = street_labels(self.state, rect, res)
+        if sl is None or not len(sl.mid):
+            return
+        px = (np.asarray(sl.mid, dtype=float) - (x0, y0)) / res
+        keep = []
+        for n in range(len(sl.mid)):
+            box = _street_box(QPointF(*px[n]), sl, n)
+            if view.contains(box) and not taken.hits(box):
+                taken.add(box)
+                keep.append(n)
+                self.streets_drawn.append((str(sl.names[n]), box))
+        if not keep:
+            return
+        idx = np.array(keep)
+        subset = StreetLabels(
+            mid=sl.mid[idx], angle=sl.angle[idx], widths=sl.widths[idx], names=sl.names[idx]
+        )
+        draw_street_labels(painter, subset, px[idx])
 
     def _place_callouts(
         self,
