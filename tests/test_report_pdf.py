@@ -203,3 +203,22 @@ def test_real_report_lists_each_id_once_per_place_and_every_unsigned_camera(
         titles = outline_titles(doc)
     for cid in status:
         assert sum(1 for t in titles if t.split(" · ")[0] == f"Camera {cid}") == 1, cid
+
+
+def test_report_text_enters_typst_as_literals_never_as_markup(tmp_path: Path) -> None:
+    """A hostile plan text is printed as it is: Typst never reads it as code or markup."""
+    import typst
+
+    from planner.report.typst_source import label_name, lit
+
+    hostile = '#import "x": * ] [ = Heading <lab> @ref $x$ \\ " * _ `raw` // c\n\x07\u202e'
+    src = f'#set text(lang: "en")\n#{lit(hostile)}\n'
+    out = typst.compile(src.encode(), format="pdf")
+    pdf = tmp_path / "t.pdf"
+    pdf.write_bytes(out)
+    text = poppler("pdftotext", str(pdf), "-")
+    assert '#import "x": * ] [ = Heading <lab> @ref $x$ \\ " * _ `raw` // c' in text
+    ids = ["a/b", "a_2f_b", "a b", "node/1", "node_1", "x.y:z-1"]
+    names = [label_name(i) for i in ids]
+    assert len(set(names)) == len(ids)
+    assert all(re.fullmatch(r"[A-Za-z0-9_.:-]+", n) for n in names)

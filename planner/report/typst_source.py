@@ -313,9 +313,9 @@ def overview(r: Report, images: Mapping[str, str]) -> str:
                 [
                     [
                         lit(n),
-                        f"link(<cam-{_label(s.camera.id)}>, {_nb(s.camera.id)})",
+                        f"link(<cam-{label_name(s.camera.id)}>, {_nb(s.camera.id)})",
                         _status(s.status),
-                        f"context counter(page).at(<cam-{_label(s.camera.id)}>).first()",
+                        f"context counter(page).at(<cam-{label_name(s.camera.id)}>).first()",
                     ]
                     for n, s in numbered
                 ],
@@ -342,19 +342,23 @@ def overview(r: Report, images: Mapping[str, str]) -> str:
     return "".join(out)
 
 
-def _label(camera_id: str) -> str:
+def label_name(camera_id: str) -> str:
     """A Typst label name for a camera id (labels allow letters, digits, ``-_.:``)."""
-    return "".join(ch if ch.isalnum() or ch in "-_.:" else f"_{ord(ch):x}_" for ch in camera_id)
+    # "_" escapes too, so two different ids never share a label
+    return "".join(
+        ch if (ch.isascii() and ch.isalnum()) or ch in "-.:" else f"_{ord(ch):x}_"
+        for ch in camera_id
+    )
 
 
 def camera_index(r: Report) -> str:
     """Every camera as a link to its section, with its status in words."""
     rows = [
         [
-            f"link(<cam-{_label(s.camera.id)}>, {_nb(s.camera.id)})",
+            f"link(<cam-{label_name(s.camera.id)}>, {_nb(s.camera.id)})",
             _status(s.status),
             lit(s.decision_text.split(",")[0]),
-            f"context counter(page).at(<cam-{_label(s.camera.id)}>).first()",
+            f"context counter(page).at(<cam-{label_name(s.camera.id)}>).first()",
         ]
         for s in r.sections
     ]
@@ -413,7 +417,7 @@ def camera_section(s: CameraSection, images: Mapping[str, str]) -> str:
         )
     fig = _figure(images.get(f"camera:{cam.id}"), size=INSET_PT, alt=camera_map_alt(s))
     out = [
-        _h(3, title, f"cam-{_label(cam.id)}"),
+        _h(3, title, f"cam-{label_name(cam.id)}"),
         f"#block(breakable: false, grid(columns: ({INSET_PT[0]}pt, 1fr), gutter: 8pt, "
         f"{fig}, [\n{_kv(facts)}]))\n\n",
     ]
@@ -605,4 +609,4 @@ def report_typst(report: Report, images: Mapping[str, str]) -> str:
     return head + "\n" + "".join(body)
 
 
-__all__ = ["INSET_PT", "OVERVIEW_PT", "lit", "report_typst"]
+__all__ = ["INSET_PT", "OVERVIEW_PT", "label_name", "lit", "report_typst"]
