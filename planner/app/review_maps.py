@@ -526,7 +526,12 @@ class ReportMaps:
         """Street names whose whole box is inside the frame and clear of the labels and
         symbols placed before (the map's tiles would cut them at the frame's edge)."""
         self.streets_drawn = []
-        sl = street_labels(self.state, rect, res)
+        # a name goes at the middle of the street's part inside this map: a small map
+        # shows a piece of a block, and the whole segment's middle is often outside it
+        streets = _clip_streets(self.state.streets, rect)
+        if streets is None:
+            return
+        sl = street_labels(replace(self.state, streets=streets), rect, res)
         if sl is None or not len(sl.mid):
             return
         px = (np.asarray(sl.mid, dtype=float) - (x0, y0)) / res
@@ -818,13 +823,22 @@ def _clipped(state: RenderState, rect: tuple[float, float, float, float]) -> Ren
         kinds = state.boundary_kinds
         changes["boundary_kinds"] = None if kinds is None else kinds[bi]
     if state.streets is not None:
-        classes, names = {}, {}
-        for key, layer in state.streets.classes.items():
-            cut, hits = _clip_layer(layer, rect)
-            if cut is not None:
-                classes[key], names[key] = cut, state.streets.names[key][hits]
-        changes["streets"] = StreetLayer(classes=classes, names=names) if classes else None
+        changes["streets"] = _clip_streets(state.streets, rect)
     return replace(state, **changes)
+
+
+def _clip_streets(
+    streets: StreetLayer | None, rect: tuple[float, float, float, float]
+) -> StreetLayer | None:
+    """``streets`` cut to ``rect``, each class with its names (None: nothing left)."""
+    if streets is None:
+        return None
+    classes, names = {}, {}
+    for key, layer in streets.classes.items():
+        cut, hits = _clip_layer(layer, rect)
+        if cut is not None:
+            classes[key], names[key] = cut, streets.names[key][hits]
+    return StreetLayer(classes=classes, names=names) if classes else None
 
 
 def _nearest_on(box: QRectF, at: QPointF) -> QPointF:
