@@ -222,3 +222,20 @@ def test_report_text_enters_typst_as_literals_never_as_markup(tmp_path: Path) ->
     names = [label_name(i) for i in ids]
     assert len(set(names)) == len(ids)
     assert all(re.fullmatch(r"[A-Za-z0-9_.:-]+", n) for n in names)
+
+
+def test_hostile_or_undrawable_label_still_makes_the_archival_pdf(tmp_path: Path) -> None:
+    """Controls and bidi overrides show as escapes; a character no font has (U+0378,
+    unassigned) as its code point: the PDF/A is still written, exit 0."""
+    data = json.loads(DEMO_PLAN.read_text(encoding="utf-8"))
+    data["features"][0]["properties"]["label"] = "Bad\x07 <&> \u202e \u0378 end"
+    plan = tmp_path / "hostile.plan.geojson"
+    plan.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "r.pdf"
+    code, _, err = run("report", str(plan), "--data", str(DEMO_PACK), "-o", str(out), "-q")
+    assert code == 0, err
+    text = poppler("pdftotext", str(out), "-")
+    assert "Bad\\x07 <&> \\u202e \\u0378 end" in text
+    assert "\x07" not in text and "\u202e" not in text
+    with pikepdf.open(out) as pdf:
+        assert pdf.open_metadata()["pdfuaid:part"] == "1"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -226,6 +227,20 @@ def write_html(
 PDF_STANDARDS = ["a-2a", "ua-1"]
 
 
+#: What a map's SVG may not hold as it is: the C0 controls XML 1.0 forbids (tab, newline
+#: and carriage return are the SVG's own whitespace), and what the report shows as
+#: escapes everywhere (``planner.report.typst_source``): DEL and C1 controls, bidi
+#: overrides and marks, separators, zero-width characters, the BOM.
+_SVG_UNSAFE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
+)
+
+
+def _svg_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def _svg(path: Path, *, width: float, height: float, draw: Callable[[QPainter], None]) -> None:
     """One map as an SVG file of ``width`` × ``height`` points: vectors stay vectors."""
     from PySide6.QtCore import QSize
@@ -241,8 +256,11 @@ def _svg(path: Path, *, width: float, height: float, draw: Callable[[QPainter], 
         fixed = QFont(default)
         fixed.setFamily(real)
         QGuiApplication.setFont(fixed)
+    buf = QByteArray()
+    dev = QBuffer(buf)
+    dev.open(QIODevice.OpenModeFlag.WriteOnly)
     gen = QSvgGenerator()
-    gen.setFileName(str(path))
+    gen.setOutputDevice(dev)
     gen.setSize(QSize(round(width), round(height)))
     gen.setViewBox(QRectF(0, 0, width, height))
     gen.setResolution(72)  # one layout unit is one point, as in the page layout
@@ -251,6 +269,11 @@ def _svg(path: Path, *, width: float, height: float, draw: Callable[[QPainter], 
         draw(painter)
     finally:
         painter.end()
+        dev.close()
+    # a plan's label may hold control characters, which XML forbids (Qt writes them as
+    # they are), or a bidi override: written as escapes, as the report's text does
+    text = bytes(buf.data()).decode("utf-8", errors="replace")
+    path.write_text(_SVG_UNSAFE.sub(_svg_escape, text), encoding="utf-8")
 
 
 def write_pdf_tagged(
@@ -303,25 +326,61 @@ def write_pdf_tagged(
             if progress and i % 10 == 0:
                 progress(f"Drawing map {i + 1} of {n}", 0.55 + 0.3 * i / n)
         source = root / "report.typ"
-        source.write_text(report_typst(report, images), encoding="utf-8")
+        text = report_typst(report, images)
         if progress:
             progress("Laying out the PDF", 0.88)
-        typst.compile(
-            str(source),
-            output=str(path),
-            root=str(root),
-            pdf_standards=PDF_STANDARDS,
-            # the maps' text is set in the system font Qt measured it with; the body text
-            # in the fonts Typst carries (named in the source)
-            ignore_system_fonts=False,
-        )
+        for _attempt in range(MAX_GLYPH_RETRIES):
+            source.write_text(text, encoding="utf-8")
+            try:
+                typst.compile(
+                    str(source),
+                    output=str(path),
+                    root=str(root),
+                    pdf_standards=PDF_STANDARDS,
+                    # the maps' text is set in the system font Qt measured it with; the
+                    # body text in the fonts Typst carries (named in the source)
+                    ignore_system_fonts=False,
+                )
+                break
+            except typst.TypstError as exc:
+                # a PDF/A may hold no character its fonts cannot draw: a name in a script
+                # no installed font covers is written as its code point instead
+                missing = _undisplayable(str(exc))
+                if not missing:
+                    raise
+                for ch in missing:
+                    text = text.replace(ch, f"\\\\u{ord(ch):04x}")
+                for svg in root.glob("*.svg"):  # a camera's label on its map
+                    data = svg.read_text(encoding="utf-8")
+                    if any(ch in data for ch in missing):
+                        for ch in missing:
+                            data = data.replace(ch, f"\\u{ord(ch):04x}")
+                        svg.write_text(data, encoding="utf-8")
+        else:
+            msg = "too many characters no installed font can draw"
+            raise ValueError(msg)
     return _page_count(path)
+
+
+#: Compilations tried, each writing one more undrawable character as its code point.
+MAX_GLYPH_RETRIES = 12
+_UNDISPLAYABLE = re.compile(r"the text `\"(.*?)\"` could not be displayed")
+
+
+def _undisplayable(message: str) -> set[str]:
+    """The non-ASCII characters of the text Typst says no font can display."""
+    found = _UNDISPLAYABLE.search(message)
+    if found is None:
+        return set()
+    # the message quotes the text as Rust does: unassigned code points as \u{378}
+    quoted = re.sub(
+        r"\\u\{([0-9a-fA-F]{1,6})\}", lambda m: chr(int(m.group(1), 16)), found.group(1)
+    )
+    return {ch for ch in quoted if ord(ch) > 0x7F}
 
 
 def _page_count(path: Path) -> int:
     """Pages of a PDF, from its page tree's root ``/Count`` (Typst writes one tree)."""
-    import re
-
     data = path.read_bytes()
     counts = [int(m) for m in re.findall(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)", data)]
     counts += [int(m) for m in re.findall(rb"/Count\s+(\d+)[^>]*?/Type\s*/Pages\b", data)]

@@ -12,6 +12,7 @@ to the compile root; this module never touches a file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from planner.report.describe import callouts, camera_map_alt, overview_alt
@@ -63,20 +64,30 @@ _PREAMBLE = """\
 """
 
 
+#: Characters shown as escapes, as the text report shows them (``planner.io.printable``):
+#: controls, bidi overrides and marks, separators, zero-width characters, the BOM, lone
+#: surrogates. A PDF/A may hold no glyph its fonts cannot draw, and a bidi override
+#: would make a line read differently from what the file says.
+_UNSAFE = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]"
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def lit(text: object) -> str:
     """``text`` as a Typst string literal (code mode): nothing in it is markup."""
     out = ['"']
-    for ch in str(text):
+    for ch in _UNSAFE.sub(_escape, str(text)):
         if ch == "\\":
             out.append("\\\\")
         elif ch == '"':
             out.append('\\"')
         elif ch == "\n":
             out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0:
-            out.append(f"\\u{{{ord(ch):x}}}")
         else:
             out.append(ch)
     out.append('"')
@@ -222,7 +233,7 @@ def cover(r: Report) -> str:
             )
         )
         items = ", ".join(f"[#{lit(x)}]" for x in r.claims)
-        out.append(f"#list(marker: [⚠], {items})\n\n")
+        out.append(f"#list({items})\n\n")
     else:
         out.append(_para(lit("No differences: the plan's stored provenance matches the re-check.")))
     out.append(_h(2, "Policy"))
