@@ -289,3 +289,12 @@ def test_osm_multi_names_are_split_and_never_paired_with_themselves() -> None:
     ]
     found = {(round(i.x), round(i.y)): i.label for i in intersections(lines, names)}
     assert found == {(200, 0): "East Saint John Street & North 8th Street"}
+
+
+def test_camera_index_marks_a_stale_decision_in_both_formats(reviewed: dict) -> None:
+    """C-4 was re-aimed after its approval: the index says so, not just "Approved"."""
+    text = " ".join(poppler("pdftotext", "-layout", str(reviewed["pdf"]), "-").split())
+    assert re.search(r"C-4 (Blocked|Warning|Clear) Approved, STALE \d+", text)
+    assert re.search(r"C-3 (Blocked|Warning|Clear) Approved \d+", text)
+    page = reviewed["html"].read_text(encoding="utf-8")
+    assert re.search(r'href="#cam-C-4">C-4</a></td><td>.*?</td><td>Approved, STALE</td>', page)

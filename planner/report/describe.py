@@ -17,6 +17,16 @@ def callouts(report: Report) -> list[tuple[int, CameraSection]]:
     return list(enumerate(picked, start=1))
 
 
+def decision_short(section: CameraSection) -> str:
+    """The decision in a few words for an index: "Approved", "Approved, STALE", "Undecided"."""
+    if section.decision is None:
+        return "Undecided"
+    from planner.core.review import DECISION_LABELS
+
+    label = DECISION_LABELS[section.decision.record.decision]
+    return f"{label}, STALE" if section.decision.stale else label
+
+
 def sites_in_view(section: CameraSection) -> list[str]:
     """The names of the sites the camera's findings name, each once, in finding order."""
     out: list[str] = []
@@ -58,4 +68,11 @@ def overview_alt(report: Report) -> str:
     )
 
 
-__all__ = ["CALLOUT_STATUSES", "callouts", "camera_map_alt", "overview_alt", "sites_in_view"]
+__all__ = [
+    "CALLOUT_STATUSES",
+    "callouts",
+    "camera_map_alt",
+    "decision_short",
+    "overview_alt",
+    "sites_in_view",
+]

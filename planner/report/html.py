@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
-from planner.report.describe import callouts, camera_map_alt, overview_alt
+from planner.report.describe import callouts, camera_map_alt, decision_short, overview_alt
 from planner.report.model import STATUS_WORDS, CameraSection, Report
 
 #: Cameras per PDF page (each section starts a page every this many cameras).
@@ -550,7 +550,7 @@ def _camera_index(report: Report) -> str:
         [
             f'<a class="id" href="#cam-{e(s.camera.id)}">{e(s.camera.id)}</a>',
             _status_cell(s.status),
-            e(s.decision_text.split(",")[0]),
+            e(decision_short(s)),
         ]
         for s in report.sections
     ]

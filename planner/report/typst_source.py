@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from planner.report.describe import callouts, camera_map_alt, overview_alt
+from planner.report.describe import callouts, camera_map_alt, decision_short, overview_alt
 from planner.report.html import footer_text
 from planner.report.model import STATUS_WORDS, CameraSection, Report
 
@@ -368,7 +368,7 @@ def camera_index(r: Report) -> str:
         [
             f"link(<cam-{label_name(s.camera.id)}>, {_nb(s.camera.id)})",
             _status(s.status),
-            lit(s.decision_text.split(",")[0]),
+            lit(decision_short(s)),
             f"context counter(page).at(<cam-{label_name(s.camera.id)}>).first()",
         ]
         for s in r.sections
