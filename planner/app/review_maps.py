@@ -168,6 +168,8 @@ class ReportMaps:
         self.labels_drawn: list[tuple[str, QRectF, str]] = []
         #: The last overview's callouts: camera id to the box of its number.
         self.callouts_drawn: dict[str, QRectF] = {}
+        #: The cameras whose number stood off with a leader line (no room beside them).
+        self.callouts_crowded: list[str] = []
         #: The last map's street names: text and box (layout units).
         self.streets_drawn: list[tuple[str, QRectF]] = []
         extra = {}
@@ -246,6 +248,26 @@ class ReportMaps:
         if not xs:
             return (-500.0, -500.0, 500.0, 500.0)
         return (min(xs), min(ys), max(xs), max(ys))
+
+    def callout_extent(
+        self, ids: Sequence[str], *, aspect: float
+    ) -> tuple[float, float, float, float] | None:
+        """A detail of the overview around the cameras ``ids`` (those whose numbers
+        crowd it), or None when the overview shows them large enough already (under
+        twice as close)."""
+        pts = [self.xy[i] for i in ids if i in self.xy]
+        if len(pts) < 2:
+            return None
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        # the numbered cameras and some room around them for the numbers
+        pad = max(150.0, 0.08 * max(max(xs) - min(xs), max(ys) - min(ys)))
+        detail = fit_extent(
+            (min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad), aspect=aspect
+        )
+        whole = fit_extent(self.overview_extent(), aspect=aspect)
+        if (detail[2] - detail[0]) * 2 > whole[2] - whole[0]:
+            return None
+        return detail
 
     def camera_extent(self, camera: Camera) -> tuple[float, float, float, float]:
         """The camera, its whole range and some surroundings."""
@@ -330,6 +352,7 @@ class ReportMaps:
             body.setSelected(False)
         self.labels_drawn = []
         self.callouts_drawn = {}
+        self.callouts_crowded = []
         mini = None
         if subject is not None and body is not None:
             mini = self._mini_legend(painter, body, k=overlay_scale)
@@ -561,6 +584,7 @@ class ReportMaps:
         """Place every callout number: beside its camera, else further off (leader lines
         returned as anchor and box). Placed into ``taken``; kept in ``_callout_boxes``."""
         self._callout_boxes: list[tuple[str, QRectF, LabelRequest]] = []
+        self.callouts_crowded = []
         leaders: list[tuple[QPointF, QRectF]] = []
         todo = numbered
         for step, factor in enumerate((1.0, *CALLOUT_STANDOFF)):
@@ -574,6 +598,7 @@ class ReportMaps:
                     self._callout_boxes.append((cid, placed[i], req))
                     if step:
                         leaders.append((req.anchor, placed[i]))
+                        self.callouts_crowded.append(cid)
                 else:
                     left.append((cid, req))
             todo = left

@@ -199,6 +199,18 @@ def write_html(
             )
         )
     }
+    numbers = maps.callout_numbers(report)
+    detail = maps.callout_extent(maps.callouts_crowded, aspect=aspect)
+    if detail is not None:
+        images["detail"] = _data_uri(
+            maps.image(
+                width=OVERVIEW_SIZE[0],
+                height=OVERVIEW_SIZE[1],
+                scale=HTML_OVERVIEW_SCALE,
+                extent=detail,
+                callouts=numbers,
+            )
+        )
     n = max(1, len(report.sections))
     inset_aspect = INSET_SIZE[0] / INSET_SIZE[1]
     for i, s in enumerate(report.sections):
@@ -305,6 +317,16 @@ def write_pdf_tagged(
             ),
         )
         images["overview"] = "overview.svg"
+        numbers = maps.callout_numbers(report)
+        detail = maps.callout_extent(maps.callouts_crowded, aspect=ow / oh)
+        if detail is not None:
+            _svg(
+                root / "detail.svg",
+                width=ow,
+                height=oh,
+                draw=lambda p: maps.draw(p, width=ow, height=oh, extent=detail, callouts=numbers),
+            )
+            images["detail"] = "detail.svg"
         iw, ih = INSET_PT
         n = max(1, len(report.sections))
         for i, s in enumerate(report.sections):

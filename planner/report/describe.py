@@ -68,11 +68,22 @@ def overview_alt(report: Report) -> str:
     )
 
 
+def detail_alt(report: Report) -> str:
+    """Alt text of the overview's detail map of the numbered cameras."""
+    n = len(callouts(report))
+    return (
+        f"Detail of the overview map around the {n} blocked and warned cameras, numbered "
+        "as on the overview and in the key below, with their view cones and the cameras "
+        "around them."
+    )
+
+
 __all__ = [
     "CALLOUT_STATUSES",
     "callouts",
     "camera_map_alt",
     "decision_short",
+    "detail_alt",
     "overview_alt",
     "sites_in_view",
 ]

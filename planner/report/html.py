@@ -12,7 +12,13 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
-from planner.report.describe import callouts, camera_map_alt, decision_short, overview_alt
+from planner.report.describe import (
+    callouts,
+    camera_map_alt,
+    decision_short,
+    detail_alt,
+    overview_alt,
+)
 from planner.report.model import STATUS_WORDS, CameraSection, Report
 
 #: Cameras per PDF page (each section starts a page every this many cameras).
@@ -285,6 +291,19 @@ def overview(
             cls="overview",
         ),
     ]
+    if images.get("detail"):
+        parts.append("<h3>Detail: the numbered cameras</h3>")
+        parts.append(
+            _img(
+                "detail",
+                images,
+                width=size[0],
+                height=size[1],
+                alt=detail_alt(report),
+                for_qt=for_qt,
+                cls="overview",
+            )
+        )
     numbered = callouts(report)
     if numbered:
         parts.append("<h3>Key to the numbered cameras</h3>")

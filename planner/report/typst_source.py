@@ -15,7 +15,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from planner.report.describe import callouts, camera_map_alt, decision_short, overview_alt
+from planner.report.describe import (
+    callouts,
+    camera_map_alt,
+    decision_short,
+    detail_alt,
+    overview_alt,
+)
 from planner.report.html import footer_text
 from planner.report.model import STATUS_WORDS, CameraSection, Report
 
@@ -315,6 +321,9 @@ def overview(r: Report, images: Mapping[str, str]) -> str:
         ),
         "#" + _figure(images.get("overview"), size=OVERVIEW_PT, alt=overview_alt(r)) + "\n\n",
     ]
+    if images.get("detail"):
+        out.append(_h(3, "Detail: the numbered cameras"))
+        out.append("#" + _figure(images["detail"], size=OVERVIEW_PT, alt=detail_alt(r)) + "\n\n")
     numbered = callouts(r)
     if numbered:
         out.append(_h(3, "Key to the numbered cameras"))
