@@ -201,6 +201,10 @@ def test_real_report_lists_each_id_once_per_place_and_every_unsigned_camera(
     assert len(listed) == len(set(listed)) == int(m.group(1))
     with pikepdf.open(pdf) as doc:
         titles = outline_titles(doc)
+        alts = [alt or "" for kind, alt in structure(doc) if kind == "Figure"]
+    # the overview, its detail where the numbers crowd downtown, one map per camera
+    assert len(alts) == 2 + len(status)
+    assert sum(a.startswith("Detail of the overview map") for a in alts) == 1
     for cid in status:
         assert sum(1 for t in titles if t.split(" · ")[0] == f"Camera {cid}") == 1, cid
 
