@@ -508,7 +508,7 @@ class ReportMaps:
         # off the scale bar and the attribution line, as on the map
         view = QRectF(4, 4, width - 8, height - 34)
         taken = BoxIndex(obstacles)
-        leaders = self._place_callouts(painter, numbered, view=view, taken=taken)
+        callout_boxes, leaders = self._place_callouts(numbered, view=view, taken=taken)
         # as the map does: cameras and sites, then the street names, then the districts
         first = [i for i, r in enumerate(reqs) if r.priority > PRIORITY["street"]]
         then = [i for i, r in enumerate(reqs) if r.priority <= PRIORITY["street"]]
@@ -526,7 +526,7 @@ class ReportMaps:
             painter.setPen(QPen(QColor(20, 20, 20), 0.6))
             painter.drawLine(anchor, _nearest_on(box, anchor))
             painter.restore()
-        for cid, box, req in self._callout_boxes:
+        for cid, box, req in callout_boxes:
             draw_label(painter, PlacedLabel(req.text, box, req.role, req.style))
             self.callouts_drawn[cid] = box
             self.labels_drawn.append((req.text, box, req.role))
@@ -575,16 +575,15 @@ class ReportMaps:
 
     def _place_callouts(
         self,
-        painter: QPainter,
         numbered: list[tuple[str, LabelRequest]],
         *,
         view: QRectF,
         taken: BoxIndex,
-    ) -> list[tuple[QPointF, QRectF]]:
-        """Place every callout number: beside its camera, else further off (leader lines
-        returned as anchor and box). Placed into ``taken``; kept in ``_callout_boxes``."""
-        self._callout_boxes: list[tuple[str, QRectF, LabelRequest]] = []
-        self.callouts_crowded = []
+    ) -> tuple[list[tuple[str, QRectF, LabelRequest]], list[tuple[QPointF, QRectF]]]:
+        """Place every callout number: beside its camera, else further off with a leader
+        line (anchor and box returned), else clamped into the view. The boxes go into
+        ``taken``; the cameras placed off their symbol into :attr:`callouts_crowded`."""
+        boxes: list[tuple[str, QRectF, LabelRequest]] = []
         leaders: list[tuple[QPointF, QRectF]] = []
         todo = numbered
         for step, factor in enumerate((1.0, *CALLOUT_STANDOFF)):
@@ -595,7 +594,7 @@ class ReportMaps:
             left = []
             for i, (cid, req) in enumerate(todo):
                 if i in placed:
-                    self._callout_boxes.append((cid, placed[i], req))
+                    boxes.append((cid, placed[i], req))
                     if step:
                         leaders.append((req.anchor, placed[i]))
                         self.callouts_crowded.append(cid)
@@ -609,8 +608,9 @@ class ReportMaps:
             dy = min(0.0, view.bottom() - box.bottom()) + max(0.0, view.top() - box.top())
             box.translate(dx, dy)
             taken.add(box)
-            self._callout_boxes.append((cid, box, req))
-        return leaders
+            boxes.append((cid, box, req))
+            self.callouts_crowded.append(cid)
+        return boxes, leaders
 
     def callout_numbers(self, report: Any) -> dict[str, int]:
         """Camera id to its callout number on the overview (blocked and warned cameras)."""
