@@ -105,10 +105,6 @@ def _cat(*parts: str) -> str:
     return "[" + "".join(f"#{p}" if not p.startswith("[") else p for p in parts) + "]"
 
 
-def _t(text: object) -> str:
-    return lit(text)
-
-
 def _mono(text: object) -> str:
     return f"mono({lit(text)})"
 
