@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+from planner.core.model import AuditEntry
 from planner.report.describe import (
     callouts,
     camera_map_alt,
@@ -157,6 +158,7 @@ def _h(level: int, text: str, label: str | None = None, *, new_page: bool = Fals
 
 
 def cover(r: Report) -> str:
+    """The title, the decision summary, the contents and the cover's sections."""
     p = r.policy
     c, d = r.status_counts, r.decision_counts
     out = [
@@ -305,6 +307,7 @@ def _figure(path: str | None, *, size: tuple[float, float], alt: str) -> str:
 
 
 def overview(r: Report, images: Mapping[str, str]) -> str:
+    """The overview map, its detail, the key to its numbers and the changes."""
     out = [
         _h(2, "Overview map", "overview", new_page=True),
         _para(
@@ -387,6 +390,7 @@ def camera_index(r: Report) -> str:
 
 
 def camera_section(s: CameraSection, images: Mapping[str, str]) -> str:
+    """One camera: heading (a bookmark, a link target), map beside facts, findings."""
     cam = s.camera
     title = f"Camera {cam.id}" + (f" · {cam.label}" if cam.label and cam.label != cam.id else "")
     heading = "unknown" if cam.heading_deg is None else f"{cam.heading_deg:.0f}°"
@@ -465,7 +469,7 @@ def _join(parts: list[str], sep: str) -> list[str]:
     return out
 
 
-def _audit_table(entries: Sequence, *, with_camera: bool) -> str:
+def _audit_table(entries: Sequence[AuditEntry], *, with_camera: bool) -> str:
     head = ["When", "Who", "What"] + (["Camera"] if with_camera else []) + ["Why"]
     rows = []
     for a in entries:
@@ -483,6 +487,7 @@ def _audit_table(entries: Sequence, *, with_camera: bool) -> str:
 
 
 def appendices(r: Report) -> str:
+    """Audit trail, signage list, cameras by district and the policy text."""
     out = [_h(2, "Appendix A. Audit trail", "audit", new_page=True)]
     if r.audit:
         out.append(_audit_table(r.audit, with_camera=True))
