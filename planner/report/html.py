@@ -1,10 +1,11 @@
-"""The review report as HTML, for browsers and for Qt's rich-text PDF layout.
+"""The review report as one self-contained HTML file (WCAG 2.1 AA).
 
-One generator serves both: ``for_qt=True`` keeps to the HTML subset
-``QTextDocument`` lays out (tables for layout, ``page-break-before``) and names
-images ``map:KEY`` for the PDF writer to draw as vectors; otherwise the images
-are inlined as ``data:`` URIs and a print style sheet is added, so the file is
-self-contained: no external URL, nothing to fetch.
+The images are inlined as ``data:`` URIs and a print style sheet is added: no external
+URL, nothing to fetch. Landmarks, headings in order, header cells with ``scope``, alt
+text for every map and status in words make it accessible (tests/test_report_html_a11y.py
+runs axe-core on it). The PDF is laid out by Typst (:mod:`planner.report.typst_source`);
+``for_qt=True``, the subset Qt's ``QTextDocument`` laid out for the PDF before, is no
+longer used by the writers.
 """
 
 from __future__ import annotations
