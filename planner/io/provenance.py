@@ -479,3 +479,43 @@ def compare_provenance(
                 )
     prov.differences += _layer_differences(claimed, layers)
     return prov
+
+
+def use_named_pack(
+    ns: Any, plan: Any, *, config: Any = None
+) -> tuple[PackLink | None, NamedPack | None, bool, list[str]]:
+    """The data a command uses when the user gave none: one rule for check, review, report.
+
+    SPEC 5.1: without ``--data``, ``--sites`` or ``--no-sites``, a plan that names
+    its data pack is checked with that pack when it lies in the plan's folder (or
+    below); any other named pack stops the command, naming it and what to pass.
+    When IT locked the data (``ns.data_locked``, set by
+    :func:`planner.io.managed_config.enforce_managed`) the named pack is never used:
+    the plan is checked with IT's pack, and a note says so. A plan naming no pack is
+    checked with IT's first pack when the configuration names one.
+
+    Sets ``ns.data``. Returns the plan's link, where its pack was found, whether
+    ``ns.data`` came from the plan, and notes for the output.
+    """
+    from planner.io.plan import read_pack_link
+
+    notes: list[str] = []
+    link = read_pack_link(plan.meta, source=str(ns.plan))
+    named = None if link is None else named_pack_for_check(link, plan_path=ns.plan)
+    gave_data = ns.data is not None or bool(ns.sites) or bool(getattr(ns, "no_sites", False))
+    if getattr(ns, "data_locked", False):
+        # IT's pack is used whatever the plan names; the provenance comparison then
+        # says whether it is the pack the plan names (same sha256) or not
+        return link, named, False, notes
+    if gave_data:
+        return link, named, False, notes
+    if named is None:
+        packs = getattr(config, "data_packs", ()) if config is not None else ()
+        if packs:
+            ns.data = packs[0]
+            notes.append(f"no --data given: using IT's data pack {packs[0]}")
+        return link, named, False, notes
+    if named.state is not NamedPackState.FOUND:
+        raise named.refusal(plan_path=ns.plan)
+    ns.data = named.path
+    return link, named, True, notes
