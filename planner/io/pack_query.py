@@ -671,8 +671,11 @@ def _unique(ids: Sequence[Any], path: Path, layer: str, col: str) -> None:
 
 def _sites(con: sqlite3.Connection, path: Path) -> list[Site]:
     try:
+        columns = {str(r[1]) for r in con.execute("PRAGMA table_info(sites)")}
+        # a pack written before merges kept footprint protection has no such column
+        flag = "footprint_protected" if "footprint_protected" in columns else "0"
         rows = con.execute(
-            "SELECT site_id, category, name, source, source_id, tags, verified, geom "
+            f"SELECT site_id, category, name, source, source_id, tags, verified, geom, {flag} "
             "FROM sites ORDER BY fid"
         ).fetchall()
         ents = con.execute(
@@ -700,7 +703,7 @@ def _sites(con: sqlite3.Connection, path: Path) -> list[Site]:
         )
     out: list[Site] = []
     for i, (row, geom) in enumerate(zip(rows, geoms, strict=True)):
-        sid, category, name, source, source_id, tags, verified, _ = row
+        sid, category, name, source, source_id, tags, verified, _, footprint = row
         where = f"layer sites, feature {i + 1} (site_id {str(sid)!r})"
         if not category:
             raise InputError(path, where, "category is missing")
@@ -720,6 +723,7 @@ def _sites(con: sqlite3.Connection, path: Path) -> list[Site]:
                 verified=None if verified is None else bool(verified),
                 source=src,
                 tags=_tags(tags, path, where),
+                footprint_protected=bool(footprint),
             )
         )
     return out
