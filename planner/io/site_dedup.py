@@ -163,7 +163,7 @@ def deduplicate_sites(
         if not with_ents or not without:
             continue  # every copy had the same basis: nothing changed
         protect[t] = True
-        polygons = [g for g in (geoms[m] for m in without + [t]) if shapely.area(g) > 0]
+        polygons = [geoms[m] for m in dict.fromkeys([*without, t]) if shapely.area(geoms[m]) > 0]
         if polygons:
             geoms_out[t] = shapely.union_all(polygons)
         n_ents = sum(ent_count.get(ids[m], 0) for m in with_ents)
