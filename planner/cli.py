@@ -279,6 +279,13 @@ def run_check(ns: argparse.Namespace) -> int:
     }
     if ns.format == "json":  # the text report shows neither the plan hash nor decisions
         _add_review_json(report, plan)
+    # what "N clear" rests on: the sites by category and source, their dates, coverage
+    from planner.io.basis import describe_basis
+
+    basis = describe_basis(
+        inputs, plan.cameras, checker.projector, pack=ns.data, site_files=ns.sites
+    )
+    report["data_basis"] = basis.to_json()
     report["provenance"] = _provenance_json(
         ns, plan, policy, inputs.layers, link=link, named=named, pack_from_plan=pack_from_plan
     )
@@ -290,7 +297,9 @@ def run_check(ns: argparse.Namespace) -> int:
         text = json_printable(json.dumps(report, indent=2, ensure_ascii=False)) + "\n"
     else:
         # Each camera is measured in its own UTM zone (SPEC 3).
-        text = format_text_report(report, crs=", ".join(checker.crs_used(plan.cameras)))
+        text = format_text_report(
+            report, crs=", ".join(checker.crs_used(plan.cameras)), basis=basis.lines()
+        )
     if ns.output is not None:
         from planner.io.outputs import write_output_text
 
@@ -396,7 +405,7 @@ def _write(stream: TextIO, text: str) -> None:
     stream.flush()
 
 
-def format_text_report(report: dict[str, Any], *, crs: str = "") -> str:
+def format_text_report(report: dict[str, Any], *, crs: str = "", basis: Sequence[str] = ()) -> str:
     """A plain-text report for people reading a terminal."""
     lines = []
     plan, policy, summary = report["plan"], report["policy"], report["summary"]
@@ -412,6 +421,9 @@ def format_text_report(report: dict[str, Any], *, crs: str = "") -> str:
         lines.extend(provenance_lines(report["provenance"]))
     for w in report.get("warnings", []):
         lines.append(f"Warning: {w}")
+    if basis:
+        lines.append("Data checked against:")
+        lines.extend(f"  {line}" for line in basis)
     lines.append("")
     by_camera: dict[str, list[dict[str, Any]]] = {}
     for f in report["findings"]:

@@ -14,6 +14,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from planner.core.basis import DataBasis
 from planner.core.checker import Checker
 from planner.core.model import AuditEntry, Camera, CameraStatus, Plan, PlanResult, Policy
 from planner.core.provenance import ClaimedLayer, layer_differences
@@ -124,6 +125,8 @@ class Report:
     districts: list[tuple[str, dict[str, int]]]  # district name, counts
     osm: bool
     warnings: list[str] = field(default_factory=list)
+    #: what the counts rest on: sites by category and source, dates, coverage
+    basis: DataBasis | None = None
 
     @property
     def decision_summary(self) -> str:
@@ -215,6 +218,7 @@ def build_report(
     reviewer: str | None = None,
     osm: bool = False,
     warnings: Sequence[str] = (),
+    basis: DataBasis | None = None,
     progress: Callable[[str, float], None] | None = None,
 ) -> Report:
     """Assemble the report. ``streets`` is (projected lines, names) for the signage."""
@@ -366,6 +370,7 @@ def build_report(
         districts=district_rows,
         osm=osm,
         warnings=list(warnings),
+        basis=basis,
     )
 
 
