@@ -307,7 +307,11 @@ def test_gui_malformed_config_starts_locked_down(qtbot, system_config, capsys):
     assert win.policy.id == "san-jose-alpr-dup-2026"
     assert not win.actions_by_name["open_pack"].isEnabled()
     tip = win.managed_label.toolTip()
-    assert f"{cfg}: lock_data:" in tip and "built-in" in tip
+    assert f"{cfg}: lock_data:" in tip and "nothing is checked" in tip
+    # fail closed: the demo's cameras are shown, but no result (never the built-in data)
+    win.start_up(plan=DEMO_PLAN, data=DEMO_PACK, wait=True, recover=False)
+    win.wait_idle(60)
+    assert not win.doc.results and "system configuration is unusable" in win.doc.withheld
     err = capsys.readouterr().err
     assert err.count(f"{cfg}: lock_data:") == 1
 
