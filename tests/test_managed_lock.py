@@ -452,3 +452,22 @@ def test_gui_deeply_nested_config_says_so(qtbot, system_config, capsys):
     tip = win.managed_label.toolTip()
     assert f"{cfg}: (file): not valid TOML: nested too deeply" in tip
     assert "nested too deeply" in capsys.readouterr().err
+
+
+def test_self_test_checks_the_shipped_demo_on_a_locked_workstation(system_config, tmp_path):
+    import io
+
+    from planner.selftest import run_self_test
+
+    lax = _lax_policy(tmp_path / "it")
+    pack = _it_pack(tmp_path)
+    cfg = system_config(
+        f'policy = "{lax}"\ndata = ["{pack}"]\nlock_policy = true\nlock_data = true\n'
+    )
+    out = io.StringIO()
+    assert run_self_test(out=out, folder=tmp_path / "self-test") == 0, out.getvalue()
+    text = out.getvalue()
+    assert f"managed by {cfg} (lock_policy=true, lock_data=true)" in text
+    assert "1 blocked" in text  # the demo as shipped, not IT's lax policy
+    # and the lock is back for everything after the self-test
+    assert managed_config.load_managed_config().lock_data

@@ -101,8 +101,7 @@ def apply_to_window(window: Any, config: ManagedConfig) -> None:
     if config.error is not None:
         # the window's data banner says it, and stays: every load is withheld
         print(
-            f"warning: {config.error}; nothing is checked until IT fixes the system "
-            "configuration",
+            f"warning: {config.error}; nothing is checked until IT fixes the system configuration",
             file=sys.stderr,
         )
     else:

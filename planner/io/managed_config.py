@@ -42,11 +42,12 @@ The allowed-signers file is always locked when IT names it: a user's
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,8 @@ from planner.core.errors import InputError
 #: ``monkeypatch.setattr``; deliberately not an environment variable or option, so
 #: nothing a user of the installed program controls can point it elsewhere.
 _config_path_for_tests: Path | None = None
+#: Set only by :func:`demo_only` (the self-test); never by an option or variable.
+_demo_only = False
 #: The Windows registry key (under HKEY_LOCAL_MACHINE) that Group Policy writes.
 REGISTRY_KEY = r"SOFTWARE\Policies\SitingPlanner"
 REGISTRY_SOURCE = r"HKLM\SOFTWARE\Policies\SitingPlanner"
@@ -382,6 +385,8 @@ def load_managed_config(
     registry
         Returns the registry values (tests); the real registry by default.
     """
+    if path is None and _demo_only:
+        return ManagedConfig()
     file = system_config_path() if path is None else Path(path)
     sources: list[str] = []
     try:
@@ -597,3 +602,22 @@ def builtin_policy_tampered() -> str | None:
             "the locked policy; reinstall it"
         )
     return None
+
+
+@contextlib.contextmanager
+def demo_only() -> Iterator[None]:
+    """Unmanaged for the self-test's own steps, which check only the embedded demo.
+
+    The self-test proves the installed program works; it runs fixed commands on the
+    demo files shipped inside the program and writes to its own temporary folder,
+    so IT's locks (which guard what users check) would only make it fail on a managed
+    workstation. No option, variable or file reaches this: only
+    :func:`planner.selftest.run_self_test` calls it.
+    """
+    global _demo_only
+    before = _demo_only
+    _demo_only = True
+    try:
+        yield
+    finally:
+        _demo_only = before
