@@ -282,9 +282,7 @@ def run_check(ns: argparse.Namespace) -> int:
     # what "N clear" rests on: the sites by category and source, their dates, coverage
     from planner.io.basis import describe_basis
 
-    basis = describe_basis(
-        inputs, plan.cameras, checker.projector, pack=ns.data, site_files=ns.sites
-    )
+    basis = describe_basis(inputs, plan.cameras, checker.projector, site_files=ns.sites)
     report["data_basis"] = basis.to_json()
     report["provenance"] = _provenance_json(
         ns, plan, policy, inputs.layers, link=link, named=named, pack_from_plan=pack_from_plan

@@ -149,7 +149,6 @@ def build(rc: Any, *, reviewer: str | None, progress: Progress | None) -> tuple[
             rc.inputs,
             rc.plan.cameras,
             rc.checker.projector,
-            pack=_pack_of(rc),
             site_files=[
                 Path(x.path) for x in rc.inputs.layers if x.kind == "sites" and "#" not in x.path
             ],

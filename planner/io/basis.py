@@ -78,7 +78,6 @@ def describe_basis(
     cameras: Sequence[Any],
     projector: Any,
     *,
-    pack: Path | None = None,
     site_files: Sequence[Path] = (),
 ) -> DataBasis:
     """The data basis of a check: ``inputs`` from :func:`planner.io.loader.load_inputs`.
@@ -91,17 +90,10 @@ def describe_basis(
         The plan's cameras.
     projector
         The checker's projection.
-    pack
-        The data pack the check read, whose metadata is read here when the fast
-        reader left it out.
     site_files
         Sites layers given as single files (``--sites``): their file dates.
     """
     meta = inputs.metadata if isinstance(inputs.metadata, dict) else {}
-    if not meta and pack is not None:
-        from planner.io.pack import read_metadata
-
-        meta = read_metadata(pack)
     sources = pack_sources(meta)
     for f in site_files:
         date = file_date(f)

@@ -65,6 +65,8 @@ class PackSubset:
     buildings_validated: bool = True
     counts: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: the pack's ``pack_metadata`` (sources, dates, the import's warnings)
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 def check_regions(
@@ -123,12 +125,12 @@ def read_pack_subset(
         entrance (the same checks as :func:`planner.io.pack.read_pack`).
     """
     with _reading(path) as con:
-        _metadata(con, path)
+        metadata = _metadata(con, path)
         tables = {str(r[0]) for r in con.execute("SELECT table_name FROM gpkg_contents")}
         for name in _REQUIRED:
             if name not in tables:
                 raise InputError(path, f"layer {name}", "missing required layer")
-        out = PackSubset()
+        out = PackSubset(metadata=metadata)
         out.counts = {name: _count(con, path, name) for name in _REQUIRED}
         out.sites = _sites(con, path)
         # Buildings skip validation only when this planner validated a file with these
