@@ -578,7 +578,44 @@ def enforce_managed(
         signers, source, more = resolve_allowed_signers(cfg, getattr(ns, "allowed_signers", None))
         ns.allowed_signers, ns.trust_source = signers, source
         notes += more
+    notes += writable_lock_files(cfg)
     return cfg, notes
+
+
+def _is_administrator() -> bool:
+    geteuid = getattr(os, "geteuid", None)
+    return geteuid is None or geteuid() == 0  # Windows: os.access says little about ACLs
+
+
+def writable_lock_files(config: ManagedConfig) -> list[str]:
+    """A note for each locked file the user running the planner could edit.
+
+    A lock on a file the user may rewrite does not hold; the planner cannot fix the
+    permissions, but it says so in every output, so IT finds out. Only checked for an
+    ordinary user on a POSIX system (an administrator may edit them anyway).
+    """
+    if _is_administrator():
+        return []
+    locked: list[tuple[str, Path]] = [
+        ("the system configuration", Path(source))
+        for source in config.sources
+        if source != REGISTRY_SOURCE
+    ]
+    if config.lock_policy and config.policy is not None:
+        locked.append(("the locked policy", config.policy))
+    if config.lock_data:
+        locked += [("the locked data pack", p) for p in config.data_packs]
+    if config.allowed_signers is not None:
+        locked.append(("the allowed-signers file", config.allowed_signers))
+    out = []
+    for what, path in locked:
+        folder_writable = os.access(path.parent, os.W_OK)
+        if os.access(path, os.W_OK) or folder_writable:
+            out.append(
+                f"{what} {path} can be changed by this user, so the lock does not hold: "
+                "make it (and its folder) writable by administrators only"
+            )
+    return out
 
 
 def builtin_policy_tampered() -> str | None:
