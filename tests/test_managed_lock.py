@@ -484,3 +484,17 @@ def test_locked_files_an_ordinary_user_can_edit_are_named(system_config, tmp_pat
     assert any(n.startswith(f"the locked data pack {pack} can be changed") for n in notes)
     monkeypatch.setattr(managed_config, "_is_administrator", lambda: True)
     assert enforce_managed(ns)[1] == []
+
+
+def test_gui_lock_ignores_layers_and_settings_from_before(qtbot, system_config, tmp_path):
+    pack = _it_pack(tmp_path)
+    system_config(f'data = ["{pack}"]\nlock_data = true\n')
+    win = _window(qtbot)
+    # a sites layer added earlier (or by any route) and the user's last pack setting
+    win.extra_sites.append(EXAMPLE_SITES)
+    win.settings.last_data_pack = DEMO_PACK
+    win.start_up(plan=_plan_without_pack(tmp_path), data=DEMO_PACK, wait=True, recover=False)
+    win.wait_idle(60)
+    assert win.doc.data is not None and win.doc.data.pack_path == pack
+    assert {s.source.split(":")[0] for s in win.doc.data.sites} == {"Demo Town (synthetic)"}
+    assert win.doc.results
