@@ -498,3 +498,16 @@ def test_gui_lock_ignores_layers_and_settings_from_before(qtbot, system_config, 
     assert win.doc.data is not None and win.doc.data.pack_path == pack
     assert {s.source.split(":")[0] for s in win.doc.data.sites} == {"Demo Town (synthetic)"}
     assert win.doc.results
+
+
+@pytest.mark.parametrize("key", ["policy", "data", "allowed_signers"])
+def test_config_naming_a_pipe_is_unusable_without_blocking(tmp_path, key):
+    import os
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    path = tmp_path / "config.toml"
+    path.write_text(f'{key} = "{fifo}"\n', encoding="utf-8")
+    cfg = managed_config.load_managed_config(path=path, registry=lambda: None)
+    assert cfg.error == f"{path}: {key}: not a regular file: {fifo}"
+    assert cfg.lock_policy and cfg.lock_data

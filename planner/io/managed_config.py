@@ -45,6 +45,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import sys
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
@@ -306,6 +307,17 @@ def _path(value: Any, *, where: str, key: str, base: Path | None) -> Path:
     return p
 
 
+def _regular(path: Path, where: str, key: str) -> Path:
+    """``path`` when it is a regular file (a pipe or device named here would hang a reader)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        raise ConfigError(f"{where}: {key}: file not found: {path}") from None
+    if not stat.S_ISREG(mode):
+        raise ConfigError(f"{where}: {key}: not a regular file: {path}")
+    return path
+
+
 def _validate(raw: Mapping[str, Any], *, where: str, base: Path | None) -> dict[str, Any]:
     """Checked values of one source; unknown keys are errors (a typo must not unlock)."""
     out: dict[str, Any] = {}
@@ -315,24 +327,16 @@ def _validate(raw: Mapping[str, Any], *, where: str, base: Path | None) -> dict[
         if key in ("lock_policy", "lock_data"):
             out[key] = _bool(value, where=where, key=key)
         elif key == "policy":
-            p = _path(value, where=where, key=key, base=base)
-            if not p.is_file():
-                raise ConfigError(f"{where}: policy: file not found: {p}")
-            out[key] = p
+            out[key] = _regular(_path(value, where=where, key=key, base=base), where, key)
         elif key == "data":
             items = value if isinstance(value, list) else [value]
             if not items or len(items) > MAX_PACKS:
                 raise ConfigError(f"{where}: data: give 1 to {MAX_PACKS} data packs")
-            packs = tuple(_path(v, where=where, key=key, base=base) for v in items)
-            missing = [str(p) for p in packs if not p.is_file()]
-            if missing:
-                raise ConfigError(f"{where}: data: file not found: {missing[0]}")
-            out[key] = packs
+            out[key] = tuple(
+                _regular(_path(v, where=where, key=key, base=base), where, key) for v in items
+            )
         elif key == "allowed_signers":
-            p = _path(value, where=where, key=key, base=base)
-            if not p.is_file():
-                raise ConfigError(f"{where}: allowed_signers: file not found: {p}")
-            out[key] = p
+            out[key] = _regular(_path(value, where=where, key=key, base=base), where, key)
         else:
             out[key] = _text(value, where=where, key=key)
     return out
