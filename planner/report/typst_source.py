@@ -25,6 +25,7 @@ from planner.report.describe import (
 )
 from planner.report.html import footer_text
 from planner.report.model import STATUS_WORDS, CameraSection, Report
+from planner.report.wording import category_words
 
 #: Body text: Typst's own bundled fonts, so the PDF is the same on every platform and
 #: the installers carry no font.
@@ -225,6 +226,7 @@ def cover(r: Report) -> str:
             numeric=frozenset({1, 3}),
         )
     )
+    out.append(data_basis(r))
     out.append(_h(2, "What the plan claims, beside the re-check"))
     if r.claims:
         out.append(
@@ -289,6 +291,99 @@ def cover(r: Report) -> str:
         out.append(_para(lit("Map data © OpenStreetMap contributors (ODbL)."), small=True))
     for w in r.warnings[:10]:
         out.append(_para(lit(f"Note: {w}"), small=True))
+    return "".join(out)
+
+
+def _source_label(key: str) -> str:
+    return "OpenStreetMap" if key == "osm" else key
+
+
+def data_basis(r: Report) -> str:
+    """ "Data checked against" (as the HTML's ``data_basis_section``): what the counts rest on."""
+    b = r.basis
+    if b is None:
+        return ""
+    out = [
+        _h(2, "Data checked against"),
+        _para(
+            lit(
+                "Every count above rests on these sites. A camera is judged only against "
+                "the protected places the data lists."
+            ),
+            small=True,
+        ),
+    ]
+    rows = [
+        [
+            lit(category_words(c.category)),
+            lit(c.sites),
+            lit(", ".join(f"{n} {_source_label(k)}" for k, n in c.by_source.items())),
+            lit(c.with_entrances),
+            lit(c.footprint),
+            lit(c.unverified),
+        ]
+        for c in b.categories
+    ]
+    rows.append(
+        [
+            f"strong({lit('All')})",
+            f"strong({lit(b.sites)})",
+            "",
+            lit(b.with_entrances),
+            lit(b.footprint),
+            lit(b.unverified),
+        ]
+    )
+    out.append(
+        _table(
+            ["Category", "Sites", "From", "With entrances", "Whole footprint", "Unverified"],
+            rows,
+            columns=["22%", "8%", "1fr", "12%", "12%", "12%"],
+            numeric=frozenset({1, 3, 4, 5}),
+        )
+    )
+    out.append(
+        _table(
+            ["Source", "Date", "Sites", "Area (km²)", "Cameras outside its area"],
+            [
+                [
+                    lit(", ".join(x.names) or _source_label(x.key)),
+                    lit("; ".join(x.dates) or "not recorded"),
+                    lit(x.sites),
+                    lit("—" if x.area_km2 is None else f"{x.area_km2:.1f}"),
+                    lit(
+                        "—" if x.cameras_outside is None else f"{x.cameras_outside} of {b.cameras}"
+                    ),
+                ]
+                for x in b.sources
+            ],
+            columns=["1fr", "30%", "8%", "12%", "16%"],
+            numeric=frozenset({2, 3, 4}),
+        )
+    )
+    if b.sites_area_km2 is not None and b.cameras_outside is not None:
+        span = (
+            "" if b.cameras_area_km2 is None else f"; the cameras span {b.cameras_area_km2:.1f} km²"
+        )
+        out.append(
+            _para(
+                lit(f"The site data covers {b.sites_area_km2:.1f} km²{span}. "),
+                "strong("
+                + lit(
+                    f"{b.cameras_outside} of {b.cameras} cameras "
+                    f"({100 * (b.share_outside or 0.0):.0f}%) lie outside it"
+                )
+                + ")",
+                lit(
+                    ", where protected places the data does not list may exist (areas are "
+                    "convex hulls around each source's sites)."
+                ),
+            )
+        )
+    if b.import_warnings:
+        out.append(_para(lit("The import said:"), small=True))
+        items = ", ".join(f"small({lit(w)})" for w in b.import_warnings[:20])
+        out.append(f"#list({items})\n\n")
     return "".join(out)
 
 
