@@ -271,9 +271,11 @@ def _svg(path: Path, *, width: float, height: float, draw: Callable[[QPainter], 
     # an SVG names fonts by family, and "Sans Serif" (what a default QFont asks for)
     # is no font Typst knows: the maps' text would be set in another face than the one
     # Qt measured it with (labels overrunning their boxes). Name the real family.
+    # Named for the map's drawing only: the app's own font is given back after it.
     default = QGuiApplication.font()
     real = QFontInfo(default).family()
-    if real and default.family() != real:
+    renamed = bool(real) and default.family() != real
+    if renamed:
         fixed = QFont(default)
         fixed.setFamily(real)
         QGuiApplication.setFont(fixed)
@@ -291,6 +293,8 @@ def _svg(path: Path, *, width: float, height: float, draw: Callable[[QPainter], 
     finally:
         painter.end()
         dev.close()
+        if renamed:
+            QGuiApplication.setFont(default)
     # a plan's label may hold control characters, which XML forbids (Qt writes them as
     # they are), or a bidi override: written as escapes, as the report's text does
     text = bytes(buf.data()).decode("utf-8", errors="replace")
