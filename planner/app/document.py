@@ -339,6 +339,17 @@ class PlanDocument(QObject):
             self.recheck(cid)
         self.results_reset.emit()
 
+    def status_counts(self) -> tuple[int, int, int, int]:
+        """``(checked, blocked, warned, clear)`` over the current results.
+
+        The one count the status bar and the findings panel both show, so they never
+        disagree (after a delete, an undo, a re-check).
+        """
+        statuses = [r.status for r in self.results.values()]
+        n_b = sum(s is Severity.BLOCK for s in statuses)
+        n_w = sum(s is Severity.WARN for s in statuses)
+        return len(statuses), n_b, n_w, len(statuses) - n_b - n_w
+
     def status_of(self, camera_id: str) -> Severity | None:
         res = self.results.get(camera_id)
         return None if res is None else res.status

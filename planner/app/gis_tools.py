@@ -58,6 +58,7 @@ class GisTools(QObject):
             data_shown=lambda: self.doc.data is not None,
         )
         self._preview_task: Any = None
+        self._preview_message = ""
         # -- identify, measure, legend
         self.identify_panel = IdentifyPanel()
         self.identify_panel.feature_activated.connect(self._zoom_to_identified)
@@ -223,10 +224,11 @@ class GisTools(QObject):
             if self._preview_task is task and self.doc.data is None:
                 show_preview(self.canvas, result, self.preview_cameras)
                 self.w.layers_panel.set_layers(_layer_entries(self.canvas))
-                self.w.statusBar().showMessage(
+                self._preview_message = (
                     f"{len(result.cameras)} cameras shown, not checked yet: loading the "
                     "buildings and checking…"
                 )
+                self.w.statusBar().showMessage(self._preview_message)
             else:
                 gate.set()
 
@@ -240,6 +242,12 @@ class GisTools(QObject):
         data = self.doc.data
         self._preview_task = None
         self.preview_cameras.clear()
+        # the preview's "not checked yet" is over once the full load is in: the check's
+        # own count (status bar, findings) says what was checked from here on
+        bar = self.w.statusBar()
+        if self._preview_message and bar.currentMessage() == self._preview_message:
+            bar.clearMessage()
+        self._preview_message = ""
         self.marker.set(None, None)
         if data is None:
             return

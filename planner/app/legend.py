@@ -25,7 +25,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from planner.app.camera_items import STATUS_MARK, STATUS_STYLE, paint_status_swatch
+from planner.app.camera_items import STATUS_STYLE, paint_status_swatch, status_mark_path
 from planner.app.canvas import style as st
 from planner.core.model import Severity
 
@@ -70,12 +70,18 @@ def camera_pixmap(shape: str, status: Severity | None, size: int = ICON_PX) -> Q
         )
     else:
         p.drawEllipse(c, s, s)
-    font = QFont()
-    font.setBold(True)
-    font.setPixelSize(10)
-    p.setFont(font)
-    p.setPen(QColor(255, 255, 255))
-    p.drawText(QRectF(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, STATUS_MARK[status])
+    # the same stroked mark as on the map
+    p.setPen(
+        QPen(
+            QColor(255, 255, 255),
+            1.8,
+            Qt.PenStyle.SolidLine,
+            Qt.PenCapStyle.RoundCap,
+            Qt.PenJoinStyle.RoundJoin,
+        )
+    )
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawPath(status_mark_path(status, s).translated(c))
     p.end()
     return pix
 

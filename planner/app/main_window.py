@@ -394,6 +394,8 @@ class MainWindow(QMainWindow):
         doc.plan_reset.connect(self._update_attribution)
         doc.results_reset.connect(self._update_check_label)
         doc.result_changed.connect(self._update_check_label)
+        # a deleted camera's result goes with it: the count follows at once
+        doc.camera_removed.connect(self._update_check_label)
         self.controller.selection_changed.connect(self._selection_changed)
         self.controller.properties_requested.connect(self._open_properties_for)
         self.controller.drag_status.connect(self._drag_status)
@@ -491,8 +493,8 @@ class MainWindow(QMainWindow):
     def _update_check_label(self, *_args: object) -> None:
         if self.check_task is not None:
             return
-        res = self.doc.results.values()
-        if not res:
+        n, n_b, n_w, n_c = self.doc.status_counts()
+        if not n:
             self.check_label.setText(
                 "Not checked: see the banner" if self.data_issues else "Not checked"
             )
@@ -500,9 +502,7 @@ class MainWindow(QMainWindow):
                 " ".join(self.data_issues) if self.data_issues else ""
             )
             return
-        n_b = sum(r.status is Severity.BLOCK for r in res)
-        n_w = sum(r.status is Severity.WARN for r in res)
-        self.check_label.setText(f"Checked: {n_b} block, {n_w} warn, {len(res) - n_b - n_w} clear")
+        self.check_label.setText(f"Checked: {n_b} block, {n_w} warn, {n_c} clear")
 
     def _drag_status(self, camera_id: str, status: Severity) -> None:
         self.statusBar().showMessage(f"{camera_id}: {status} here", 2000)

@@ -266,16 +266,14 @@ class FindingsPanel(QWidget):
         self._update_summary()
 
     def _update_summary(self) -> None:
-        statuses = [r.status for r in self.model.doc.results.values()]
-        if not statuses:
+        n, n_block, n_warn, n_clear = self.model.doc.status_counts()
+        if not n:
             reason = getattr(self, "_unchecked", "")
             self.summary.setText(f"Not checked. {reason}" if reason else "Not checked.")
             return
-        n_block = sum(s is Severity.BLOCK for s in statuses)
-        n_warn = sum(s is Severity.WARN for s in statuses)
         self.summary.setText(
-            f"{len(statuses)} cameras checked: {n_block} blocked, {n_warn} warned, "
-            f"{len(statuses) - n_block - n_warn} clear; {len(self.model.rows)} findings"
+            f"{n} cameras checked: {n_block} blocked, {n_warn} warned, "
+            f"{n_clear} clear; {len(self.model.rows)} findings"
         )
 
 
