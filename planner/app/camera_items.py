@@ -128,6 +128,7 @@ def status_mark_path(status: Severity | None, s: float) -> QPainterPath:
         path.lineTo(k * 0.7, 0.0)
     return path
 
+
 #: Camera labels are drawn up to this many metres per pixel (the selection always).
 LABEL_MAX_RES = 2.5
 #: Up to this many metres per pixel a camera is its full symbol; beyond, a small dot.

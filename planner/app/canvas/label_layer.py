@@ -32,7 +32,7 @@ from planner.app.canvas.labels import (
 )
 from planner.app.canvas.render import (
     StreetLabels,
-    draw_street_labels,
+    draw_street_sprites,
     site_symbol_px,
     street_labels,
 )
@@ -403,7 +403,8 @@ class LabelLayer(QObject):
         )
         painter.save()
         painter.setOpacity(c.layer_opacity("street_names"))
-        draw_street_labels(painter, subset, px[idx])
+        # each name blitted from its cached sprite: a pan frame strokes no outline
+        draw_street_sprites(painter, subset, px[idx], c.viewport().devicePixelRatioF())
         painter.restore()
 
 
