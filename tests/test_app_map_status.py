@@ -1,0 +1,191 @@
+"""What the map says about each camera agrees with the check, at every zoom (offscreen).
+
+A blocked camera is drawn over a clear one where they crowd, keeps a mark that is not
+its colour at city zoom, and the counts on screen (status bar, findings) are one count.
+Street names are rendered once and blitted, not stroked again on every pan frame.
+"""
+
+from __future__ import annotations
+
+import re
+
+import geopandas as gpd
+import pytest
+import shapely
+from PySide6.QtCore import QPoint
+from PySide6.QtGui import QColor, QImage, QPainter
+
+from planner.app.camera_items import STATUS_STYLE
+from planner.core.model import Plan, PlanMeta, Severity
+from tests.app_support import X0, Y0, app_env, camera_at, make_data, new_window
+
+__all__ = ["app_env"]  # the fixture, used by name
+
+#: Where both cameras stand: 55 m south of the church's driveway.
+SPOT = (X0, Y0 - 45)
+#: Looking north at the driveway, in range: blocked. The clear one stands on the same spot
+#: looking south, away from it.
+BLOCKED = camera_at("B-1", *SPOT, 0.0, rng=70.0)
+CLEAR = camera_at("A-1", *SPOT, 180.0)
+
+
+def _window(qtbot, cameras):
+    win = new_window(qtbot, size=(900, 650))
+    win.install_data(make_data(win.policy))
+    win.doc.load_plan(
+        Plan(cameras=list(cameras), meta=PlanMeta(name="t", created="2026-03-10T00:00:00+00:00")),
+        None,
+    )
+    win.wait_idle(30)
+    return win
+
+
+def _show(win, level: int) -> QImage:
+    c = win.canvas
+    c.set_synchronous(True)
+    c.set_level(level)
+    win.controller.set_resolution(c.resolution())
+    c.center_on(*SPOT)
+    c.viewport().repaint()
+    return c.viewport().grab().toImage()
+
+
+def _at_camera(win, image: QImage) -> QColor:
+    p = win.canvas.scene_to_view(win.canvas.to_scene(*SPOT)).toPoint()
+    return image.pixelColor(p)
+
+
+def _close(a: QColor, b: QColor, tol: int = 40) -> bool:
+    return all(abs(x - y) <= tol for x, y in zip(a.getRgb()[:3], b.getRgb()[:3], strict=True))
+
+
+def _white_near(win, image: QImage, half: int) -> int:
+    """White pixels (the mark's strokes) inside the symbol's square at the camera."""
+    p = win.canvas.scene_to_view(win.canvas.to_scene(*SPOT)).toPoint()
+    n = 0
+    for dx in range(-half, half + 1):
+        for dy in range(-half, half + 1):
+            c = image.pixelColor(p + QPoint(dx, dy))
+            n += c.red() > 235 and c.green() > 235 and c.blue() > 235
+    return n
+
+
+@pytest.mark.parametrize("order", ["blocked first", "clear first"])
+def test_a_blocked_camera_is_drawn_over_a_clear_one_at_city_zoom(qtbot, app_env, order):
+    cams = [BLOCKED, CLEAR] if order == "blocked first" else [CLEAR, BLOCKED]
+    win = _window(qtbot, cams)
+    assert win.doc.status_of("B-1") is Severity.BLOCK
+    assert win.doc.status_of("A-1") is Severity.CLEAR
+    image = _show(win, 13)  # about 90 m per pixel: the whole city in view
+    assert win.canvas.resolution() > 12  # the city-zoom dot, not the full symbol
+    # the topmost camera item under the point is the blocked one, cone and body
+    p = win.canvas.scene_to_view(win.canvas.to_scene(*SPOT)).toPoint()
+    top = [i for i in win.canvas.items(p) if getattr(i, "camera_id", None)]
+    assert top[0].camera_id == "B-1"
+    # and the pixel beside the mark's strokes is the blocked red, not the clear green
+    red, green = STATUS_STYLE[Severity.BLOCK][0], STATUS_STYLE[Severity.CLEAR][0]
+    px = image.pixelColor(p + QPoint(4, 0))
+    assert _close(px, red), px.getRgb()
+    assert not _close(px, green)
+
+
+@pytest.mark.parametrize("level", [1, 4, 7, 10, 13, 16])
+def test_every_zoom_keeps_a_status_mark_that_is_not_colour(qtbot, app_env, level):
+    win = _window(qtbot, [BLOCKED])
+    image = _show(win, level)
+    # white strokes inside the symbol: the ✕, whatever the zoom (a bare dot has none)
+    assert _white_near(win, image, 4) >= 4
+
+
+def _counts(text: str) -> tuple[int, int, int]:
+    m = re.search(r"(\d+) block\w*, (\d+) warn\w*, (\d+) clear", text)
+    assert m is not None, text
+    return int(m[1]), int(m[2]), int(m[3])
+
+
+def test_status_bar_and_findings_agree_after_a_delete(qtbot, app_env):
+    far = camera_at("C-9", X0 + 300, Y0, 90.0)
+    win = _window(qtbot, [BLOCKED, far])
+    summary = win.findings_panel.summary
+    assert _counts(win.check_label.text()) == _counts(summary.text()) == (1, 0, 1)
+    win.controller.select(["B-1"])
+    win.actions_by_name["delete"].trigger()
+    qtbot.waitUntil(lambda: not win.doc.has_camera("B-1"), timeout=5000)
+    assert _counts(win.check_label.text()) == _counts(summary.text()) == (0, 0, 1)
+    win.doc.undo_stack.undo()
+    assert _counts(win.check_label.text()) == _counts(summary.text()) == (1, 0, 1)
+    win.doc.undo_stack.setClean()
+
+
+def test_demo_start_up_never_shows_not_checked_beside_a_count(qtbot, app_env):
+    win = new_window(qtbot)
+    seen: list[tuple[str, str]] = []
+    bar = win.statusBar()
+
+    def note(*_a: object) -> None:
+        seen.append((bar.currentMessage(), win.check_label.text()))
+
+    bar.messageChanged.connect(note)
+    win.doc.results_reset.connect(note)
+    win.doc.data_changed.connect(note)
+    win.start_up(plan=None, data=None, recover=False)
+    qtbot.waitUntil(lambda: win.doc.data is not None and not win.tasks, timeout=60_000)
+    win.wait_idle(30)
+    note()
+    previews = [m for m, _ in seen if "not checked yet" in m]
+    assert previews, "the demo shows its preview first"
+    # the preview counted each camera once, as the check does
+    shown = int(previews[0].split()[0])
+    assert shown == len(win.doc.all_cameras()) == len(win.doc.results)
+    both = [(m, c) for m, c in seen if "not checked yet" in m and c.startswith("Checked:")]
+    assert not both
+    assert "not checked yet" not in bar.currentMessage()
+    win.doc.undo_stack.setClean()
+
+
+def test_street_names_are_not_stroked_again_on_every_pan_frame(qtbot, monkeypatch):
+    from planner.app.canvas import MapCanvas
+    from planner.core.crs import Projector
+
+    proj = Projector.for_points([(-121.8863, 37.3382)])
+    x0, y0 = proj.point(-121.8863, 37.3382)
+    names = [f"Street {k}" for k in range(12)]
+    lines = [
+        proj.unproject(shapely.LineString([(x0 - 600, y0 + 60 * k), (x0 + 600, y0 + 60 * k)]))
+        for k in range(len(names))
+    ]
+    canvas = MapCanvas(projector=proj)
+    qtbot.addWidget(canvas)
+    canvas.resize(800, 600)
+    canvas.set_streets(
+        gpd.GeoDataFrame(
+            {"highway": ["primary"] * len(names), "name": names}, geometry=lines, crs=4326
+        )
+    )
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    canvas.set_synchronous(True)
+    canvas.set_level(1)
+    canvas.center_on(x0, y0 + 300)
+
+    def named() -> bool:
+        canvas.viewport().repaint()
+        return len(canvas.street_labels_drawn) >= 5
+
+    qtbot.waitUntil(named, timeout=5000)
+    calls = 0
+    stroke = QPainter.strokePath
+
+    def counting(self, *args):
+        nonlocal calls
+        calls += 1
+        return stroke(self, *args)
+
+    monkeypatch.setattr(QPainter, "strokePath", counting)
+    frames = 20
+    for k in range(frames):
+        canvas.pan_by(1 if k % 2 else -1, 0)
+        canvas.viewport().repaint()
+    assert len(canvas.street_labels_drawn) >= 5
+    # the names drawn once each before the pan; a pan frame only blits them
+    assert calls < frames, calls
