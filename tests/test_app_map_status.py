@@ -189,3 +189,61 @@ def test_street_names_are_not_stroked_again_on_every_pan_frame(qtbot, monkeypatc
     assert len(canvas.street_labels_drawn) >= 5
     # the names drawn once each before the pan; a pan frame only blits them
     assert calls < frames, calls
+
+
+def _closed_port() -> int:
+    """A 127.0.0.1 port nothing listens on: connecting is refused at once."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_offline_basemap_says_why_in_words_until_switched_off(
+    qtbot, app_env, tmp_path, monkeypatch
+):
+    import planner.app.basemap as basemap
+    from planner.app.basemap import BasemapSource
+
+    monkeypatch.setattr(basemap, "default_cache_dir", lambda: tmp_path / "tiles")
+
+    win = _window(qtbot, [CLEAR])
+    win.zoom_to_fit()
+    url = f"http://127.0.0.1:{_closed_port()}/{{z}}/{{x}}/{{y}}.png"
+    source = BasemapSource("Test tiles", url, "(C) OpenStreetMap contributors")
+    win.gis.set_basemap(source, remember=False)
+    label = win.gis.basemap_label
+
+    def shown() -> bool:
+        win.canvas.viewport().repaint()
+        return label.isVisible()
+
+    qtbot.waitUntil(shown, timeout=15_000)
+    assert label.text() == "Basemap unavailable: the tile server refused the connection"
+    # nothing was drawn, so nothing of the basemap is credited
+    win.canvas.viewport().repaint()
+    assert win.canvas.basemap.drawn == 0
+    assert "Basemap:" not in win.canvas.attribution_text()
+    # other messages come and go; the basemap's stays
+    win.statusBar().showMessage("Saved somewhere", 1)
+    qtbot.wait(30)
+    win.statusBar().clearMessage()
+    assert label.isVisible() and label.text().startswith("Basemap unavailable")
+    win.gis.set_basemap(None, remember=False)
+    assert not label.isVisible()
+
+
+def test_offline_reasons_are_words_not_errno():
+    import socket
+    import urllib.error
+
+    from planner.app.basemap import offline_message
+
+    dns = urllib.error.URLError(socket.gaierror(-2, "Name or service not known"))
+    assert offline_message(dns) == "Basemap unavailable: no network connection"
+    refused = urllib.error.URLError(ConnectionRefusedError(111, "Connection refused"))
+    assert "refused the connection" in offline_message(refused)
+    assert "did not answer" in offline_message(TimeoutError("timed out"))
+    for exc in (dns, refused):
+        assert "Errno" not in offline_message(exc) and "[" not in offline_message(exc)

@@ -30,6 +30,7 @@ from planner.app.search import (
     SearchMarker,
     rect_for_hit,
 )
+from planner.app.statusbar import ElidedLabel
 
 EXPORT_VIEW_FILTER = "PNG image (*.png);;PDF document (*.pdf)"
 EXPORT_PLAN_FILTER = "CSV (*.csv);;GeoPackage (*.gpkg);;KML (*.kml)"
@@ -59,6 +60,12 @@ class GisTools(QObject):
         )
         self._preview_task: Any = None
         self._preview_message = ""
+        # why the basemap shows nothing new, while that lasts (see _basemap_status)
+        self.basemap_label = ElidedLabel("", max_width=360)
+        self.basemap_label.setObjectName("basemap_label")
+        self.basemap_label.setStyleSheet("color: #b71c1c;")
+        window.statusBar().insertPermanentWidget(0, self.basemap_label)
+        self.basemap_label.hide()
         # -- identify, measure, legend
         self.identify_panel = IdentifyPanel()
         self.identify_panel.feature_activated.connect(self._zoom_to_identified)
@@ -424,6 +431,8 @@ class GisTools(QObject):
 
     def set_basemap(self, source: BasemapSource | None, *, remember: bool = True) -> None:
         """Show ``source`` under the map (None removes the basemap)."""
+        self.basemap_label.setText("")
+        self.basemap_label.hide()
         layer = None
         if source is not None:
             layer = BasemapLayer(source)
@@ -449,8 +458,14 @@ class GisTools(QObject):
         self.w.layers_panel.set_layers(_layer_entries(self.canvas))
 
     def _basemap_status(self, text: str) -> None:
-        # one line, never a dialog: the map keeps working without the basemap
-        self.w.statusBar().showMessage(text or "Basemap back online", 10_000)
+        # one line, never a dialog: the map keeps working without the basemap. Kept in
+        # a permanent label (a temporary message is gone at the next status tip) until
+        # the basemap works again or is switched off.
+        label = self.basemap_label
+        label.setText(text)
+        label.setVisible(bool(text))
+        if not text:
+            self.w.statusBar().showMessage("Basemap back online", 5000)
 
     def _restore_basemap(self) -> None:
         raw = self.w.settings.store.value(_BASEMAP_KEY)

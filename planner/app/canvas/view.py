@@ -350,7 +350,9 @@ class MapCanvas(QGraphicsView):
         parts = []
         if self.attribution_shown() and self._attribution:
             parts.append(self._attribution)
-        if self.basemap_shown():
+        # a basemap is credited for the tiles it drew, not for being switched on (offline,
+        # it draws nothing: no "Basemap: © OpenStreetMap" over an empty background)
+        if self.basemap_shown() and getattr(self._basemap, "drawn", 0) > 0:
             text = self._basemap.attribution.strip()
             if (
                 text
