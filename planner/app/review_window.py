@@ -206,6 +206,14 @@ class ReviewWindow(QMainWindow):
         self.banner.setStyleSheet("background:#0b3d62; color:white; padding:6px; font-weight:bold")
         lay.addWidget(self.banner)
         self.canvas = MapCanvas(self)
+        # the scale bar (and every distance shown) in the planner's display units
+        from planner.app import canvas_bridge, units
+
+        unit = str(getattr(settings, "units", units.current_units()))
+        if unit in units.UNITS:
+            units.set_units(unit)
+            canvas_bridge.set_units(self.canvas, unit)
+        units.notifier.changed.connect(self._units_changed)
         lay.addWidget(self.canvas, 1)
         self.setCentralWidget(central)
         self.controller = _Controller()
@@ -300,6 +308,12 @@ class ReviewWindow(QMainWindow):
         menu.addSeparator()
         self._act(menu, "&Close", self.close, QKeySequence.StandardKey.Close)
         self._update_buttons()
+
+    def _units_changed(self, unit: str) -> None:
+        from planner.app import canvas_bridge
+
+        canvas_bridge.set_units(self.canvas, unit)
+        self.canvas.viewport().update()
 
     def _act(self, menu: Any, text: str, slot: Any, shortcut: Any) -> QAction:
         act = QAction(text, self)
