@@ -12,7 +12,7 @@ import re
 import geopandas as gpd
 import pytest
 import shapely
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, QPointF, QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 
 from planner.app.camera_items import STATUS_STYLE
@@ -247,3 +247,191 @@ def test_offline_reasons_are_words_not_errno():
     assert "did not answer" in offline_message(TimeoutError("timed out"))
     for exc in (dns, refused):
         assert "Errno" not in offline_message(exc) and "[" not in offline_message(exc)
+
+
+# -- sites ----------------------------------------------------------------------------------
+def _repaint_until(qtbot, canvas, ready) -> None:
+    """Paint until ``ready()``: labels are placed on a paint and drawn on the next."""
+
+    def painted() -> bool:
+        canvas.viewport().repaint()
+        return bool(ready())
+
+    qtbot.waitUntil(painted, timeout=3000)
+
+
+def _site_scene(qtbot, cams, sites):
+    from planner.app.camera_items import SitingController
+    from planner.app.canvas import MapCanvas
+    from planner.app.document import DataContext, PlanDocument
+    from planner.app.map_labels import connect_map_labels
+    from planner.app.site_marks import UnverifiedMarks
+    from tests.test_map_labels import PROJ
+
+    canvas = MapCanvas(projector=PROJ)
+    qtbot.addWidget(canvas)
+    canvas.resize(800, 600)
+    doc = PlanDocument()
+    doc.set_data(DataContext(checker=None, projector=PROJ, sites=sites))
+    doc.load_plan(Plan(cameras=cams), None, check=False)
+    controller = SitingController(doc, canvas.scene())
+    marks = UnverifiedMarks(doc, canvas.scene())
+    canvas.scale_changed.connect(controller.set_resolution)
+    connect_map_labels(canvas, controller=controller, marks=marks)
+    canvas.set_sites(sites)
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    canvas.set_synchronous(True)
+    return canvas, controller
+
+
+def test_a_crowded_unverified_tag_stands_off_with_a_leader_at_city_zoom(qtbot):
+    from planner.app.site_marks import TAG_TEXT
+    from tests.test_map_labels import CITY_LEVEL, camera, clinic, show
+
+    # camera symbols 10 px apart all round the clinic (32 m per pixel), open map beyond
+    cams = [
+        camera(f"G{i}{j}".replace("-", "m"), i * 320.0, j * 320.0, 0.0)
+        for i in range(-2, 3)
+        for j in range(-2, 3)
+        if (i, j) != (0, 0)
+    ]
+    canvas, controller = _site_scene(qtbot, cams, [clinic()])
+    show(canvas, controller, CITY_LEVEL)
+
+    def tagged() -> bool:
+        canvas.viewport().repaint()
+        return any(text == TAG_TEXT for text, _box in canvas.labels_drawn)
+
+    qtbot.waitUntil(tagged, timeout=3000)
+    tags = [box for text, box in canvas.labels_drawn if text == TAG_TEXT]
+    assert len(tags) == 1, canvas.labels_drawn
+    # clear of every camera symbol
+    for body in controller.bodies.values():
+        p = canvas.scene_to_view(body.pos())
+        h = body.symbol_half_px()
+        assert not tags[0].intersects(QRectF(p.x() - h, p.y() - h, 2 * h, 2 * h))
+
+
+def _edge_coverage(image: QImage, y: int, x0: int, x1: int, colour: QColor) -> float:
+    """Share of the columns x0..x1 where a pixel within 2 px of row y is the outline colour."""
+    hits = 0
+    for x in range(x0, x1):
+        hits += any(_close(image.pixelColor(x, y + d), colour, 60) for d in range(-2, 3))
+    return hits / (x1 - x0)
+
+
+def test_verified_outlines_are_solid_and_unverified_ones_dashed(qtbot):
+    from planner.app.canvas import style as st
+    from planner.app.site_marks import COLOUR
+    from planner.core.model import Site
+    from tests.test_map_labels import PROJ
+    from tests.test_map_labels import X0 as LX0
+    from tests.test_map_labels import Y0 as LY0
+
+    def square(x: float, verified: bool) -> Site:
+        poly = PROJ.unproject(shapely.box(LX0 + x, LY0 - 60, LX0 + x + 120, LY0 + 60))
+        return Site(
+            id=f"s{x}", category="place_of_worship", geometry=poly, name="", verified=verified
+        )
+
+    canvas, _controller = _site_scene(qtbot, [], [square(-200, True), square(80, False)])
+    canvas.set_level(0)  # 1 m per pixel
+    canvas.center_on(LX0, LY0)
+    canvas.viewport().repaint()
+    image = canvas.viewport().grab().toImage()
+    top = round(canvas.scene_to_view(canvas.to_scene(LX0, LY0 + 60)).y())
+
+    def xs(x: float) -> tuple[int, int]:
+        a = canvas.scene_to_view(canvas.to_scene(LX0 + x + 10, LY0)).x()
+        return round(a), round(a) + 100
+
+    solid = _edge_coverage(image, top, *xs(-200), st.CATEGORY_STYLES["place_of_worship"].color)
+    dashed = _edge_coverage(image, top, *xs(80), COLOUR)
+    assert solid > 0.95, solid
+    assert 0.3 < dashed < 0.9, dashed
+
+
+def test_districts_and_unverified_sites_are_told_apart_and_in_the_legend():
+    from planner.app.canvas import style as st
+    from planner.app.legend import legend_items
+    from planner.app.site_marks import COLOUR, UNVERIFIED_PEN_STYLE
+
+    assert st.DISTRICT_PEN_STYLE != UNVERIFIED_PEN_STYLE
+    assert not _close(st.DISTRICT_LINE, COLOUR, 60)
+    labels = [i.label for i in legend_items()]
+    assert any(label.startswith("Unverified site") for label in labels)
+    assert any(label.startswith("Verified site") for label in labels)
+
+
+def test_search_pin_name_never_repeats_a_site_label_nor_leaves_the_view(qtbot):
+    from planner.app.search import SearchHit, SearchMarker
+    from tests.test_map_labels import STREET_LEVEL, clinic, lonlat, show
+    from tests.test_map_labels import X0 as LX0
+    from tests.test_map_labels import Y0 as LY0
+
+    site = clinic()
+    canvas, controller = _site_scene(qtbot, [], [site])
+    show(canvas, controller, STREET_LEVEL)
+    _repaint_until(qtbot, canvas, lambda: site.name in dict(canvas.labels_drawn))
+    marker = SearchMarker(canvas)
+    marker.set(SearchHit("site", site.name, *lonlat(0, 0)), canvas.to_scene(LX0, LY0).toTuple())
+    _repaint_until(qtbot, canvas, lambda: bool(canvas.labels_drawn))
+    assert marker.name_box is None  # the map already names it
+    assert site.name in dict(canvas.labels_drawn)  # and still does
+    # an address pinned at the right edge of the view: its name turns to fit inside
+    edge = canvas.view_to_scene(QPointF(canvas.viewport().width() - 6, 200))
+    marker.set(SearchHit("address", "1234 Long Example Avenue", *lonlat(0, 0)), edge.toTuple())
+    _repaint_until(qtbot, canvas, lambda: marker.name_box is not None)
+    box = marker.name_box
+    assert box is not None
+    assert box.right() <= canvas.viewport().width() and box.left() >= 0
+
+
+def test_a_camera_whose_view_a_building_hides_says_so(qtbot, app_env):
+    import numpy as np
+
+    from planner.app.document import DataContext
+    from planner.app.identify import identify_at
+    from planner.app.wording import VIEW_BLOCKED
+    from planner.core.buildings import BuildingIndex
+    from planner.core.checker import Checker
+    from tests.app_support import PROJ, make_sites
+
+    win = new_window(qtbot, size=(1000, 700))
+    base = make_data(win.policy)
+    x, y = X0 + 200, Y0 - 30
+    block = PROJ.unproject(shapely.box(x, y - 30, x + 60, y + 30))
+    bidx = BuildingIndex.from_geometries(np.array([block], dtype=object), projector=PROJ)
+    checker = Checker(
+        policy=win.policy,
+        sites=make_sites(),
+        projector=PROJ,
+        streets=base.street_network,
+        buildings=bidx,
+    )
+    win.install_data(
+        DataContext(
+            checker=checker,
+            projector=PROJ,
+            sites=base.sites,
+            street_network=base.street_network,
+        )
+    )
+    # half a metre from the building's west wall, looking east into it
+    facing = camera_at("W-1", x - 0.5, y, 90.0)
+    open_view = camera_at("O-1", x - 100, y, 270.0)
+    win.doc.load_plan(Plan(cameras=[facing, open_view], meta=PlanMeta(name="t")), None)
+    win.wait_idle(30)
+    assert win.doc.status_of("W-1") is Severity.CLEAR
+    # the properties panel says why there is a ✓ and no cone
+    win.controller.select(["W-1"])
+    assert VIEW_BLOCKED in win.properties_panel.note.text()
+    win.controller.select(["O-1"])
+    assert VIEW_BLOCKED not in win.properties_panel.note.text()
+    # hovering and identifying say it too
+    assert VIEW_BLOCKED in win.controller.bodies["W-1"].toolTip()
+    assert VIEW_BLOCKED not in win.controller.bodies["O-1"].toolTip()
+    found = identify_at(canvas=win.canvas, doc=win.doc, x=x - 0.5, y=y)
+    assert found and found[0].attributes.get("view") == VIEW_BLOCKED
+    win.doc.undo_stack.setClean()

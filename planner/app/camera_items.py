@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 )
 
 from planner.app.document import PlanDocument, moved, rotated
+from planner.app.wording import view_note
 from planner.core.geometry import angular_difference, bearing_deg
 from planner.core.model import Camera, CameraResult, CameraStatus, Severity
 
@@ -588,6 +589,10 @@ class SitingController(QObject):
         if result is not None:
             cone.set_status(result.status, removed=removed)
             body.set_status(result.status)
+            # hovering a camera with no cone drawn says why (a bare ✓ would not)
+            note = view_note(result)
+            name = cam.label or cam.id
+            body.setToolTip(f"{name}: {note}" if note else name)
         body.update()
         self.labels_changed.emit()
         if body.isSelected():

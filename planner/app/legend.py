@@ -99,6 +99,21 @@ def cone_pixmap(status: Severity | None, size: int = ICON_PX) -> QPixmap:
     return pix
 
 
+def outline_pixmap(unverified: bool, size: int = ICON_PX) -> QPixmap:
+    """A site's footprint: solid outline when verified, the dashed mark when not."""
+    from planner.app.site_marks import COLOUR, UNVERIFIED_PEN_STYLE
+
+    pix, p = _pix(size)
+    colour = COLOUR if unverified else st.CATEGORY_STYLES["place_of_worship"].color
+    fill = QColor(colour)
+    fill.setAlpha(40)
+    p.setBrush(fill)
+    p.setPen(QPen(colour, 2.0, UNVERIFIED_PEN_STYLE if unverified else Qt.PenStyle.SolidLine))
+    p.drawRect(QRectF(2.5, 2.5, size - 5, size - 5))
+    p.end()
+    return pix
+
+
 def ring_pixmap(size: int = ICON_PX) -> QPixmap:
     """The allowed-heading ring: thick green arcs around the camera."""
     pix, p = _pix(size)
@@ -139,6 +154,16 @@ def legend_items(canvas: object | None = None) -> list[LegendItem]:
         )
     for s in (*st.CATEGORY_STYLES.values(), st.OTHER_CATEGORY):
         out.append(LegendItem("Protected sites", s.label, st.symbol_pixmap(s, ICON_PX)))
+    out.append(
+        LegendItem("Protected sites", "Verified site (solid outline)", outline_pixmap(False))
+    )
+    out.append(
+        LegendItem(
+            "Protected sites",
+            "Unverified site: to confirm (dashed outline, ? unverified)",
+            outline_pixmap(True),
+        )
+    )
     if canvas is not None:
         for lid in ("entrances", "capture_zones", "boundaries", "streets", "buildings"):
             section = {

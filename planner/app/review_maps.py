@@ -454,9 +454,7 @@ class ReportMaps:
             rows.append(
                 (
                     "Council district",
-                    lambda p, r: _line_swatch(
-                        p, r, getattr(st, "DISTRICT_LINE", QColor("#6a1b9a")), Qt.PenStyle.DashLine
-                    ),
+                    lambda p, r: _line_swatch(p, r, st.DISTRICT_LINE, st.DISTRICT_PEN_STYLE),
                 )
             )
         return rows

@@ -328,7 +328,7 @@ def _draw_streets(p: QPainter, tile: _Tile, state: RenderState) -> None:
 
 
 def _draw_boundaries(p: QPainter, tile: _Tile, state: RenderState) -> None:
-    """City limits as a wide soft band with a dark line; districts as dashed lines.
+    """City limits as a wide soft band with a dark line; districts as blue dash-dot lines.
 
     Drawn as outlines only, so they never hide what lies inside them.
     """
@@ -368,7 +368,7 @@ def _draw_boundaries(p: QPainter, tile: _Tile, state: RenderState) -> None:
                 QPen(
                     st.DISTRICT_LINE,
                     1.6,
-                    Qt.PenStyle.DashLine,
+                    st.DISTRICT_PEN_STYLE,
                     Qt.PenCapStyle.FlatCap,
                     Qt.PenJoinStyle.RoundJoin,
                 )
@@ -412,7 +412,8 @@ def _draw_site_outlines(p: QPainter, tile: _Tile, state: RenderState) -> None:
         fill = QColor(style.color)
         fill.setAlpha(40)
         p.setBrush(fill)
-        p.setPen(QPen(style.color, 1.6, Qt.PenStyle.DashLine))
+        # verified: a solid outline; unverified: the fill only, under the dashed mark
+        p.setPen(Qt.PenStyle.NoPen if style.unverified else QPen(style.color, 1.6))
         p.drawPath(path)
 
 
