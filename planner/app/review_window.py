@@ -339,21 +339,28 @@ class ReviewWindow(QMainWindow):
         self.progress_label.setText("Re-checking the plan with your data…")
 
         def work(progress: Any, cancel: Any) -> Any:
-            from planner.app.canvas.prepare import prepare_layers
+            from planner.app.canvas.prepare import prepare_boundary_arrays, prepare_layers
 
             rc = recheck(
                 ns, with_geometry=True, cancel=cancel, progress=lambda what, f: progress(what, f)
             )
             progress("Preparing the map", 0.6)
+            proj = rc.checker.projector
+            # the pack's boundaries as the checker read them (no second read of the pack)
             boundaries = None
-            if data is not None:
-                from planner.io.pack import read_pack
-
-                boundaries = read_pack(data, layers=["boundaries"]).boundaries
+            if getattr(rc.inputs, "boundaries", None) is not None:
+                geoms, cols = rc.inputs.boundaries
+                boundaries = prepare_boundary_arrays(
+                    geoms, names=cols.get("name"), kinds=cols.get("kind"), projector=proj
+                )
+            # buildings stream into the map by area from the checker's index, as in the
+            # planner's window: a citywide copy projected for the map cost ~400 MB
+            index = getattr(rc.checker, "buildings", None)
+            stream = index is not None and len(index) > 0
             layers = prepare_layers(
-                projector=rc.checker.projector,
+                projector=proj,
                 streets=rc.inputs.streets,
-                buildings=rc.inputs.buildings,
+                buildings=None if stream else rc.inputs.buildings,
                 sites=list(rc.checker.sites),
                 zones=list(rc.checker.zones),
                 boundaries=boundaries,
@@ -415,6 +422,12 @@ class ReviewWindow(QMainWindow):
             sites=layers.sites,
             zones=layers.zones,
         )
+        index = getattr(rc.checker, "buildings", None)
+        if layers.buildings is None and index is not None and len(index):
+            from planner.app.canvas.stream import BuildingStream
+
+            # the checker's own footprints: the map draws what was checked
+            canvas.set_building_stream(BuildingStream(index, rc.checker.projector))
         if getattr(layers, "boundaries", None) is not None:
             canvas.set_boundaries(layers.boundaries)
         results = {r.camera_id: r for r in rc.result.results}
