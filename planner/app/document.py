@@ -75,6 +75,12 @@ class DataContext:
     #: The static layers projected for the map (``planner.app.canvas.prepare``), made on
     #: the worker with the rest; None: the canvas prepares them itself.
     canvas_layers: Any = None
+    #: What was read from the pack alone (``planner.io.loader`` inputs) and the pack's
+    #: ``(size, mtime_ns)`` then; None when other layers were added. A re-check of the
+    #: saved plan against the same, unchanged pack reuses them (see
+    #: :func:`planner.app.loading.reusable_inputs`).
+    pack_inputs: Any = None
+    pack_stamp: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)

@@ -836,8 +836,15 @@ def export_report_dialog(main: Any, path: Path | None = None) -> Path | None:
     )
     # the re-check (reading the pack, the buildings index) runs on the worker thread;
     # the maps and the layout paint with Qt, on this one
+    from planner.app.loading import reusable_inputs
+
+    # the pack the window already read, when unchanged: no second citywide index in memory
+    reuse = reusable_inputs(doc.data, ns.data)
     task = start(
-        Task(lambda progress, cancel: recheck(ns, with_geometry=True, cancel=cancel), name="report")
+        Task(
+            lambda progress, cancel: recheck(ns, with_geometry=True, cancel=cancel, reuse=reuse),
+            name="report",
+        )
     )
     main.statusBar().showMessage("Re-checking the saved plan for the report…")
     while not task.done.is_set():
