@@ -435,3 +435,28 @@ def test_a_camera_whose_view_a_building_hides_says_so(qtbot, app_env):
     found = identify_at(canvas=win.canvas, doc=win.doc, x=x - 0.5, y=y)
     assert found and found[0].attributes.get("view") == VIEW_BLOCKED
     win.doc.undo_stack.setClean()
+
+
+def test_the_preview_counts_a_camera_the_plan_carries_once():
+    from pathlib import Path
+
+    from planner.app.preview import load_preview, read_gpkg_table
+    from planner.core.model import Camera, CameraStatus
+
+    pack = Path(__file__).resolve().parents[1] / "data" / "demo" / "demo.gpkg"
+    geoms, cols = read_gpkg_table(pack, "cameras_existing", ["camera_id"])
+    assert len(geoms) >= 2
+    # an existing plan made from the pack: it carries the pack's first camera itself
+    first = geoms[0]
+    carried = Camera(
+        id=str(cols["camera_id"][0]),
+        lon=first.x,
+        lat=first.y,
+        heading_deg=90.0,
+        fov_deg=60.0,
+        range_m=40.0,
+        status=CameraStatus.EXISTING,
+    )
+    preview = load_preview(pack=pack, cameras=[carried])
+    ids = [c.id for c in preview.cameras]
+    assert len(ids) == len(set(ids)) == len(geoms)
