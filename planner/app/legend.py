@@ -140,7 +140,7 @@ def legend_items(canvas: object | None = None) -> list[LegendItem]:
         (Severity.BLOCK, "Blocked (✕)"),
         (Severity.WARN, "Warning (!)"),
         (Severity.CLEAR, "Clear (✓)"),
-        (None, "Not checked yet (?)"),
+        (None, "Not checked yet (\u2013)"),
     ):
         out.append(
             LegendItem("Check result", f"Camera: {label}", camera_pixmap("proposed", status))
