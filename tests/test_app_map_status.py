@@ -12,7 +12,7 @@ import re
 import geopandas as gpd
 import pytest
 import shapely
-from PySide6.QtCore import QPoint, QPointF, QRectF
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 
 from planner.app.camera_items import STATUS_STYLE
@@ -230,6 +230,13 @@ def test_offline_basemap_says_why_in_words_until_switched_off(
     qtbot.wait(30)
     win.statusBar().clearMessage()
     assert label.isVisible() and label.text().startswith("Basemap unavailable")
+    # the basemap layer switched off in the Layers panel (its check box), then on again
+    panel = win.layers_panel
+    row = panel.keys().index("basemap")
+    panel.model.item(row).setCheckState(Qt.CheckState.Unchecked)
+    assert not win.canvas.basemap_shown() and not label.isVisible()
+    panel.model.item(row).setCheckState(Qt.CheckState.Checked)
+    assert label.isVisible()
     win.gis.set_basemap(None, remember=False)
     assert not label.isVisible()
 

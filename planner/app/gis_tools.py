@@ -66,6 +66,11 @@ class GisTools(QObject):
         self.basemap_label.setStyleSheet("color: #b71c1c;")
         window.statusBar().insertPermanentWidget(0, self.basemap_label)
         self.basemap_label.hide()
+        self._basemap_problem = ""
+        # switching the basemap layer off in the Layers panel ends the message too
+        panel = getattr(window, "layers_panel", None)
+        if panel is not None:
+            panel.visibility_changed.connect(self._layer_toggled)
         # -- identify, measure, legend
         self.identify_panel = IdentifyPanel()
         self.identify_panel.feature_activated.connect(self._zoom_to_identified)
@@ -431,6 +436,7 @@ class GisTools(QObject):
 
     def set_basemap(self, source: BasemapSource | None, *, remember: bool = True) -> None:
         """Show ``source`` under the map (None removes the basemap)."""
+        self._basemap_problem = ""
         self.basemap_label.setText("")
         self.basemap_label.hide()
         layer = None
@@ -461,11 +467,22 @@ class GisTools(QObject):
         # one line, never a dialog: the map keeps working without the basemap. Kept in
         # a permanent label (a temporary message is gone at the next status tip) until
         # the basemap works again or is switched off.
-        label = self.basemap_label
-        label.setText(text)
-        label.setVisible(bool(text))
+        self._basemap_problem = text
+        self._show_basemap_problem()
         if not text:
             self.w.statusBar().showMessage("Basemap back online", 5000)
+
+    def _show_basemap_problem(self, shown: bool | None = None) -> None:
+        if shown is None:
+            shown = self.canvas.basemap_shown()
+        text = self._basemap_problem if shown else ""
+        self.basemap_label.setText(text)
+        self.basemap_label.setVisible(bool(text))
+
+    def _layer_toggled(self, key: str, visible: bool) -> None:
+        # may run before the canvas hears of it: the panel's word is the new state
+        if key == "basemap":
+            self._show_basemap_problem(visible and self.canvas.basemap is not None)
 
     def _restore_basemap(self) -> None:
         raw = self.w.settings.store.value(_BASEMAP_KEY)
