@@ -431,6 +431,8 @@ def test_a_camera_whose_view_a_building_hides_says_so(qtbot, app_env):
     win.doc.load_plan(Plan(cameras=[facing, open_view], meta=PlanMeta(name="t")), None)
     win.wait_idle(30)
     assert win.doc.status_of("W-1") is Severity.CLEAR
+    # the findings panel counts it (a clear camera has no finding row of its own)
+    assert f"1 with the {VIEW_BLOCKED}" in win.findings_panel.summary.text()
     # the properties panel says why there is a ✓ and no cone
     win.controller.select(["W-1"])
     assert VIEW_BLOCKED in win.properties_panel.note.text()

@@ -271,9 +271,12 @@ class FindingsPanel(QWidget):
             reason = getattr(self, "_unchecked", "")
             self.summary.setText(f"Not checked. {reason}" if reason else "Not checked.")
             return
+        blind = sum(bool(wording.view_note(r)) for r in self.model.doc.results.values())
+        # a clear camera that sees nothing has no finding: the summary still says so
+        extra = f"; {blind} with the {wording.VIEW_BLOCKED}" if blind else ""
         self.summary.setText(
             f"{n} cameras checked: {n_block} blocked, {n_warn} warned, "
-            f"{n_clear} clear; {len(self.model.rows)} findings"
+            f"{n_clear} clear; {len(self.model.rows)} findings{extra}"
         )
 
 
