@@ -203,7 +203,7 @@ def reusable_inputs(data: DataContext | None, pack: Path | None) -> Any:
         return None
     from types import SimpleNamespace
 
-    return SimpleNamespace(inputs=data.pack_inputs, checker=data.checker)
+    return SimpleNamespace(inputs=data.pack_inputs, checker=data.checker, pack=Path(pack))
 
 
 def load_plan_and_data(

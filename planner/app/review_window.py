@@ -346,7 +346,8 @@ class ReviewWindow(QMainWindow):
             )
             progress("Preparing the map", 0.6)
             proj = rc.checker.projector
-            # the pack's boundaries as the checker read them (no second read of the pack)
+            # the boundaries of the pack the re-check read (IT's, when locked), as it read
+            # them: no second read of the pack
             boundaries = None
             if getattr(rc.inputs, "boundaries", None) is not None:
                 geoms, cols = rc.inputs.boundaries

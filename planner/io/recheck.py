@@ -31,6 +31,7 @@ class Recheck:
     # What the IT-managed configuration changed (a locked policy wins over --policy):
     # said in every output, never silent.
     managed_notes: list[str] = field(default_factory=list)
+    managed: Any = None
 
     def status(self) -> dict[str, str]:
         return {r.camera_id: str(r.status) for r in self.result.results}
@@ -69,16 +70,24 @@ def recheck(
     costs about 200 MB). Anything else is read as usual.
     """
     from planner.io.loader import build_checker, load_inputs
-    from planner.io.managed_config import load_managed_config
+    from planner.io.managed_config import enforce_managed
     from planner.io.plan import read_plan
     from planner.io.policy import builtin_policy, read_policy
+    from planner.io.provenance import use_named_pack
 
-    policy_path, managed_notes = load_managed_config().policy_for_check(ns.policy)
+    # The same rule as check: IT's locks first (an unusable config stops here), then
+    # the pack the plan names when no data is given (SPEC 5.1).
+    managed, managed_notes = enforce_managed(ns)
+    policy_path = ns.policy
     policy = builtin_policy() if policy_path is None else read_policy(policy_path)
     plan = read_plan(ns.plan)
+    _link, _named, _from_plan, more = use_named_pack(ns, plan, config=managed)
+    managed_notes.extend(more)
     if (
         reuse is not None
         and getattr(reuse.checker.policy, "sha256", None) == policy.sha256
+        and ns.data is not None
+        and Path(getattr(reuse, "pack", "") or "") == Path(ns.data)
         and not (ns.sites or ns.buildings or ns.streets)
     ):
         return _check(
@@ -87,6 +96,7 @@ def recheck(
             policy,
             policy_path,
             managed_notes,
+            managed,
             reuse.inputs,
             reuse.checker,
             with_geometry=with_geometry,
@@ -113,6 +123,7 @@ def recheck(
         policy,
         policy_path,
         managed_notes,
+        managed,
         inputs,
         checker,
         with_geometry=with_geometry,
@@ -136,6 +147,7 @@ def _check(
     policy: Any,
     policy_path: Path | None,
     managed_notes: list[str],
+    managed: Any,
     inputs: Any,
     checker: Any,
     *,
@@ -163,4 +175,5 @@ def _check(
         result=result,
         input_paths=paths,
         managed_notes=managed_notes,
+        managed=managed,
     )
