@@ -91,7 +91,6 @@ def paint_status_swatch(
     p.drawPath(path)
 
 
-STATUS_MARK = {Severity.BLOCK: "\u2715", Severity.WARN: "!", Severity.CLEAR: "\u2713", None: "?"}
 #: Drawing order by check status: where symbols crowd (a city of cameras at city zoom),
 #: a blocked camera is drawn over a warned one, a warned over a clear one, a clear over
 #: one not checked yet, whatever else (editable or not) tells them apart.
