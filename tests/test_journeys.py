@@ -704,3 +704,19 @@ def test_overlapping_building_footprints_are_all_filled() -> None:
     path.setFillRule(Qt.FillRule.WindingFill)
     assert path.contains(QPointF(5, 5))  # the overlap is filled
     assert not path.contains(QPointF(25, 5))  # the courtyard stays open
+
+
+def test_a_new_plan_is_saved_where_plans_were_last_opened(win, modals, tmp_path: Path) -> None:
+    plan = demo_copy(tmp_path / "plans")
+    modals.then(open_file(plan))
+    key(win, "Ctrl+O")
+    win.wait_idle(60)
+    assert win.doc.path == plan
+    key(win, "Ctrl+N")
+    saving = save_as(plan.parent, "second", "Siting plans")
+    modals.then(saving)
+    key(win, "Ctrl+S")
+    modals.done()
+    assert saving.started_in == plan.parent  # type: ignore[attr-defined]
+    assert win.doc.path == plan.parent / "second.plan.geojson"
+    assert json.loads(win.doc.path.read_text(encoding="utf-8"))["features"] == []

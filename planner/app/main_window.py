@@ -1152,13 +1152,15 @@ class MainWindow(QMainWindow):
 
     def save_as(self) -> bool:
         path = self.doc.path
-        if path is None or is_bundled(path):
-            # bundled files are read-only: suggest the user's documents folder
+        if path is None:
             from planner.io.paths import suggested_file_name
 
-            # the plan's name is text from a file: a bare file name, never a path
-            name = path.name if path is not None else suggested_file_name(self.doc.plan.meta.name)
-            suggestion = str(user_documents_dir() / name)
+            # the plan's name is text from a file: a bare file name, never a path; the
+            # dialog puts it in the folder plans were last saved in, else Documents
+            suggestion = suggested_file_name(self.doc.plan.meta.name)
+        elif is_bundled(path):
+            # bundled files are read-only: a copy goes to the user's documents folder
+            suggestion = str(user_documents_dir() / path.name)
         else:
             suggestion = str(path)
         target = self.prompter.save_path("Save siting plan", PLAN_FILTER, suggestion, kind="plan")
