@@ -386,6 +386,14 @@ class Checker:
             far[idx[np.unique(hits)]] = False
         return far
 
+    def reaches_a_zone(self, cameras: Sequence[Camera]) -> np.ndarray:
+        """Which cameras some capture zone may reach; the others have no site finding.
+
+        Conservative (a camera marked may still be clear): used to skip heading
+        sweeps where no site can be involved (planner.propose).
+        """
+        return ~self._far_from_every_zone(cameras)
+
     def _candidates(self, frame: _Frame, cone: BaseGeometry) -> np.ndarray:
         if len(frame.pieces) == 0:
             return np.empty(0, dtype=np.intp)
