@@ -407,7 +407,7 @@ def _result(
     if optimal:
         bound = value
     # Whole cameras: a bound of 6.2 proves 7. A bound never beats the solution.
-    bound = min(math.ceil(bound - 1e-6), value) if sense < 0 else max(bound, value)
+    bound = float(min(math.ceil(bound - 1e-6), value)) if sense < 0 else max(bound, value)
     gap = abs(bound - value) / max(abs(value), 1e-9) if math.isfinite(bound) else math.inf
     optimal = optimal or gap <= 1e-9
     return Solution(
