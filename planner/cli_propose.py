@@ -21,8 +21,6 @@ from planner.core.errors import InputError
 from planner.io.printable import json_printable, printable
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from planner.core.catalogue import Catalogue
     from planner.io.managed_config import ManagedConfig
     from planner.io.street_table import StreetTable
@@ -286,30 +284,12 @@ def _targets(ns: argparse.Namespace) -> Any:
 
 
 def _streets(table: StreetTable, projector: Any) -> Streets:
-    import numpy as np
+    from planner.propose.approaches import streets_from_table
 
-    from planner.propose.approaches import Streets
-
-    n = len(table)
-
-    def col(name: str) -> np.ndarray:
-        value = table.get(name)
-        return value if value is not None else np.full(n, None, dtype=object)
-
-    aadt_name = next((c for c in table.columns if c.casefold() == "aadt"), None)
-    u, v = table.get("u"), table.get("v")
-    if u is None or v is None or any(x is None for x in u) or any(x is None for x in v):
-        raise InputError("propose", "streets", "the street layer has no node ids (u, v)")
-    return Streets(
-        lines=projector.project(table.geoms),
-        u=np.asarray(u),
-        v=np.asarray(v),
-        names=col("name"),
-        highway=col("highway"),
-        lanes=col("lanes"),
-        oneway=col("oneway"),
-        aadt=table.get(aadt_name) if aadt_name else None,
-    )
+    try:
+        return streets_from_table(table, projector)
+    except ValueError as exc:
+        raise InputError("propose", "streets", str(exc)) from None
 
 
 def _camera_json(proposer: Proposer, pc: Any) -> dict[str, Any]:

@@ -165,6 +165,16 @@ class MainWindow(QMainWindow):
         # title always name the pack and the policy in force)
         self.tabifyDockWidget(self.docks["findings"], self.docks["provenance"])
         self.docks["findings"].raise_()
+        from planner.app.propose_panel import ProposePanel
+
+        self.propose_panel = ProposePanel(self)
+        dock = QDockWidget("Propose cameras", self)
+        dock.setObjectName("dock_propose")
+        dock.setWidget(self.propose_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.tabifyDockWidget(self.docks["properties"], dock)
+        self.docks["propose"] = dock
+        self.docks["properties"].raise_()
 
         self._build_status_bar()
         self._build_actions()

@@ -24,6 +24,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -114,6 +115,39 @@ class Approaches:
         return f"{street} into node {self.node[i]}"
 
 
+def streets_from_table(table: Any, projector: Any) -> Streets:
+    """A directed street layer from a pack's street table (``geoms`` in lon/lat and
+    columns ``u``, ``v``, ``name``, ``highway``, ``lanes``, ``oneway``, and ``aadt``
+    in any case where present), projected with ``projector``.
+
+    Raises
+    ------
+    ValueError
+        When the layer has no node ids (``u``, ``v``): approaches need them.
+    """
+    n = len(table)
+
+    def col(name: str) -> np.ndarray:
+        value = table.get(name)
+        return value if value is not None else np.full(n, None, dtype=object)
+
+    u, v = table.get("u"), table.get("v")
+    if u is None or v is None or any(x is None for x in u) or any(x is None for x in v):
+        msg = "the street layer has no node ids (u, v)"
+        raise ValueError(msg)
+    aadt_name = next((c for c in table.columns if str(c).casefold() == "aadt"), None)
+    return Streets(
+        lines=np.asarray(projector.project(table.geoms), dtype=object),
+        u=np.asarray(u),
+        v=np.asarray(v),
+        names=col("name"),
+        highway=col("highway"),
+        lanes=col("lanes"),
+        oneway=col("oneway"),
+        aadt=table.get(aadt_name) if aadt_name else None,
+    )
+
+
 def intersection_nodes(u: np.ndarray, v: np.ndarray) -> set[object]:
     """Nodes with three or more distinct neighbours (either direction, no self-loops)."""
     neighbours: dict[object, set[object]] = {}
@@ -167,7 +201,7 @@ def edge_weights(streets: Streets) -> tuple[np.ndarray, np.ndarray]:
     weight = np.empty(n)
     counted = np.zeros(n, dtype=bool)
     for i in range(n):
-        oneway = _truthy(streets.oneway[i])
+        oneway = truthy(streets.oneway[i])
         if streets.aadt is not None:
             aadt = _number(streets.aadt[i])
             if aadt is not None and aadt > 0:
@@ -228,7 +262,8 @@ def _number(value: object) -> float | None:
     return max(found) if found else None
 
 
-def _truthy(value: object) -> bool:
+def truthy(value: object) -> bool:
+    """An OSM ``oneway``-style value as a boolean (``yes``, ``true``, ``1``, ``-1``)."""
     if isinstance(value, str):
         return value.strip().lower() in ("true", "yes", "1", "-1")
     if value is None or (isinstance(value, float) and math.isnan(value)):

@@ -18,11 +18,12 @@ to the plan (:mod:`planner.propose.engine`).
 
 Reading: a camera reads an approach when at least half of the read zone's length
 lies in its visible cone and the sight line makes at most ``max_read_angle_deg``
-with the direction of travel (front and rear plates). The read zone's visible
-part is exact (a vectorised overlay with the visible disc); the cut by each
-heading's sector and the sight-angle test are done on pieces of at most
-:data:`PIECE_M`, each counted whole by its midpoint, so a read length is exact to
-within ``PIECE_M`` per sector edge (SPEC 3 asks for 1 m).
+with the direction of travel (front and rear plates). The read zones are cut once
+into pieces of at most :data:`PIECE_M`; a piece is in view when its midpoint lies
+in none of the occluder's shadows (:meth:`ShadowOccluder.shadow_polygons`, the
+polygons the checker's visible disc is cut by) and in the sector, so a read
+length is exact to within ``PIECE_M`` per shadow or sector edge (SPEC 3 asks for
+1 m).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from planner.propose.approaches import (
     intersection_nodes,
     road_class,
     total_lanes,
+    truthy,
 )
 
 #: Longest piece (m) a visible read zone is cut into for the sector and angle tests.
@@ -237,18 +239,10 @@ def _near_intersections(x: np.ndarray, y: np.ndarray, streets: Streets, dist: fl
 def _half_widths(streets: Streets) -> np.ndarray:
     return np.array(
         [
-            total_lanes(road_class(hw), lanes, oneway=_truthy(ow)) * LANE_WIDTH_M / 2.0
+            total_lanes(road_class(hw), lanes, oneway=truthy(ow)) * LANE_WIDTH_M / 2.0
             for hw, lanes, ow in zip(streets.highway, streets.lanes, streets.oneway, strict=True)
         ]
     )
-
-
-def _truthy(value: object) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "yes", "1", "-1")
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return False
-    return bool(value)
 
 
 def _off_the_road(
