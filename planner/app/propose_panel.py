@@ -88,7 +88,11 @@ class CurveWidget(QWidget):
         p.drawPath(path)
         p.setPen(self.palette().text().color())
         p.drawText(QPointF(r.left(), r.bottom() + 14), "1")
-        p.drawText(QPointF(r.right() - 30, r.bottom() + 14), f"{n} cameras")
+        p.drawText(
+            QRectF(r.left(), r.bottom() + 2, r.width(), 16),
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
+            f"{n} cameras",
+        )
         p.drawText(QPointF(2, r.top() + 10), f"{top / 1000:,.0f}k")
 
 
