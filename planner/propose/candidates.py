@@ -392,9 +392,12 @@ class ReadingModel:
             off = np.abs((bearing[:, None] - headings[None, :] + 180.0) % 360.0 - 180.0)
             inside = off <= fov_deg / 2.0
         zones, inv = np.unique(zones_all, return_inverse=True)
-        lengths = np.zeros((len(zones), len(headings)))
-        np.add.at(lengths, inv, inside * seg.length[inr][:, None])
-        return zones, lengths
+        n_h = len(headings)
+        # One bincount over (zone, heading) cells: far quicker than np.add.at.
+        cell = (inv[:, None] * n_h + np.arange(n_h)[None, :]).ravel()
+        weights = (inside * seg.length[inr][:, None]).ravel()
+        lengths = np.bincount(cell, weights=weights, minlength=len(zones) * n_h)
+        return zones, lengths.reshape(len(zones), n_h)
 
     def reads(
         self, x: float, y: float, seg: _Segments, *, fov_deg: float, range_m: float,
