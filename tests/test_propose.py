@@ -439,3 +439,16 @@ def test_output_over_an_input_is_refused(tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert rc == 2 and "destroy an input" in err and err.count("\n") == 1
     assert pack.read_bytes() == before
+
+
+def test_a_locked_data_pack_wins_over_data_and_says_so(tmp_path, capsys, monkeypatch) -> None:
+    locked, _, _ = _random_pack(tmp_path, 6)
+    other = tmp_path / "other.gpkg"
+    other.write_bytes(locked.read_bytes())
+    config = tmp_path / "config.toml"
+    config.write_text(f'data = ["{locked}"]\nlock_data = true\n', encoding="utf-8")
+    monkeypatch.setenv("SITING_PLANNER_SYSTEM_CONFIG", str(config))
+    summary = _propose(capsys, other, tmp_path / "p.plan.geojson", "--cameras", "2")
+    assert any("--data" in w and "locked" in w for w in summary["warnings"])
+    plan = json.loads((tmp_path / "p.plan.geojson").read_text(encoding="utf-8"))
+    assert plan["siting_plan"]["proposal"]["data_pack"] == str(locked)
