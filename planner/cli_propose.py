@@ -332,8 +332,8 @@ def _summary(
         "distinct_sets": st.distinct_sets,
         "maximal_sets": st.maximal_sets,
         "objective": sol.objective,
-        "bound": sol.bound,
-        "gap": sol.gap,
+        "bound": _finite(sol.bound),
+        "gap": _finite(sol.gap),
         "optimal": sol.optimal,
         "greedy_objective": None
         if math.isnan(result.greedy_objective)
@@ -353,6 +353,11 @@ def _summary(
         ],
         "warnings": notes,
     }
+
+
+def _finite(value: float) -> float | None:
+    """JSON has no infinity: an unproven bound is ``null``."""
+    return value if math.isfinite(value) else None
 
 
 def _write_plan(ns: argparse.Namespace, proposer: Proposer, result: Result, *, policy: Any) -> None:
@@ -383,8 +388,8 @@ def _write_plan(ns: argparse.Namespace, proposer: Proposer, result: Result, *, p
                 "policy": {"id": policy.id, "version": policy.version},
                 "data_pack": str(ns.data),
                 "objective": sol.objective,
-                "bound": sol.bound,
-                "gap": sol.gap,
+                "bound": _finite(sol.bound),
+                "gap": _finite(sol.gap),
                 "optimal": sol.optimal,
             }
         },
@@ -409,11 +414,11 @@ def _text(summary: dict[str, Any]) -> str:
         f"{summary['legal']:,} legal, {summary['reading_poses']:,} read an approach, "
         f"{summary['distinct_sets']:,} distinct reading sets ({summary['maximal_sets']:,} maximal)"
     )
-    state = "optimal" if summary["optimal"] else f"gap {summary['gap']:.2%}"
+    gap, bound = summary["gap"], summary["bound"]
+    state = "optimal" if summary["optimal"] else ("no bound" if gap is None else f"gap {gap:.2%}")
     unit = "cameras" if summary["problem"] == "cover_all" else "vehicles/day read"
-    lines.append(
-        f"Objective: {summary['objective']:,.0f} {unit} (bound {summary['bound']:,.0f}, {state})"
-    )
+    bound_text = "none proven" if bound is None else f"{bound:,.0f}"
+    lines.append(f"Objective: {summary['objective']:,.0f} {unit} (bound {bound_text}, {state})")
     for cam in summary["cameras"]:
         lines.append(
             f"  {cam['id']:<6} {cam['model']:<18} heading {cam['heading_deg']:5.1f}  "

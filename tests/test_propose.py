@@ -452,3 +452,14 @@ def test_a_locked_data_pack_wins_over_data_and_says_so(tmp_path, capsys, monkeyp
     assert any("--data" in w and "locked" in w for w in summary["warnings"])
     plan = json.loads((tmp_path / "p.plan.geojson").read_text(encoding="utf-8"))
     assert plan["siting_plan"]["proposal"]["data_pack"] == str(locked)
+
+
+def test_text_summary(tmp_path, capsys) -> None:
+    pack, _, _ = _random_pack(tmp_path, 8)
+    capsys.readouterr()
+    out = tmp_path / "p.plan.geojson"
+    rc = main(["propose", "--data", str(pack), "--cameras", "2", "-o", str(out)])
+    text = capsys.readouterr().out
+    assert rc == 0
+    assert "Objective:" in text and "optimal" in text and f"Wrote {out}" in text
+    assert read_plan(out).cameras
