@@ -133,6 +133,15 @@ class Proposer:
         self.lenses = tuple(lenses)
         self.stats = Stats()
         t0 = time.perf_counter()
+        if targets is not None:
+            # Only streets a camera in the targets could see matter (a citywide layer
+            # has 160,000 rows); whole edges, so intersections keep their degree.
+            reach = max((lens.range_m for lens in self.lenses), default=0.0)
+            reach += self.params.read.read_far_m + 50.0
+            import shapely
+
+            near = shapely.intersects(streets.lines, shapely.buffer(targets, reach))
+            streets = _streets_subset(streets, np.flatnonzero(near))
         approaches = build_approaches(streets, self.params.read)
         if targets is not None and len(approaches):
             import shapely
@@ -333,6 +342,19 @@ def _gain(
         return 0.0
     items = np.unique(np.concatenate([sets[i] for i in chosen]))
     return float(w[items][~covered[items]].sum())
+
+
+def _streets_subset(s: Streets, idx: np.ndarray) -> Streets:
+    return Streets(
+        lines=s.lines[idx],
+        u=s.u[idx],
+        v=s.v[idx],
+        names=s.names[idx],
+        highway=s.highway[idx],
+        lanes=s.lanes[idx],
+        oneway=s.oneway[idx],
+        aadt=None if s.aadt is None else s.aadt[idx],
+    )
 
 
 def _take(a: Approaches, idx: np.ndarray) -> Approaches:
