@@ -627,6 +627,17 @@ class MainWindow(QMainWindow):
             except OSError as exc:
                 self._open_failed(plan_path, f"{plan_path}: {exc.strerror or exc}")
                 return
+        if self.managed.error is not None:
+            # IT's configuration is unusable: fail closed. The cameras are shown, but
+            # nothing is checked (never with the built-in policy or data instead).
+            self._show_without_data(
+                plan if plan is not None else self.doc.plan,
+                plan_path if plan is not None else self.doc.path,
+                link=None,
+                recovered=recovered,
+                reason="managed",
+            )
+            return
         link: PackLink | None = None
         if plan is not None:
             try:
@@ -654,6 +665,9 @@ class MainWindow(QMainWindow):
                 return
         cams = plan.cameras if plan is not None else self.doc.plan.cameras
         sites, buildings = list(self.extra_sites), list(self.extra_buildings)
+        if self.managed.lock_data:
+            # IT's pack alone: layers added before the lock (or by any route) are not used
+            sites, buildings = [], []
         policy = self.policy
 
         painted = None  # the preview's first useful paint, which the full load waits for
@@ -773,6 +787,11 @@ class MainWindow(QMainWindow):
             problems = [f"This plan's data pack is missing: {link.path} (looked for {looked})."]
         elif reason == "declined":
             problems = [f"The data pack this plan names was not opened: {declined}."]
+        elif reason == "managed":
+            problems = [
+                "The system configuration is unusable, so nothing is checked until IT "
+                f"fixes it: {self.managed.error}."
+            ]
         else:
             problems = ["This plan does not name a data pack, so it has not been checked."]
         self.zoom_to_fit()
@@ -787,10 +806,13 @@ class MainWindow(QMainWindow):
         actions: list[tuple[str, Any]] = []
         if reason in ("missing", "declined"):
             actions.append(("Locate the data pack…", self.locate_pack))
-        actions.append(("Choose another data pack…", self.open_pack_dialog))
+        if not self.managed.lock_data:
+            actions.append(("Choose another data pack…", self.open_pack_dialog))
         if reason == "changed":
             actions.append(("Check with the data in force", self.accept_data_in_force))
-        text = " ".join(problems) + " No result is shown until you decide."
+        text = " ".join(problems)
+        if reason != "managed":  # only IT can fix an unusable configuration
+            text += " No result is shown until you decide."
         self.data_banner.show_message(text, actions=actions, dismissible=False)
         self.notice.place()
         self.data_state = "Data: not checked"

@@ -111,6 +111,7 @@ def _osm(rc: Any) -> bool:
 def build(rc: Any, *, reviewer: str | None, progress: Progress | None) -> tuple[Report, Any]:
     """The report model and the pack's boundaries frame, from a re-check."""
 
+    from planner.io.basis import describe_basis
     from planner.io.common import sha256_file
     from planner.io.policy import builtin_policy_path
     from planner.io.review_store import plan_features, review_log
@@ -144,6 +145,14 @@ def build(rc: Any, *, reviewer: str | None, progress: Progress | None) -> tuple[
         reviewer=reviewer,
         osm=_osm(rc),
         warnings=[*rc.managed_notes, *rc.inputs.warnings],
+        basis=describe_basis(
+            rc.inputs,
+            rc.plan.cameras,
+            rc.checker.projector,
+            site_files=[
+                Path(x.path) for x in rc.inputs.layers if x.kind == "sites" and "#" not in x.path
+            ],
+        ),
         progress=progress,
     )
     return report, frame

@@ -332,10 +332,10 @@ class ReviewWindow(QMainWindow):
             )
             progress("Preparing the map", 0.6)
             boundaries = None
-            if data is not None:
+            if ns.data is not None:  # the pack the re-check used (IT's, when locked)
                 from planner.io.pack import read_pack
 
-                boundaries = read_pack(data, layers=["boundaries"]).boundaries
+                boundaries = read_pack(ns.data, layers=["boundaries"]).boundaries
             layers = prepare_layers(
                 projector=rc.checker.projector,
                 streets=rc.inputs.streets,

@@ -100,7 +100,12 @@ def place_words(
     elif site is not None:
         c = site.geometry.representative_point()
         target = (c.x, c.y)
-        phrase = f"{name} ({cat}; its entrances are unknown, so the whole site is protected)"
+        why = (
+            "one of its sources gives no entrances, so the whole site is protected"
+            if site.entrances
+            else "its entrances are unknown, so the whole site is protected"
+        )
+        phrase = f"{name} ({cat}; {why})"
     else:
         phrase = f"{name} ({cat})"
     where = _where(camera, target, ctx)

@@ -31,6 +31,7 @@ class Recheck:
     # What the IT-managed configuration changed (a locked policy wins over --policy):
     # said in every output, never silent.
     managed_notes: list[str] = field(default_factory=list)
+    managed: Any = None
 
     def status(self) -> dict[str, str]:
         return {r.camera_id: str(r.status) for r in self.result.results}
@@ -63,13 +64,19 @@ def recheck(
     ``buildings``, ``streets`` and ``policy`` (paths or None / lists).
     """
     from planner.io.loader import build_checker, load_inputs
-    from planner.io.managed_config import load_managed_config
+    from planner.io.managed_config import enforce_managed
     from planner.io.plan import read_plan
     from planner.io.policy import builtin_policy, read_policy
+    from planner.io.provenance import use_named_pack
 
-    policy_path, managed_notes = load_managed_config().policy_for_check(ns.policy)
+    # The same rule as check: IT's locks first (an unusable config stops here), then
+    # the pack the plan names when no data is given (SPEC 5.1).
+    managed, managed_notes = enforce_managed(ns)
+    policy_path = ns.policy
     policy = builtin_policy() if policy_path is None else read_policy(policy_path)
     plan = read_plan(ns.plan)
+    _link, _named, _from_plan, more = use_named_pack(ns, plan, config=managed)
+    managed_notes.extend(more)
     if progress:
         progress("Reading the reviewer's data", 0.02)
     inputs = load_inputs(
@@ -108,4 +115,5 @@ def recheck(
         result=result,
         input_paths=paths,
         managed_notes=managed_notes,
+        managed=managed,
     )

@@ -13,6 +13,7 @@ import html
 from collections.abc import Mapping
 
 from planner.report.model import STATUS_WORDS, CameraSection, Report
+from planner.report.wording import category_words
 
 #: Cameras per PDF page (each section starts a page every this many cameras).
 CAMERAS_PER_PAGE = 2
@@ -187,6 +188,7 @@ def cover(report: Report, *, for_qt: bool, contents: str = "") -> str:
             numeric=frozenset({1, 3}),
         )
     )
+    parts.append(data_basis_section(r))
     parts.append("<h3>What the plan claims, beside the re-check</h3>")
     if r.claims:
         parts.append(
@@ -257,6 +259,89 @@ def cover(report: Report, *, for_qt: bool, contents: str = "") -> str:
     for w in r.warnings[:10]:
         parts.append(f'<p class="small">Note: {e(w)}</p>')
     return "".join(parts)
+
+
+def data_basis_section(report: Report) -> str:
+    """ "Data checked against": what every count rests on (issue 16), on the cover.
+
+    Sites by category and source, each source's date, how they are protected, how many
+    are unverified, where the site data reaches against where the cameras are, and the
+    import's warnings. Everything comes from ``report.basis``
+    (:class:`planner.core.basis.DataBasis`); a report without one shows nothing here.
+    """
+    b = report.basis
+    if b is None:
+        return ""
+    parts = [
+        "<h3>Data checked against</h3>",
+        '<p class="small">Every count above rests on these sites. A camera is judged only '
+        "against the protected places the data lists.</p>",
+    ]
+    parts.append(
+        _grid(
+            ["Category", "Sites", "From", "With entrances", "Whole footprint", "Unverified"],
+            [
+                [
+                    e(category_words(c.category)),
+                    str(c.sites),
+                    e(", ".join(f"{n} {_source_label(k)}" for k, n in c.by_source.items())),
+                    str(c.with_entrances),
+                    str(c.footprint),
+                    str(c.unverified),
+                ]
+                for c in b.categories
+            ]
+            + [
+                [
+                    "<b>All</b>",
+                    f"<b>{b.sites}</b>",
+                    "",
+                    str(b.with_entrances),
+                    str(b.footprint),
+                    str(b.unverified),
+                ]
+            ],
+            widths=["22%", "8%", "34%", "12%", "12%", "12%"],
+            numeric=frozenset({1, 3, 4, 5}),
+        )
+    )
+    parts.append(
+        _grid(
+            ["Source", "Date", "Sites", "Area (km²)", "Cameras outside its area"],
+            [
+                [
+                    e(", ".join(s.names) or _source_label(s.key)),
+                    e("; ".join(s.dates) or "not recorded"),
+                    str(s.sites),
+                    "—" if s.area_km2 is None else f"{s.area_km2:.1f}",
+                    "—" if s.cameras_outside is None else f"{s.cameras_outside} of {b.cameras}",
+                ]
+                for s in b.sources
+            ],
+            widths=["34%", "30%", "8%", "12%", "16%"],
+            numeric=frozenset({2, 3, 4}),
+        )
+    )
+    if b.sites_area_km2 is not None and b.cameras_outside is not None:
+        span = (
+            "" if b.cameras_area_km2 is None else f"; the cameras span {b.cameras_area_km2:.1f} km²"
+        )
+        parts.append(
+            f"<p>The site data covers {b.sites_area_km2:.1f} km²{span}. "
+            f"<b>{b.cameras_outside} of {b.cameras} cameras "
+            f"({100 * (b.share_outside or 0.0):.0f}%) lie outside it</b>, where protected "
+            "places the data does not list may exist (areas are convex hulls around each "
+            "source's sites).</p>"
+        )
+    if b.import_warnings:
+        parts.append('<p class="small">The import said:</p><ul class="small">')
+        parts += [f"<li>{e(w)}</li>" for w in b.import_warnings[:20]]
+        parts.append("</ul>")
+    return "".join(parts)
+
+
+def _source_label(key: str) -> str:
+    return "OpenStreetMap" if key == "osm" else key
 
 
 def overview(
