@@ -140,40 +140,29 @@ def _validate(ns: argparse.Namespace) -> None:
             raise _usage("--bbox must be W S E N in degrees with W < E and S < N")
 
 
-def resolve_pack_and_policy(
-    ns: argparse.Namespace, managed: ManagedConfig
-) -> tuple[Path | None, list[str]]:
-    """The policy file to use and notes, honouring IT's locks (lock_policy, lock_data).
+def resolve_pack_and_policy(ns: argparse.Namespace) -> tuple[ManagedConfig, list[str]]:
+    """IT's configuration applied to ``ns`` (policy, data), as for every command.
 
-    The one place ``propose`` applies the system configuration; sets ``ns.data``.
-    A locked data pack wins over ``--data`` the way a locked policy wins over
-    ``--policy`` (the note says so).
+    :func:`planner.io.managed_config.enforce_managed` is the one rule: a locked
+    policy or data pack replaces ``--policy``/``--data`` with a note, an unusable
+    configuration stops the command (exit 2). Unlocked, IT's first pack is the
+    default when ``--data`` is not given. Sets ``ns.policy`` and ``ns.data``.
     """
-    policy_path, notes = managed.policy_for_check(ns.policy)
-    packs = list(managed.data_packs)
-    if managed.lock_data and packs:
-        from planner.io.outputs import same_file
+    from planner.cli import managed_inputs, say_managed
 
-        if ns.data is None or not any(same_file(ns.data, p) for p in packs):
-            if ns.data is not None:
-                notes.append(
-                    f"--data {ns.data} ignored: the data is locked to {packs[0]} by "
-                    f"{managed.source_of('data')}"
-                )
-            ns.data = packs[0]
-    elif ns.data is None and packs:
-        ns.data = packs[0]
-    return policy_path, notes
+    managed, notes = managed_inputs(ns)
+    if ns.data is None and managed.data_packs:
+        ns.data = managed.data_packs[0]
+    say_managed(notes)
+    return managed, notes
 
 
 def run_propose(ns: argparse.Namespace) -> int:
     """Run ``siting-planner propose``; returns the exit status."""
     t_start = time.perf_counter()
     _validate(ns)
-    from planner.io.managed_config import load_managed_config
-
-    managed = load_managed_config()
-    policy_path, notes = resolve_pack_and_policy(ns, managed)
+    managed, notes = resolve_pack_and_policy(ns)
+    policy_path = ns.policy
     if ns.data is None:
         raise _usage("no data pack: give --data PACK (streets, buildings and sites)")
     from planner.io.outputs import refuse_output_over_inputs

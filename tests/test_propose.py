@@ -447,7 +447,10 @@ def test_a_locked_data_pack_wins_over_data_and_says_so(tmp_path, capsys, monkeyp
     other.write_bytes(locked.read_bytes())
     config = tmp_path / "config.toml"
     config.write_text(f'data = ["{locked}"]\nlock_data = true\n', encoding="utf-8")
-    monkeypatch.setenv("SITING_PLANNER_SYSTEM_CONFIG", str(config))
+    import planner.io.managed_config as managed_config
+
+    # The tests' own route to a system configuration (see tests/conftest.py).
+    monkeypatch.setattr(managed_config, "_config_path_for_tests", config)
     summary = _propose(capsys, other, tmp_path / "p.plan.geojson", "--cameras", "2")
     assert any("--data" in w and "locked" in w for w in summary["warnings"])
     plan = json.loads((tmp_path / "p.plan.geojson").read_text(encoding="utf-8"))
