@@ -466,3 +466,19 @@ def test_text_summary(tmp_path, capsys) -> None:
     assert rc == 0
     assert "Objective:" in text and "optimal" in text and f"Wrote {out}" in text
     assert read_plan(out).cameras
+
+
+def test_json_on_stdout_is_all_there_is_in_a_real_process(tmp_path) -> None:
+    """HiGHS prints a banner on the C stdout when first used; it must not reach ours."""
+    import subprocess
+    import sys
+
+    pack, _, _ = _random_pack(tmp_path, 9)
+    out = tmp_path / "p.plan.geojson"
+    argv = ["propose", "--data", str(pack), "--cameras", "2", "--format", "json", "-o", str(out)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "planner", *argv], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["optimal"] is True
+    assert "HiGHS" not in proc.stdout

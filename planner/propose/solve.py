@@ -179,20 +179,21 @@ def _highs() -> object:
 
 @contextlib.contextmanager
 def _c_stdout_silenced() -> Iterator[None]:
-    sys.stdout.flush()
+    """Point file descriptor 1, where C code prints, at the null device for a moment."""
+    for stream in (sys.stdout, sys.__stdout__):
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            stream.flush()  # type: ignore[union-attr]
     try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):
-        # No real stdout (pytest capture, a GUI): nothing to protect.
+        saved = os.dup(1)
+    except OSError:  # no fd 1 at all (a GUI started without a console)
         yield
         return
-    saved = os.dup(fd)
     try:
         with Path(os.devnull).open("w") as null:
-            os.dup2(null.fileno(), fd)
+            os.dup2(null.fileno(), 1)
         yield
     finally:
-        os.dup2(saved, fd)
+        os.dup2(saved, 1)
         os.close(saved)
 
 
