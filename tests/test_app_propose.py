@@ -63,3 +63,23 @@ def test_cancel_keeps_nothing_half_done(qtbot, grid_window) -> None:
     qtbot.waitUntil(lambda: panel.task is None, timeout=120_000)
     assert panel.run_button.isEnabled()
     assert grid_window.doc.plan.ids() == []
+
+
+def test_why_not_here_names_the_site_and_rule(qtbot, grid_window) -> None:
+    from PySide6.QtCore import QPointF
+
+    win = grid_window
+    panel = win.propose_panel
+    site = win.doc.data.sites[0]
+    c = site.geometry.centroid
+    x, y = win.doc.data.checker.projector.point(c.x + 0.0002, c.y)  # about 18 m east
+    win.canvas.centerOn(QPointF(x, -y))
+    qtbot.mouseClick(panel.why_button, Qt.MouseButton.LeftButton)
+    assert panel.why_button.isChecked()
+    before = win.doc.plan.ids()
+    pos = win.canvas.mapFromScene(QPointF(x, -y))
+    qtbot.mouseClick(win.canvas.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    text = panel.state.text()
+    assert not panel.why_button.isChecked()
+    assert "excluded: captures_entrance" in text and site.name in text
+    assert win.doc.plan.ids() == before  # a question, not an edit

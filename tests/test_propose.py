@@ -482,3 +482,22 @@ def test_json_on_stdout_is_all_there_is_in_a_real_process(tmp_path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["optimal"] is True
     assert "HiGHS" not in proc.stdout
+
+
+def test_explain_position_names_what_excludes_a_heading(tmp_path, capsys) -> None:
+    from planner.propose.candidates import Lens
+    from planner.propose.engine import explain_position
+
+    pack, _, _ = _random_pack(tmp_path, 5)
+    policy = builtin_policy()
+    inputs = load_inputs(policy=policy, data=pack)
+    checker = build_checker(inputs, policy=policy)
+    site = inputs.sites[0]
+    c = site.geometry.centroid
+    lens = Lens("flock_falcon_lr", 14.0, 76.0, ("plate_read",))
+    near = explain_position(checker, [lens], c.x + 0.0003, c.y)
+    assert len(near) == 1 and "excluded: captures_entrance" in near[0] and site.name in near[0]
+    far = explain_position(checker, [lens], c.x + 0.01, c.y + 0.01)
+    assert far == ["flock_falcon_lr (14°, 76 m): every heading is allowed here"]
+    banned = Lens("x", 20.0, 25.0, ("plate_read", "facial_recognition"))
+    assert "prohibits facial_recognition" in explain_position(checker, [banned], c.x, c.y)[0]

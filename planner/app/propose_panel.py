@@ -14,12 +14,13 @@ where the next camera stops paying.
 
 from __future__ import annotations
 
+import html
 import math
 import time
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -153,12 +154,21 @@ class ProposePanel(QWidget):
         self.state = QLabel("Choose an area and a budget, then Propose.")
         self.state.setObjectName("propose_state")
         self.state.setWordWrap(True)
+        # Site and street names come from data files: shown as text, never as markup.
+        self.state.setTextFormat(Qt.TextFormat.PlainText)
         self.results = QListWidget()
         self.results.setObjectName("propose_results")
         self.accept_checked = QPushButton("Accept checked")
         self.accept_checked.setObjectName("propose_accept_checked")
         self.accept_all = QPushButton("Accept all")
         self.accept_all.setObjectName("propose_accept_all")
+        self.why_button = QPushButton("Why not here? (click the map)")
+        self.why_button.setObjectName("propose_why")
+        self.why_button.setCheckable(True)
+        self.why_button.setToolTip(
+            "Click a point of the map: which headings of the chosen lenses are allowed "
+            "there, and which site and rule exclude the others"
+        )
         self.curve_button = QPushButton("Curve 1 … all")
         self.curve_button.setObjectName("propose_curve_button")
         self.curve = CurveWidget()
@@ -182,6 +192,7 @@ class ProposePanel(QWidget):
         lay.addLayout(buttons)
         lay.addWidget(self.progress)
         lay.addWidget(self.state)
+        lay.addWidget(self.why_button)
         lay.addWidget(self.results, 1)
         lay.addLayout(accept)
         lay.addWidget(self.curve_button)
@@ -193,6 +204,7 @@ class ProposePanel(QWidget):
         self.accept_checked.clicked.connect(lambda: self.accept(checked_only=True))
         self.accept_all.clicked.connect(lambda: self.accept(checked_only=False))
         self.curve_button.clicked.connect(self.run_curve)
+        self.why_button.toggled.connect(self._why_mode)
 
     # -- state ----------------------------------------------------------------
 
@@ -360,7 +372,9 @@ class ProposePanel(QWidget):
             )
             item.setData(Qt.ItemDataRole.UserRole, cam.id)
             item.setCheckState(Qt.CheckState.Checked)
-            item.setToolTip("\n".join(self.proposer.approach_labels(pc.reads)))
+            # Escaped and forced to rich text: a street name is never markup.
+            labels = self.proposer.approach_labels(pc.reads)
+            item.setToolTip("<p>" + "<br>".join(html.escape(t) for t in labels) + "</p>")
             self.results.addItem(item)
             self._draw(pc)
         what = "cameras" if math.isnan(res.greedy_objective) else "vehicles/day read"
@@ -445,6 +459,46 @@ class ProposePanel(QWidget):
         self.result = replace(self.result, cameras=tuple(left))
         self.show_result(exact=True)
         self._say(f"{text}: added to the plan (Undo takes them back).")
+
+    # -- why not here -----------------------------------------------------------------
+
+    def _why_mode(self, on: bool) -> None:
+        viewport = self.window.canvas.viewport()
+        if on:
+            viewport.installEventFilter(self)
+            self._say("Click a point of the map to see which poses are allowed there.")
+        else:
+            viewport.removeEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.MouseButtonPress
+            and isinstance(event, QMouseEvent)
+            and event.button() == Qt.MouseButton.LeftButton
+        ):
+            pt = self.window.canvas.mapToScene(event.position().toPoint())
+            self.why_button.setChecked(False)
+            self.explain(pt.x(), -pt.y())
+            return True  # the click was a question, not a map action
+        return False
+
+    def explain(self, x: float, y: float) -> None:
+        """Say which headings of the chosen lenses are allowed at ``(x, y)`` and why not."""
+        data = self.window.doc.data
+        if data is None or data.checker is None:
+            self._say("Load data first.")
+            return
+        lenses = self._chosen_lenses()
+        if not lenses:
+            self._say("Check at least one lens.")
+            return
+        from planner.propose.engine import explain_position
+
+        lon, lat = data.checker.projector.lonlat(x, y)
+        lines = explain_position(
+            data.checker, lenses, lon, lat, allow_warn=self.allow_warn.isChecked()
+        )
+        self._say(f"At {lon:.6f}, {lat:.6f}: " + " | ".join(lines))
 
     # -- curve ---------------------------------------------------------------------
 

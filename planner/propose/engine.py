@@ -366,3 +366,81 @@ def _take(a: Approaches, idx: np.ndarray) -> Approaches:
         name=tuple(a.name[i] for i in idx.tolist()),
         counted=a.counted[idx],
     )
+
+
+def explain_position(
+    checker: Checker,
+    lenses: Sequence[Lens],
+    lon: float,
+    lat: float,
+    *,
+    step_deg: float = 10.0,
+    allow_warn: bool = False,
+) -> list[str]:
+    """Why poses at ``(lon, lat)`` are or are not allowed: one line per lens.
+
+    Each line names the headings that are clear (and those that only warn), and
+    for the rest the site and rule that forbid them, as ``check`` would report them
+    (the finding of the first forbidden heading of each run).
+    """
+    from planner.core.geometry import normalize_bearing
+
+    out: list[str] = []
+    prohibited = set(checker.policy.prohibited_capabilities)
+    for lens in lenses:
+        name = f"{lens.model} ({lens.fov_deg:g}°, {lens.range_m:g} m)"
+        banned = sorted(prohibited & set(lens.capabilities))
+        if banned:
+            out.append(f"{name}: never, the policy prohibits {', '.join(banned)}")
+            continue
+        cam = Camera(
+            id="here",
+            lon=lon,
+            lat=lat,
+            heading_deg=None,
+            fov_deg=lens.fov_deg,
+            range_m=lens.range_m,
+            model=lens.model,
+            capabilities=lens.capabilities,
+        )
+        profile = checker.heading_profile(cam, step_deg=step_deg)
+        ok_rank = Severity.WARN.rank if allow_warn else Severity.CLEAR.rank
+        bad = [h for h, sev in profile if sev.rank > ok_rank]
+        if not bad:
+            out.append(f"{name}: every heading is allowed here")
+            continue
+        allowed = [h for h, sev in profile if sev.rank <= ok_rank]
+        why: dict[str, list[float]] = {}
+        for h in bad:
+            res = checker.check_camera(cam.replace(heading_deg=h), with_geometry=False)
+            worst = [f for f in res.findings if f.severity.rank > ok_rank]
+            key = (
+                "; ".join(
+                    sorted({f"{f.rule} {f.site_name or f.site_id or ''}".strip() for f in worst})
+                )
+                or "the heading sweep"
+            )
+            why.setdefault(key, []).append(h)
+        parts = [
+            f"heading{'s' if len(hs) > 1 else ''} "
+            f"{_spans([normalize_bearing(h) for h in hs], step_deg)} excluded: {key}"
+            for key, hs in why.items()
+        ]
+        ok = _spans(allowed, step_deg) if allowed else "none"
+        out.append(f"{name}: allowed headings {ok}; " + "; ".join(parts))
+    return out
+
+
+def _spans(headings: Sequence[float], step: float) -> str:
+    """``[0, 10, 20, 90]`` -> ``"0–20°, 90°"`` (runs of consecutive steps)."""
+    hs = sorted(headings)
+    runs: list[list[float]] = []
+    for h in hs:
+        if runs and abs(h - runs[-1][-1] - step) < 1e-6:
+            runs[-1].append(h)
+        else:
+            runs.append([h])
+    if len(runs) > 1 and runs[0][0] < 1e-6 and abs(runs[-1][-1] + step - 360.0) < 1e-6:
+        # A run through north: 340, 350, 0, 10 reads "340–10°".
+        runs = [runs[-1] + runs[0], *runs[1:-1]]
+    return ", ".join(f"{r[0]:g}°" if len(r) == 1 else f"{r[0]:g}–{r[-1]:g}°" for r in runs)
