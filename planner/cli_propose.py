@@ -409,9 +409,10 @@ def _text(summary: dict[str, Any]) -> str:
     bound_text = "none proven" if bound is None else f"{bound:,.0f}"
     lines.append(f"Objective: {summary['objective']:,.0f} {unit} (bound {bound_text}, {state})")
     for cam in summary["cameras"]:
+        n = len(cam["reads"])
         lines.append(
             f"  {cam['id']:<6} {cam['model']:<18} heading {cam['heading_deg']:5.1f}  "
-            f"+{cam['marginal_weight']:,.0f}  ({len(cam['reads'])} approaches)"
+            f"+{cam['marginal_weight']:,.0f}  ({n} approach{'es' if n != 1 else ''})"
         )
     for ex in summary["existing"]:
         lines.append(

@@ -165,12 +165,9 @@ class MainWindow(QMainWindow):
         # title always name the pack and the policy in force)
         self.tabifyDockWidget(self.docks["findings"], self.docks["provenance"])
         self.docks["findings"].raise_()
-        from planner.app.propose_panel import ProposePanel
+        from planner.app.propose_panel import make_propose_dock
 
-        self.propose_panel = ProposePanel(self)
-        dock = QDockWidget("Propose cameras", self)
-        dock.setObjectName("dock_propose")
-        dock.setWidget(self.propose_panel)
+        self.propose_panel, dock = make_propose_dock(self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.tabifyDockWidget(self.docks["properties"], dock)
         self.docks["propose"] = dock

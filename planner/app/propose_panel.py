@@ -24,8 +24,10 @@ from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDockWidget,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QGraphicsItem,
     QGraphicsPathItem,
     QGraphicsSimpleTextItem,
@@ -35,6 +37,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -47,6 +50,19 @@ _GAP_EVERY_S = 0.2
 #: How long the quick answer may take (HiGHS starting from greedy).
 _PREVIEW_LIMIT_S = 0.05
 _PROPOSAL_Z = 40.0
+
+
+def make_propose_dock(window: Any) -> tuple[ProposePanel, QDockWidget]:
+    """The panel in a dock that scrolls rather than forcing its height on the others."""
+    panel = ProposePanel(window)
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(panel)
+    dock = QDockWidget("Propose cameras", window)
+    dock.setObjectName("dock_propose")
+    dock.setWidget(scroll)
+    return panel, dock
 
 
 class CurveWidget(QWidget):
@@ -158,6 +174,7 @@ class ProposePanel(QWidget):
         self.state.setTextFormat(Qt.TextFormat.PlainText)
         self.results = QListWidget()
         self.results.setObjectName("propose_results")
+        self.results.setMinimumHeight(100)
         self.accept_checked = QPushButton("Accept checked")
         self.accept_checked.setObjectName("propose_accept_checked")
         self.accept_all = QPushButton("Accept all")
@@ -368,7 +385,7 @@ class ProposePanel(QWidget):
             cam = pc.camera
             item = QListWidgetItem(
                 f"{cam.id}  {cam.model}  {cam.heading_deg:.0f}°  +{pc.marginal_weight:,.0f}"
-                f"  ({len(pc.reads)} approaches)"
+                f"  ({len(pc.reads)} approach{'es' if len(pc.reads) != 1 else ''})"
             )
             item.setData(Qt.ItemDataRole.UserRole, cam.id)
             item.setCheckState(Qt.CheckState.Checked)

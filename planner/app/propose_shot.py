@@ -76,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         end = time.monotonic() + 600
         while (panel.task is not None or panel.result is None) and time.monotonic() < end:
             pump(0.1)
+    bar = win.docks["propose"].widget().verticalScrollBar()
+    bar.setValue(bar.maximum())  # the list and the curve, below the form
     pump(2.0)
     win.grab().save(str(out))
     print(panel.state.text())
