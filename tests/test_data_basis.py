@@ -223,8 +223,9 @@ def reports(tmp_path_factory):
 
 def test_report_cover_says_what_the_data_is(reports):
     html = reports["html"].read_text(encoding="utf-8")
-    assert "<h3>Data checked against</h3>" in html
-    head = html.split("<h3>What the plan claims")[0]  # on the cover, before the claims
+    assert '<h2 class="sub">Data checked against</h2>' in html
+    # on the cover, before the claims
+    head = html.split('<h2 class="sub">What the plan claims')[0]
     assert "Whole footprint" in head and "Unverified" in head and "Cameras outside its area" in head
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed")

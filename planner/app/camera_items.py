@@ -325,9 +325,7 @@ class CameraItem(_DragForwarding, QGraphicsObject):
         font.setBold(True)
         font.setPixelSize(11)
         painter.setFont(font)
-        painter.drawText(
-            QRectF(-s, -s, 2 * s, 2 * s), Qt.AlignmentFlag.AlignCenter, STATUS_MARK[self.status]
-        )
+        self._paint_mark(painter, QRectF(-s, -s, 2 * s, 2 * s), STATUS_MARK[self.status])
         if self.camera.status is CameraStatus.REMOVED:
             painter.setPen(QPen(QColor(20, 20, 20), 2))
             painter.drawLine(QPointF(-s, -s), QPointF(s, s))
@@ -341,6 +339,10 @@ class CameraItem(_DragForwarding, QGraphicsObject):
         painter.setPen(QPen(QColor(20, 20, 20)))
         painter.setFont(_label_font())
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self._label())
+
+    def _paint_mark(self, painter: QPainter, rect: QRectF, mark: str) -> None:
+        """The status mark (✕, !, ✓) in the symbol, with the painter's pen and font."""
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, mark)
 
     def refresh_geometry(self) -> None:
         """The label or the zoom changed: the bounding rectangle may change with it."""
