@@ -21,6 +21,8 @@ from planner.core.errors import InputError
 from planner.io.printable import json_printable, printable
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from planner.core.catalogue import Catalogue
     from planner.io.managed_config import ManagedConfig
     from planner.io.street_table import StreetTable
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 
 #: Most cameras one request may ask for (a city has some tens of thousands of approaches).
 MAX_CAMERAS = 100_000
+#: Most poles a pole layer may hold (a city has tens of thousands of street lights).
+MAX_POLES = 500_000
 #: Approaches named in one camera's notes; the rest are counted.
 _NOTES_APPROACHES = 12
 
@@ -68,6 +72,12 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="camera model from the catalogue to propose (repeatable; default: the "
         "catalogue's default model)",
+    )
+    p.add_argument(
+        "--poles",
+        type=Path,
+        metavar="FILE",
+        help="point layer of poles (street lights, signal masts) to use as positions too",
     )
     p.add_argument(
         "--existing",
@@ -173,6 +183,7 @@ def run_propose(ns: argparse.Namespace) -> int:
             ("the data pack", ns.data),
             ("the existing plan", ns.existing),
             ("the targets layer", ns.targets),
+            ("the poles layer", ns.poles),
             ("the policy", policy_path),
         ],
         option="--output",
@@ -190,6 +201,7 @@ def run_propose(ns: argparse.Namespace) -> int:
 
         existing = list(read_plan(ns.existing).cameras)
     targets_lonlat = _targets(ns)
+    poles_lonlat = None if ns.poles is None else read_poles(ns.poles)
     from planner.io.loader import build_checker, load_inputs
 
     inputs = load_inputs(policy=policy, data=ns.data)
@@ -212,6 +224,7 @@ def run_propose(ns: argparse.Namespace) -> int:
         lenses,
         params,
         targets=targets,
+        poles=None if poles_lonlat is None else checker.projector.project(poles_lonlat),
         workers=min(2, os.cpu_count() or 1),
     )
     if not len(proposer.approaches):
@@ -270,6 +283,40 @@ def _targets(ns: argparse.Namespace) -> Any:
     frame = read_boundary_layer(ns.targets)
     geoms = shapely.make_valid(frame.geometry.to_numpy())
     return shapely.union_all(geoms)
+
+
+def read_poles(path: Path) -> np.ndarray:
+    """Points of a pole layer (any GIS format), in lon/lat; bad input is an InputError."""
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    from planner.io.gis_layers import gdal_path
+
+    src = gdal_path(path)
+    try:
+        frame = pyogrio.read_dataframe(src)
+    except Exception as exc:  # GDAL raises several types
+        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise InputError(path, "", f"cannot read as a point layer ({first})") from None
+    if getattr(frame, "geometry", None) is None:
+        raise InputError(path, "", "has no geometry column")
+    if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+        frame = frame.to_crs("EPSG:4326")
+    if len(frame) > MAX_POLES:
+        raise InputError(path, "", f"holds {len(frame):,} features; at most {MAX_POLES:,}")
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    for i, g in enumerate(geoms):
+        if g is None or g.is_empty or g.geom_type not in ("Point", "MultiPoint"):
+            what = "nothing" if g is None or g.is_empty else g.geom_type
+            raise InputError(path, f"feature {i + 1}", f"a pole must be a point, got {what}")
+    points = shapely.get_parts(geoms)
+    xy = shapely.get_coordinates(points)
+    if not np.isfinite(xy).all():
+        raise InputError(path, "", "coordinates must be finite numbers")
+    if (len(xy) and (np.abs(xy[:, 0]) > 180).any()) or (np.abs(xy[:, 1]) > 90).any():
+        raise InputError(path, "", "coordinates are not longitude/latitude")
+    return points
 
 
 def _streets(table: StreetTable, projector: Any) -> Streets:

@@ -501,3 +501,54 @@ def test_explain_position_names_what_excludes_a_heading(tmp_path, capsys) -> Non
     assert far == ["flock_falcon_lr (14°, 76 m): every heading is allowed here"]
     banned = Lens("x", 20.0, 25.0, ("plate_read", "facial_recognition"))
     assert "prohibits facial_recognition" in explain_position(checker, [banned], c.x, c.y)[0]
+
+
+def test_pole_layer_adds_positions_and_refuses_what_is_not_a_point(tmp_path, capsys) -> None:
+    pack, _, _ = _random_pack(tmp_path, 10)
+    out = tmp_path / "p.plan.geojson"
+    base = _propose(capsys, pack, out, "--cameras", "2")
+    # Poles at the middle intersection of the grid's sides and corners of its blocks.
+    lon0, lat0, step = -121.89, 37.33, 0.0011
+    pts = [(lon0 + i * step + 0.00012, lat0 + j * step + 0.00012) for i in (1, 2) for j in (1, 2)]
+    poles = tmp_path / "poles.geojson"
+    poles.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {"type": "Point", "coordinates": p},
+                    }
+                    for p in pts
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    more = _propose(capsys, pack, out, "--cameras", "2", "--poles", str(poles))
+    assert more["positions"] == base["positions"] + len(pts)
+    assert _check_json(capsys, out, pack)["summary"]["block"] == 0
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {"type": "LineString", "coordinates": pts[:2]},
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    rc = main(
+        ["propose", "--data", str(pack), "--cameras", "2", "--poles", str(bad), "-o", str(out)]
+    )
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "feature 1" in err and "point" in err
