@@ -114,6 +114,8 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
 
         self.canvas = canvas_bridge.make_canvas(self)
+        # the scale bar in the display units from the first frame, before any data loads
+        canvas_bridge.set_units(self.canvas, settings.units)
         self.canvas.setObjectName("map_canvas")
         self.controller = SitingController(self.doc, self.canvas.scene(), parent=self)
         from planner.app.map_labels import connect_map_labels
@@ -198,7 +200,10 @@ class MainWindow(QMainWindow):
         widest = "lon -122.000000  lat -37.000000"
         self.cursor_label.setFixedWidth(fm.horizontalAdvance(widest) + 16)
         self.cursor_label.setToolTip("Longitude and latitude (WGS 84) under the mouse")
-        self.scale_label = QLabel("")
+        # the scale from the first frame (the pre-load screen too), in the display units
+        self.scale_label = QLabel(
+            units.format_scale(self.canvas.resolution(), unit=self.settings.units)
+        )
         self.scale_label.setFixedWidth(fm.horizontalAdvance("1,000.0 ft / 100 px") + 16)
         self.scale_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         # The data and the policy in force, always in view (one label: the status bar is
@@ -401,6 +406,8 @@ class MainWindow(QMainWindow):
         doc.plan_reset.connect(self._update_attribution)
         doc.results_reset.connect(self._update_check_label)
         doc.result_changed.connect(self._update_check_label)
+        # a deleted camera's result goes with it: the count follows at once
+        doc.camera_removed.connect(self._update_check_label)
         self.controller.selection_changed.connect(self._selection_changed)
         self.controller.properties_requested.connect(self._open_properties_for)
         self.controller.drag_status.connect(self._drag_status)
@@ -493,13 +500,14 @@ class MainWindow(QMainWindow):
         self.cursor_label.setText(CURSOR_OFF_MAP)
 
     def _scale_changed(self, m_per_px: float) -> None:
-        self.scale_label.setText(f"{self.settings.format_distance(m_per_px * 100)} / 100 px")
+        # in the scale bar's own unit (miles from a mile up in feet, km from a km up)
+        self.scale_label.setText(units.format_scale(m_per_px, unit=self.settings.units))
 
     def _update_check_label(self, *_args: object) -> None:
         if self.check_task is not None:
             return
-        res = self.doc.results.values()
-        if not res:
+        n, n_b, n_w, n_c = self.doc.status_counts()
+        if not n:
             self.check_label.setText(
                 "Not checked: see the banner" if self.data_issues else "Not checked"
             )
@@ -507,9 +515,7 @@ class MainWindow(QMainWindow):
                 " ".join(self.data_issues) if self.data_issues else ""
             )
             return
-        n_b = sum(r.status is Severity.BLOCK for r in res)
-        n_w = sum(r.status is Severity.WARN for r in res)
-        self.check_label.setText(f"Checked: {n_b} block, {n_w} warn, {len(res) - n_b - n_w} clear")
+        self.check_label.setText(f"Checked: {n_b} block, {n_w} warn, {n_c} clear")
 
     def _drag_status(self, camera_id: str, status: Severity) -> None:
         self.statusBar().showMessage(f"{camera_id}: {status} here", 2000)

@@ -110,19 +110,6 @@ class MapCamera(CameraItem):
         self._box = None
         super().refresh_geometry()
 
-    def _paint_mark(self, painter: QPainter, rect: QRectF, mark: str) -> None:
-        # drawn as a shape, not as text: a status mark is a graphic, and as text it
-        # would read into the page's text beside the map ("Floc✓afety")
-        font = painter.font()
-        fm = QFontMetricsF(font)
-        w = fm.horizontalAdvance(mark)
-        base = QPointF(
-            rect.center().x() - w / 2, rect.center().y() + (fm.ascent() - fm.descent()) / 2
-        )
-        path = QPainterPath()
-        path.addText(base, font, mark)
-        painter.fillPath(path, painter.pen().color())
-
     def _detail(self) -> int:
         # on a camera's own map the neighbours keep their symbol but not their label,
         # so the labels never hide each other (the box stays the labelled one: a superset)
@@ -685,9 +672,7 @@ class ReportMaps:
             rows.append(
                 (
                     "Council district",
-                    lambda p, r: _line_swatch(
-                        p, r, getattr(st, "DISTRICT_LINE", QColor("#6a1b9a")), Qt.PenStyle.DashLine
-                    ),
+                    lambda p, r: _line_swatch(p, r, st.DISTRICT_LINE, st.DISTRICT_PEN_STYLE),
                 )
             )
         return rows
