@@ -180,6 +180,13 @@ class MainWindow(QMainWindow):
         # title always name the pack and the policy in force)
         self.tabifyDockWidget(self.docks["findings"], self.docks["provenance"])
         self.docks["findings"].raise_()
+        from planner.app.propose_panel import make_propose_dock
+
+        self.propose_panel, dock = make_propose_dock(self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.tabifyDockWidget(self.docks["properties"], dock)
+        self.docks["propose"] = dock
+        self.docks["properties"].raise_()
 
         self._build_status_bar()
         self._build_actions()
