@@ -170,6 +170,8 @@ def accept() -> Handler:
 @pytest.fixture
 def documents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The user's Documents folder, in the test's own folder."""
+    import planner.app.main_window  # noqa: F401  imported first: it must keep the real one
+
     docs = tmp_path / "Documents"
     docs.mkdir()
     monkeypatch.setattr("planner.app.loading.user_documents_dir", lambda: docs)
