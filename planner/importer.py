@@ -33,6 +33,7 @@ from planner.io.addresses import (
     read_address_points,
 )
 from planner.io.basis import file_date
+from planner.io.common import sha256_file
 from planner.io.pack import (
     ATTRIBUTION,
     SPATIAL_LAYERS,
@@ -40,7 +41,6 @@ from planner.io.pack import (
     Progress,
     conform_layer,
     read_pack,
-    sha256_file,
     write_pack,
 )
 from planner.io.printable import printable
@@ -174,7 +174,7 @@ def _read_source(
         layers = osm.fetch_osm(target, progress=progress, cancel=cancel)
         if bbox is not None:
             layers = _clip_layers(layers, bbox)
-        info = {"path": source, "kind": "online", "sha256": None, "fetched": _now()}
+        info: dict[str, Any] = {"path": source, "kind": "online", "sha256": None, "fetched": _now()}
     else:
         path = Path(source)
         layers = osm.read_osm_source(path, bbox=bbox, progress=progress, cancel=cancel)

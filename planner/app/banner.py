@@ -106,8 +106,9 @@ class Banner(QFrame):
         self.setToolTip(text)
         while self.buttons.count():
             item = self.buttons.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self.action_buttons = []
         for label, slot in actions:
             b = QPushButton(label)
@@ -145,6 +146,7 @@ class Banner(QFrame):
         self.ensurePolished()
         self.label.ensurePolished()
         lay = self.layout()
+        assert lay is not None  # set in __init__
         lay.invalidate()
         height = lay.heightForWidth(width) if lay.hasHeightForWidth() else -1
         if height > 0:

@@ -630,6 +630,7 @@ class SitingController(QObject):
             self.arcs.hide()
             return
         proj = self.doc.projector
+        assert proj is not None  # a checker comes with its data
         x, y = proj.point(cam.lon, cam.lat)
         radius = cam.range_m * 1.08
         path = QPainterPath()
@@ -770,6 +771,7 @@ class SitingController(QObject):
     def _preview_poses(self, scene_pos: QPointF) -> list[Camera]:
         assert self._drag is not None
         proj = self.doc.projector
+        assert proj is not None  # cameras on the map come with their data
         mx, my = from_scene(scene_pos)
         kind, before = self._drag["kind"], self._drag["before"]
         if kind == "move":

@@ -49,7 +49,7 @@ def show_data(canvas: MapCanvas, data: DataContext) -> None:
 
 def layer_entries(canvas: MapCanvas) -> list[tuple[str, str, QIcon | None, bool, float]]:
     """``(key, title, legend icon, visible, opacity)`` for the layers panel, top first."""
-    out = []
+    out: list[tuple[str, str, QIcon | None, bool, float]] = []
     for lid in canvas.layer_ids():
         info = canvas.layer_info(lid)
         if info.features:

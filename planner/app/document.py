@@ -258,7 +258,8 @@ class PlanDocument(QObject):
         """One entry per camera (or one for the plan): who, when, what and why."""
         who, when = self.identity() or login_name(), now_iso()
         out = []
-        for cam in cameras or [None]:
+        targets: Sequence[Camera | str | None] = cameras or [None]
+        for cam in targets:
             cid = cam if isinstance(cam, str) or cam is None else cam.id
             extra = (details or {}).get(cid or "", "")
             out.append(
@@ -389,9 +390,8 @@ class PlanDocument(QObject):
             # is no command (and asks no justification).
             pairs = [(b, a) for b, a in zip(before, after, strict=True) if quantize(b) != a]
             if not pairs:
-                return Outcome(
-                    False, self.status_of(before[0].id) if before else Severity.CLEAR, changed=False
-                )
+                status = (self.status_of(before[0].id) if before else None) or Severity.CLEAR
+                return Outcome(False, status, changed=False)
             before, after = [p[0] for p in pairs], [p[1] for p in pairs]
         results = [self.evaluate(c) for c in after]
         statuses = [Severity.CLEAR if r is None else r.status for r in results]

@@ -237,8 +237,8 @@ class IdentifyPanel(QWidget):
         return "\n".join(lines)
 
     def _double_clicked(self, item: QTreeWidgetItem, _col: int) -> None:
-        while item.parent() is not None:
-            item = item.parent()
+        while (parent := item.parent()) is not None:
+            item = parent
         n = item.data(0, 256)
         if isinstance(n, int) and 0 <= n < len(self.results):
             self.feature_activated.emit(self.results[n])

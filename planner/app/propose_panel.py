@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 import math
 import time
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPainterPath, QPen
@@ -114,12 +114,12 @@ class CurveWidget(QWidget):
 
 
 class ProposePanel(QWidget):
-    """The dock's contents; ``window`` gives the document, catalogue, map and task list."""
+    """The dock's contents; ``host``, the main window, gives document, catalogue, map, tasks."""
 
     def __init__(self, window: Any) -> None:
         super().__init__()
         self.setObjectName("propose_panel")
-        self.window = window
+        self.host: Any = window  # the main window: document, catalogue, map, tasks
         self.proposer: Any = None
         self.result: Any = None
         self.task: Task | None = None
@@ -240,14 +240,14 @@ class ProposePanel(QWidget):
         for i in range(self.lenses.count()):
             item = self.lenses.item(i)
             if item.checkState() is Qt.CheckState.Checked:
-                m = self.window.catalogue.get(item.data(Qt.ItemDataRole.UserRole))
+                m = self.host.catalogue.get(item.data(Qt.ItemDataRole.UserRole))
                 out.append(Lens(m.key, m.fov_deg, m.range_m, m.capabilities))
         return out
 
     def _view_polygon(self) -> Any:
         import shapely
 
-        canvas = self.window.canvas
+        canvas = self.host.canvas
         poly = canvas.mapToScene(canvas.viewport().rect())
         return shapely.Polygon([(pt.x(), -pt.y()) for pt in poly])
 
@@ -258,7 +258,7 @@ class ProposePanel(QWidget):
 
     def run(self) -> None:
         """Build candidates and solve on the worker (quick answer first, then exact)."""
-        doc = self.window.doc
+        doc = self.host.doc
         data = doc.data
         if data is None or data.checker is None or data.streets is None or not len(data.streets):
             self._say("Load a data pack with streets first: proposals follow its streets.")
@@ -299,7 +299,7 @@ class ProposePanel(QWidget):
                 progress=lambda stage, f: progress(stage, f),
                 cancel=cancel,
             )
-            kw = {"cameras": budget, "cover_all": budget is None, "fixed": fixed}
+            kw: dict[str, Any] = {"cameras": budget, "cover_all": budget is None, "fixed": fixed}
             quick = proposer.solve(**kw, time_limit=_PREVIEW_LIMIT_S, used_ids=used)
             progress("quick", (proposer, quick))
             last = [0.0]
@@ -325,14 +325,14 @@ class ProposePanel(QWidget):
 
     def _start(self, task: Task) -> None:
         self.task = task
-        self.window.tasks.append(task)
+        self.host.tasks.append(task)
         self.progress.setValue(0)
         self._set_idle(False)
         start(task)
 
     def _finish(self) -> None:
-        if self.task is not None and self.task in self.window.tasks:
-            self.window.tasks.remove(self.task)
+        if self.task is not None and self.task in self.host.tasks:
+            self.host.tasks.remove(self.task)
         self.task = None
         self._set_idle(True)
 
@@ -342,11 +342,11 @@ class ProposePanel(QWidget):
 
     def _on_progress(self, stage: object, value: object) -> None:
         if stage == "quick":
-            self.proposer, self.result = value  # type: ignore[misc]
+            self.proposer, self.result = cast("tuple[Any, Any]", value)
             self.show_result(exact=False)
             self._say(self.state.text() + " Proving the optimum…")
         elif stage == "gap":
-            primal, dual, gap = value  # type: ignore[misc]
+            primal, dual, gap = cast("tuple[float, float, float]", value)
             if math.isfinite(gap):
                 self._say(f"Best found {primal:,.0f}, bound {dual:,.0f}, gap {gap:.2%}…")
         elif isinstance(stage, str) and isinstance(value, float):
@@ -357,7 +357,7 @@ class ProposePanel(QWidget):
     def _on_done(self, payload: object) -> None:
         self._finish()
         self.progress.setValue(100)
-        self.proposer, self.result = payload  # type: ignore[misc]
+        self.proposer, self.result = cast("tuple[Any, Any]", payload)
         self.show_result(exact=True)
         self._set_idle(True)
 
@@ -407,9 +407,9 @@ class ProposePanel(QWidget):
     def _draw(self, pc: Any) -> None:
         from planner.core.geometry import cone_polygon
 
-        scene = self.window.canvas.scene()
+        scene = self.host.canvas.scene()
         cam = pc.camera
-        x, y = self.window.doc.data.checker.camera_xy(cam)
+        x, y = self.host.doc.data.checker.camera_xy(cam)
         cone = cone_polygon(
             x, y, heading_deg=cam.heading_deg, fov_deg=cam.fov_deg, range_m=cam.range_m
         )
@@ -436,7 +436,7 @@ class ProposePanel(QWidget):
 
     def clear_proposals(self) -> None:
         """Remove the drawn proposals and the list."""
-        scene = self.window.canvas.scene()
+        scene = self.host.canvas.scene()
         for item in self._items:
             if item.scene() is scene:
                 scene.removeItem(item)
@@ -456,7 +456,7 @@ class ProposePanel(QWidget):
         if not cams:
             self._say("Nothing checked to accept.")
             return
-        doc = self.window.doc
+        doc = self.host.doc
         taken = {c.id for c in doc.all_cameras()}
         renamed = []
         for cam in cams:
@@ -480,7 +480,7 @@ class ProposePanel(QWidget):
     # -- why not here -----------------------------------------------------------------
 
     def _why_mode(self, on: bool) -> None:
-        viewport = self.window.canvas.viewport()
+        viewport = self.host.canvas.viewport()
         if on:
             viewport.installEventFilter(self)
             self._say("Click a point of the map to see which poses are allowed there.")
@@ -493,7 +493,7 @@ class ProposePanel(QWidget):
             and isinstance(event, QMouseEvent)
             and event.button() == Qt.MouseButton.LeftButton
         ):
-            pt = self.window.canvas.mapToScene(event.position().toPoint())
+            pt = self.host.canvas.mapToScene(event.position().toPoint())
             self.why_button.setChecked(False)
             self.explain(pt.x(), -pt.y())
             return True  # the click was a question, not a map action
@@ -501,7 +501,7 @@ class ProposePanel(QWidget):
 
     def explain(self, x: float, y: float) -> None:
         """Say which headings of the chosen lenses are allowed at ``(x, y)`` and why not."""
-        data = self.window.doc.data
+        data = self.host.doc.data
         if data is None or data.checker is None:
             self._say("Load data first.")
             return
@@ -548,9 +548,10 @@ class ProposePanel(QWidget):
 
     def _on_curve(self, points: object) -> None:
         self._finish()
-        self.curve.set_points(list(points))  # type: ignore[call-overload]
-        if points:
+        values = list(cast("list[float]", points))
+        self.curve.set_points(values)
+        if values:
             self._say(
-                f"Curve: 1 camera reads {points[0]:,.0f}; {len(points)} read everything "  # type: ignore[index]
-                f"readable ({points[-1]:,.0f} vehicles/day)."  # type: ignore[index]
+                f"Curve: 1 camera reads {values[0]:,.0f}; {len(values)} read everything "
+                f"readable ({values[-1]:,.0f} vehicles/day)."
             )

@@ -160,7 +160,7 @@ class ReportMaps:
         #: The last map's street names: text and box (layout units).
         self.streets_drawn: list[tuple[str, QRectF]] = []
         extra = {}
-        if self.has_boundaries:
+        if self.has_boundaries and bnd is not None:
             # drawn as outlines only: as lines, a map's cut adds no edge along its frame
             # (a cut polygon would gain one, stroked and written into the PDF per map)
             lines = GeomLayer(shapely.boundary(bnd.layer.geoms))
@@ -787,7 +787,7 @@ class _CutLayer(GeomLayer):
     def __post_init__(self) -> None:
         self.geoms = np.asarray(self.geoms, dtype=object)
         self._lod = {}
-        self.tree = None  # type: ignore[assignment]
+        self.tree = None
         self.bounds = None
         self._boxes = shapely.bounds(self.geoms)
 

@@ -340,7 +340,8 @@ class SearchBox(QLineEdit):
         self.completer_ = QCompleter(self.model, self)
         self.completer_.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
         self.completer_.setWidget(self)
-        self.completer_.activated[str].connect(self._activated)
+        # the overloaded signal's [str] is real PySide API, missing from its stubs
+        self.completer_.activated[str].connect(self._activated)  # type: ignore[index]
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(120)
@@ -356,14 +357,19 @@ class SearchBox(QLineEdit):
         if self.hits and self.hasFocus():
             self.completer_.complete()
         elif not self.hits:
-            self.completer_.popup().hide()
+            self._hide_popup()
+
+    def _hide_popup(self) -> None:
+        popup = self.completer_.popup()
+        if popup is not None:
+            popup.hide()
 
     def go(self) -> None:
         """Go to the first result of the current text."""
         self._timer.stop()
         self.refresh()
         if self.hits:
-            self.completer_.popup().hide()
+            self._hide_popup()
             self.chosen.emit(self.hits[0])
 
     def _activated(self, display: str) -> None:

@@ -77,11 +77,11 @@ class StatusBar(QStatusBar):
         self.setStyleSheet("QStatusBar::item { border: none; }")
         self.messageChanged.connect(lambda _text: self.update())
 
-    def addPermanentWidget(self, widget: QWidget, stretch: int = 0) -> None:
+    def addPermanentWidget(self, widget: QWidget, stretch: int | None = 0) -> None:
         super().addPermanentWidget(widget, stretch)
         self._permanent.append(widget)
 
-    def insertPermanentWidget(self, index: int, widget: QWidget, stretch: int = 0) -> int:
+    def insertPermanentWidget(self, index: int, widget: QWidget, stretch: int | None = 0) -> int:
         at = super().insertPermanentWidget(index, widget, stretch)
         self._permanent.append(widget)
         return at

@@ -57,7 +57,7 @@ def polygonal(geoms: np.ndarray) -> np.ndarray:
     geoms = np.asarray(geoms, dtype=object)
     if not len(geoms):
         return np.zeros(0, dtype=bool)
-    keep = ~shapely.is_missing(geoms)
+    keep: np.ndarray = ~shapely.is_missing(geoms)
     keep[keep] = ~shapely.is_empty(geoms[keep]) & np.isin(
         shapely.get_type_id(geoms[keep]), _POLYGONAL
     )

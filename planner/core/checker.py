@@ -397,7 +397,8 @@ class Checker:
     def _candidates(self, frame: _Frame, cone: BaseGeometry) -> np.ndarray:
         if len(frame.pieces) == 0:
             return np.empty(0, dtype=np.intp)
-        return frame.tree.query(cone, predicate="dwithin", distance=self._max_reach)
+        hits: np.ndarray = frame.tree.query(cone, predicate="dwithin", distance=self._max_reach)
+        return hits
 
     def _site_findings(
         self, frame: _Frame, camera: Camera, visible: BaseGeometry, cand: np.ndarray

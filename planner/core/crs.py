@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import overload
 
 import numpy as np
 import shapely
@@ -118,10 +119,18 @@ class Projector:
         lon, lat = self.inverse(x, y)
         return float(lon), float(lat)
 
+    @overload
+    def project(self, geoms: np.ndarray) -> np.ndarray: ...
+    @overload
+    def project(self, geoms: BaseGeometry) -> BaseGeometry: ...
     def project(self, geoms: np.ndarray | BaseGeometry) -> np.ndarray | BaseGeometry:
         """Project shapely geometries (one, or an array) from lon/lat to metres."""
         return shapely.transform(geoms, self._fwd_coords)
 
+    @overload
+    def unproject(self, geoms: np.ndarray) -> np.ndarray: ...
+    @overload
+    def unproject(self, geoms: BaseGeometry) -> BaseGeometry: ...
     def unproject(self, geoms: np.ndarray | BaseGeometry) -> np.ndarray | BaseGeometry:
         """Project shapely geometries from metres back to lon/lat."""
         return shapely.transform(geoms, self._inv_coords)

@@ -361,4 +361,5 @@ def _overlaps_span(
     width = np.abs(d)
     # Overlap with [0, span] on the circle; small slack keeps grazing edges.
     eps = 1e-9
-    return (lo <= span_deg + eps) | (lo + width >= 360.0 - eps)
+    hit: np.ndarray = (lo <= span_deg + eps) | (lo + width >= 360.0 - eps)
+    return hit

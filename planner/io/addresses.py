@@ -104,8 +104,8 @@ def read_address_points(
     if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
         frame = frame.to_crs("EPSG:4326")
     geoms = np.asarray(frame.geometry.values, dtype=object)
-    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    ok &= shapely.get_type_id(np.where(ok, geoms, None)) == 0
+    ok: np.ndarray = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    ok &= shapely.get_type_id(np.where(ok, geoms, np.asarray(None, dtype=object))) == 0
     frame = frame[ok]
     cols = {k: ([_text(v) for v in frame[c]] if c else [""] * len(frame)) for k, c in pick.items()}
     keep = [bool(h and s) for h, s in zip(cols["housenumber"], cols["street"], strict=True)]

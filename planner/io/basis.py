@@ -24,8 +24,8 @@ MAX_TEXT = 500
 def _text(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
-    value = value.strip()
-    return value if len(value) <= MAX_TEXT else value[: MAX_TEXT - 1] + "…"
+    text: str = value.strip()
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
 def file_date(path: str | os.PathLike[str]) -> str | None:

@@ -18,7 +18,7 @@ import csv
 import io
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,7 +77,7 @@ def _site_row(
     category: str,
     name: str,
     tags: dict[str, Any],
-    verified: bool,
+    verified: bool | None,
     geom: BaseGeometry,
 ) -> dict[str, Any]:
     """One row of the pack's ``sites`` layer for a site read from a city layer."""
@@ -327,7 +327,7 @@ def _read_csv_sites(
         raise InputError(path, "line 1 (header)", f"not a readable CSV header ({exc})") from None
     lon_col = spec.mapping.get("lon") or _guess(header, ("lon", "longitude", "lng", "x"))
     lat_col = spec.mapping.get("lat") or _guess(header, ("lat", "latitude", "y"))
-    needed = {"lon": lon_col, "lat": lat_col}
+    needed: dict[str, str | None] = {"lon": lon_col, "lat": lat_col}
     for key in ("name", "id", "category_field"):
         if spec.mapping.get(key):
             needed[key] = spec.mapping[key]
@@ -340,6 +340,8 @@ def _read_csv_sites(
                 else f"no {key} column (give {key}=COLUMN)"
             )
             raise InputError(path, "line 1 (header)", f"{what}; columns are: {cols}")
+    columns = {key: col for key, col in needed.items() if col}  # every one checked above
+    lon_col, lat_col = columns["lon"], columns["lat"]
     verified = _verified(spec)
     stem = path.stem
     rows: list[dict[str, Any]] = []
@@ -359,15 +361,15 @@ def _read_csv_sites(
             )
         if not -90 <= lat <= 90:
             raise InputError(path, where, f"{lat_col} must be a latitude in [-90, 90], got {lat}")
-        raw_id = (rec.get(needed["id"]) or "").strip() if "id" in needed else ""
+        raw_id = (rec.get(columns["id"]) or "").strip() if "id" in columns else ""
         local_id = raw_id or f"row{n}"
         if local_id in seen:
             raise InputError(
                 path, where, f"duplicate id {local_id!r} (also on row {seen[local_id]})"
             )
         seen[local_id] = n
-        category = _category(spec, rec.get(needed.get("category_field", "")), where)
-        name = (rec.get(needed["name"]) or "").strip() if "name" in needed else ""
+        category = _category(spec, rec.get(columns.get("category_field", "")), where)
+        name = (rec.get(columns["name"]) or "").strip() if "name" in columns else ""
         tags = {k: v for k, v in rec.items() if k not in (lon_col, lat_col) and v not in (None, "")}
         rows.append(
             _site_row(path, stem, local_id, category, name, tags, verified, shapely.Point(lon, lat))
@@ -393,7 +395,7 @@ def _csv_rows(reader: csv.DictReader[str], path: Path) -> Iterator[dict[str, Any
         yield row
 
 
-def _guess(header: list[str], names: tuple[str, ...]) -> str | None:
+def _guess(header: Sequence[str], names: tuple[str, ...]) -> str | None:
     lower = {h.lower(): h for h in header}
     return next((lower[n] for n in names if n in lower), None)
 

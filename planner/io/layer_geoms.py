@@ -39,7 +39,7 @@ def check_layer_geoms(
     if missing.any():
         i = int(np.flatnonzero(missing)[0])
         raise InputError(file, where(i), "geometry is missing or empty")
-    types = shapely.get_type_id(geoms)
+    types: np.ndarray = shapely.get_type_id(geoms)
     bad = ~np.isin(types, list(allowed))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])

@@ -293,6 +293,7 @@ def build_checker(
         from planner.core.streets import StreetNetwork
 
         table = StreetTable.of(inputs.streets)
+        assert table is not None  # not None in, not None out
         streets = StreetNetwork.from_geometries(
             table.geoms,
             projector=projector,

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from planner.core.errors import CheckCancelled, InputError
 from planner.io.common import parse_json
@@ -45,6 +45,11 @@ MAX_RELATION_MEMBERS = 100_000
 MAX_TAGS = 1_000
 #: Characters of one tag key or value (OSM's own limit is 255).
 MAX_TAG_CHARS = 4_096
+
+
+def _is_number(value: object) -> TypeGuard[int | float]:
+    """A JSON number (``true`` and ``false`` are not)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def decompressed_limit(compressed_size: int) -> int:
@@ -146,7 +151,7 @@ def load_json_file(path: Path) -> Any:
             else MAX_JSON_BYTES
         )
         opener = gzip.open if compressed else Path.open
-        with opener(path, "rb") as fh:  # type: ignore[operator]
+        with opener(path, "rb") as fh:
             raw = fh.read(limit + 1)
     except FileNotFoundError:
         msg = "file not found"
@@ -222,7 +227,7 @@ def osm_data_from_overpass(
         data.note_timestamp(el.get("timestamp") if isinstance(el.get("timestamp"), str) else None)
         if kind == "node":
             lon, lat = el.get("lon"), el.get("lat")
-            if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lon, lat)):
+            if not (_is_number(lon) and _is_number(lat)):
                 msg = "node without numeric lat/lon"
                 raise InputError(source, where, msg)
             check_lonlat(source, where, float(lon), float(lat))
@@ -243,10 +248,7 @@ def osm_data_from_overpass(
                 for ref, pt in zip(refs, geom, strict=True):
                     if isinstance(pt, Mapping) and ref not in data.nodes:
                         lon, lat = pt.get("lon"), pt.get("lat")
-                        if not all(
-                            isinstance(v, int | float) and not isinstance(v, bool)
-                            for v in (lon, lat)
-                        ):
+                        if not (_is_number(lon) and _is_number(lat)):
                             msg = "way geometry point without numeric lat/lon"
                             raise InputError(source, where, msg)
                         lon, lat = float(lon), float(lat)

@@ -17,7 +17,7 @@ import lzma
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 from xml.parsers import expat
 
 from planner.core.errors import InputError
@@ -58,7 +58,7 @@ def _is_compressed(path: Path) -> bool:
 def open_maybe_compressed(path: Path) -> Iterator[IO[bytes]]:
     """Open ``path`` for binary reading, decompressing ``.bz2``/``.gz``/``.xz``."""
     suffix = path.suffix.lower()
-    opener: Callable[..., IO[bytes]]
+    opener: Callable[..., Any]
     if suffix == ".bz2":
         opener = bz2.open
     elif suffix in (".gz", ".gzip"):
@@ -68,7 +68,7 @@ def open_maybe_compressed(path: Path) -> Iterator[IO[bytes]]:
     else:
         opener = Path.open
     with opener(path, "rb") as fh:
-        yield fh
+        yield cast("IO[bytes]", fh)  # the decompressing readers are binary files too
 
 
 def _forbid_dtd(parser: Any) -> None:
@@ -112,7 +112,10 @@ def _feed(
     except OSError as exc:
         msg = f"cannot read the file: {exc}"
         raise InputError(file, "", msg) from None
-    where = lambda: f"line {parser.CurrentLineNumber}, column {parser.CurrentColumnNumber}"  # noqa: E731
+
+    def where() -> str:
+        return f"line {parser.CurrentLineNumber}, column {parser.CurrentColumnNumber}"
+
     limit = decompressed_limit(total) if _is_compressed(path) else None
     try:
         with open_maybe_compressed(path) as fh:

@@ -187,7 +187,11 @@ def read_pack_arrays(
         for name in _REQUIRED:
             if name not in tables:
                 raise InputError(path, f"layer {name}", "missing required layer")
-        step = (lambda what, f: progress(what, f)) if progress else (lambda what, f: None)
+
+        def step(what: str, frac: float) -> None:
+            if progress is not None:
+                progress(what, frac)
+
         step("reading sites", 0.0)
         out.sites = _sites(con, path)
         out.cameras_existing = _cameras(con, path)

@@ -217,8 +217,9 @@ def _read_claim(raw: Any) -> tuple[dict[str, Any] | None, list[_Claimed], list[D
         )
     for i, item in enumerate(raw_layers[:MAX_CLAIMED_LAYERS], start=1):
         vals = [item.get(k) for k in ("kind", "path", "sha256")] if isinstance(item, dict) else []
-        if len(vals) == 3 and all(isinstance(v, str) and v for v in vals):
-            layers.append(_Claimed(*vals))
+        texts = [v for v in vals if isinstance(v, str) and v]
+        if len(texts) == 3:
+            layers.append(_Claimed(*texts))
         else:
             bad(f"{where}.layers[{i}]", "does not give the layer's kind, path and sha256 as text")
     return policy, layers, problems

@@ -62,7 +62,8 @@ class StreetTable:
     @property
     def total_bounds(self) -> np.ndarray:
         """``(minx, miny, maxx, maxy)`` of every line."""
-        return shapely.total_bounds(self.geoms)
+        bounds: np.ndarray = shapely.total_bounds(self.geoms)
+        return bounds
 
     @cached_property
     def tree(self) -> shapely.STRtree:

@@ -470,7 +470,7 @@ def build_poses(
     out_head: list[np.ndarray] = []
     out_sev: list[np.ndarray] = []
     out_len: list[np.ndarray] = []
-    out_reads: list[list[np.ndarray]] = []
+    out_reads: list[np.ndarray] = []
     legal = 0
     total = len(positions)
     for p in range(total):

@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -157,7 +158,7 @@ def marginal_weights(
 _banner_shown = False
 
 
-def _highs() -> object:
+def _highs() -> Any:
     """A quiet HiGHS instance (one thread, proven optimum asked for)."""
     import highspy
 
@@ -254,17 +255,17 @@ def solve_max_cover(
     # y_j - sum x_s <= 0 (rows 0..n_y-1); sum x_s <= budget (row n_y).
     starts = np.concatenate([x_start[:-1] + np.arange(n_x), x_start[-1] + n_x + np.arange(n_y + 1)])
     index = np.empty(len(x_index) + n_x + n_y, dtype=np.int32)
-    value = np.empty(len(index))
-    for s in range(n_x):
-        a, b = x_start[s], x_start[s + 1]
-        o = a + s
+    coef = np.empty(len(index))
+    for j in range(n_x):
+        a, b = x_start[j], x_start[j + 1]
+        o = a + j
         index[o : o + (b - a)] = x_index[a:b]
-        value[o : o + (b - a)] = -1.0
+        coef[o : o + (b - a)] = -1.0
         index[o + (b - a)] = n_y
-        value[o + (b - a)] = 1.0
+        coef[o + (b - a)] = 1.0
     o = x_start[-1] + n_x
     index[o:] = np.arange(n_y, dtype=np.int32)
-    value[o:] = 1.0
+    coef[o:] = 1.0
     lp = highspy.HighsLp()
     lp.num_col_ = n_x + n_y
     lp.num_row_ = n_y + 1
@@ -277,7 +278,7 @@ def solve_max_cover(
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = starts.astype(np.int32)
     lp.a_matrix_.index_ = index
-    lp.a_matrix_.value_ = value
+    lp.a_matrix_.value_ = coef
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n_x + [
         highspy.HighsVarType.kContinuous
     ] * n_y

@@ -123,9 +123,9 @@ def district_requests(
     camera or other label is.
     """
     b = boundaries
-    if b.label_xy is None or not len(b.label_xy):
-        return []
     xy = b.label_xy
+    if xy is None or not len(xy) or b.label_room is None or b.label_owner is None:
+        return []
     # room to the area's edges too, so the label sits well inside both
     edge = np.minimum.reduce(
         [xy[:, 0] - rect[0], rect[2] - xy[:, 0], xy[:, 1] - rect[1], rect[3] - xy[:, 1]]
@@ -202,7 +202,8 @@ class LabelLayer(QObject):
     def settle(self) -> None:
         """The view rests: place for exactly this view, so edge labels find room."""
         c = self.canvas
-        self._exact_at = (c.level(), *(round(v, 1) for v in c.center()))
+        cx, cy = c.center()
+        self._exact_at = (c.level(), round(cx, 1), round(cy, 1))
         c.viewport().update()
 
     # -- queries ---------------------------------------------------------------------------

@@ -852,7 +852,7 @@ class MapCanvas(QGraphicsView):
         return render_tile(key, self._state)
 
     # ------------------------------------------------------------------ Qt overrides
-    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         painter.fillRect(rect, st.BACKGROUND)
         self._request_chunks()
         if self.basemap_shown() and self._projector is not None:
@@ -902,7 +902,7 @@ class MapCanvas(QGraphicsView):
         if missing or stale:
             self._request_visible()
 
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         painter.save()
         painter.resetTransform()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -928,7 +928,7 @@ class MapCanvas(QGraphicsView):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
-        arrows = {
+        arrows: dict[int, tuple[int, int]] = {
             Qt.Key.Key_Left: (-1, 0),
             Qt.Key.Key_Right: (1, 0),
             Qt.Key.Key_Up: (0, -1),
@@ -1045,7 +1045,7 @@ class MapCanvas(QGraphicsView):
             if isinstance(event, QHelpEvent):
                 label = self.label_at(event.pos())
                 text = label.tooltip if label is not None else ""
-                text = text or self.site_tooltip(event.pos())
+                text = text or self.site_tooltip(event.pos()) or ""
                 if text:
                     QToolTip.showText(event.globalPos(), text, self.viewport())
                     return True
