@@ -25,8 +25,10 @@ Example::
     data = ["/srv/gis/sanjose.gpkg"]       # first one opens; a string is one pack
     default_camera_model = "flock_falcon"
     basemap = "none"                       # "none", a preset name, an XYZ URL or a file
+    network = "off"                        # "off", "basemap-only" or "on" (planner.io.network)
     lock_policy = true
     lock_data = true
+    lock_network = true
 """
 
 from __future__ import annotations
@@ -49,7 +51,18 @@ REGISTRY_SOURCE = r"HKLM\SOFTWARE\Policies\SitingPlanner"
 MAX_BYTES = 64 * 1024
 MAX_PACKS = 32
 MAX_TEXT = 4096
-KEYS = ("policy", "data", "default_camera_model", "basemap", "lock_policy", "lock_data")
+KEYS = (
+    "policy",
+    "data",
+    "default_camera_model",
+    "basemap",
+    "network",
+    "lock_policy",
+    "lock_data",
+    "lock_network",
+)
+#: Values of ``network`` (planner.io.network.MODES; no import, to keep this module light).
+NETWORK_MODES = ("off", "basemap-only", "on")
 
 
 def system_config_path(
@@ -94,8 +107,10 @@ class ManagedConfig:
         The catalogue key of the camera model new cameras get, unless the user chose one.
     basemap
         ``"none"``, a basemap preset name, an XYZ URL template or an offline tiles file.
-    lock_policy, lock_data
-        Whether the user may switch the policy / the data in the app.
+    network
+        ``"off"``, ``"basemap-only"`` or ``"on"`` (:mod:`planner.io.network`).
+    lock_policy, lock_data, lock_network
+        Whether the user may switch the policy / the data / the network setting.
     error
         Set when the config was unusable: one line naming the file and the key. The
         other fields then hold the built-in defaults, locked.
@@ -106,8 +121,10 @@ class ManagedConfig:
     data_packs: tuple[Path, ...] = ()
     default_camera_model: str | None = None
     basemap: str | None = None
+    network: str | None = None
     lock_policy: bool = False
     lock_data: bool = False
+    lock_network: bool = False
     error: str | None = None
     values_from: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -127,8 +144,18 @@ class ManagedConfig:
 
     @classmethod
     def locked_down(cls, *, sources: tuple[str, ...], error: str) -> ManagedConfig:
-        """The built-in defaults with every lock on (what a malformed config gives)."""
-        return cls(sources=sources, lock_policy=True, lock_data=True, error=error)
+        """The built-in defaults with every lock on (what a malformed config gives).
+
+        The network is locked off: a typo must not send anything out either.
+        """
+        return cls(
+            sources=sources,
+            lock_policy=True,
+            lock_data=True,
+            network="off",
+            lock_network=True,
+            error=error,
+        )
 
     def policy_for_check(self, requested: Path | None) -> tuple[Path | None, list[str]]:
         """The policy file a command-line check must use, and what to report about it.
@@ -163,8 +190,10 @@ class ManagedConfig:
             "data": [str(p) for p in self.data_packs],
             "default_camera_model": self.default_camera_model,
             "basemap": self.basemap,
+            "network": self.network,
             "lock_policy": self.lock_policy,
             "lock_data": self.lock_data,
+            "lock_network": self.lock_network,
             "error": self.error,
         }
 
@@ -246,8 +275,13 @@ def _validate(raw: Mapping[str, Any], *, where: str, base: Path | None) -> dict[
     for key, value in raw.items():
         if key not in KEYS:
             raise ConfigError(f"{where}: {key}: unknown key (known: {', '.join(KEYS)})")
-        if key in ("lock_policy", "lock_data"):
+        if key in ("lock_policy", "lock_data", "lock_network"):
             out[key] = _bool(value, where=where, key=key)
+        elif key == "network":
+            if value not in NETWORK_MODES:
+                modes = ", ".join(f'"{m}"' for m in NETWORK_MODES)
+                raise ConfigError(f"{where}: network: must be one of {modes}, got {value!r:.80}")
+            out[key] = value
         elif key == "policy":
             p = _path(value, where=where, key=key, base=base)
             if not p.is_file():
@@ -342,8 +376,10 @@ def load_managed_config(
         data_packs=merged.get("data", ()),
         default_camera_model=merged.get("default_camera_model"),
         basemap=merged.get("basemap"),
+        network=merged.get("network"),
         lock_policy=merged.get("lock_policy", False),
         lock_data=merged.get("lock_data", False),
+        lock_network=merged.get("lock_network", False),
         values_from=values_from,
     )
 
