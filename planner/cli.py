@@ -180,6 +180,10 @@ def _main(args: list[str]) -> int:
                 return cli_review.run_review(p.parse_args(args[1:]))
             cli_review.configure_report_parser(p)
             return cli_review.run_report(p.parse_args(args[1:]))
+        if args and args[0] == "system-config":  # what the Windows installer runs
+            from planner.io import system_config_writer
+
+            return system_config_writer.main(args[1:])
         if args and args[0] == "import":
             from planner import importer
 
