@@ -332,6 +332,40 @@ def read_registry(
     return values
 
 
+#: Where macOS puts the settings of an MDM configuration profile for the app's domain
+#: (``packaging/macos/SitingPlanner.mobileconfig``); they win over the file, like the registry.
+MACOS_DOMAIN = "io.github.siting_planner.SitingPlanner"
+MACOS_PROFILE = Path(f"/Library/Managed Preferences/{MACOS_DOMAIN}.plist")
+
+
+def read_macos_profile(path: Path | None = None) -> Mapping[str, Any] | None:
+    """The managed-preferences values of the app's domain (macOS), or ``None``.
+
+    ``path`` reads another plist (tests); by default the MDM-managed one, on macOS only.
+    """
+    if path is None:
+        if sys.platform != "darwin":
+            return None
+        path = MACOS_PROFILE
+    import plistlib
+
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(f"{path}: (file): cannot read it: {exc.strerror or exc}") from None
+    try:
+        values = plistlib.loads(raw) if len(raw) <= MAX_BYTES else None
+    except (plistlib.InvalidFileException, ValueError) as exc:
+        raise ConfigError(f"{path}: (file): not a property list: {exc}") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path}: (file): not a dictionary of settings under {MAX_BYTES} bytes")
+    # macOS adds its own bookkeeping keys beside the profile's settings
+    return {k: v for k, v in values.items() if k in KEYS or not k[:1].isupper()}
+
+
 def load_managed_config(
     *,
     path: Path | None = None,
@@ -364,6 +398,12 @@ def load_managed_config(
             checked = _validate(reg, where=REGISTRY_SOURCE, base=None)
             merged.update(checked)
             values_from.update(dict.fromkeys(checked, REGISTRY_SOURCE))
+        profile = read_macos_profile()
+        if profile:
+            sources.append(str(MACOS_PROFILE))
+            checked = _validate(profile, where=str(MACOS_PROFILE), base=None)
+            merged.update(checked)
+            values_from.update(dict.fromkeys(checked, str(MACOS_PROFILE)))
     except ConfigError as exc:
         if str(file) not in sources:
             sources.insert(0, str(file))
