@@ -8,6 +8,7 @@ and shows it (the menu, the basemap presets greyed out, About).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from PySide6.QtGui import QActionGroup
@@ -26,8 +27,6 @@ def apply_setting(config: Any, settings: Any) -> network.NetworkSetting:
     """Resolve IT's setting and the user's choice, make it the one in force, return it."""
     setting = network.resolve(config, settings.network_mode)
     network.set_current(setting)
-    import logging
-
     logging.getLogger("planner").info("network: %s", setting.describe())
     return setting
 
