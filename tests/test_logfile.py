@@ -24,7 +24,6 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
         QT_QPA_PLATFORM="offscreen",
         SITING_PLANNER_SETTINGS=str(tmp_path / "s.ini"),
         SITING_PLANNER_RECOVERY_DIR=str(tmp_path / "recovery"),
-        SITING_PLANNER_SYSTEM_CONFIG=str(tmp_path / "config.toml"),
         SITING_PLANNER_LOG_DIR=str(tmp_path / "log"),
         TMPDIR=str(tmp_path / "tmp"),
     )
@@ -53,14 +52,20 @@ def test_platform_log_folder(monkeypatch):
 
 
 def test_a_check_is_logged_with_the_settings_in_force(tmp_path):
+    from tests.system_config import run_with_system_config
+
     env = _env(tmp_path)
-    (tmp_path / "config.toml").write_text('network = "basemap-only"\n', encoding="utf-8")
-    proc = _cli(["check", str(DEMO_PLAN), "--data", str(DEMO_PACK)], env)
+    proc = run_with_system_config(
+        tmp_path,
+        'network = "basemap-only"\n',
+        ["check", DEMO_PLAN, "--data", DEMO_PACK],
+        env=env,
+    )
     assert proc.returncode == 1, proc.stderr
     text = (tmp_path / "log" / "siting-planner.log").read_text(encoding="utf-8")
     assert f"command: check {DEMO_PLAN} --data {DEMO_PACK}" in text
     assert "managed configuration: {'sources': [" in text and "'network': 'basemap-only'" in text
-    assert f"network: basemap-only (set by {tmp_path / 'config.toml'})" in text
+    assert "network: basemap-only (set by /etc/siting-planner/config.toml)" in text
     assert text.rstrip().endswith("exit status 1")
     # the terminal keeps its contract: nothing of the log on stderr
     assert proc.stderr == ""
@@ -109,7 +114,6 @@ def test_app_logs_open_and_save(qtbot, tmp_path, monkeypatch):
 
     monkeypatch.setenv("SITING_PLANNER_SETTINGS", str(tmp_path / "s.ini"))
     monkeypatch.setenv("SITING_PLANNER_RECOVERY_DIR", str(tmp_path / "recovery"))
-    monkeypatch.setenv("SITING_PLANNER_SYSTEM_CONFIG", str(tmp_path / "none.toml"))
     path = logfile.setup_logging()
     assert path is not None
     win = create_window(prompter=ScriptedPrompter(), autosave_ms=3_600_000)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import http.server
 import os
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from planner.io import network
-from planner.io.managed_config import CONFIG_ENV, ManagedConfig, load_managed_config
+from planner.io.managed_config import ManagedConfig, load_managed_config
 
 pytestmark = pytest.mark.packaging
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,7 +78,14 @@ def server(monkeypatch):
 
 @pytest.fixture
 def config(tmp_path, monkeypatch):
-    """Write the system config (never the machine's) and start each test unset."""
+    """Write the system config (never the machine's) and start each test unset.
+
+    In this process through the tests' module attribute; the command-line tests run the
+    installed command with the file at /etc/siting-planner/config.toml in a private mount
+    namespace (tests/system_config.py).
+    """
+    import planner.io.managed_config as managed_config
+
     monkeypatch.setenv("SITING_PLANNER_SETTINGS", str(tmp_path / "settings.ini"))
     monkeypatch.setenv("SITING_PLANNER_RECOVERY_DIR", str(tmp_path / "recovery"))
     monkeypatch.setenv("SITING_PLANNER_LOG_DIR", str(tmp_path / "log"))
@@ -88,13 +94,16 @@ def config(tmp_path, monkeypatch):
     def write(body: str) -> Path:
         path = tmp_path / "config.toml"
         path.write_text(body, encoding="utf-8")
-        monkeypatch.setenv(CONFIG_ENV, str(path))
+        monkeypatch.setattr(managed_config, "_config_path_for_tests", path)
         network.reset()
         return path
 
     write("")
     yield write
     network.reset()
+
+
+ETC_CONFIG = "/etc/siting-planner/config.toml"
 
 
 # -- the setting -----------------------------------------------------------------------------
@@ -246,36 +255,36 @@ def test_user_turns_the_network_off_when_not_locked(qtbot, config, server, tmp_p
     assert network.current().mode == "off"
 
 
-def _import(args: list[str], env: dict[str, str], tmp: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "planner.cli", "import", "-o", str(tmp / "out.gpkg"), "--", *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-        cwd=tmp,
-        check=False,
+def _import(body: str, args: list[str], tmp: Path) -> subprocess.CompletedProcess[str]:
+    """``siting-planner import`` as installed, with ``body`` as IT's config and the proxy
+    variables of this test (set by the ``server`` fixture) in its environment."""
+    from tests.system_config import clean_env, run_with_system_config
+
+    proxies = {k: v for k, v in os.environ.items() if k in PROXY_VARS}
+    env = clean_env(tmp, SITING_PLANNER_LOG_DIR=str(tmp / "log"), **proxies)
+    for var in ("NO_PROXY", "no_proxy"):
+        env.pop(var, None)
+    return run_with_system_config(
+        tmp, body, ["import", "-o", tmp / "out.gpkg", "--", *args], env=env, cwd=tmp, timeout=180
     )
 
 
 @pytest.mark.parametrize("mode", ["off", "basemap-only"])
-def test_osm_download_refused_and_nothing_sent(config, server, tmp_path, mode):
-    cfg = config(f'network = "{mode}"\nlock_network = true\n')
-    env = {**os.environ}
+def test_osm_download_refused_and_nothing_sent(server, tmp_path, mode):
+    body = f'network = "{mode}"\nlock_network = true\n'
     for source in ("Nowhere Test Place, California", "-121.9,37.3,-121.88,37.32"):
-        proc = _import([source], env, tmp_path)
+        proc = _import(body, [source], tmp_path)
         assert proc.returncode == 2, proc.stderr
         (line,) = proc.stderr.splitlines()
         assert line.startswith(f"error: {source}: network: downloading OpenStreetMap data")
-        assert f"the network setting is {mode} (locked by {cfg})" in line
+        assert f"the network setting is {mode} (locked by {ETC_CONFIG})" in line
     assert server.requests == []
     assert not (tmp_path / "out.gpkg").exists()
 
 
-def test_osm_download_with_the_network_on_goes_through_the_proxy(config, server, tmp_path):
+def test_osm_download_with_the_network_on_goes_through_the_proxy(server, tmp_path):
     """The twin: the same import with the network on reaches the 127.0.0.1 proxy."""
-    config('network = "on"\n')
-    proc = _import(["Nowhere Test Place, California"], {**os.environ}, tmp_path)
+    proc = _import('network = "on"\n', ["Nowhere Test Place, California"], tmp_path)
     assert proc.returncode != 0
     assert any(r.startswith("CONNECT ") for r in server.requests), server.requests
 
