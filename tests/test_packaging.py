@@ -239,8 +239,9 @@ def test_bundle_leaves_out_what_the_app_does_not_use(built):
         assert gone not in names, gone
     # the desktop stack comes from the system, never from the build machine
     assert not list(internal.glob("libxcb*")) and not list(internal.glob("libX11*"))
-    # 335 MB measured; pyarrow coming back would add about 109 MB
-    assert built["bundle_bytes"] < 400_000_000
+    # 438 MB measured, 81 MB of it the Typst compiler the review report's PDF needs;
+    # pyarrow coming back would add about 109 MB
+    assert built["bundle_bytes"] < 480_000_000
 
 
 def test_tarball_holds_the_bundle(built):
