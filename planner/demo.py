@@ -383,7 +383,7 @@ def generate(out_dir: str | Path) -> tuple[Path, Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     pack_path, plan_path = out / PACK_NAME, out / PLAN_NAME
-    metadata = {
+    metadata: dict[str, Any] = {
         "name": TOWN_NAME,
         "import_time": STAMP,
         "sources": [{"path": "planner/demo.py", "kind": "generated", "sha256": None, "seed": SEED}],

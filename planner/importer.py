@@ -270,6 +270,95 @@ def run_import(
         Any bad source or argument; the output (and any older pack there) is untouched.
     """
     started = time.perf_counter()
+    job = _check_job(
+        sources, output, bbox, site_layers, building_layers, boundary_layers, existing_plan
+    )
+    stages = _Stages(_stage_weights(job), progress)
+    read = _Gathered()
+    _read_sources(job, read, stages, cancel)
+    _read_site_layers(job, read, stages, cancel)
+    _read_building_layers(job, read, stages, cancel)
+    _read_boundary_layers(job, read, stages, cancel)
+    merged = _merge_layers(job, read)
+    _check_cancel(cancel)
+    summary = _write(job, read, merged, stages, cancel)
+    summary.elapsed_s = time.perf_counter() - started
+    if progress is not None:
+        progress("import done", 1.0)
+    return summary
+
+
+def _write(
+    job: _Job,
+    read: _Gathered,
+    merged: dict[str, gpd.GeoDataFrame],
+    stages: _Stages,
+    cancel: Cancel | None,
+) -> ImportSummary:
+    """Write the pack (and the existing cameras' plan) with the record of its sources."""
+    metadata = {
+        "sources": read.source_info,
+        "osm_timestamp": max(read.timestamps) if read.timestamps else None,
+        "import_time": _now(),
+        "tag_rules": read.rules_used,
+        "bbox": list(job.box) if job.box else None,
+        "attribution": ATTRIBUTION,
+        "warnings": read.warnings,
+    }
+    warnings = read.warnings
+    warnings.extend(missing_layer_warnings(merged))
+    meta = write_pack(job.out, merged, metadata, progress=stages.next(), cancel=cancel)
+    summary = ImportSummary(
+        output=job.out,
+        counts=dict(meta["feature_counts"]),
+        sources=read.source_info,
+        warnings=warnings + [w for w in meta.get("repairs", []) if w not in warnings],
+        metadata=meta,
+    )
+    if job.plan_path is not None:
+        stages.next()
+        _write_existing_plan(job.out, job.plan_path)
+        summary.existing_plan = job.plan_path
+    return summary
+
+
+@dataclass
+class _Job:
+    """An import's checked arguments."""
+
+    out: Path
+    box: BBox | None
+    src_texts: list[str]
+    plan_path: Path | None
+    site_specs: list[gis_layers.LayerSpec]
+    building_layers: Sequence[str | Path]
+    boundary_specs: list[gis_layers.LayerSpec]
+
+
+@dataclass
+class _Gathered:
+    """What the reading stages collected, layer by layer."""
+
+    parts: dict[str, list[gpd.GeoDataFrame]] = field(
+        default_factory=lambda: {name: [] for name in SPATIAL_LAYERS}
+    )
+    source_info: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    timestamps: list[str] = field(default_factory=list)
+    rules_used: dict[str, Any] = field(default_factory=dict)
+    address_frames: list[gpd.GeoDataFrame] = field(default_factory=list)
+
+
+def _check_job(
+    sources: Sequence[str | Path],
+    output: str | Path,
+    bbox: Sequence[float] | None,
+    site_layers: Sequence[str | gis_layers.LayerSpec],
+    building_layers: Sequence[str | Path],
+    boundary_layers: Sequence[str | gis_layers.LayerSpec],
+    existing_plan: str | Path | None,
+) -> _Job:
+    """Every argument checked before anything is read (bad ones are InputError)."""
     out = Path(output)
     box = check_bbox(bbox)
     src_texts = [str(s) for s in sources]
@@ -295,35 +384,42 @@ def run_import(
     _refuse_outputs_over_inputs(
         out, plan_path, src_texts, site_specs, building_layers, boundary_specs
     )
+    return _Job(out, box, src_texts, plan_path, site_specs, building_layers, boundary_specs)
 
-    weights = [(f"reading {Path(s).name if not _is_online(s) else s}", 4.0) for s in src_texts]
-    weights += [(f"reading sites {sp.path.name}", 1.0) for sp in site_specs]
-    weights += [(f"reading buildings {Path(str(b)).name}", 3.0) for b in building_layers]
-    weights += [(f"reading boundaries {sp.path.name}", 0.5) for sp in boundary_specs]
+
+def _stage_weights(job: _Job) -> list[tuple[str, float]]:
+    """Each stage's share of the progress bar, roughly by how long it takes."""
+    weights = [(f"reading {Path(s).name if not _is_online(s) else s}", 4.0) for s in job.src_texts]
+    weights += [(f"reading sites {sp.path.name}", 1.0) for sp in job.site_specs]
+    weights += [(f"reading buildings {Path(str(b)).name}", 3.0) for b in job.building_layers]
+    weights += [(f"reading boundaries {sp.path.name}", 0.5) for sp in job.boundary_specs]
     weights += [("writing pack", 3.0)]
-    if plan_path is not None:
+    if job.plan_path is not None:
         weights.append(("writing existing cameras plan", 0.5))
-    stages = _Stages(weights, progress)
+    return weights
 
-    parts: dict[str, list[gpd.GeoDataFrame]] = {name: [] for name in SPATIAL_LAYERS}
-    source_info: list[dict[str, Any]] = []
-    warnings: list[str] = []
-    timestamps: list[str] = []
-    rules_used: dict[str, Any] = {}
-    for text in src_texts:
+
+def _read_sources(job: _Job, read: _Gathered, stages: _Stages, cancel: Cancel | None) -> None:
+    """OSM files and downloads: every layer they give."""
+    for text in job.src_texts:
         _check_cancel(cancel)
-        layers, info = _read_source(text, bbox=box, progress=stages.next(), cancel=cancel)
+        layers, info = _read_source(text, bbox=job.box, progress=stages.next(), cancel=cancel)
         for name in _ID_COLUMNS:
-            parts[name].append(getattr(layers, name))
-        warnings.extend(getattr(layers, "warnings", []) or [])
+            read.parts[name].append(getattr(layers, name))
+        read.warnings.extend(getattr(layers, "warnings", []) or [])
         if getattr(layers, "osm_timestamp", None):
-            timestamps.append(str(layers.osm_timestamp))
-        rules_used = rules_used or dict(getattr(layers, "rules_used", {}) or {})
-        source_info.append(info)
-    for spec in site_specs:
+            read.timestamps.append(str(layers.osm_timestamp))
+        read.rules_used = read.rules_used or dict(getattr(layers, "rules_used", {}) or {})
+        read.source_info.append(info)
+
+
+def _read_site_layers(job: _Job, read: _Gathered, stages: _Stages, cancel: Cancel | None) -> None:
+    """City site layers with their field mappings; a layer with no site in the box is refused."""
+    box = job.box
+    for spec in job.site_specs:
         _check_cancel(cancel)
         stages.next()
-        sites, entrances = gis_layers.read_site_layer(spec, cancel=cancel, warnings=warnings)
+        sites, entrances = gis_layers.read_site_layer(spec, cancel=cancel, warnings=read.warnings)
         sites = _in_bbox(sites, box)
         entrances = entrances[entrances["site_id"].isin(set(sites["site_id"]))]
         if not len(sites):
@@ -333,24 +429,41 @@ def run_import(
                 where,
                 "no sites in this layer" + (" inside the bounding box" if box else ""),
             )
-        parts["sites"].append(sites)
-        parts["entrances"].append(entrances)
-        source_info.append(_file_info(spec.source, "sites", len(sites), mapping=spec.mapping))
-    address_frames = []
-    for layer in building_layers:
+        read.parts["sites"].append(sites)
+        read.parts["entrances"].append(entrances)
+        read.source_info.append(_file_info(spec.source, "sites", len(sites), mapping=spec.mapping))
+
+
+def _read_building_layers(
+    job: _Job, read: _Gathered, stages: _Stages, cancel: Cancel | None
+) -> None:
+    """Building footprints, and the address points a buildings file may carry."""
+    for layer in job.building_layers:
         _check_cancel(cancel)
         stages.next()
-        frame = gis_layers.read_building_layer(layer, bbox=box, warnings=warnings)
-        parts["buildings"].append(frame)
-        source_info.append(_file_info(str(layer), "buildings", len(frame)))
-        address_frames.append(_address_points(layer, box, source_info))
-    for spec in boundary_specs:
+        frame = gis_layers.read_building_layer(layer, bbox=job.box, warnings=read.warnings)
+        read.parts["buildings"].append(frame)
+        read.source_info.append(_file_info(str(layer), "buildings", len(frame)))
+        read.address_frames.append(_address_points(layer, job.box, read.source_info))
+
+
+def _read_boundary_layers(
+    job: _Job, read: _Gathered, stages: _Stages, cancel: Cancel | None
+) -> None:
+    """City limits and council districts."""
+    for spec in job.boundary_specs:
         _check_cancel(cancel)
         stages.next()
         frame = gis_layers.read_boundary_layer(spec)
-        parts["boundaries"].append(frame)
-        source_info.append(_file_info(spec.source, "boundaries", len(frame), mapping=spec.mapping))
+        read.parts["boundaries"].append(frame)
+        read.source_info.append(
+            _file_info(spec.source, "boundaries", len(frame), mapping=spec.mapping)
+        )
 
+
+def _merge_layers(job: _Job, read: _Gathered) -> dict[str, gpd.GeoDataFrame]:
+    """One frame per layer: duplicates by id dropped, sites de-duplicated across sources."""
+    parts = read.parts
     merged = {
         name: _merge(name, frames)
         for name, frames in parts.items()
@@ -359,9 +472,9 @@ def run_import(
     if parts["boundaries"]:
         merged["boundaries"] = _merge("boundaries", parts["boundaries"])
     merged["sites"], merged["entrances"], notes = _deduplicate_sites(merged)
-    warnings.extend(notes)
-    address_frames.append(addresses_from_sites(merged["sites"]))
-    addresses = merge_addresses(address_frames)
+    read.warnings.extend(notes)
+    read.address_frames.append(addresses_from_sites(merged["sites"]))
+    addresses = merge_addresses(read.address_frames)
     if len(addresses):
         merged["addresses"] = addresses
     known_sites = set(merged["sites"]["site_id"])
@@ -370,40 +483,14 @@ def run_import(
         # An entrance whose site was dropped as a duplicate of another source's copy.
         merged["entrances"] = merged["entrances"][~orphans].reset_index(drop=True)
     if not any(len(f) for name, f in merged.items() if name != "boundaries"):
+        box = job.box
         where = "bbox " + " ".join(f"{v:g}" for v in box) if box else ""
         raise InputError(
-            ", ".join(src_texts) or "import",
+            ", ".join(job.src_texts) or "import",
             where,
             "nothing to import: no streets, buildings, sites or cameras",
         )
-
-    metadata = {
-        "sources": source_info,
-        "osm_timestamp": max(timestamps) if timestamps else None,
-        "import_time": _now(),
-        "tag_rules": rules_used,
-        "bbox": list(box) if box else None,
-        "attribution": ATTRIBUTION,
-        "warnings": warnings,
-    }
-    _check_cancel(cancel)
-    warnings.extend(missing_layer_warnings(merged))
-    meta = write_pack(out, merged, metadata, progress=stages.next(), cancel=cancel)
-    summary = ImportSummary(
-        output=out,
-        counts=dict(meta["feature_counts"]),
-        sources=source_info,
-        warnings=warnings + [w for w in meta.get("repairs", []) if w not in warnings],
-        metadata=meta,
-    )
-    if plan_path is not None:
-        stages.next()
-        _write_existing_plan(out, plan_path)
-        summary.existing_plan = plan_path
-    summary.elapsed_s = time.perf_counter() - started
-    if progress is not None:
-        progress("import done", 1.0)
-    return summary
+    return merged
 
 
 def missing_layer_warnings(layers: dict[str, gpd.GeoDataFrame]) -> list[str]:

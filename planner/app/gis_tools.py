@@ -172,8 +172,14 @@ class GisTools(QObject):
         quit_act = self.w.actions_by_name.get("quit")
         before = quit_act if quit_act in file_menu.actions() else None
         for act in (import_csv, export_plan, export_view):
-            file_menu.insertAction(before, act)
-        file_menu.insertSeparator(before)
+            if before is None:
+                file_menu.addAction(act)
+            else:
+                file_menu.insertAction(before, act)
+        if before is None:
+            file_menu.addSeparator()
+        else:
+            file_menu.insertSeparator(before)
         view = self._menu("&View")
         view.addSeparator()
         view.addAction(find)

@@ -7,16 +7,20 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication
 
 from planner.app.settings import APPLICATION, ORGANIZATION, AppSettings
 
+if TYPE_CHECKING:
+    from planner.app.dialogs import Prompter
+    from planner.app.main_window import MainWindow
+
 
 def _application() -> QApplication:
-    app = QApplication.instance()
-    if app is None:
-        app = QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("Siting planner")
@@ -29,10 +33,10 @@ def _application() -> QApplication:
     icon = data_dir().parent / "assets" / "siting-planner.svg"
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
-    return app  # type: ignore[return-value]
+    return app
 
 
-def create_window(*, prompter: object | None = None, autosave_ms: int = 60_000) -> object:
+def create_window(*, prompter: Prompter | None = None, autosave_ms: int = 60_000) -> MainWindow:
     """Build the main window (no data loaded yet).
 
     The policy and catalogue are the built-in ones unless the IT-managed system
@@ -55,7 +59,7 @@ def create_window(*, prompter: object | None = None, autosave_ms: int = 60_000) 
         catalogue=managed_catalogue(config, load_catalogue()),
         prompter=prompter,
         autosave_ms=autosave_ms,
-    )  # type: ignore[arg-type]
+    )
     apply_to_window(window, config)
     install_network_menu(window, config)
     logging.getLogger("planner").info(
@@ -101,24 +105,22 @@ def run_app(*, plan: Path | None, data: Path | None, screenshot: Path | None) ->
     except InputError as exc:  # a broken built-in policy or catalogue override
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    window.t0 = t0  # type: ignore[attr-defined]
-    window.show()  # type: ignore[attr-defined]
+    window.t0 = t0
+    window.show()
     # start_up first: the preview's read of the pack then runs on the worker while
     # the event loop lays out and paints the empty window (a question it asks, such
     # as recovering unsaved work, runs the event loop and shows the window anyway)
-    window.start_up(  # type: ignore[attr-defined]
-        plan=plan, data=data, wait=screenshot is not None, recover=screenshot is None
-    )
+    window.start_up(plan=plan, data=data, wait=screenshot is not None, recover=screenshot is None)
     if screenshot is not None:
-        window.wait_idle()  # type: ignore[attr-defined]
-        ok = window.screenshot(screenshot)  # type: ignore[attr-defined]
-        window.doc.undo_stack.setClean()  # type: ignore[attr-defined]
-        window.close()  # type: ignore[attr-defined]
+        window.wait_idle()
+        ok = window.screenshot(screenshot)
+        window.doc.undo_stack.setClean()
+        window.close()
         return 0 if ok else 1
     return app.exec()
 
 
-def _screenshot_prompter() -> object:
+def _screenshot_prompter() -> Prompter:
     from planner.app.dialogs import ScriptedPrompter
 
     class _Quiet(ScriptedPrompter):

@@ -267,7 +267,8 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         S = QKeySequence.StandardKey
-        a = self.actions_by_name = {}
+        self.actions_by_name: dict[str, QAction] = {}
+        a = self.actions_by_name
         a["new"] = self._action("&New plan", self.new_plan, S.New)
         a["open"] = self._action("&Open plan…", self.open_plan_dialog, S.Open)
         a["save"] = self._action("&Save", self.save, S.Save)
@@ -385,7 +386,7 @@ class MainWindow(QMainWindow):
         tb = QToolBar("Main")
         tb.setObjectName("toolbar_main")
         self.addToolBar(tb)
-        for k in (
+        for name in (
             "new",
             "open",
             "save",
@@ -404,16 +405,16 @@ class MainWindow(QMainWindow):
             "fit",
             "zoom_sel",
         ):
-            if k is None:
+            if name is None:
                 tb.addSeparator()
             else:
-                tb.addAction(a[k])
-                if k in TOOLBAR_TEXT:
-                    a[k].setIconText(TOOLBAR_TEXT[k])
-                    a[k].setToolTip(
-                        f"{a[k].text().replace('&', '')} ({a[k].shortcut().toString()})"
-                        if not a[k].shortcut().isEmpty()
-                        else a[k].text().replace("&", "")
+                tb.addAction(a[name])
+                if name in TOOLBAR_TEXT:
+                    a[name].setIconText(TOOLBAR_TEXT[name])
+                    a[name].setToolTip(
+                        f"{a[name].text().replace('&', '')} ({a[name].shortcut().toString()})"
+                        if not a[name].shortcut().isEmpty()
+                        else a[name].text().replace("&", "")
                     )
 
     def _connect(self) -> None:
@@ -1392,7 +1393,7 @@ class MainWindow(QMainWindow):
         ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
         step = NUDGE_BIG_M if big else NUDGE_M
         turn = ROTATE_BIG_DEG if big else ROTATE_DEG
-        arrows = {
+        arrows: dict[int, tuple[float, float]] = {
             Qt.Key.Key_Left: (-step, 0.0),
             Qt.Key.Key_Right: (step, 0.0),
             Qt.Key.Key_Up: (0.0, step),

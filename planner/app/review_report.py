@@ -15,8 +15,9 @@ import os
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF
 from PySide6.QtGui import QFont, QImageWriter, QPainter
@@ -245,7 +246,7 @@ def write_html(
 
 #: PDF standards of the report: archival (PDF/A-2a, which needs the tags too) and
 #: accessible (PDF/UA-1).
-PDF_STANDARDS = ["a-2a", "ua-1"]
+PDF_STANDARDS: tuple[Literal["a-2a"], Literal["ua-1"]] = ("a-2a", "ua-1")
 
 
 #: What a map's SVG may not hold as it is: the C0 controls XML 1.0 forbids (tab, newline
@@ -348,13 +349,13 @@ def write_pdf_tagged(
                 root / name,
                 width=iw,
                 height=ih,
-                draw=lambda p, cam=s.camera: maps.draw(
-                    p,
+                draw=partial(
+                    maps.draw,
                     width=iw,
                     height=ih,
-                    extent=fit_extent(maps.camera_extent(cam), aspect=iw / ih),
+                    extent=fit_extent(maps.camera_extent(s.camera), aspect=iw / ih),
                     overlay_scale=INSET_OVERLAY_SCALE,
-                    subject=cam.id,
+                    subject=s.camera.id,
                 ),
             )
             images[f"camera:{s.camera.id}"] = name
@@ -371,7 +372,7 @@ def write_pdf_tagged(
                     str(source),
                     output=str(path),
                     root=str(root),
-                    pdf_standards=PDF_STANDARDS,
+                    pdf_standards=[*PDF_STANDARDS],
                     # the maps' text is set in the system font Qt measured it with; the
                     # body text in the fonts Typst carries (named in the source)
                     ignore_system_fonts=False,

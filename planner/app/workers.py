@@ -18,7 +18,8 @@ from PySide6.QtCore import QObject, Signal
 
 from planner.core.errors import CheckCancelled
 
-Work = Callable[[Callable[[int, int], None], Callable[[], bool]], Any]
+#: ``work(progress, cancelled)``; progress takes (done, total) or (stage name, fraction).
+Work = Callable[[Callable[[Any, Any], None], Callable[[], bool]], Any]
 
 
 class TaskSignals(QObject):

@@ -16,9 +16,12 @@ from typing import Any, Protocol
 class LayerLike(Protocol):
     """A layer a run used (``planner.io.loader.LayerInfo``, the report's ``LayerRow``)."""
 
-    kind: str
-    path: str
-    sha256: str
+    @property
+    def kind(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def sha256(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -366,7 +366,7 @@ def review_from_json(raw: Any, *, source: str) -> ReviewLog:
                     for v in coords
                 )
             )
-            if not ok:
+            if not ok or not isinstance(coords, list):
                 raise InputError(source, f"{w}.coordinates", "must be [lon, lat] numbers")
             if not isinstance(props, dict):
                 raise InputError(source, f"{w}.properties", "must be an object")

@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -330,7 +330,8 @@ def _relation_polygon(data: OsmData, rel: int) -> BaseGeometry | None:
 
     Member ways may each be a part of a ring; :func:`shapely.polygonize` joins them.
     """
-    outer, inner = [], []
+    outer: list[BaseGeometry] = []
+    inner: list[BaseGeometry] = []
     seen: set[int] = set()
     for mtype, ref, role in data.relations.get(rel, []):
         if mtype != "way" or ref not in data.ways or ref in seen:
@@ -409,7 +410,7 @@ def _parse_height(raw: str | None) -> float:
 
 def buildings_from_osm_data(data: OsmData, warnings: list[str]) -> gpd.GeoDataFrame:
     rows, geoms = [], []
-    candidates: list[tuple[str, int, Mapping[str, str]]] = [
+    candidates: Sequence[tuple[str, int, Mapping[str, str]]] = [
         ("way", w, t) for w, t in data.way_tags.items()
     ] + [("relation", r, t) for r, t in data.relation_tags.items() if _is_area_relation(t)]
     open_ways = 0
@@ -448,7 +449,7 @@ def sites_from_osm_data(
     data: OsmData, rules: CategoryRules, warnings: list[str]
 ) -> gpd.GeoDataFrame:
     rows, geoms = [], []
-    candidates: list[tuple[str, int, Mapping[str, str]]] = (
+    candidates: Sequence[tuple[str, int, Mapping[str, str]]] = (
         [("node", n, t) for n, t in data.node_tags.items()]
         + [("way", w, t) for w, t in data.way_tags.items()]
         + [("relation", r, t) for r, t in data.relation_tags.items() if _is_area_relation(t)]
@@ -456,8 +457,8 @@ def sites_from_osm_data(
     # A multipolygon's outer ways sometimes repeat the relation's tags (old
     # tagging style); the relation is the site, so its members are skipped.
     member_of_site: set[int] = set()
-    for rid, tags in data.relation_tags.items():
-        if _is_area_relation(tags) and rules.classify(tags) is not None:
+    for rid, rel_tags in data.relation_tags.items():
+        if _is_area_relation(rel_tags) and rules.classify(rel_tags) is not None:
             member_of_site.update(ref for t, ref, _ in data.relations[rid] if t == "way")
     for kind, oid, tags in candidates:
         rule = rules.classify(tags)
@@ -813,19 +814,21 @@ def _read_pbf(path: Path, cancel: CancelFn | None) -> OsmData:
         for count, obj in enumerate(osmium.FileProcessor(str(path))):
             if count % 100_000 == 0:
                 check_cancel(cancel)
+            if not isinstance(obj, osmium.osm.Node | osmium.osm.Way | osmium.osm.Relation):
+                continue  # areas and changesets: a plain read yields neither
             tags = {t.k: t.v for t in obj.tags}
             ts = obj.timestamp
             if ts is not None and ts.year > 1970:
                 data.note_timestamp(ts.strftime("%Y-%m-%dT%H:%M:%SZ"))
-            if obj.is_node():
+            if isinstance(obj, osmium.osm.Node):
                 if obj.location.valid():
                     data.nodes[obj.id] = (obj.location.lon, obj.location.lat)
                 if tags:
                     data.node_tags[obj.id] = tags
-            elif obj.is_way():
+            elif isinstance(obj, osmium.osm.Way):
                 data.ways[obj.id] = [n.ref for n in obj.nodes]
                 data.way_tags[obj.id] = tags
-            elif obj.is_relation():
+            elif isinstance(obj, osmium.osm.Relation):
                 kinds = {"n": "node", "w": "way", "r": "relation"}
                 data.relations[obj.id] = [
                     (kinds[m.type], m.ref, m.role) for m in obj.members if m.type in kinds
@@ -984,7 +987,8 @@ def fetch_osm(
         label = place_or_bbox
     else:
         _check_bbox(place_or_bbox)
-        bbox = tuple(float(v) for v in place_or_bbox)
+        w, s, e, n = (float(v) for v in place_or_bbox)
+        bbox = (w, s, e, n)
         polygon = shapely.box(*bbox)
         label = "bbox " + " ".join(f"{v:g}" for v in bbox)
     rules = rules or load_category_rules()

@@ -40,6 +40,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -822,7 +823,7 @@ def _sites(path: Path, sites: gpd.GeoDataFrame, entrances: gpd.GeoDataFrame) -> 
                 entrances=tuple(by_site.get(str(row.site_id), ())),
                 verified=verified,
                 source=source,
-                tags=_json_tags(row.tags, path, lambda i=i: _where("sites", i, sites, "site_id")),
+                tags=_json_tags(row.tags, path, partial(_where, "sites", i, sites, "site_id")),
                 footprint_protected=_flag(getattr(row, "footprint_protected", False)),
             )
         )

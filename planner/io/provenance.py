@@ -43,9 +43,12 @@ MAX_CLAIMED_LAYERS = 1000
 class LayerLike(Protocol):
     """A layer used by this run (``planner.io.loader.LayerInfo``)."""
 
-    kind: str
-    path: str
-    sha256: str
+    @property
+    def kind(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def sha256(self) -> str: ...
 
 
 class NamedPackState(enum.Enum):
