@@ -152,7 +152,7 @@ def export_view(
             painter, QSizeF(*size), canvas=canvas, map_pixmap=pix, title=title, subtitle=subtitle
         )
         painter.end()
-        if not image.save(str(tmp)):  # PNG by the name's suffix
+        if not image.save(str(tmp), "PNG"):
             msg = f"{p}: cannot write the PNG"
             raise OSError(msg)
     elif suffix == ".pdf":

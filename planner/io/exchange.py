@@ -261,7 +261,7 @@ def read_csv_table(path: str | Path) -> CsvTable:
     except StopIteration:
         msg = f"{p}: empty file (no header row)"
         raise ValueError(msg) from None
-    rows: list[list[str]] = []
+    rows = []
     for row in reader:
         if len(rows) >= MAX_CSV_ROWS:
             msg = f"{p}: more than {MAX_CSV_ROWS:,} rows"
