@@ -182,17 +182,17 @@ def write_report(
         boundaries=frame,
         osm=report.osm,
     )
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        if out.suffix.lower() == ".pdf":
-            pages = write_pdf(report, maps, tmp, progress=progress)
-        else:
-            pages = 0
-            write_html(report, maps, tmp, progress=progress)
-        tmp.replace(out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    from planner.io.outputs import verify_pdf, write_output_file
+
+    # A fresh temporary (random name, never a planted link), checked before it
+    # replaces the old report: a full disk or a read-only folder keeps the old one.
+    if out.suffix.lower() == ".pdf":
+        pages = write_output_file(
+            out, lambda tmp: write_pdf(report, maps, tmp, progress=progress), verify=verify_pdf
+        )
+    else:
+        pages = 0
+        write_output_file(out, lambda tmp: write_html(report, maps, tmp, progress=progress))
     return {"pages": pages, "bytes": out.stat().st_size, "report": report}
 
 
@@ -370,6 +370,10 @@ def write_pdf(
         )
     footer = footer_text(report)
     painter = QPainter(writer)
+    if not painter.isActive():
+        # the file could not be opened: say so once, instead of a warning per drawing call
+        msg = "the PDF writer could not open the file"
+        raise OSError(msg)
     small = QFont(font)
     small.setPointSizeF(6.5)
     try:
@@ -397,7 +401,10 @@ def write_pdf(
                 plan=report.plan_name,
             )
     finally:
-        painter.end()
+        ended = painter.end()
+    if not ended:
+        msg = "the PDF could not be finished"
+        raise OSError(msg)
     return pages
 
 
