@@ -38,7 +38,7 @@ from PySide6.QtGui import (
 )
 
 from planner.app.review_maps import ReportMaps, fit_extent
-from planner.report.html import footer_text, report_html
+from planner.report.html import footer_text, report_html, shown
 from planner.report.model import Boundary, LayerRow, Report, build_report
 
 Progress = Callable[[str, float], None]
@@ -336,10 +336,10 @@ def write_pdf(
     writer.setPageSize(QPageSize(PAGE))
     writer.setPageMargins(QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Point)
     writer.setResolution(72)  # one layout unit is one point
-    writer.setTitle(report.title)
+    writer.setTitle(shown(report.title, 200))
     writer.setCreator("siting-planner")
     if hasattr(writer, "setAuthor"):
-        writer.setAuthor(report.reviewer)
+        writer.setAuthor(shown(report.reviewer, 200))
     page_w = writer.width()
     page_h = writer.height()
     body_w = page_w - 2 * MARGIN_PT
@@ -398,7 +398,7 @@ def write_pdf(
                 x=MARGIN_PT,
                 y=page_h - MARGIN_PT - FOOTER_PT + 10,
                 width=body_w,
-                plan=report.plan_name,
+                plan=shown(report.plan_name, 120),
             )
     finally:
         ended = painter.end()

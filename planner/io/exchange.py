@@ -137,14 +137,14 @@ def write_plan_csv(
 ) -> None:
     """The plan as CSV (UTF-8, header row), written atomically.
 
-    Every field is quoted (a carriage return inside a label can never split a row)
-    and text cells that a spreadsheet would run as a formula are neutralised
-    (:func:`neutralise_cell`); :func:`read_csv_table` reads the file back exactly.
+    Rows end in CRLF (RFC 4180), which makes the csv module quote any field that
+    holds a carriage return or a line feed, so a CR in a label never splits a row
+    (with LF endings Python leaves a bare CR unquoted); text cells that a
+    spreadsheet would run as a formula are neutralised (:func:`neutralise_cell`);
+    :func:`read_csv_table` and :func:`read_camera_csv` read the file back exactly.
     """
     buf = io.StringIO()
-    writer = csv.DictWriter(
-        buf, fieldnames=list(CSV_COLUMNS), lineterminator="\r\n", quoting=csv.QUOTE_ALL
-    )
+    writer = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS), lineterminator="\r\n")
     writer.writeheader()
     for row in plan_rows(cameras, results):
         writer.writerow(
@@ -304,7 +304,9 @@ def read_csv_table(path: str | Path) -> CsvTable:
         msg = f"{p}: larger than {MAX_CSV_BYTES // (1024 * 1024)} MB"
         raise ValueError(msg)
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        # newline="": a CR inside a quoted cell stays a CR (the csv module splits rows)
+        with p.open(encoding="utf-8-sig", newline="") as fh:
+            text = fh.read()
     except UnicodeDecodeError as exc:
         msg = f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})"
         raise ValueError(msg) from None

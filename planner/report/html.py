@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
+from planner.core.printable import printable
 from planner.report.model import STATUS_WORDS, CameraSection, Report
 
 #: Cameras per PDF page (each section starts a page every this many cameras).
@@ -61,9 +62,30 @@ footer { margin-top: 3em; border-top: 1px solid #c8ccd0; padding-top: .5em; font
 """
 
 
+#: Longest text shown from one field (a label, a comment, an id); the rest is cut
+#: with a mark saying how much. The plan reader bounds fields too; this keeps the
+#: layout linear whatever reaches it (a review comment, a site name from a pack).
+MAX_SHOWN_CHARS = 2_000
+
+
+def shown(text: object, limit: int = MAX_SHOWN_CHARS) -> str:
+    """``text`` as the report shows it: escaped like the text report, cut at ``limit``.
+
+    Control, bidi and zero-width characters are written as escapes
+    (:func:`planner.io.printable.printable`), so an id holding U+202E can never
+    read like another camera's id.
+    """
+    raw = str(text)
+    cut = ""
+    if len(raw) > limit:
+        cut = f" [… {len(raw) - limit:,} more characters not shown]"
+        raw = raw[:limit]
+    return printable(raw) + cut
+
+
 def e(text: object) -> str:
-    """Escape text for HTML (attributes included)."""
-    return html.escape(str(text), quote=True)
+    """Text from a file, made safe for HTML (attributes included): see :func:`shown`."""
+    return html.escape(shown(text), quote=True)
 
 
 def _status_cell(status: str) -> str:
@@ -492,7 +514,8 @@ def appendices(report: Report, *, for_qt: bool) -> str:
         f'<p class="small">{e(r.policy.id)} version {e(r.policy.version)}, sha256 '
         f'<span class="mono">{e(r.policy.sha256)}</span></p>'
     )
-    parts.append(f"<pre>{e(r.policy_text)}</pre>")
+    # the policy keeps its lines (the reader capped it at 200,000 characters)
+    parts.append(f"<pre>{html.escape(r.policy_text, quote=True)}</pre>")
     return "".join(parts)
 
 
