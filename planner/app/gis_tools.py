@@ -442,6 +442,10 @@ class GisTools(QObject):
 
     def _basemap_status(self, text: str) -> None:
         # one line, never a dialog: the map keeps working without the basemap
+        basemap = self.canvas.basemap
+        if text and basemap is not None and basemap.source.kind != "xyz":
+            # an offline file that fails is not offered again at the next start
+            self.w.settings.store.remove(_BASEMAP_KEY)
         self.w.statusBar().showMessage(text or "Basemap back online", 10_000)
 
     def _restore_basemap(self) -> None:
@@ -452,6 +456,7 @@ class GisTools(QObject):
         if len(parts) != 5:
             return
         kind, name, url, attribution, max_zoom = parts
+        # the remembered choice is read again as a new one: bounded and validated
         try:
             src = (
                 source_for_file(url, attribution=attribution)
@@ -461,7 +466,9 @@ class GisTools(QObject):
                 )
             )
         except (ValueError, OSError):
-            return  # the offline file is gone: start without a basemap
+            # the offline file is gone or bad: start without a basemap, and forget it
+            self.w.settings.store.remove(_BASEMAP_KEY)
+            return
         self.set_basemap(src, remember=False)
 
     def _custom_basemap(self) -> None:
