@@ -24,8 +24,9 @@ from planner.core.errors import InputError
 STALE_AFTER_S = 600.0
 
 
-#: Room kept in a temporary's name for the random part and the longest suffix we use.
-_TEMP_TAIL = 32
+#: Room kept in a temporary's name for the random part (16), the longest suffix we
+#: use (``.tmp.gpkg``) and SQLite's ``-journal`` beside a GeoPackage being written.
+_TEMP_TAIL = 48
 
 
 def _name_max(folder: Path) -> int:

@@ -470,8 +470,8 @@ def write_pack(
         if isinstance(exc, OSError):  # a full disk while writing: the old pack stays
             raise InputError(target, "", cannot_write(exc, target)) from None
         if type(exc).__module__.startswith("pyogrio"):  # GDAL's write errors (disk full)
-            why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise InputError(target, "", f"cannot write: {why}") from None
+            why = str(exc).rsplit(") failed: ", 1)[-1].strip() or type(exc).__name__
+            raise InputError(target, "", f"cannot write: {why[:200]}") from None
         raise
     fsync_dir(target.parent)
     # Every layer was validated above: reading these exact bytes back needs no repeat.

@@ -147,18 +147,24 @@ def merge_into_document(doc: dict[str, Any], before: Plan, after: Plan) -> dict[
     """``doc`` (the file as parsed) changed only where ``after`` differs from ``before``.
 
     A camera ``after`` holds unchanged is written back as the file held it, members
-    and digits alike; a changed one keeps its foreign feature members. Members of
-    ``siting_plan`` are replaced in place (order kept), removed where ``after`` no
-    longer has them, and added at the end.
+    and digits alike; a changed one keeps its foreign feature members. Of
+    ``siting_plan``, only the members whose value the change altered are replaced
+    (in place), added (at the end) or removed.
     """
     from planner.io.plan import camera_to_feature, plan_to_geojson
 
     out = dict(doc)
     old_meta = doc.get("siting_plan") if isinstance(doc.get("siting_plan"), dict) else {}
-    new_meta = plan_to_geojson(after)["siting_plan"]
-    # the file's order for the members it had, new members after them
-    meta = {k: new_meta[k] for k in old_meta if k in new_meta}
-    meta.update({k: v for k, v in new_meta.items() if k not in meta})
+    was = plan_to_geojson(before)["siting_plan"]
+    now = plan_to_geojson(after)["siting_plan"]
+    # only the members the change touched: the rest stay as the file wrote them
+    meta = dict(old_meta)
+    for key, value in now.items():
+        if key not in was or was[key] != value:
+            meta[key] = value
+    for key in was:
+        if key not in now:
+            meta.pop(key, None)
     out["siting_plan"] = meta
     raw = {f.get("id"): f for f in doc.get("features", []) if isinstance(f, dict)}
     old = {c.id: c for c in before.cameras}
