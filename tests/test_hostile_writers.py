@@ -16,6 +16,8 @@ import io
 import json
 import multiprocessing
 import os
+import shutil
+import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -550,3 +552,14 @@ def test_report_shows_a_bidi_id_escaped_like_the_text_report(tmp_path: Path, sit
     assert printable(spoof) in html  # C-\u202e21-C, as `check` prints it
     code, text, _ = run("check", str(plan), "--sites", str(sites))
     assert printable(spoof) in text
+    # the PDF too, read back by another tool
+    pdf = tmp_path / "r.pdf"
+    code, _, err = run(*_report_args(plan, sites, pdf))
+    assert code == 0, err
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    words = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "\u202e" not in words
+    assert f"Camera {printable(spoof)}" in words and "Camera C-12" in words

@@ -88,6 +88,14 @@ def e(text: object) -> str:
     return html.escape(shown(text), quote=True)
 
 
+def attr(text: object) -> str:
+    """An identifier in an attribute (image key, anchor), escaped for HTML only.
+
+    Never shown to the reader, so kept exactly: the PDF writer looks the key up.
+    """
+    return html.escape(str(text), quote=True)
+
+
 def _status_cell(status: str) -> str:
     return (
         f'<span style="color:{_STATUS_COLOURS[status]}; font-weight:bold">'
@@ -149,12 +157,12 @@ def _img(
     if not src:
         return ""
     klass = f' class="{e(cls)}"' if cls and not for_qt else ""
-    return f'<img src="{e(src)}"{klass} width="{width}" height="{height}" alt="{e(alt)}">'
+    return f'<img src="{attr(src)}"{klass} width="{width}" height="{height}" alt="{e(alt)}">'
 
 
 def _h2(text: str, *, anchor: str, for_qt: bool, page_break: bool = True) -> str:
     style = ' style="page-break-before: always"' if (page_break and for_qt) else ""
-    return f'<h2 id="{e(anchor)}"{style}>{e(text)}</h2>'
+    return f'<h2 id="{attr(anchor)}"{style}>{e(text)}</h2>'
 
 
 def cover(report: Report, *, for_qt: bool, contents: str = "") -> str:
@@ -365,8 +373,10 @@ def camera_section(
         alt=f"Map of camera {cam.id}",
         for_qt=for_qt,
     )
+    heading = html.escape(shown(title, 200), quote=True)
     parts = [
-        f'<div class="camera"><h3 id="cam-{e(cam.id)}"{style}>{e(title)}</h3>',
+        # a heading of a few lines at most (cut with a mark), whatever the label
+        f'<div class="camera"><h3 id="cam-{attr(printable(cam.id))}"{style}>{heading}</h3>',
         '<table width="100%" cellspacing="0" cellpadding="0"><tr>'
         f'<td width="{size[0] + 10}">{img}</td><td>{_kv(facts)}</td></tr></table>',
     ]
@@ -543,7 +553,7 @@ def _camera_index(report: Report) -> str:
         colour = _STATUS_COLOURS.get(s.status, "#333")
         bg = _STATUS_BG.get(s.status, "#eee")
         links.append(
-            f'<a href="#cam-{e(cid)}" style="color:{colour}; background:{bg}" '
+            f'<a href="#cam-{attr(printable(cid))}" style="color:{colour}; background:{bg}" '
             f'title="{e(STATUS_WORDS.get(s.status, s.status))}">{e(cid)}</a>'
         )
     return f'<p class="index">{" ".join(links)}</p>'
