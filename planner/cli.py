@@ -229,6 +229,10 @@ def run_check(ns: argparse.Namespace) -> int:
     from planner.io.loader import build_checker, load_inputs
     from planner.io.plan import read_plan
 
+    # IT's system configuration may set or lock the policy, the data and the trusted
+    # reviewers; what it refuses is reported, never silently replaced. One rule for
+    # every command (planner.io.managed_config.enforce_managed).
+    managed, managed_notes = managed_inputs(ns)
     if ns.output is not None:
         from planner.io.outputs import refuse_output_over_inputs
 
@@ -244,15 +248,10 @@ def run_check(ns: argparse.Namespace) -> int:
             ],
             option="--output",
         )
-    # IT's system configuration may set or lock the policy; a refused --policy is
-    # reported in the output (planner.io.managed_config), never silently replaced.
-    from planner.io.managed_config import load_managed_config
-
-    managed = load_managed_config()
-    policy_path, managed_notes = managed.policy_for_check(ns.policy)
-    policy = _load_policy(policy_path)
+    policy = _load_policy(ns.policy)
     plan = read_plan(ns.plan)
-    link, named, pack_from_plan = _use_named_pack(ns, plan)
+    link, named, pack_from_plan = _use_named_pack(ns, plan, managed, managed_notes)
+    say_managed(managed_notes)
     # After the plan, so that a broken plan is named first.
     _require_sites(ns)
     inputs = load_inputs(
@@ -280,6 +279,11 @@ def run_check(ns: argparse.Namespace) -> int:
     }
     if ns.format == "json":  # the text report shows neither the plan hash nor decisions
         _add_review_json(report, plan)
+    # what "N clear" rests on: the sites by category and source, their dates, coverage
+    from planner.io.basis import describe_basis
+
+    basis = describe_basis(inputs, plan.cameras, checker.projector, site_files=ns.sites)
+    report["data_basis"] = basis.to_json()
     report["provenance"] = _provenance_json(
         ns, plan, policy, inputs.layers, link=link, named=named, pack_from_plan=pack_from_plan
     )
@@ -291,7 +295,9 @@ def run_check(ns: argparse.Namespace) -> int:
         text = json_printable(json.dumps(report, indent=2, ensure_ascii=False)) + "\n"
     else:
         # Each camera is measured in its own UTM zone (SPEC 3).
-        text = format_text_report(report, crs=", ".join(checker.crs_used(plan.cameras)))
+        text = format_text_report(
+            report, crs=", ".join(checker.crs_used(plan.cameras)), basis=basis.lines()
+        )
     if ns.output is not None:
         from planner.io.outputs import write_output_text
 
@@ -301,31 +307,36 @@ def run_check(ns: argparse.Namespace) -> int:
     return EXIT_BLOCKED if summary["block"] else EXIT_OK
 
 
+def managed_inputs(ns: argparse.Namespace) -> tuple[Any, list[str]]:
+    """IT's locks applied to ``ns``; an unusable config stops the command (exit 2)."""
+    from planner.io.managed_config import enforce_managed
+
+    return enforce_managed(ns)
+
+
+def say_managed(notes: Sequence[str]) -> None:
+    """Each refused option as a ``Warning:`` line on stderr (also in the report)."""
+    for note in notes:
+        sys.stderr.write(f"Warning: {printable(note)}\n")
+
+
 def _use_named_pack(
-    ns: argparse.Namespace, plan: Plan
+    ns: argparse.Namespace, plan: Plan, managed: Any, notes: list[str]
 ) -> tuple[PackLink | None, NamedPack | None, bool]:
     """The plan's pack link; without --data, --sites or --no-sites, check with that pack.
 
-    Only a pack in the plan's folder (or below) is used unasked; any other named pack
-    is a usage error saying what to pass (planner.io.provenance). Sets ``ns.data``.
+    The rule is :func:`planner.io.provenance.use_named_pack`, shared with review and
+    report. Sets ``ns.data``.
     """
-    from planner.io.plan import read_pack_link
-    from planner.io.provenance import NamedPackState, named_pack_for_check
+    from planner.io.provenance import use_named_pack
 
-    link = read_pack_link(plan.meta, source=str(ns.plan))
-    if link is None:
-        return None, None, False
-    named = named_pack_for_check(link, plan_path=ns.plan)
-    if ns.data is not None or ns.sites or ns.no_sites:
-        return link, named, False
-    if named.state is not NamedPackState.FOUND:
-        raise named.refusal(plan_path=ns.plan)
-    ns.data = named.path
-    if ns.output is not None:
+    link, named, from_plan, more = use_named_pack(ns, plan, config=managed)
+    notes.extend(more)
+    if from_plan and ns.output is not None:
         from planner.io.outputs import refuse_output_over_inputs
 
         refuse_output_over_inputs(ns.output, [("the data pack", ns.data)], option="--output")
-    return link, named, True
+    return link, named, from_plan
 
 
 def _provenance_json(
@@ -392,7 +403,7 @@ def _write(stream: TextIO, text: str) -> None:
     stream.flush()
 
 
-def format_text_report(report: dict[str, Any], *, crs: str = "") -> str:
+def format_text_report(report: dict[str, Any], *, crs: str = "", basis: Sequence[str] = ()) -> str:
     """A plain-text report for people reading a terminal."""
     lines = []
     plan, policy, summary = report["plan"], report["policy"], report["summary"]
@@ -408,6 +419,9 @@ def format_text_report(report: dict[str, Any], *, crs: str = "") -> str:
         lines.extend(provenance_lines(report["provenance"]))
     for w in report.get("warnings", []):
         lines.append(f"Warning: {w}")
+    if basis:
+        lines.append("Data checked against:")
+        lines.extend(f"  {line}" for line in basis)
     lines.append("")
     by_camera: dict[str, list[dict[str, Any]]] = {}
     for f in report["findings"]:

@@ -78,8 +78,9 @@ def _usage(message: str) -> int:
 
 
 def _say_managed(notes: list[str]) -> None:
-    for note in notes:
-        sys.stderr.write(f"warning: {safe_text(note)}\n")
+    from planner.cli import say_managed
+
+    say_managed(notes)
 
 
 def run_review(ns: argparse.Namespace) -> int:

@@ -29,3 +29,16 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return PROJECT_ROOT
+
+
+@pytest.fixture(autouse=True)
+def _no_machine_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """In-process tests never read this machine's IT config (a test sets its own).
+
+    The installed program has no way to move the config; this module attribute is
+    the tests' own route (planner.io.managed_config._config_path_for_tests).
+    """
+    import planner.io.managed_config as managed_config
+
+    absent = tmp_path_factory.getbasetemp() / "no-system-config.toml"
+    monkeypatch.setattr(managed_config, "_config_path_for_tests", absent)

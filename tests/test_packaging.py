@@ -89,7 +89,7 @@ def _run(
 
 
 def _clean_env(tmp: Path) -> dict[str, str]:
-    """No display, throwaway settings, and a system config that does not exist."""
+    """No display and throwaway settings (this machine has no IT config in /etc)."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -99,7 +99,6 @@ def _clean_env(tmp: Path) -> dict[str, str]:
         QT_QPA_PLATFORM="offscreen",
         SITING_PLANNER_SETTINGS=str(tmp / "s.ini"),
         SITING_PLANNER_RECOVERY_DIR=str(tmp / "recovery"),
-        SITING_PLANNER_SYSTEM_CONFIG=str(tmp / "no-system-config.toml"),
     )
     return env
 
@@ -190,29 +189,32 @@ def test_bundle_checks_the_demo_plan(built):
 
 
 def test_bundle_reports_a_locked_policy(built, tmp_path):
+    from tests.system_config import run_with_system_config
+
     exe = built["bundle"] / "siting-planner"
     demo = built["bundle"] / "_internal" / "data" / "demo"
     env = _clean_env(tmp_path)
-    cfg = tmp_path / "config.toml"
-    cfg.write_text("lock_policy = true\n", encoding="utf-8")
-    env["SITING_PLANNER_SYSTEM_CONFIG"] = str(cfg)
+    # the variable that once moved the config is nothing to the installed program
+    env["SITING_PLANNER_SYSTEM_CONFIG"] = str(tmp_path / "nonexistent.toml")
     other = ROOT / "data" / "policies" / "san_jose_alpr_2026.toml"
-    proc = _run(
+    proc = run_with_system_config(
+        tmp_path,
+        "lock_policy = true\n",
         [
-            str(exe),
             "check",
-            str(demo / "demo.plan.geojson"),
+            demo / "demo.plan.geojson",
             "--data",
-            str(demo / "demo.gpkg"),
+            demo / "demo.gpkg",
             "--policy",
-            str(other),
+            other,
         ],
         env=env,
+        command=[exe],
     )
     assert proc.returncode == 1, proc.stderr
     assert (
         f"Warning: --policy {other} ignored: the policy is locked to the built-in "
-        f"policy by {cfg}" in proc.stdout
+        "policy by /etc/siting-planner/config.toml" in proc.stdout
     )
 
 

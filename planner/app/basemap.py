@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import socket
 import sqlite3
 import threading
 import time
@@ -315,8 +316,7 @@ class TileFetcher(QObject):
         except (urllib.error.URLError, OSError, ValueError) as exc:
             with self._lock:
                 self._failed[tile] = time.monotonic()
-            reason = getattr(exc, "reason", None) or exc
-            self._set_offline(f"Basemap offline ({reason}): showing cached tiles only")
+            self._set_offline(offline_message(exc))
             return cached  # a stale tile is better than none
         self._set_online()
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -337,6 +337,28 @@ class TileFetcher(QObject):
             self._failed.clear()
         if was:
             self.status.emit("")
+
+
+def offline_message(exc: BaseException) -> str:
+    """Why the web basemap shows nothing new, in words (never an errno or a socket text).
+
+    ``exc`` is what fetching a tile raised; a ``URLError`` is read through its reason.
+    """
+    if isinstance(exc, urllib.error.HTTPError):
+        why = f"the tile server refused the request (HTTP {exc.code})"
+    else:
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        if isinstance(reason, socket.gaierror):
+            why = "no network connection"
+        elif isinstance(reason, ConnectionRefusedError):
+            why = "the tile server refused the connection"
+        elif isinstance(reason, TimeoutError):
+            why = "the tile server did not answer"
+        elif isinstance(reason, ValueError):
+            why = "the tile server sent a tile too large to show"
+        else:
+            why = "the tile server cannot be reached"
+    return f"Basemap unavailable: {why}"
 
 
 # ---------------------------------------------------------------------------- drawing
@@ -497,6 +519,7 @@ __all__ = [
     "BasemapSource",
     "TileFetcher",
     "default_cache_dir",
+    "offline_message",
     "presets",
     "source_for_file",
     "zoom_for",

@@ -9,6 +9,7 @@ row number and the reason; none is dropped silently.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,7 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from planner.app import units
 from planner.app.document import AddCamerasCommand
+from planner.app.panels import RANGE_M
 from planner.io.exchange import CSV_FIELDS, CsvImport, CsvTable, guess_mapping, read_camera_csv
 
 _UNMAPPED = "(not in the file)"
@@ -88,7 +91,7 @@ class ImportReportDialog(QDialog):
     def __init__(self, result: CsvImport, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Camera import")
-        text = QPlainTextEdit(result.report())
+        text = QPlainTextEdit(report_text(result))
         text.setReadOnly(True)
         text.setObjectName("import_report")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -98,6 +101,32 @@ class ImportReportDialog(QDialog):
         lay.addWidget(text)
         lay.addWidget(buttons)
         self.resize(560, 360)
+
+
+#: A number a row error quotes from a range column (the file's value, in metres).
+_GOT = re.compile(r"got (-?[0-9][0-9.]*(?:[eE][+-]?[0-9]+)?)")
+
+
+def report_text(result: CsvImport, *, unit: str | None = None) -> str:
+    """The import report in the display units.
+
+    The file's ranges are metres (its ``range_m`` column), and the row errors quote them
+    so; a person reading feet also gets each quoted range and the limit in feet.
+    """
+    text = result.report()
+    if (unit or units.current_units()) != "feet":
+        return text
+    lines = []
+    for line in text.splitlines():
+        got = _GOT.search(line) if "range" in line else None
+        if got is not None:
+            metres = float(got[1])
+            line += (
+                f" ({metres:,.0f} m is {units.format_distance(metres, unit='feet', decimals=0)};"
+                f" the most is {units.metric_limit(RANGE_M[1], unit='feet')})"
+            )
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def import_cameras(
@@ -121,4 +150,4 @@ def import_cameras(
     return result
 
 
-__all__ = ["CsvMappingDialog", "ImportReportDialog", "import_cameras"]
+__all__ = ["CsvMappingDialog", "ImportReportDialog", "import_cameras", "report_text"]

@@ -206,13 +206,15 @@ def default_title(doc: Any) -> str:
 
 
 def sheet_subtitle(canvas: Any, doc: Any, policy: Any) -> str:
+    from planner.app.units import format_resolution
+
     lon_lat = canvas.lonlat_at(canvas.viewport().rect().center())
     where = f"centre {lon_lat[1]:.5f}, {lon_lat[0]:.5f}" if lon_lat else ""
     pack = doc.data.pack_path.name if doc.data is not None and doc.data.pack_path else "no pack"
     res = canvas.resolution()
     return (
         f"Policy {policy.id} v{policy.version} · data {pack} · {where} · "
-        f"{res:.2f} m per screen pixel · north up"
+        f"{format_resolution(res)} · north up"
         if math.isfinite(res)
         else ""
     )

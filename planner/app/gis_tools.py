@@ -30,6 +30,7 @@ from planner.app.search import (
     SearchMarker,
     rect_for_hit,
 )
+from planner.app.statusbar import ElidedLabel
 
 EXPORT_VIEW_FILTER = "PNG image (*.png);;PDF document (*.pdf)"
 EXPORT_PLAN_FILTER = "CSV (*.csv);;GeoPackage (*.gpkg);;KML (*.kml)"
@@ -58,6 +59,18 @@ class GisTools(QObject):
             data_shown=lambda: self.doc.data is not None,
         )
         self._preview_task: Any = None
+        self._preview_message = ""
+        # why the basemap shows nothing new, while that lasts (see _basemap_status)
+        self.basemap_label = ElidedLabel("", max_width=360)
+        self.basemap_label.setObjectName("basemap_label")
+        self.basemap_label.setStyleSheet("color: #b71c1c;")
+        window.statusBar().insertPermanentWidget(0, self.basemap_label)
+        self.basemap_label.hide()
+        self._basemap_problem = ""
+        # switching the basemap layer off in the Layers panel ends the message too
+        panel = getattr(window, "layers_panel", None)
+        if panel is not None:
+            panel.visibility_changed.connect(self._layer_toggled)
         # -- identify, measure, legend
         self.identify_panel = IdentifyPanel()
         self.identify_panel.feature_activated.connect(self._zoom_to_identified)
@@ -223,10 +236,11 @@ class GisTools(QObject):
             if self._preview_task is task and self.doc.data is None:
                 show_preview(self.canvas, result, self.preview_cameras)
                 self.w.layers_panel.set_layers(_layer_entries(self.canvas))
-                self.w.statusBar().showMessage(
+                self._preview_message = (
                     f"{len(result.cameras)} cameras shown, not checked yet: loading the "
                     "buildings and checking…"
                 )
+                self.w.statusBar().showMessage(self._preview_message)
             else:
                 gate.set()
 
@@ -240,6 +254,12 @@ class GisTools(QObject):
         data = self.doc.data
         self._preview_task = None
         self.preview_cameras.clear()
+        # the preview's "not checked yet" is over once the full load is in: the check's
+        # own count (status bar, findings) says what was checked from here on
+        bar = self.w.statusBar()
+        if self._preview_message and bar.currentMessage() == self._preview_message:
+            bar.clearMessage()
+        self._preview_message = ""
         self.marker.set(None, None)
         if data is None:
             return
@@ -416,6 +436,9 @@ class GisTools(QObject):
 
     def set_basemap(self, source: BasemapSource | None, *, remember: bool = True) -> None:
         """Show ``source`` under the map (None removes the basemap)."""
+        self._basemap_problem = ""
+        self.basemap_label.setText("")
+        self.basemap_label.hide()
         layer = None
         if source is not None:
             layer = BasemapLayer(source)
@@ -441,12 +464,29 @@ class GisTools(QObject):
         self.w.layers_panel.set_layers(_layer_entries(self.canvas))
 
     def _basemap_status(self, text: str) -> None:
-        # one line, never a dialog: the map keeps working without the basemap
+        # one line, never a dialog: the map keeps working without the basemap. Kept in
+        # a permanent label (a temporary message is gone at the next status tip) until
+        # the basemap works again or is switched off.
         basemap = self.canvas.basemap
         if text and basemap is not None and basemap.source.kind != "xyz":
             # an offline file that fails is not offered again at the next start
             self.w.settings.store.remove(_BASEMAP_KEY)
-        self.w.statusBar().showMessage(text or "Basemap back online", 10_000)
+        self._basemap_problem = text
+        self._show_basemap_problem()
+        if not text:
+            self.w.statusBar().showMessage("Basemap back online", 5000)
+
+    def _show_basemap_problem(self, shown: bool | None = None) -> None:
+        if shown is None:
+            shown = self.canvas.basemap_shown()
+        text = self._basemap_problem if shown else ""
+        self.basemap_label.setText(text)
+        self.basemap_label.setVisible(bool(text))
+
+    def _layer_toggled(self, key: str, visible: bool) -> None:
+        # may run before the canvas hears of it: the panel's word is the new state
+        if key == "basemap":
+            self._show_basemap_problem(visible and self.canvas.basemap is not None)
 
     def _restore_basemap(self) -> None:
         raw = self.w.settings.store.value(_BASEMAP_KEY)

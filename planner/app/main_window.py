@@ -116,6 +116,8 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
 
         self.canvas = canvas_bridge.make_canvas(self)
+        # the scale bar in the display units from the first frame, before any data loads
+        canvas_bridge.set_units(self.canvas, settings.units)
         self.canvas.setObjectName("map_canvas")
         self.controller = SitingController(self.doc, self.canvas.scene(), parent=self)
         from planner.app.map_labels import connect_map_labels
@@ -193,7 +195,10 @@ class MainWindow(QMainWindow):
         widest = "lon -122.000000  lat -37.000000"
         self.cursor_label.setFixedWidth(fm.horizontalAdvance(widest) + 16)
         self.cursor_label.setToolTip("Longitude and latitude (WGS 84) under the mouse")
-        self.scale_label = QLabel("")
+        # the scale from the first frame (the pre-load screen too), in the display units
+        self.scale_label = QLabel(
+            units.format_scale(self.canvas.resolution(), unit=self.settings.units)
+        )
         self.scale_label.setFixedWidth(fm.horizontalAdvance("1,000.0 ft / 100 px") + 16)
         self.scale_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         # The data and the policy in force, always in view (one label: the status bar is
@@ -396,6 +401,8 @@ class MainWindow(QMainWindow):
         doc.plan_reset.connect(self._update_attribution)
         doc.results_reset.connect(self._update_check_label)
         doc.result_changed.connect(self._update_check_label)
+        # a deleted camera's result goes with it: the count follows at once
+        doc.camera_removed.connect(self._update_check_label)
         self.controller.selection_changed.connect(self._selection_changed)
         self.controller.properties_requested.connect(self._open_properties_for)
         self.controller.drag_status.connect(self._drag_status)
@@ -488,13 +495,14 @@ class MainWindow(QMainWindow):
         self.cursor_label.setText(CURSOR_OFF_MAP)
 
     def _scale_changed(self, m_per_px: float) -> None:
-        self.scale_label.setText(f"{self.settings.format_distance(m_per_px * 100)} / 100 px")
+        # in the scale bar's own unit (miles from a mile up in feet, km from a km up)
+        self.scale_label.setText(units.format_scale(m_per_px, unit=self.settings.units))
 
     def _update_check_label(self, *_args: object) -> None:
         if self.check_task is not None:
             return
-        res = self.doc.results.values()
-        if not res:
+        n, n_b, n_w, n_c = self.doc.status_counts()
+        if not n:
             self.check_label.setText(
                 "Not checked: see the banner" if self.data_issues else "Not checked"
             )
@@ -502,9 +510,7 @@ class MainWindow(QMainWindow):
                 " ".join(self.data_issues) if self.data_issues else ""
             )
             return
-        n_b = sum(r.status is Severity.BLOCK for r in res)
-        n_w = sum(r.status is Severity.WARN for r in res)
-        self.check_label.setText(f"Checked: {n_b} block, {n_w} warn, {len(res) - n_b - n_w} clear")
+        self.check_label.setText(f"Checked: {n_b} block, {n_w} warn, {n_c} clear")
 
     def _drag_status(self, camera_id: str, status: Severity) -> None:
         self.statusBar().showMessage(f"{camera_id}: {status} here", 2000)
@@ -621,6 +627,17 @@ class MainWindow(QMainWindow):
             except OSError as exc:
                 self._open_failed(plan_path, f"{plan_path}: {exc.strerror or exc}")
                 return
+        if self.managed.error is not None:
+            # IT's configuration is unusable: fail closed. The cameras are shown, but
+            # nothing is checked (never with the built-in policy or data instead).
+            self._show_without_data(
+                plan if plan is not None else self.doc.plan,
+                plan_path if plan is not None else self.doc.path,
+                link=None,
+                recovered=recovered,
+                reason="managed",
+            )
+            return
         link: PackLink | None = None
         if plan is not None:
             try:
@@ -648,6 +665,9 @@ class MainWindow(QMainWindow):
                 return
         cams = plan.cameras if plan is not None else self.doc.plan.cameras
         sites, buildings = list(self.extra_sites), list(self.extra_buildings)
+        if self.managed.lock_data:
+            # IT's pack alone: layers added before the lock (or by any route) are not used
+            sites, buildings = [], []
         policy = self.policy
 
         painted = None  # the preview's first useful paint, which the full load waits for
@@ -767,6 +787,11 @@ class MainWindow(QMainWindow):
             problems = [f"This plan's data pack is missing: {link.path} (looked for {looked})."]
         elif reason == "declined":
             problems = [f"The data pack this plan names was not opened: {declined}."]
+        elif reason == "managed":
+            problems = [
+                "The system configuration is unusable, so nothing is checked until IT "
+                f"fixes it: {self.managed.error}."
+            ]
         else:
             problems = ["This plan does not name a data pack, so it has not been checked."]
         self.zoom_to_fit()
@@ -781,10 +806,13 @@ class MainWindow(QMainWindow):
         actions: list[tuple[str, Any]] = []
         if reason in ("missing", "declined"):
             actions.append(("Locate the data pack…", self.locate_pack))
-        actions.append(("Choose another data pack…", self.open_pack_dialog))
+        if not self.managed.lock_data:
+            actions.append(("Choose another data pack…", self.open_pack_dialog))
         if reason == "changed":
             actions.append(("Check with the data in force", self.accept_data_in_force))
-        text = " ".join(problems) + " No result is shown until you decide."
+        text = " ".join(problems)
+        if reason != "managed":  # only IT can fix an unusable configuration
+            text += " No result is shown until you decide."
         self.data_banner.show_message(text, actions=actions, dismissible=False)
         self.notice.place()
         self.data_state = "Data: not checked"

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from planner.app import units
+from planner.app import units, wording
 from planner.app.document import PlanDocument
 from planner.core.model import Camera, CameraStatus, Finding, Severity
 
@@ -266,16 +266,17 @@ class FindingsPanel(QWidget):
         self._update_summary()
 
     def _update_summary(self) -> None:
-        statuses = [r.status for r in self.model.doc.results.values()]
-        if not statuses:
+        n, n_block, n_warn, n_clear = self.model.doc.status_counts()
+        if not n:
             reason = getattr(self, "_unchecked", "")
             self.summary.setText(f"Not checked. {reason}" if reason else "Not checked.")
             return
-        n_block = sum(s is Severity.BLOCK for s in statuses)
-        n_warn = sum(s is Severity.WARN for s in statuses)
+        blind = sum(bool(wording.view_note(r)) for r in self.model.doc.results.values())
+        # a clear camera that sees nothing has no finding: the summary still says so
+        extra = f"; {blind} with the {wording.VIEW_BLOCKED}" if blind else ""
         self.summary.setText(
-            f"{len(statuses)} cameras checked: {n_block} blocked, {n_warn} warned, "
-            f"{len(statuses) - n_block - n_warn} clear; {len(self.model.rows)} findings"
+            f"{n} cameras checked: {n_block} blocked, {n_warn} warned, "
+            f"{n_clear} clear; {len(self.model.rows)} findings{extra}"
         )
 
 
@@ -408,6 +409,7 @@ class PropertiesPanel(QWidget):
         self.revert_button.clicked.connect(lambda: self.set_camera(self.camera_id))
         doc.camera_changed.connect(self._doc_changed)
         doc.camera_removed.connect(self._doc_changed)
+        doc.result_changed.connect(self._result_changed)
         doc.plan_reset.connect(lambda: self.set_camera(None))
         # a bound method (not a lambda): Qt drops the connection when the panel goes
         units.notifier.changed.connect(self._units_changed)
@@ -415,6 +417,11 @@ class PropertiesPanel(QWidget):
 
     def _units_changed(self, _unit: str) -> None:
         self.set_camera(self.camera_id)
+
+    def _result_changed(self, camera_id: str) -> None:
+        # the note follows the check (typed but unapplied values stay as they are)
+        if camera_id == self.camera_id:
+            self._update_note()
 
     def _editable(self) -> bool:
         return self.camera_id is not None and self.doc.is_editable(self.camera_id)
@@ -460,16 +467,25 @@ class PropertiesPanel(QWidget):
                 cb.setChecked(False)
             self._loading = False
             return
-        if editable:
-            self.note.setText("")
-        else:
-            pack = self.doc.data.pack_path if self.doc.data is not None else None
-            where = f"the data pack {pack.name}" if pack is not None else "the data"
-            self.note.setText(
-                f"Existing camera from {where}, not part of this plan: read-only here."
-            )
+        self._update_note()
         self._load(cam)
         self.heading.setEnabled(editable and cam.heading_deg is not None)
+
+    def _update_note(self) -> None:
+        """Whose camera it is, and what the check says of its view when the map cannot."""
+        cid = self.camera_id
+        if cid is None:
+            return
+        parts = []
+        if not self._editable():
+            pack = self.doc.data.pack_path if self.doc.data is not None else None
+            where = f"the data pack {pack.name}" if pack is not None else "the data"
+            parts.append(f"Existing camera from {where}, not part of this plan: read-only here.")
+        blocked = wording.view_note(self.doc.results.get(cid))
+        if blocked:
+            # the map shows a ✓ and no cone: say why, in words
+            parts.append(f"Check: clear, {blocked}.")
+        self.note.setText(" ".join(parts))
 
     def _load(self, cam: Camera) -> None:
         self._loading = True

@@ -206,6 +206,14 @@ class ReviewWindow(QMainWindow):
         self.banner.setStyleSheet("background:#0b3d62; color:white; padding:6px; font-weight:bold")
         lay.addWidget(self.banner)
         self.canvas = MapCanvas(self)
+        # the scale bar (and every distance shown) in the planner's display units
+        from planner.app import canvas_bridge, units
+
+        unit = str(getattr(settings, "units", units.current_units()))
+        if unit in units.UNITS:
+            units.set_units(unit)
+            canvas_bridge.set_units(self.canvas, unit)
+        units.notifier.changed.connect(self._units_changed)
         lay.addWidget(self.canvas, 1)
         self.setCentralWidget(central)
         self.controller = _Controller()
@@ -301,6 +309,12 @@ class ReviewWindow(QMainWindow):
         self._act(menu, "&Close", self.close, QKeySequence.StandardKey.Close)
         self._update_buttons()
 
+    def _units_changed(self, unit: str) -> None:
+        from planner.app import canvas_bridge
+
+        canvas_bridge.set_units(self.canvas, unit)
+        self.canvas.viewport().update()
+
     def _act(self, menu: Any, text: str, slot: Any, shortcut: Any) -> QAction:
         act = QAction(text, self)
         act.triggered.connect(slot)
@@ -325,21 +339,29 @@ class ReviewWindow(QMainWindow):
         self.progress_label.setText("Re-checking the plan with your data…")
 
         def work(progress: Any, cancel: Any) -> Any:
-            from planner.app.canvas.prepare import prepare_layers
+            from planner.app.canvas.prepare import prepare_boundary_arrays, prepare_layers
 
             rc = recheck(
                 ns, with_geometry=True, cancel=cancel, progress=lambda what, f: progress(what, f)
             )
             progress("Preparing the map", 0.6)
+            proj = rc.checker.projector
+            # the boundaries of the pack the re-check read (IT's, when locked), as it read
+            # them: no second read of the pack
             boundaries = None
-            if data is not None:
-                from planner.io.pack import read_pack
-
-                boundaries = read_pack(data, layers=["boundaries"]).boundaries
+            if getattr(rc.inputs, "boundaries", None) is not None:
+                geoms, cols = rc.inputs.boundaries
+                boundaries = prepare_boundary_arrays(
+                    geoms, names=cols.get("name"), kinds=cols.get("kind"), projector=proj
+                )
+            # buildings stream into the map by area from the checker's index, as in the
+            # planner's window: a citywide copy projected for the map cost ~400 MB
+            index = getattr(rc.checker, "buildings", None)
+            stream = index is not None and len(index) > 0
             layers = prepare_layers(
-                projector=rc.checker.projector,
+                projector=proj,
                 streets=rc.inputs.streets,
-                buildings=rc.inputs.buildings,
+                buildings=None if stream else rc.inputs.buildings,
                 sites=list(rc.checker.sites),
                 zones=list(rc.checker.zones),
                 boundaries=boundaries,
@@ -401,6 +423,12 @@ class ReviewWindow(QMainWindow):
             sites=layers.sites,
             zones=layers.zones,
         )
+        index = getattr(rc.checker, "buildings", None)
+        if layers.buildings is None and index is not None and len(index):
+            from planner.app.canvas.stream import BuildingStream
+
+            # the checker's own footprints: the map draws what was checked
+            canvas.set_building_stream(BuildingStream(index, rc.checker.projector))
         if getattr(layers, "boundaries", None) is not None:
             canvas.set_boundaries(layers.boundaries)
         results = {r.camera_id: r for r in rc.result.results}
@@ -815,8 +843,15 @@ def export_report_dialog(main: Any, path: Path | None = None) -> Path | None:
     )
     # the re-check (reading the pack, the buildings index) runs on the worker thread;
     # the maps and the layout paint with Qt, on this one
+    from planner.app.loading import reusable_inputs
+
+    # the pack the window already read, when unchanged: no second citywide index in memory
+    reuse = reusable_inputs(doc.data, ns.data)
     task = start(
-        Task(lambda progress, cancel: recheck(ns, with_geometry=True, cancel=cancel), name="report")
+        Task(
+            lambda progress, cancel: recheck(ns, with_geometry=True, cancel=cancel, reuse=reuse),
+            name="report",
+        )
     )
     main.statusBar().showMessage("Re-checking the saved plan for the report…")
     while not task.done.is_set():

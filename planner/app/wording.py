@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from planner.app.units import format_distance
 from planner.core.crs import Projector
-from planner.core.model import Basis, Camera, Finding, Rule, Site
+from planner.core.model import Basis, Camera, CameraResult, Finding, Rule, Site
 
 COMPASS = ("north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west")
 #: What a person must confirm about a site whose category is not verified (SPEC 2).
@@ -42,6 +42,31 @@ def compass(bearing_deg: float) -> str:
 
 def category_words(category: str | None) -> str:
     return (category or "protected site").replace("_", " ")
+
+
+#: What a camera that sees nothing from where it stands is told (a bare ✓ with no cone
+#: would read as "checked and fine").
+VIEW_BLOCKED = "view fully blocked by a building"
+
+
+#: A visible area below this (square metres) is no view at all: not one car fits in it,
+#: and the map draws no cone a person could see.
+NO_VIEW_M2 = 1.0
+
+
+def view_note(result: CameraResult | None) -> str:
+    """``VIEW_BLOCKED`` when buildings hide a checked camera's whole cone, else ``""``.
+
+    "Whole": nothing is left, or less than :data:`NO_VIEW_M2` (a camera facing the wall
+    it stands a few centimetres from keeps a sliver).
+    """
+    if result is None or result.visible is None or result.cone is None:
+        return ""
+    if result.cone.is_empty or result.cone.area < NO_VIEW_M2:
+        return ""
+    if result.visible.is_empty or result.visible.area < NO_VIEW_M2:
+        return VIEW_BLOCKED
+    return ""
 
 
 def unverified_note(site: Site | None) -> str:
@@ -100,7 +125,12 @@ def place_words(
     elif site is not None:
         c = site.geometry.representative_point()
         target = (c.x, c.y)
-        phrase = f"{name} ({cat}; its entrances are unknown, so the whole site is protected)"
+        why = (
+            "one of its sources gives no entrances, so the whole site is protected"
+            if site.entrances
+            else "its entrances are unknown, so the whole site is protected"
+        )
+        phrase = f"{name} ({cat}; {why})"
     else:
         phrase = f"{name} ({cat})"
     where = _where(camera, target, ctx)

@@ -170,7 +170,7 @@ class Checker:
                             self._pieces_lonlat.append(
                                 _Piece(zi, projector.unproject(lines), policy.approach_width_m)
                             )
-            else:
+            if site.protected_by_footprint:
                 zi = self._add_zone(si, site, None, Basis.FOOTPRINT, rule.action, margin)
                 core = projector.project(site.geometry)
                 if not core.is_valid:
@@ -440,7 +440,9 @@ class Checker:
 
     def _zone_ids(self, zone_idx: list[int]) -> tuple[tuple[str, ...], Basis]:
         ents = tuple(sorted({e for zi in zone_idx if (e := self._zone_meta[zi][1]) is not None}))
-        basis = Basis.ENTRANCE if ents else Basis.FOOTPRINT
+        # the footprint zone, where a site has one, is the wider claim: name it as the basis
+        footprint = any(self._zone_meta[zi][2] is Basis.FOOTPRINT for zi in zone_idx)
+        basis = Basis.FOOTPRINT if footprint or not ents else Basis.ENTRANCE
         return ents, basis
 
     def _describe(self, site: Site) -> str:
@@ -466,6 +468,11 @@ class Checker:
         radius = self.policy.entrance_radius(site.category)
         if basis is Basis.ENTRANCE:
             what = f"entrance {', '.join(ents)} of {self._describe(site)}"
+        elif site.entrances:
+            what = (
+                f"the footprint of {self._describe(site)} "
+                "(whole site protected: one of its sources gives no entrances)"
+            )
         else:
             what = (
                 f"the footprint of {self._describe(site)} "

@@ -88,6 +88,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "source_id": "str",
         "tags": "json",
         "verified": "nbool",
+        "footprint_protected": "bool",
     },
     "entrances": {"entrance_id": "str", "site_id": "str", "basis": "str"},
     "cameras_existing": {
@@ -112,6 +113,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "source": "str",
     },
 }
+#: Columns added after packs were first written: a pack without one reads as the default.
+OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {"sites": frozenset({"footprint_protected"})}
 REQUIRED_LAYERS: tuple[str, ...] = (
     "streets",
     "buildings",
@@ -631,6 +634,8 @@ def _read_layer(
     """
     info = pyogrio.read_info(path, layer=name)
     fields = {str(f) for f in info["fields"]}
+    optional = OPTIONAL_COLUMNS.get(name, frozenset())
+    columns = [c for c in columns if c in fields or c not in optional]
     missing = [c for c in columns if c not in fields]
     if missing:
         raise InputError(path, f"layer {name}", f"missing column(s): {', '.join(missing)}")
@@ -645,6 +650,10 @@ def _read_layer(
 
 def _text(value: Any) -> str:
     return "" if _isnull(value) else str(value)
+
+
+def _flag(value: Any) -> bool:
+    return False if _isnull(value) else bool(value)
 
 
 def _json_tags(value: Any, path: Path, where: Callable[[], str]) -> dict[str, Any]:
@@ -824,6 +833,7 @@ def _sites(path: Path, sites: gpd.GeoDataFrame, entrances: gpd.GeoDataFrame) -> 
                 verified=verified,
                 source=source,
                 tags=_json_tags(row.tags, path, lambda i=i: _where("sites", i, sites, "site_id")),
+                footprint_protected=_flag(getattr(row, "footprint_protected", False)),
             )
         )
     return out

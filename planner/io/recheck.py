@@ -31,6 +31,7 @@ class Recheck:
     # What the IT-managed configuration changed (a locked policy wins over --policy):
     # said in every output, never silent.
     managed_notes: list[str] = field(default_factory=list)
+    managed: Any = None
 
     def status(self) -> dict[str, str]:
         return {r.camera_id: str(r.status) for r in self.result.results}
@@ -56,20 +57,52 @@ def recheck(
     with_geometry: bool = False,
     progress: Progress | None = None,
     cancel: Callable[[], bool] | None = None,
+    reuse: Any = None,
 ) -> Recheck:
     """Read the plan and the reviewer's layers, and check every camera.
 
     ``ns`` names the inputs as the command line does: ``plan``, ``data``, ``sites``,
     ``buildings``, ``streets`` and ``policy`` (paths or None / lists).
+
+    ``reuse`` (an object with ``inputs`` and ``checker``) is what a caller already read
+    from the same pack alone, unchanged since: used instead of a second read of the pack
+    when its checker's policy is the one in force here (a second citywide building index
+    costs about 200 MB). Anything else is read as usual.
     """
     from planner.io.loader import build_checker, load_inputs
-    from planner.io.managed_config import load_managed_config
+    from planner.io.managed_config import enforce_managed
     from planner.io.plan import read_plan
     from planner.io.policy import builtin_policy, read_policy
+    from planner.io.provenance import use_named_pack
 
-    policy_path, managed_notes = load_managed_config().policy_for_check(ns.policy)
+    # The same rule as check: IT's locks first (an unusable config stops here), then
+    # the pack the plan names when no data is given (SPEC 5.1).
+    managed, managed_notes = enforce_managed(ns)
+    policy_path = ns.policy
     policy = builtin_policy() if policy_path is None else read_policy(policy_path)
     plan = read_plan(ns.plan)
+    _link, _named, _from_plan, more = use_named_pack(ns, plan, config=managed)
+    managed_notes.extend(more)
+    if (
+        reuse is not None
+        and getattr(reuse.checker.policy, "sha256", None) == policy.sha256
+        and ns.data is not None
+        and Path(getattr(reuse, "pack", "") or "") == Path(ns.data)
+        and not (ns.sites or ns.buildings or ns.streets)
+    ):
+        return _check(
+            ns,
+            plan,
+            policy,
+            policy_path,
+            managed_notes,
+            managed,
+            reuse.inputs,
+            reuse.checker,
+            with_geometry=with_geometry,
+            progress=progress,
+            cancel=cancel,
+        )
     if progress:
         progress("Reading the reviewer's data", 0.02)
     inputs = load_inputs(
@@ -80,15 +113,49 @@ def recheck(
         streets=ns.streets,
         cancel=cancel,
     )
+    _require_sites(ns, inputs)
+    if progress:
+        progress("Indexing buildings", 0.15)
+    checker = build_checker(inputs, policy=policy, cameras=plan.cameras)
+    return _check(
+        ns,
+        plan,
+        policy,
+        policy_path,
+        managed_notes,
+        managed,
+        inputs,
+        checker,
+        with_geometry=with_geometry,
+        progress=progress,
+        cancel=cancel,
+    )
+
+
+def _require_sites(ns: Any, inputs: Any) -> None:
     if not inputs.sites:
         msg = (
             "no sites layer: give --data PACK or --sites FILE (a review against no sites "
             "would clear every camera)"
         )
         raise InputError(ns.plan, "", msg)
-    if progress:
-        progress("Indexing buildings", 0.15)
-    checker = build_checker(inputs, policy=policy, cameras=plan.cameras)
+
+
+def _check(
+    ns: Any,
+    plan: Any,
+    policy: Any,
+    policy_path: Path | None,
+    managed_notes: list[str],
+    managed: Any,
+    inputs: Any,
+    checker: Any,
+    *,
+    with_geometry: bool,
+    progress: Progress | None,
+    cancel: Callable[[], bool] | None,
+) -> Recheck:
+    _require_sites(ns, inputs)
 
     def step(i: int, n: int) -> None:
         if progress and (i == n or i % 10 == 0):
@@ -108,4 +175,5 @@ def recheck(
         result=result,
         input_paths=paths,
         managed_notes=managed_notes,
+        managed=managed,
     )

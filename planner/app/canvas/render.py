@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -30,6 +31,8 @@ from PySide6.QtGui import (
     QPainter,
     QPainterPath,
     QPen,
+    QPixmap,
+    QTransform,
 )
 
 from planner.app.canvas import style as st
@@ -325,7 +328,7 @@ def _draw_streets(p: QPainter, tile: _Tile, state: RenderState) -> None:
 
 
 def _draw_boundaries(p: QPainter, tile: _Tile, state: RenderState) -> None:
-    """City limits as a wide soft band with a dark line; districts as dashed lines.
+    """City limits as a wide soft band with a dark line; districts as blue dash-dot lines.
 
     Drawn as outlines only, so they never hide what lies inside them.
     """
@@ -365,7 +368,7 @@ def _draw_boundaries(p: QPainter, tile: _Tile, state: RenderState) -> None:
                 QPen(
                     st.DISTRICT_LINE,
                     1.6,
-                    Qt.PenStyle.DashLine,
+                    st.DISTRICT_PEN_STYLE,
                     Qt.PenCapStyle.FlatCap,
                     Qt.PenJoinStyle.RoundJoin,
                 )
@@ -409,7 +412,8 @@ def _draw_site_outlines(p: QPainter, tile: _Tile, state: RenderState) -> None:
         fill = QColor(style.color)
         fill.setAlpha(40)
         p.setBrush(fill)
-        p.setPen(QPen(style.color, 1.6, Qt.PenStyle.DashLine))
+        # verified: a solid outline; unverified: the fill only, under the dashed mark
+        p.setPen(Qt.PenStyle.NoPen if style.unverified else QPen(style.color, 1.6))
         p.drawPath(path)
 
 
@@ -571,13 +575,7 @@ def draw_street_labels(p: QPainter, labels: StreetLabels, px: np.ndarray) -> Non
     metrics = QFontMetricsF(font)
     ascent = metrics.ascent()
     descent = metrics.descent()
-    halo = QPen(
-        st.LABEL_HALO,
-        3.0,
-        Qt.PenStyle.SolidLine,
-        Qt.PenCapStyle.RoundCap,
-        Qt.PenJoinStyle.RoundJoin,
-    )
+    halo = _street_halo()
     for n, (x, y) in enumerate(px):
         text = QPainterPath()
         text.addText(
@@ -589,3 +587,74 @@ def draw_street_labels(p: QPainter, labels: StreetLabels, px: np.ndarray) -> Non
         p.strokePath(text, halo)
         p.fillPath(text, st.LABEL_TEXT)
         p.restore()
+
+
+#: Street names rendered once each (halo and glyphs, rotated), keyed by text, angle
+#: (whole degrees: a street's angle moves by a fraction of one between zoom levels)
+#: and device pixel ratio.
+_STREET_SPRITES: OrderedDict[tuple[str, int, float], tuple[QPixmap, float, float]] = OrderedDict()
+#: A street zoom view names a few hundred streets; a long pan several thousand.
+STREET_SPRITES_MAX = 2048
+#: Room around a sprite's text for the halo and antialiasing, pixels.
+_SPRITE_MARGIN = 3.0
+
+
+def street_sprite(
+    name: str, angle: float, width: float, dpr: float = 1.0
+) -> tuple[QPixmap, float, float]:
+    """Street name ``name`` drawn at ``angle`` degrees, halo included: ``(pixmap, dx, dy)``.
+
+    Drawing the sprite with its top left at ``(x + dx, y + dy)`` centres the name on
+    ``(x, y)``, as :func:`draw_street_labels` does. Made once per name and angle, then
+    reused: stroking the halo along the glyphs' outlines every frame cost a pan frame
+    at street zoom 20-30 ms. GUI thread only (a QPixmap); tiles draw their own.
+    """
+    key = (name, round(angle) % 360, dpr)
+    hit = _STREET_SPRITES.get(key)
+    if hit is not None:
+        _STREET_SPRITES.move_to_end(key)
+        return hit
+    font = _label_font()
+    metrics = QFontMetricsF(font)
+    text = QPainterPath()
+    text.addText(QPointF(-width / 2, (metrics.ascent() - metrics.descent()) / 2), font, name)
+    rotate = QTransform().rotate(float(round(angle)))
+    path = rotate.map(text)
+    box = path.boundingRect().adjusted(
+        -_SPRITE_MARGIN, -_SPRITE_MARGIN, _SPRITE_MARGIN, _SPRITE_MARGIN
+    )
+    pix = QPixmap(max(1, math.ceil(box.width() * dpr)), max(1, math.ceil(box.height() * dpr)))
+    pix.setDevicePixelRatio(dpr)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.translate(-box.left(), -box.top())
+    p.strokePath(path, _street_halo())
+    p.fillPath(path, st.LABEL_TEXT)
+    p.end()
+    hit = (pix, box.left(), box.top())
+    _STREET_SPRITES[key] = hit
+    if len(_STREET_SPRITES) > STREET_SPRITES_MAX:
+        _STREET_SPRITES.popitem(last=False)
+    return hit
+
+
+def draw_street_sprites(
+    p: QPainter, labels: StreetLabels, px: np.ndarray, dpr: float = 1.0
+) -> None:
+    """:func:`draw_street_labels` through :func:`street_sprite`: one blit per name."""
+    for n, (x, y) in enumerate(px.tolist()):
+        pix, dx, dy = street_sprite(
+            str(labels.names[n]), float(labels.angle[n]), float(labels.widths[n]), dpr
+        )
+        p.drawPixmap(QPointF(x + dx, y + dy), pix)
+
+
+def _street_halo() -> QPen:
+    return QPen(
+        st.LABEL_HALO,
+        3.0,
+        Qt.PenStyle.SolidLine,
+        Qt.PenCapStyle.RoundCap,
+        Qt.PenJoinStyle.RoundJoin,
+    )
