@@ -239,10 +239,18 @@ class SaveOutcome:
         """One sentence for the user, or ``""`` when nothing was merged."""
         if not self.merged:
             return ""
+
+        def count(n: int, one: str, many: str) -> str:
+            return f"{n} {one if n == 1 else many}"
+
+        parts = [
+            count(self.merged_decisions, "review decision", "review decisions"),
+            count(self.merged_audit, "audit entry", "audit entries"),
+        ]
         return (
             "The plan file had changed on disk since it was opened: "
-            f"{self.merged_decisions} review record(s) and {self.merged_audit} audit "
-            "entr(ies) written meanwhile were kept and saved with your changes."
+            f"{' and '.join(parts)} recorded there meanwhile were kept and saved with "
+            "your changes."
         )
 
 
