@@ -34,7 +34,7 @@ EXIT_INPUT = 2
 EXIT_INTERNAL = 3
 EXIT_CANCELLED = 130
 
-_SUBCOMMANDS = ("check", "import", "review", "report")
+_SUBCOMMANDS = ("check", "import", "review", "report", "propose")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -161,6 +161,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cli_review.run_review(p.parse_args(args[1:]))
             cli_review.configure_report_parser(p)
             return cli_review.run_report(p.parse_args(args[1:]))
+        if args and args[0] == "propose":
+            from planner import cli_propose
+
+            p = _Parser(
+                prog="siting-planner propose",
+                description="Propose legal camera poses that read the most traffic (SPEC 9).",
+            )
+            cli_propose.configure_parser(p)
+            return cli_propose.run_propose(p.parse_args(args[1:]))
         if args and args[0] == "import":
             from planner import importer
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from planner.app import units
 from planner.app.document import AddCamerasCommand
 from planner.app.panels import RANGE_M
+from planner.app.wording import plain_message
 from planner.io.exchange import CSV_FIELDS, CsvImport, CsvTable, guess_mapping, read_camera_csv
 
 _UNMAPPED = "(not in the file)"
@@ -91,7 +92,8 @@ class ImportReportDialog(QDialog):
     def __init__(self, result: CsvImport, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Camera import")
-        text = QPlainTextEdit(report_text(result))
+        # the rows' errors in the app's words ("field of view", not "fov_deg")
+        text = QPlainTextEdit(plain_message(report_text(result)))
         text.setReadOnly(True)
         text.setObjectName("import_report")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -140,14 +142,30 @@ def import_cameras(
     ids = {c.id for c in doc.all_cameras()}
     result = read_camera_csv(table, mapping, existing_ids=ids, defaults=defaults)
     if result.cameras:
+        cams = list(result.cameras)
+        what = import_text(len(cams))
+        source = f"from {table.path.name}"
         doc.undo_stack.push(
             AddCamerasCommand(
                 doc,
-                list(result.cameras),
-                text=f"Import {len(result.cameras)} cameras from {table.path.name}",
+                cams,
+                # an imported camera is an added camera: the audit trail says who and when
+                audit=doc.audit_entries(cams, action="add", text=f"{what} {source}"),
+                text=f"{what} {source}",
             )
         )
     return result
 
 
-__all__ = ["CsvMappingDialog", "ImportReportDialog", "import_cameras", "report_text"]
+def import_text(n: int) -> str:
+    """``Import 1 camera``, ``Import 3 cameras``: the undo text and the audit's what."""
+    return f"Import {n} camera{'' if n == 1 else 's'}"
+
+
+__all__ = [
+    "CsvMappingDialog",
+    "ImportReportDialog",
+    "import_cameras",
+    "import_text",
+    "report_text",
+]

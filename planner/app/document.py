@@ -240,6 +240,12 @@ class PlanDocument(QObject):
                 camera = None
         return wording.finding_sentence(finding, camera, self.wording_context(), unit=unit)
 
+    def audit_entries(
+        self, cameras: Sequence[Camera | str], *, action: str, text: str
+    ) -> list[AuditEntry]:
+        """Audit entries for a change made outside :meth:`propose` (a CSV import)."""
+        return self._audit(cameras, action=action, text=text)
+
     def _audit(
         self,
         cameras: Sequence[Camera | str],

@@ -265,6 +265,22 @@ class GisTools(QObject):
             return
         self.search.set_data(sites=data.sites, streets=data.streets, pack=data.pack_path)
 
+    def forget_plan(self) -> None:
+        """Clear what belonged to the previous plan: identify results, the search, the pin.
+
+        Called on New and Open: a San José building in the Identify panel, or the
+        last search in the box, says nothing about the plan now open.
+        """
+        self.identify_panel.show_results([])
+        self.identify_panel.hint.setText("Identify tool (I): click the map to see what is there.")
+        self.search_box.clear()
+        self.search_box.hits = []
+        self.search_box.model.setStringList([])
+        self.marker.set(None, None)
+        self.measure.clear()
+        if self.tool is not None:
+            self.set_tool(None)
+
     # -- map tools ---------------------------------------------------------------------------
     def set_tool(self, tool: str | None) -> None:
         """Make ``tool`` the active map tool ("identify", "measure") or none."""
@@ -531,7 +547,7 @@ class GisTools(QObject):
             )
 
     def _file_basemap(self) -> None:
-        path = self.w.prompter.open_path("Offline basemap", TILES_FILTER)
+        path = self.w.prompter.open_path("Offline basemap", TILES_FILTER, kind="basemap")
         if path is None:
             return
         try:
@@ -540,10 +556,20 @@ class GisTools(QObject):
             self.w.prompter.error("Offline basemap", str(exc))
 
     # -- export and import -------------------------------------------------------------------
+    def _export_name(self, default: str) -> str:
+        """A file name for an export: the plan's own stem with ``default``'s ending."""
+        path = self.doc.path
+        if path is None:
+            return default
+        stem = path.name.removesuffix(".geojson").removesuffix(".plan")
+        return f"{stem}{Path(default).suffix}" if stem else default
+
     def export_view_dialog(self) -> None:
         from planner.app.export import default_title, export_view, sheet_subtitle
 
-        path = self.w.prompter.save_path("Export view", EXPORT_VIEW_FILTER, "map.png")
+        path = self.w.prompter.save_path(
+            "Export view", EXPORT_VIEW_FILTER, self._export_name("map.png"), kind="export"
+        )
         if path is None:
             return
         if path.suffix.lower() not in (".png", ".pdf"):
@@ -576,7 +602,9 @@ class GisTools(QObject):
         return path
 
     def export_plan_dialog(self) -> None:
-        path = self.w.prompter.save_path("Export plan", EXPORT_PLAN_FILTER, "plan.csv")
+        path = self.w.prompter.save_path(
+            "Export plan", EXPORT_PLAN_FILTER, self._export_name("plan.csv"), kind="export"
+        )
         if path is None:
             return
         try:
@@ -592,7 +620,7 @@ class GisTools(QObject):
         from planner.app.csv_import import CsvMappingDialog, ImportReportDialog
         from planner.io.exchange import read_csv_table
 
-        path = self.w.prompter.open_path("Import cameras from CSV", CSV_FILTER)
+        path = self.w.prompter.open_path("Import cameras from CSV", CSV_FILTER, kind="csv")
         if path is None:
             return
         try:

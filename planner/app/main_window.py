@@ -50,6 +50,19 @@ from planner.io.managed_config import ManagedConfig
 from planner.io.plan import CHECKED_WITH_KEY, PackLink, read_pack_link
 
 NUDGE_M, NUDGE_BIG_M = 1.0, 10.0
+#: Default dock sizes (px): the findings show six rows, the legend its longest labels.
+FINDINGS_HEIGHT = 250
+SIDE_WIDTHS = (250, 280)
+#: Toolbar texts shorter than the menus': the whole toolbar fits 1,000 px, so no action
+#: (rotate to the nearest allowed heading was one) is hidden behind its overflow arrow.
+TOOLBAR_TEXT = {
+    "add_mode": "Add camera",
+    "fit": "Fit",
+    "zoom_sel": "Zoom to selection",
+    "check": "Check all",
+    "allowed": "Allowed headings",
+    "rotate_allowed": "Rotate to allowed",
+}
 ROTATE_DEG, ROTATE_BIG_DEG = 1.0, 15.0
 CURSOR_OFF_MAP = "lon, lat: off the map"
 
@@ -94,7 +107,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.policy = policy
         self.catalogue = catalogue
-        self.prompter = prompter or Prompter(self)
+        self.prompter = prompter or Prompter(self, settings=settings, plan_folder=self.plan_folder)
         self.doc = PlanDocument(self)
         self.doc.justifier = lambda prompt, findings: self.prompter.justify(
             prompt, findings, [self.doc.describe(f) for f in findings]
@@ -169,6 +182,13 @@ class MainWindow(QMainWindow):
         # title always name the pack and the policy in force)
         self.tabifyDockWidget(self.docks["findings"], self.docks["provenance"])
         self.docks["findings"].raise_()
+        from planner.app.propose_panel import make_propose_dock
+
+        self.propose_panel, dock = make_propose_dock(self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.tabifyDockWidget(self.docks["properties"], dock)
+        self.docks["propose"] = dock
+        self.docks["properties"].raise_()
 
         self._build_status_bar()
         self._build_actions()
@@ -376,17 +396,24 @@ class MainWindow(QMainWindow):
             "delete",
             "duplicate",
             None,
-            "fit",
-            "zoom_sel",
-            None,
-            "check",
             "allowed",
             "rotate_allowed",
+            "check",
+            None,
+            "fit",
+            "zoom_sel",
         ):
             if k is None:
                 tb.addSeparator()
             else:
                 tb.addAction(a[k])
+                if k in TOOLBAR_TEXT:
+                    a[k].setIconText(TOOLBAR_TEXT[k])
+                    a[k].setToolTip(
+                        f"{a[k].text().replace('&', '')} ({a[k].shortcut().toString()})"
+                        if not a[k].shortcut().isEmpty()
+                        else a[k].text().replace("&", "")
+                    )
 
     def _connect(self) -> None:
         doc = self.doc
@@ -463,14 +490,14 @@ class MainWindow(QMainWindow):
         who = self.settings.user_identity
         if not who and not self._identity_asked:
             self._identity_asked = True
-            answer = self.prompter.ask_identity("", login_name())
+            answer = self.prompter.ask_identity("")
             if answer:
                 self.settings.user_identity = answer
                 who = self.settings.user_identity
         return who or login_name()
 
     def edit_user_identity(self) -> None:
-        answer = self.prompter.ask_identity(self.settings.user_identity, login_name())
+        answer = self.prompter.ask_identity(self.settings.user_identity)
         if answer:
             self.settings.user_identity = answer
             self._identity_asked = True
@@ -510,7 +537,14 @@ class MainWindow(QMainWindow):
                 " ".join(self.data_issues) if self.data_issues else ""
             )
             return
-        self.check_label.setText(f"Checked: {n_b} block, {n_w} warn, {n_c} clear")
+        counts = f"{n_b} block, {n_w} warn, {n_c} clear"
+        if not self.doc.plan.cameras:
+            # a new plan: what is checked are the pack's existing cameras, and it says so
+            pack = self.doc.data.pack_path if self.doc.data is not None else None
+            where = Path(pack).name if pack is not None else "the data"
+            self.check_label.setText(f"No plan cameras · existing in {where}: {counts}")
+        else:
+            self.check_label.setText(f"Checked: {counts}")
 
     def _drag_status(self, camera_id: str, status: Severity) -> None:
         self.statusBar().showMessage(f"{camera_id}: {status} here", 2000)
@@ -537,9 +571,11 @@ class MainWindow(QMainWindow):
         geo, state = self.settings.window_geometry, self.settings.window_state
         self.resize(1400, 900)
         self.resizeDocks(
-            [self.docks["layers"], self.docks["properties"]], [220, 280], Qt.Orientation.Horizontal
+            [self.docks["layers"], self.docks["properties"]],
+            list(SIDE_WIDTHS),
+            Qt.Orientation.Horizontal,
         )
-        self.resizeDocks([self.docks["findings"]], [190], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["findings"]], [FINDINGS_HEIGHT], Qt.Orientation.Vertical)
         if geo is not None:
             self.restoreGeometry(geo)
         if state is not None:
@@ -755,6 +791,7 @@ class MainWindow(QMainWindow):
         return None, declined
 
     def _after_plan_loaded(self, plan_path: Path | None, *, recovered: bool) -> None:
+        self._forget_plan()
         if recovered:
             self.doc.undo_stack.resetClean()  # recovered work is unsaved work
             self._update_title()
@@ -762,6 +799,7 @@ class MainWindow(QMainWindow):
         elif plan_path is not None and not is_bundled(plan_path):
             self.settings.add_recent_file(plan_path)
             self.settings.last_project = plan_path.resolve()
+            self._fill_recent()
 
     def _show_without_data(
         self,
@@ -1036,19 +1074,43 @@ class MainWindow(QMainWindow):
             return self.save()
         return answer == "discard"
 
+    def plan_folder(self) -> Path | None:
+        """The open plan's folder, where its file dialogs start (None: new or bundled)."""
+        path = self.doc.path
+        if path is None or is_bundled(path):
+            return None
+        return Path(path).resolve().parent
+
     def new_plan(self) -> None:
+        """An empty plan over the data in force; nothing of the previous plan is kept."""
         if not self.maybe_save():
             return
         from planner.app.document import now_iso
 
         self.autosaver.clear()
         self.plan_link = None
+        self.notice.clear()
         self.doc.load_plan(Plan(meta=PlanMeta(created=now_iso())), None)
+        self._forget_plan()
+        if self.data_issues:
+            # the banner was about the previous plan's data; a new plan names none yet
+            self.data_banner.clear()
+            self.data_issues = []
+            self.doc.withheld = ""
+            self.data_state = "No data loaded" if self.doc.checker is None else self.data_state
+        self._update_provenance()
+
+    def _forget_plan(self) -> None:
+        """Clear the panels that showed the previous plan's things (New, Open)."""
+        self.gis.forget_plan()
+        self.controller.select([])
+        self.properties_panel.set_camera(None)
+        self.statusBar().clearMessage()
 
     def open_plan_dialog(self) -> None:
         if not self.maybe_save():
             return
-        path = self.prompter.open_path("Open siting plan", PLAN_FILTER)
+        path = self.prompter.open_path("Open siting plan", PLAN_FILTER, kind="plan")
         if path is not None:
             self.open_plan(path)
 
@@ -1057,11 +1119,31 @@ class MainWindow(QMainWindow):
         self.load(plan_path=path, pack=None, wait=wait)
 
     def _fill_recent(self) -> None:
+        """The recent plans, each once, with its folder (two plans may share a name).
+
+        Refilled whenever a plan is opened or saved: a disabled menu never shows, so
+        filling it only when it opens would leave it disabled for the first session.
+        """
         self.recent_menu.clear()
-        recent = self.settings.recent_files
+        seen: set[Path] = set()
+        recent = []
+        for path in self.settings.recent_files:
+            key = Path(path).resolve()
+            if key not in seen:
+                seen.add(key)
+                recent.append(key)
+        home = Path.home()
         for i, path in enumerate(recent, 1):
-            act = self.recent_menu.addAction(f"&{i % 10} {path.name}")
+            folder = path.parent
+            try:
+                where = "~/" + str(folder.relative_to(home)) if folder != home else "~"
+            except ValueError:
+                where = str(folder)
+            # "&&": a literal ampersand in a menu text
+            label = f"{path.name}  —  {where}".replace("&", "&&")
+            act = self.recent_menu.addAction(f"&{i % 10} {label}" if i <= 10 else label)
             act.setToolTip(str(path))
+            act.setStatusTip(str(path))
             act.triggered.connect(lambda _c=False, p=path: self._open_recent(p))
         self.recent_menu.setEnabled(bool(recent))
 
@@ -1081,16 +1163,18 @@ class MainWindow(QMainWindow):
 
     def save_as(self) -> bool:
         path = self.doc.path
-        if path is None or is_bundled(path):
-            # bundled files are read-only: suggest the user's documents folder
+        if path is None:
             from planner.io.paths import suggested_file_name
 
-            # the plan's name is text from a file: a bare file name, never a path
-            name = path.name if path is not None else suggested_file_name(self.doc.plan.meta.name)
-            suggestion = str(user_documents_dir() / name)
+            # the plan's name is text from a file: a bare file name, never a path; the
+            # dialog puts it in the folder plans were last saved in, else Documents
+            suggestion = suggested_file_name(self.doc.plan.meta.name)
+        elif is_bundled(path):
+            # bundled files are read-only: a copy goes to the user's documents folder
+            suggestion = str(user_documents_dir() / path.name)
         else:
             suggestion = str(path)
-        target = self.prompter.save_path("Save siting plan", PLAN_FILTER, suggestion)
+        target = self.prompter.save_path("Save siting plan", PLAN_FILTER, suggestion, kind="plan")
         return False if target is None else self.save_to(target)
 
     def save_to(self, path: Path) -> bool:
@@ -1149,23 +1233,24 @@ class MainWindow(QMainWindow):
         self.doc.undo_stack.setClean()
         self.settings.add_recent_file(Path(path))
         self.settings.last_project = Path(path).resolve()
+        self._fill_recent()
         self.statusBar().showMessage(f"Saved {path}", 5000)
         self._update_title()
         return True
 
     def open_pack_dialog(self) -> None:
-        path = self.prompter.open_path("Open data pack", PACK_FILTER)
+        path = self.prompter.open_path("Open data pack", PACK_FILTER, kind="pack")
         if path is not None:
             self.load(plan_path=None, pack=path)
 
     def add_sites_dialog(self) -> None:
-        path = self.prompter.open_path("Add sites layer", LAYER_FILTER)
+        path = self.prompter.open_path("Add sites layer", LAYER_FILTER, kind="layer")
         if path is not None:
             self.extra_sites.append(path)
             self.load(plan_path=None, pack=self.pack_for(None, None))
 
     def add_buildings_dialog(self) -> None:
-        path = self.prompter.open_path("Add buildings layer", LAYER_FILTER)
+        path = self.prompter.open_path("Add buildings layer", LAYER_FILTER, kind="layer")
         if path is not None:
             self.extra_buildings.append(path)
             self.load(plan_path=None, pack=self.pack_for(None, None))
@@ -1208,8 +1293,9 @@ class MainWindow(QMainWindow):
             where = f"the data pack {Path(pack).name}" if pack is not None else "the data"
             self.show_notice(
                 f"{', '.join(others)}: existing camera{'s' if len(others) > 1 else ''} from "
-                f"{where}, not part of this plan, so not deleted. To plan a removal, open the "
-                "existing-cameras plan (import --existing-plan) and set its status to removed."
+                f"{where}, not part of this plan, so not deleted. To plan its removal, open "
+                "the plan of existing cameras made with the data pack (its "
+                '"existing.plan.geojson"), select the camera and set its status to removed.'
             )
 
     def duplicate_selected(self) -> None:
@@ -1353,10 +1439,10 @@ class MainWindow(QMainWindow):
             self.resize(*size)
             self.resizeDocks(
                 [self.docks["layers"], self.docks["properties"]],
-                [220, 280],
+                list(SIDE_WIDTHS),
                 Qt.Orientation.Horizontal,
             )
-            self.resizeDocks([self.docks["findings"]], [190], Qt.Orientation.Vertical)
+            self.resizeDocks([self.docks["findings"]], [FINDINGS_HEIGHT], Qt.Orientation.Vertical)
         self.wait_idle()
         QApplication.processEvents()
         if fit:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
@@ -246,12 +247,18 @@ class FindingsPanel(QWidget):
         header.setSectionResizeMode(len(FindingsModel.COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(48)
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        # one line of text per row, tight: the dock shows six findings at its default size
+        self.view.verticalHeader().setDefaultSectionSize(self.view.fontMetrics().height() + 6)
         self.summary = QLabel()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(self.filter)
+        lay.setSpacing(2)
+        # the filter and the summary share a row: every pixel of height is a row of findings
+        top = QHBoxLayout()
+        top.addWidget(self.filter, 1)
+        top.addWidget(self.summary, 2)
+        lay.addLayout(top)
         lay.addWidget(self.view)
-        lay.addWidget(self.summary)
         self.view.clicked.connect(lambda i: self.finding_clicked.emit(self.finding_at(i)))
         self.view.doubleClicked.connect(lambda i: self.finding_activated.emit(self.finding_at(i)))
         self.model.modelReset.connect(self._update_summary)
@@ -274,10 +281,21 @@ class FindingsPanel(QWidget):
         blind = sum(bool(wording.view_note(r)) for r in self.model.doc.results.values())
         # a clear camera that sees nothing has no finding: the summary still says so
         extra = f"; {blind} with the {wording.VIEW_BLOCKED}" if blind else ""
-        self.summary.setText(
-            f"{n} cameras checked: {n_block} blocked, {n_warn} warned, "
-            f"{n_clear} clear; {len(self.model.rows)} findings{extra}"
+        counts = (
+            f"{n_block} blocked, {n_warn} warned, {n_clear} clear; "
+            f"{len(self.model.rows)} findings{extra}"
         )
+        doc = self.model.doc
+        if not doc.plan.cameras:
+            # an empty plan over a pack: the cameras checked are the pack's, say whose
+            data = doc.data
+            pack = data.pack_path if data is not None else None
+            where = Path(pack).name if pack is not None else "the data"
+            self.summary.setText(
+                f"No cameras in this plan yet. {n} existing cameras in {where}: {counts}"
+            )
+            return
+        self.summary.setText(f"{n} cameras checked: {counts}")
 
 
 # -- camera properties ---------------------------------------------------------------------

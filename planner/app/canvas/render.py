@@ -272,11 +272,13 @@ def render_tile(key: TileKey, state: RenderState) -> QImage:
     return image
 
 
-def _layer_path(layer: GeomLayer, tile: _Tile, margin_px: float = 2.0) -> QPainterPath | None:
+def _layer_path(
+    layer: GeomLayer, tile: _Tile, margin_px: float = 2.0, *, oriented: bool = False
+) -> QPainterPath | None:
     features = layer.query(tile.rect(margin_px))
     if len(features) == 0:
         return None
-    xy, starts = layer.parts(features, tile.res)
+    xy, starts = layer.parts(features, tile.res, oriented=oriented)
     if len(xy) == 0:
         return None
     return path_from_parts(tile.to_px(xy), starts)
@@ -285,9 +287,14 @@ def _layer_path(layer: GeomLayer, tile: _Tile, margin_px: float = 2.0) -> QPaint
 def _draw_buildings(p: QPainter, tile: _Tile, state: RenderState) -> None:
     if state.buildings is None or tile.res > BUILDINGS_MAX_RES:
         return
-    path = _layer_path(state.buildings, tile)
+    # Footprints overlap (a pack holds both the city's and OpenStreetMap's outline of
+    # many buildings): under the odd-even rule of one combined path each overlap was a
+    # hole, and those buildings showed as unfilled outlines. Rings turned one way and
+    # the winding rule fill every overlap and keep the courtyards.
+    path = _layer_path(state.buildings, tile, oriented=True)
     if path is None:
         return
+    path.setFillRule(Qt.FillRule.WindingFill)
     if tile.res <= BUILDING_EDGES_MAX_RES:
         p.setPen(QPen(st.BUILDING_EDGE, 0.8))
     else:
