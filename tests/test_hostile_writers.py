@@ -111,6 +111,7 @@ def _decide(plan: str, sites: str, i: int, go: Any, results: Any) -> None:
     results.put((i, code, sink.getvalue()[-300:]))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="fork: the writers start at one instant")
 def test_twenty_concurrent_decides_all_keep_their_decision(tmp_path: Path, sites: Path) -> None:
     n = 20
@@ -132,6 +133,7 @@ def test_twenty_concurrent_decides_all_keep_their_decision(tmp_path: Path, sites
     assert decided == sorted(f"C-{i}" for i in range(n))
     assert len(doc["siting_plan"]["review"]["sessions"]) == n
     assert len([a for a in doc["siting_plan"]["audit"] if a["action"] == "review"]) == n
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.plan.geojson", "sites.geojson"]
 
 
 def test_main_window_save_keeps_a_decision_recorded_meanwhile(

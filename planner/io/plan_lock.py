@@ -17,8 +17,9 @@ Two mechanisms, one per kind of writer:
   that is no longer a readable plan is refused, never overwritten.
 
 The lock is an advisory ``fcntl.flock`` on ``.<plan name>.lock`` beside the plan
-(created ``O_NOFOLLOW``; it stays, empty, so that two writers never lock two
-different files of one name). Where ``fcntl`` is missing (Windows) the lock file is
+(opened ``O_NOFOLLOW``), removed by its holder before letting go; a writer that
+locked a file no longer at that name locks again, so two writers never hold two
+different files of one name. Where ``fcntl`` is missing (Windows) the lock file is
 created with ``O_EXCL`` and removed afterwards; one left by a killed writer is taken
 over after :data:`STALE_LOCK_S`.
 """
@@ -71,24 +72,42 @@ def plan_lock(
             yield
         return
     flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(path, flags, 0o644)
-    except OSError as exc:
-        raise InputError(plan_path, "", _cannot_lock(exc)) from None
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            fd = os.open(path, flags, 0o644)
+        except OSError as exc:
+            raise InputError(plan_path, "", _cannot_lock(exc)) from None
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise InputError(plan_path, "", _busy(timeout_s)) from None
+                    time.sleep(0.02)
+                except OSError as exc:  # a file system without locks (some network shares)
+                    raise InputError(plan_path, "", _cannot_lock(exc)) from None
+            # the holder before us removes the file as it lets go: a lock on a file no
+            # longer at that name locks nothing, so take the lock again on the new one
+            held = os.fstat(fd)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise InputError(plan_path, "", _busy(timeout_s)) from None
-                time.sleep(0.02)
-            except OSError as exc:  # a file system without locks (some network shares)
-                raise InputError(plan_path, "", _cannot_lock(exc)) from None
+                now = path.lstat()
+            except FileNotFoundError:
+                now = None
+        except BaseException:
+            os.close(fd)
+            raise
+        if now is not None and (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
+            break
+        os.close(fd)
+    try:
         yield
     finally:
+        # removed while still held, so no lock file is left beside the plan
+        with contextlib.suppress(OSError):
+            path.unlink()
         os.close(fd)  # releases the flock
 
 
