@@ -237,6 +237,17 @@ def test_choosing_a_bad_basemap_file_says_so_and_remembers_nothing(
     path = mbtiles(tmp_path / "bad.mbtiles", {"minzoom": "0", "maxzoom": "2000"})
     window.prompter.next_open = path
     window.gis._file_basemap()
+    window.wait_idle(10)  # the file is read on a worker
     errors = [t for k, t in window.prompter.asked if k == "error"]
     assert errors and "maxzoom 2000" in errors[-1]
     assert window.settings.store.value("basemap/source") is None
+
+
+def test_choosing_a_good_basemap_file_shows_and_remembers_it(window: Any, tmp_path: Path) -> None:
+    path = mbtiles(tmp_path / "ok.mbtiles", {"minzoom": "0", "maxzoom": "3"}, tile=small_png())
+    window.prompter.next_open = path
+    window.gis._file_basemap()
+    window.wait_idle(10)
+    assert window.canvas.basemap is not None
+    assert (window.canvas.basemap.source.min_zoom, window.canvas.basemap.source.max_zoom) == (0, 3)
+    assert str(path) in str(window.settings.store.value("basemap/source"))

@@ -550,10 +550,21 @@ class GisTools(QObject):
         path = self.w.prompter.open_path("Offline basemap", TILES_FILTER, kind="basemap")
         if path is None:
             return
-        try:
-            self.set_basemap(source_for_file(path))
-        except (ValueError, OSError) as exc:
-            self.w.prompter.error("Offline basemap", str(exc))
+
+        def work(_progress: Any, _cancel: Any) -> BasemapSource | Exception:
+            # the file is read off the GUI thread (and bounded: planner.io.tiles)
+            try:
+                return source_for_file(path)
+            except (ValueError, OSError) as exc:
+                return exc
+
+        def done(result: BasemapSource | Exception) -> None:
+            if isinstance(result, Exception):
+                self.w.prompter.error("Offline basemap", str(result))
+            else:
+                self.set_basemap(result)
+
+        self.w._run(work, done, name="Reading the basemap file")
 
     # -- export and import -------------------------------------------------------------------
     def _export_name(self, default: str) -> str:
