@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import gc
 import json
+import logging
 import os
 import sys
 import warnings
@@ -137,8 +138,26 @@ def _check_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``siting-planner`` console script."""
+    """Entry point of the ``siting-planner`` console script (and of the installed builds).
+
+    Every run appends to the log file (:mod:`planner.io.logfile`): the command, the
+    settings in force, errors with their tracebacks and the exit status.
+    """
+    from planner.io import logfile
+
     args = list(sys.argv[1:] if argv is None else argv)
+    logfile.setup_logging()
+    logfile.log_start(args)
+    try:
+        logfile.apply_settings()
+    except Exception:  # the log must never be why a command fails
+        logfile.log.exception("reading the settings for the log failed")
+    code = _main(args)
+    logfile.log.info("exit status %s", code)
+    return code
+
+
+def _main(args: list[str]) -> int:
     # Library warnings (GDAL, pyogrio, shapely) would add lines to the one-line
     # error contract; they are noise for a person running a check.
     warnings.filterwarnings("ignore")
@@ -170,6 +189,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             cli_propose.configure_parser(p)
             return cli_propose.run_propose(p.parse_args(args[1:]))
+        if args and args[0] == "system-config":  # what the Windows installer runs
+            from planner.io import system_config_writer
+
+            return system_config_writer.main(args[1:])
         if args and args[0] == "import":
             from planner import importer
 
@@ -186,6 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_app(plan=ns.plan, data=ns.data, screenshot=ns.screenshot)
     except InputError as exc:
         sys.stderr.write(f"error: {printable(exc)}\n")
+        logging.getLogger("planner").warning("error: %s", printable(exc))
         return EXIT_INPUT
     except (CheckCancelled, KeyboardInterrupt):
         sys.stderr.write("error: cancelled\n")
@@ -196,15 +220,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         # argparse exits for --help, --version and usage errors; keep main() -> int.
         return exc.code if isinstance(exc.code, int) else EXIT_INPUT
     except Exception as exc:
-        # A bug, not bad input: still one line for the person at the terminal, and
-        # the traceback when a developer asks for it.
+        # A bug, not bad input: still one line for the person at the terminal, the
+        # traceback in the log file, and raised when a developer asks for it.
+        logging.getLogger("planner").exception("internal error")
         if os.environ.get("SITING_PLANNER_DEBUG"):
             raise
         sys.stderr.write(
             f"error: internal error ({type(exc).__name__}: {printable(exc)}); "
-            "set SITING_PLANNER_DEBUG=1 for details and please report it\n"
+            f"the traceback is in {_log_file_text()} (SITING_PLANNER_DEBUG=1 shows it "
+            "here); please report it\n"
         )
         return EXIT_INTERNAL
+
+
+def _log_file_text() -> str:
+    from planner.io.logfile import log_path
+
+    return printable(log_path())
 
 
 def _load_policy(path: Path | None) -> Any:

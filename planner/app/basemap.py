@@ -37,6 +37,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QPointF, QRe
 from PySide6.QtGui import QImage, QImageReader, QPainter, QPixmap, QPolygonF, QTransform
 
 import planner
+from planner.io import network
 
 TILE_SIZE = 256
 #: Seconds a cached tile is used before it is asked for again (OSM asks for >= 7 days).
@@ -304,6 +305,13 @@ class TileFetcher(QObject):
             cached = path.read_bytes()
             if time.time() - path.stat().st_mtime < CACHE_MAX_AGE_S:
                 return cached
+        try:  # the one network gate (planner.io.network): no request when it says no
+            network.require("basemap", self.source.name)
+        except network.NetworkRefused as exc:
+            with self._lock:
+                self._failed[tile] = time.monotonic()
+            self._set_offline(f"Basemap {self.source.name}: {exc.what}")
+            return cached
         url = self.source.tile_url(z, x, y)
         req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
         try:

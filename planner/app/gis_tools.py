@@ -31,6 +31,7 @@ from planner.app.search import (
     rect_for_hit,
 )
 from planner.app.statusbar import ElidedLabel
+from planner.io import network
 
 EXPORT_VIEW_FILTER = "PNG image (*.png);;PDF document (*.pdf)"
 EXPORT_PLAN_FILTER = "CSV (*.csv);;GeoPackage (*.gpkg);;KML (*.kml)"
@@ -440,14 +441,21 @@ class GisTools(QObject):
         none.setChecked(current is None)
         none.triggered.connect(lambda: self.set_basemap(None))
         group.addAction(none)
+        web = network.current()  # web tiles greyed out, saying why, when the setting says no
         for src in presets():
             act = m.addAction(src.name)
             act.setCheckable(True)
             act.setChecked(current is not None and current.url == src.url)
+            act.setEnabled(web.allows("basemap"))
             act.triggered.connect(lambda _c=False, s=src: self.set_basemap(s))
             group.addAction(act)
         m.addSeparator()
-        m.addAction("Custom &XYZ tile service…", self._custom_basemap)
+        custom = m.addAction("Custom &XYZ tile service…", self._custom_basemap)
+        custom.setEnabled(web.allows("basemap"))
+        if not web.allows("basemap"):
+            m.setToolTipsVisible(True)
+            for act in m.actions()[1:-1]:
+                act.setToolTip(f"Network access is {web.describe()}")
         m.addAction("&Offline basemap file (MBTiles, PMTiles)…", self._file_basemap)
 
     def set_basemap(self, source: BasemapSource | None, *, remember: bool = True) -> None:

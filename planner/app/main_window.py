@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,8 @@ TOOLBAR_TEXT = {
 }
 ROTATE_DEG, ROTATE_BIG_DEG = 1.0, 15.0
 CURSOR_OFF_MAP = "lon, lat: off the map"
+
+_log = logging.getLogger("planner")
 
 
 def _review_window() -> Any:
@@ -650,6 +653,7 @@ class MainWindow(QMainWindow):
         without results and a banner says so, offering to locate it or choose another.
         """
         pack = enforce_pack(self.managed, pack)  # IT-locked data wins (planner.app.managed)
+        _log.info("open: plan %s, data pack %s", plan_path or "(none)", pack or "(none)")
         if plan is None and plan_path is not None:
             try:
                 from planner.io.plan_lock import read_plan_with_sha256
@@ -917,6 +921,7 @@ class MainWindow(QMainWindow):
 
     def _open_failed(self, path: Path | None, message: str) -> None:
         """An open error: the whole message, and the previous document stays."""
+        _log.warning("open failed: %s", message)
         self.prompter.error("Cannot open plan", message)
         if self.doc.data is None and not self.doc.plan.cameras:
             self._fall_back_to_demo(path, message)
@@ -1222,10 +1227,13 @@ class MainWindow(QMainWindow):
             )
         except (OSError, InputError) as exc:
             # The plan stays in memory and in the recovery file: nothing is lost.
+            _log.warning("save failed: %s: %s", path, exc)
             self.prompter.error("Cannot save", str(exc))
             return False
+        _log.info("saved plan %s", path)
         self.disk_sha256[key] = outcome.sha256
         if outcome.merged:
+            _log.info("merged into %s: %s", path, outcome.message())
             self.show_notice(outcome.message())
         self.plan_link = read_pack_link(meta, source=str(path))
         self.autosaver.clear()

@@ -158,6 +158,16 @@ class AppSettings:
 
         return format_distance(metres, unit=self.units)
 
+    @property
+    def network_mode(self) -> str | None:
+        """The user's Settings > Network access choice; ``None`` until one is made."""
+        value = str(self.store.value("network/mode", "") or "")
+        return value or None
+
+    @network_mode.setter
+    def network_mode(self, value: str | None) -> None:
+        self.store.setValue("network/mode", value or "")
+
     # -- audit -----------------------------------------------------------------------------
     @property
     def user_identity(self) -> str:

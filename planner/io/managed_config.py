@@ -33,8 +33,10 @@ Example::
     default_camera_model = "flock_falcon"
     basemap = "none"                       # "none", a preset name, an XYZ URL or a file
     allowed_signers = "/srv/gis/dpo_allowed_signers"   # trusted reviewers (SPEC 8)
+    network = "off"                        # "off", "basemap-only" or "on" (planner.io.network)
     lock_policy = true
     lock_data = true
+    lock_network = true
 
 The allowed-signers file is always locked when IT names it: a user's
 ``--allowed-signers`` or setting never replaces it (SPEC 8).
@@ -74,9 +76,13 @@ KEYS = (
     "allowed_signers",
     "default_camera_model",
     "basemap",
+    "network",
     "lock_policy",
     "lock_data",
+    "lock_network",
 )
+#: Values of ``network`` (planner.io.network.MODES; no import, to keep this module light).
+NETWORK_MODES = ("off", "basemap-only", "on")
 
 
 def _windows_program_data() -> str:
@@ -138,8 +144,10 @@ class ManagedConfig:
         The catalogue key of the camera model new cameras get, unless the user chose one.
     basemap
         ``"none"``, a basemap preset name, an XYZ URL template or an offline tiles file.
-    lock_policy, lock_data
-        Whether the user may switch the policy / the data in the app.
+    network
+        ``"off"``, ``"basemap-only"`` or ``"on"`` (:mod:`planner.io.network`).
+    lock_policy, lock_data, lock_network
+        Whether the user may switch the policy / the data / the network setting.
     error
         Set when the config was unusable: one line naming the file and the key. The
         other fields then hold the built-in defaults, locked.
@@ -151,8 +159,10 @@ class ManagedConfig:
     allowed_signers: Path | None = None
     default_camera_model: str | None = None
     basemap: str | None = None
+    network: str | None = None
     lock_policy: bool = False
     lock_data: bool = False
+    lock_network: bool = False
     error: str | None = None
     values_from: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -172,8 +182,18 @@ class ManagedConfig:
 
     @classmethod
     def locked_down(cls, *, sources: tuple[str, ...], error: str) -> ManagedConfig:
-        """The built-in defaults with every lock on (what a malformed config gives)."""
-        return cls(sources=sources, lock_policy=True, lock_data=True, error=error)
+        """The built-in defaults with every lock on (what a malformed config gives).
+
+        The network is locked off: a typo must not send anything out either.
+        """
+        return cls(
+            sources=sources,
+            lock_policy=True,
+            lock_data=True,
+            network="off",
+            lock_network=True,
+            error=error,
+        )
 
     def policy_for_check(self, requested: Path | None) -> tuple[Path | None, list[str]]:
         """The policy file a command-line check must use, and what to report about it.
@@ -209,8 +229,10 @@ class ManagedConfig:
             "allowed_signers": None if self.allowed_signers is None else str(self.allowed_signers),
             "default_camera_model": self.default_camera_model,
             "basemap": self.basemap,
+            "network": self.network,
             "lock_policy": self.lock_policy,
             "lock_data": self.lock_data,
+            "lock_network": self.lock_network,
             "error": self.error,
         }
 
@@ -324,8 +346,13 @@ def _validate(raw: Mapping[str, Any], *, where: str, base: Path | None) -> dict[
     for key, value in raw.items():
         if key not in KEYS:
             raise ConfigError(f"{where}: {key}: unknown key (known: {', '.join(KEYS)})")
-        if key in ("lock_policy", "lock_data"):
+        if key in ("lock_policy", "lock_data", "lock_network"):
             out[key] = _bool(value, where=where, key=key)
+        elif key == "network":
+            if value not in NETWORK_MODES:
+                modes = ", ".join(f'"{m}"' for m in NETWORK_MODES)
+                raise ConfigError(f"{where}: network: must be one of {modes}, got {value!r:.80}")
+            out[key] = value
         elif key == "policy":
             out[key] = _regular(_path(value, where=where, key=key, base=base), where, key)
         elif key == "data":
@@ -373,6 +400,40 @@ def read_registry(
     return values
 
 
+#: Where macOS puts the settings of an MDM configuration profile for the app's domain
+#: (``packaging/macos/SitingPlanner.mobileconfig``); they win over the file, like the registry.
+MACOS_DOMAIN = "io.github.siting_planner.SitingPlanner"
+MACOS_PROFILE = Path(f"/Library/Managed Preferences/{MACOS_DOMAIN}.plist")
+
+
+def read_macos_profile(path: Path | None = None) -> Mapping[str, Any] | None:
+    """The managed-preferences values of the app's domain (macOS), or ``None``.
+
+    ``path`` reads another plist (tests); by default the MDM-managed one, on macOS only.
+    """
+    if path is None:
+        if sys.platform != "darwin":
+            return None
+        path = MACOS_PROFILE
+    import plistlib
+
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(f"{path}: (file): cannot read it: {exc.strerror or exc}") from None
+    try:
+        values = plistlib.loads(raw) if len(raw) <= MAX_BYTES else None
+    except (plistlib.InvalidFileException, ValueError) as exc:
+        raise ConfigError(f"{path}: (file): not a property list: {exc}") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path}: (file): not a dictionary of settings under {MAX_BYTES} bytes")
+    # macOS adds its own bookkeeping keys beside the profile's settings
+    return {k: v for k, v in values.items() if k in KEYS or not k[:1].isupper()}
+
+
 def load_managed_config(
     *,
     path: Path | None = None,
@@ -407,6 +468,12 @@ def load_managed_config(
             checked = _validate(reg, where=REGISTRY_SOURCE, base=None)
             merged.update(checked)
             values_from.update(dict.fromkeys(checked, REGISTRY_SOURCE))
+        profile = read_macos_profile()
+        if profile:
+            sources.append(str(MACOS_PROFILE))
+            checked = _validate(profile, where=str(MACOS_PROFILE), base=None)
+            merged.update(checked)
+            values_from.update(dict.fromkeys(checked, str(MACOS_PROFILE)))
     except ConfigError as exc:
         if str(file) not in sources:
             sources.insert(0, str(file))
@@ -420,8 +487,10 @@ def load_managed_config(
         allowed_signers=merged.get("allowed_signers"),
         default_camera_model=merged.get("default_camera_model"),
         basemap=merged.get("basemap"),
+        network=merged.get("network"),
         lock_policy=merged.get("lock_policy", False),
         lock_data=merged.get("lock_data", False),
+        lock_network=merged.get("lock_network", False),
         values_from=values_from,
     )
 

@@ -969,6 +969,11 @@ def fetch_osm(
     that can be sites, buildings, gates and ALPR cameras, each with its nodes and
     member ways; the result then goes through the same pipeline as a file.
     """
+    from planner.io.network import require
+
+    # Before osmnx is imported: its geocoder and Overpass calls are the connections.
+    target = place_or_bbox if isinstance(place_or_bbox, str) else ",".join(map(str, place_or_bbox))
+    require("osm", target)
     from osmnx import _overpass, geocoder
 
     say = progress or (lambda _m, _f: None)
