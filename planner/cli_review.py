@@ -116,7 +116,9 @@ def run_review(ns: argparse.Namespace) -> int:
     if problems:
         # nothing is recorded unless every decision is acceptable
         return _usage("; ".join(problems) + " (nothing recorded)")
-    from planner.io.plan import now_iso, write_plan
+    from planner.core.model import Plan
+    from planner.io.plan import now_iso
+    from planner.io.plan_lock import update_plan
     from planner.io.review_store import camera_hashes, record_decisions
 
     when = now_iso()
@@ -135,12 +137,18 @@ def run_review(ns: argparse.Namespace) -> int:
         )
         for cid, dec, comment in wanted
     ]
-    record_decisions(rc.plan, records, reviewer=reviewer, when=when)
-    try:
-        # the decisions are about the cameras as they are: never restamp the plan
-        write_plan(rc.plan, ns.plan, touch=False)
-    except OSError as exc:
-        raise InputError(ns.plan, "", f"cannot save the decisions: {exc.strerror or exc}") from None
+
+    def record(plan: Plan) -> None:
+        # under the plan's lock, on the file as it is now: a decision recorded by
+        # another run meanwhile is kept; cameras changed meanwhile were not re-checked
+        if camera_hashes(plan) != hashes:
+            msg = "the plan's cameras changed while it was re-checked; nothing recorded, run again"
+            raise InputError(ns.plan, "", msg)
+        record_decisions(plan, records, reviewer=reviewer, when=when)
+
+    # the decisions are about the cameras as they are: never restamp the plan, and
+    # write back what the review does not own as the file held it
+    rc.plan = update_plan(ns.plan, record)
     for rec in records:
         note = f": {rec.comment}" if rec.comment else ""
         print(

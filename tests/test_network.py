@@ -285,8 +285,13 @@ def test_osm_download_refused_and_nothing_sent(server, tmp_path, mode):
 def test_osm_download_with_the_network_on_goes_through_the_proxy(server, tmp_path):
     """The twin: the same import with the network on reaches the 127.0.0.1 proxy."""
     proc = _import('network = "on"\n', ["Nowhere Test Place, California"], tmp_path)
-    assert proc.returncode != 0
     assert any(r.startswith("CONNECT ") for r in server.requests), server.requests
+    # the proxy answers nothing useful: a failed download is the user's input, one line
+    assert proc.returncode == 2, proc.stderr
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith(
+        "error: Overpass API: Nowhere Test Place, California: the download failed"
+    )
 
 
 def test_fetch_osm_is_gated_in_process(config, server):

@@ -497,6 +497,10 @@ class GisTools(QObject):
         # one line, never a dialog: the map keeps working without the basemap. Kept in
         # a permanent label (a temporary message is gone at the next status tip) until
         # the basemap works again or is switched off.
+        basemap = self.canvas.basemap
+        if text and basemap is not None and basemap.source.kind != "xyz":
+            # an offline file that fails is not offered again at the next start
+            self.w.settings.store.remove(_BASEMAP_KEY)
         self._basemap_problem = text
         self._show_basemap_problem()
         if not text:
@@ -522,6 +526,7 @@ class GisTools(QObject):
         if len(parts) != 5:
             return
         kind, name, url, attribution, max_zoom = parts
+        # the remembered choice is read again as a new one: bounded and validated
         try:
             src = (
                 source_for_file(url, attribution=attribution)
@@ -531,7 +536,9 @@ class GisTools(QObject):
                 )
             )
         except (ValueError, OSError):
-            return  # the offline file is gone: start without a basemap
+            # the offline file is gone or bad: start without a basemap, and forget it
+            self.w.settings.store.remove(_BASEMAP_KEY)
+            return
         self.set_basemap(src, remember=False)
 
     def _custom_basemap(self) -> None:
@@ -557,10 +564,21 @@ class GisTools(QObject):
         path = self.w.prompter.open_path("Offline basemap", TILES_FILTER, kind="basemap")
         if path is None:
             return
-        try:
-            self.set_basemap(source_for_file(path))
-        except (ValueError, OSError) as exc:
-            self.w.prompter.error("Offline basemap", str(exc))
+
+        def work(_progress: Any, _cancel: Any) -> BasemapSource | Exception:
+            # the file is read off the GUI thread (and bounded: planner.io.tiles)
+            try:
+                return source_for_file(path)
+            except (ValueError, OSError) as exc:
+                return exc
+
+        def done(result: BasemapSource | Exception) -> None:
+            if isinstance(result, Exception):
+                self.w.prompter.error("Offline basemap", str(result))
+            else:
+                self.set_basemap(result)
+
+        self.w._run(work, done, name="Reading the basemap file")
 
     # -- export and import -------------------------------------------------------------------
     def _export_name(self, default: str) -> str:

@@ -120,6 +120,8 @@ class MainWindow(QMainWindow):
         units.set_units(settings.units)
         #: The plan's link to its pack, and why results are withheld ("" = they are not).
         self.plan_link: PackLink | None = None
+        #: sha256 of each plan file as last read or saved here (planner.io.plan_lock)
+        self.disk_sha256: dict[Path, str] = {}
         self.data_state = "No data loaded"
         self.data_issues: list[str] = []
         self.tasks: list[Task] = []
@@ -655,9 +657,11 @@ class MainWindow(QMainWindow):
         _log.info("open: plan %s, data pack %s", plan_path or "(none)", pack or "(none)")
         if plan is None and plan_path is not None:
             try:
-                from planner.io.plan import read_plan
+                from planner.io.plan_lock import read_plan_with_sha256
 
-                plan = read_plan(plan_path)
+                plan, digest = read_plan_with_sha256(plan_path)
+                # what Save compares with, to keep what others recorded meanwhile
+                self.disk_sha256[Path(plan_path).resolve()] = digest
             except InputError as exc:
                 self._open_failed(plan_path, str(exc))
                 return
@@ -1180,7 +1184,7 @@ class MainWindow(QMainWindow):
         return False if target is None else self.save_to(target)
 
     def save_to(self, path: Path) -> bool:
-        from planner.io.plan import write_plan
+        from planner.io.plan_lock import save_plan
 
         path = Path(path)
         if is_bundled(path):
@@ -1214,14 +1218,24 @@ class MainWindow(QMainWindow):
                     if c.id in results
                 },
             )
+        key = path.resolve()
+        same = self.doc.path is not None and Path(self.doc.path).resolve() == key
         try:
-            write_plan(self.doc.plan, path)
+            # under the plan's lock; decisions or audit entries another program
+            # (review --decide, the review window) wrote meanwhile are merged, not lost
+            outcome = save_plan(
+                self.doc.plan, path, expected_sha256=self.disk_sha256.get(key) if same else None
+            )
         except (OSError, InputError) as exc:
             # The plan stays in memory and in the recovery file: nothing is lost.
             _log.warning("save failed: %s: %s", path, exc)
-            self.prompter.error("Cannot save", f"{path}: {exc}")
+            self.prompter.error("Cannot save", str(exc))
             return False
         _log.info("saved plan %s", path)
+        self.disk_sha256[key] = outcome.sha256
+        if outcome.merged:
+            _log.info("merged into %s: %s", path, outcome.message())
+            self.show_notice(outcome.message())
         self.plan_link = read_pack_link(meta, source=str(path))
         self.autosaver.clear()
         self.doc.set_path(Path(path))

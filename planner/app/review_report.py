@@ -158,17 +158,19 @@ def write_report(
         boundaries=frame,
         osm=report.osm,
     )
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        if out.suffix.lower() == ".pdf":
-            pages = write_pdf_tagged(report, maps, tmp, progress=progress)
-        else:
-            pages = 0
-            write_html(report, maps, tmp, progress=progress)
-        tmp.replace(out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    from planner.io.outputs import verify_pdf, write_output_file
+
+    # A fresh temporary (random name, never a planted link), checked before it
+    # replaces the old report: a full disk or a read-only folder keeps the old one.
+    if out.suffix.lower() == ".pdf":
+        pages = write_output_file(
+            out,
+            lambda tmp: write_pdf_tagged(report, maps, tmp, progress=progress),
+            verify=verify_pdf,
+        )
+    else:
+        pages = 0
+        write_output_file(out, lambda tmp: write_html(report, maps, tmp, progress=progress))
     return {"pages": pages, "bytes": out.stat().st_size, "report": report}
 
 

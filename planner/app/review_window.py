@@ -733,22 +733,28 @@ class ReviewWindow(QMainWindow):
         """Write the pending decisions into the plan's review log (atomic)."""
         if self.rc is None or not self.model.pending or self.plan_path is None:
             return True
-        from planner.io.plan import now_iso, read_plan, write_plan
+        from planner.core.errors import InputError
+        from planner.io.plan import now_iso
+        from planner.io.plan_lock import update_plan
         from planner.io.review_store import camera_hashes, record_decisions
 
-        # re-read the file: it must still be the plan that was reviewed
-        current = read_plan(self.plan_path)
-        if camera_hashes(current) != self.hashes or current.meta.name != self.rc.plan.meta.name:
-            QMessageBox.warning(
-                self,
-                "Review",
-                "The plan file changed on disk since it was "
-                "opened; reopen it to review the new version. Nothing saved.",
-            )
-            return False
         records = list(self.model.pending.values())
-        record_decisions(current, records, reviewer=records[-1].reviewer, when=now_iso())
-        write_plan(current, self.plan_path, touch=False)
+        changed = (
+            "The plan file changed on disk since it was opened; "
+            "reopen it to review the new version. Nothing saved."
+        )
+
+        def record(current: Any) -> None:
+            # the file as it is now, under its lock: it must still be the plan reviewed
+            if camera_hashes(current) != self.hashes or current.meta.name != self.rc.plan.meta.name:
+                raise InputError(self.plan_path, "", changed)
+            record_decisions(current, records, reviewer=records[-1].reviewer, when=now_iso())
+
+        try:
+            current = update_plan(self.plan_path, record)
+        except InputError as exc:
+            QMessageBox.warning(self, "Review", changed if exc.what == changed else str(exc))
+            return False
         self.rc.plan = current
         from planner.io.review_store import review_log
 

@@ -36,7 +36,6 @@ import json
 import math
 import os
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -410,16 +409,22 @@ def write_pack(
     meta["feature_counts"] = {n: len(f) for n, f in prepared.items()}
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    from planner.io.atomic import fsync_dir, remove_stale_temporaries, replace_target
+    from planner.io.atomic import (
+        create_temporary,
+        fsync_dir,
+        remove_stale_temporaries,
+        replace_target,
+    )
+    from planner.io.outputs import cannot_write
 
     # Never rename over a folder, device or pipe; clear leftovers of killed imports.
     target = replace_target(target)
     remove_stale_temporaries(target, suffix=".tmp.gpkg")
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp.gpkg", dir=target.parent
-    )
+    try:
+        fd, tmp = create_temporary(target, suffix=".tmp.gpkg")
+    except OSError as exc:  # a read-only folder: one line, before any work is lost
+        raise InputError(target, "", cannot_write(exc, target)) from None
     os.close(fd)
-    tmp = Path(tmp_name)
     tmp.unlink()  # GDAL must create the GeoPackage itself
     total = sum(max(len(f), 1) for f in prepared.values()) + 1
     done = 0
@@ -462,10 +467,15 @@ def write_pack(
         with tmp.open("rb+") as fh:  # GDAL does not fsync; a crash must leave old or new
             os.fsync(fh.fileno())
         tmp.replace(target)
-    except BaseException:
+    except BaseException as exc:
         for p in _sidecars(tmp):
             with contextlib.suppress(OSError):
                 p.unlink()
+        if isinstance(exc, OSError):  # a full disk while writing: the old pack stays
+            raise InputError(target, "", cannot_write(exc, target)) from None
+        if type(exc).__module__.startswith("pyogrio"):  # GDAL's write errors (disk full)
+            why = str(exc).rsplit(") failed: ", 1)[-1].strip() or type(exc).__name__
+            raise InputError(target, "", f"cannot write: {why[:200]}") from None
         raise
     fsync_dir(target.parent)
     # Every layer was validated above: reading these exact bytes back needs no repeat.

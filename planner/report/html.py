@@ -14,6 +14,7 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from planner.core.printable import printable
 from planner.report.describe import (
     callouts,
     camera_map_alt,
@@ -78,8 +79,37 @@ footer { margin-top: 3em; border-top: 1px solid #c8ccd0; padding-top: .5em; font
 """
 
 
+#: Longest text shown from one field (a label, a comment, an id); the rest is cut
+#: with a mark saying how much. The plan reader bounds fields too; this keeps the
+#: layout linear whatever reaches it (a review comment, a site name from a pack).
+MAX_SHOWN_CHARS = 2_000
+
+
+def shown(text: object, limit: int = MAX_SHOWN_CHARS) -> str:
+    """``text`` as the report shows it: escaped like the text report, cut at ``limit``.
+
+    Control, bidi and zero-width characters are written as escapes
+    (:func:`planner.io.printable.printable`), so an id holding U+202E can never
+    read like another camera's id.
+    """
+    raw = str(text)
+    cut = ""
+    if len(raw) > limit:
+        cut = f" [… {len(raw) - limit:,} more characters not shown]"
+        raw = raw[:limit]
+    return printable(raw) + cut
+
+
 def e(text: object) -> str:
-    """Escape text for HTML (attributes included)."""
+    """Text from a file, made safe for HTML (attributes included): see :func:`shown`."""
+    return html.escape(shown(text), quote=True)
+
+
+def attr(text: object) -> str:
+    """An identifier in an attribute (image key, anchor), escaped for HTML only.
+
+    Never shown to the reader, so kept exactly: the PDF writer looks the key up.
+    """
     return html.escape(str(text), quote=True)
 
 
@@ -130,6 +160,11 @@ def _grid(
     return "".join(out)
 
 
+def _camera_link(cid: str) -> str:
+    """A link to a camera's section (the anchor is the id as shown, never raw)."""
+    return f'<a class="id" href="#cam-{attr(printable(cid))}">{e(cid)}</a>'
+
+
 def _img(
     key: str,
     images: Mapping[str, str],
@@ -144,12 +179,12 @@ def _img(
     if not src:
         return ""
     klass = f' class="{e(cls)}"' if cls and not for_qt else ""
-    return f'<img src="{e(src)}"{klass} width="{width}" height="{height}" alt="{e(alt)}">'
+    return f'<img src="{attr(src)}"{klass} width="{width}" height="{height}" alt="{e(alt)}">'
 
 
 def _h2(text: str, *, anchor: str, for_qt: bool, page_break: bool = True) -> str:
     style = ' style="page-break-before: always"' if (page_break and for_qt) else ""
-    return f'<h2 id="{e(anchor)}"{style}>{e(text)}</h2>'
+    return f'<h2 id="{attr(anchor)}"{style}>{e(text)}</h2>'
 
 
 def cover(report: Report, *, for_qt: bool, contents: str = "") -> str:
@@ -403,7 +438,7 @@ def overview(
                 [
                     [
                         str(n),
-                        f'<a class="id" href="#cam-{e(s.camera.id)}">{e(s.camera.id)}</a>',
+                        _camera_link(s.camera.id),
                         _status_cell(s.status),
                     ]
                     for n, s in numbered
@@ -478,8 +513,10 @@ def camera_section(
         alt=camera_map_alt(s),
         for_qt=for_qt,
     )
+    heading = html.escape(shown(title, 200), quote=True)
     parts = [
-        f'<div class="camera"><h3 id="cam-{e(cam.id)}"{style}>{e(title)}</h3>',
+        # a heading of a few lines at most (cut with a mark), whatever the label
+        f'<div class="camera"><h3 id="cam-{attr(printable(cam.id))}"{style}>{heading}</h3>',
         '<table width="100%" cellspacing="0" cellpadding="0"><tr>'
         f'<td width="{size[0] + 10}">{img}</td><td>{_kv(facts)}</td></tr></table>',
     ]
@@ -629,7 +666,8 @@ def appendices(report: Report, *, for_qt: bool) -> str:
         f'<p class="small">{e(r.policy.id)} version {e(r.policy.version)}, sha256 '
         f'<span class="mono">{e(r.policy.sha256)}</span></p>'
     )
-    parts.append(f"<pre>{e(r.policy_text)}</pre>")
+    # the policy keeps its lines (the reader capped it at 200,000 characters)
+    parts.append(f"<pre>{html.escape(r.policy_text, quote=True)}</pre>")
     return "".join(parts)
 
 
@@ -657,7 +695,7 @@ def _camera_index(report: Report) -> str:
     """Every camera id as a link to its section, with its status and decision in words."""
     rows = [
         [
-            f'<a class="id" href="#cam-{e(s.camera.id)}">{e(s.camera.id)}</a>',
+            _camera_link(s.camera.id),
             _status_cell(s.status),
             e(decision_short(s)),
         ]
