@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
+    QMenu,
     QProgressBar,
     QPushButton,
     QToolBar,
@@ -74,6 +77,105 @@ def _review_window() -> Any:
     from planner.app import review_window
 
     return review_window
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One action of the main window: its name, menu text, slot and shortcut."""
+
+    name: str
+    text: str
+    #: a method of the window, or a dotted path from it (``controller.rotate_to_allowed``)
+    slot: str
+    #: a standard key, a key sequence text, or several of them (all bound)
+    shortcut: QKeySequence.StandardKey | str | tuple[QKeySequence.StandardKey | str, ...] | None = (
+        None
+    )
+    checkable: bool = False
+    tip: str = ""
+    args: tuple[Any, ...] = ()
+
+
+_S = QKeySequence.StandardKey
+#: Every action of the main window except undo and redo (made by the undo stack).
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("new", "&New plan", "new_plan", _S.New),
+    ActionSpec("open", "&Open plan…", "open_plan_dialog", _S.Open),
+    ActionSpec("save", "&Save", "save", _S.Save),
+    ActionSpec("save_as", "Save &as…", "save_as", _S.SaveAs),
+    ActionSpec("open_pack", "Open &data pack…", "open_pack_dialog", "Ctrl+Shift+O"),
+    ActionSpec("add_sites", "Add &sites layer…", "add_sites_dialog"),
+    ActionSpec("add_buildings", "Add &buildings layer…", "add_buildings_dialog"),
+    ActionSpec(
+        "plan_properties",
+        "Plan &properties…",
+        "edit_plan_properties",
+        tip="Plan name, author and department",
+    ),
+    ActionSpec(
+        "user_identity", "User &identity…", "edit_user_identity", tip="Your name in the audit trail"
+    ),
+    ActionSpec("quit", "&Quit", "close", _S.Quit),
+    ActionSpec(
+        "review",
+        "&Review plan…",
+        "review_plan",
+        tip="Open a plan read-only and record review decisions",
+    ),
+    ActionSpec(
+        "export_review",
+        "Export review re&port…",
+        "export_review_report",
+        tip="The review report of the saved plan (PDF/HTML)",
+    ),
+    ActionSpec(
+        "add_mode",
+        "&Add camera mode",
+        "_toggle_add_mode",
+        "A",
+        checkable=True,
+        tip="Click the map: the camera snaps to the nearest street",
+    ),
+    ActionSpec("add_here", "Add camera at &view centre", "add_camera_at_centre", "Insert"),
+    ActionSpec("delete", "&Delete", "delete_selected", (_S.Delete, "Backspace")),
+    ActionSpec("duplicate", "D&uplicate", "duplicate_selected", "Ctrl+D"),
+    ActionSpec("next", "Select &next camera", "_select_step", "N", args=(1,)),
+    ActionSpec("prev", "Select &previous camera", "_select_step", "Shift+N", args=(-1,)),
+    ActionSpec("properties", "Camera &properties", "focus_properties", "Alt+Return"),
+    ActionSpec("fit", "Zoom to &fit", "zoom_to_fit", "Ctrl+0"),
+    ActionSpec("zoom_sel", "Zoom to &selection", "zoom_to_selection", "Ctrl+Shift+0"),
+    ActionSpec("check", "Run full &check", "run_full_check", "F5"),
+    ActionSpec("allowed", "Allowed &headings", "controller.set_show_allowed", "H", checkable=True),
+    ActionSpec(
+        "rotate_allowed",
+        "&Rotate to nearest allowed heading",
+        "controller.rotate_to_allowed",
+        "Shift+H",
+    ),
+)
+
+#: The menus, top to bottom: action names, None for a separator, ``@`` for a part the
+#: window builds from its state (recent files, docks, units, camera models).
+MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
+    (
+        "&File",
+        (
+            *("new", "open", "@recent", "save", "save_as", "plan_properties", None),
+            *("open_pack", "add_sites", "add_buildings", None),
+            *("review", "export_review", None, "quit"),
+        ),
+    ),
+    ("&Edit", ("undo", "redo", None, "delete", "duplicate", "next", "prev", "properties")),
+    ("&Siting", ("add_mode", "add_here", "allowed", "rotate_allowed", "check")),
+    ("&View", ("fit", "zoom_sel", None, "@docks")),
+    ("Se&ttings", ("user_identity", "@units", "@models")),
+)
+
+#: The main tool bar.
+TOOLBAR: tuple[str | None, ...] = (
+    *("new", "open", "save", None, "undo", "redo", None, "add_mode", "delete", "duplicate"),
+    *(None, "allowed", "rotate_allowed", "check", None, "fit", "zoom_sel"),
+)
 
 
 class MainWindow(QMainWindow):
@@ -268,106 +370,59 @@ class MainWindow(QMainWindow):
         return act
 
     def _build_actions(self) -> None:
-        S = QKeySequence.StandardKey
+        """Every action of :data:`ACTIONS`, then the menus and the tool bar that list them."""
         self.actions_by_name: dict[str, QAction] = {}
-        a = self.actions_by_name
-        a["new"] = self._action("&New plan", self.new_plan, S.New)
-        a["open"] = self._action("&Open plan…", self.open_plan_dialog, S.Open)
-        a["save"] = self._action("&Save", self.save, S.Save)
-        a["save_as"] = self._action("Save &as…", self.save_as, S.SaveAs)
-        a["open_pack"] = self._action("Open &data pack…", self.open_pack_dialog, "Ctrl+Shift+O")
-        a["add_sites"] = self._action("Add &sites layer…", self.add_sites_dialog)
-        a["add_buildings"] = self._action("Add &buildings layer…", self.add_buildings_dialog)
-        a["plan_properties"] = self._action(
-            "Plan &properties…", self.edit_plan_properties, tip="Plan name, author and department"
-        )
-        a["user_identity"] = self._action(
-            "User &identity…", self.edit_user_identity, tip="Your name in the audit trail"
-        )
-        a["quit"] = self._action("&Quit", self.close, S.Quit)
-        # DPO review mode and the review report live in planner.app.review_window,
-        # imported when first used: the first paint need not wait for it
-        a["review"] = self._action(
-            "&Review plan…",
-            lambda: _review_window().review_plan_dialog(self),
-            tip="Open a plan read-only and record review decisions",
-        )
-        a["export_review"] = self._action(
-            "Export review re&port…",
-            lambda: _review_window().export_report_dialog(self),
-            tip="The review report of the saved plan (PDF/HTML)",
-        )
+        for spec in ACTIONS:
+            slot: Any = self
+            for attr in spec.slot.split("."):
+                slot = getattr(slot, attr)
+            if spec.args:
+                slot = functools.partial(slot, *spec.args)
+            keys = spec.shortcut
+            shortcut = [QKeySequence(k) for k in keys] if isinstance(keys, tuple) else keys
+            self.actions_by_name[spec.name] = self._action(
+                spec.text, slot, shortcut, checkable=spec.checkable, tip=spec.tip
+            )
+        S = QKeySequence.StandardKey
         undo = self.doc.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(S.Undo)
         redo = self.doc.undo_stack.createRedoAction(self, "&Redo")
         redo.setShortcuts([QKeySequence(S.Redo), QKeySequence("Ctrl+Y")])
         self.addAction(undo)
         self.addAction(redo)
-        a["undo"], a["redo"] = undo, redo
-        a["add_mode"] = self._action(
-            "&Add camera mode",
-            self._toggle_add_mode,
-            "A",
-            checkable=True,
-            tip="Click the map: the camera snaps to the nearest street",
-        )
-        a["add_here"] = self._action(
-            "Add camera at &view centre", self.add_camera_at_centre, "Insert"
-        )
-        a["delete"] = self._action(
-            "&Delete", self.delete_selected, [QKeySequence(S.Delete), QKeySequence("Backspace")]
-        )
-        a["duplicate"] = self._action("D&uplicate", self.duplicate_selected, "Ctrl+D")
-        a["next"] = self._action("Select &next camera", lambda: self._select_step(1), "N")
-        a["prev"] = self._action(
-            "Select &previous camera", lambda: self._select_step(-1), "Shift+N"
-        )
-        a["properties"] = self._action("Camera &properties", self.focus_properties, "Alt+Return")
-        a["fit"] = self._action("Zoom to &fit", self.zoom_to_fit, "Ctrl+0")
-        a["zoom_sel"] = self._action("Zoom to &selection", self.zoom_to_selection, "Ctrl+Shift+0")
-        a["check"] = self._action("Run full &check", self.run_full_check, "F5")
-        a["allowed"] = self._action(
-            "Allowed &headings", self.controller.set_show_allowed, "H", checkable=True
-        )
-        a["rotate_allowed"] = self._action(
-            "&Rotate to nearest allowed heading", self.controller.rotate_to_allowed, "Shift+H"
-        )
-        mb = self.menuBar()
-        file_menu = mb.addMenu("&File")
-        for k in ("new", "open"):
-            file_menu.addAction(a[k])
-        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.actions_by_name["undo"], self.actions_by_name["redo"] = undo, redo
+        self._build_menus()
+        self._build_toolbar()
+
+    def _build_menus(self) -> None:
+        """The menus of :data:`MENUS`; ``@`` entries are built from the window's state."""
+        special = {
+            "@recent": self._recent_menu,
+            "@docks": self._dock_actions,
+            "@units": self._units_menu,
+            "@models": self._models_menu,
+        }
+        for title, entries in MENUS:
+            menu = self.menuBar().addMenu(title)
+            for entry in entries:
+                if entry is None:
+                    menu.addSeparator()
+                elif entry in special:
+                    special[entry](menu)
+                else:
+                    menu.addAction(self.actions_by_name[entry])
+
+    def _recent_menu(self, menu: QMenu) -> None:
+        self.recent_menu = menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self._fill_recent()
-        for k in ("save", "save_as"):
-            file_menu.addAction(a[k])
-        file_menu.addAction(a["plan_properties"])
-        file_menu.addSeparator()
-        for k in ("open_pack", "add_sites", "add_buildings"):
-            file_menu.addAction(a[k])
-        file_menu.addSeparator()
-        file_menu.addAction(a["review"])
-        file_menu.addAction(a["export_review"])
-        file_menu.addSeparator()
-        file_menu.addAction(a["quit"])
-        edit = mb.addMenu("&Edit")
-        for k in ("undo", "redo"):
-            edit.addAction(a[k])
-        edit.addSeparator()
-        for k in ("delete", "duplicate", "next", "prev", "properties"):
-            edit.addAction(a[k])
-        siting = mb.addMenu("&Siting")
-        for k in ("add_mode", "add_here", "allowed", "rotate_allowed", "check"):
-            siting.addAction(a[k])
-        view = mb.addMenu("&View")
-        view.addAction(a["fit"])
-        view.addAction(a["zoom_sel"])
-        view.addSeparator()
+
+    def _dock_actions(self, menu: QMenu) -> None:
         for dock in self.docks.values():
-            view.addAction(dock.toggleViewAction())
-        settings_menu = mb.addMenu("Se&ttings")
-        settings_menu.addAction(a["user_identity"])
-        units_menu = settings_menu.addMenu("Display &units")
+            menu.addAction(dock.toggleViewAction())
+
+    def _units_menu(self, menu: QMenu) -> None:
+        units_menu = menu.addMenu("Display &units")
         group = QActionGroup(self)
         for unit in units.UNITS:
             act = units_menu.addAction(unit)
@@ -375,49 +430,45 @@ class MainWindow(QMainWindow):
             act.setChecked(self.settings.units == unit)
             act.triggered.connect(lambda _c=False, u=unit: self._set_units(u))
             group.addAction(act)
-        if self.catalogue is not None:
-            models = settings_menu.addMenu("Default camera &model")
-            mgroup = QActionGroup(self)
-            current = self.default_model().key
-            for m in self.catalogue.models:
-                act = models.addAction(m.label)
-                act.setCheckable(True)
-                act.setChecked(m.key == current)
-                act.triggered.connect(lambda _c=False, k=m.key: self._set_default_model(k))
-                mgroup.addAction(act)
+
+    def _models_menu(self, menu: QMenu) -> None:
+        if self.catalogue is None:
+            return
+        models = menu.addMenu("Default camera &model")
+        mgroup = QActionGroup(self)
+        current = self.default_model().key
+        for m in self.catalogue.models:
+            act = models.addAction(m.label)
+            act.setCheckable(True)
+            act.setChecked(m.key == current)
+            act.triggered.connect(lambda _c=False, k=m.key: self._set_default_model(k))
+            mgroup.addAction(act)
+
+    def _build_toolbar(self) -> None:
         tb = QToolBar("Main")
         tb.setObjectName("toolbar_main")
         self.addToolBar(tb)
-        for name in (
-            "new",
-            "open",
-            "save",
-            None,
-            "undo",
-            "redo",
-            None,
-            "add_mode",
-            "delete",
-            "duplicate",
-            None,
-            "allowed",
-            "rotate_allowed",
-            "check",
-            None,
-            "fit",
-            "zoom_sel",
-        ):
+        a = self.actions_by_name
+        for name in TOOLBAR:
             if name is None:
                 tb.addSeparator()
-            else:
-                tb.addAction(a[name])
-                if name in TOOLBAR_TEXT:
-                    a[name].setIconText(TOOLBAR_TEXT[name])
-                    a[name].setToolTip(
-                        f"{a[name].text().replace('&', '')} ({a[name].shortcut().toString()})"
-                        if not a[name].shortcut().isEmpty()
-                        else a[name].text().replace("&", "")
-                    )
+                continue
+            tb.addAction(a[name])
+            if name in TOOLBAR_TEXT:
+                a[name].setIconText(TOOLBAR_TEXT[name])
+                text = a[name].text().replace("&", "")
+                keys = a[name].shortcut()
+                a[name].setToolTip(f"{text} ({keys.toString()})" if not keys.isEmpty() else text)
+
+    # DPO review mode and the review report live in planner.app.review_window, imported
+    # when first used: the first paint need not wait for it
+    def review_plan(self) -> None:
+        """File → Review plan…: open a plan read-only and record decisions."""
+        _review_window().review_plan_dialog(self)
+
+    def export_review_report(self) -> None:
+        """File → Export review report…: the report of the saved plan."""
+        _review_window().export_report_dialog(self)
 
     def _connect(self) -> None:
         doc = self.doc
