@@ -11,8 +11,7 @@ longer used by the writers.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 from planner.core.printable import printable
 from planner.report.describe import (
@@ -24,9 +23,6 @@ from planner.report.describe import (
 )
 from planner.report.model import STATUS_WORDS, CameraSection, Report
 from planner.report.wording import category_words
-
-if TYPE_CHECKING:
-    from planner.core.model import AuditEntry
 
 #: Cameras per PDF page (each section starts a page every this many cameras).
 CAMERAS_PER_PAGE = 2
@@ -539,7 +535,7 @@ def camera_section(
     return "".join(parts)
 
 
-def _audit_table(entries: Sequence[AuditEntry], *, with_camera: bool) -> str:
+def _audit_table(entries: list, *, with_camera: bool) -> str:
     head = ["When", "Who", "What"] + (["Camera"] if with_camera else []) + ["Why"]
     rows = []
     for a in entries:
