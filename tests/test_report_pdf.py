@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -243,3 +244,23 @@ def test_hostile_or_undrawable_label_still_makes_the_archival_pdf(tmp_path: Path
     assert "\x07" not in text and "\u202e" not in text
     with pikepdf.open(out) as pdf:
         assert pdf.open_metadata()["pdfuaid:part"] == "1"
+
+
+def test_typst_lays_the_pdf_out_in_a_child_process(tmp_path):
+    """The compile's memory goes back when its child exits: the calling process never
+    imports Typst (the main window's peak after a report depends on it)."""
+    src = tmp_path / "t.typ"
+    src.write_text('#set document(title: "t")\n#set text(lang: "en")\n= Title\nHello.\n')
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from planner.report.typst_compile import compile_pdf\n"
+        f"err = compile_pdf(Path({str(src)!r}), Path({str(tmp_path / 'o.pdf')!r}),"
+        f" root=Path({str(tmp_path)!r}), standards=['a-2a', 'ua-1'])\n"
+        "print(err, 'typst' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.split() == ["None", "False"], out.stdout + out.stderr
+    assert (tmp_path / "o.pdf").read_bytes().startswith(b"%PDF")

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF
 from PySide6.QtGui import QFont, QImageWriter, QPainter
@@ -248,7 +248,7 @@ def write_html(
 
 #: PDF standards of the report: archival (PDF/A-2a, which needs the tags too) and
 #: accessible (PDF/UA-1).
-PDF_STANDARDS: tuple[Literal["a-2a"], Literal["ua-1"]] = ("a-2a", "ua-1")
+PDF_STANDARDS = ["a-2a", "ua-1"]
 
 
 #: What a map's SVG may not hold as it is: the C0 controls XML 1.0 forbids (tab, newline
@@ -310,8 +310,7 @@ def write_pdf_tagged(
     """Write the tagged PDF/A-2a + PDF/UA-1 report with Typst; returns the page count."""
     import tempfile
 
-    import typst
-
+    from planner.report.typst_compile import compile_pdf
     from planner.report.typst_source import INSET_PT, OVERVIEW_PT, report_typst
 
     with tempfile.TemporaryDirectory(prefix="siting-report-") as td:
@@ -369,31 +368,22 @@ def write_pdf_tagged(
             progress("Laying out the PDF", 0.88)
         for _attempt in range(MAX_GLYPH_RETRIES):
             source.write_text(text, encoding="utf-8")
-            try:
-                typst.compile(
-                    str(source),
-                    output=str(path),
-                    root=str(root),
-                    pdf_standards=[*PDF_STANDARDS],
-                    # the maps' text is set in the system font Qt measured it with; the
-                    # body text in the fonts Typst carries (named in the source)
-                    ignore_system_fonts=False,
-                )
+            error = compile_pdf(source, path, root=root, standards=list(PDF_STANDARDS))
+            if error is None:
                 break
-            except typst.TypstError as exc:
-                # a PDF/A may hold no character its fonts cannot draw: a name in a script
-                # no installed font covers is written as its code point instead
-                missing = _undisplayable(str(exc))
-                if not missing:
-                    raise
-                for ch in missing:
-                    text = text.replace(ch, f"\\\\u{ord(ch):04x}")
-                for svg in root.glob("*.svg"):  # a camera's label on its map
-                    data = svg.read_text(encoding="utf-8")
-                    if any(ch in data for ch in missing):
-                        for ch in missing:
-                            data = data.replace(ch, f"\\u{ord(ch):04x}")
-                        svg.write_text(data, encoding="utf-8")
+            # a PDF/A may hold no character its fonts cannot draw: a name in a script
+            # no installed font covers is written as its code point instead
+            missing = _undisplayable(error)
+            if not missing:
+                raise RuntimeError(error)
+            for ch in missing:
+                text = text.replace(ch, f"\\\\u{ord(ch):04x}")
+            for svg in root.glob("*.svg"):  # a camera's label on its map
+                data = svg.read_text(encoding="utf-8")
+                if any(ch in data for ch in missing):
+                    for ch in missing:
+                        data = data.replace(ch, f"\\u{ord(ch):04x}")
+                    svg.write_text(data, encoding="utf-8")
         else:
             msg = "too many characters no installed font can draw"
             raise ValueError(msg)
