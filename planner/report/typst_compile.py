@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any, cast
 
 
 def _compile(source: str, output: str, root: str, standards: list[str]) -> str | None:
@@ -27,7 +28,8 @@ def _compile(source: str, output: str, root: str, standards: list[str]) -> str |
             source,
             output=output,
             root=root,
-            pdf_standards=standards,
+            # Typst checks the names; its stub wants them as literals
+            pdf_standards=cast("list[Any]", standards),
             # the maps' text is set in the system font Qt measured it with; the body
             # text in the fonts Typst carries (named in the source)
             ignore_system_fonts=False,
