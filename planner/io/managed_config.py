@@ -27,6 +27,7 @@ Example::
     basemap = "none"                       # "none", a preset name, an XYZ URL or a file
     lock_policy = true
     lock_data = true
+    allowed_signers = "/srv/gis/allowed_signers"   # trusted reviewers; always locked
 """
 
 from __future__ import annotations
@@ -49,7 +50,15 @@ REGISTRY_SOURCE = r"HKLM\SOFTWARE\Policies\SitingPlanner"
 MAX_BYTES = 64 * 1024
 MAX_PACKS = 32
 MAX_TEXT = 4096
-KEYS = ("policy", "data", "default_camera_model", "basemap", "lock_policy", "lock_data")
+KEYS = (
+    "policy",
+    "data",
+    "default_camera_model",
+    "basemap",
+    "lock_policy",
+    "lock_data",
+    "allowed_signers",
+)
 
 
 def system_config_path(
@@ -96,6 +105,9 @@ class ManagedConfig:
         ``"none"``, a basemap preset name, an XYZ URL template or an offline tiles file.
     lock_policy, lock_data
         Whether the user may switch the policy / the data in the app.
+    allowed_signers
+        The allowed-signers file of trusted reviewers (SPEC 8); when set, nothing
+        the user controls replaces it (see :func:`planner.io.signing.resolve_trust`).
     error
         Set when the config was unusable: one line naming the file and the key. The
         other fields then hold the built-in defaults, locked.
@@ -109,6 +121,7 @@ class ManagedConfig:
     lock_policy: bool = False
     lock_data: bool = False
     error: str | None = None
+    allowed_signers: Path | None = None
     values_from: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -166,6 +179,7 @@ class ManagedConfig:
             "lock_policy": self.lock_policy,
             "lock_data": self.lock_data,
             "error": self.error,
+            "allowed_signers": None if self.allowed_signers is None else str(self.allowed_signers),
         }
 
 
@@ -248,10 +262,10 @@ def _validate(raw: Mapping[str, Any], *, where: str, base: Path | None) -> dict[
             raise ConfigError(f"{where}: {key}: unknown key (known: {', '.join(KEYS)})")
         if key in ("lock_policy", "lock_data"):
             out[key] = _bool(value, where=where, key=key)
-        elif key == "policy":
+        elif key in ("policy", "allowed_signers"):
             p = _path(value, where=where, key=key, base=base)
             if not p.is_file():
-                raise ConfigError(f"{where}: policy: file not found: {p}")
+                raise ConfigError(f"{where}: {key}: file not found: {p}")
             out[key] = p
         elif key == "data":
             items = value if isinstance(value, list) else [value]
@@ -344,6 +358,7 @@ def load_managed_config(
         basemap=merged.get("basemap"),
         lock_policy=merged.get("lock_policy", False),
         lock_data=merged.get("lock_data", False),
+        allowed_signers=merged.get("allowed_signers"),
         values_from=values_from,
     )
 
