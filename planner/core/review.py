@@ -377,7 +377,8 @@ def review_from_json(raw: Any, *, source: str) -> ReviewLog:
             raise InputError(
                 source, f"{where}.decision", f"must be one of {allowed}, got {word!r}"
             ) from None
-        on_plan = d.get("camera_id") is None
+        # a decision on the whole plan says so with an explicit ``"camera_id": null``
+        on_plan = "camera_id" in d and d["camera_id"] is None
         log.decisions.append(
             DecisionRecord(
                 camera_id=None if on_plan else _text(d, "camera_id", source, where, required=True),

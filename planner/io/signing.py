@@ -79,13 +79,17 @@ def load_private_key(path: Path, passphrase: bytes | None) -> Ed25519PrivateKey:
         )
     try:
         key = load_ssh_private_key(data, passphrase)
-    except TypeError as exc:
-        if "encrypted" in str(exc) and passphrase is None:
+    except TypeError:
+        # cryptography's words: "password-protected, but password was not provided" or
+        # "Password was given but private key is not encrypted"
+        if passphrase is None:
             raise PassphraseNeeded(str(path)) from None
         raise InputError(path, "", "the key is not encrypted; give no passphrase") from None
-    except ValueError as exc:
-        if passphrase is not None and ("decrypt" in str(exc).lower() or "bad" in str(exc).lower()):
-            raise InputError(path, "", "wrong passphrase") from None
+    except ValueError:
+        # an encrypted key opened with the wrong passphrase decrypts to garbage, which
+        # the OpenSSH format's check bytes catch ("broken checksum")
+        if passphrase is not None:
+            raise InputError(path, "", "wrong passphrase (or a damaged key)") from None
         raise InputError(path, "", "not a readable OpenSSH private key") from None
     except Exception:  # cryptography raises several types for a damaged key
         raise InputError(path, "", "not a readable OpenSSH private key") from None
