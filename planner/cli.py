@@ -479,7 +479,8 @@ def format_text_report(report: dict[str, Any], *, crs: str = "") -> str:
             lines.append(f"Trust:   no allowed-signers file, {trust['from']}: no decision verifies")
         else:
             lines.append(
-                f"Trust:   allowed signers {trust['allowed_signers']} ({trust['keys']} keys), "
+                f"Trust:   allowed signers {trust['allowed_signers']} "
+                f"({trust['keys']} key{'' if trust['keys'] == 1 else 's'}), "
                 f"{trust['from']} ({trust['source']})"
             )
     whole = report["plan"].get("review")

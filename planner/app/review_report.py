@@ -145,6 +145,8 @@ def build(rc: Any, *, reviewer: str | None, progress: Progress | None) -> tuple[
         osm=_osm(rc),
         warnings=[*rc.managed_notes, *rc.inputs.warnings],
         progress=progress,
+        signers=rc.trust.signers if getattr(rc, "trust", None) is not None else None,
+        trust=rc.trust.describe() if getattr(rc, "trust", None) is not None else "",
     )
     return report, frame
 

@@ -273,7 +273,8 @@ class Trust:
                 "no decision can be verified, chosen by the user"
             )
         who = "managed by IT" if self.origin == "managed" else "chosen by the user"
-        return f"allowed signers {self.path} ({self.entries} keys), {who} ({self.via})"
+        keys = f"{self.entries} key" + ("" if self.entries == 1 else "s")
+        return f"allowed signers {self.path} ({keys}), {who} ({self.via})"
 
     def to_json(self) -> dict[str, Any]:
         return {
