@@ -115,6 +115,7 @@ def test_json_top_level_keys(json_report: dict[str, Any]) -> None:
         "findings",
         "summary",
         "provenance",  # SPEC 5.1 addition; see tests/test_cli_provenance.py
+        "trust",  # SPEC 8: where the allowed signers came from; tests/test_signed_review.py
     }
     assert json_report["tool"] == {"name": "siting-planner", "version": __version__}
     plan = dict(json_report["plan"])
