@@ -250,6 +250,40 @@ win.doc.undo_stack.setClean()
 win.close()
 """
 
+_REVIEW_CHILD = r"""
+import time
+t0 = time.perf_counter()
+import resource, sys
+def peak_mb():
+    # VmHWM belongs to this process image; ru_maxrss would carry the peak of the
+    # benchmark process this one was spawned from (kept across exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+app = QApplication(sys.argv[:1])
+from planner.app.review_window import open_review
+from planner.app.settings import AppSettings
+w = open_review(plan=Path(sys.argv[1]), data=Path(sys.argv[2]), settings=AppSettings(), wait=True)
+w.canvas.wait_for_tiles()
+opened = time.perf_counter() - t0
+# then street zoom downtown: the buildings stream in by area
+w.canvas.set_level(0)
+w.canvas.center_on(*w.rc.checker.projector.point(-121.888, 37.3355))
+t1 = time.perf_counter()
+while time.perf_counter() - t1 < 60:
+    app.processEvents()
+    w.canvas.viewport().repaint()
+    if w.canvas.pending_tiles() == 0 and w.canvas._stream and w.canvas._stream.reads:
+        break
+    time.sleep(0.002)
+print(opened, peak_mb(), len(w.rc.plan.cameras))
+w.model.pending = {}
+w.close()
+"""
+
 
 def _compiled() -> None:
     """Byte-compile the planner first, as an installed app is.
@@ -344,6 +378,13 @@ _CITY_CHILD = r"""
 import time
 t0 = time.perf_counter()
 import resource, sys
+def peak_mb():
+    # VmHWM belongs to this process image; ru_maxrss would carry the peak of the
+    # benchmark process this one was spawned from (kept across exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 from pathlib import Path
 from PySide6.QtWidgets import QApplication
 app = QApplication(sys.argv[:1])
@@ -374,7 +415,7 @@ while time.perf_counter() - t1 < 60:
         break
     time.sleep(0.002)
 street = time.perf_counter() - t1
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+peak = peak_mb()
 print(
     clock.useful_paint_s, clock.first_paint_s, win.first_paint_s, checked, street, peak,
     len(win.doc.results),
@@ -394,9 +435,32 @@ if sys.argv[3:] == ["pan"]:
                 time.sleep(0.002)
     stream = win.canvas._stream
     print(
-        "pan", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "pan", peak_mb(),
         stream.loaded_features(), stream.reads, win.canvas.cached_tiles(),
     )
+if sys.argv[3:] == ["frames"]:
+    # pan frames at street zoom downtown on the real pack: its street names, site and
+    # camera labels (each frame a step and a full repaint grabbed into an image)
+    import statistics
+    for _ in range(3):
+        win.canvas.viewport().grab()
+    times = []
+    for k in range(60):
+        t2 = time.perf_counter()
+        win.canvas.pan_by(6 if k % 20 < 10 else -6, 3 if k % 20 < 10 else -3)
+        win.canvas.viewport().grab().toImage()
+        times.append((time.perf_counter() - t2) * 1000.0)
+    print("frames", statistics.median(times), len(win.canvas.street_labels_drawn))
+if sys.argv[3:] == ["report"]:
+    # File > Export review report from this window: the peak after it
+    import tempfile
+    from planner.app.review_window import export_report_dialog
+    with tempfile.TemporaryDirectory() as d:
+        t2 = time.perf_counter()
+        out = export_report_dialog(win, Path(d) / "report.pdf")
+        took = time.perf_counter() - t2
+    assert out is not None
+    print("report", peak_mb(), took)
 win.doc.undo_stack.setClean()
 win.close()
 """
@@ -519,10 +583,56 @@ def city_pan_peak_mb(ctx: dict[str, Any] | None = None, *, runs: int = 3) -> flo
     return round(statistics.median(cols[0]), 1)
 
 
+def city_frame_street_ms(ctx: dict[str, Any] | None = None, *, runs: int = 3) -> float | None:
+    """A pan frame at street zoom downtown on the real San José pack, in a fresh app
+    (median over 60 frames, median of ``runs`` processes): its real street names, site
+    and camera labels. Also reported: ``city_frame_street_names`` (names drawn)."""
+    rows = _city_runs(runs=runs, fields=2, extra=["frames"])
+    if rows is None:
+        return None
+    cols = list(zip(*rows, strict=True))
+    if ctx is not None:
+        ctx["city_frame_street_names"] = int(statistics.median(cols[1]))
+    return statistics.median(cols[0])
+
+
+def report_peak_mb(ctx: dict[str, Any] | None = None, *, runs: int = 3) -> float | None:
+    """Peak resident memory of the main window on the real pack after File > Export review
+    report (PDF, 363 cameras; median of ``runs`` fresh processes). Also reported:
+    ``report_from_window_s`` (the export's wall time, median)."""
+    rows = _city_runs(runs=runs, fields=2, extra=["report"])
+    if rows is None:
+        return None
+    cols = list(zip(*rows, strict=True))
+    if ctx is not None:
+        ctx["report_from_window_s"] = round(statistics.median(cols[1]), 2)
+    return round(statistics.median(cols[0]), 1)
+
+
+def review_window_peak_mb(ctx: dict[str, Any] | None = None, *, runs: int = 3) -> float | None:
+    """Peak resident memory of ``review PLAN --data PACK`` on the real pack: the window
+    opened with every camera re-checked, then street zoom downtown with its buildings
+    streamed in (median of ``runs`` fresh processes). Also reported:
+    ``review_window_open_s`` (to the map shown, median)."""
+    paths = city_pack()
+    if paths is None:
+        return None
+    pack, plan = paths
+    _compiled()
+    rows = _fresh_app_runs([_REVIEW_CHILD, str(plan), str(pack)], runs=runs, fields=3, timeout=900)
+    cols = list(zip(*rows, strict=True))
+    if ctx is not None:
+        ctx["review_window_open_s"] = round(statistics.median(cols[0]), 2)
+    return round(statistics.median(cols[1]), 1)
+
+
 MEASUREMENTS["startup_demo_s"] = startup_demo_s
 MEASUREMENTS["drag_recheck_p95_ms"] = drag_recheck_p95_ms
 MEASUREMENTS["startup_city_s"] = startup_city_s
 MEASUREMENTS["city_pan_peak_mb"] = city_pan_peak_mb
+MEASUREMENTS["city_frame_street_ms"] = city_frame_street_ms
+MEASUREMENTS["review_window_peak_mb"] = review_window_peak_mb
+MEASUREMENTS["report_peak_mb"] = report_peak_mb
 
 
 def main() -> None:
@@ -556,6 +666,9 @@ def main() -> None:
             "startup_city_s": 1.5,
             "startup_city_peak_mb": 600,
             "city_pan_peak_mb": 600,
+            "city_frame_street_ms": 8,
+            "review_window_peak_mb": 600,
+            "report_peak_mb": 600,
         },
         **{
             k: ctx[k]

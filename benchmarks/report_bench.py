@@ -1,9 +1,10 @@
-"""Review report on the real San José existing-cameras plan: time and size.
+"""Review report on the real San José existing-cameras plan: time, size and memory.
 
 Builds the pack and the existing-cameras plan from ``../shared/data`` (as the README's
 real-data example does) unless ``--pack`` and ``--plan`` name them, then writes the
-PDF and the HTML report ``--runs`` times each, in fresh processes (the command a DPO
-runs), and prints one JSON object with the medians.
+tagged PDF (Typst) and the HTML report ``--runs`` times each, in fresh processes (the
+command a DPO runs), and prints one JSON object with the medians: wall and CPU
+seconds, peak resident memory of the process, file size and pages.
 
     .venv/bin/python benchmarks/report_bench.py [--runs 3] [--pack P --plan PLAN]
 """
@@ -13,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -57,22 +57,29 @@ def build_pack(tmp: Path) -> tuple[Path, Path]:
     return pack, plan
 
 
-def one(plan: Path, pack: Path, out: Path) -> tuple[float, float, str]:
-    """Wall seconds, CPU seconds (user + system of the child) and the command's summary."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+def one(plan: Path, pack: Path, out: Path) -> tuple[float, float, float, str]:
+    """Wall seconds, CPU seconds (user + system), peak resident MB of the child, and
+    the command's summary."""
     t0 = time.perf_counter()
-    done = subprocess.run(
-        [*EXE, "report", str(plan), "--data", str(pack), "-o", str(out), "-q"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    elapsed = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        sys.exit(f"error: report failed: {done.stderr.strip()}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return elapsed, cpu, done.stdout.strip()
+    with tempfile.TemporaryFile() as so, tempfile.TemporaryFile() as se:
+        proc = subprocess.Popen(
+            [*EXE, "report", str(plan), "--data", str(pack), "-o", str(out), "-q"],
+            cwd=ROOT,
+            stdout=so,
+            stderr=se,
+        )
+        # wait4: this child's own resource use (RUSAGE_CHILDREN's peak is the max of all)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        so.seek(0)
+        se.seek(0)
+        stdout, stderr = so.read().decode(), se.read().decode()
+    if proc.returncode != 0:
+        sys.exit(f"error: report failed: {stderr.strip()}")
+    cpu = usage.ru_utime + usage.ru_stime
+    peak_mb = usage.ru_maxrss / 1024  # kilobytes on Linux
+    return elapsed, cpu, peak_mb, stdout.strip()
 
 
 def main() -> None:
@@ -96,18 +103,21 @@ def main() -> None:
         }
         for kind in ("pdf", "html"):
             out = tmp / f"report.{kind}"
-            times, cpus = [], []
+            times, cpus, peaks = [], [], []
             line = ""
             for _ in range(ns.runs):
-                t, cpu, line = one(plan, pack, out)
+                t, cpu, peak, line = one(plan, pack, out)
                 times.append(t)
                 cpus.append(cpu)
+                peaks.append(peak)
             figures[f"report_{kind}_median_s"] = round(statistics.median(times), 2)
             figures[f"report_{kind}_cpu_median_s"] = round(statistics.median(cpus), 2)
+            figures[f"report_{kind}_peak_rss_median_mb"] = round(statistics.median(peaks))
             figures[f"report_{kind}_bytes"] = out.stat().st_size
             figures[f"report_{kind}_mb"] = round(out.stat().st_size / 1e6, 2)
             if kind == "pdf":
                 figures["report_pdf_pages"] = int(line.split(": ", 1)[1].split(" pages")[0])
+        figures["load_average_1min_end"] = round(os.getloadavg()[0], 2)
         figures["note"] = (
             "wall and CPU time of 'siting-planner report' in a fresh process: "
             "Python and library start-up, pack reading, re-check, maps and "

@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import gc
 import json
+import logging
 import os
 import sys
 import warnings
@@ -34,7 +35,7 @@ EXIT_INPUT = 2
 EXIT_INTERNAL = 3
 EXIT_CANCELLED = 130
 
-_SUBCOMMANDS = ("check", "import", "review", "report", "verify")
+_SUBCOMMANDS = ("check", "import", "review", "report", "propose", "verify")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -140,8 +141,26 @@ def _check_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``siting-planner`` console script."""
+    """Entry point of the ``siting-planner`` console script (and of the installed builds).
+
+    Every run appends to the log file (:mod:`planner.io.logfile`): the command, the
+    settings in force, errors with their tracebacks and the exit status.
+    """
+    from planner.io import logfile
+
     args = list(sys.argv[1:] if argv is None else argv)
+    logfile.setup_logging()
+    logfile.log_start(args)
+    try:
+        logfile.apply_settings()
+    except Exception:  # the log must never be why a command fails
+        logfile.log.exception("reading the settings for the log failed")
+    code = _main(args)
+    logfile.log.info("exit status %s", code)
+    return code
+
+
+def _main(args: list[str]) -> int:
     # Library warnings (GDAL, pyogrio, shapely) would add lines to the one-line
     # error contract; they are noise for a person running a check.
     warnings.filterwarnings("ignore")
@@ -175,6 +194,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cli_review.run_review(p.parse_args(args[1:]))
             cli_review.configure_report_parser(p)
             return cli_review.run_report(p.parse_args(args[1:]))
+        if args and args[0] == "propose":
+            from planner import cli_propose
+
+            p = _Parser(
+                prog="siting-planner propose",
+                description="Propose legal camera poses that read the most traffic (SPEC 9).",
+            )
+            cli_propose.configure_parser(p)
+            return cli_propose.run_propose(p.parse_args(args[1:]))
+        if args and args[0] == "system-config":  # what the Windows installer runs
+            from planner.io import system_config_writer
+
+            return system_config_writer.main(args[1:])
         if args and args[0] == "import":
             from planner import importer
 
@@ -191,6 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_app(plan=ns.plan, data=ns.data, screenshot=ns.screenshot)
     except InputError as exc:
         sys.stderr.write(f"error: {printable(exc)}\n")
+        logging.getLogger("planner").warning("error: %s", printable(exc))
         return EXIT_INPUT
     except (CheckCancelled, KeyboardInterrupt):
         sys.stderr.write("error: cancelled\n")
@@ -201,15 +234,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         # argparse exits for --help, --version and usage errors; keep main() -> int.
         return exc.code if isinstance(exc.code, int) else EXIT_INPUT
     except Exception as exc:
-        # A bug, not bad input: still one line for the person at the terminal, and
-        # the traceback when a developer asks for it.
+        # A bug, not bad input: still one line for the person at the terminal, the
+        # traceback in the log file, and raised when a developer asks for it.
+        logging.getLogger("planner").exception("internal error")
         if os.environ.get("SITING_PLANNER_DEBUG"):
             raise
         sys.stderr.write(
             f"error: internal error ({type(exc).__name__}: {printable(exc)}); "
-            "set SITING_PLANNER_DEBUG=1 for details and please report it\n"
+            f"the traceback is in {_log_file_text()} (SITING_PLANNER_DEBUG=1 shows it "
+            "here); please report it\n"
         )
         return EXIT_INTERNAL
+
+
+def _log_file_text() -> str:
+    from planner.io.logfile import log_path
+
+    return printable(log_path())
 
 
 def _load_policy(path: Path | None) -> Any:
@@ -243,6 +284,10 @@ def run_check(ns: argparse.Namespace) -> int:
     from planner.io.loader import build_checker, load_inputs
     from planner.io.plan import read_plan
 
+    # IT's system configuration may set or lock the policy, the data and the trusted
+    # reviewers; what it refuses is reported, never silently replaced. One rule for
+    # every command (planner.io.managed_config.enforce_managed).
+    managed, managed_notes = managed_inputs(ns)
     if ns.output is not None:
         from planner.io.outputs import refuse_output_over_inputs
 
@@ -258,18 +303,15 @@ def run_check(ns: argparse.Namespace) -> int:
             ],
             option="--output",
         )
-    # IT's system configuration may set or lock the policy; a refused --policy is
-    # reported in the output (planner.io.managed_config), never silently replaced.
-    from planner.io.managed_config import load_managed_config
     from planner.io.signing import resolve_trust
 
-    managed = load_managed_config()
-    policy_path, managed_notes = managed.policy_for_check(ns.policy)
+    # after IT's locks: a locked allowed-signers file has replaced --allowed-signers
     trust = resolve_trust(ns.allowed_signers, managed=managed)
     managed_notes = [*managed_notes, *trust.notes]
-    policy = _load_policy(policy_path)
+    policy = _load_policy(ns.policy)
     plan = read_plan(ns.plan)
-    link, named, pack_from_plan = _use_named_pack(ns, plan)
+    link, named, pack_from_plan = _use_named_pack(ns, plan, managed, managed_notes)
+    say_managed(managed_notes)
     # After the plan, so that a broken plan is named first.
     _require_sites(ns)
     inputs = load_inputs(
@@ -303,6 +345,11 @@ def run_check(ns: argparse.Namespace) -> int:
         judge=_judge(policy, inputs.layers),
         with_plan_hash=ns.format == "json",
     )
+    # what "N clear" rests on: the sites by category and source, their dates, coverage
+    from planner.io.basis import describe_basis
+
+    basis = describe_basis(inputs, plan.cameras, checker.projector, site_files=ns.sites)
+    report["data_basis"] = basis.to_json()
     report["provenance"] = _provenance_json(
         ns, plan, policy, inputs.layers, link=link, named=named, pack_from_plan=pack_from_plan
     )
@@ -314,7 +361,9 @@ def run_check(ns: argparse.Namespace) -> int:
         text = json_printable(json.dumps(report, indent=2, ensure_ascii=False)) + "\n"
     else:
         # Each camera is measured in its own UTM zone (SPEC 3).
-        text = format_text_report(report, crs=", ".join(checker.crs_used(plan.cameras)))
+        text = format_text_report(
+            report, crs=", ".join(checker.crs_used(plan.cameras)), basis=basis.lines()
+        )
     if ns.output is not None:
         from planner.io.outputs import write_output_text
 
@@ -324,31 +373,36 @@ def run_check(ns: argparse.Namespace) -> int:
     return EXIT_BLOCKED if summary["block"] else EXIT_OK
 
 
+def managed_inputs(ns: argparse.Namespace) -> tuple[Any, list[str]]:
+    """IT's locks applied to ``ns``; an unusable config stops the command (exit 2)."""
+    from planner.io.managed_config import enforce_managed
+
+    return enforce_managed(ns)
+
+
+def say_managed(notes: Sequence[str]) -> None:
+    """Each refused option as a ``Warning:`` line on stderr (also in the report)."""
+    for note in notes:
+        sys.stderr.write(f"Warning: {printable(note)}\n")
+
+
 def _use_named_pack(
-    ns: argparse.Namespace, plan: Plan
+    ns: argparse.Namespace, plan: Plan, managed: Any, notes: list[str]
 ) -> tuple[PackLink | None, NamedPack | None, bool]:
     """The plan's pack link; without --data, --sites or --no-sites, check with that pack.
 
-    Only a pack in the plan's folder (or below) is used unasked; any other named pack
-    is a usage error saying what to pass (planner.io.provenance). Sets ``ns.data``.
+    The rule is :func:`planner.io.provenance.use_named_pack`, shared with review and
+    report. Sets ``ns.data``.
     """
-    from planner.io.plan import read_pack_link
-    from planner.io.provenance import NamedPackState, named_pack_for_check
+    from planner.io.provenance import use_named_pack
 
-    link = read_pack_link(plan.meta, source=str(ns.plan))
-    if link is None:
-        return None, None, False
-    named = named_pack_for_check(link, plan_path=ns.plan)
-    if ns.data is not None or ns.sites or ns.no_sites:
-        return link, named, False
-    if named.state is not NamedPackState.FOUND:
-        raise named.refusal(plan_path=ns.plan)
-    ns.data = named.path
-    if ns.output is not None:
+    link, named, from_plan, more = use_named_pack(ns, plan, config=managed)
+    notes.extend(more)
+    if from_plan and ns.output is not None:
         from planner.io.outputs import refuse_output_over_inputs
 
         refuse_output_over_inputs(ns.output, [("the data pack", ns.data)], option="--output")
-    return link, named, True
+    return link, named, from_plan
 
 
 def _provenance_json(
@@ -459,7 +513,7 @@ def _write(stream: TextIO, text: str) -> None:
     stream.flush()
 
 
-def format_text_report(report: dict[str, Any], *, crs: str = "") -> str:
+def format_text_report(report: dict[str, Any], *, crs: str = "", basis: Sequence[str] = ()) -> str:
     """A plain-text report for people reading a terminal."""
     lines = []
     plan, policy, summary = report["plan"], report["policy"], report["summary"]
@@ -488,6 +542,9 @@ def format_text_report(report: dict[str, Any], *, crs: str = "") -> str:
         lines.append(f"Plan decision: {review_words(whole)}")
     for w in report.get("warnings", []):
         lines.append(f"Warning: {w}")
+    if basis:
+        lines.append("Data checked against:")
+        lines.extend(f"  {line}" for line in basis)
     lines.append("")
     by_camera: dict[str, list[dict[str, Any]]] = {}
     for f in report["findings"]:

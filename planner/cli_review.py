@@ -115,8 +115,9 @@ def _usage(message: str) -> int:
 
 
 def _say_managed(notes: list[str]) -> None:
-    for note in notes:
-        sys.stderr.write(f"warning: {safe_text(note)}\n")
+    from planner.cli import say_managed
+
+    say_managed(notes)
 
 
 def _principal(text: str | None) -> str | None:
@@ -209,7 +210,9 @@ def run_review(ns: argparse.Namespace) -> int:
     if problems:
         # nothing is recorded unless every decision is acceptable
         return _usage("; ".join(problems) + " (nothing recorded)")
-    from planner.io.plan import now_iso, write_plan
+    from planner.core.model import Plan
+    from planner.io.plan import now_iso
+    from planner.io.plan_lock import update_plan
     from planner.io.review_store import camera_hashes, canonical_plan_hash, record_decisions
 
     when = now_iso()
@@ -245,12 +248,18 @@ def run_review(ns: argparse.Namespace) -> int:
             )
         )
     records = [replace(r, signature=sshsig.sign(key, r.signed_bytes())) for r in records]
-    record_decisions(rc.plan, records, reviewer=reviewer, when=when)
-    try:
-        # the decisions are about the cameras as they are: never restamp the plan
-        write_plan(rc.plan, ns.plan, touch=False)
-    except OSError as exc:
-        raise InputError(ns.plan, "", f"cannot save the decisions: {exc.strerror or exc}") from None
+
+    def record(plan: Plan) -> None:
+        # under the plan's lock, on the file as it is now: a decision recorded by
+        # another run meanwhile is kept; cameras changed meanwhile were not re-checked
+        if camera_hashes(plan) != hashes:
+            msg = "the plan's cameras changed while it was re-checked; nothing recorded, run again"
+            raise InputError(ns.plan, "", msg)
+        record_decisions(plan, records, reviewer=reviewer, when=when)
+
+    # the decisions are about the cameras as they are: never restamp the plan, and
+    # write back what the review does not own as the file held it
+    rc.plan = update_plan(ns.plan, record)
     for rec in records:
         note = f": {rec.comment}" if rec.comment else ""
         what = rec.camera_id if rec.camera_id is not None else "the whole plan"

@@ -318,8 +318,10 @@ def demo_plan(*, pack_sha256: str | None = None) -> Plan:
         cams.append(
             Camera(
                 id=cid,
-                lon=lon,
-                lat=lat,
+                # placed to 8 decimals (about 1 mm), as the app places cameras: the plan
+                # file stores every digit, and this keeps the demo plan short and stable
+                lon=round(lon, 8),
+                lat=round(lat, 8),
                 heading_deg=heading,
                 fov_deg=fov,
                 range_m=rng_m,

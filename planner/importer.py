@@ -32,6 +32,7 @@ from planner.io.addresses import (
     merge_addresses,
     read_address_points,
 )
+from planner.io.basis import file_date
 from planner.io.pack import (
     ATTRIBUTION,
     SPATIAL_LAYERS,
@@ -183,6 +184,7 @@ def _read_source(
             "kind": "osm",
             "sha256": sha256_file(path),
             "size_bytes": path.stat().st_size,
+            "file_date": file_date(path),
         }
     info["osm_timestamp"] = getattr(layers, "osm_timestamp", None)
     info["features"] = {name: len(getattr(layers, name)) for name in _ID_COLUMNS}
@@ -498,6 +500,8 @@ def _file_info(
     }
     if real is not None:
         info["size_bytes"] = real.stat().st_size
+        # what the report says the site data dates from, beside an OSM timestamp
+        info["file_date"] = file_date(real)
     if mapping:
         info["mapping"] = dict(mapping)
     return info

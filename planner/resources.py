@@ -2,21 +2,20 @@
 
 A source checkout keeps them in ``data/`` beside ``planner/``; a PyInstaller build
 puts that folder next to the frozen package under ``sys._MEIPASS``.
-``SITING_PLANNER_DATA`` overrides both, for city IT who ship their own policy.
+
+No environment variable moves it: the built-in policy lives here, and a folder a
+user names could hold a lax policy with the same id and version (city IT ships its
+own policy through the managed configuration, ``planner.io.managed_config``).
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 
 def data_dir() -> Path:
     """The project data folder."""
-    env = os.environ.get("SITING_PLANNER_DATA")
-    if env:
-        return Path(env)
     frozen = getattr(sys, "_MEIPASS", None)
     if frozen:
         return Path(frozen) / "data"

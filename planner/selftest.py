@@ -4,14 +4,17 @@ It runs what an installed planner must be able to do, headless, on the embedded
 demo: check the plan, render the map offscreen, and write a review report, each
 through the same entry points a user has (:func:`planner.cli.main`). It prints each
 step with its time and where the files went, and exits 0 only when every step
-worked. Nothing outside a new temporary folder is written: the settings go to a
-file in that folder, so the user's own settings and recent files are untouched.
+worked. Nothing outside a new temporary folder is written (but for a few lines in
+the log file): the settings go to a file in that folder, so the user's own settings
+and recent files are untouched, and the folder is removed at the end when every
+step passed (kept, and named, when one failed, so IT can look at what it made).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -157,6 +160,19 @@ def _managed_line() -> str:
     )
 
 
+def _network_line() -> str:
+    from planner.io import network
+
+    return f"network: {network.current().describe()}"
+
+
+def _log_line() -> str:
+    from planner.io.logfile import log_path, setup_logging
+
+    path = setup_logging()
+    return f"log file: {path if path is not None else f'none ({log_path().parent} unwritable)'}"
+
+
 def _quiet_offscreen_warnings() -> None:
     """Drop the offscreen platform's "does not support propagateSizeHints" chatter."""
     from PySide6.QtCore import QtMsgType, qInstallMessageHandler
@@ -176,16 +192,34 @@ def run_self_test(*, out: TextIO | None = None, folder: Path | None = None) -> i
     out
         Where to print (stdout by default).
     folder
-        Where the files go; a new temporary folder by default (kept, and printed, so
-        IT can look at the map and the report).
+        Where the files go (kept); by default a new temporary folder, removed at the
+        end when every step passed.
     """
-    from planner import __version__
-    from planner.io.printable import printable
-
     stream = sys.stdout if out is None else out
     t_all = time.perf_counter()
+    own_folder = folder is None
     work = Path(tempfile.mkdtemp(prefix="siting-planner-self-test-")) if folder is None else folder
     work.mkdir(parents=True, exist_ok=True)
+    saved = {k: os.environ.get(k) for k in ("QT_QPA_PLATFORM", "SITING_PLANNER_SETTINGS")}
+    code = EXIT_FAILED
+    try:
+        code = _run_steps(stream, work, own_folder=own_folder, t_all=t_all)
+    finally:
+        for key, value in saved.items():  # an in-process caller gets its environment back
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        if own_folder and code == EXIT_PASSED:
+            shutil.rmtree(work, ignore_errors=True)
+    return code
+
+
+def _run_steps(stream: TextIO, work: Path, *, own_folder: bool, t_all: float) -> int:
+    from planner import __version__
+    from planner.io.managed_config import demo_only
+    from planner.io.printable import printable
+
     # Headless whatever the session: the map is rendered offscreen, and the app's
     # settings go to a throwaway file instead of the user's.
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -194,12 +228,16 @@ def run_self_test(*, out: TextIO | None = None, folder: Path | None = None) -> i
     frozen = " (installed build)" if getattr(sys, "frozen", False) else ""
     stream.write(f"siting-planner {__version__} self-test{frozen}\n")
     stream.write(f"  {printable(_managed_line())}\n")
+    stream.write(f"  {printable(_network_line())}\n")
+    stream.write(f"  {printable(_log_line())}\n")
     steps: list[Step] = []
     for name, fn in STEPS:
         t0 = time.perf_counter()
         skipped = False
         try:
-            detail, ok = fn(work), True
+            # the demo is checked as shipped: IT's locks guard what users check
+            with demo_only():
+                detail, ok = fn(work), True
         except Skipped as exc:
             detail, ok, skipped = str(exc), True, True
         except Exception as exc:  # a self-test reports every failure, it never crashes
@@ -213,7 +251,12 @@ def run_self_test(*, out: TextIO | None = None, folder: Path | None = None) -> i
         stream.flush()
     total = time.perf_counter() - t_all
     failed = [s for s in steps if not s.ok]
-    stream.write(f"  files in {printable(work)}\n")
+    if not own_folder:
+        stream.write(f"  files in {printable(work)}\n")
+    elif failed:
+        stream.write(f"  files kept in {printable(work)}\n")
+    else:
+        stream.write("  temporary files removed\n")
     verdict = "passed" if not failed else f"FAILED ({len(failed)} of {len(steps)} steps)"
     stream.write(f"self-test {verdict} in {total:.2f} s\n")
     stream.flush()

@@ -25,7 +25,7 @@ def _imports(path: Path) -> list[str]:
     return names
 
 
-@pytest.mark.parametrize("package", ["core", "io"])
+@pytest.mark.parametrize("package", ["core", "io", "propose"])
 def test_no_qt_imports_outside_the_app(package: str) -> None:
     files = sorted((ROOT / "planner" / package).rglob("*.py"))
     assert files, f"planner/{package} has no modules"
@@ -38,10 +38,11 @@ def test_no_qt_imports_outside_the_app(package: str) -> None:
     assert offenders == []
 
 
-def test_core_does_not_import_io_or_app() -> None:
+@pytest.mark.parametrize("package", ["core", "propose"])
+def test_core_does_not_import_io_or_app(package: str) -> None:
     offenders = [
         f"{f.relative_to(ROOT)}: {name}"
-        for f in sorted((ROOT / "planner" / "core").rglob("*.py"))
+        for f in sorted((ROOT / "planner" / package).rglob("*.py"))
         for name in _imports(f)
         if name.startswith(("planner.io", "planner.app", "planner.cli", "planner.importer"))
     ]
@@ -50,7 +51,8 @@ def test_core_does_not_import_io_or_app() -> None:
 
 def test_importing_the_core_loads_no_qt() -> None:
     code = (
-        "import sys, planner.core.checker, planner.io.loader, planner.io.plan, planner.cli;"
+        "import sys, planner.core.checker, planner.io.loader, planner.io.plan, planner.cli,"
+        " planner.cli_propose, planner.propose.engine;"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6')];"
         "print(bad); sys.exit(1 if bad else 0)"
     )

@@ -163,7 +163,9 @@ def test_plan_naming_a_missing_pack_says_so_before_results(tmp_path, packs, caps
     # Three pack layers it was checked with are not used; its sites layer is another file.
     assert sum("is not used by this check" in line for line in head) == 3
     assert any(
-        line.startswith("Provenance: DIFFERS: sites layer: the plan was checked with")
+        line.startswith(
+            "Provenance: DIFFERS: sites layer: used with another sha256: the plan was checked with"
+        )
         and "example_sites.geojson" in line
         for line in head
     )

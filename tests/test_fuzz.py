@@ -30,6 +30,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -95,11 +96,14 @@ class Worker:
             self.proc.wait()
             self.proc = None
 
-    def run(self, argv: list[str]) -> dict[str, Any]:
+    def run(self, request: list[str] | dict[str, Any]) -> dict[str, Any]:
+        """Run one input: a command line, or a request (see :mod:`tests.fuzz_worker`)."""
         if self.proc is None or self.proc.poll() is not None:
             self.start()
         assert self.proc is not None and self.proc.stdin and self.proc.stdout
-        self.proc.stdin.write(json.dumps({"argv": argv}) + "\n")
+        req = {"argv": request} if isinstance(request, list) else request
+        started = time.perf_counter()
+        self.proc.stdin.write(json.dumps(req) + "\n")
         self.proc.stdin.flush()
         sel = selectors.DefaultSelector()
         sel.register(self.proc.stdout, selectors.EVENT_READ)
@@ -107,13 +111,16 @@ class Worker:
         sel.close()
         if not ready:
             self.stop()
-            return {"code": "timeout", "stderr": f"no answer in {TIMEOUT_S:g} s"}
+            return {"code": "timeout", "stderr": f"no answer in {TIMEOUT_S:g} s",
+                    "seconds": TIMEOUT_S}  # fmt: skip
         line = self.proc.stdout.readline()
+        seconds = round(time.perf_counter() - started, 3)
         if not line:
             rc = self.proc.wait()
             self.proc = None
-            return {"code": "crash", "stderr": f"worker died (status {rc}); memory limit?"}
-        return json.loads(line)
+            return {"code": "crash", "stderr": f"worker died (status {rc}); memory limit?",
+                    "seconds": seconds}  # fmt: skip
+        return {**json.loads(line), "seconds": seconds}
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +147,8 @@ def check_contract(reader: str, mutation: str, result: dict[str, Any], path: Pat
                         "mutation": mutation,
                         "code": code,
                         "first": (lines[0] if lines else "")[:300],
+                        "seconds": result.get("seconds"),
+                        "maxrss_mb": result.get("maxrss_mb"),
                     }
                 )
                 + "\n"
@@ -652,3 +661,325 @@ def test_seeds_are_real_inputs(seeds: dict[str, Path]) -> None:
     assert json.loads(seeds["plan"].read_text())["siting_plan"]["format"] == "siting-plan"
     assert tomllib.loads(seeds["policy"].read_text())["categories"]
     assert seeds["pack"].read_bytes().startswith(b"SQLite format 3\x00")
+
+
+# ------------------------------------------------------- round two: the newer surfaces
+#
+# The review section and ``review --decide``, IT's config file, the app's CSV camera
+# import, offline basemap files and a plan's link to its data pack. CI runs a few
+# examples of each (:data:`SURFACE_EXAMPLES`); a long campaign sets
+# ``SITING_FUZZ_EXAMPLES`` as above.
+
+SURFACE_EXAMPLES = EXAMPLES if LONG else min(EXAMPLES, 3)
+SURFACE_SETTINGS = settings(
+    max_examples=SURFACE_EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize=not LONG,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+SURFACES = ["review", "config", "csv_cameras", "mbtiles", "pmtiles", "packlink"]
+
+HOSTILE_LINKS = [
+    "seed.gpkg\x00.txt", "p" * 6000, "\\\\192.0.2.1\\share\\p.gpkg", "//192.0.2.1/share/p.gpkg",
+    "/dev/zero", "/proc/self/fd/0", "../../../../../etc/passwd", "loop.gpkg", "fifo.gpkg",
+    "seed.gpkg", "./seed.gpkg", "", " ", "..", "/", "C:\\x.gpkg", "\u202egpkg.exe",
+]  # fmt: skip
+HOSTILE_TILE_BLOBS = [b"", b"\x00", b"GIF89a", b"\x89PNG\r\n\x1a\n", b"x" * (5 << 20)]
+HOSTILE_CONFIG = [*HOSTILE_TOML, '"/dev/zero"', '"\\\\\\\\192.0.2.1\\\\share\\\\p.toml"',
+                  '["/etc/passwd"]', '"https://192.0.2.1/{z}/{x}/{y}.png"']  # fmt: skip
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))  # fmt: skip
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 99))
+
+
+def _tile_png() -> bytes:
+    import struct
+    import zlib
+
+    raw = b"".join(b"\0" + b"\x80\x90\xa0" * 256 for _ in range(256))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))  # fmt: skip
+
+    ihdr = struct.pack(">IIBBBBB", 256, 256, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw))
+            + chunk(b"IEND", b""))  # fmt: skip
+
+
+def _write_pmtiles(path: Path, tile: bytes) -> None:
+    import gzip
+
+    from pmtiles.tile import Compression, Entry, TileType, serialize_directory, serialize_header
+
+    root = serialize_directory([Entry(0, 0, len(tile), 1)])
+    meta = gzip.compress(json.dumps({"attribution": "fuzz", "name": "seed"}).encode())
+    at = 127 + len(root) + len(meta)
+    header = {
+        "root_offset": 127, "root_length": len(root), "metadata_offset": 127 + len(root),
+        "metadata_length": len(meta), "leaf_directory_offset": at, "leaf_directory_length": 0,
+        "tile_data_offset": at, "tile_data_length": len(tile), "addressed_tiles_count": 1,
+        "tile_entries_count": 1, "tile_contents_count": 1, "clustered": True,
+        "internal_compression": Compression.GZIP, "tile_compression": Compression.NONE,
+        "tile_type": TileType.PNG, "min_zoom": 0, "max_zoom": 1, "min_lon_e7": -1800000000,
+        "min_lat_e7": -850000000, "max_lon_e7": 1800000000, "max_lat_e7": 850000000,
+        "center_zoom": 0, "center_lon_e7": 0, "center_lat_e7": 0,
+    }  # fmt: skip
+    path.write_bytes(serialize_header(header) + root + meta + tile)
+
+
+def _write_mbtiles(path: Path, tile: bytes) -> None:
+    con = sqlite3.connect(path)
+    con.executescript(
+        "CREATE TABLE metadata (name TEXT, value TEXT);"
+        "CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER,"
+        " tile_data BLOB);"
+    )
+    con.executemany("INSERT INTO metadata VALUES (?, ?)",
+                    [("name", "seed"), ("format", "png"), ("minzoom", "0"), ("maxzoom", "1"),
+                     ("attribution", "fuzz")])  # fmt: skip
+    con.executemany("INSERT INTO tiles VALUES (?, ?, ?, ?)",
+                    [(0, 0, 0, tile), (1, 0, 1, tile), (1, 1, 0, tile)])  # fmt: skip
+    con.commit()
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def surface_seeds(worker: Worker, seeds: dict[str, Path]) -> dict[str, Path]:
+    folder = seeds["plan"].parent
+    out: dict[str, Path] = {}
+    # a plan with a review section: the seed plan after one recorded decision
+    review = folder / "review.plan.geojson"
+    review.write_bytes(seeds["plan"].read_bytes())
+    ok = worker.run(["review", str(review), "--sites", str(seeds["sites"]), "--reviewer",
+                     "Seed", "--decide", "C-0=reject:seed"])  # fmt: skip
+    assert ok["code"] == 0, ok
+    out["review"] = review
+    out["config"] = folder / "config.toml"
+    out["config"].write_text(
+        f'policy = "{seeds["policy"]}"\nlock_policy = true\nbasemap = "none"\n', encoding="utf-8"
+    )
+    out["csv_cameras"] = folder / "cameras.csv"
+    out["csv_cameras"].write_text(
+        "camera_id,longitude,latitude,heading,fov,range,label\n"
+        f'A-1,{LON},{LAT},90,40,60,North gate\nA-2,{LON + 0.001},{LAT},180,50,70,"Lot, east"\n',
+        encoding="utf-8",
+    )
+    tile = _tile_png()
+    out["mbtiles"] = folder / "seed.mbtiles"
+    _write_mbtiles(out["mbtiles"], tile)
+    out["pmtiles"] = folder / "seed.pmtiles"
+    _write_pmtiles(out["pmtiles"], tile)
+    # a plan beside the seed pack that names it: check opens it without --data
+    doc = json.loads(seeds["plan"].read_text(encoding="utf-8"))
+    doc["siting_plan"]["data_pack"] = {"path": "seed.gpkg"}
+    out["packlink"] = folder / "link.plan.geojson"
+    out["packlink"].write_text(json.dumps(doc), encoding="utf-8")
+    loop = folder / "loop.gpkg"
+    if not loop.is_symlink():
+        loop.symlink_to(loop)
+    if not (folder / "fifo.gpkg").exists():
+        os.mkfifo(folder / "fifo.gpkg")
+    for surface in SURFACES:
+        answer = worker.run(_surface_request(surface, out[surface], seeds))
+        assert answer["code"] in (0, 1), (surface, answer)
+    return out
+
+
+def _surface_request(surface: str, path: Path, seeds: dict[str, Path]) -> dict[str, Any]:
+    sites = str(seeds["sites"])
+    if surface == "review":
+        return {"argv": ["review", str(path), "--sites", sites, "--reviewer", "Fuzz",
+                         "--decide", "C-1=needs_changes:fuzz"]}  # fmt: skip
+    if surface == "config":
+        return {"argv": ["check", str(seeds["plan"]), "--sites", sites],
+                "env": {"SITING_PLANNER_SYSTEM_CONFIG": str(path)}}  # fmt: skip
+    if surface == "csv_cameras":
+        return {"call": "csv_cameras", "path": str(path)}
+    if surface in ("mbtiles", "pmtiles"):
+        return {"call": "tiles", "path": str(path)}
+    return {"argv": ["check", str(path)]}  # packlink: the pack named by the plan
+
+
+def mutate_link(doc: dict[str, Any], rnd: random.Random) -> tuple[str, str]:
+    """A plan whose ``data_pack`` is hostile (a path, or the object around it)."""
+    value = rnd.choice(HOSTILE_LINKS)
+    shape = rnd.choice(["string", "path", "absolute", "sha"])
+    link: Any = value
+    if shape == "path":
+        link = {"path": value}
+    elif shape == "absolute":
+        link = {"path": "nothing.gpkg", "absolute": value}
+    elif shape == "sha":
+        link = {"path": value, "sha256": rnd.choice(["0" * 64, "z" * 64, "0" * 63, ""])}
+    doc["siting_plan"]["data_pack"] = link
+    return json.dumps(doc), f"link {shape} {value[:30]!r}"
+
+
+def mutate_tiles(seed: Path, target: Path, rnd: random.Random) -> str:
+    """A mutant MBTiles (SQL) or PMTiles (header numbers, bombs) file."""
+    if rnd.random() < 0.3:
+        data, what = mutate_bytes(seed.read_bytes(), rnd)
+        target.write_bytes(data)
+        return f"bytes {what}"
+    if seed.suffix == ".pmtiles":
+        import gzip
+
+        buf = bytearray(seed.read_bytes())
+        action = rnd.choice(["field", "field", "meta-bomb", "dir-bomb", "zoom", "tile"])
+        if action == "field":  # an offset or length in the header
+            pos = 8 + 8 * rnd.randrange(11)
+            value = rnd.choice([0, 1, 2**31, 2**63 - 1, 2**64 - 1, len(buf) + 7])
+            buf[pos : pos + 8] = value.to_bytes(8, "little")
+            target.write_bytes(bytes(buf))
+            return f"header[{pos}] = {value}"
+        if action == "zoom":
+            buf[100], buf[101] = rnd.randrange(256), rnd.randrange(256)
+            target.write_bytes(bytes(buf))
+            return f"zoom {buf[100]}..{buf[101]}"
+        if action == "tile":
+            _write_pmtiles(target, rnd.choice([_png_claiming(8000, 8000), *HOSTILE_TILE_BLOBS]))
+            return "tile"
+        bomb = gzip.compress(b"\0" * (rnd.choice([8, 64]) << 20), compresslevel=9)
+        if action == "meta-bomb":
+            buf[24:32] = len(buf).to_bytes(8, "little")
+            buf[32:40] = len(bomb).to_bytes(8, "little")
+        else:
+            buf[8:16] = len(buf).to_bytes(8, "little")
+            buf[16:24] = len(bomb).to_bytes(8, "little")
+        target.write_bytes(bytes(buf) + bomb)
+        return action
+    target.write_bytes(seed.read_bytes())
+    con = sqlite3.connect(target)
+    try:
+        action = rnd.choice(["meta", "meta", "tile", "view", "drop"])
+        if action == "meta":
+            key = rnd.choice(["minzoom", "maxzoom", "attribution", "format", "bounds"])
+            value = rnd.choice(["-5", "2000", "x", "1e400", "", "9" * 400, "A" * 100_000, None])
+            con.execute("UPDATE metadata SET value = ? WHERE name = ?", (value, key))
+            return f"metadata {key} = {str(value)[:20]!r}"
+        if action == "tile":
+            blob = rnd.choice([_png_claiming(8000, 8000), _png_claiming(0, 0), *HOSTILE_TILE_BLOBS])
+            con.execute("UPDATE tiles SET tile_data = ?", (blob,))
+            return f"tile {blob[:12]!r} ({len(blob)} bytes)"
+        if action == "view":
+            table = rnd.choice(["metadata", "tiles"])
+            cols = (
+                "'minzoom' AS name, '0' AS value"
+                if table == "metadata"
+                else "0 AS zoom_level, 0 AS tile_column, 0 AS tile_row, zeroblob(9) AS tile_data"
+            )
+            con.executescript(
+                f"DROP TABLE {table}; CREATE VIEW {table} AS WITH RECURSIVE r(n) AS "
+                f"(SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT {cols} FROM r WHERE n < 0;"
+            )  # fmt: skip
+            return f"recursive view {table}"
+        table = rnd.choice(["metadata", "tiles"])
+        con.execute(f"DROP TABLE {table}")
+        return f"drop {table}"
+    except sqlite3.Error as exc:
+        return f"sql refused: {exc}"
+    finally:
+        con.commit()
+        con.close()
+
+
+def mutate_config(text: str, rnd: random.Random) -> tuple[bytes, str]:
+    """A mutant IT config: hostile values, a BOM, deep nesting."""
+    action = rnd.random()
+    if action < 0.1:
+        return b"\xef\xbb\xbf" + text.encode(), "utf-8 bom"
+    if action < 0.2:
+        depth = rnd.choice([100, 995, 30_000])
+        return f"policy = {'[' * depth}{']' * depth}\n".encode(), f"depth {depth}"
+    mutant, what = mutate_text(text, rnd, HOSTILE_CONFIG, "toml")
+    return mutant.encode("utf-8", "surrogatepass"), what
+
+
+def _run_surface(
+    worker: Worker,
+    seeds: dict[str, Path],
+    surface_seeds: dict[str, Path],
+    surface: str,
+    rnd: random.Random,
+    byte_level: bool,
+) -> None:
+    seed = surface_seeds[surface]
+    folder = seed.parent if surface == "packlink" else Path(tempfile.mkdtemp(dir=worker.scratch))
+    target = folder / f"m{rnd.randrange(10**9)}-{seed.name}"
+    before: Any = None
+    if surface in ("mbtiles", "pmtiles"):
+        mutation = mutate_tiles(seed, target, rnd)
+    elif surface == "config":
+        data, mutation = mutate_config(seed.read_text(encoding="utf-8"), rnd)
+        target.write_bytes(data)
+    elif surface == "csv_cameras":
+        text, mutation = mutate_csv(seed.read_text(encoding="utf-8"), rnd)
+        if rnd.random() < 0.2:
+            text, mutation = text + '"unterminated,1,2\n', "open quote"
+        target.write_text(text, encoding="utf-8", errors="surrogatepass")
+    elif byte_level:
+        data, mutation = mutate_bytes(seed.read_bytes(), rnd)
+        target.write_bytes(data)
+        mutation = f"bytes {mutation}"
+    elif surface == "packlink":
+        text, mutation = mutate_link(json.loads(seed.read_text(encoding="utf-8")), rnd)
+        target.write_text(text, encoding="utf-8")
+    else:  # review: mostly inside the review section
+        doc = json.loads(seed.read_text(encoding="utf-8"))
+        if rnd.random() < 0.7:
+            inner, mutation = mutate_json(doc["siting_plan"]["review"], rnd)
+            doc["siting_plan"]["review"] = "@@REVIEW@@"
+            text = json.dumps(doc).replace('"@@REVIEW@@"', inner, 1)
+            mutation = f"review {mutation}"
+        else:
+            text, mutation = mutate_json(doc, rnd)
+        target.write_text(text, encoding="utf-8", errors="surrogatepass")
+        with_decisions = _decisions(target)
+        before = with_decisions
+    try:
+        result = worker.run(_surface_request(surface, target, seeds))
+        if result["code"] not in (0, 1, 2):
+            _keep_failure(target, worker.scratch)
+        check_contract(surface, mutation, result, target)
+        if surface == "review" and result["code"] == 0 and before is not None:
+            # nothing lost: every decision the file held is still there, plus the new one
+            after = _decisions(target)
+            assert after is not None and after[: len(before)] == before, mutation
+            assert len(after) == len(before) + 1, mutation
+    finally:
+        if surface == "packlink":
+            target.unlink(missing_ok=True)
+
+
+def _decisions(path: Path) -> list[Any] | None:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        decisions = doc["siting_plan"]["review"]["decisions"]
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return None
+    return decisions if isinstance(decisions, list) else None
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+@SURFACE_SETTINGS
+@given(seed=st.integers(min_value=0, max_value=2**32 - 1), byte_level=st.booleans())
+def test_fuzz_surface(
+    worker: Worker,
+    seeds: dict[str, Path],
+    surface_seeds: dict[str, Path],
+    surface: str,
+    seed: int,
+    byte_level: bool,
+) -> None:
+    _run_surface(worker, seeds, surface_seeds, surface, random.Random(seed), byte_level)

@@ -194,7 +194,7 @@ def test_failed_save_leaves_old_file_and_no_temp(
     changed = _sample_plan()
     changed.cameras = changed.cameras[:1]
     changed.meta.name = "Changed"
-    with pytest.raises(OSError, match="disk on fire"):
+    with pytest.raises(InputError, match="disk on fire"):
         write_plan(changed, path)
     assert path.read_bytes() == old
     assert sorted(p.name for p in tmp_path.iterdir()) == ["safe.plan.geojson"]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import planner.io.managed_config as managed_config
 from planner.io.managed_config import (
-    CONFIG_ENV,
     REGISTRY_SOURCE,
     ManagedConfig,
     load_managed_config,
@@ -48,26 +48,24 @@ def system_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
     def write(body: str) -> Path:
         path = _config(tmp_path, body)
-        monkeypatch.setenv(CONFIG_ENV, str(path))
+        # the tests' own route: the installed program reads no variable or option for it
+        monkeypatch.setattr(managed_config, "_config_path_for_tests", path)
         return path
 
     return write
 
 
 # -- reading ---------------------------------------------------------------------------------
-def test_platform_locations():
-    env: dict[str, str] = {}
-    assert system_config_path(platform="linux", environ=env) == Path(
-        "/etc/siting-planner/config.toml"
-    )
-    assert system_config_path(platform="darwin", environ=env) == Path(
+def test_platform_locations(monkeypatch):
+    # no environment variable moves the file (a user could set one)
+    monkeypatch.setenv("SITING_PLANNER_SYSTEM_CONFIG", "/tmp/mine.toml")
+    monkeypatch.setenv("PROGRAMDATA", "/tmp/mine")
+    assert system_config_path(platform="linux") == Path("/etc/siting-planner/config.toml")
+    assert system_config_path(platform="darwin") == Path(
         "/Library/Application Support/SitingPlanner/config.toml"
     )
-    win = system_config_path(platform="win32", environ={"PROGRAMDATA": r"D:\PD"})
+    win = system_config_path(platform="win32", program_data=lambda: r"D:\PD")
     assert str(win).replace("\\", "/").endswith("D:/PD/SitingPlanner/config.toml")
-    assert system_config_path(platform="linux", environ={CONFIG_ENV: "/x/c.toml"}) == Path(
-        "/x/c.toml"
-    )
 
 
 def test_no_file_manages_nothing(tmp_path):
@@ -251,14 +249,18 @@ def test_cli_without_lock_uses_the_managed_default(system_config, tmp_path, caps
     assert not report.get("warnings")
 
 
-def test_cli_reports_a_malformed_config(system_config, capsys):
+def test_cli_fails_closed_on_a_malformed_config(system_config, capsys):
+    from planner.cli import main
+
     cfg = system_config("lock_policy = maybe\n")
-    report = _check_json(capsys, "--policy", str(BUILTIN_POLICY))
-    assert report["managed"]["error"].startswith(
-        f"{cfg}: line 1, column 15 (key lock_policy): not valid TOML"
+    code = main(
+        ["check", str(DEMO_PLAN), "--data", str(DEMO_PACK), "--policy", str(BUILTIN_POLICY)]
     )
-    assert report["managed"]["lock_policy"] is True
-    assert any("unusable" in w for w in report["warnings"])
+    out, err = capsys.readouterr()
+    # never the built-in policy or the user's: one line, exit 2, no result
+    assert code == 2 and out == ""
+    assert err.startswith(f"error: {cfg}: line 1, column 15 (key lock_policy): not valid TOML")
+    assert "unusable" in err and err.count("\n") == 1
 
 
 # -- the desktop application -----------------------------------------------------------------
@@ -313,7 +315,11 @@ def test_gui_malformed_config_starts_locked_down(qtbot, system_config, capsys):
     assert win.policy.id == "san-jose-alpr-dup-2026"
     assert not win.actions_by_name["open_pack"].isEnabled()
     tip = win.managed_label.toolTip()
-    assert f"{cfg}: lock_data:" in tip and "built-in" in tip
+    assert f"{cfg}: lock_data:" in tip and "nothing is checked" in tip
+    # fail closed: the demo's cameras are shown, but no result (never the built-in data)
+    win.start_up(plan=DEMO_PLAN, data=DEMO_PACK, wait=True, recover=False)
+    win.wait_idle(60)
+    assert not win.doc.results and "system configuration is unusable" in win.doc.withheld
     err = capsys.readouterr().err
     assert err.count(f"{cfg}: lock_data:") == 1
 

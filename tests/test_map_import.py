@@ -101,7 +101,10 @@ def test_dedup_by_osm_id_and_by_name_place_and_category():
     assert list(out["site_id"]) == ["node/1", "way/2", "city:far", "city:other"]
     # the kept copy inherits the entrance the dropped one had
     assert list(ent["site_id"]) == ["node/1"]
-    assert len(notes) == 1 and notes[0].startswith("2 sites from city were already imported")
+    assert notes[0].startswith("2 sites from city were already imported")
+    # node/1 came without entrances: it keeps its footprint protection beside the entrance
+    assert out["footprint_protected"].tolist() == [True, False, False, False]
+    assert len(notes) == 2 and notes[1].startswith("St. Mary (place of worship, node/1): ")
 
 
 @pytest.mark.realdata
@@ -157,3 +160,74 @@ def test_address_points_and_site_addresses_become_the_addresses_layer(shared_dat
 def test_address_text():
     assert address_text("3131", "Alum Rock Avenue") == "3131 Alum Rock Avenue"
     assert address_text("10", "Main St", "B") == "10 Main St, Unit B"
+
+
+def _la_vang_case(*, city_first: bool):
+    """La Vang: the city file gives it with no entrances, OSM with 4 (issue 16)."""
+    church = shapely.Polygon(
+        [(-121.8700, 37.3300), (-121.8694, 37.3300), (-121.8694, 37.3305), (-121.8700, 37.3305)]
+    )
+    osm = {
+        "site_id": "way/347450149",
+        "category": "place_of_worship",
+        "name": "Giáo Xứ Việt Nam Đức Mẹ La Vang",
+        "source": "osm",
+        "source_id": "way/347450149",
+        "tags": {},
+    }
+    city = {
+        "site_id": "sj_sensitive_sites:w347450149",
+        "category": "place_of_worship",
+        "name": "Giáo Xứ Việt Nam Đức Mẹ La Vang",
+        "source": "sj_sensitive_sites.geojson",
+        "source_id": "w347450149",
+        "tags": {"osm_id": "w347450149"},
+    }
+    rows = [city, osm] if city_first else [osm, city]
+    sites = gpd.GeoDataFrame(rows, geometry=[church, church], crs=4326)
+    corners = list(church.exterior.coords)[:4]
+    entrances = gpd.GeoDataFrame(
+        {
+            "entrance_id": [f"way/347450149/e{i}" for i in range(4)],
+            "site_id": ["way/347450149"] * 4,
+            "basis": ["driveway"] * 4,
+        },
+        geometry=[shapely.Point(c) for c in corners],
+        crs=4326,
+    )
+    return deduplicate_sites(sites, entrances, origin=sites["source"].tolist())
+
+
+@pytest.mark.parametrize("city_first", [False, True])
+def test_la_vang_keeps_footprint_protection_and_is_named(city_first):
+    out, ent, notes = _la_vang_case(city_first=city_first)
+    assert len(out) == 1 and len(ent) == 4
+    assert set(ent["site_id"]) == {out["site_id"][0]}  # the entrances are on the kept site
+    assert out["footprint_protected"].tolist() == [True]
+    named = [n for n in notes if "La Vang" in n]
+    assert len(named) == 1
+    assert "sj_sensitive_sites.geojson gives it no entrances" in named[0]
+    assert "the OpenStreetMap data 4 entrances" in named[0]
+    assert "whole footprint and by the entrances" in named[0]
+
+
+def test_la_vang_is_checked_on_its_footprint_and_entrances(tmp_path):
+    """Through a written pack: a camera that sees the footprint but no entrance zone blocks."""
+    from planner.core.checker import Checker
+    from planner.core.crs import Projector
+    from planner.core.model import Camera
+    from planner.io.pack import read_pack, write_pack
+    from planner.io.policy import builtin_policy
+
+    out, ent, _ = _la_vang_case(city_first=False)
+    pack = tmp_path / "lavang.gpkg"
+    write_pack(pack, {"sites": out, "entrances": ent}, {})
+    (site,) = read_pack(pack, layers=["sites", "entrances"]).sites
+    assert site.footprint_protected and len(site.entrances) == 4
+    # looking at the middle of the church's long side from 40 m south, a narrow cone
+    cam = Camera(id="C", lon=-121.8697, lat=37.32965, heading_deg=0.0, fov_deg=10.0, range_m=60.0)
+    checker = Checker(policy=builtin_policy(), sites=[site], projector=Projector.from_crs(32610))
+    (result,) = checker.check_cameras([cam]).results
+    assert str(result.status) == "block"
+    (finding,) = result.findings
+    assert finding.basis.value == "footprint" and "one of its sources" in finding.message

@@ -408,7 +408,7 @@ def test_error_while_writing_leaves_no_temp_file(pack_path: Path, monkeypatch) -
         return real(df, path, **kwargs)
 
     monkeypatch.setattr(pack_mod.pyogrio, "write_dataframe", failing)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(InputError, match="cannot write: disk full"):
         write_pack(pack_path, _layers(), META)
     assert pack_path.read_bytes() == before
     assert sorted(p.name for p in pack_path.parent.iterdir()) == ["city.gpkg"]

@@ -281,3 +281,41 @@ def test_camera_maps_paint_their_neighbours_as_the_scene_does(qtbot) -> None:
             del maps._paint_near
         # anti-aliasing may round a few edge pixels differently; symbols may not move
         assert (np.abs(near - scene) > 8).sum() < 300, cam.id
+
+
+def test_osm_multi_names_are_split_and_never_paired_with_themselves() -> None:
+    """ "A;B" meeting "B" is A & B; a "A;B" way meeting itself is no intersection."""
+    from planner.core.signage import street_names
+
+    assert street_names("East Saint John Street;North 8th Street") == (
+        "East Saint John Street",
+        "North 8th Street",
+    )
+    assert street_names(["Main  Street", "Main Street;1st Street"]) == (
+        "Main Street",
+        "1st Street",
+    )
+    lines = np.array(
+        [
+            LineString([(0, 0), (100, 0)]),  # a way named with both streets
+            LineString([(100, 0), (200, 0)]),  # the same way, next edge
+            LineString([(200, 0), (300, 0)]),  # the 8th Street alone, going on
+        ],
+        dtype=object,
+    )
+    names = [
+        "East Saint John Street;North 8th Street",
+        "East Saint John Street; North 8th Street",
+        "North 8th Street",
+    ]
+    found = {(round(i.x), round(i.y)): i.label for i in intersections(lines, names)}
+    assert found == {(200, 0): "East Saint John Street & North 8th Street"}
+
+
+def test_camera_index_marks_a_stale_decision_in_both_formats(reviewed: dict) -> None:
+    """C-4 was re-aimed after its approval: the index says so, not just "Approved"."""
+    text = " ".join(poppler("pdftotext", "-layout", str(reviewed["pdf"]), "-").split())
+    assert re.search(r"C-4 (Blocked|Warning|Clear) Approved, STALE \d+", text)
+    assert re.search(r"C-3 (Blocked|Warning|Clear) Approved \d+", text)
+    page = reviewed["html"].read_text(encoding="utf-8")
+    assert re.search(r'href="#cam-C-4">C-4</a></td><td>.*?</td><td>Approved, STALE</td>', page)

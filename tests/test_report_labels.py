@@ -139,3 +139,65 @@ def test_camera_maps_name_no_district(qtbot, maps) -> None:
         painter.end()
     # ...a camera's own map does not: it shows a few hundred metres
     assert maps.district_labels_drawn == []
+
+
+def test_camera_maps_keep_every_label_inside_the_frame_clear_of_symbols(qtbot, maps) -> None:
+    """A camera map: its label, street names and legend inside the frame, apart."""
+    from planner.app.camera_items import CameraItem
+
+    w, h = 250.0, 190.0
+    frame = QRectF(0, 0, w, h)
+    for body in maps.bodies:
+        cam = body.camera
+        extent = fit_extent(maps.camera_extent(cam), aspect=w / h)
+        img = QImage(int(w), int(h), QImage.Format.Format_RGB32)
+        painter = QPainter(img)
+        try:
+            maps.draw(painter, width=w, height=h, extent=extent, subject=cam.id)
+        finally:
+            painter.end()
+        legend = maps.mini_legend_drawn
+        assert legend is not None and frame.contains(legend)
+        boxes = [b for _t, b, _r in maps.labels_drawn] + [b for _t, b in maps.streets_drawn]
+        assert [t for t, _b, r in maps.labels_drawn if r == "camera"] == [body.label_text()]
+        minx, miny, maxx, maxy = extent
+        res = max((maxx - minx) / w, (maxy - miny) / h) * 1.12
+        x0 = (minx + maxx) / 2 - w * res / 2
+        y0 = -(miny + maxy) / 2 - h * res / 2
+        half = CameraItem.SIZE + 3
+        symbols = [
+            QRectF((x - x0) / res - half, (-y - y0) / res - half, 2 * half, 2 * half)
+            for x, y in maps.xy.values()
+        ]
+        for i, box in enumerate(boxes):
+            assert frame.contains(box), f"{cam.id}: a label is cut by the frame"
+            assert not box.intersects(legend), f"{cam.id}: a label under the legend"
+            assert not any(box.intersects(o) for o in boxes[i + 1 :]), cam.id
+            assert not any(box.intersects(s) for s in symbols), f"{cam.id}: label on a symbol"
+
+
+def test_overview_numbers_every_blocked_and_warned_camera(qtbot, maps) -> None:
+    statuses = {b.camera_id: b.status for b in maps.bodies}
+    numbered = {
+        cid: n
+        for n, cid in enumerate(
+            (c for c, s in statuses.items() if s is not None and s.rank > 0), start=1
+        )
+    }
+    assert len(numbered) >= 2  # the demo has a blocked and a warned camera
+    extent = fit_extent(maps.overview_extent(), aspect=W / H)
+    img = QImage(int(W), int(H), QImage.Format.Format_RGB32)
+    painter = QPainter(img)
+    try:
+        maps.draw(painter, width=W, height=H, extent=extent, legend=True, callouts=numbered)
+    finally:
+        painter.end()
+    assert set(maps.callouts_drawn) == set(numbered)
+    frame = QRectF(0, 0, W, H)
+    boxes = [b for _t, b, _r in maps.labels_drawn]
+    texts = sorted(t for t, _b, r in maps.labels_drawn if r == "callout")
+    assert texts == sorted(str(n) for n in numbered.values())
+    for i, box in enumerate(boxes):
+        assert frame.contains(box)
+        assert not box.intersects(maps.legend_rect())
+        assert not any(box.intersects(o) for o in boxes[i + 1 :])

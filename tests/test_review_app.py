@@ -357,3 +357,38 @@ def test_create_a_key_pair_and_show_the_line_for_it(
     assert w2.decide(Decision.APPROVE)
     answers.stop()
     assert w2.model.pending["C-3"].reviewer == "dana.ortiz@sanjoseca.gov"
+
+
+def test_report_from_the_main_window_reuses_the_pack_it_read(
+    qtbot, app_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report re-checks the saved plan against the pack the window already holds (no
+    second citywide building index in memory), and reads it again once it changed."""
+    import os
+
+    import planner.io.loader as loader
+    from planner.app.review_window import export_report_dialog
+
+    plan = tmp_path / "demo.plan.geojson"
+    shutil.copyfile(DEMO_PLAN, plan)
+    pack = tmp_path / "demo.gpkg"
+    shutil.copyfile(DEMO_PACK, pack)
+    win = new_window(qtbot, size=None)
+    win.start_up(plan=plan, data=pack, wait=True, recover=False)
+    win.wait_idle(60)
+    reads: list[object] = []
+    load = loader.load_inputs
+
+    def counting(**kwargs):
+        reads.append(kwargs.get("data"))
+        return load(**kwargs)
+
+    monkeypatch.setattr(loader, "load_inputs", counting)
+    out = export_report_dialog(win, tmp_path / "a.html")
+    assert out is not None and "Camera" in out.read_text(encoding="utf-8")
+    assert reads == []  # the window's own read of the pack
+    # the pack changed on disk since: the report reads it afresh
+    st = pack.stat()
+    os.utime(pack, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    out = export_report_dialog(win, tmp_path / "b.html")
+    assert out is not None and reads == [pack]

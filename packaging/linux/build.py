@@ -36,8 +36,17 @@ PREFIX = f"/opt/{NAME}"
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 MAINTAINER = "siting-planner maintainers <siting-planner@users.noreply.github.com>"
 
-#: Debian (bookworm) packages of the system libraries the bundle loads; kept in step
-#: with the spec's SYSTEM_LIBS by tests/test_packaging.py.
+#: Debian 12 (bookworm) packages of the system libraries the bundle loads; kept in step
+#: with the spec's SYSTEM_LIBS by tests/test_packaging.py. Where Debian 13 and Ubuntu
+#: 24.04 renamed a library in the 64-bit time_t transition (``t64`` suffix: same soname,
+#: new package name), the new name comes first with the old one as the alternative, so
+#: one .deb installs on all three (T64_RENAMED; README "Packaging" says how each name
+#: was checked).
+T64_RENAMED = {
+    "libglib2.0-0": "libglib2.0-0t64",
+    "libpng16-16": "libpng16-16t64",
+    "libuuid1": "libuuid1t64",  # renamed in the transition, then named back (Provides)
+}
 DEPENDS = (
     "libc6 (>= 2.34)",
     "libstdc++6",
@@ -128,6 +137,11 @@ LINTIAN_OVERRIDES = f"""\
 # The command's usage is 'siting-planner --help' and the README.
 {NAME}: no-manual-page
 """
+
+
+def depends() -> list[str]:
+    """``Depends`` entries: :data:`DEPENDS` with the t64 names as first alternatives."""
+    return [f"{T64_RENAMED[d]} | {d}" if d in T64_RENAMED else d for d in DEPENDS]
 
 
 def version() -> str:
@@ -273,7 +287,7 @@ def stage_deb(bundle: Path, root: Path, *, ver: str) -> None:
     installed_kb = (du(root) + 1023) // 1024
     (control / "control").write_text(
         f"Package: {NAME}\nVersion: {ver}\nArchitecture: amd64\nMaintainer: {MAINTAINER}\n"
-        f"Installed-Size: {installed_kb}\nDepends: {', '.join(DEPENDS)}\n"
+        f"Installed-Size: {installed_kb}\nDepends: {', '.join(depends())}\n"
         "Section: science\nPriority: optional\n"
         f"Description: {DESCRIPTION}",
         encoding="utf-8",

@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 import planner
+from planner.io import network
+from planner.io.logfile import log_path
 
 #: Gestures that are not menu actions, for the shortcut list.
 MAP_GESTURES: tuple[tuple[str, str], ...] = (
@@ -46,6 +48,8 @@ def about_html(*, policy: Any, pack: str | None, attribution: str) -> str:
             + (f": {policy.title}" if getattr(policy, "title", "") else ""),
         ),
         ("Data pack", pack or "none (demo or single layers)"),
+        ("Network", network.current().describe()),
+        ("Log file", str(log_path())),
     ]
     table = "".join(f"<tr><td><b>{e(k)}</b></td><td>{e(v)}</td></tr>" for k, v in rows)
     return (

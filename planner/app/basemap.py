@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import socket
 import sqlite3
 import threading
 import time
@@ -32,10 +33,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QPointF, QRectF, Signal
-from PySide6.QtGui import QImage, QPainter, QPixmap, QPolygonF, QTransform
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QPointF, QRectF, Signal
+from PySide6.QtGui import QImage, QImageReader, QPainter, QPixmap, QPolygonF, QTransform
 
 import planner
+from planner.io import network
 
 TILE_SIZE = 256
 #: Seconds a cached tile is used before it is asked for again (OSM asks for >= 7 days).
@@ -68,6 +70,17 @@ class BasemapSource:
     kind: str = "xyz"
     min_zoom: int = 0
     max_zoom: int = 19
+
+    def __post_init__(self) -> None:
+        # a zoom of -5 or 2000 reaches 1 << z in the paint; refuse it here, once
+        from planner.io.tiles import MAX_ZOOM
+
+        lo, hi = self.min_zoom, self.max_zoom
+        if not (isinstance(lo, int) and isinstance(hi, int) and 0 <= lo <= hi <= MAX_ZOOM):
+            msg = (
+                f"basemap {self.name}: zoom levels {lo!r} to {hi!r} are not within 0 to {MAX_ZOOM}"
+            )
+            raise ValueError(msg)
 
     def tile_url(self, z: int, x: int, y: int) -> str:
         text = self.url
@@ -120,50 +133,33 @@ def presets() -> list[BasemapSource]:
 
 
 def source_for_file(path: str | os.PathLike[str], *, attribution: str = "") -> BasemapSource:
-    """An offline basemap from a local ``.mbtiles`` or ``.pmtiles`` file."""
+    """An offline basemap from a local ``.mbtiles`` or ``.pmtiles`` file.
+
+    The file's metadata is read within bounds and its zoom levels checked
+    (:mod:`planner.io.tiles`); a file that fails raises ``ValueError`` naming it.
+    """
+    from planner.io.tiles import check_zoom_range, mbtiles_metadata, pmtiles_metadata
+
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in (".mbtiles", ".pmtiles"):
         msg = f"{p}: an offline basemap must be an .mbtiles or .pmtiles file"
         raise ValueError(msg)
+    if not p.is_file():
+        msg = f"{p}: not a file"
+        raise ValueError(msg)
     kind = suffix[1:]
-    meta = _mbtiles_metadata(p) if kind == "mbtiles" else _pmtiles_metadata(p)
+    meta = mbtiles_metadata(p) if kind == "mbtiles" else pmtiles_metadata(p)
+    lo, hi = check_zoom_range(p, meta.get("minzoom", 0), meta.get("maxzoom", 19))
+    text = attribution or meta.get("attribution", "")
     return BasemapSource(
         name=p.name,
         url=str(p),
         kind=kind,
-        attribution=attribution or str(meta.get("attribution", "")),
-        min_zoom=int(meta.get("minzoom", 0)),
-        max_zoom=int(meta.get("maxzoom", 19)),
+        attribution=str(text)[:2000] if isinstance(text, str | int | float) else "",
+        min_zoom=lo,
+        max_zoom=hi,
     )
-
-
-def _mbtiles_metadata(path: Path) -> dict[str, Any]:
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        rows = con.execute("SELECT name, value FROM metadata").fetchall()
-    except sqlite3.DatabaseError as exc:
-        msg = f"{path}: not an MBTiles file ({exc})"
-        raise ValueError(msg) from exc
-    finally:
-        con.close()
-    return {str(k): v for k, v in rows}
-
-
-def _pmtiles_metadata(path: Path) -> dict[str, Any]:
-    from pmtiles.reader import MmapSource, Reader
-
-    with path.open("rb") as f:
-        try:
-            reader = Reader(MmapSource(f))
-            header = reader.header()
-            meta = dict(reader.metadata())
-        except Exception as exc:  # the decoder raises bare errors on a bad file
-            msg = f"{path}: not a PMTiles file ({exc})"
-            raise ValueError(msg) from exc
-    meta.setdefault("minzoom", header.get("min_zoom", 0))
-    meta.setdefault("maxzoom", header.get("max_zoom", 19))
-    return meta
 
 
 def default_cache_dir() -> Path:
@@ -174,43 +170,52 @@ def default_cache_dir() -> Path:
 
 # ---------------------------------------------------------------------------- fetching
 class _LocalReader:
-    """Tiles from an MBTiles or PMTiles file; one reader shared by the fetch threads."""
+    """Tiles from an MBTiles or PMTiles file; one bounded reader shared by the fetch threads."""
 
     def __init__(self, source: BasemapSource) -> None:
         self.source = source
         self._lock = threading.Lock()
-        self._con: sqlite3.Connection | None = None
-        self._pm: Any = None
         self._file: Any = None
 
     def get(self, z: int, x: int, y: int) -> bytes | None:
-        with self._lock:
-            if self.source.kind == "mbtiles":
-                if self._con is None:
-                    self._con = sqlite3.connect(
-                        f"file:{self.source.url}?mode=ro", uri=True, check_same_thread=False
-                    )
-                row = self._con.execute(
-                    "SELECT tile_data FROM tiles WHERE zoom_level=? AND tile_column=? "
-                    "AND tile_row=?",
-                    (z, x, (1 << z) - 1 - y),
-                ).fetchone()
-                return None if row is None else bytes(row[0])
-            if self._pm is None:
-                from pmtiles.reader import MmapSource, Reader
+        from planner.io.tiles import MbtilesFile, PmtilesFile
 
-                self._file = Path(self.source.url).open("rb")  # noqa: SIM115
-                self._pm = Reader(MmapSource(self._file))
-            data = self._pm.get(z, x, y)
-            return None if data is None else bytes(data)
+        with self._lock:
+            if self._file is None:
+                path = Path(self.source.url)
+                self._file = (
+                    MbtilesFile(path) if self.source.kind == "mbtiles" else PmtilesFile(path)
+                )
+            reader = self._file
+        return reader.get(z, x, y)
 
     def close(self) -> None:
         with self._lock:
-            if self._con is not None:
-                self._con.close()
             if self._file is not None:
                 self._file.close()
-            self._con = self._pm = self._file = None
+            self._file = None
+
+
+#: Largest tile image decoded (pixels a side): web tiles are 256 or 512, "retina" 1024.
+MAX_TILE_PIXELS = 2048
+
+
+def decode_tile(data: bytes) -> QImage:
+    """The tile image, or a null image when it is not one or claims a huge size.
+
+    The size is read from the image header before anything is decoded: a small
+    file that decodes to 8000 x 8000 pixels (256 MB) is refused without the memory.
+    """
+    buf = QBuffer()
+    buf.setData(QByteArray(data))
+    buf.open(QIODevice.OpenModeFlag.ReadOnly)
+    reader = QImageReader(buf)
+    reader.setAllocationLimit(64)  # MB; Qt's own guard behind ours
+    size = reader.size()
+    if not size.isValid() or max(size.width(), size.height()) > MAX_TILE_PIXELS:
+        return QImage()
+    image = reader.read()
+    return image if not image.isNull() else QImage()
 
 
 class TileFetcher(QObject):
@@ -277,9 +282,7 @@ class TileFetcher(QObject):
                 if tile not in self._wanted:  # the view moved on before we started
                     return
             data = self._read(tile)
-            image = QImage()
-            if data is not None and not image.loadFromData(data):
-                image = QImage()
+            image = decode_tile(data) if data else QImage()
             if not image.isNull():
                 self.tile_ready.emit(tile, image)
         finally:
@@ -292,6 +295,8 @@ class TileFetcher(QObject):
             try:
                 return self._local.get(z, x, y)
             except (sqlite3.Error, OSError, ValueError) as exc:
+                with self._lock:
+                    self._failed[tile] = time.monotonic()
                 self._set_offline(f"Basemap {self.source.name}: cannot read ({exc})")
                 return None
         path = self.cache_dir / str(z) / str(x) / f"{y}.tile"
@@ -300,6 +305,13 @@ class TileFetcher(QObject):
             cached = path.read_bytes()
             if time.time() - path.stat().st_mtime < CACHE_MAX_AGE_S:
                 return cached
+        try:  # the one network gate (planner.io.network): no request when it says no
+            network.require("basemap", self.source.name)
+        except network.NetworkRefused as exc:
+            with self._lock:
+                self._failed[tile] = time.monotonic()
+            self._set_offline(f"Basemap {self.source.name}: {exc.what}")
+            return cached
         url = self.source.tile_url(z, x, y)
         req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
         try:
@@ -312,8 +324,7 @@ class TileFetcher(QObject):
         except (urllib.error.URLError, OSError, ValueError) as exc:
             with self._lock:
                 self._failed[tile] = time.monotonic()
-            reason = getattr(exc, "reason", None) or exc
-            self._set_offline(f"Basemap offline ({reason}): showing cached tiles only")
+            self._set_offline(offline_message(exc))
             return cached  # a stale tile is better than none
         self._set_online()
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -334,6 +345,28 @@ class TileFetcher(QObject):
             self._failed.clear()
         if was:
             self.status.emit("")
+
+
+def offline_message(exc: BaseException) -> str:
+    """Why the web basemap shows nothing new, in words (never an errno or a socket text).
+
+    ``exc`` is what fetching a tile raised; a ``URLError`` is read through its reason.
+    """
+    if isinstance(exc, urllib.error.HTTPError):
+        why = f"the tile server refused the request (HTTP {exc.code})"
+    else:
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        if isinstance(reason, socket.gaierror):
+            why = "no network connection"
+        elif isinstance(reason, ConnectionRefusedError):
+            why = "the tile server refused the connection"
+        elif isinstance(reason, TimeoutError):
+            why = "the tile server did not answer"
+        elif isinstance(reason, ValueError):
+            why = "the tile server sent a tile too large to show"
+        else:
+            why = "the tile server cannot be reached"
+    return f"Basemap unavailable: {why}"
 
 
 # ---------------------------------------------------------------------------- drawing
@@ -494,6 +527,7 @@ __all__ = [
     "BasemapSource",
     "TileFetcher",
     "default_cache_dir",
+    "offline_message",
     "presets",
     "source_for_file",
     "zoom_for",

@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 )
 
 from planner.app.document import PlanDocument, moved, rotated
+from planner.app.wording import view_note
 from planner.core.geometry import angular_difference, bearing_deg
 from planner.core.model import Camera, CameraResult, CameraStatus, Severity
 
@@ -90,7 +91,44 @@ def paint_status_swatch(
     p.drawPath(path)
 
 
-STATUS_MARK = {Severity.BLOCK: "\u2715", Severity.WARN: "!", Severity.CLEAR: "\u2713", None: "?"}
+#: Drawing order by check status: where symbols crowd (a city of cameras at city zoom),
+#: a blocked camera is drawn over a warned one, a warned over a clear one, a clear over
+#: one not checked yet, whatever else (editable or not) tells them apart.
+STATUS_Z = {None: 0.0, Severity.CLEAR: 1.0, Severity.WARN: 2.0, Severity.BLOCK: 3.0}
+#: At city zoom (one symbol a dot), half the side of each status' symbol, pixels: blocked
+#: and warned cameras are larger so they show among hundreds of clear ones.
+DOT_HALF_PX = {None: 4.0, Severity.CLEAR: 4.0, Severity.WARN: 5.5, Severity.BLOCK: 6.5}
+
+
+def status_mark_path(status: Severity | None, s: float) -> QPainterPath:
+    """The ✕ / ! / ✓ / ? mark of ``status`` as strokes inside a square of half side ``s``.
+
+    Drawn as lines, not glyphs, so the mark still reads on a symbol a few pixels wide
+    (city zoom), where a font's ✓ is a smudge: the status never rests on colour alone.
+    """
+    path = QPainterPath()
+    k = s * 0.55
+    if status is Severity.BLOCK:
+        path.moveTo(-k, -k)
+        path.lineTo(k, k)
+        path.moveTo(k, -k)
+        path.lineTo(-k, k)
+    elif status is Severity.WARN:
+        path.moveTo(0.0, -k * 1.2)
+        path.lineTo(0.0, k * 0.15)
+        path.moveTo(0.0, k * 0.85)
+        path.lineTo(0.0, k * 0.9)
+    elif status is Severity.CLEAR:
+        path.moveTo(-k, 0.0)
+        path.lineTo(-k * 0.25, k * 0.7)
+        path.lineTo(k, -k * 0.75)
+    else:
+        # not checked yet: a short bar, "nothing known"
+        path.moveTo(-k * 0.7, 0.0)
+        path.lineTo(k * 0.7, 0.0)
+    return path
+
+
 #: Camera labels are drawn up to this many metres per pixel (the selection always).
 LABEL_MAX_RES = 2.5
 #: Up to this many metres per pixel a camera is its full symbol; beyond, a small dot.
@@ -162,6 +200,8 @@ class ConeItem(QGraphicsPathItem):
 
     def set_status(self, status: Severity | None, *, removed: bool = False) -> None:
         self.status, self.removed = status, removed
+        # a blocked cone is drawn over a clear one, never under it
+        self.setZValue(Z_CONE + STATUS_Z[status])
         self.update()
 
     def paint(
@@ -226,7 +266,7 @@ class CameraItem(_DragForwarding, QGraphicsObject):
         self.status: Severity | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
-        self.setZValue(Z_CAMERA + (1 if editable else 0))
+        self._set_z()
         self.setCursor(Qt.CursorShape.SizeAllCursor if editable else Qt.CursorShape.ArrowCursor)
         self.setToolTip(camera.label or camera.id)
         self._dragging = False
@@ -256,7 +296,7 @@ class CameraItem(_DragForwarding, QGraphicsObject):
 
     def symbol_half_px(self) -> float:
         """Half the side of the square (view pixels) the symbol covers at this zoom."""
-        return self.SIZE + 3 if self._detail() else 5.0
+        return self.SIZE + 3 if self._detail() else DOT_HALF_PX[self.status] + 1.0
 
     def label_sides(self) -> tuple[str, ...]:
         """Where the label may go, best first: away from the cone and the handles."""
@@ -299,7 +339,7 @@ class CameraItem(_DragForwarding, QGraphicsObject):
     ) -> None:
         colour, _ = STATUS_STYLE[self.status]
         detail = self._detail()
-        s = self.SIZE if detail else 4.0
+        s = self.SIZE if detail else DOT_HALF_PX[self.status]
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if self.isSelected():
             painter.setPen(QPen(QColor(0, 120, 215), 3))
@@ -318,16 +358,18 @@ class CameraItem(_DragForwarding, QGraphicsObject):
             )
         else:
             painter.drawEllipse(QPointF(0, 0), s, s)
-        if detail == 0:
-            return
-        painter.setPen(QPen(QColor(255, 255, 255)))
-        font = QFont()
-        font.setBold(True)
-        font.setPixelSize(11)
-        painter.setFont(font)
-        painter.drawText(
-            QRectF(-s, -s, 2 * s, 2 * s), Qt.AlignmentFlag.AlignCenter, STATUS_MARK[self.status]
+        # the status mark at every zoom: strokes read even on a city-zoom dot
+        painter.setPen(
+            QPen(
+                QColor(255, 255, 255),
+                2.0 if detail else 1.6,
+                Qt.PenStyle.SolidLine,
+                Qt.PenCapStyle.RoundCap,
+                Qt.PenJoinStyle.RoundJoin,
+            )
         )
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(status_mark_path(self.status, s))
         if self.camera.status is CameraStatus.REMOVED:
             painter.setPen(QPen(QColor(20, 20, 20), 2))
             painter.drawLine(QPointF(-s, -s), QPointF(s, s))
@@ -349,7 +391,13 @@ class CameraItem(_DragForwarding, QGraphicsObject):
 
     def set_status(self, status: Severity | None) -> None:
         self.status = status
+        self._set_z()
         self.update()
+
+    def _set_z(self) -> None:
+        # severity first (a clear camera never covers a blocked one), then the plan's own
+        # cameras over the pack's
+        self.setZValue(Z_CAMERA + STATUS_Z[self.status] + (0.5 if self.editable else 0.0))
 
     # -- gestures --------------------------------------------------------------------------
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
@@ -540,6 +588,10 @@ class SitingController(QObject):
         if result is not None:
             cone.set_status(result.status, removed=removed)
             body.set_status(result.status)
+            # hovering a camera with no cone drawn says why (a bare ✓ would not)
+            note = view_note(result)
+            name = cam.label or cam.id
+            body.setToolTip(f"{name}: {note}" if note else name)
         body.update()
         self.labels_changed.emit()
         if body.isSelected():

@@ -9,6 +9,7 @@ row number and the reason; none is dropped silently.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,7 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from planner.app import units
 from planner.app.document import AddCamerasCommand
+from planner.app.panels import RANGE_M
+from planner.app.wording import plain_message
 from planner.io.exchange import CSV_FIELDS, CsvImport, CsvTable, guess_mapping, read_camera_csv
 
 _UNMAPPED = "(not in the file)"
@@ -88,7 +92,8 @@ class ImportReportDialog(QDialog):
     def __init__(self, result: CsvImport, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Camera import")
-        text = QPlainTextEdit(result.report())
+        # the rows' errors in the app's words ("field of view", not "fov_deg")
+        text = QPlainTextEdit(plain_message(report_text(result)))
         text.setReadOnly(True)
         text.setObjectName("import_report")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -98,6 +103,32 @@ class ImportReportDialog(QDialog):
         lay.addWidget(text)
         lay.addWidget(buttons)
         self.resize(560, 360)
+
+
+#: A number a row error quotes from a range column (the file's value, in metres).
+_GOT = re.compile(r"got (-?[0-9][0-9.]*(?:[eE][+-]?[0-9]+)?)")
+
+
+def report_text(result: CsvImport, *, unit: str | None = None) -> str:
+    """The import report in the display units.
+
+    The file's ranges are metres (its ``range_m`` column), and the row errors quote them
+    so; a person reading feet also gets each quoted range and the limit in feet.
+    """
+    text = result.report()
+    if (unit or units.current_units()) != "feet":
+        return text
+    lines = []
+    for line in text.splitlines():
+        got = _GOT.search(line) if "range" in line else None
+        if got is not None:
+            metres = float(got[1])
+            line += (
+                f" ({metres:,.0f} m is {units.format_distance(metres, unit='feet', decimals=0)};"
+                f" the most is {units.metric_limit(RANGE_M[1], unit='feet')})"
+            )
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def import_cameras(
@@ -111,14 +142,30 @@ def import_cameras(
     ids = {c.id for c in doc.all_cameras()}
     result = read_camera_csv(table, mapping, existing_ids=ids, defaults=defaults)
     if result.cameras:
+        cams = list(result.cameras)
+        what = import_text(len(cams))
+        source = f"from {table.path.name}"
         doc.undo_stack.push(
             AddCamerasCommand(
                 doc,
-                list(result.cameras),
-                text=f"Import {len(result.cameras)} cameras from {table.path.name}",
+                cams,
+                # an imported camera is an added camera: the audit trail says who and when
+                audit=doc.audit_entries(cams, action="add", text=f"{what} {source}"),
+                text=f"{what} {source}",
             )
         )
     return result
 
 
-__all__ = ["CsvMappingDialog", "ImportReportDialog", "import_cameras"]
+def import_text(n: int) -> str:
+    """``Import 1 camera``, ``Import 3 cameras``: the undo text and the audit's what."""
+    return f"Import {n} camera{'' if n == 1 else 's'}"
+
+
+__all__ = [
+    "CsvMappingDialog",
+    "ImportReportDialog",
+    "import_cameras",
+    "import_text",
+    "report_text",
+]

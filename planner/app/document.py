@@ -75,6 +75,12 @@ class DataContext:
     #: The static layers projected for the map (``planner.app.canvas.prepare``), made on
     #: the worker with the rest; None: the canvas prepares them itself.
     canvas_layers: Any = None
+    #: What was read from the pack alone (``planner.io.loader`` inputs) and the pack's
+    #: ``(size, mtime_ns)`` then; None when other layers were added. A re-check of the
+    #: saved plan against the same, unchanged pack reuses them (see
+    #: :func:`planner.app.loading.reusable_inputs`).
+    pack_inputs: Any = None
+    pack_stamp: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -234,6 +240,12 @@ class PlanDocument(QObject):
                 camera = None
         return wording.finding_sentence(finding, camera, self.wording_context(), unit=unit)
 
+    def audit_entries(
+        self, cameras: Sequence[Camera | str], *, action: str, text: str
+    ) -> list[AuditEntry]:
+        """Audit entries for a change made outside :meth:`propose` (a CSV import)."""
+        return self._audit(cameras, action=action, text=text)
+
     def _audit(
         self,
         cameras: Sequence[Camera | str],
@@ -338,6 +350,17 @@ class PlanDocument(QObject):
         for cid in stale:  # edited while the worker ran: check again here, cheaply
             self.recheck(cid)
         self.results_reset.emit()
+
+    def status_counts(self) -> tuple[int, int, int, int]:
+        """``(checked, blocked, warned, clear)`` over the current results.
+
+        The one count the status bar and the findings panel both show, so they never
+        disagree (after a delete, an undo, a re-check).
+        """
+        statuses = [r.status for r in self.results.values()]
+        n_b = sum(s is Severity.BLOCK for s in statuses)
+        n_w = sum(s is Severity.WARN for s in statuses)
+        return len(statuses), n_b, n_w, len(statuses) - n_b - n_w
 
     def status_of(self, camera_id: str) -> Severity | None:
         res = self.results.get(camera_id)

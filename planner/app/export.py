@@ -140,11 +140,16 @@ def export_view(
 ) -> Path:
     """Write the current view as a map sheet: ``.png`` (``size`` pixels) or ``.pdf``
     (A4 landscape, US Letter where the locale prefers it is left to the printer)."""
+    from planner.io.outputs import verify_pdf, verify_png, write_output_file
+
     p = Path(path)
-    pix = grab_map(canvas)
     suffix = p.suffix.lower()
-    tmp = p.with_name(f".{p.stem}.tmp{p.suffix}")
-    if suffix == ".png":
+    if suffix not in (".png", ".pdf"):
+        msg = f"{p}: export the view as .png or .pdf"
+        raise ValueError(msg)
+    pix = grab_map(canvas)
+
+    def write_png(tmp: Path) -> None:
         image = QImage(size[0], size[1], QImage.Format.Format_ARGB32_Premultiplied)
         painter = QPainter(image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -153,9 +158,10 @@ def export_view(
         )
         painter.end()
         if not image.save(str(tmp), "PNG"):
-            msg = f"{p}: cannot write the PNG"
+            msg = "cannot write the PNG"
             raise OSError(msg)
-    elif suffix == ".pdf":
+
+    def write_pdf(tmp: Path) -> None:
         writer = QPdfWriter(str(tmp))
         writer.setTitle(title)
         writer.setCreator("siting-planner")
@@ -169,6 +175,9 @@ def export_view(
             )
         )
         painter = QPainter(writer)
+        if not painter.isActive():
+            msg = "the PDF writer could not open the file"
+            raise OSError(msg)
         rect = writer.pageLayout().paintRectPixels(writer.resolution())
         compose_sheet(
             painter,
@@ -178,11 +187,16 @@ def export_view(
             title=title,
             subtitle=subtitle,
         )
-        painter.end()
+        if not painter.end():
+            msg = "the PDF could not be finished"
+            raise OSError(msg)
+
+    # a fresh temporary, checked before it replaces an older export (full disk,
+    # read-only folder: the old file stays and the error says why)
+    if suffix == ".png":
+        write_output_file(p, write_png, verify=verify_png)
     else:
-        msg = f"{p}: export the view as .png or .pdf"
-        raise ValueError(msg)
-    tmp.replace(p)
+        write_output_file(p, write_pdf, verify=verify_pdf)
     return p
 
 
@@ -192,13 +206,15 @@ def default_title(doc: Any) -> str:
 
 
 def sheet_subtitle(canvas: Any, doc: Any, policy: Any) -> str:
+    from planner.app.units import format_resolution
+
     lon_lat = canvas.lonlat_at(canvas.viewport().rect().center())
     where = f"centre {lon_lat[1]:.5f}, {lon_lat[0]:.5f}" if lon_lat else ""
     pack = doc.data.pack_path.name if doc.data is not None and doc.data.pack_path else "no pack"
     res = canvas.resolution()
     return (
         f"Policy {policy.id} v{policy.version} · data {pack} · {where} · "
-        f"{res:.2f} m per screen pixel · north up"
+        f"{format_resolution(res)} · north up"
         if math.isfinite(res)
         else ""
     )

@@ -30,6 +30,8 @@ from planner.app.search import (
     SearchMarker,
     rect_for_hit,
 )
+from planner.app.statusbar import ElidedLabel
+from planner.io import network
 
 EXPORT_VIEW_FILTER = "PNG image (*.png);;PDF document (*.pdf)"
 EXPORT_PLAN_FILTER = "CSV (*.csv);;GeoPackage (*.gpkg);;KML (*.kml)"
@@ -58,6 +60,18 @@ class GisTools(QObject):
             data_shown=lambda: self.doc.data is not None,
         )
         self._preview_task: Any = None
+        self._preview_message = ""
+        # why the basemap shows nothing new, while that lasts (see _basemap_status)
+        self.basemap_label = ElidedLabel("", max_width=360)
+        self.basemap_label.setObjectName("basemap_label")
+        self.basemap_label.setStyleSheet("color: #b71c1c;")
+        window.statusBar().insertPermanentWidget(0, self.basemap_label)
+        self.basemap_label.hide()
+        self._basemap_problem = ""
+        # switching the basemap layer off in the Layers panel ends the message too
+        panel = getattr(window, "layers_panel", None)
+        if panel is not None:
+            panel.visibility_changed.connect(self._layer_toggled)
         # -- identify, measure, legend
         self.identify_panel = IdentifyPanel()
         self.identify_panel.feature_activated.connect(self._zoom_to_identified)
@@ -223,10 +237,11 @@ class GisTools(QObject):
             if self._preview_task is task and self.doc.data is None:
                 show_preview(self.canvas, result, self.preview_cameras)
                 self.w.layers_panel.set_layers(_layer_entries(self.canvas))
-                self.w.statusBar().showMessage(
+                self._preview_message = (
                     f"{len(result.cameras)} cameras shown, not checked yet: loading the "
                     "buildings and checking…"
                 )
+                self.w.statusBar().showMessage(self._preview_message)
             else:
                 gate.set()
 
@@ -240,10 +255,32 @@ class GisTools(QObject):
         data = self.doc.data
         self._preview_task = None
         self.preview_cameras.clear()
+        # the preview's "not checked yet" is over once the full load is in: the check's
+        # own count (status bar, findings) says what was checked from here on
+        bar = self.w.statusBar()
+        if self._preview_message and bar.currentMessage() == self._preview_message:
+            bar.clearMessage()
+        self._preview_message = ""
         self.marker.set(None, None)
         if data is None:
             return
         self.search.set_data(sites=data.sites, streets=data.streets, pack=data.pack_path)
+
+    def forget_plan(self) -> None:
+        """Clear what belonged to the previous plan: identify results, the search, the pin.
+
+        Called on New and Open: a San José building in the Identify panel, or the
+        last search in the box, says nothing about the plan now open.
+        """
+        self.identify_panel.show_results([])
+        self.identify_panel.hint.setText("Identify tool (I): click the map to see what is there.")
+        self.search_box.clear()
+        self.search_box.hits = []
+        self.search_box.model.setStringList([])
+        self.marker.set(None, None)
+        self.measure.clear()
+        if self.tool is not None:
+            self.set_tool(None)
 
     # -- map tools ---------------------------------------------------------------------------
     def set_tool(self, tool: str | None) -> None:
@@ -404,18 +441,28 @@ class GisTools(QObject):
         none.setChecked(current is None)
         none.triggered.connect(lambda: self.set_basemap(None))
         group.addAction(none)
+        web = network.current()  # web tiles greyed out, saying why, when the setting says no
         for src in presets():
             act = m.addAction(src.name)
             act.setCheckable(True)
             act.setChecked(current is not None and current.url == src.url)
+            act.setEnabled(web.allows("basemap"))
             act.triggered.connect(lambda _c=False, s=src: self.set_basemap(s))
             group.addAction(act)
         m.addSeparator()
-        m.addAction("Custom &XYZ tile service…", self._custom_basemap)
+        custom = m.addAction("Custom &XYZ tile service…", self._custom_basemap)
+        custom.setEnabled(web.allows("basemap"))
+        if not web.allows("basemap"):
+            m.setToolTipsVisible(True)
+            for act in m.actions()[1:-1]:
+                act.setToolTip(f"Network access is {web.describe()}")
         m.addAction("&Offline basemap file (MBTiles, PMTiles)…", self._file_basemap)
 
     def set_basemap(self, source: BasemapSource | None, *, remember: bool = True) -> None:
         """Show ``source`` under the map (None removes the basemap)."""
+        self._basemap_problem = ""
+        self.basemap_label.setText("")
+        self.basemap_label.hide()
         layer = None
         if source is not None:
             layer = BasemapLayer(source)
@@ -441,8 +488,29 @@ class GisTools(QObject):
         self.w.layers_panel.set_layers(_layer_entries(self.canvas))
 
     def _basemap_status(self, text: str) -> None:
-        # one line, never a dialog: the map keeps working without the basemap
-        self.w.statusBar().showMessage(text or "Basemap back online", 10_000)
+        # one line, never a dialog: the map keeps working without the basemap. Kept in
+        # a permanent label (a temporary message is gone at the next status tip) until
+        # the basemap works again or is switched off.
+        basemap = self.canvas.basemap
+        if text and basemap is not None and basemap.source.kind != "xyz":
+            # an offline file that fails is not offered again at the next start
+            self.w.settings.store.remove(_BASEMAP_KEY)
+        self._basemap_problem = text
+        self._show_basemap_problem()
+        if not text:
+            self.w.statusBar().showMessage("Basemap back online", 5000)
+
+    def _show_basemap_problem(self, shown: bool | None = None) -> None:
+        if shown is None:
+            shown = self.canvas.basemap_shown()
+        text = self._basemap_problem if shown else ""
+        self.basemap_label.setText(text)
+        self.basemap_label.setVisible(bool(text))
+
+    def _layer_toggled(self, key: str, visible: bool) -> None:
+        # may run before the canvas hears of it: the panel's word is the new state
+        if key == "basemap":
+            self._show_basemap_problem(visible and self.canvas.basemap is not None)
 
     def _restore_basemap(self) -> None:
         raw = self.w.settings.store.value(_BASEMAP_KEY)
@@ -452,6 +520,7 @@ class GisTools(QObject):
         if len(parts) != 5:
             return
         kind, name, url, attribution, max_zoom = parts
+        # the remembered choice is read again as a new one: bounded and validated
         try:
             src = (
                 source_for_file(url, attribution=attribution)
@@ -461,7 +530,9 @@ class GisTools(QObject):
                 )
             )
         except (ValueError, OSError):
-            return  # the offline file is gone: start without a basemap
+            # the offline file is gone or bad: start without a basemap, and forget it
+            self.w.settings.store.remove(_BASEMAP_KEY)
+            return
         self.set_basemap(src, remember=False)
 
     def _custom_basemap(self) -> None:
@@ -484,19 +555,40 @@ class GisTools(QObject):
             )
 
     def _file_basemap(self) -> None:
-        path = self.w.prompter.open_path("Offline basemap", TILES_FILTER)
+        path = self.w.prompter.open_path("Offline basemap", TILES_FILTER, kind="basemap")
         if path is None:
             return
-        try:
-            self.set_basemap(source_for_file(path))
-        except (ValueError, OSError) as exc:
-            self.w.prompter.error("Offline basemap", str(exc))
+
+        def work(_progress: Any, _cancel: Any) -> BasemapSource | Exception:
+            # the file is read off the GUI thread (and bounded: planner.io.tiles)
+            try:
+                return source_for_file(path)
+            except (ValueError, OSError) as exc:
+                return exc
+
+        def done(result: BasemapSource | Exception) -> None:
+            if isinstance(result, Exception):
+                self.w.prompter.error("Offline basemap", str(result))
+            else:
+                self.set_basemap(result)
+
+        self.w._run(work, done, name="Reading the basemap file")
 
     # -- export and import -------------------------------------------------------------------
+    def _export_name(self, default: str) -> str:
+        """A file name for an export: the plan's own stem with ``default``'s ending."""
+        path = self.doc.path
+        if path is None:
+            return default
+        stem = path.name.removesuffix(".geojson").removesuffix(".plan")
+        return f"{stem}{Path(default).suffix}" if stem else default
+
     def export_view_dialog(self) -> None:
         from planner.app.export import default_title, export_view, sheet_subtitle
 
-        path = self.w.prompter.save_path("Export view", EXPORT_VIEW_FILTER, "map.png")
+        path = self.w.prompter.save_path(
+            "Export view", EXPORT_VIEW_FILTER, self._export_name("map.png"), kind="export"
+        )
         if path is None:
             return
         if path.suffix.lower() not in (".png", ".pdf"):
@@ -529,7 +621,9 @@ class GisTools(QObject):
         return path
 
     def export_plan_dialog(self) -> None:
-        path = self.w.prompter.save_path("Export plan", EXPORT_PLAN_FILTER, "plan.csv")
+        path = self.w.prompter.save_path(
+            "Export plan", EXPORT_PLAN_FILTER, self._export_name("plan.csv"), kind="export"
+        )
         if path is None:
             return
         try:
@@ -545,7 +639,7 @@ class GisTools(QObject):
         from planner.app.csv_import import CsvMappingDialog, ImportReportDialog
         from planner.io.exchange import read_csv_table
 
-        path = self.w.prompter.open_path("Import cameras from CSV", CSV_FILTER)
+        path = self.w.prompter.open_path("Import cameras from CSV", CSV_FILTER, kind="csv")
         if path is None:
             return
         try:

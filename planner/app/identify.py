@@ -18,6 +18,7 @@ import shapely
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from planner.app import wording
 from planner.app.canvas.prepare import name_text, site_info
 from planner.app.units import format_distance
 
@@ -58,6 +59,7 @@ def _cameras(doc: Any, proj: Any, x: float, y: float, tol: float) -> list[Identi
             "label": cam.label,
             "status": str(cam.status),
             "check": "" if res is None else str(res.status),
+            "view": wording.view_note(res),
             "heading": "unknown" if cam.heading_deg is None else f"{cam.heading_deg:.1f}°",
             "field of view": f"{cam.fov_deg:g}°",
             "range": format_distance(cam.range_m),

@@ -25,7 +25,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from planner.app.camera_items import STATUS_MARK, STATUS_STYLE, paint_status_swatch
+from planner.app.camera_items import STATUS_STYLE, paint_status_swatch, status_mark_path
 from planner.app.canvas import style as st
 from planner.core.model import Severity
 
@@ -70,12 +70,18 @@ def camera_pixmap(shape: str, status: Severity | None, size: int = ICON_PX) -> Q
         )
     else:
         p.drawEllipse(c, s, s)
-    font = QFont()
-    font.setBold(True)
-    font.setPixelSize(10)
-    p.setFont(font)
-    p.setPen(QColor(255, 255, 255))
-    p.drawText(QRectF(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, STATUS_MARK[status])
+    # the same stroked mark as on the map
+    p.setPen(
+        QPen(
+            QColor(255, 255, 255),
+            1.8,
+            Qt.PenStyle.SolidLine,
+            Qt.PenCapStyle.RoundCap,
+            Qt.PenJoinStyle.RoundJoin,
+        )
+    )
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawPath(status_mark_path(status, s).translated(c))
     p.end()
     return pix
 
@@ -89,6 +95,21 @@ def cone_pixmap(status: Severity | None, size: int = ICON_PX) -> QPixmap:
     )
     path.closeSubpath()
     paint_status_swatch(p, path, status, hatch_alpha=200, pen_width=1.5)
+    p.end()
+    return pix
+
+
+def outline_pixmap(unverified: bool, size: int = ICON_PX) -> QPixmap:
+    """A site's footprint: solid outline when verified, the dashed mark when not."""
+    from planner.app.site_marks import COLOUR, UNVERIFIED_PEN_STYLE
+
+    pix, p = _pix(size)
+    colour = COLOUR if unverified else st.CATEGORY_STYLES["place_of_worship"].color
+    fill = QColor(colour)
+    fill.setAlpha(40)
+    p.setBrush(fill)
+    p.setPen(QPen(colour, 2.0, UNVERIFIED_PEN_STYLE if unverified else Qt.PenStyle.SolidLine))
+    p.drawRect(QRectF(2.5, 2.5, size - 5, size - 5))
     p.end()
     return pix
 
@@ -119,7 +140,7 @@ def legend_items(canvas: object | None = None) -> list[LegendItem]:
         (Severity.BLOCK, "Blocked (✕)"),
         (Severity.WARN, "Warning (!)"),
         (Severity.CLEAR, "Clear (✓)"),
-        (None, "Not checked yet (?)"),
+        (None, "Not checked yet (\u2013)"),
     ):
         out.append(
             LegendItem("Check result", f"Camera: {label}", camera_pixmap("proposed", status))
@@ -133,6 +154,16 @@ def legend_items(canvas: object | None = None) -> list[LegendItem]:
         )
     for s in (*st.CATEGORY_STYLES.values(), st.OTHER_CATEGORY):
         out.append(LegendItem("Protected sites", s.label, st.symbol_pixmap(s, ICON_PX)))
+    out.append(
+        LegendItem("Protected sites", "Verified site (solid outline)", outline_pixmap(False))
+    )
+    out.append(
+        LegendItem(
+            "Protected sites",
+            "Unverified site: to confirm (dashed outline, ? unverified)",
+            outline_pixmap(True),
+        )
+    )
     if canvas is not None:
         for lid in ("entrances", "capture_zones", "boundaries", "streets", "buildings"):
             section = {

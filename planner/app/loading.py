@@ -179,7 +179,31 @@ def load_data_context(
         pack_path=pack,
         osm_layers=osm_layers_of(metadata, inputs.sites),
         canvas_layers=canvas_layers,
+        pack_inputs=inputs if pack is not None and not sites and not buildings else None,
+        pack_stamp=_stamp(pack),
     )
+
+
+def _stamp(path: Path | None) -> tuple[int, int] | None:
+    try:
+        st = Path(path).stat() if path is not None else None
+    except OSError:
+        return None
+    return None if st is None else (st.st_size, st.st_mtime_ns)
+
+
+def reusable_inputs(data: DataContext | None, pack: Path | None) -> Any:
+    """The loaded inputs and checker of ``data`` when they are ``pack``'s alone, unchanged
+    since they were read (for :func:`planner.io.recheck.recheck`'s ``reuse``), else None."""
+    if data is None or pack is None or data.pack_inputs is None or data.pack_path is None:
+        return None
+    if Path(data.pack_path) != Path(pack) or data.pack_stamp is None:
+        return None
+    if _stamp(pack) != data.pack_stamp:
+        return None
+    from types import SimpleNamespace
+
+    return SimpleNamespace(inputs=data.pack_inputs, checker=data.checker, pack=Path(pack))
 
 
 def load_plan_and_data(

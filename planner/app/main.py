@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from pathlib import Path
+from types import TracebackType
 
 from PySide6.QtWidgets import QApplication
 
@@ -40,18 +42,40 @@ def create_window(*, prompter: object | None = None, autosave_ms: int = 60_000) 
     from planner.app.loading import load_catalogue
     from planner.app.main_window import MainWindow
     from planner.app.managed import apply_to_window, managed_catalogue
+    from planner.app.network_ui import apply_setting, install_network_menu
     from planner.io.managed_config import load_managed_config, managed_policy
 
     policy, config = managed_policy(load_managed_config())
+    settings = AppSettings()
+    # Before the window restores a web basemap: the network gate is set first.
+    apply_setting(config, settings)
     window = MainWindow(
-        settings=AppSettings(),
+        settings=settings,
         policy=policy,
         catalogue=managed_catalogue(config, load_catalogue()),
         prompter=prompter,
         autosave_ms=autosave_ms,
     )  # type: ignore[arg-type]
     apply_to_window(window, config)
+    install_network_menu(window, config)
+    logging.getLogger("planner").info(
+        "app: policy %s version %s; settings %s",
+        policy.id,
+        policy.version,
+        settings.store.fileName(),
+    )
     return window
+
+
+def _log_uncaught_errors() -> None:
+    """Errors that reach Qt's event loop go to the log file with their traceback too."""
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        logging.getLogger("planner").error("uncaught error", exc_info=(kind, value, tb))
+        previous(kind, value, tb)
+
+    sys.excepthook = hook
 
 
 def run_app(*, plan: Path | None, data: Path | None, screenshot: Path | None) -> int:
@@ -68,6 +92,7 @@ def run_app(*, plan: Path | None, data: Path | None, screenshot: Path | None) ->
         (1 if the PNG could not be written).
     """
     t0 = time.perf_counter()
+    _log_uncaught_errors()
     app = _application()
     from planner.core.errors import InputError
 

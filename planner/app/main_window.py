@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -50,8 +51,23 @@ from planner.io.managed_config import ManagedConfig
 from planner.io.plan import CHECKED_WITH_KEY, PackLink, read_pack_link
 
 NUDGE_M, NUDGE_BIG_M = 1.0, 10.0
+#: Default dock sizes (px): the findings show six rows, the legend its longest labels.
+FINDINGS_HEIGHT = 250
+SIDE_WIDTHS = (250, 280)
+#: Toolbar texts shorter than the menus': the whole toolbar fits 1,000 px, so no action
+#: (rotate to the nearest allowed heading was one) is hidden behind its overflow arrow.
+TOOLBAR_TEXT = {
+    "add_mode": "Add camera",
+    "fit": "Fit",
+    "zoom_sel": "Zoom to selection",
+    "check": "Check all",
+    "allowed": "Allowed headings",
+    "rotate_allowed": "Rotate to allowed",
+}
 ROTATE_DEG, ROTATE_BIG_DEG = 1.0, 15.0
 CURSOR_OFF_MAP = "lon, lat: off the map"
+
+_log = logging.getLogger("planner")
 
 
 def _review_window() -> Any:
@@ -94,7 +110,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.policy = policy
         self.catalogue = catalogue
-        self.prompter = prompter or Prompter(self)
+        self.prompter = prompter or Prompter(self, settings=settings, plan_folder=self.plan_folder)
         self.doc = PlanDocument(self)
         self.doc.justifier = lambda prompt, findings: self.prompter.justify(
             prompt, findings, [self.doc.describe(f) for f in findings]
@@ -104,6 +120,8 @@ class MainWindow(QMainWindow):
         units.set_units(settings.units)
         #: The plan's link to its pack, and why results are withheld ("" = they are not).
         self.plan_link: PackLink | None = None
+        #: sha256 of each plan file as last read or saved here (planner.io.plan_lock)
+        self.disk_sha256: dict[Path, str] = {}
         self.data_state = "No data loaded"
         self.data_issues: list[str] = []
         self.tasks: list[Task] = []
@@ -114,6 +132,8 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
 
         self.canvas = canvas_bridge.make_canvas(self)
+        # the scale bar in the display units from the first frame, before any data loads
+        canvas_bridge.set_units(self.canvas, settings.units)
         self.canvas.setObjectName("map_canvas")
         self.controller = SitingController(self.doc, self.canvas.scene(), parent=self)
         from planner.app.map_labels import connect_map_labels
@@ -165,6 +185,13 @@ class MainWindow(QMainWindow):
         # title always name the pack and the policy in force)
         self.tabifyDockWidget(self.docks["findings"], self.docks["provenance"])
         self.docks["findings"].raise_()
+        from planner.app.propose_panel import make_propose_dock
+
+        self.propose_panel, dock = make_propose_dock(self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.tabifyDockWidget(self.docks["properties"], dock)
+        self.docks["propose"] = dock
+        self.docks["properties"].raise_()
 
         self._build_status_bar()
         self._build_actions()
@@ -191,7 +218,10 @@ class MainWindow(QMainWindow):
         widest = "lon -122.000000  lat -37.000000"
         self.cursor_label.setFixedWidth(fm.horizontalAdvance(widest) + 16)
         self.cursor_label.setToolTip("Longitude and latitude (WGS 84) under the mouse")
-        self.scale_label = QLabel("")
+        # the scale from the first frame (the pre-load screen too), in the display units
+        self.scale_label = QLabel(
+            units.format_scale(self.canvas.resolution(), unit=self.settings.units)
+        )
         self.scale_label.setFixedWidth(fm.horizontalAdvance("1,000.0 ft / 100 px") + 16)
         self.scale_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         # The data and the policy in force, always in view (one label: the status bar is
@@ -369,17 +399,24 @@ class MainWindow(QMainWindow):
             "delete",
             "duplicate",
             None,
-            "fit",
-            "zoom_sel",
-            None,
-            "check",
             "allowed",
             "rotate_allowed",
+            "check",
+            None,
+            "fit",
+            "zoom_sel",
         ):
             if k is None:
                 tb.addSeparator()
             else:
                 tb.addAction(a[k])
+                if k in TOOLBAR_TEXT:
+                    a[k].setIconText(TOOLBAR_TEXT[k])
+                    a[k].setToolTip(
+                        f"{a[k].text().replace('&', '')} ({a[k].shortcut().toString()})"
+                        if not a[k].shortcut().isEmpty()
+                        else a[k].text().replace("&", "")
+                    )
 
     def _connect(self) -> None:
         doc = self.doc
@@ -394,6 +431,8 @@ class MainWindow(QMainWindow):
         doc.plan_reset.connect(self._update_attribution)
         doc.results_reset.connect(self._update_check_label)
         doc.result_changed.connect(self._update_check_label)
+        # a deleted camera's result goes with it: the count follows at once
+        doc.camera_removed.connect(self._update_check_label)
         self.controller.selection_changed.connect(self._selection_changed)
         self.controller.properties_requested.connect(self._open_properties_for)
         self.controller.drag_status.connect(self._drag_status)
@@ -454,14 +493,14 @@ class MainWindow(QMainWindow):
         who = self.settings.user_identity
         if not who and not self._identity_asked:
             self._identity_asked = True
-            answer = self.prompter.ask_identity("", login_name())
+            answer = self.prompter.ask_identity("")
             if answer:
                 self.settings.user_identity = answer
                 who = self.settings.user_identity
         return who or login_name()
 
     def edit_user_identity(self) -> None:
-        answer = self.prompter.ask_identity(self.settings.user_identity, login_name())
+        answer = self.prompter.ask_identity(self.settings.user_identity)
         if answer:
             self.settings.user_identity = answer
             self._identity_asked = True
@@ -486,13 +525,14 @@ class MainWindow(QMainWindow):
         self.cursor_label.setText(CURSOR_OFF_MAP)
 
     def _scale_changed(self, m_per_px: float) -> None:
-        self.scale_label.setText(f"{self.settings.format_distance(m_per_px * 100)} / 100 px")
+        # in the scale bar's own unit (miles from a mile up in feet, km from a km up)
+        self.scale_label.setText(units.format_scale(m_per_px, unit=self.settings.units))
 
     def _update_check_label(self, *_args: object) -> None:
         if self.check_task is not None:
             return
-        res = self.doc.results.values()
-        if not res:
+        n, n_b, n_w, n_c = self.doc.status_counts()
+        if not n:
             self.check_label.setText(
                 "Not checked: see the banner" if self.data_issues else "Not checked"
             )
@@ -500,9 +540,14 @@ class MainWindow(QMainWindow):
                 " ".join(self.data_issues) if self.data_issues else ""
             )
             return
-        n_b = sum(r.status is Severity.BLOCK for r in res)
-        n_w = sum(r.status is Severity.WARN for r in res)
-        self.check_label.setText(f"Checked: {n_b} block, {n_w} warn, {len(res) - n_b - n_w} clear")
+        counts = f"{n_b} block, {n_w} warn, {n_c} clear"
+        if not self.doc.plan.cameras:
+            # a new plan: what is checked are the pack's existing cameras, and it says so
+            pack = self.doc.data.pack_path if self.doc.data is not None else None
+            where = Path(pack).name if pack is not None else "the data"
+            self.check_label.setText(f"No plan cameras · existing in {where}: {counts}")
+        else:
+            self.check_label.setText(f"Checked: {counts}")
 
     def _drag_status(self, camera_id: str, status: Severity) -> None:
         self.statusBar().showMessage(f"{camera_id}: {status} here", 2000)
@@ -529,9 +574,11 @@ class MainWindow(QMainWindow):
         geo, state = self.settings.window_geometry, self.settings.window_state
         self.resize(1400, 900)
         self.resizeDocks(
-            [self.docks["layers"], self.docks["properties"]], [220, 280], Qt.Orientation.Horizontal
+            [self.docks["layers"], self.docks["properties"]],
+            list(SIDE_WIDTHS),
+            Qt.Orientation.Horizontal,
         )
-        self.resizeDocks([self.docks["findings"]], [190], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["findings"]], [FINDINGS_HEIGHT], Qt.Orientation.Vertical)
         if geo is not None:
             self.restoreGeometry(geo)
         if state is not None:
@@ -606,17 +653,31 @@ class MainWindow(QMainWindow):
         without results and a banner says so, offering to locate it or choose another.
         """
         pack = enforce_pack(self.managed, pack)  # IT-locked data wins (planner.app.managed)
+        _log.info("open: plan %s, data pack %s", plan_path or "(none)", pack or "(none)")
         if plan is None and plan_path is not None:
             try:
-                from planner.io.plan import read_plan
+                from planner.io.plan_lock import read_plan_with_sha256
 
-                plan = read_plan(plan_path)
+                plan, digest = read_plan_with_sha256(plan_path)
+                # what Save compares with, to keep what others recorded meanwhile
+                self.disk_sha256[Path(plan_path).resolve()] = digest
             except InputError as exc:
                 self._open_failed(plan_path, str(exc))
                 return
             except OSError as exc:
                 self._open_failed(plan_path, f"{plan_path}: {exc.strerror or exc}")
                 return
+        if self.managed.error is not None:
+            # IT's configuration is unusable: fail closed. The cameras are shown, but
+            # nothing is checked (never with the built-in policy or data instead).
+            self._show_without_data(
+                plan if plan is not None else self.doc.plan,
+                plan_path if plan is not None else self.doc.path,
+                link=None,
+                recovered=recovered,
+                reason="managed",
+            )
+            return
         link: PackLink | None = None
         if plan is not None:
             try:
@@ -644,6 +705,9 @@ class MainWindow(QMainWindow):
                 return
         cams = plan.cameras if plan is not None else self.doc.plan.cameras
         sites, buildings = list(self.extra_sites), list(self.extra_buildings)
+        if self.managed.lock_data:
+            # IT's pack alone: layers added before the lock (or by any route) are not used
+            sites, buildings = [], []
         policy = self.policy
 
         painted = None  # the preview's first useful paint, which the full load waits for
@@ -731,6 +795,7 @@ class MainWindow(QMainWindow):
         return None, declined
 
     def _after_plan_loaded(self, plan_path: Path | None, *, recovered: bool) -> None:
+        self._forget_plan()
         if recovered:
             self.doc.undo_stack.resetClean()  # recovered work is unsaved work
             self._update_title()
@@ -738,6 +803,7 @@ class MainWindow(QMainWindow):
         elif plan_path is not None and not is_bundled(plan_path):
             self.settings.add_recent_file(plan_path)
             self.settings.last_project = plan_path.resolve()
+            self._fill_recent()
 
     def _show_without_data(
         self,
@@ -763,6 +829,11 @@ class MainWindow(QMainWindow):
             problems = [f"This plan's data pack is missing: {link.path} (looked for {looked})."]
         elif reason == "declined":
             problems = [f"The data pack this plan names was not opened: {declined}."]
+        elif reason == "managed":
+            problems = [
+                "The system configuration is unusable, so nothing is checked until IT "
+                f"fixes it: {self.managed.error}."
+            ]
         else:
             problems = ["This plan does not name a data pack, so it has not been checked."]
         self.zoom_to_fit()
@@ -777,10 +848,13 @@ class MainWindow(QMainWindow):
         actions: list[tuple[str, Any]] = []
         if reason in ("missing", "declined"):
             actions.append(("Locate the data pack…", self.locate_pack))
-        actions.append(("Choose another data pack…", self.open_pack_dialog))
+        if not self.managed.lock_data:
+            actions.append(("Choose another data pack…", self.open_pack_dialog))
         if reason == "changed":
             actions.append(("Check with the data in force", self.accept_data_in_force))
-        text = " ".join(problems) + " No result is shown until you decide."
+        text = " ".join(problems)
+        if reason != "managed":  # only IT can fix an unusable configuration
+            text += " No result is shown until you decide."
         self.data_banner.show_message(text, actions=actions, dismissible=False)
         self.notice.place()
         self.data_state = "Data: not checked"
@@ -847,6 +921,7 @@ class MainWindow(QMainWindow):
 
     def _open_failed(self, path: Path | None, message: str) -> None:
         """An open error: the whole message, and the previous document stays."""
+        _log.warning("open failed: %s", message)
         self.prompter.error("Cannot open plan", message)
         if self.doc.data is None and not self.doc.plan.cameras:
             self._fall_back_to_demo(path, message)
@@ -1004,19 +1079,43 @@ class MainWindow(QMainWindow):
             return self.save()
         return answer == "discard"
 
+    def plan_folder(self) -> Path | None:
+        """The open plan's folder, where its file dialogs start (None: new or bundled)."""
+        path = self.doc.path
+        if path is None or is_bundled(path):
+            return None
+        return Path(path).resolve().parent
+
     def new_plan(self) -> None:
+        """An empty plan over the data in force; nothing of the previous plan is kept."""
         if not self.maybe_save():
             return
         from planner.app.document import now_iso
 
         self.autosaver.clear()
         self.plan_link = None
+        self.notice.clear()
         self.doc.load_plan(Plan(meta=PlanMeta(created=now_iso())), None)
+        self._forget_plan()
+        if self.data_issues:
+            # the banner was about the previous plan's data; a new plan names none yet
+            self.data_banner.clear()
+            self.data_issues = []
+            self.doc.withheld = ""
+            self.data_state = "No data loaded" if self.doc.checker is None else self.data_state
+        self._update_provenance()
+
+    def _forget_plan(self) -> None:
+        """Clear the panels that showed the previous plan's things (New, Open)."""
+        self.gis.forget_plan()
+        self.controller.select([])
+        self.properties_panel.set_camera(None)
+        self.statusBar().clearMessage()
 
     def open_plan_dialog(self) -> None:
         if not self.maybe_save():
             return
-        path = self.prompter.open_path("Open siting plan", PLAN_FILTER)
+        path = self.prompter.open_path("Open siting plan", PLAN_FILTER, kind="plan")
         if path is not None:
             self.open_plan(path)
 
@@ -1025,11 +1124,31 @@ class MainWindow(QMainWindow):
         self.load(plan_path=path, pack=None, wait=wait)
 
     def _fill_recent(self) -> None:
+        """The recent plans, each once, with its folder (two plans may share a name).
+
+        Refilled whenever a plan is opened or saved: a disabled menu never shows, so
+        filling it only when it opens would leave it disabled for the first session.
+        """
         self.recent_menu.clear()
-        recent = self.settings.recent_files
+        seen: set[Path] = set()
+        recent = []
+        for path in self.settings.recent_files:
+            key = Path(path).resolve()
+            if key not in seen:
+                seen.add(key)
+                recent.append(key)
+        home = Path.home()
         for i, path in enumerate(recent, 1):
-            act = self.recent_menu.addAction(f"&{i % 10} {path.name}")
+            folder = path.parent
+            try:
+                where = "~/" + str(folder.relative_to(home)) if folder != home else "~"
+            except ValueError:
+                where = str(folder)
+            # "&&": a literal ampersand in a menu text
+            label = f"{path.name}  —  {where}".replace("&", "&&")
+            act = self.recent_menu.addAction(f"&{i % 10} {label}" if i <= 10 else label)
             act.setToolTip(str(path))
+            act.setStatusTip(str(path))
             act.triggered.connect(lambda _c=False, p=path: self._open_recent(p))
         self.recent_menu.setEnabled(bool(recent))
 
@@ -1049,20 +1168,22 @@ class MainWindow(QMainWindow):
 
     def save_as(self) -> bool:
         path = self.doc.path
-        if path is None or is_bundled(path):
-            # bundled files are read-only: suggest the user's documents folder
+        if path is None:
             from planner.io.paths import suggested_file_name
 
-            # the plan's name is text from a file: a bare file name, never a path
-            name = path.name if path is not None else suggested_file_name(self.doc.plan.meta.name)
-            suggestion = str(user_documents_dir() / name)
+            # the plan's name is text from a file: a bare file name, never a path; the
+            # dialog puts it in the folder plans were last saved in, else Documents
+            suggestion = suggested_file_name(self.doc.plan.meta.name)
+        elif is_bundled(path):
+            # bundled files are read-only: a copy goes to the user's documents folder
+            suggestion = str(user_documents_dir() / path.name)
         else:
             suggestion = str(path)
-        target = self.prompter.save_path("Save siting plan", PLAN_FILTER, suggestion)
+        target = self.prompter.save_path("Save siting plan", PLAN_FILTER, suggestion, kind="plan")
         return False if target is None else self.save_to(target)
 
     def save_to(self, path: Path) -> bool:
-        from planner.io.plan import write_plan
+        from planner.io.plan_lock import save_plan
 
         path = Path(path)
         if is_bundled(path):
@@ -1096,35 +1217,48 @@ class MainWindow(QMainWindow):
                     if c.id in results
                 },
             )
+        key = path.resolve()
+        same = self.doc.path is not None and Path(self.doc.path).resolve() == key
         try:
-            write_plan(self.doc.plan, path)
+            # under the plan's lock; decisions or audit entries another program
+            # (review --decide, the review window) wrote meanwhile are merged, not lost
+            outcome = save_plan(
+                self.doc.plan, path, expected_sha256=self.disk_sha256.get(key) if same else None
+            )
         except (OSError, InputError) as exc:
             # The plan stays in memory and in the recovery file: nothing is lost.
-            self.prompter.error("Cannot save", f"{path}: {exc}")
+            _log.warning("save failed: %s: %s", path, exc)
+            self.prompter.error("Cannot save", str(exc))
             return False
+        _log.info("saved plan %s", path)
+        self.disk_sha256[key] = outcome.sha256
+        if outcome.merged:
+            _log.info("merged into %s: %s", path, outcome.message())
+            self.show_notice(outcome.message())
         self.plan_link = read_pack_link(meta, source=str(path))
         self.autosaver.clear()
         self.doc.set_path(Path(path))
         self.doc.undo_stack.setClean()
         self.settings.add_recent_file(Path(path))
         self.settings.last_project = Path(path).resolve()
+        self._fill_recent()
         self.statusBar().showMessage(f"Saved {path}", 5000)
         self._update_title()
         return True
 
     def open_pack_dialog(self) -> None:
-        path = self.prompter.open_path("Open data pack", PACK_FILTER)
+        path = self.prompter.open_path("Open data pack", PACK_FILTER, kind="pack")
         if path is not None:
             self.load(plan_path=None, pack=path)
 
     def add_sites_dialog(self) -> None:
-        path = self.prompter.open_path("Add sites layer", LAYER_FILTER)
+        path = self.prompter.open_path("Add sites layer", LAYER_FILTER, kind="layer")
         if path is not None:
             self.extra_sites.append(path)
             self.load(plan_path=None, pack=self.pack_for(None, None))
 
     def add_buildings_dialog(self) -> None:
-        path = self.prompter.open_path("Add buildings layer", LAYER_FILTER)
+        path = self.prompter.open_path("Add buildings layer", LAYER_FILTER, kind="layer")
         if path is not None:
             self.extra_buildings.append(path)
             self.load(plan_path=None, pack=self.pack_for(None, None))
@@ -1167,8 +1301,9 @@ class MainWindow(QMainWindow):
             where = f"the data pack {Path(pack).name}" if pack is not None else "the data"
             self.show_notice(
                 f"{', '.join(others)}: existing camera{'s' if len(others) > 1 else ''} from "
-                f"{where}, not part of this plan, so not deleted. To plan a removal, open the "
-                "existing-cameras plan (import --existing-plan) and set its status to removed."
+                f"{where}, not part of this plan, so not deleted. To plan its removal, open "
+                "the plan of existing cameras made with the data pack (its "
+                '"existing.plan.geojson"), select the camera and set its status to removed.'
             )
 
     def duplicate_selected(self) -> None:
@@ -1312,10 +1447,10 @@ class MainWindow(QMainWindow):
             self.resize(*size)
             self.resizeDocks(
                 [self.docks["layers"], self.docks["properties"]],
-                [220, 280],
+                list(SIDE_WIDTHS),
                 Qt.Orientation.Horizontal,
             )
-            self.resizeDocks([self.docks["findings"]], [190], Qt.Orientation.Vertical)
+            self.resizeDocks([self.docks["findings"]], [FINDINGS_HEIGHT], Qt.Orientation.Vertical)
         self.wait_idle()
         QApplication.processEvents()
         if fit:

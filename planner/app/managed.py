@@ -60,8 +60,9 @@ def describe(config: ManagedConfig) -> str:
     """One paragraph for the banner and tooltips: by whom, what is locked, any error."""
     if config.error is not None:
         return (
-            f"The system configuration is unusable, so the planner runs with its "
-            f"built-in policy and data, locked. Ask IT to fix: {config.error}"
+            "The system configuration is unusable: nothing is checked, and the policy and "
+            f"data stay locked (never replaced by the built-in ones), until IT fixes it: "
+            f"{config.error}"
         )
     locks = [
         name for name, on in (("policy", config.lock_policy), ("data", config.lock_data)) if on
@@ -97,9 +98,14 @@ def apply_to_window(window: Any, config: ManagedConfig) -> None:
     label.setText(status_text(config).lstrip(" ·"))
     label.setToolTip(describe(config))
     _apply_basemap(window, config)
-    window.show_notice(describe(config))
     if config.error is not None:
-        print(f"warning: {config.error}; using the built-in defaults, locked", file=sys.stderr)
+        # the window's data banner says it, and stays: every load is withheld
+        print(
+            f"warning: {config.error}; nothing is checked until IT fixes the system configuration",
+            file=sys.stderr,
+        )
+    else:
+        window.show_notice(describe(config))
 
 
 def basemap_source(spec: str) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
@@ -34,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from planner.app import units
+from planner.app import units, wording
 from planner.app.document import PlanDocument
 from planner.core.model import Camera, CameraStatus, Finding, Severity
 
@@ -246,12 +247,18 @@ class FindingsPanel(QWidget):
         header.setSectionResizeMode(len(FindingsModel.COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(48)
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        # one line of text per row, tight: the dock shows six findings at its default size
+        self.view.verticalHeader().setDefaultSectionSize(self.view.fontMetrics().height() + 6)
         self.summary = QLabel()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(self.filter)
+        lay.setSpacing(2)
+        # the filter and the summary share a row: every pixel of height is a row of findings
+        top = QHBoxLayout()
+        top.addWidget(self.filter, 1)
+        top.addWidget(self.summary, 2)
+        lay.addLayout(top)
         lay.addWidget(self.view)
-        lay.addWidget(self.summary)
         self.view.clicked.connect(lambda i: self.finding_clicked.emit(self.finding_at(i)))
         self.view.doubleClicked.connect(lambda i: self.finding_activated.emit(self.finding_at(i)))
         self.model.modelReset.connect(self._update_summary)
@@ -266,17 +273,29 @@ class FindingsPanel(QWidget):
         self._update_summary()
 
     def _update_summary(self) -> None:
-        statuses = [r.status for r in self.model.doc.results.values()]
-        if not statuses:
+        n, n_block, n_warn, n_clear = self.model.doc.status_counts()
+        if not n:
             reason = getattr(self, "_unchecked", "")
             self.summary.setText(f"Not checked. {reason}" if reason else "Not checked.")
             return
-        n_block = sum(s is Severity.BLOCK for s in statuses)
-        n_warn = sum(s is Severity.WARN for s in statuses)
-        self.summary.setText(
-            f"{len(statuses)} cameras checked: {n_block} blocked, {n_warn} warned, "
-            f"{len(statuses) - n_block - n_warn} clear; {len(self.model.rows)} findings"
+        blind = sum(bool(wording.view_note(r)) for r in self.model.doc.results.values())
+        # a clear camera that sees nothing has no finding: the summary still says so
+        extra = f"; {blind} with the {wording.VIEW_BLOCKED}" if blind else ""
+        counts = (
+            f"{n_block} blocked, {n_warn} warned, {n_clear} clear; "
+            f"{len(self.model.rows)} findings{extra}"
         )
+        doc = self.model.doc
+        if not doc.plan.cameras:
+            # an empty plan over a pack: the cameras checked are the pack's, say whose
+            data = doc.data
+            pack = data.pack_path if data is not None else None
+            where = Path(pack).name if pack is not None else "the data"
+            self.summary.setText(
+                f"No cameras in this plan yet. {n} existing cameras in {where}: {counts}"
+            )
+            return
+        self.summary.setText(f"{n} cameras checked: {counts}")
 
 
 # -- camera properties ---------------------------------------------------------------------
@@ -408,6 +427,7 @@ class PropertiesPanel(QWidget):
         self.revert_button.clicked.connect(lambda: self.set_camera(self.camera_id))
         doc.camera_changed.connect(self._doc_changed)
         doc.camera_removed.connect(self._doc_changed)
+        doc.result_changed.connect(self._result_changed)
         doc.plan_reset.connect(lambda: self.set_camera(None))
         # a bound method (not a lambda): Qt drops the connection when the panel goes
         units.notifier.changed.connect(self._units_changed)
@@ -415,6 +435,11 @@ class PropertiesPanel(QWidget):
 
     def _units_changed(self, _unit: str) -> None:
         self.set_camera(self.camera_id)
+
+    def _result_changed(self, camera_id: str) -> None:
+        # the note follows the check (typed but unapplied values stay as they are)
+        if camera_id == self.camera_id:
+            self._update_note()
 
     def _editable(self) -> bool:
         return self.camera_id is not None and self.doc.is_editable(self.camera_id)
@@ -460,16 +485,25 @@ class PropertiesPanel(QWidget):
                 cb.setChecked(False)
             self._loading = False
             return
-        if editable:
-            self.note.setText("")
-        else:
-            pack = self.doc.data.pack_path if self.doc.data is not None else None
-            where = f"the data pack {pack.name}" if pack is not None else "the data"
-            self.note.setText(
-                f"Existing camera from {where}, not part of this plan: read-only here."
-            )
+        self._update_note()
         self._load(cam)
         self.heading.setEnabled(editable and cam.heading_deg is not None)
+
+    def _update_note(self) -> None:
+        """Whose camera it is, and what the check says of its view when the map cannot."""
+        cid = self.camera_id
+        if cid is None:
+            return
+        parts = []
+        if not self._editable():
+            pack = self.doc.data.pack_path if self.doc.data is not None else None
+            where = f"the data pack {pack.name}" if pack is not None else "the data"
+            parts.append(f"Existing camera from {where}, not part of this plan: read-only here.")
+        blocked = wording.view_note(self.doc.results.get(cid))
+        if blocked:
+            # the map shows a ✓ and no cone: say why, in words
+            parts.append(f"Check: clear, {blocked}.")
+        self.note.setText(" ".join(parts))
 
     def _load(self, cam: Camera) -> None:
         self._loading = True

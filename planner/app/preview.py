@@ -178,6 +178,11 @@ def load_preview(
         )
     cam_geoms, cam_cols = read_gpkg_table(pack, "cameras_existing", ["camera_id"])
     ok = ~(shapely.is_missing(cam_geoms) | shapely.is_empty(cam_geoms))
+    # as the document counts them (PlanDocument.all_cameras): the plan's cameras, then
+    # the pack's existing cameras the plan does not carry itself; an existing plan made
+    # from the pack carries them all, so the preview must not show each twice
+    planned = {c.id for c in cameras}
+    ok &= np.array([str(cid) not in planned for cid in cam_cols["camera_id"]], dtype=bool)
     xy = shapely.get_coordinates(cam_geoms[ok])
     cams = list(cameras) + [
         Camera(

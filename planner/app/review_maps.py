@@ -11,7 +11,7 @@ Call on the GUI thread or a Python thread (the layers are projected here with py
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -42,9 +42,10 @@ from planner.app.camera_items import (
     to_scene,
 )
 from planner.app.canvas import style as st
-from planner.app.canvas.label_layer import district_requests
+from planner.app.canvas.label_layer import _street_box, district_requests
 from planner.app.canvas.labels import (
     PRIORITY,
+    BoxIndex,
     LabelRequest,
     LabelStyle,
     PlacedLabel,
@@ -54,7 +55,15 @@ from planner.app.canvas.labels import (
 from planner.app.canvas.layers import GeomLayer
 from planner.app.canvas.overlays import draw_attribution, draw_scale_bar, scale_bar
 from planner.app.canvas.prepare import prepare_layers
-from planner.app.canvas.render import RenderState, StreetLayer, draw_region, site_symbol_px
+from planner.app.canvas.render import (
+    RenderState,
+    StreetLabels,
+    StreetLayer,
+    draw_region,
+    draw_street_labels,
+    site_symbol_px,
+    street_labels,
+)
 from planner.app.map_labels import CAMERA_STYLE
 from planner.core.buildings import BoundsIndex, BuildingIndex, Footprints
 from planner.core.model import Camera, CameraStatus, PlanResult, Severity
@@ -62,6 +71,13 @@ from planner.core.model import Camera, CameraStatus, PlanResult, Severity
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 #: "District N" on the overview: the map's district label, at the report's type size.
 DISTRICT_STYLE = LabelStyle(font_px=10, bold=True, colour=QColor(st.DISTRICT_LABEL), pad=(6.0, 2.0))
+#: The overview's numbered callouts of the blocked and warned cameras.
+CALLOUT_STYLE = LabelStyle(
+    font_px=9, bold=True, colour=QColor(20, 20, 20), box=QColor(255, 255, 255, 235), pad=(5.0, 2.0)
+)
+#: How far (symbol radii) a callout may stand off its camera, with a leader line,
+#: where the symbols crowd: tried in turn after the places beside the symbol.
+CALLOUT_STANDOFF = (2.5, 4.0, 6.0, 9.0)
 
 
 @dataclass
@@ -137,6 +153,12 @@ class ReportMaps:
         self.boundary_labels = bnd if self.has_boundaries else None
         #: The last overview's labels: text, box (layout units) and role, for tests.
         self.labels_drawn: list[tuple[str, QRectF, str]] = []
+        #: The last overview's callouts: camera id to the box of its number.
+        self.callouts_drawn: dict[str, QRectF] = {}
+        #: The cameras whose number stood off with a leader line (no room beside them).
+        self.callouts_crowded: list[str] = []
+        #: The last map's street names: text and box (layout units).
+        self.streets_drawn: list[tuple[str, QRectF]] = []
         extra = {}
         if self.has_boundaries:
             # drawn as outlines only: as lines, a map's cut adds no edge along its frame
@@ -153,6 +175,8 @@ class ReportMaps:
             site_outline_styles=layers.sites.outline_styles,
             sites=layers.sites.points,
             entrances=layers.sites.entrances,
+            # placed with the other labels, inside each map's frame (see _street_names)
+            street_labels_in_tiles=False,
             **extra,
         )
         self.detail = _Detail(resolution=-1.0)
@@ -212,6 +236,26 @@ class ReportMaps:
             return (-500.0, -500.0, 500.0, 500.0)
         return (min(xs), min(ys), max(xs), max(ys))
 
+    def callout_extent(
+        self, ids: Sequence[str], *, aspect: float
+    ) -> tuple[float, float, float, float] | None:
+        """A detail of the overview around the cameras ``ids`` (those whose numbers
+        crowd it), or None when the overview shows them large enough already (under
+        twice as close)."""
+        pts = [self.xy[i] for i in ids if i in self.xy]
+        if len(pts) < 2:
+            return None
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        # the numbered cameras and some room around them for the numbers
+        pad = max(150.0, 0.08 * max(max(xs) - min(xs), max(ys) - min(ys)))
+        detail = fit_extent(
+            (min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad), aspect=aspect
+        )
+        whole = fit_extent(self.overview_extent(), aspect=aspect)
+        if (detail[2] - detail[0]) * 2 > whole[2] - whole[0]:
+            return None
+        return detail
+
     def camera_extent(self, camera: Camera) -> tuple[float, float, float, float]:
         """The camera, its whole range and some surroundings."""
         x, y = self.xy[camera.id]
@@ -236,12 +280,15 @@ class ReportMaps:
         overlay_scale: float = 1.0,
         symbol_scale: float = 1.0,
         subject: str | None = None,
+        callouts: Mapping[str, int] | None = None,
     ) -> None:
         """Draw a map of ``extent`` (projected metres) in ``(0, 0, width, height)``.
 
         ``overlay_scale`` shrinks the scale bar, north arrow and attribution for small
         maps, ``symbol_scale`` the camera symbols (a city of them); ``subject`` is the
-        camera the map is about, drawn selected.
+        camera the map is about, drawn selected, with a small legend; ``callouts``
+        numbers cameras (by id) on the map. Nothing is drawn outside the frame, and
+        every label is placed inside it, clear of the symbols and of each other.
         """
         minx, miny, maxx, maxy = extent
         dx, dy = max(maxx - minx, 1.0), max(maxy - miny, 1.0)
@@ -265,8 +312,10 @@ class ReportMaps:
             for item in self.bodies:
                 item.refresh_geometry()
         self.detail.resolution = res
-        if self.detail.item_labels != (subject is not None):
-            self.detail.item_labels = subject is not None
+        if self.detail.item_labels:
+            # labels are placed below, inside the frame: a symbol's own label is cut
+            # by the frame's edge or covered by a neighbour
+            self.detail.item_labels = False
             for item in self.bodies:
                 item.refresh_geometry()
         body = self.body_by_id.get(subject or "")
@@ -289,16 +338,25 @@ class ReportMaps:
         if body is not None:
             body.setSelected(False)
         self.labels_drawn = []
-        if subject is None:  # the overview: camera labels and district names placed together
-            self._overview_labels(
-                painter,
-                x0=x0,
-                y0=y0,
-                res=res,
-                width=width,
-                height=height,
-                legend=legend,
-            )
+        self.callouts_drawn = {}
+        self.callouts_crowded = []
+        mini = None
+        if subject is not None and body is not None:
+            mini = self._mini_legend(painter, body, k=overlay_scale)
+        #: The last camera map's small legend box (layout units), None on the overview.
+        self.mini_legend_drawn = mini
+        self._overview_labels(
+            painter,
+            x0=x0,
+            y0=y0,
+            res=res,
+            width=width,
+            height=height,
+            legend=legend,
+            districts=subject is None,
+            callouts=callouts or {},
+            extra=[mini] if mini is not None else [],
+        )
         painter.save()
         k = overlay_scale
         painter.scale(k, k)
@@ -362,13 +420,18 @@ class ReportMaps:
         width: float,
         height: float,
         legend: bool,
+        districts: bool = True,
+        callouts: Mapping[str, int] | None = None,
+        extra: Sequence[QRectF] = (),
     ) -> None:
         """Label the cameras and name the districts as the map does: inside the frame,
         clear of the camera and site symbols, the legend and the north arrow, cameras
-        first; a label with no room is left out."""
+        first; a label with no room is left out. A callout number is never left out:
+        with no room beside its camera it stands further off, with a leader line."""
         rect = (x0, y0, x0 + width * res, y0 + height * res)
         reqs: list[LabelRequest] = []
-        if self.boundary_labels is not None:
+        numbered: list[tuple[str, LabelRequest]] = []
+        if districts and self.boundary_labels is not None:
             reqs += district_requests(
                 self.boundary_labels,
                 rect=rect,
@@ -381,7 +444,7 @@ class ReportMaps:
         # a camera symbol ignores the painter's scale: its size is in device pixels
         t = painter.worldTransform()
         per_unit = max(math.hypot(t.m11(), t.m12()), 1e-9)
-        obstacles = [QRectF(width - 40, 0, 40, 50)]  # the north arrow
+        obstacles = [QRectF(width - 40, 0, 40, 50), *extra]  # the north arrow, a legend
         if legend:
             obstacles.append(self.legend_rect())
         for item in self.bodies:
@@ -391,6 +454,23 @@ class ReportMaps:
                 continue
             half = item.symbol_half_px() / per_unit
             obstacles.append(QRectF(at.x() - half, at.y() - half, 2 * half, 2 * half))
+            number = (callouts or {}).get(item.camera_id)
+            if number is not None:
+                text = str(number)
+                numbered.append(
+                    (
+                        item.camera_id,
+                        LabelRequest(
+                            text,
+                            at,
+                            CALLOUT_STYLE.size(text),
+                            priority=PRIORITY["selected"],
+                            radius=half,
+                            role="callout",
+                            style=CALLOUT_STYLE,
+                        ),
+                    )
+                )
             if item.shows_label():
                 text = item.label_text()
                 rank = 0 if item.status is None else item.status.rank
@@ -406,8 +486,6 @@ class ReportMaps:
                         positions=item.label_sides(),
                     )
                 )
-        if not reqs:
-            return
         sites = self.state.sites
         if sites is not None and len(sites):
             half = site_symbol_px(res) / 2
@@ -416,11 +494,151 @@ class ReportMaps:
                 obstacles.append(QRectF(at.x() - half, at.y() - half, 2 * half, 2 * half))
         # off the scale bar and the attribution line, as on the map
         view = QRectF(4, 4, width - 8, height - 34)
-        placed = place_labels(reqs, view=view, occupied=obstacles)
+        taken = BoxIndex(obstacles)
+        callout_boxes, leaders = self._place_callouts(numbered, view=view, taken=taken)
+        # as the map does: cameras and sites, then the street names, then the districts
+        first = [i for i, r in enumerate(reqs) if r.priority > PRIORITY["street"]]
+        then = [i for i, r in enumerate(reqs) if r.priority <= PRIORITY["street"]]
+        placed = [
+            (first[j], box)
+            for j, box in place_labels([reqs[i] for i in first], view=view, occupied=taken)
+        ]
+        self._street_names(painter, rect=rect, x0=x0, y0=y0, res=res, view=view, taken=taken)
+        placed += [
+            (then[j], box)
+            for j, box in place_labels([reqs[i] for i in then], view=view, occupied=taken)
+        ]
+        for anchor, box in leaders:
+            painter.save()
+            painter.setPen(QPen(QColor(20, 20, 20), 0.6))
+            painter.drawLine(anchor, _nearest_on(box, anchor))
+            painter.restore()
+        for cid, box, req in callout_boxes:
+            draw_label(painter, PlacedLabel(req.text, box, req.role, req.style))
+            self.callouts_drawn[cid] = box
+            self.labels_drawn.append((req.text, box, req.role))
         for i, box in sorted(placed, key=lambda ib: reqs[ib[0]].priority):
             r = reqs[i]
             draw_label(painter, PlacedLabel(r.text, box, r.role, r.style))
             self.labels_drawn.append((r.text, box, r.role))
+
+    def _street_names(
+        self,
+        painter: QPainter,
+        *,
+        rect: tuple[float, float, float, float],
+        x0: float,
+        y0: float,
+        res: float,
+        view: QRectF,
+        taken: BoxIndex,
+    ) -> None:
+        """Street names whose whole box is inside the frame and clear of the labels and
+        symbols placed before (the map's tiles would cut them at the frame's edge)."""
+        self.streets_drawn = []
+        # a name goes at the middle of the street's part inside this map: a small map
+        # shows a piece of a block, and the whole segment's middle is often outside it
+        streets = _clip_streets(self.state.streets, rect)
+        if streets is None:
+            return
+        sl = street_labels(replace(self.state, streets=streets), rect, res)
+        if sl is None or not len(sl.mid):
+            return
+        px = (np.asarray(sl.mid, dtype=float) - (x0, y0)) / res
+        keep = []
+        for n in range(len(sl.mid)):
+            box = _street_box(QPointF(*px[n]), sl, n)
+            if view.contains(box) and not taken.hits(box):
+                taken.add(box)
+                keep.append(n)
+                self.streets_drawn.append((str(sl.names[n]), box))
+        if not keep:
+            return
+        idx = np.array(keep)
+        subset = StreetLabels(
+            mid=sl.mid[idx], angle=sl.angle[idx], widths=sl.widths[idx], names=sl.names[idx]
+        )
+        draw_street_labels(painter, subset, px[idx])
+
+    def _place_callouts(
+        self,
+        numbered: list[tuple[str, LabelRequest]],
+        *,
+        view: QRectF,
+        taken: BoxIndex,
+    ) -> tuple[list[tuple[str, QRectF, LabelRequest]], list[tuple[QPointF, QRectF]]]:
+        """Place every callout number: beside its camera, else further off with a leader
+        line (anchor and box returned), else clamped into the view. The boxes go into
+        ``taken``; the cameras placed off their symbol into :attr:`callouts_crowded`."""
+        boxes: list[tuple[str, QRectF, LabelRequest]] = []
+        leaders: list[tuple[QPointF, QRectF]] = []
+        todo = numbered
+        for step, factor in enumerate((1.0, *CALLOUT_STANDOFF)):
+            if not todo:
+                break
+            reqs = [replace(r, radius=r.radius * factor) for _cid, r in todo]
+            placed = dict(place_labels(reqs, view=view, occupied=taken))
+            left = []
+            for i, (cid, req) in enumerate(todo):
+                if i in placed:
+                    boxes.append((cid, placed[i], req))
+                    if step:
+                        leaders.append((req.anchor, placed[i]))
+                        self.callouts_crowded.append(cid)
+                else:
+                    left.append((cid, req))
+            todo = left
+        for cid, req in todo:  # no free room at all: beside the camera, clamped to the view
+            w, h = req.size
+            box = QRectF(req.anchor.x() + req.radius + 2, req.anchor.y() - h / 2, w, h)
+            dx = min(0.0, view.right() - box.right()) + max(0.0, view.left() - box.left())
+            dy = min(0.0, view.bottom() - box.bottom()) + max(0.0, view.top() - box.top())
+            box.translate(dx, dy)
+            taken.add(box)
+            boxes.append((cid, box, req))
+            self.callouts_crowded.append(cid)
+        return boxes, leaders
+
+    def callout_numbers(self, report: Any) -> dict[str, int]:
+        """Camera id to its callout number on the overview (blocked and warned cameras)."""
+        from planner.report.describe import callouts
+
+        return {s.camera.id: n for n, s in callouts(report)}
+
+    def _mini_legend(self, painter: QPainter, body: MapCamera, *, k: float) -> QRectF:
+        """A camera map's small legend (top left): its cone, a capture zone, an entrance."""
+        status = body.status or Severity.CLEAR
+        word = {Severity.BLOCK: "blocked", Severity.WARN: "warning"}.get(status, "clear")
+        rows: list[tuple[str, Any]] = [
+            (f"View: {word}", lambda p, r: _cone_swatch(p, r, status)),
+            ("Capture zone", _zone_swatch),
+            ("Vehicle entrance", _entrance_swatch),
+        ]
+        font = QFont()
+        font.setPixelSize(8)
+        fm = QFontMetricsF(font)
+        line_h = 11.0
+        w = max(fm.horizontalAdvance(t) for t, _ in rows) + 26
+        box = QRectF(4.0, 4.0, w, line_h * len(rows) + 6)
+        painter.save()
+        painter.scale(k, k)
+        painter.setPen(QPen(QColor("#9aa3ab"), 0.6))
+        painter.setBrush(QColor(255, 255, 255, 230))
+        painter.drawRect(box)
+        painter.setFont(font)
+        for i, (text, draw) in enumerate(rows):
+            top = box.y() + 3 + i * line_h
+            painter.save()
+            draw(painter, QRectF(box.x() + 4, top + 0.5, 12, 9.5))
+            painter.restore()
+            painter.setPen(QColor("#222222"))
+            painter.drawText(
+                QRectF(box.x() + 21, top - 1, w - 22, line_h),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                text,
+            )
+        painter.restore()
+        return QRectF(box.x() * k, box.y() * k, box.width() * k, box.height() * k)
 
     @property
     def district_labels_drawn(self) -> list[tuple[str, QRectF]]:
@@ -454,9 +672,7 @@ class ReportMaps:
             rows.append(
                 (
                     "Council district",
-                    lambda p, r: _line_swatch(
-                        p, r, getattr(st, "DISTRICT_LINE", QColor("#6a1b9a")), Qt.PenStyle.DashLine
-                    ),
+                    lambda p, r: _line_swatch(p, r, st.DISTRICT_LINE, st.DISTRICT_PEN_STYLE),
                 )
             )
         return rows
@@ -503,6 +719,7 @@ class ReportMaps:
         overlay_scale: float = 1.0,
         symbol_scale: float = 1.0,
         subject: str | None = None,
+        callouts: Mapping[str, int] | None = None,
     ) -> QImage:
         """The map as an image (HTML report), ``scale`` pixels per layout unit."""
         img = QImage(round(width * scale), round(height * scale), QImage.Format.Format_RGB32)
@@ -518,6 +735,7 @@ class ReportMaps:
             overlay_scale=overlay_scale,
             symbol_scale=symbol_scale,
             subject=subject,
+            callouts=callouts,
         )
         p.end()
         return img
@@ -615,13 +833,29 @@ def _clipped(state: RenderState, rect: tuple[float, float, float, float]) -> Ren
         kinds = state.boundary_kinds
         changes["boundary_kinds"] = None if kinds is None else kinds[bi]
     if state.streets is not None:
-        classes, names = {}, {}
-        for key, layer in state.streets.classes.items():
-            cut, hits = _clip_layer(layer, rect)
-            if cut is not None:
-                classes[key], names[key] = cut, state.streets.names[key][hits]
-        changes["streets"] = StreetLayer(classes=classes, names=names) if classes else None
+        changes["streets"] = _clip_streets(state.streets, rect)
     return replace(state, **changes)
+
+
+def _clip_streets(
+    streets: StreetLayer | None, rect: tuple[float, float, float, float]
+) -> StreetLayer | None:
+    """``streets`` cut to ``rect``, each class with its names (None: nothing left)."""
+    if streets is None:
+        return None
+    classes, names = {}, {}
+    for key, layer in streets.classes.items():
+        cut, hits = _clip_layer(layer, rect)
+        if cut is not None:
+            classes[key], names[key] = cut, streets.names[key][hits]
+    return StreetLayer(classes=classes, names=names) if classes else None
+
+
+def _nearest_on(box: QRectF, at: QPointF) -> QPointF:
+    """The point of ``box`` nearest to ``at`` (where a leader line meets its label)."""
+    return QPointF(
+        min(max(at.x(), box.left()), box.right()), min(max(at.y(), box.top()), box.bottom())
+    )
 
 
 def _north_arrow(p: QPainter, at: QPointF) -> None:

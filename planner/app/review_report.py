@@ -1,53 +1,32 @@
-"""Write the review report: PDF with Qt's own machinery, or one self-contained HTML file.
+"""Write the review report: a tagged, archival PDF, or one self-contained HTML file.
 
-Why Qt and not reportlab: the maps must be drawn by the app's renderer, which paints
-with ``QPainter``; ``QPdfWriter`` takes that painter's output as vectors, and
-``QTextDocument`` lays out the text (tables, page breaks) and embeds the fonts. No
-new dependency enters the installed bundle.
-
-The PDF is laid out by ``QTextDocument`` from the same HTML the HTML report uses;
-each map is a custom text object whose drawing the writer does with
-:class:`planner.app.review_maps.ReportMaps`, straight into the PDF painter.
+The PDF is laid out by Typst (the ``typst`` wheel: compiler and fonts inside, no
+system library) from markup made of the report model (:mod:`planner.report.typst_source`):
+Typst tags headings, tables, lists, links and figures and writes PDF/A-2a and PDF/UA-1.
+Qt's ``QPdfWriter``, used before, cannot tag a PDF. The maps are still drawn by the
+app's renderer (:class:`planner.app.review_maps.ReportMaps`), into SVG files with
+``QSvgGenerator``, so they stay vectors in the PDF.
 """
 
 from __future__ import annotations
 
 import base64
 import os
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, QSizeF, Qt
-from PySide6.QtGui import (
-    QAbstractTextDocumentLayout,
-    QColor,
-    QFont,
-    QImageWriter,
-    QPageLayout,
-    QPageSize,
-    QPainter,
-    QPdfWriter,
-    QPen,
-    QPyTextObject,
-    QTextCharFormat,
-    QTextCursor,
-    QTextDocument,
-    QTextFormat,
-)
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF
+from PySide6.QtGui import QFont, QImageWriter, QPainter
 
 from planner.app.review_maps import ReportMaps, fit_extent
-from planner.report.html import footer_text, report_html
+from planner.report.html import report_html
 from planner.report.model import Boundary, LayerRow, Report, build_report
 
 Progress = Callable[[str, float], None]
 
-MAP_OBJECT = QTextFormat.ObjectTypes.UserObject + 10
-_KEY = QTextFormat.Property.UserProperty + 10
-PAGE = QPageSize.PageSizeId.Letter
-MARGIN_PT = 50.0
-FOOTER_PT = 26.0
 OVERVIEW_SIZE = (510, 470)
 INSET_SIZE = (250, 190)
 #: Scale bar, north arrow and attribution of the small camera maps, relative to the overview.
@@ -59,19 +38,6 @@ HTML_SCALE = 1.5
 #: The overview is shown across the whole text column: drawn sharper than the insets.
 HTML_OVERVIEW_SCALE = 2.0
 HTML_JPEG_QUALITY = 80
-
-_QT_CSS = """
-h1 { font-size: 20pt; color: #0b3d62; }
-h2 { font-size: 14pt; color: #0b3d62; margin-top: 8px; }
-h3 { font-size: 11pt; color: #0b3d62; margin-top: 10px; }
-p { margin-top: 3px; margin-bottom: 3px; }
-th { background-color: #e8edf2; text-align: left; }
-.mono { font-family: "DejaVu Sans Mono"; font-size: 7pt; }
-.small { font-size: 7.5pt; color: #4a4a4a; }
-.kicker { font-size: 8pt; color: #4a5a6a; }
-.stale { color: #b71c1c; font-weight: bold; }
-pre { font-size: 7pt; }
-"""
 
 
 def _now() -> str:
@@ -111,6 +77,7 @@ def _osm(rc: Any) -> bool:
 def build(rc: Any, *, reviewer: str | None, progress: Progress | None) -> tuple[Report, Any]:
     """The report model and the pack's boundaries frame, from a re-check."""
 
+    from planner.io.basis import describe_basis
     from planner.io.common import sha256_file
     from planner.io.policy import builtin_policy_path
     from planner.io.review_store import plan_features, review_log
@@ -144,6 +111,14 @@ def build(rc: Any, *, reviewer: str | None, progress: Progress | None) -> tuple[
         reviewer=reviewer,
         osm=_osm(rc),
         warnings=[*rc.managed_notes, *rc.inputs.warnings],
+        basis=describe_basis(
+            rc.inputs,
+            rc.plan.cameras,
+            rc.checker.projector,
+            site_files=[
+                Path(x.path) for x in rc.inputs.layers if x.kind == "sites" and "#" not in x.path
+            ],
+        ),
         progress=progress,
         signers=rc.trust.signers if getattr(rc, "trust", None) is not None else None,
         trust=rc.trust.describe() if getattr(rc, "trust", None) is not None else "",
@@ -184,17 +159,19 @@ def write_report(
         boundaries=frame,
         osm=report.osm,
     )
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        if out.suffix.lower() == ".pdf":
-            pages = write_pdf(report, maps, tmp, progress=progress)
-        else:
-            pages = 0
-            write_html(report, maps, tmp, progress=progress)
-        tmp.replace(out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    from planner.io.outputs import verify_pdf, write_output_file
+
+    # A fresh temporary (random name, never a planted link), checked before it
+    # replaces the old report: a full disk or a read-only folder keeps the old one.
+    if out.suffix.lower() == ".pdf":
+        pages = write_output_file(
+            out,
+            lambda tmp: write_pdf_tagged(report, maps, tmp, progress=progress),
+            verify=verify_pdf,
+        )
+    else:
+        pages = 0
+        write_output_file(out, lambda tmp: write_html(report, maps, tmp, progress=progress))
     return {"pages": pages, "bytes": out.stat().st_size, "report": report}
 
 
@@ -231,9 +208,22 @@ def write_html(
                 scale=HTML_OVERVIEW_SCALE,
                 symbol_scale=OVERVIEW_SYMBOL_SCALE,
                 extent=fit_extent(maps.overview_extent(), aspect=aspect),
+                callouts=maps.callout_numbers(report),
             )
         )
     }
+    numbers = maps.callout_numbers(report)
+    detail = maps.callout_extent(maps.callouts_crowded, aspect=aspect)
+    if detail is not None:
+        images["detail"] = _data_uri(
+            maps.image(
+                width=OVERVIEW_SIZE[0],
+                height=OVERVIEW_SIZE[1],
+                scale=HTML_OVERVIEW_SCALE,
+                extent=detail,
+                callouts=numbers,
+            )
+        )
     n = max(1, len(report.sections))
     inset_aspect = INSET_SIZE[0] / INSET_SIZE[1]
     for i, s in enumerate(report.sections):
@@ -255,176 +245,172 @@ def write_html(
     path.write_text(text, encoding="utf-8")
 
 
-# -- PDF -----------------------------------------------------------------------------------
+# -- tagged PDF (Typst) ---------------------------------------------------------------------
+
+#: PDF standards of the report: archival (PDF/A-2a, which needs the tags too) and
+#: accessible (PDF/UA-1).
+PDF_STANDARDS = ["a-2a", "ua-1"]
 
 
-class _MapObject(QPyTextObject):
-    """Draws a map where the text layout placed its ``map:KEY`` image."""
-
-    def __init__(self, report: Report, maps: ReportMaps) -> None:
-        super().__init__()
-        self.maps = maps
-        self.cameras = {s.camera.id: s.camera for s in report.sections}
-        self.drawn = 0
-        self.on_draw: Callable[[int], None] | None = None
-
-    def intrinsicSize(self, doc: QTextDocument, pos: int, fmt: QTextFormat) -> QSizeF:
-        img = fmt.toImageFormat()
-        return QSizeF(img.width(), img.height())
-
-    def drawObject(
-        self, painter: QPainter, rect: QRectF, doc: QTextDocument, pos: int, fmt: QTextFormat
-    ) -> None:
-        key = str(fmt.property(_KEY))
-        w, h = rect.width(), rect.height()
-        if key == "overview":
-            extent = fit_extent(self.maps.overview_extent(), aspect=w / h)
-            legend = True
-        else:
-            cam = self.cameras[key.removeprefix("camera:")]
-            extent = fit_extent(self.maps.camera_extent(cam), aspect=w / h)
-            legend = False
-        painter.save()
-        painter.translate(rect.topLeft())
-        self.maps.draw(
-            painter,
-            width=w,
-            height=h,
-            extent=extent,
-            legend=legend,
-            overlay_scale=1.0 if legend else INSET_OVERLAY_SCALE,
-            symbol_scale=OVERVIEW_SYMBOL_SCALE if legend else 1.0,
-            subject=None if legend else key.removeprefix("camera:"),
-        )
-        painter.restore()
-        self.drawn += 1
-        if self.on_draw is not None:
-            self.on_draw(self.drawn)
+#: What a map's SVG may not hold as it is: the C0 controls XML 1.0 forbids (tab, newline
+#: and carriage return are the SVG's own whitespace), and what the report shows as
+#: escapes everywhere (``planner.report.typst_source``): DEL and C1 controls, bidi
+#: overrides and marks, separators, zero-width characters, the BOM.
+_SVG_UNSAFE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
+)
 
 
-def _bind_maps(doc: QTextDocument) -> None:
-    """Turn every ``map:KEY`` image of the document into a map object."""
-    block = doc.begin()
-    edits: list[tuple[int, str, Any]] = []
-    while block.isValid():
-        it = block.begin()
-        while not it.atEnd():
-            frag = it.fragment()
-            fmt = frag.charFormat()
-            if fmt.isImageFormat():
-                img = fmt.toImageFormat()
-                if img.name().startswith("map:"):
-                    edits.append((frag.position(), img.name()[4:], img))
-            it += 1
-        block = block.next()
-    cursor = QTextCursor(doc)
-    # one edit block: the layout runs once at the end, not once per map
-    cursor.beginEditBlock()
-    for pos, key, img in edits:
-        cursor.setPosition(pos)
-        cursor.setPosition(pos + 1, QTextCursor.MoveMode.KeepAnchor)
-        fmt = QTextCharFormat(img)
-        fmt.setObjectType(MAP_OBJECT)
-        fmt.setProperty(_KEY, key)
-        cursor.setCharFormat(fmt)
-    cursor.endEditBlock()
+def _svg_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def write_pdf(
-    report: Report, maps: ReportMaps, path: Path, *, progress: Progress | None = None
-) -> int:
-    """Lay out and write the PDF; returns the page count."""
-    writer = QPdfWriter(str(path))
-    writer.setPageSize(QPageSize(PAGE))
-    writer.setPageMargins(QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Point)
-    writer.setResolution(72)  # one layout unit is one point
-    writer.setTitle(report.title)
-    writer.setCreator("siting-planner")
-    if hasattr(writer, "setAuthor"):
-        writer.setAuthor(report.reviewer)
-    page_w = writer.width()
-    page_h = writer.height()
-    body_w = page_w - 2 * MARGIN_PT
-    body_h = page_h - 2 * MARGIN_PT - FOOTER_PT
+def _svg(path: Path, *, width: float, height: float, draw: Callable[[QPainter], None]) -> None:
+    """One map as an SVG file of ``width`` × ``height`` points: vectors stay vectors."""
+    from PySide6.QtCore import QSize
+    from PySide6.QtGui import QFontInfo, QGuiApplication
+    from PySide6.QtSvg import QSvgGenerator
 
-    doc = QTextDocument()
-    doc.documentLayout().setPaintDevice(writer)
-    font = QFont("DejaVu Sans")
-    font.setStyleHint(QFont.StyleHint.SansSerif)
-    font.setPointSizeF(8.5)
-    doc.setDefaultFont(font)
-    doc.setDefaultStyleSheet(_QT_CSS)
-    doc.setDocumentMargin(0)
-    handler = _MapObject(report, maps)
-    doc.documentLayout().registerHandler(MAP_OBJECT, handler)
-    # placeholders keep the layout from fetching images: the maps are drawn, not loaded
-    doc.setUndoRedoEnabled(False)
-    doc.setHtml(
-        report_html(report, {}, for_qt=True, overview_size=OVERVIEW_SIZE, inset_size=INSET_SIZE)
-    )
-    _bind_maps(doc)
-    doc.setPageSize(QSizeF(body_w, body_h))
-    pages = doc.pageCount()
-    n_maps = len(report.sections) + 1
-    if progress:
-        handler.on_draw = lambda k: (
-            (k % 10 == 0) and progress(f"Drawing map {k} of {n_maps}", 0.55 + 0.4 * k / n_maps)
-        )
-    footer = footer_text(report)
-    painter = QPainter(writer)
-    small = QFont(font)
-    small.setPointSizeF(6.5)
+    # an SVG names fonts by family, and "Sans Serif" (what a default QFont asks for)
+    # is no font Typst knows: the maps' text would be set in another face than the one
+    # Qt measured it with (labels overrunning their boxes). Name the real family.
+    # Named for the map's drawing only: the app's own font is given back after it.
+    default = QGuiApplication.font()
+    real = QFontInfo(default).family()
+    renamed = bool(real) and default.family() != real
+    if renamed:
+        fixed = QFont(default)
+        fixed.setFamily(real)
+        QGuiApplication.setFont(fixed)
+    buf = QByteArray()
+    dev = QBuffer(buf)
+    dev.open(QIODevice.OpenModeFlag.WriteOnly)
+    gen = QSvgGenerator()
+    gen.setOutputDevice(dev)
+    gen.setSize(QSize(round(width), round(height)))
+    gen.setViewBox(QRectF(0, 0, width, height))
+    gen.setResolution(72)  # one layout unit is one point, as in the page layout
+    painter = QPainter(gen)
     try:
-        for i in range(pages):
-            if i:
-                writer.newPage()
-            painter.save()
-            painter.translate(MARGIN_PT, MARGIN_PT - i * body_h)
-            clip = QRectF(0, i * body_h, body_w, body_h)
-            painter.setClipRect(clip)
-            ctx = QAbstractTextDocumentLayout.PaintContext()
-            ctx.clip = clip
-            doc.documentLayout().draw(painter, ctx)
-            painter.restore()
-            _footer(
-                painter,
-                small,
-                footer=footer,
-                page=i + 1,
-                pages=pages,
-                osm=report.osm,
-                x=MARGIN_PT,
-                y=page_h - MARGIN_PT - FOOTER_PT + 10,
-                width=body_w,
-                plan=report.plan_name,
-            )
+        draw(painter)
     finally:
         painter.end()
-    return pages
+        dev.close()
+        if renamed:
+            QGuiApplication.setFont(default)
+    # a plan's label may hold control characters, which XML forbids (Qt writes them as
+    # they are), or a bidi override: written as escapes, as the report's text does
+    text = bytes(buf.data()).decode("utf-8", errors="replace")
+    path.write_text(_SVG_UNSAFE.sub(_svg_escape, text), encoding="utf-8")
 
 
-def _footer(
-    painter: QPainter,
-    font: QFont,
-    *,
-    footer: str,
-    page: int,
-    pages: int,
-    osm: bool,
-    x: float,
-    y: float,
-    width: float,
-    plan: str,
-) -> None:
-    painter.save()
-    painter.setPen(QPen(QColor("#8a96a3"), 0.5))
-    painter.drawLine(x, y, x + width, y)
-    painter.setFont(font)
-    painter.setPen(QColor("#4a4a4a"))
-    left = f"{plan} · DPO review" + (" · Map data © OpenStreetMap contributors" if osm else "")
-    painter.drawText(QRectF(x, y + 3, width, 10), Qt.AlignmentFlag.AlignLeft, left)
-    painter.drawText(
-        QRectF(x, y + 3, width, 10), Qt.AlignmentFlag.AlignRight, f"Page {page} of {pages}"
+def write_pdf_tagged(
+    report: Report, maps: ReportMaps, path: Path, *, progress: Progress | None = None
+) -> int:
+    """Write the tagged PDF/A-2a + PDF/UA-1 report with Typst; returns the page count."""
+    import tempfile
+
+    from planner.report.typst_compile import compile_pdf
+    from planner.report.typst_source import INSET_PT, OVERVIEW_PT, report_typst
+
+    with tempfile.TemporaryDirectory(prefix="siting-report-") as td:
+        root = Path(td)
+        images: dict[str, str] = {}
+        ow, oh = OVERVIEW_PT
+        _svg(
+            root / "overview.svg",
+            width=ow,
+            height=oh,
+            draw=lambda p: maps.draw(
+                p,
+                width=ow,
+                height=oh,
+                extent=fit_extent(maps.overview_extent(), aspect=ow / oh),
+                legend=True,
+                symbol_scale=OVERVIEW_SYMBOL_SCALE,
+                callouts=maps.callout_numbers(report),
+            ),
+        )
+        images["overview"] = "overview.svg"
+        numbers = maps.callout_numbers(report)
+        detail = maps.callout_extent(maps.callouts_crowded, aspect=ow / oh)
+        if detail is not None:
+            _svg(
+                root / "detail.svg",
+                width=ow,
+                height=oh,
+                draw=lambda p: maps.draw(p, width=ow, height=oh, extent=detail, callouts=numbers),
+            )
+            images["detail"] = "detail.svg"
+        iw, ih = INSET_PT
+        n = max(1, len(report.sections))
+        for i, s in enumerate(report.sections):
+            name = f"camera-{i}.svg"
+            _svg(
+                root / name,
+                width=iw,
+                height=ih,
+                draw=lambda p, cam=s.camera: maps.draw(
+                    p,
+                    width=iw,
+                    height=ih,
+                    extent=fit_extent(maps.camera_extent(cam), aspect=iw / ih),
+                    overlay_scale=INSET_OVERLAY_SCALE,
+                    subject=cam.id,
+                ),
+            )
+            images[f"camera:{s.camera.id}"] = name
+            if progress and i % 10 == 0:
+                progress(f"Drawing map {i + 1} of {n}", 0.55 + 0.3 * i / n)
+        source = root / "report.typ"
+        text = report_typst(report, images)
+        if progress:
+            progress("Laying out the PDF", 0.88)
+        for _attempt in range(MAX_GLYPH_RETRIES):
+            source.write_text(text, encoding="utf-8")
+            error = compile_pdf(source, path, root=root, standards=list(PDF_STANDARDS))
+            if error is None:
+                break
+            # a PDF/A may hold no character its fonts cannot draw: a name in a script
+            # no installed font covers is written as its code point instead
+            missing = _undisplayable(error)
+            if not missing:
+                raise RuntimeError(error)
+            for ch in missing:
+                text = text.replace(ch, f"\\\\u{ord(ch):04x}")
+            for svg in root.glob("*.svg"):  # a camera's label on its map
+                data = svg.read_text(encoding="utf-8")
+                if any(ch in data for ch in missing):
+                    for ch in missing:
+                        data = data.replace(ch, f"\\u{ord(ch):04x}")
+                    svg.write_text(data, encoding="utf-8")
+        else:
+            msg = "too many characters no installed font can draw"
+            raise ValueError(msg)
+    return _page_count(path)
+
+
+#: Compilations tried, each writing one more undrawable character as its code point.
+MAX_GLYPH_RETRIES = 12
+_UNDISPLAYABLE = re.compile(r"the text `\"(.*?)\"` could not be displayed")
+
+
+def _undisplayable(message: str) -> set[str]:
+    """The non-ASCII characters of the text Typst says no font can display."""
+    found = _UNDISPLAYABLE.search(message)
+    if found is None:
+        return set()
+    # the message quotes the text as Rust does: unassigned code points as \u{378}
+    quoted = re.sub(
+        r"\\u\{([0-9a-fA-F]{1,6})\}", lambda m: chr(int(m.group(1), 16)), found.group(1)
     )
-    painter.drawText(QRectF(x, y + 12, width, 10), Qt.AlignmentFlag.AlignLeft, footer)
-    painter.restore()
+    return {ch for ch in quoted if ord(ch) > 0x7F}
+
+
+def _page_count(path: Path) -> int:
+    """Pages of a PDF, from its page tree's root ``/Count`` (Typst writes one tree)."""
+    data = path.read_bytes()
+    counts = [int(m) for m in re.findall(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)", data)]
+    counts += [int(m) for m in re.findall(rb"/Count\s+(\d+)[^>]*?/Type\s*/Pages\b", data)]
+    return max(counts, default=0)

@@ -27,6 +27,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QRectF,
     QSortFilterProxyModel,
     Qt,
     Signal,
@@ -34,6 +35,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QDockWidget,
     QFileDialog,
@@ -46,6 +48,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QProgressBar,
+    QProgressDialog,
     QPushButton,
     QTableView,
     QTableWidget,
@@ -57,6 +60,7 @@ from PySide6.QtWidgets import (
 
 from planner.app.camera_items import ConeItem, geometry_path, to_scene
 from planner.app.canvas import MapCanvas
+from planner.app.dialogs import PLAN_FILTER, Prompter
 from planner.app.review_maps import MapCamera
 from planner.app.workers import Task, start
 from planner.core.model import AuditEntry, CameraStatus
@@ -69,6 +73,13 @@ from planner.core.review import (
     changes_since,
     refusal,
 )
+
+#: Report formats, the first the default (:meth:`Prompter.save_path` picks the ending).
+REPORT_FILTER = "PDF (*.pdf);;HTML, one file (*.html)"
+#: Sort key of the re-check column: blocked first, then warned, then clear.
+STATUS_ORDER = {"block": 0, "warn": 1, "clear": 2}
+#: The role the table sorts by (the re-check column sorts by severity, not by word).
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 BANNER = (
     "REVIEW MODE: read-only. The plan was re-checked with your policy and data; "
@@ -179,6 +190,10 @@ class DecisionsModel(QAbstractTableModel):
             if col == 5:
                 ch = self.changes.get(cid)
                 return "" if ch is None else ch.describe()
+        if role == SORT_ROLE:
+            if col == 1:
+                return STATUS_ORDER.get(status, 3)
+            return self.data(index, Qt.ItemDataRole.DisplayRole)
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == 1:
                 return QColor({"block": "#b71c1c", "warn": "#8a5a00"}.get(status, "#1b5e20"))
@@ -241,6 +256,14 @@ class ReviewWindow(QMainWindow):
         self.banner.setStyleSheet("background:#0b3d62; color:white; padding:6px; font-weight:bold")
         lay.addWidget(self.banner)
         self.canvas = MapCanvas(self)
+        # the scale bar (and every distance shown) in the planner's display units
+        from planner.app import canvas_bridge, units
+
+        unit = str(getattr(settings, "units", units.current_units()))
+        if unit in units.UNITS:
+            units.set_units(unit)
+            canvas_bridge.set_units(self.canvas, unit)
+        units.notifier.changed.connect(self._units_changed)
         lay.addWidget(self.canvas, 1)
         self.setCentralWidget(central)
         self.controller = _Controller()
@@ -254,10 +277,13 @@ class ReviewWindow(QMainWindow):
         self.model = DecisionsModel(self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SORT_ROLE)
         self.table = QTableView()
+        self.table.setObjectName("decisions_table")
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
-        self.proxy.sort(-1)  # plan order until the reviewer sorts
+        # blocked, then warned, then clear (plan order within each: the sort is stable)
+        self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -265,9 +291,12 @@ class ReviewWindow(QMainWindow):
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         self.comment = QLineEdit()
         self.comment.setPlaceholderText("Comment (recorded with the decision)")
-        self.approve_btn = QPushButton("&Approve")
-        self.reject_btn = QPushButton("&Reject")
-        self.changes_btn = QPushButton("&Needs changes")
+        # The keys are window shortcuts of the Review menu's actions, not button
+        # mnemonics: a mnemonic is a platform's choice (off on macOS, and Alt+R was also
+        # the "&Review" menu's, so it only moved the focus between the two)
+        self.approve_btn = QPushButton("Approve (Alt+A)")
+        self.reject_btn = QPushButton("Reject (Alt+R)")
+        self.changes_btn = QPushButton("Needs changes (Alt+N)")
         self.approve_btn.clicked.connect(lambda: self.decide(Decision.APPROVE))
         self.reject_btn.clicked.connect(lambda: self.decide(Decision.REJECT))
         self.changes_btn.clicked.connect(lambda: self.decide(Decision.NEEDS_CHANGES))
@@ -277,11 +306,19 @@ class ReviewWindow(QMainWindow):
         self.trust_label.setWordWrap(True)
         self.totals_label = QLabel("")
         self.totals_label.setWordWrap(True)
+        # the selected camera's findings in plain words, what the decision is about
+        self.findings = QLabel("")
+        self.findings.setObjectName("review_findings")
+        self.findings.setWordWrap(True)
+        self.findings.setTextFormat(Qt.TextFormat.PlainText)
+        self.findings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.findings.setStyleSheet("QLabel { background: #f4f6f8; padding: 6px; }")
         panel = QWidget()
         pl = QVBoxLayout(panel)
         pl.addWidget(self.trust_label)
         pl.addWidget(self.totals_label)
         pl.addWidget(self.table, 1)
+        pl.addWidget(self.findings)
         pl.addWidget(self.why)
         pl.addWidget(self.comment)
         row = QHBoxLayout()
@@ -331,18 +368,38 @@ class ReviewWindow(QMainWindow):
         self.resizeDocks([dock], [560], Qt.Orientation.Horizontal)
         self.resizeDocks([bottom], [200], Qt.Orientation.Vertical)
 
-        menu = self.menuBar().addMenu("&Review")
+        # "Re&view", not "&Review": Alt+R is Reject's
+        self.prompter = Prompter(self, settings=settings, plan_folder=self._plan_folder)
+        self._zoom_on_select = True
+        menu = self.menuBar().addMenu("Re&view")
         self.save_action = self._act(
             menu, "&Save decisions", self.save, QKeySequence.StandardKey.Save
         )
         self._act(menu, "&Next undecided or stale", lambda: self.next_attention(1), "F8")
         self._act(menu, "&Previous undecided or stale", lambda: self.next_attention(-1), "Shift+F8")
-        self._act(menu, "Export review &report…", self.export_report, "Ctrl+E")
+        menu.addSeparator()
+        self.decision_actions = {
+            d: self._act(menu, text, lambda _c=False, d=d: self.decide(d), key)
+            for d, text, key in (
+                (Decision.APPROVE, "&Approve", "Alt+A"),
+                (Decision.REJECT, "&Reject", "Alt+R"),
+                (Decision.NEEDS_CHANGES, "&Needs changes", "Alt+N"),
+            )
+        }
+        menu.addSeparator()
+        # through a lambda: triggered(bool) would arrive as the path
+        self._act(menu, "Export review &report…", lambda: self.export_report(), "Ctrl+E")
         menu.addSeparator()
         self._act(menu, "Signing &key…", self.choose_key, "")
         self._act(menu, "&Create a signing key…", self.create_key, "")
         self._act(menu, "&Close", self.close, QKeySequence.StandardKey.Close)
         self._update_buttons()
+
+    def _units_changed(self, unit: str) -> None:
+        from planner.app import canvas_bridge
+
+        canvas_bridge.set_units(self.canvas, unit)
+        self.canvas.viewport().update()
 
     def _act(self, menu: Any, text: str, slot: Any, shortcut: Any) -> QAction:
         act = QAction(text, self)
@@ -374,21 +431,29 @@ class ReviewWindow(QMainWindow):
         self.progress_label.setText("Re-checking the plan with your data…")
 
         def work(progress: Any, cancel: Any) -> Any:
-            from planner.app.canvas.prepare import prepare_layers
+            from planner.app.canvas.prepare import prepare_boundary_arrays, prepare_layers
 
             rc = recheck(
                 ns, with_geometry=True, cancel=cancel, progress=lambda what, f: progress(what, f)
             )
             progress("Preparing the map", 0.6)
+            proj = rc.checker.projector
+            # the boundaries of the pack the re-check read (IT's, when locked), as it read
+            # them: no second read of the pack
             boundaries = None
-            if data is not None:
-                from planner.io.pack import read_pack
-
-                boundaries = read_pack(data, layers=["boundaries"]).boundaries
+            if getattr(rc.inputs, "boundaries", None) is not None:
+                geoms, cols = rc.inputs.boundaries
+                boundaries = prepare_boundary_arrays(
+                    geoms, names=cols.get("name"), kinds=cols.get("kind"), projector=proj
+                )
+            # buildings stream into the map by area from the checker's index, as in the
+            # planner's window: a citywide copy projected for the map cost ~400 MB
+            index = getattr(rc.checker, "buildings", None)
+            stream = index is not None and len(index) > 0
             layers = prepare_layers(
-                projector=rc.checker.projector,
+                projector=proj,
                 streets=rc.inputs.streets,
-                buildings=rc.inputs.buildings,
+                buildings=None if stream else rc.inputs.buildings,
                 sites=list(rc.checker.sites),
                 zones=list(rc.checker.zones),
                 boundaries=boundaries,
@@ -450,6 +515,12 @@ class ReviewWindow(QMainWindow):
             sites=layers.sites,
             zones=layers.zones,
         )
+        index = getattr(rc.checker, "buildings", None)
+        if layers.buildings is None and index is not None and len(index):
+            from planner.app.canvas.stream import BuildingStream
+
+            # the checker's own footprints: the map draws what was checked
+            canvas.set_building_stream(BuildingStream(index, rc.checker.projector))
         if getattr(layers, "boundaries", None) is not None:
             canvas.set_boundaries(layers.boundaries)
         results = {r.camera_id: r for r in rc.result.results}
@@ -531,13 +602,62 @@ class ReviewWindow(QMainWindow):
         self._fill_audit()
         self.trust_label.setText(f"Trusted reviewers: {rc.trust.describe()}")
         self._show_totals()
-        self.progress_label.setText(
-            f"{len(plan.cameras)} cameras re-checked with {rc.policy.id} {rc.policy.version}; "
-            f"{sum(1 for c in plan.ids() if self.model.needs_attention(c))} undecided or stale."
-        )
+        self._update_count()
         if self.model.ids:
-            self.select(self.model.ids[0])
+            # the first row (the worst camera), with the whole plan still in view
+            self._zoom_on_select = False
+            try:
+                self.select(self.model.ids[self.proxy.mapToSource(self.proxy.index(0, 0)).row()])
+            finally:
+                self._zoom_on_select = True
         self.loaded.emit()
+
+    def _plan_folder(self) -> Path | None:
+        return None if self.plan_path is None else self.plan_path.resolve().parent
+
+    def undecided(self) -> int:
+        """How many cameras are undecided or stale (pending decisions count as decided)."""
+        return sum(1 for c in self.model.ids if self.model.needs_attention(c))
+
+    def _update_count(self) -> None:
+        if self.rc is None:
+            return
+        rc = self.rc
+        self.progress_label.setText(
+            f"{len(self.model.ids)} cameras re-checked with {rc.policy.id} {rc.policy.version}; "
+            f"{self.undecided()} undecided or stale"
+            + (
+                f", {len(self.model.pending)} decisions not saved yet."
+                if self.model.pending
+                else "."
+            )
+        )
+
+    def findings_text(self, cid: str) -> str:
+        """The re-check of camera ``cid`` in plain words (what the findings panel shows)."""
+        from planner.app import wording
+
+        rc = self.rc
+        if rc is None:
+            return ""
+        result = next((r for r in rc.result.results if r.camera_id == cid), None)
+        cam = next((c for c in rc.plan.cameras if c.id == cid), None)
+        name = f"{cid} ({cam.label})" if cam is not None and cam.label else cid
+        if result is None:
+            return f"{name}: not re-checked."
+        head = {
+            "block": "BLOCKED",
+            "warn": "warning",
+            "clear": "clear",
+        }.get(str(result.status), str(result.status))
+        if not result.findings:
+            return f"{name}: {head}. Nothing it sees is near a protected site."
+        ctx = wording.Context(
+            sites={s.id: s for s in rc.checker.sites}, projector=rc.checker.projector
+        )
+        lines = [f"{name}: {head}."]
+        lines += [f"\u2022 {wording.finding_sentence(f, cam, ctx)}" for f in result.findings]
+        return "\n".join(lines)
 
     def _scale_changed(self, res: float) -> None:
         self.controller.resolution = res
@@ -560,6 +680,7 @@ class ReviewWindow(QMainWindow):
     def _row_changed(self, *_a: object) -> None:
         cid = self.current_id()
         self._update_buttons()
+        self.findings.setText("" if cid is None else self.findings_text(cid))
         if cid is None or cid not in self.bodies:
             return
         body = self.bodies[cid]
@@ -568,10 +689,21 @@ class ReviewWindow(QMainWindow):
         scene.clearSelection()
         body.setSelected(True)
         scene.blockSignals(False)
-        self.canvas.center_on_scene(body.pos())
+        if self._zoom_on_select:
+            self.zoom_to_camera(cid)
+        self.canvas.invalidate_labels()
         idx = self.audit_filter.findData(cid)
         if idx >= 0 and self.audit_filter.currentIndex() != 0:
             self.audit_filter.setCurrentIndex(idx)
+
+    def zoom_to_camera(self, cid: str) -> None:
+        """Show camera ``cid`` with all it can see (its range around it)."""
+        if self.rc is None or cid not in self.bodies:
+            return
+        cam = next(c for c in self.rc.plan.cameras if c.id == cid)
+        centre = self.bodies[cid].pos()
+        r = max(cam.range_m, 30.0) * 1.3
+        self.canvas.zoom_to_rect(QRectF(centre.x() - r, centre.y() - r, 2 * r, 2 * r))
 
     def _map_selection(self) -> None:
         picked = [cid for cid, b in self.bodies.items() if b.isSelected()]
@@ -753,7 +885,9 @@ class ReviewWindow(QMainWindow):
         self.comment.clear()
         self._mark_dirty()
         self._show_totals()
-        self.next_attention(1)
+        self._update_count()
+        if self.next_attention(1) is None:
+            self._update_count()
         return True
 
     def _mark_dirty(self) -> None:
@@ -765,22 +899,28 @@ class ReviewWindow(QMainWindow):
         """Write the pending decisions into the plan's review log (atomic)."""
         if self.rc is None or not self.model.pending or self.plan_path is None:
             return True
-        from planner.io.plan import now_iso, read_plan, write_plan
+        from planner.core.errors import InputError
+        from planner.io.plan import now_iso
+        from planner.io.plan_lock import update_plan
         from planner.io.review_store import camera_hashes, record_decisions
 
-        # re-read the file: it must still be the plan that was reviewed
-        current = read_plan(self.plan_path)
-        if camera_hashes(current) != self.hashes or current.meta.name != self.rc.plan.meta.name:
-            QMessageBox.warning(
-                self,
-                "Review",
-                "The plan file changed on disk since it was "
-                "opened; reopen it to review the new version. Nothing saved.",
-            )
-            return False
         records = list(self.model.pending.values())
-        record_decisions(current, records, reviewer=records[-1].reviewer, when=now_iso())
-        write_plan(current, self.plan_path, touch=False)
+        changed = (
+            "The plan file changed on disk since it was opened; "
+            "reopen it to review the new version. Nothing saved."
+        )
+
+        def record(current: Any) -> None:
+            # the file as it is now, under its lock: it must still be the plan reviewed
+            if camera_hashes(current) != self.hashes or current.meta.name != self.rc.plan.meta.name:
+                raise InputError(self.plan_path, "", changed)
+            record_decisions(current, records, reviewer=records[-1].reviewer, when=now_iso())
+
+        try:
+            current = update_plan(self.plan_path, record)
+        except InputError as exc:
+            QMessageBox.warning(self, "Review", changed if exc.what == changed else str(exc))
+            return False
         self.rc.plan = current
         from planner.io.review_store import review_log
 
@@ -792,7 +932,11 @@ class ReviewWindow(QMainWindow):
         self._fill_audit()
         self._mark_dirty()
         self._show_totals()
-        self.progress_label.setText(f"Saved {len(records)} decision(s) to {self.plan_path.name}.")
+        self._update_count()
+        self.progress_label.setText(
+            f"Saved {len(records)} decision{'s' if len(records) != 1 else ''} to "
+            f"{self.plan_path.name}. " + self.progress_label.text()
+        )
         return True
 
     # -- audit -----------------------------------------------------------------------------
@@ -813,48 +957,31 @@ class ReviewWindow(QMainWindow):
 
     # -- report ----------------------------------------------------------------------------
     def export_report(self, path: Path | None = None) -> Path | None:
-        """Write the review report (PDF or HTML) for the plan as saved."""
+        """Write the review report (PDF or HTML) for the plan as saved.
+
+        Asks where (the real save dialog, PDF or HTML by the filter or the typed
+        ending), then draws it with a progress dialog whose Cancel stops it and
+        leaves no file.
+        """
         if self.rc is None or self.plan_path is None:
             return None
-        if (
-            self.model.pending
-            and QMessageBox.question(
-                self, "Review", "Save your decisions first, so the report shows them?"
-            )
-            == QMessageBox.StandardButton.Yes
+        if self.model.pending and self.prompter.confirm(
+            "Review", "Save your decisions first, so the report shows them?"
         ):
             self.save()
         if path is None:
-            name, _ = QFileDialog.getSaveFileName(
-                self,
-                "Export review report",
-                str(self.plan_path.with_suffix("").with_suffix("")) + ".review.pdf",
-                "PDF (*.pdf);;HTML, one file (*.html)",
+            suggestion = self.plan_path.with_suffix("").with_suffix("").name + ".review.pdf"
+            path = self.prompter.save_path(
+                "Export review report", REPORT_FILTER, suggestion, kind="report"
             )
-            if not name:
+            if path is None:
                 return None
-            path = Path(name)
-        from PySide6.QtWidgets import QApplication
-
-        from planner.app.review_report import write_report
-
+        reviewer = self.reviewer()
         # the re-check of this window is the report's: the cameras are those saved (their
-        # hashes were compared on save); only the maps and the layout are left to do,
-        # with Qt painting, which belongs to this thread
-        self.progress_bar.show()
-
-        def progress(what: str, frac: float) -> None:
-            self.progress_label.setText(what)
-            self.progress_bar.setValue(round(100 * frac))
-            QApplication.processEvents()
-
-        try:
-            write_report(self.rc, path, reviewer=self.reviewer(), progress=progress)
-        except OSError as exc:
-            self._stopped(f"No report written: {exc}")
-            return None
-        self._stopped(f"Wrote {path}")
-        return path
+        # hashes were compared on save); only the maps and the layout are left to do
+        written = write_report_with_progress(self, self.rc, Path(path), reviewer=reviewer)
+        self.progress_label.setText(f"Wrote {path}" if written else "No report written.")
+        return written
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.model.pending:
@@ -1022,11 +1149,10 @@ def run_review_app(
 
 def review_plan_dialog(main: Any) -> ReviewWindow | None:
     """File → Review plan…: choose a plan; it is re-checked with the pack now loaded."""
-    name, _ = QFileDialog.getOpenFileName(
-        main, "Review plan", "", "Siting plans (*.plan.geojson *.geojson)"
-    )
-    if not name:
+    chosen = main.prompter.open_path("Review plan", PLAN_FILTER, kind="plan")
+    if chosen is None:
         return None
+    name = str(chosen)
     data = getattr(getattr(main, "doc", None), "data", None)
     pack = getattr(data, "pack_path", None)
     return open_review(
@@ -1034,35 +1160,78 @@ def review_plan_dialog(main: Any) -> ReviewWindow | None:
     )
 
 
+class ReportCancelled(Exception):
+    """The user pressed Cancel while the report was being written."""
+
+
+def write_report_with_progress(
+    parent: QWidget, rc: Any, path: Path, *, reviewer: str | None
+) -> Path | None:
+    """Write the report of ``rc`` to ``path`` behind a progress dialog with Cancel.
+
+    The maps paint with Qt on this thread; each progress step lets the event loop
+    run, so the window repaints and Cancel is heard. A cancelled or failed report
+    leaves no file (:func:`planner.app.review_report.write_report` writes a
+    temporary file and renames it at the end). Returns the path, or None.
+    """
+    from planner.app.review_report import write_report
+
+    dlg = _progress_dialog(parent, "Writing the review report…")
+
+    def progress(what: str, frac: float) -> None:
+        QApplication.processEvents()
+        if dlg.wasCanceled():
+            raise ReportCancelled
+        dlg.setLabelText(f"Review report: {what}…")
+        dlg.setValue(max(1, min(99, round(100 * frac))))
+
+    try:
+        write_report(rc, path, reviewer=reviewer, progress=progress)
+    except ReportCancelled:
+        return None
+    except (OSError, ValueError) as exc:
+        dlg.close()
+        QMessageBox.critical(parent, "Export review report", f"No report written: {exc}")
+        return None
+    finally:
+        dlg.close()
+        dlg.deleteLater()
+    return path
+
+
+def _progress_dialog(parent: QWidget, text: str) -> QProgressDialog:
+    dlg = QProgressDialog(text, "Cancel", 0, 100, parent)
+    dlg.setObjectName("report_progress")
+    dlg.setWindowTitle("Export review report")
+    dlg.setWindowModality(Qt.WindowModality.WindowModal)
+    dlg.setMinimumDuration(0)
+    dlg.setAutoClose(False)
+    dlg.setAutoReset(False)
+    dlg.setValue(0)
+    dlg.show()
+    QApplication.processEvents()
+    return dlg
+
+
 def export_report_dialog(main: Any, path: Path | None = None) -> Path | None:
     """File → Export review report…: the saved plan, re-checked with the pack now loaded."""
     doc = main.doc
     if doc.path is None:
-        QMessageBox.information(
-            main,
-            "Export review report",
-            "Save the plan first: the report describes the saved file.",
+        main.prompter.error(
+            "Export review report", "Save the plan first: the report describes the saved file."
         )
         return None
-    if doc.dirty:
-        QMessageBox.information(
-            main,
-            "Export review report",
-            "The report describes the plan as saved; unsaved changes are not in it.",
-        )
     if path is None:
-        name, _ = QFileDialog.getSaveFileName(
-            main,
-            "Export review report",
-            str(Path(doc.path).with_suffix("").with_suffix("")) + ".review.pdf",
-            "PDF (*.pdf);;HTML, one file (*.html)",
+        suggestion = Path(doc.path).with_suffix("").with_suffix("").name + ".review.pdf"
+        path = main.prompter.save_path(
+            "Export review report", REPORT_FILTER, suggestion, kind="report"
         )
-        if not name:
+        if path is None:
             return None
-        path = Path(name)
-    from PySide6.QtWidgets import QApplication
-
-    from planner.app.review_report import write_report
+    if doc.dirty:
+        main.show_notice(
+            "The review report describes the plan as saved: your unsaved changes are not in it."
+        )
     from planner.io.recheck import recheck
 
     pack = doc.data.pack_path if doc.data is not None else None
@@ -1074,34 +1243,53 @@ def export_report_dialog(main: Any, path: Path | None = None) -> Path | None:
         streets=None,
         policy=None,
     )
-    # the re-check (reading the pack, the buildings index) runs on the worker thread;
-    # the maps and the layout paint with Qt, on this one
-    task = start(
-        Task(lambda progress, cancel: recheck(ns, with_geometry=True, cancel=cancel), name="report")
+    # the re-check (reading the pack, the buildings index) runs on the worker thread,
+    # behind the same progress dialog; the maps and the layout paint with Qt, on this one
+    from planner.app.loading import reusable_inputs
+
+    # the pack the window already read, when unchanged: no second citywide index in memory
+    reuse = reusable_inputs(doc.data, ns.data)
+    dlg = _progress_dialog(main, "Re-checking the saved plan for the report…")
+    task = Task(
+        lambda progress, cancel: recheck(
+            ns,
+            with_geometry=True,
+            cancel=cancel,
+            reuse=reuse,
+            progress=lambda what, f: progress(what, f),
+        ),
+        name="report",
     )
-    main.statusBar().showMessage("Re-checking the saved plan for the report…")
+
+    def stage(what: object, frac: object) -> None:
+        if isinstance(what, str) and isinstance(frac, float) and not dlg.wasCanceled():
+            dlg.setLabelText(f"Re-checking the saved plan: {what}…")
+            dlg.setValue(max(1, min(99, round(50 * frac))))
+
+    task.signals.progress.connect(stage, Qt.ConnectionType.QueuedConnection)
+    start(task)
     while not task.done.is_set():
         QApplication.processEvents()
+        if dlg.wasCanceled():
+            task.cancel()
         task.done.wait(0.02)
+    cancelled = dlg.wasCanceled()
+    dlg.close()
+    dlg.deleteLater()
+    if cancelled or (task.result is None and task.error is None):
+        main.statusBar().showMessage("Review report cancelled: no file written", 8000)
+        return None
     if task.error is not None:
-        QMessageBox.critical(main, "Export review report", f"No report written: {task.error}")
+        main.prompter.error("Export review report", f"No report written: {task.error}")
         return None
-    if task.result is None:
-        return None
-
-    def progress(what: str, frac: float) -> None:
-        main.statusBar().showMessage(f"Review report: {what} ({round(100 * frac)}%)")
-        QApplication.processEvents()
-
-    try:
-        write_report(
-            task.result,
-            path,
-            reviewer=getattr(main.settings, "user_identity", "") or None,
-            progress=progress,
-        )
-    except OSError as exc:
-        QMessageBox.critical(main, "Export review report", f"No report written: {exc}")
+    written = write_report_with_progress(
+        main,
+        task.result,
+        Path(path),
+        reviewer=getattr(main.settings, "user_identity", "") or None,
+    )
+    if written is None:
+        main.statusBar().showMessage("Review report cancelled: no file written", 8000)
         return None
     main.statusBar().showMessage(f"Wrote {path}", 8000)
-    return path
+    return written

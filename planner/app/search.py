@@ -386,6 +386,8 @@ class SearchMarker:
         self.canvas = canvas
         self.hit: SearchHit | None = None
         self.scene_xy: tuple[float, float] | None = None
+        #: Where the last paint drew the place's name (view pixels), None if not drawn.
+        self.name_box: QRectF | None = None
         canvas.add_overlay(self.draw)
         canvas.add_label_source(self.map_labels)
 
@@ -400,26 +402,41 @@ class SearchMarker:
         font.setBold(True)
         return font
 
-    def _boxes(self, p: QPointF) -> list[QRectF]:
-        """The pin's and its name's boxes (view pixels) for the pin's point ``p``."""
+    def _pin_box(self, p: QPointF) -> QRectF:
+        """The pin's box (view pixels) for the pin's point ``p``."""
+        return QRectF(p.x() - 10, p.y() - 26, 20, 27)
+
+    def _name_box(self, p: QPointF) -> QRectF | None:
+        """Where the found place's name is drawn: beside the pin, inside the view, clear of
+        the map's labels; None when the map already names it or no place is free.
+
+        The name is not an obstacle of the map's labels: a tag ("? unverified") or a
+        site's name is never pushed away for it, it goes where they are not.
+        """
         assert self.hit is not None
+        text = self.hit.text
+        drawn = list(getattr(self.canvas, "labels_drawn", []))
+        if any(t and (t == text or text.startswith(t)) for t, _box in drawn):
+            return None  # the map's own label names the place: no second copy
         fm = QFontMetricsF(self._font())
-        base = p + QPointF(9, -27)
-        name = QRectF(
-            base.x() - 2,
-            base.y() - fm.ascent() - 2,
-            fm.horizontalAdvance(self.hit.text) + 4,
-            fm.height() + 4,
-        )
-        return [QRectF(p.x() - 10, p.y() - 26, 20, 27), name]
+        w, h = fm.horizontalAdvance(text) + 4, fm.height() + 4
+        vp = self.canvas.viewport().rect()
+        view = QRectF(4, 4, vp.width() - 8, vp.height() - 34)  # clear of the scale bar
+        taken = [box for _t, box in drawn] + [self._pin_box(p)]
+        for dx, dy in ((9, -27 - h + 6), (-9 - w, -27 - h + 6), (12, -12), (-12 - w, -12)):
+            box = QRectF(p.x() + dx, p.y() + dy, w, h)
+            if view.contains(box) and not any(box.intersects(t) for t in taken):
+                return box
+        return None
 
     def map_labels(self, rect: QRectF, res: float, to_view: ToView) -> LabelBatch:
-        """A label source of the canvas: no label of its own, the pin as obstacles."""
+        """A label source of the canvas: no label of its own, the pin as an obstacle."""
         if self.hit is None or self.scene_xy is None:
             return LabelBatch()
-        return LabelBatch(obstacles=self._boxes(to_view(QPointF(*self.scene_xy))))
+        return LabelBatch(obstacles=[self._pin_box(to_view(QPointF(*self.scene_xy)))])
 
     def draw(self, painter: QPainter) -> None:
+        self.name_box = None
         if self.hit is None or self.scene_xy is None:
             return
         p = self.canvas.scene_to_view(QPointF(*self.scene_xy))
@@ -433,8 +450,13 @@ class SearchMarker:
         painter.drawPath(pin)
         painter.setBrush(QColor("#ffffff"))
         painter.drawEllipse(p + QPointF(0, -16), 3, 3)
+        box = self._name_box(p)
+        if box is None:
+            return
+        self.name_box = box
+        fm = QFontMetricsF(self._font())
         text = QPainterPath()
-        text.addText(p + QPointF(9, -27), self._font(), self.hit.text)  # above a site label
+        text.addText(box.topLeft() + QPointF(2, 2 + fm.ascent()), self._font(), self.hit.text)
         painter.strokePath(text, QPen(QColor(255, 255, 255, 230), 4))
         painter.fillPath(text, QColor("#0d47a1"))
 

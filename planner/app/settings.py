@@ -20,6 +20,8 @@ APPLICATION = "siting-planner"
 SETTINGS_ENV = "SITING_PLANNER_SETTINGS"
 MAX_RECENT = 10
 UNITS = ("metres", "feet")
+#: The kinds of file whose last folder is remembered, each on its own.
+FOLDER_KINDS = ("plan", "export", "csv", "report", "pack", "layer", "basemap")
 
 
 def open_qsettings() -> QSettings:
@@ -39,6 +41,13 @@ def _as_list(value: object) -> list[str]:
     if isinstance(value, str):
         return [value]
     return [str(v) for v in value]  # type: ignore[attr-defined]
+
+
+def _folder_key(kind: str) -> str:
+    if kind not in FOLDER_KINDS:
+        msg = f"folder kind must be one of {FOLDER_KINDS}, got {kind!r}"
+        raise ValueError(msg)
+    return kind
 
 
 class AppSettings:
@@ -109,6 +118,18 @@ class AppSettings:
     def last_data_pack(self, path: Path | None) -> None:
         self.store.setValue("files/last_data_pack", "" if path is None else str(path))
 
+    def last_folder(self, kind: str) -> Path | None:
+        """The folder a file dialog of ``kind`` was last accepted in (None when unknown).
+
+        ``kind`` is one of :data:`FOLDER_KINDS`: each kind of file remembers its own
+        folder, so exporting a map does not move where plans are opened from.
+        """
+        value = self.store.value(f"folders/{_folder_key(kind)}")
+        return Path(str(value)) if value else None
+
+    def remember_folder(self, kind: str, folder: Path) -> None:
+        self.store.setValue(f"folders/{_folder_key(kind)}", str(Path(folder)))
+
     # -- siting ----------------------------------------------------------------------------
     @property
     def default_camera_model(self) -> str | None:
@@ -136,6 +157,16 @@ class AppSettings:
         from planner.app.units import format_distance
 
         return format_distance(metres, unit=self.units)
+
+    @property
+    def network_mode(self) -> str | None:
+        """The user's Settings > Network access choice; ``None`` until one is made."""
+        value = str(self.store.value("network/mode", "") or "")
+        return value or None
+
+    @network_mode.setter
+    def network_mode(self, value: str | None) -> None:
+        self.store.setValue("network/mode", value or "")
 
     # -- audit -----------------------------------------------------------------------------
     @property

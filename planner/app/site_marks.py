@@ -25,9 +25,13 @@ from planner.app.wording import unverified_note
 
 Z_MARKS = 45.0  # above the site and zone layers, below the cones
 COLOUR = QColor(130, 40, 160)
+#: The outline of an unverified site (a verified one is solid).
+UNVERIFIED_PEN_STYLE = Qt.PenStyle.DashLine
 #: A point site is marked with a ring of this radius (metres).
 POINT_RING_M = 12.0
 TAG_TEXT = "? unverified"
+#: How far (pixels beyond the symbol) a tag may stand off when no place beside it is free.
+TAG_REACH_PX = (14.0, 28.0, 44.0)
 TAG_STYLE = LabelStyle(font_px=10, bold=True, colour=COLOUR, box=QColor(255, 255, 255, 220))
 #: Below the site's symbol first: its name is tried on the right.
 TAG_SIDES = (
@@ -80,7 +84,7 @@ class UnverifiedMarks(QObject):
         if data is None or proj is None:
             self.changed.emit()
             return
-        pen = QPen(COLOUR, 2.0, Qt.PenStyle.DashLine)
+        pen = QPen(COLOUR, 2.0, UNVERIFIED_PEN_STYLE)
         pen.setCosmetic(True)
         for site in data.sites:
             note = unverified_note(site)
@@ -129,6 +133,9 @@ class UnverifiedMarks(QObject):
                     style=TAG_STYLE,
                     tooltip=tag.tooltip,
                     positions=TAG_SIDES,
+                    # in a crowd of camera symbols (city zoom) the tag stands off with
+                    # a leader rather than disappear: the dashed outline is too small there
+                    reach=TAG_REACH_PX,
                 )
             )
         return batch

@@ -81,6 +81,11 @@ class StatusBar(QStatusBar):
         super().addPermanentWidget(widget, stretch)
         self._permanent.append(widget)
 
+    def insertPermanentWidget(self, index: int, widget: QWidget, stretch: int = 0) -> int:
+        at = super().insertPermanentWidget(index, widget, stretch)
+        self._permanent.append(widget)
+        return at
+
     def message_rect(self) -> QRect:
         """Where the temporary message is drawn: left of every visible permanent widget."""
         right = self.width() - 12

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from planner.app.units import format_distance
 from planner.core.crs import Projector
-from planner.core.model import Basis, Camera, Finding, Rule, Site
+from planner.core.model import Basis, Camera, CameraResult, Finding, Rule, Site
 
 COMPASS = ("north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west")
 #: What a person must confirm about a site whose category is not verified (SPEC 2).
@@ -42,6 +42,31 @@ def compass(bearing_deg: float) -> str:
 
 def category_words(category: str | None) -> str:
     return (category or "protected site").replace("_", " ")
+
+
+#: What a camera that sees nothing from where it stands is told (a bare ✓ with no cone
+#: would read as "checked and fine").
+VIEW_BLOCKED = "view fully blocked by a building"
+
+
+#: A visible area below this (square metres) is no view at all: not one car fits in it,
+#: and the map draws no cone a person could see.
+NO_VIEW_M2 = 1.0
+
+
+def view_note(result: CameraResult | None) -> str:
+    """``VIEW_BLOCKED`` when buildings hide a checked camera's whole cone, else ``""``.
+
+    "Whole": nothing is left, or less than :data:`NO_VIEW_M2` (a camera facing the wall
+    it stands a few centimetres from keeps a sliver).
+    """
+    if result is None or result.visible is None or result.cone is None:
+        return ""
+    if result.cone.is_empty or result.cone.area < NO_VIEW_M2:
+        return ""
+    if result.visible.is_empty or result.visible.area < NO_VIEW_M2:
+        return VIEW_BLOCKED
+    return ""
 
 
 def unverified_note(site: Site | None) -> str:
@@ -100,7 +125,12 @@ def place_words(
     elif site is not None:
         c = site.geometry.representative_point()
         target = (c.x, c.y)
-        phrase = f"{name} ({cat}; its entrances are unknown, so the whole site is protected)"
+        why = (
+            "one of its sources gives no entrances, so the whole site is protected"
+            if site.entrances
+            else "its entrances are unknown, so the whole site is protected"
+        )
+        phrase = f"{name} ({cat}; {why})"
     else:
         phrase = f"{name} ({cat})"
     where = _where(camera, target, ctx)
@@ -163,4 +193,66 @@ def justification_problem(text: str, *, camera_ids: Iterable[str] = ()) -> str |
             f"Write a full sentence (at least {MIN_JUSTIFICATION_WORDS} words and "
             f"{MIN_JUSTIFICATION_CHARS} characters): it is recorded in the audit trail."
         )
+    # "ok ok ok ok ok" has the length of a sentence and says nothing
+    if len({w.lower() for w in meaningful}) < MIN_JUSTIFICATION_WORDS:
+        return (
+            f"Write a real sentence with at least {MIN_JUSTIFICATION_WORDS} different words: "
+            "a word repeated is not a reason, and the reason goes into the audit trail."
+        )
     return None
+
+
+def local_time_text(iso_utc: str) -> str:
+    """A UTC ISO 8601 stamp as a person reads it: local time, with the day.
+
+    ``2026-12-04T15:43:45Z`` reads "Friday 4 December 2026 at 07:43 (local time)" in
+    California; text that is not a stamp is returned as it is.
+    """
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(iso_utc.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return iso_utc
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    local = when.astimezone()
+    return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M} (local time)"
+
+
+#: File-format wording (SPEC field names, interval notation) and the words the app uses.
+_PLAIN = (
+    (
+        re.compile(r"\bfov_deg must be in \(0, 360\]"),
+        "field of view must be more than 0° and at most 360°",
+    ),
+    (
+        re.compile(r"\brange_m must be in \(0, ([\d.]+)\]"),
+        r"range must be more than 0 m and at most \1 m",
+    ),
+    (
+        re.compile(r"\bheading_deg must be in \[0, 360\) or empty \(unknown\)"),
+        "heading must be from 0° up to (not including) 360°, or left empty when unknown",
+    ),
+    (
+        re.compile(r"\bheading_deg must be in \[0, 360\)"),
+        "heading must be from 0° up to (not including) 360°",
+    ),
+    (re.compile(r"\blon must be in \[-180, 180\]"), "longitude must be between -180 and 180"),
+    (re.compile(r"\blat must be in \[-90, 90\]"), "latitude must be between -90 and 90"),
+    (re.compile(r"\bfov_deg\b"), "field of view"),
+    (re.compile(r"\brange_m\b"), "range"),
+    (re.compile(r"\bheading_deg\b"), "heading"),
+)
+
+
+def plain_message(text: str) -> str:
+    """An input error in the words of the app's panels instead of the file format's.
+
+    The command line keeps the SPEC's wording (``fov_deg must be in (0, 360]``), which
+    names the field to fix in the file; a dialog says "field of view must be more
+    than 0° and at most 360°".
+    """
+    for pattern, words in _PLAIN:
+        text = pattern.sub(words, text)
+    return text

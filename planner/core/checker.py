@@ -170,7 +170,7 @@ class Checker:
                             self._pieces_lonlat.append(
                                 _Piece(zi, projector.unproject(lines), policy.approach_width_m)
                             )
-            else:
+            if site.protected_by_footprint:
                 zi = self._add_zone(si, site, None, Basis.FOOTPRINT, rule.action, margin)
                 core = projector.project(site.geometry)
                 if not core.is_valid:
@@ -386,6 +386,14 @@ class Checker:
             far[idx[np.unique(hits)]] = False
         return far
 
+    def reaches_a_zone(self, cameras: Sequence[Camera]) -> np.ndarray:
+        """Which cameras some capture zone may reach; the others have no site finding.
+
+        Conservative (a camera marked may still be clear): used to skip heading
+        sweeps where no site can be involved (planner.propose).
+        """
+        return ~self._far_from_every_zone(cameras)
+
     def _candidates(self, frame: _Frame, cone: BaseGeometry) -> np.ndarray:
         if len(frame.pieces) == 0:
             return np.empty(0, dtype=np.intp)
@@ -440,7 +448,9 @@ class Checker:
 
     def _zone_ids(self, zone_idx: list[int]) -> tuple[tuple[str, ...], Basis]:
         ents = tuple(sorted({e for zi in zone_idx if (e := self._zone_meta[zi][1]) is not None}))
-        basis = Basis.ENTRANCE if ents else Basis.FOOTPRINT
+        # the footprint zone, where a site has one, is the wider claim: name it as the basis
+        footprint = any(self._zone_meta[zi][2] is Basis.FOOTPRINT for zi in zone_idx)
+        basis = Basis.FOOTPRINT if footprint or not ents else Basis.ENTRANCE
         return ents, basis
 
     def _describe(self, site: Site) -> str:
@@ -466,6 +476,11 @@ class Checker:
         radius = self.policy.entrance_radius(site.category)
         if basis is Basis.ENTRANCE:
             what = f"entrance {', '.join(ents)} of {self._describe(site)}"
+        elif site.entrances:
+            what = (
+                f"the footprint of {self._describe(site)} "
+                "(whole site protected: one of its sources gives no entrances)"
+            )
         else:
             what = (
                 f"the footprint of {self._describe(site)} "
@@ -571,12 +586,27 @@ class Checker:
         headings = [i * 360.0 / n for i in range(n)]
         if len(cand) == 0:
             return [(h, Severity.CLEAR) for h in headings]
+        fov = min(camera.fov_deg, 360.0)
+        sectors = [
+            cone_polygon(x, y, heading_deg=h, fov_deg=fov, range_m=camera.range_m) for h in headings
+        ]
+        # A view lies inside its sector, so a sector farther from every zone than the
+        # zone's radius plus its warning margin is clear whatever buildings hide: no
+        # overlay for it (and none at all when every heading is such).
+        slack = (
+            shapely.distance(np.asarray(sectors, dtype=object)[:, None], frame.core[cand][None, :])
+            - (frame.radius[cand] + np.asarray(self._zone_margin)[frame.zone[cand]])[None, :]
+        )
+        reachable = (slack <= 1e-6).any(axis=1)
+        if not reachable.any():
+            return [(h, Severity.CLEAR) for h in headings]
         visible_disc = self._visible(frame, x, y, disc_cam, disc)
         occluded = visible_disc is not disc
         out = []
-        fov = min(camera.fov_deg, 360.0)
-        for h in headings:
-            sector = cone_polygon(x, y, heading_deg=h, fov_deg=fov, range_m=camera.range_m)
+        for h, sector, near in zip(headings, sectors, reachable.tolist(), strict=True):
+            if not near:
+                out.append((h, Severity.CLEAR))
+                continue
             # A shadow edge almost on the sector's edge would leave a sliver (SPEC 4.2).
             view = (
                 regular_intersection(visible_disc, sector)

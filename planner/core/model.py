@@ -136,7 +136,13 @@ class Entrance:
 
 @dataclass(frozen=True, slots=True)
 class Site:
-    """A protected place. ``geometry`` is a shapely Point/Polygon/MultiPolygon in lon/lat."""
+    """A protected place. ``geometry`` is a shapely Point/Polygon/MultiPolygon in lon/lat.
+
+    A site without entrances is protected by its whole footprint. ``footprint_protected``
+    keeps that protection beside known entrances: import sets it when it merged two
+    sources' copies of one place and one of them gave no entrances, so a merge never
+    lowers protection (``planner.io.site_dedup``).
+    """
 
     id: str
     category: str
@@ -146,6 +152,12 @@ class Site:
     verified: bool | None = None
     source: str = ""
     tags: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    footprint_protected: bool = False
+
+    @property
+    def protected_by_footprint(self) -> bool:
+        """Whether the whole footprint is protected (no entrances, or kept by a merge)."""
+        return not self.entrances or self.footprint_protected
 
 
 @dataclass(frozen=True, slots=True)

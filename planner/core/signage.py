@@ -62,12 +62,29 @@ class Crossing:
     name: str
 
 
-def _clean(name: object) -> str:
+def street_names(name: object) -> tuple[str, ...]:
+    """The distinct street names of one street's name value, in their order.
+
+    OSM joins several names of one way with ``;`` ("East Saint John Street;North 8th
+    Street") and osmnx merges the names of merged edges into lists: both are split,
+    whitespace is normalised and repeats are dropped.
+    """
     if name is None or (isinstance(name, float) and math.isnan(name)):
-        return ""
-    if isinstance(name, list | tuple):
-        return " / ".join(_clean(n) for n in name if _clean(n))
-    return " ".join(str(name).split())
+        return ()
+    parts = name if isinstance(name, list | tuple) else [name]
+    out: list[str] = []
+    for part in parts:
+        if part is None or (isinstance(part, float) and math.isnan(part)):
+            continue
+        for piece in str(part).split(";"):
+            clean = " ".join(piece.split())
+            if clean and clean not in out:
+                out.append(clean)
+    return tuple(out)
+
+
+def _clean(name: object) -> str:
+    return " / ".join(street_names(name))
 
 
 def intersections(
@@ -77,14 +94,16 @@ def intersections(
     """Every node where streets of two or more distinct names meet.
 
     Nodes are street end points (an OSM/osmnx edge runs node to node), snapped to
-    :data:`NODE_SNAP_M` so the two ends of touching edges are one node.
+    :data:`NODE_SNAP_M` so the two ends of touching edges are one node. A street with
+    several names ("A;B") is one street: its own nodes are no intersection, but where
+    it meets "B" alone, "A" and "B" meet.
     """
     lines = np.asarray(lines, dtype=object)
-    nodes: dict[tuple[int, int], tuple[list[float], set[str]]] = {}
+    nodes: dict[tuple[int, int], tuple[list[float], set[tuple[str, ...]]]] = {}
     for geom, raw in zip(lines, names, strict=True):
         if geom is None or geom.is_empty:
             continue
-        name = _clean(raw)
+        names_here = street_names(raw)
         for part in shapely.get_parts(geom):
             coords = shapely.get_coordinates(part)
             if len(coords) < 2:
@@ -95,11 +114,12 @@ def intersections(
                 entry[0][0] += x
                 entry[0][1] += y
                 entry[0][2] += 1
-                if name:
-                    entry[1].add(name)
+                if names_here:
+                    entry[1].add(names_here)
     out = []
-    for acc, found in nodes.values():
-        if len(found) >= 2:
+    for acc, streets in nodes.values():
+        found = {name for street in streets for name in street}
+        if len(found) >= 2 and len(streets) >= 2:
             out.append(Intersection(acc[0] / acc[2], acc[1] / acc[2], tuple(sorted(found))))
     out.sort(key=lambda i: (i.x, i.y))
     return out

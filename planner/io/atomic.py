@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import stat
-import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from planner.core.errors import InputError
@@ -23,9 +24,53 @@ from planner.core.errors import InputError
 STALE_AFTER_S = 600.0
 
 
+#: Room kept in a temporary's name for the random part (16), the longest suffix we
+#: use (``.tmp.gpkg``) and SQLite's ``-journal`` beside a GeoPackage being written.
+_TEMP_TAIL = 48
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):  # Windows has no pathconf
+        return 255
+
+
 def temp_prefix(target: Path) -> str:
-    """The name prefix of our temporaries for ``target``."""
-    return f".{target.name}."
+    """The name prefix of our temporaries for ``target``.
+
+    ``.<name>.``, with ``<name>`` shortened (whole characters, a ``~`` marking the
+    cut) when the target's name is so long that the temporary would not fit the
+    file system's name limit: a 250-byte name must still be writable.
+    """
+    room = _name_max(target.parent) - _TEMP_TAIL - 2
+    name = target.name
+    if len(os.fsencode(name)) > room:
+        while name and len(os.fsencode(name)) > room - 1:
+            name = name[:-1]
+        name += "~"
+    return f".{name}."
+
+
+def create_temporary(target: Path, *, suffix: str = ".tmp") -> tuple[int, Path]:
+    """Create a new, empty temporary beside ``target``; return its descriptor and path.
+
+    The name is ``<temp_prefix><random><suffix>`` with 64 random bits; the file is
+    created with ``O_CREAT | O_EXCL | O_NOFOLLOW`` (mode 0600), so a file or link
+    planted under a guessed name is never opened or followed. Every writer of the
+    planner makes its temporaries here.
+    """
+    prefix = temp_prefix(target)
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = target.parent / f"{prefix}{secrets.token_hex(8)}{suffix}"
+        try:
+            return os.open(tmp, flags, 0o600), tmp
+        except FileExistsError:
+            continue
+    msg = f"{target.parent}: cannot find a free temporary name"
+    raise FileExistsError(msg)
 
 
 def remove_stale_temporaries(
@@ -115,21 +160,80 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """
     target = replace_target(path)
     remove_stale_temporaries(target)
-    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(target), suffix=".tmp", dir=target.parent)
+    fd, tmp = create_temporary(target)
     try:
-        # mkstemp creates 0600; a saved plan should have the mode of the file it
+        # the temporary is 0600; a saved plan should have the mode of the file it
         # replaces, or the user's usual mode for new files.
-        os.fchmod(fd, _mode_for(target))
+        _chmod(fd, _mode_for(target))
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        Path(tmp).replace(target)
+        tmp.replace(target)
     except BaseException:
         with contextlib.suppress(OSError):
-            Path(tmp).unlink()
+            tmp.unlink()
         raise
     fsync_dir(target.parent)
+
+
+@contextlib.contextmanager
+def atomic_output(
+    path: str | os.PathLike[str],
+    *,
+    suffix: str = ".tmp",
+    verify: Callable[[Path], None] | None = None,
+) -> Iterator[Path]:
+    """Give a writer that needs a file name (Qt, GDAL) a temporary, then install it.
+
+    Yields the path of a fresh temporary made by :func:`create_temporary` (empty,
+    0600). When the block ends, the temporary must be non-empty and pass ``verify``
+    (which raises :class:`OSError` on a bad file, e.g. a PDF without its trailer);
+    it is then fsynced, given the target's mode and renamed over ``path``, and the
+    folder is fsynced. On any failure the temporary is removed and the old file is
+    left as it was.
+
+    Raises
+    ------
+    InputError
+        When ``path`` exists and is not a regular file (see :func:`replace_target`).
+    OSError
+        When the temporary cannot be created, written, checked or renamed.
+    """
+    target = replace_target(path)
+    remove_stale_temporaries(target, suffix=suffix)
+    fd, tmp = create_temporary(target, suffix=suffix)
+    os.close(fd)
+    try:
+        yield tmp
+        st = tmp.lstat()
+        if not stat.S_ISREG(st.st_mode):
+            msg = f"{tmp}: the temporary was replaced by something that is not a file"
+            raise OSError(msg)
+        if st.st_size == 0:
+            msg = "nothing was written (is the disk full?)"
+            raise OSError(msg)
+        if verify is not None:
+            verify(tmp)
+        fd = os.open(tmp, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        with contextlib.suppress(OSError):
+            tmp.chmod(_mode_for(target))
+        tmp.replace(target)
+    except BaseException:
+        for p in (tmp, *(Path(f"{tmp}{s}") for s in ("-journal", "-wal", "-shm"))):
+            with contextlib.suppress(OSError):
+                p.unlink()
+        raise
+    fsync_dir(target.parent)
+
+
+def _chmod(fd: int, mode: int) -> None:
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, mode)
 
 
 def _mode_for(target: Path) -> int:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,46 @@ from planner.core.errors import InputError
 
 #: Larger inputs are refused rather than read into memory (SPEC 7: oversized files).
 MAX_JSON_BYTES = 256 * 1024 * 1024
+
+
+class NotRegularFileError(OSError):
+    """The path names a folder, pipe, socket or device, not a file."""
+
+
+def read_regular(path: str | os.PathLike[str], *, max_bytes: int) -> bytes:
+    """Up to ``max_bytes + 1`` bytes of a regular file, without blocking on a pipe.
+
+    The file is opened non-blocking and checked with ``fstat`` on the open
+    descriptor, so a FIFO (or a file swapped for one between a check and the open)
+    never hangs the reader, and a device is never read. One byte past the limit is
+    read so the caller can refuse a file that grew.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is nothing at ``path`` (or a link to nothing).
+    NotRegularFileError
+        When ``path`` is a folder, pipe, socket or device.
+    OSError
+        Any other failure to open or read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    flags |= getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except IsADirectoryError:
+        raise NotRegularFileError("is a folder, not a file") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            what = "a folder" if stat.S_ISDIR(mode) else "a pipe, socket or device"
+            raise NotRegularFileError(f"is {what}, not a regular file")
+        with os.fdopen(fd, "rb", closefd=True) as fh:
+            fd = -1
+            return fh.read(max_bytes + 1)
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def read_bytes_checked(path: str | Path, *, max_bytes: int = MAX_JSON_BYTES) -> bytes:

@@ -16,15 +16,14 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 from planner.core.model import Camera, CameraResult, CameraStatus
+from planner.io.printable import printable
 
 #: Largest inventory CSV read (bytes) and rows; a city has hundreds of cameras.
 MAX_CSV_BYTES = 50 * 1024 * 1024
@@ -107,24 +106,51 @@ def plan_rows(
     return rows
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    tmp.replace(path)
+#: First characters a spreadsheet reads as the start of a formula (OWASP "CSV
+#: injection"); a text cell starting with one is written behind a single quote. A
+#: leading quote is itself escaped the same way, so the import can undo it exactly.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+#: Columns that hold text from a file; the others are numbers written by ``repr``.
+_TEXT_COLUMNS = ("id", "status", "label", "check", "findings")
+
+
+def neutralise_cell(text: str) -> str:
+    """``text`` made inert for a spreadsheet: ``'=1+2`` instead of ``=1+2``."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def restore_cell(text: str) -> str:
+    """Undo :func:`neutralise_cell` (a cell the planner's own export wrote)."""
+    if len(text) >= 2 and text[0] == "'" and text[1] in "=+-@\t\r'":
+        return text[1:]
+    return text
+
+
+def _write_text_output(path: Path, text: str) -> None:
+    from planner.io.outputs import write_output_bytes
+
+    write_output_bytes(path, text.encode("utf-8"))
 
 
 def write_plan_csv(
     path: str | Path, cameras: Sequence[Camera], results: Mapping[str, CameraResult] | None = None
 ) -> None:
-    """The plan as CSV (UTF-8, header row), written atomically."""
+    """The plan as CSV (UTF-8, header row), written atomically.
+
+    Rows end in CRLF (RFC 4180), which makes the csv module quote any field that
+    holds a carriage return or a line feed, so a CR in a label never splits a row
+    (with LF endings Python leaves a bare CR unquoted); text cells that a
+    spreadsheet would run as a formula are neutralised (:func:`neutralise_cell`);
+    :func:`read_csv_table` and :func:`read_camera_csv` read the file back exactly.
+    """
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS), lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(plan_rows(cameras, results))
-    _atomic_write_text(Path(path), buf.getvalue())
+    for row in plan_rows(cameras, results):
+        writer.writerow(
+            {k: neutralise_cell(v) if k in _TEXT_COLUMNS else v for k, v in row.items()}
+        )
+    _write_text_output(Path(path), buf.getvalue())
 
 
 def write_plan_gpkg(
@@ -136,17 +162,23 @@ def write_plan_gpkg(
     import pyogrio
     import shapely
 
+    from planner.io.outputs import write_output_file
+
     rows = plan_rows(cameras, results)
     frame = pd.DataFrame(rows, columns=list(CSV_COLUMNS))
     for col in ("lon", "lat", "heading_deg", "fov_deg", "range_m"):
         frame[col] = pd.to_numeric(frame[col].replace("", None), errors="coerce")
     geoms = shapely.points([(c.lon, c.lat) for c in cameras]) if cameras else []
     gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"))
-    target = Path(path)
-    tmp = target.with_name(f".{target.stem}.tmp.gpkg")
-    tmp.unlink(missing_ok=True)
-    pyogrio.write_dataframe(gdf, tmp, layer="cameras", driver="GPKG")
-    tmp.replace(target)
+
+    def write(tmp: Path) -> None:
+        tmp.unlink()  # GDAL creates the GeoPackage itself, in the name just reserved
+        pyogrio.write_dataframe(gdf, tmp, layer="cameras", driver="GPKG")
+
+    write_output_file(Path(path), write, suffix=".tmp.gpkg")
+
+
+_KML_NS = "http://www.opengis.net/kml/2.2"
 
 
 def write_plan_kml(
@@ -156,40 +188,66 @@ def write_plan_kml(
     *,
     name: str = "Siting plan",
 ) -> None:
-    """The plan as KML: a placemark per camera and its cone (before occlusion)."""
+    """The plan as KML: a placemark per camera and its cone (before occlusion).
+
+    Built with :mod:`xml.etree.ElementTree`, so any character of an id or label
+    (quotes, ``<``, ``]]>``) is escaped by the XML writer; characters XML 1.0 cannot
+    hold at all (C0 controls, lone surrogates) are written as ``\\xNN`` escapes.
+    """
+    import xml.etree.ElementTree as ET
+
     from pyproj import Geod
 
     geod = Geod(ellps="WGS84")
-    out = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>',
-        f"<name>{escape(name)}</name>",
-    ]
+    ET.register_namespace("", _KML_NS)
+
+    def sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
+        el = ET.SubElement(parent, f"{{{_KML_NS}}}{tag}")
+        if text is not None:
+            el.text = _xml_text(text)
+        return el
+
+    root = ET.Element(f"{{{_KML_NS}}}kml")
+    doc = sub(root, "Document")
+    sub(doc, "name", name)
     colours = {"block": "ff1c19d7", "warn": "ff0091e6", "clear": "ff419a1a"}
-    for row, cam in zip(plan_rows(cameras, results), cameras, strict=True):
+    for n, (row, cam) in enumerate(zip(plan_rows(cameras, results), cameras, strict=True)):
         colour = colours.get(row["check"], "ff787878")
-        out.append(
-            f'<Style id="s-{escape(cam.id)}"><LineStyle><color>{colour}</color></LineStyle>'
-            f"<PolyStyle><color>40{colour[2:]}</color></PolyStyle></Style>"
-        )
-        desc = "".join(
-            f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in row.items() if v
-        )
-        out.append(
-            f"<Placemark><name>{escape(cam.label or cam.id)}</name>"
-            f"<description><![CDATA[<table>{desc}</table>]]></description>"
-            f"<Point><coordinates>{cam.lon!r},{cam.lat!r}</coordinates></Point></Placemark>"
-        )
+        # style ids are XML ids: a number, not the camera id (which may hold anything)
+        style_id = f"s-{n}"
+        style = sub(doc, "Style")
+        style.set("id", style_id)
+        sub(sub(style, "LineStyle"), "color", colour)
+        sub(sub(style, "PolyStyle"), "color", f"40{colour[2:]}")
+        mark = sub(doc, "Placemark")
+        sub(mark, "name", cam.label or cam.id)
+        data = sub(mark, "ExtendedData")
+        for k, v in row.items():
+            if v:
+                field_el = sub(data, "Data")
+                field_el.set("name", k)
+                sub(field_el, "value", v)
+        sub(sub(mark, "Point"), "coordinates", f"{cam.lon!r},{cam.lat!r}")
+        cone = sub(doc, "Placemark")
+        sub(cone, "name", f"{cam.id} cone")
+        sub(cone, "styleUrl", f"#{style_id}")
         ring = _cone_ring(geod, cam)
         coords = " ".join(f"{lon!r},{lat!r}" for lon, lat in ring)
-        out.append(
-            f"<Placemark><name>{escape(cam.id)} cone</name>"
-            f"<styleUrl>#s-{escape(cam.id)}</styleUrl><Polygon><outerBoundaryIs>"
-            f"<LinearRing><coordinates>{coords}</coordinates></LinearRing>"
-            "</outerBoundaryIs></Polygon></Placemark>"
+        sub(
+            sub(sub(sub(cone, "Polygon"), "outerBoundaryIs"), "LinearRing"),
+            "coordinates",
+            coords,
         )
-    out.append("</Document></kml>")
-    _atomic_write_text(Path(path), "\n".join(out) + "\n")
+    body = ET.tostring(root, encoding="unicode", xml_declaration=False)
+    _write_text_output(Path(path), '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n")
+
+
+# XML 1.0 allows tab, LF, CR and everything from U+0020 except surrogates and U+FFFE/F.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _cone_ring(geod: Any, cam: Camera) -> list[tuple[float, float]]:
@@ -246,7 +304,9 @@ def read_csv_table(path: str | Path) -> CsvTable:
         msg = f"{p}: larger than {MAX_CSV_BYTES // (1024 * 1024)} MB"
         raise ValueError(msg)
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        # newline="": a CR inside a quoted cell stays a CR (the csv module splits rows)
+        with p.open(encoding="utf-8-sig", newline="") as fh:
+            text = fh.read()
     except UnicodeDecodeError as exc:
         msg = f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})"
         raise ValueError(msg) from None
@@ -255,18 +315,34 @@ def read_csv_table(path: str | Path) -> CsvTable:
         delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
     except csv.Error:
         delimiter = ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    # strict: a quote never closed is an error naming its row, not one cell that
+    # swallows the rest of the file
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    rows: list[list[str]] = []
+    header: list[str] | None = None
     try:
-        header = next(reader)
-    except StopIteration:
-        msg = f"{p}: empty file (no header row)"
+        try:
+            header = next(reader)
+        except StopIteration:
+            msg = f"{p}: empty file (no header row)"
+            raise ValueError(msg) from None
+        for row in reader:
+            if len(rows) >= MAX_CSV_ROWS:
+                msg = f"{p}: more than {MAX_CSV_ROWS:,} rows"
+                raise ValueError(msg)
+            rows.append(row)
+    except csv.Error as exc:
+        # the csv module's own limit (128 KiB a cell) and its quoting errors
+        why = str(exc)
+        if "field larger than field limit" in why:
+            why = f"a cell is longer than {csv.field_size_limit() // 1024} KiB"
+        elif "EOF" in why or "unexpected end of data" in why:
+            why = "a quoted cell is never closed"
+        elif "expected after" in why:
+            why = "text after the closing quote of a cell"
+        row_number = 1 if header is None else len(rows) + 2  # as the import report counts
+        msg = f"{p}: row {row_number}: {printable(why)}"
         raise ValueError(msg) from None
-    rows = []
-    for row in reader:
-        if len(rows) >= MAX_CSV_ROWS:
-            msg = f"{p}: more than {MAX_CSV_ROWS:,} rows"
-            raise ValueError(msg)
-        rows.append(row)
     return CsvTable(path=p, header=[h.strip() for h in header], rows=rows)
 
 
@@ -284,12 +360,17 @@ def guess_mapping(header: Sequence[str]) -> dict[str, str | None]:
     return out
 
 
+#: A plain decimal number. Python's ``float`` also takes ``1_2_1`` (digit separators),
+#: ``infinity`` and full-width digits, which no inventory means as a coordinate.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def _number(text: str, name: str) -> float:
-    try:
-        value = float(text.strip())
-    except ValueError:
-        msg = f"{name} must be a number, got {text!r}"
+    stripped = text.strip()
+    if len(stripped) > 64 or not _NUMBER.fullmatch(stripped):
+        msg = f"{name} must be a number, got {printable(stripped[:64])!r}"
         raise ValueError(msg) from None
+    value = float(stripped)
     if not math.isfinite(value):
         msg = f"{name} must be a finite number, got {text!r}"
         raise ValueError(msg)
@@ -385,7 +466,7 @@ def read_camera_csv(
             out.errors.append((n, "empty row"))
             continue
         values = {
-            fld: (row[index[col]] if index[col] < len(row) else "")
+            fld: restore_cell(row[index[col]] if index[col] < len(row) else "")
             for fld, col in mapping.items()
             if col
         }

@@ -156,6 +156,7 @@ def load_inputs(
         subset = read_pack_subset(data, regions=None)
         digest = cached_sha256(data)
         inputs.sites.extend(subset.sites)
+        inputs.metadata = subset.metadata
         for kind in ("sites", "entrances", "buildings", "streets"):
             inputs.layers.append(LayerInfo(kind, f"{data}#{kind}", digest, subset.counts[kind]))
         check_categories(subset.sites, policy=policy, source=str(data))

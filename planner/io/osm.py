@@ -969,6 +969,38 @@ def fetch_osm(
     that can be sites, buildings, gates and ALPR cameras, each with its nodes and
     member ways; the result then goes through the same pipeline as a file.
     """
+    from planner.io.network import require
+
+    # Before osmnx is imported: its geocoder and Overpass calls are the connections.
+    target = place_or_bbox if isinstance(place_or_bbox, str) else ",".join(map(str, place_or_bbox))
+    require("osm", target)
+    try:
+        return _download_osm(
+            place_or_bbox, rules=rules, catalogue=catalogue, progress=progress, cancel=cancel
+        )
+    except _download_errors() as exc:
+        # a failed download is the user's input (a place, a bbox, the network), said in
+        # one line, never an internal error
+        raise InputError(
+            "Overpass API", target, f"the download failed: {type(exc).__name__}: {exc}"
+        ) from None
+
+
+def _download_errors() -> tuple[type[BaseException], ...]:
+    import requests
+    from osmnx._errors import InsufficientResponseError, ResponseStatusCodeError
+
+    return (requests.RequestException, InsufficientResponseError, ResponseStatusCodeError)
+
+
+def _download_osm(
+    place_or_bbox: str | tuple[float, float, float, float],
+    *,
+    rules: CategoryRules | None,
+    catalogue: Any,
+    progress: ProgressFn | None,
+    cancel: CancelFn | None,
+) -> OsmLayers:
     from osmnx import _overpass, geocoder
 
     say = progress or (lambda _m, _f: None)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from planner.core.errors import InputError
-from planner.io.atomic import atomic_write_bytes
+from planner.io.atomic import atomic_output, atomic_write_bytes
 
 
 def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
@@ -89,9 +89,70 @@ def write_output_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     except InputError:
         raise
     except OSError as exc:
-        raise InputError(target, "", f"cannot write: {exc.strerror or exc}") from None
+        raise InputError(target, "", cannot_write(exc, target)) from None
 
 
 def write_output_text(path: str | os.PathLike[str], text: str) -> None:
     """:func:`write_output_bytes` of ``text`` in UTF-8."""
     write_output_bytes(path, text.encode("utf-8"))
+
+
+def cannot_write(exc: OSError, target: str | os.PathLike[str] | None = None) -> str:
+    """The one-line reason a write failed, saying that an existing file is kept."""
+    why = exc.strerror or str(exc) or type(exc).__name__
+    kept = (
+        "; the existing file was left as it was"
+        if target is not None and Path(target).exists()
+        else ""
+    )
+    return f"cannot write: {why}{kept}"
+
+
+def write_output_file(
+    path: str | os.PathLike[str],
+    write: Callable[[Path], object],
+    *,
+    suffix: str = ".tmp",
+    verify: Callable[[Path], None] | None = None,
+) -> object:
+    """Run ``write(temporary)`` and install the result over ``path`` only if it is good.
+
+    For writers that need a file name (Qt's PDF and image writers, GDAL): see
+    :func:`planner.io.atomic.atomic_output`. Returns what ``write`` returned.
+
+    Raises
+    ------
+    InputError
+        One line saying why nothing was written (read-only folder, full disk, a
+        name too long, a failed check); the old file, if any, is untouched.
+    """
+    target = Path(path)
+    try:
+        with atomic_output(target, suffix=suffix, verify=verify) as tmp:
+            return write(tmp)
+    except InputError:
+        raise
+    except OSError as exc:
+        raise InputError(target, "", cannot_write(exc, target)) from None
+
+
+def verify_pdf(path: Path) -> None:
+    """Raise :class:`OSError` unless ``path`` starts and ends as a whole PDF does."""
+    with path.open("rb") as fh:
+        head = fh.read(5)
+        fh.seek(max(0, path.stat().st_size - 1024))
+        tail = fh.read()
+    if head != b"%PDF-" or b"%%EOF" not in tail:
+        msg = "the PDF came out incomplete (is the disk full?)"
+        raise OSError(msg)
+
+
+def verify_png(path: Path) -> None:
+    """Raise :class:`OSError` unless ``path`` is a PNG that ends with its IEND chunk."""
+    with path.open("rb") as fh:
+        head = fh.read(8)
+        fh.seek(max(0, path.stat().st_size - 12))
+        tail = fh.read()
+    if head != b"\x89PNG\r\n\x1a\n" or b"IEND" not in tail:
+        msg = "the PNG came out incomplete (is the disk full?)"
+        raise OSError(msg)

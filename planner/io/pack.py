@@ -36,7 +36,6 @@ import json
 import math
 import os
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -89,6 +88,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "source_id": "str",
         "tags": "json",
         "verified": "nbool",
+        "footprint_protected": "bool",
     },
     "entrances": {"entrance_id": "str", "site_id": "str", "basis": "str"},
     "cameras_existing": {
@@ -113,6 +113,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "source": "str",
     },
 }
+#: Columns added after packs were first written: a pack without one reads as the default.
+OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {"sites": frozenset({"footprint_protected"})}
 REQUIRED_LAYERS: tuple[str, ...] = (
     "streets",
     "buildings",
@@ -406,16 +408,22 @@ def write_pack(
     meta["feature_counts"] = {n: len(f) for n, f in prepared.items()}
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    from planner.io.atomic import fsync_dir, remove_stale_temporaries, replace_target
+    from planner.io.atomic import (
+        create_temporary,
+        fsync_dir,
+        remove_stale_temporaries,
+        replace_target,
+    )
+    from planner.io.outputs import cannot_write
 
     # Never rename over a folder, device or pipe; clear leftovers of killed imports.
     target = replace_target(target)
     remove_stale_temporaries(target, suffix=".tmp.gpkg")
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp.gpkg", dir=target.parent
-    )
+    try:
+        fd, tmp = create_temporary(target, suffix=".tmp.gpkg")
+    except OSError as exc:  # a read-only folder: one line, before any work is lost
+        raise InputError(target, "", cannot_write(exc, target)) from None
     os.close(fd)
-    tmp = Path(tmp_name)
     tmp.unlink()  # GDAL must create the GeoPackage itself
     total = sum(max(len(f), 1) for f in prepared.values()) + 1
     done = 0
@@ -458,10 +466,15 @@ def write_pack(
         with tmp.open("rb+") as fh:  # GDAL does not fsync; a crash must leave old or new
             os.fsync(fh.fileno())
         tmp.replace(target)
-    except BaseException:
+    except BaseException as exc:
         for p in _sidecars(tmp):
             with contextlib.suppress(OSError):
                 p.unlink()
+        if isinstance(exc, OSError):  # a full disk while writing: the old pack stays
+            raise InputError(target, "", cannot_write(exc, target)) from None
+        if type(exc).__module__.startswith("pyogrio"):  # GDAL's write errors (disk full)
+            why = str(exc).rsplit(") failed: ", 1)[-1].strip() or type(exc).__name__
+            raise InputError(target, "", f"cannot write: {why[:200]}") from None
         raise
     fsync_dir(target.parent)
     # Every layer was validated above: reading these exact bytes back needs no repeat.
@@ -621,6 +634,8 @@ def _read_layer(
     """
     info = pyogrio.read_info(path, layer=name)
     fields = {str(f) for f in info["fields"]}
+    optional = OPTIONAL_COLUMNS.get(name, frozenset())
+    columns = [c for c in columns if c in fields or c not in optional]
     missing = [c for c in columns if c not in fields]
     if missing:
         raise InputError(path, f"layer {name}", f"missing column(s): {', '.join(missing)}")
@@ -635,6 +650,10 @@ def _read_layer(
 
 def _text(value: Any) -> str:
     return "" if _isnull(value) else str(value)
+
+
+def _flag(value: Any) -> bool:
+    return False if _isnull(value) else bool(value)
 
 
 def _json_tags(value: Any, path: Path, where: Callable[[], str]) -> dict[str, Any]:
@@ -814,6 +833,7 @@ def _sites(path: Path, sites: gpd.GeoDataFrame, entrances: gpd.GeoDataFrame) -> 
                 verified=verified,
                 source=source,
                 tags=_json_tags(row.tags, path, lambda i=i: _where("sites", i, sites, "site_id")),
+                footprint_protected=_flag(getattr(row, "footprint_protected", False)),
             )
         )
     return out

@@ -65,6 +65,8 @@ class PackSubset:
     buildings_validated: bool = True
     counts: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: the pack's ``pack_metadata`` (sources, dates, the import's warnings)
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 def check_regions(
@@ -123,12 +125,12 @@ def read_pack_subset(
         entrance (the same checks as :func:`planner.io.pack.read_pack`).
     """
     with _reading(path) as con:
-        _metadata(con, path)
+        metadata = _metadata(con, path)
         tables = {str(r[0]) for r in con.execute("SELECT table_name FROM gpkg_contents")}
         for name in _REQUIRED:
             if name not in tables:
                 raise InputError(path, f"layer {name}", "missing required layer")
-        out = PackSubset()
+        out = PackSubset(metadata=metadata)
         out.counts = {name: _count(con, path, name) for name in _REQUIRED}
         out.sites = _sites(con, path)
         # Buildings skip validation only when this planner validated a file with these
@@ -671,8 +673,11 @@ def _unique(ids: Sequence[Any], path: Path, layer: str, col: str) -> None:
 
 def _sites(con: sqlite3.Connection, path: Path) -> list[Site]:
     try:
+        columns = {str(r[1]) for r in con.execute("PRAGMA table_info(sites)")}
+        # a pack written before merges kept footprint protection has no such column
+        flag = "footprint_protected" if "footprint_protected" in columns else "0"
         rows = con.execute(
-            "SELECT site_id, category, name, source, source_id, tags, verified, geom "
+            f"SELECT site_id, category, name, source, source_id, tags, verified, geom, {flag} "
             "FROM sites ORDER BY fid"
         ).fetchall()
         ents = con.execute(
@@ -700,7 +705,7 @@ def _sites(con: sqlite3.Connection, path: Path) -> list[Site]:
         )
     out: list[Site] = []
     for i, (row, geom) in enumerate(zip(rows, geoms, strict=True)):
-        sid, category, name, source, source_id, tags, verified, _ = row
+        sid, category, name, source, source_id, tags, verified, _, footprint = row
         where = f"layer sites, feature {i + 1} (site_id {str(sid)!r})"
         if not category:
             raise InputError(path, where, "category is missing")
@@ -720,6 +725,7 @@ def _sites(con: sqlite3.Connection, path: Path) -> list[Site]:
                 verified=None if verified is None else bool(verified),
                 source=src,
                 tags=_tags(tags, path, where),
+                footprint_protected=bool(footprint),
             )
         )
     return out

@@ -25,6 +25,15 @@ FORMAT = "siting-plan"
 FORMAT_VERSION = 1
 #: A plan of this size would hold millions of cameras; anything bigger is a mistake.
 MAX_PLAN_BYTES = 64 * 1024 * 1024
+#: Longest camera id (characters): ids are names like ``C-12`` or an asset number.
+MAX_ID_CHARS = 256
+#: Longest one-line text (label, model, plan name, author, department, policy, an
+#: audit entry's who/action/when/camera): what a table cell or title can show.
+MAX_LINE_CHARS = 2_000
+#: Longest free text (notes, an audit entry's detail or justification): pages, not books.
+MAX_NOTE_CHARS = 20_000
+#: Longest data pack path (``siting_plan.data_pack``): the longest path most systems allow.
+MAX_PACK_PATH_CHARS = 4_096
 
 _KNOWN_PROPS = {
     "heading_deg",
@@ -139,6 +148,7 @@ def read_pack_link(meta: PlanMeta, *, source: str = "plan") -> PackLink | None:
     if isinstance(raw, str):
         if not raw.strip():
             return None
+        _check_pack_path(raw, source, where)
         return PackLink(path=raw)
     if not isinstance(raw, dict):
         raise InputError(source, where, f"must be an object or a path string, got {raw!r}")
@@ -147,6 +157,8 @@ def read_pack_link(meta: PlanMeta, *, source: str = "plan") -> PackLink | None:
         value = raw.get(name)
         if value is not None and not isinstance(value, str):
             raise InputError(source, f"{where}.{name}", f"must be a string, got {value!r}")
+        if isinstance(value, str):
+            _check_pack_path(value, source, f"{where}.{name}")
         fields[name] = value or None
     path = fields["path"] or fields["absolute"]
     if not path:
@@ -155,6 +167,23 @@ def read_pack_link(meta: PlanMeta, *, source: str = "plan") -> PackLink | None:
     if sha is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", sha):
         raise InputError(source, f"{where}.sha256", f"not a sha256 hex digest: {sha!r}")
     return PackLink(path=path, absolute=fields["absolute"], sha256=sha and sha.lower())
+
+
+def _check_pack_path(value: str, source: str, where: str) -> None:
+    """Refuse a pack path no file system holds (a NUL, thousands of characters)."""
+    if "\x00" in value:
+        raise InputError(source, where, "holds a NUL character; no file has such a name")
+    if len(value) > MAX_PACK_PATH_CHARS:
+        raise InputError(
+            source, where, f"is {len(value):,} characters long (at most {MAX_PACK_PATH_CHARS:,})"
+        )
+
+
+def _check_length(value: str, limit: int, source: str, where: str) -> None:
+    if len(value) > limit:
+        raise InputError(
+            source, where, f"is {len(value):,} characters long (at most {limit:,} allowed)"
+        )
 
 
 def checked_with_json(
@@ -256,6 +285,7 @@ def _read_meta(raw: Any, source: str) -> PlanMeta:
             value = ""
         if not isinstance(value, str):
             raise InputError(source, f"siting_plan.{key}", f"must be a string, got {value!r}")
+        _check_length(value, MAX_LINE_CHARS, source, f"siting_plan.{key}")
         strings[key] = value
     for key in ("created", "modified"):
         if strings[key]:
@@ -278,6 +308,9 @@ def _read_meta(raw: Any, source: str) -> PlanMeta:
             value = entry.get(key)
             if value is not None and not isinstance(value, str):
                 raise InputError(source, f"{where}.{key}", f"must be a string, got {value!r}")
+            if value is not None:
+                limit = MAX_NOTE_CHARS if key in ("detail", "justification") else MAX_LINE_CHARS
+                _check_length(value, limit, source, f"{where}.{key}")
             fields[key] = value
         for key in ("when", "who", "action"):
             if not fields[key]:
@@ -322,6 +355,11 @@ def _read_camera(feat: Any, i: int, source: str) -> Camera:
         raise InputError(source, where, "missing id (every camera needs a unique string id)")
     if not isinstance(fid, str) or not fid.strip():
         raise InputError(source, where, f"id must be a non-empty string, got {fid!r}")
+    if len(fid) > MAX_ID_CHARS:
+        where = f"feature {i}"  # the id itself is too long to quote
+        raise InputError(
+            source, where, f"id is {len(fid):,} characters long (at most {MAX_ID_CHARS})"
+        )
     geom = feat.get("geometry")
     if not isinstance(geom, dict) or geom.get("type") != "Point":
         got = geom.get("type") if isinstance(geom, dict) else geom
@@ -379,6 +417,9 @@ def _read_camera(feat: Any, i: int, source: str) -> Camera:
         value = props.get(key)
         if value is not None and not isinstance(value, str):
             raise InputError(source, where, f"{key} must be a string, got {value!r}")
+        if value is not None:
+            limit = MAX_NOTE_CHARS if key == "notes" else MAX_LINE_CHARS
+            _check_length(value, limit, source, f"{where}: {key}")
         texts[key] = value
     extra = {k: v for k, v in props.items() if k not in _KNOWN_PROPS}
     return Camera(
@@ -420,7 +461,9 @@ def camera_to_feature(cam: Camera) -> dict[str, Any]:
     return {
         "type": "Feature",
         "id": cam.id,
-        "geometry": {"type": "Point", "coordinates": [round(cam.lon, 8), round(cam.lat, 8)]},
+        # every digit: the position saved is the position checked (SPEC 8's hash
+        # rounds to 8 decimals on its own)
+        "geometry": {"type": "Point", "coordinates": [cam.lon, cam.lat]},
         "properties": props,
     }
 
@@ -464,4 +507,9 @@ def write_plan(plan: Plan, path: str | Path, *, touch: bool = True) -> None:
         plan.meta.modified = stamp
         if not plan.meta.created:
             plan.meta.created = stamp
-    atomic_write_text(path, dumps_plan(plan))
+    try:
+        atomic_write_text(path, dumps_plan(plan))
+    except OSError as exc:
+        from planner.io.outputs import cannot_write
+
+        raise InputError(path, "", cannot_write(exc, path)) from None

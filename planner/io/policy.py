@@ -22,6 +22,10 @@ from planner.resources import data_path
 
 #: The policy shipped with the planner (data/policies/).
 BUILTIN_POLICY_FILE = ("policies", "san_jose_alpr_2026.toml")
+#: The shipped file's sha256. When IT locks the policy to the built-in one, a program
+#: folder whose policy file differs (a copy with an edited policy) is refused
+#: (planner.io.managed_config); a test keeps this in step with the file.
+BUILTIN_POLICY_SHA256 = "6f5b6973ec75f5365565d1b8bb7f129399d17449279fdbe9f101ff10f6373d77"
 
 #: Distances beyond this are surely a unit mistake (feet, or a typo), not metres.
 MAX_DISTANCE_M = 10_000.0

@@ -30,6 +30,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from planner.core.errors import InputError
+from planner.core.provenance import ClaimedLayer as _Claimed
+from planner.core.provenance import Difference, layer_differences
+from planner.core.provenance import short_sha as _short
 from planner.io.paths import PackLocation, classify_pack_path, is_network_path
 from planner.io.plan import CHECKED_WITH_KEY, PACK_LINK_KEY, PackLink
 
@@ -116,40 +119,6 @@ def named_pack_for_check(link: PackLink, *, plan_path: str | os.PathLike[str]) -
     return refused or NamedPack(NamedPackState.MISSING, looked, link)
 
 
-@dataclass(frozen=True, slots=True)
-class Difference:
-    """One way this run differs from what the plan claims.
-
-    ``kind`` is one of ``pack_not_used``, ``pack_sha256``, ``pack_path``, ``policy``,
-    ``layer_missing``, ``layer_changed``, ``layer_unnamed``, ``claim_unreadable``.
-    """
-
-    kind: str
-    what: str
-    claimed: Any
-    used: Any
-    message: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "what": self.what,
-            "claimed": self.claimed,
-            "used": self.used,
-            "message": self.message,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class _Claimed:
-    kind: str
-    path: str
-    sha256: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"kind": self.kind, "path": self.path, "sha256": self.sha256}
-
-
 @dataclass
 class Provenance:
     """The plan's claim, this run's data pack, and every difference between them."""
@@ -213,16 +182,6 @@ def provenance_lines(obj: dict[str, Any]) -> list[str]:
                 "checked with (same sha256)"
             )
     return out
-
-
-def _short(sha: str | None) -> str:
-    return f"{sha[:12]}…" if sha else "not recorded"
-
-
-def _layer_name(path: str) -> str:
-    """``/a/b/pack.gpkg#sites`` -> ``pack.gpkg#sites``: the layer, wherever its file is."""
-    file, sep, layer = path.partition("#")
-    return Path(file.replace("\\", "/")).name + sep + layer
 
 
 def _read_claim(raw: Any) -> tuple[dict[str, Any] | None, list[_Claimed], list[Difference]]:
@@ -328,74 +287,6 @@ def _pack_differences(
     ]
 
 
-def _layer_differences(claimed: Sequence[_Claimed], used: Sequence[LayerLike]) -> list[Difference]:
-    """Pair claimed and used layers: same kind and sha256, then same layer, then same kind."""
-    left_used = list(used)
-    left_claimed: list[_Claimed] = []
-    for c in claimed:
-        hit = next((u for u in left_used if u.kind == c.kind and u.sha256 == c.sha256), None)
-        if hit is None:
-            left_claimed.append(c)
-        else:
-            left_used.remove(hit)
-    pairs: list[tuple[_Claimed, LayerLike]] = []
-    for c in list(left_claimed):
-        hit = next(
-            (
-                u
-                for u in left_used
-                if u.kind == c.kind and _layer_name(u.path) == _layer_name(c.path)
-            ),
-            None,
-        )
-        if hit is not None:
-            pairs.append((c, hit))
-            left_claimed.remove(c)
-            left_used.remove(hit)
-    for kind in dict.fromkeys(c.kind for c in left_claimed):
-        cs = [c for c in left_claimed if c.kind == kind]
-        us = [u for u in left_used if u.kind == kind]
-        if len(cs) == len(us) == 1:  # one layer of this kind, now another file
-            pairs.append((cs[0], us[0]))
-            left_claimed.remove(cs[0])
-            left_used.remove(us[0])
-    out: list[Difference] = []
-    for c, u in pairs:
-        out.append(
-            Difference(
-                "layer_changed",
-                f"{c.kind} layer",
-                c.to_json(),
-                {"kind": u.kind, "path": u.path, "sha256": u.sha256},
-                f"{c.kind} layer: the plan was checked with {c.path} (sha256 {_short(c.sha256)}), "
-                f"this check uses {u.path} (sha256 {_short(u.sha256)})",
-            )
-        )
-    for c in left_claimed:
-        out.append(
-            Difference(
-                "layer_missing",
-                f"{c.kind} layer",
-                c.to_json(),
-                None,
-                f"{c.kind} layer {c.path} (sha256 {_short(c.sha256)}), which the plan was "
-                "checked with, is not used by this check",
-            )
-        )
-    for u in left_used:
-        out.append(
-            Difference(
-                "layer_unnamed",
-                f"{u.kind} layer",
-                None,
-                {"kind": u.kind, "path": u.path, "sha256": u.sha256},
-                f"{u.kind} layer {u.path} (sha256 {_short(u.sha256)}) is used by this check but "
-                "the plan was not checked with it",
-            )
-        )
-    return out
-
-
 def compare_provenance(
     *,
     extra: dict[str, Any],
@@ -477,5 +368,45 @@ def compare_provenance(
                         f"{used_policy[key]}",
                     )
                 )
-    prov.differences += _layer_differences(claimed, layers)
+    prov.differences += layer_differences(claimed, layers)
     return prov
+
+
+def use_named_pack(
+    ns: Any, plan: Any, *, config: Any = None
+) -> tuple[PackLink | None, NamedPack | None, bool, list[str]]:
+    """The data a command uses when the user gave none: one rule for check, review, report.
+
+    SPEC 5.1: without ``--data``, ``--sites`` or ``--no-sites``, a plan that names
+    its data pack is checked with that pack when it lies in the plan's folder (or
+    below); any other named pack stops the command, naming it and what to pass.
+    When IT locked the data (``ns.data_locked``, set by
+    :func:`planner.io.managed_config.enforce_managed`) the named pack is never used:
+    the plan is checked with IT's pack, and a note says so. A plan naming no pack is
+    checked with IT's first pack when the configuration names one.
+
+    Sets ``ns.data``. Returns the plan's link, where its pack was found, whether
+    ``ns.data`` came from the plan, and notes for the output.
+    """
+    from planner.io.plan import read_pack_link
+
+    notes: list[str] = []
+    link = read_pack_link(plan.meta, source=str(ns.plan))
+    named = None if link is None else named_pack_for_check(link, plan_path=ns.plan)
+    gave_data = ns.data is not None or bool(ns.sites) or bool(getattr(ns, "no_sites", False))
+    if getattr(ns, "data_locked", False):
+        # IT's pack is used whatever the plan names; the provenance comparison then
+        # says whether it is the pack the plan names (same sha256) or not
+        return link, named, False, notes
+    if gave_data:
+        return link, named, False, notes
+    if named is None:
+        packs = getattr(config, "data_packs", ()) if config is not None else ()
+        if packs:
+            ns.data = packs[0]
+            notes.append(f"no --data given: using IT's data pack {packs[0]}")
+        return link, named, False, notes
+    if named.state is not NamedPackState.FOUND:
+        raise named.refusal(plan_path=ns.plan)
+    ns.data = named.path
+    return link, named, True, notes

@@ -33,6 +33,7 @@ class Recheck:
     managed_notes: list[str] = field(default_factory=list)
     # The allowed signers in force and where they came from (planner.io.signing.Trust).
     trust: Any = None
+    managed: Any = None
 
     def status(self) -> dict[str, str]:
         return {r.camera_id: str(r.status) for r in self.result.results}
@@ -83,25 +84,59 @@ def recheck(
     with_geometry: bool = False,
     progress: Progress | None = None,
     cancel: Callable[[], bool] | None = None,
+    reuse: Any = None,
 ) -> Recheck:
     """Read the plan and the reviewer's layers, and check every camera.
 
     ``ns`` names the inputs as the command line does: ``plan``, ``data``, ``sites``,
     ``buildings``, ``streets`` and ``policy`` (paths or None / lists).
+
+    ``reuse`` (an object with ``inputs`` and ``checker``) is what a caller already read
+    from the same pack alone, unchanged since: used instead of a second read of the pack
+    when its checker's policy is the one in force here (a second citywide building index
+    costs about 200 MB). Anything else is read as usual.
     """
     from planner.io.loader import build_checker, load_inputs
-    from planner.io.managed_config import load_managed_config
+    from planner.io.managed_config import enforce_managed
     from planner.io.plan import read_plan
     from planner.io.policy import builtin_policy, read_policy
+    from planner.io.provenance import use_named_pack
+
+    # The same rule as check: IT's locks first (an unusable config stops here), then
+    # the pack the plan names when no data is given (SPEC 5.1).
+    managed, managed_notes = enforce_managed(ns)
+    policy_path = ns.policy
     from planner.io.signing import resolve_trust
 
-    managed = load_managed_config()
-    policy_path, managed_notes = managed.policy_for_check(ns.policy)
-    # a malformed allowed-signers file is bad input before any slow work
+    # after IT's locks (a locked allowed-signers file has replaced the user's); a
+    # malformed allowed-signers file is bad input before any slow work
     trust = resolve_trust(getattr(ns, "allowed_signers", None), managed=managed)
     managed_notes = [*managed_notes, *trust.notes]
     policy = builtin_policy() if policy_path is None else read_policy(policy_path)
     plan = read_plan(ns.plan)
+    _link, _named, _from_plan, more = use_named_pack(ns, plan, config=managed)
+    managed_notes.extend(more)
+    if (
+        reuse is not None
+        and getattr(reuse.checker.policy, "sha256", None) == policy.sha256
+        and ns.data is not None
+        and Path(getattr(reuse, "pack", "") or "") == Path(ns.data)
+        and not (ns.sites or ns.buildings or ns.streets)
+    ):
+        return _check(
+            ns,
+            plan,
+            policy,
+            policy_path,
+            managed_notes,
+            managed,
+            reuse.inputs,
+            reuse.checker,
+            with_geometry=with_geometry,
+            trust=trust,
+            progress=progress,
+            cancel=cancel,
+        )
     if progress:
         progress("Reading the reviewer's data", 0.02)
     inputs = load_inputs(
@@ -112,15 +147,51 @@ def recheck(
         streets=ns.streets,
         cancel=cancel,
     )
+    _require_sites(ns, inputs)
+    if progress:
+        progress("Indexing buildings", 0.15)
+    checker = build_checker(inputs, policy=policy, cameras=plan.cameras)
+    return _check(
+        ns,
+        plan,
+        policy,
+        policy_path,
+        managed_notes,
+        managed,
+        inputs,
+        checker,
+        with_geometry=with_geometry,
+        trust=trust,
+        progress=progress,
+        cancel=cancel,
+    )
+
+
+def _require_sites(ns: Any, inputs: Any) -> None:
     if not inputs.sites:
         msg = (
             "no sites layer: give --data PACK or --sites FILE (a review against no sites "
             "would clear every camera)"
         )
         raise InputError(ns.plan, "", msg)
-    if progress:
-        progress("Indexing buildings", 0.15)
-    checker = build_checker(inputs, policy=policy, cameras=plan.cameras)
+
+
+def _check(
+    ns: Any,
+    plan: Any,
+    policy: Any,
+    policy_path: Path | None,
+    managed_notes: list[str],
+    managed: Any,
+    inputs: Any,
+    checker: Any,
+    *,
+    with_geometry: bool,
+    progress: Progress | None,
+    cancel: Callable[[], bool] | None,
+    trust: Any = None,
+) -> Recheck:
+    _require_sites(ns, inputs)
 
     def step(i: int, n: int) -> None:
         if progress and (i == n or i % 10 == 0):
@@ -141,4 +212,5 @@ def recheck(
         input_paths=paths,
         managed_notes=managed_notes,
         trust=trust,
+        managed=managed,
     )

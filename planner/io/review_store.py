@@ -63,18 +63,20 @@ def record_decisions(
     every camera lets the next review say what changed since this one.
     """
     log = review_log(plan)
-    log.decisions.extend(records)
-    log.sessions.append(
-        ReviewSession(
-            when=when,
-            reviewer=reviewer,
-            plan_sha256=canonical_plan_hash(plan),
-            cameras=snapshots(plan),
-        )
+    session = ReviewSession(
+        when=when,
+        reviewer=reviewer,
+        plan_sha256=canonical_plan_hash(plan),
+        cameras=snapshots(plan),
     )
+    log.decisions.extend(records)
+    log.sessions.append(session)
     raw = plan.meta.extra.get(REVIEW_KEY)
     merged: dict[str, Any] = dict(raw) if isinstance(raw, dict) else {}
-    merged.update(log.to_json())
+    # append to the lists as the file holds them: older records keep every member,
+    # including ones this version does not know
+    merged["decisions"] = [*(merged.get("decisions") or []), *(r.to_json() for r in records)]
+    merged["sessions"] = [*(merged.get("sessions") or []), session.to_json()]
     plan.meta.extra[REVIEW_KEY] = merged
     for rec in records:
         detail = f"{DECISION_LABELS[rec.decision]} (re-check status {rec.status or 'unknown'})"

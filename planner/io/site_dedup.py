@@ -9,8 +9,14 @@ site from a later source is the same place as one already imported when
 - they have the same category, the same name (case, accents and punctuation
   aside) and lie within :data:`SAME_PLACE_M` metres of each other.
 
-The first source's copy is kept (it keeps its entrances); the other copy's
-entrances are moved over when the kept one has none, and each merge is reported.
+The first source's copy is kept, and a merge never lowers protection:
+
+- the kept site gets the entrances of every copy (its own and the ones moved over);
+- when any copy came without entrances (protected by its whole footprint) and the
+  merged site has entrances, it stays protected by its whole footprint as well
+  (``footprint_protected``), on the union of the copies' polygons;
+- every site whose protection basis changed is named in the import's warnings (which
+  source gave entrances, which gave none), beside the count of sites kept once.
 """
 
 from __future__ import annotations
@@ -131,18 +137,45 @@ def deduplicate_sites(
     if not dropped:
         return sites, entrances, []
     ids = sites["site_id"].astype(str).tolist()
-    has_entrances = set(entrances["site_id"].astype(str)) if len(entrances) else set()
-    remap = {}
+    ent_count: dict[str, int] = {}
+    for sid in entrances["site_id"].astype(str) if len(entrances) else ():
+        ent_count[sid] = ent_count.get(sid, 0) + 1
+    copies: dict[int, list[int]] = {}
     for i in dropped:
-        t = keep_of[i]
-        if ids[t] not in has_entrances and ids[i] in has_entrances:
-            remap[ids[i]] = ids[t]  # the kept copy inherits the other's entrances
+        copies.setdefault(keep_of[i], []).append(i)
+    # every dropped copy's entrances move to the kept site (a union: none is lost)
+    remap = {ids[i]: ids[keep_of[i]] for i in dropped if ent_count.get(ids[i])}
     ent = entrances
     if len(ent):
         ent = ent.copy()
         ent["site_id"] = ent["site_id"].astype(str).map(lambda s: remap.get(s, s))
         gone = {ids[i] for i in dropped} - set(remap)
         ent = ent[~ent["site_id"].isin(gone)].reset_index(drop=True)
+    protect = np.zeros(n, dtype=bool)
+    if "footprint_protected" in sites.columns:
+        protect = sites["footprint_protected"].fillna(False).astype(bool).to_numpy().copy()
+    geoms_out = geoms.copy()
+    named: list[str] = []
+    for t, group in copies.items():
+        members = [t, *group]
+        with_ents = [m for m in members if ent_count.get(ids[m])]
+        without = [m for m in members if not ent_count.get(ids[m]) or protect[m]]
+        if not with_ents or not without:
+            continue  # every copy had the same basis: nothing changed
+        protect[t] = True
+        polygons = [geoms[m] for m in dict.fromkeys([*without, t]) if shapely.area(geoms[m]) > 0]
+        if polygons:
+            geoms_out[t] = shapely.union_all(polygons)
+        n_ents = sum(ent_count.get(ids[m], 0) for m in with_ents)
+        gave = ", ".join(dict.fromkeys(_source_name(origin[m]) for m in with_ents))
+        gave_none = ", ".join(dict.fromkeys(_source_name(origin[m]) for m in without))
+        label = str(records[t].get("name") or "").strip() or ids[t]
+        named.append(
+            f"{label} ({cats[t].replace('_', ' ')}, {ids[t]}): {gave_none} "
+            f"{'gives' if len(without) == 1 else 'give'} it no entrances, {gave} "
+            f"{n_ents} entrance{'s' if n_ents != 1 else ''}: kept protected by its whole "
+            "footprint and by the entrances (a merge never lowers protection)"
+        )
     counts: dict[tuple[str, str], int] = {}
     for i in dropped:
         pair = (origin[i], origin[keep_of[i]])
@@ -153,10 +186,13 @@ def deduplicate_sites(
         f"(same OSM object, or same name and category within {SAME_PLACE_M:g} m): kept once"
         for (later, first), c in counts.items()
     ]
+    messages += named
     mask = np.ones(n, dtype=bool)
     mask[dropped] = False
+    frame = pd.DataFrame(sites).drop(columns="geometry")
+    frame["footprint_protected"] = protect
     out = gpd.GeoDataFrame(
-        pd.DataFrame(sites[mask]).reset_index(drop=True), geometry="geometry", crs=sites.crs
+        frame[mask].reset_index(drop=True), geometry=geoms_out[mask], crs=sites.crs
     )
     return out, ent, messages
 

@@ -49,16 +49,16 @@ def read_toml(path: str | Path, *, kind: str) -> tuple[dict[str, Any], bytes]:
         is not UTF-8 or is not valid TOML.
     """
     path = Path(path)
+    from planner.io.common import NotRegularFileError, read_regular
+
     try:
-        with path.open("rb") as fh:
-            # Read one byte past the limit so the size check cannot be fooled by a
-            # file that grows (or a FIFO) between stat and read.
-            raw = fh.read(MAX_BYTES + 1)
+        # Never blocks on a pipe; one byte past the limit so a growing file is refused.
+        raw = read_regular(path, max_bytes=MAX_BYTES)
     except FileNotFoundError:
         msg = f"{kind} file not found"
         raise InputError(path, "", msg) from None
-    except IsADirectoryError:
-        msg = f"is a folder, not a {kind} file"
+    except NotRegularFileError as exc:
+        msg = f"{exc}; a {kind} file is expected"
         raise InputError(path, "", msg) from None
     except OSError as exc:
         msg = f"cannot read the {kind} file: {exc.strerror or exc}"

@@ -1,10 +1,11 @@
-"""The review report as HTML, for browsers and for Qt's rich-text PDF layout.
+"""The review report as one self-contained HTML file (WCAG 2.1 AA).
 
-One generator serves both: ``for_qt=True`` keeps to the HTML subset
-``QTextDocument`` lays out (tables for layout, ``page-break-before``) and names
-images ``map:KEY`` for the PDF writer to draw as vectors; otherwise the images
-are inlined as ``data:`` URIs and a print style sheet is added, so the file is
-self-contained: no external URL, nothing to fetch.
+The images are inlined as ``data:`` URIs and a print style sheet is added: no external
+URL, nothing to fetch. Landmarks, headings in order, header cells with ``scope``, alt
+text for every map and status in words make it accessible (tests/test_report_html_a11y.py
+runs axe-core on it). The PDF is laid out by Typst (:mod:`planner.report.typst_source`);
+``for_qt=True``, the subset Qt's ``QTextDocument`` laid out for the PDF before, is no
+longer used by the writers.
 """
 
 from __future__ import annotations
@@ -12,12 +13,20 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
+from planner.core.printable import printable
+from planner.report.describe import (
+    callouts,
+    camera_map_alt,
+    decision_short,
+    detail_alt,
+    overview_alt,
+)
 from planner.report.model import STATUS_WORDS, CameraSection, Report, decision_words
+from planner.report.wording import category_words
 
 #: Cameras per PDF page (each section starts a page every this many cameras).
 CAMERAS_PER_PAGE = 2
 _STATUS_COLOURS = {"block": "#b71c1c", "warn": "#8a5a00", "clear": "#1b5e20"}
-_STATUS_BG = {"block": "#fde0dc", "warn": "#fff3cd", "clear": "#e3f1e5"}
 
 _CSS = """
 body { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; color: #1d1d1d;
@@ -33,6 +42,10 @@ table.grid th { background: #e8edf2; }
 .kicker { color: #4a5a6a; text-transform: uppercase; letter-spacing: .08em; font-size: 9pt; }
 .mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 8.5pt;
         word-break: break-all; }
+.id { white-space: nowrap; }
+a:focus-visible, a:focus { outline: 3px solid #b35c00; outline-offset: 2px; }
+.skip { position: absolute; left: -999em; top: 0; background: #fff; padding: .4em .8em; }
+.skip:focus { left: 1em; }
 .small { font-size: 9pt; color: #4a4a4a; }
 .claim { background: #fff3cd; border-left: 4px solid #c77700; padding: 4px 8px; margin: 3px 0; }
 .stale { color: #b71c1c; font-weight: bold; }
@@ -55,14 +68,44 @@ footer { margin-top: 3em; border-top: 1px solid #c8ccd0; padding-top: .5em; font
 @media print {
   body { max-width: none; margin: 0; padding: 0; font-size: 9.5pt; }
   .camera { page-break-inside: avoid; } h2 { page-break-before: always; }
-  nav.contents, p.index { display: none; }
+  h2.sub { page-break-before: auto; }
+  nav.contents, p.index, .skip { display: none; }
   a { color: inherit; text-decoration: none; }
 }
 """
 
 
+#: Longest text shown from one field (a label, a comment, an id); the rest is cut
+#: with a mark saying how much. The plan reader bounds fields too; this keeps the
+#: layout linear whatever reaches it (a review comment, a site name from a pack).
+MAX_SHOWN_CHARS = 2_000
+
+
+def shown(text: object, limit: int = MAX_SHOWN_CHARS) -> str:
+    """``text`` as the report shows it: escaped like the text report, cut at ``limit``.
+
+    Control, bidi and zero-width characters are written as escapes
+    (:func:`planner.io.printable.printable`), so an id holding U+202E can never
+    read like another camera's id.
+    """
+    raw = str(text)
+    cut = ""
+    if len(raw) > limit:
+        cut = f" [… {len(raw) - limit:,} more characters not shown]"
+        raw = raw[:limit]
+    return printable(raw) + cut
+
+
 def e(text: object) -> str:
-    """Escape text for HTML (attributes included)."""
+    """Text from a file, made safe for HTML (attributes included): see :func:`shown`."""
+    return html.escape(shown(text), quote=True)
+
+
+def attr(text: object) -> str:
+    """An identifier in an attribute (image key, anchor), escaped for HTML only.
+
+    Never shown to the reader, so kept exactly: the PDF writer looks the key up.
+    """
     return html.escape(str(text), quote=True)
 
 
@@ -105,12 +148,17 @@ def _grid(
     ]
     for i, h in enumerate(head):
         w = f' width="{widths[i]}"' if widths else ""
-        out.append(f'<th{w}{cls(i)} style="background-color:#e8edf2">{e(h)}</th>')
+        out.append(f'<th scope="col"{w}{cls(i)} style="background-color:#e8edf2">{e(h)}</th>')
     out.append("</tr>")
     for r in rows:
         out.append("<tr>" + "".join(f"<td{cls(i)}>{c}</td>" for i, c in enumerate(r)) + "</tr>")
     out.append("</table>")
     return "".join(out)
+
+
+def _camera_link(cid: str) -> str:
+    """A link to a camera's section (the anchor is the id as shown, never raw)."""
+    return f'<a class="id" href="#cam-{attr(printable(cid))}">{e(cid)}</a>'
 
 
 def _img(
@@ -127,25 +175,28 @@ def _img(
     if not src:
         return ""
     klass = f' class="{e(cls)}"' if cls and not for_qt else ""
-    return f'<img src="{e(src)}"{klass} width="{width}" height="{height}" alt="{e(alt)}">'
+    return f'<img src="{attr(src)}"{klass} width="{width}" height="{height}" alt="{e(alt)}">'
 
 
 def _h2(text: str, *, anchor: str, for_qt: bool, page_break: bool = True) -> str:
     style = ' style="page-break-before: always"' if (page_break and for_qt) else ""
-    return f'<h2 id="{e(anchor)}"{style}>{e(text)}</h2>'
+    return f'<h2 id="{attr(anchor)}"{style}>{e(text)}</h2>'
 
 
 def cover(report: Report, *, for_qt: bool, contents: str = "") -> str:
     r = report
     p = r.policy
     parts = [
-        '<p class="kicker" style="color:#4a5a6a">ALPR camera siting · Digital Privacy Officer '
-        "review</p>",
+        '<header><p class="kicker" style="color:#4a5a6a">ALPR camera siting · Digital '
+        "Privacy Officer review</p>",
         f'<h1 style="color:#0b3d62">{e(r.plan_name)}</h1>',
         f'<p style="font-size:12pt">Decision summary: <b>{e(r.decision_summary)}</b>. '
         f"Re-check: {r.status_counts['block']} blocked, {r.status_counts['warn']} with "
-        f"warnings, {r.status_counts['clear']} clear, of {len(r.sections)} cameras.</p>",
+        f"warnings, {r.status_counts['clear']} clear, of {len(r.sections)} cameras.</p>"
+        "</header>",
         contents,
+        # the rest of the document is its main landmark; report_html closes it
+        "" if for_qt else '<main id="main">',
     ]
     parts.append(
         _kv(
@@ -171,7 +222,7 @@ def cover(report: Report, *, for_qt: bool, contents: str = "") -> str:
             f"{e(r.last_review_hash)}</span> "
             f"({'unchanged' if same else 'DIFFERENT: the plan changed since'}).</p>"
         )
-    parts.append("<h3>Decisions and trust</h3>")
+    parts.append('<h2 class="sub">Decisions and trust</h2>')
     parts.append(
         '<p class="small">A decision counts only when its SSH signature verifies for its '
         "reviewer with a key the allowed signers list, the camera is unchanged, and the "
@@ -195,7 +246,7 @@ def cover(report: Report, *, for_qt: bool, contents: str = "") -> str:
             ]
         )
     )
-    parts.append("<h3>Counts</h3>")
+    parts.append('<h2 class="sub">Counts</h2>')
     c, d = r.status_counts, r.decision_counts
     parts.append(
         _grid(
@@ -211,7 +262,8 @@ def cover(report: Report, *, for_qt: bool, contents: str = "") -> str:
             numeric=frozenset({1, 3}),
         )
     )
-    parts.append("<h3>What the plan claims, beside the re-check</h3>")
+    parts.append(data_basis_section(r))
+    parts.append('<h2 class="sub">What the plan claims, beside the re-check</h2>')
     if r.claims:
         parts.append(
             '<p class="small">The plan file\'s own results and provenance are claims. '
@@ -221,7 +273,7 @@ def cover(report: Report, *, for_qt: bool, contents: str = "") -> str:
             parts.append(f'<p class="claim" style="background-color:#fff3cd">⚠ {e(claim)}</p>')
     else:
         parts.append("<p>No differences: the plan's stored provenance matches the re-check.</p>")
-    parts.append("<h3>Policy</h3>")
+    parts.append('<h2 class="sub">Policy</h2>')
     parts.append(
         _kv(
             [
@@ -259,7 +311,7 @@ def cover(report: Report, *, for_qt: bool, contents: str = "") -> str:
     parts.append(
         _grid(["Protected category", "Action", "Citation"], cites, widths=["30%", "10%", "60%"])
     )
-    parts.append("<h3>Data the re-check used</h3>")
+    parts.append('<h2 class="sub">Data the re-check used</h2>')
     parts.append(
         _grid(
             ["Layer", "Source", "Features", "sha256"],
@@ -283,6 +335,89 @@ def cover(report: Report, *, for_qt: bool, contents: str = "") -> str:
     return "".join(parts)
 
 
+def data_basis_section(report: Report) -> str:
+    """ "Data checked against": what every count rests on (issue 16), on the cover.
+
+    Sites by category and source, each source's date, how they are protected, how many
+    are unverified, where the site data reaches against where the cameras are, and the
+    import's warnings. Everything comes from ``report.basis``
+    (:class:`planner.core.basis.DataBasis`); a report without one shows nothing here.
+    """
+    b = report.basis
+    if b is None:
+        return ""
+    parts = [
+        '<h2 class="sub">Data checked against</h2>',
+        '<p class="small">Every count above rests on these sites. A camera is judged only '
+        "against the protected places the data lists.</p>",
+    ]
+    parts.append(
+        _grid(
+            ["Category", "Sites", "From", "With entrances", "Whole footprint", "Unverified"],
+            [
+                [
+                    e(category_words(c.category)),
+                    str(c.sites),
+                    e(", ".join(f"{n} {_source_label(k)}" for k, n in c.by_source.items())),
+                    str(c.with_entrances),
+                    str(c.footprint),
+                    str(c.unverified),
+                ]
+                for c in b.categories
+            ]
+            + [
+                [
+                    "<b>All</b>",
+                    f"<b>{b.sites}</b>",
+                    "",
+                    str(b.with_entrances),
+                    str(b.footprint),
+                    str(b.unverified),
+                ]
+            ],
+            widths=["22%", "8%", "34%", "12%", "12%", "12%"],
+            numeric=frozenset({1, 3, 4, 5}),
+        )
+    )
+    parts.append(
+        _grid(
+            ["Source", "Date", "Sites", "Area (km²)", "Cameras outside its area"],
+            [
+                [
+                    e(", ".join(s.names) or _source_label(s.key)),
+                    e("; ".join(s.dates) or "not recorded"),
+                    str(s.sites),
+                    "—" if s.area_km2 is None else f"{s.area_km2:.1f}",
+                    "—" if s.cameras_outside is None else f"{s.cameras_outside} of {b.cameras}",
+                ]
+                for s in b.sources
+            ],
+            widths=["34%", "30%", "8%", "12%", "16%"],
+            numeric=frozenset({2, 3, 4}),
+        )
+    )
+    if b.sites_area_km2 is not None and b.cameras_outside is not None:
+        span = (
+            "" if b.cameras_area_km2 is None else f"; the cameras span {b.cameras_area_km2:.1f} km²"
+        )
+        parts.append(
+            f"<p>The site data covers {b.sites_area_km2:.1f} km²{span}. "
+            f"<b>{b.cameras_outside} of {b.cameras} cameras "
+            f"({100 * (b.share_outside or 0.0):.0f}%) lie outside it</b>, where protected "
+            "places the data does not list may exist (areas are convex hulls around each "
+            "source's sites).</p>"
+        )
+    if b.import_warnings:
+        parts.append('<p class="small">The import said:</p><ul class="small">')
+        parts += [f"<li>{e(w)}</li>" for w in b.import_warnings[:20]]
+        parts.append("</ul>")
+    return "".join(parts)
+
+
+def _source_label(key: str) -> str:
+    return "OpenStreetMap" if key == "osm" else key
+
+
 def overview(
     report: Report, images: Mapping[str, str], *, for_qt: bool, size: tuple[int, int]
 ) -> str:
@@ -296,11 +431,42 @@ def overview(
             images,
             width=size[0],
             height=size[1],
-            alt="Overview map",
+            alt=overview_alt(report),
             for_qt=for_qt,
             cls="overview",
         ),
     ]
+    if images.get("detail"):
+        parts.append("<h3>Detail: the numbered cameras</h3>")
+        parts.append(
+            _img(
+                "detail",
+                images,
+                width=size[0],
+                height=size[1],
+                alt=detail_alt(report),
+                for_qt=for_qt,
+                cls="overview",
+            )
+        )
+    numbered = callouts(report)
+    if numbered:
+        parts.append("<h3>Key to the numbered cameras</h3>")
+        parts.append(
+            _grid(
+                ["No.", "Camera", "Re-check"],
+                [
+                    [
+                        str(n),
+                        _camera_link(s.camera.id),
+                        _status_cell(s.status),
+                    ]
+                    for n, s in numbered
+                ],
+                widths=["10%", "60%", "30%"],
+                numeric=frozenset({0}),
+            )
+        )
     parts.append("<h3>Changes since the last review</h3>")
     if not report.last_review:
         parts.append("<p>No earlier review is recorded in the plan.</p>")
@@ -366,11 +532,13 @@ def camera_section(
         images,
         width=size[0],
         height=size[1],
-        alt=f"Map of camera {cam.id}",
+        alt=camera_map_alt(s),
         for_qt=for_qt,
     )
+    heading = html.escape(shown(title, 200), quote=True)
     parts = [
-        f'<div class="camera"><h3 id="cam-{e(cam.id)}"{style}>{e(title)}</h3>',
+        # a heading of a few lines at most (cut with a mark), whatever the label
+        f'<div class="camera"><h3 id="cam-{attr(printable(cam.id))}"{style}>{heading}</h3>',
         '<table width="100%" cellspacing="0" cellpadding="0"><tr>'
         f'<td width="{size[0] + 10}">{img}</td><td>{_kv(facts)}</td></tr></table>',
     ]
@@ -425,7 +593,7 @@ def appendices(report: Report, *, for_qt: bool) -> str:
         "pack's street network, within 500 m.</p>"
     )
     rows = [
-        [e(s.camera.id), "<br>".join(e(n.describe()) for n in s.signs)]
+        [f'<span class="id">{e(s.camera.id)}</span>', "<br>".join(e(n.describe()) for n in s.signs)]
         for s in r.sections
         if s.signs
     ]
@@ -437,7 +605,9 @@ def appendices(report: Report, *, for_qt: bool) -> str:
             f"<p>{len(without)} of {len(r.sections)} cameras have no named "
             "intersection within 500 m in the data's street network (it may cover "
             "only part of the city); their signs must be sited by hand: "
-            f'<span class="small">{e(", ".join(without))}</span>.</p>'
+            '<span class="small">'
+            + ", ".join(f'<span class="id">{e(x)}</span>' for x in without)
+            + "</span>.</p>"
         )
     parts.append("<h3>Entry signs: streets crossing the city limits</h3>")
     if not r.has_city_limits:
@@ -518,7 +688,8 @@ def appendices(report: Report, *, for_qt: bool) -> str:
         f'<p class="small">{e(r.policy.id)} version {e(r.policy.version)}, sha256 '
         f'<span class="mono">{e(r.policy.sha256)}</span></p>'
     )
-    parts.append(f"<pre>{e(r.policy_text)}</pre>")
+    # the policy keeps its lines (the reader capped it at 200,000 characters)
+    parts.append(f"<pre>{html.escape(r.policy_text, quote=True)}</pre>")
     return "".join(parts)
 
 
@@ -535,21 +706,26 @@ def _contents(report: Report) -> str:
         items.append(("districts", "Appendix C. Cameras by council district"))
     items.append(("policy", f"Appendix {letter}. Policy text"))
     links = "".join(f'<li><a href="#{a}">{e(t)}</a></li>' for a, t in items)
-    return f'<nav class="contents"><b>Contents</b><ol>{links}</ol></nav>'
+    return (
+        '<a class="skip" href="#cameras">Skip to the cameras</a>'
+        '<nav class="contents" aria-labelledby="contents-title">'
+        f'<h2 class="sub" id="contents-title">Contents</h2><ol>{links}</ol></nav>'
+    )
 
 
 def _camera_index(report: Report) -> str:
-    """Every camera id as a link to its section, tinted by its re-check status."""
-    links = []
-    for s in report.sections:
-        cid = s.camera.id
-        colour = _STATUS_COLOURS.get(s.status, "#333")
-        bg = _STATUS_BG.get(s.status, "#eee")
-        links.append(
-            f'<a href="#cam-{e(cid)}" style="color:{colour}; background:{bg}" '
-            f'title="{e(STATUS_WORDS.get(s.status, s.status))}">{e(cid)}</a>'
-        )
-    return f'<p class="index">{" ".join(links)}</p>'
+    """Every camera id as a link to its section, with its status and decision in words."""
+    rows = [
+        [
+            _camera_link(s.camera.id),
+            _status_cell(s.status),
+            e(decision_short(s)),
+        ]
+        for s in report.sections
+    ]
+    return "<h3>Camera index</h3>" + _grid(
+        ["Camera", "Re-check", "Decision"], rows, widths=["40%", "25%", "35%"]
+    )
 
 
 def footer_text(report: Report) -> str:
@@ -579,6 +755,7 @@ def report_html(
         body.append(camera_section(s, images, for_qt=for_qt, index=i, size=inset_size))
     body.append(appendices(report, for_qt=for_qt))
     if not for_qt:
+        body.append("</main>")
         body.append(
             f"<footer>{e(footer_text(report))}"
             + (" · Map data © OpenStreetMap contributors" if report.osm else "")

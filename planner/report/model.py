@@ -14,8 +14,10 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from planner.core.basis import DataBasis
 from planner.core.checker import Checker
 from planner.core.model import AuditEntry, Camera, CameraStatus, Plan, PlanResult, Policy
+from planner.core.provenance import ClaimedLayer, layer_differences
 from planner.core.review import (
     DECISION_LABELS,
     Change,
@@ -45,6 +47,9 @@ if TYPE_CHECKING:
     from planner.core.sshsig import AllowedSigners
 
 STATUS_WORDS = {"block": "Blocked", "warn": "Warning", "clear": "Clear"}
+#: More layers claimed by a plan than this are not compared (a real check uses a handful).
+MAX_CLAIMED_LAYERS = 1000
+_LAYER_KEYS = ("kind", "path", "sha256")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +140,8 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     trust: str = ""  # where the allowed signers came from (IT or the user)
     plan_decision: DecisionState | None = None
+    #: what the counts rest on: sites by category and source, dates, coverage
+    basis: DataBasis | None = None
 
     @property
     def decision_summary(self) -> str:
@@ -189,19 +196,17 @@ def provenance_claims(
             )
     else:
         out.append("The plan's record of its last check names no policy.")
-    mine = {x.sha256 for x in layers}
     claimed = checked_with.get("layers")
     if isinstance(claimed, list):
-        for layer in claimed:
-            if not isinstance(layer, dict):
-                continue
-            sha = layer.get("sha256")
-            if sha and sha not in mine:
-                out.append(
-                    f"Layer differs: the plan was checked with {layer.get('kind', '?')} "
-                    f"{layer.get('path', '?')} (sha256 {str(sha)[:12]}…), which the re-check "
-                    "did not use."
-                )
+        # exactly what differs per layer: used with another sha256, not used, or used
+        # but not named by the plan (the same pairing as check's provenance)
+        named = [
+            ClaimedLayer(str(x["kind"]), str(x["path"]), str(x["sha256"]))
+            for x in claimed[:MAX_CLAIMED_LAYERS]
+            if isinstance(x, dict) and all(isinstance(x.get(k), str) for k in _LAYER_KEYS)
+        ]
+        for diff in layer_differences(named, layers, run="the re-check"):
+            out.append(f"Layer differs: {diff.message}.")
     if not _claimed_statuses(checked_with):
         out.append(
             "The plan does not record the per-camera statuses its author saw at the last "
@@ -228,6 +233,7 @@ def build_report(
     reviewer: str | None = None,
     osm: bool = False,
     warnings: Sequence[str] = (),
+    basis: DataBasis | None = None,
     progress: Callable[[str, float], None] | None = None,
     signers: AllowedSigners | None = None,
     trust: str = "",
@@ -406,6 +412,7 @@ def build_report(
         warnings=list(warnings),
         trust=trust,
         plan_decision=plan_decision,
+        basis=basis,
     )
 
 

@@ -90,10 +90,12 @@ def finding_sentence(
         footprint = projector.project(site.geometry)
         near = nearest_points(footprint, Point(cx, cy))[0]
         d, b = _offset(projector, camera, near.x, near.y)
-        place = (
-            f"the site of {name} ({cat}; no vehicle entrance is known, so the whole site "
-            "is protected)"
+        why = (
+            "one of its sources gives no vehicle entrance, so the whole site is protected"
+            if site.entrances
+            else "no vehicle entrance is known, so the whole site is protected"
         )
+        place = f"the site of {name} ({cat}; {why})"
         where = f", {d:.0f} m {compass(b)}"
     else:
         place = f"{name} ({cat})"

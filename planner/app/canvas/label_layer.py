@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QPointF, QRectF, QSizeF, QTimer
-from PySide6.QtGui import QColor, QPainter, QTransform
+from PySide6.QtGui import QColor, QPainter, QPen, QTransform
 
 from planner.app.canvas import style as st
 from planner.app.canvas.labels import (
@@ -29,10 +29,11 @@ from planner.app.canvas.labels import (
     PlacedLabel,
     draw_label_cached,
     place_labels,
+    stands_off,
 )
 from planner.app.canvas.render import (
     StreetLabels,
-    draw_street_labels,
+    draw_street_sprites,
     site_symbol_px,
     street_labels,
 )
@@ -91,6 +92,8 @@ class _Kept:
     role: str
     style: LabelStyle | None
     tooltip: str
+    #: The symbol a label placed away from it points to (scene), else None.
+    leader: QPointF | None = None
 
 
 @dataclass(frozen=True)
@@ -325,6 +328,7 @@ class LabelLayer(QObject):
                 r.role,
                 r.style,
                 r.tooltip,
+                c.view_to_scene(r.anchor) if stands_off(r, box) else None,
             )
             for r, box in placed
         ]
@@ -370,13 +374,18 @@ class LabelLayer(QObject):
         if not exact:
             self._timer.start()
         drawn = []
+        leaders: list[tuple[QPointF, QRectF, LabelStyle | None]] = []
         to_view = c.viewportTransform().map
         for k in self._placement.labels:
             box = QRectF(to_view(k.top_left), k.size)
             if view.contains(box):
                 drawn.append(PlacedLabel(k.text, box, k.role, k.style, k.tooltip))
+                if k.leader is not None:
+                    leaders.append((to_view(k.leader), box, k.style))
         self.drawn = drawn
         self._draw_streets(painter, view)
+        for anchor, box, style in leaders:
+            _draw_leader(painter, anchor, box, style)
         dpr = c.viewport().devicePixelRatioF()
         for label in drawn:
             draw_label_cached(painter, label, dpr=dpr)
@@ -403,8 +412,24 @@ class LabelLayer(QObject):
         )
         painter.save()
         painter.setOpacity(c.layer_opacity("street_names"))
-        draw_street_labels(painter, subset, px[idx])
+        # each name blitted from its cached sprite: a pan frame strokes no outline
+        draw_street_sprites(painter, subset, px[idx], c.viewport().devicePixelRatioF())
         painter.restore()
+
+
+def _draw_leader(painter: QPainter, anchor: QPointF, box: QRectF, style: LabelStyle | None) -> None:
+    """A thin line from a label standing off to the symbol it names."""
+    end = QPointF(
+        min(max(anchor.x(), box.left()), box.right()),
+        min(max(anchor.y(), box.top()), box.bottom()),
+    )
+    colour = QColor(style.colour if style is not None else st.LABEL_TEXT)
+    painter.save()
+    painter.setPen(QPen(QColor(255, 255, 255, 200), 3.0))
+    painter.drawLine(anchor, end)
+    painter.setPen(QPen(colour, 1.2))
+    painter.drawLine(anchor, end)
+    painter.restore()
 
 
 def _street_box(p: QPointF, sl: StreetLabels, n: int) -> QRectF:

@@ -110,6 +110,9 @@ class LabelRequest:
     tooltip: str = ""
     positions: tuple[str, ...] | None = None
     alternatives: tuple[QPointF, ...] = ()
+    #: Further distances (pixels) from the symbol tried when every position beside it is
+    #: taken: the label then stands off, joined to its symbol by a leader line.
+    reach: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,21 @@ def _candidates(req: LabelRequest) -> list[QRectF]:
     w, h = req.size
     if req.area:
         return [QRectF(a.x() - w / 2, a.y() - h / 2, w, h) for a in (req.anchor, *req.alternatives)]
-    return [_point_box(req, where) for where in req.positions or POSITIONS]
+    out = [_point_box(req, where) for where in req.positions or POSITIONS]
+    for d in req.reach:
+        far = LabelRequest(req.text, req.anchor, req.size, radius=req.radius + d)
+        out += [_point_box(far, where) for where in req.positions or POSITIONS]
+    return out
+
+
+def stands_off(req: LabelRequest, box: QRectF) -> bool:
+    """Whether ``box`` was placed away from its symbol (one of ``req.reach``'s rings)."""
+    if req.area or not req.reach:
+        return False
+    a = req.anchor
+    dx = max(box.left() - a.x(), 0.0, a.x() - box.right())
+    dy = max(box.top() - a.y(), 0.0, a.y() - box.bottom())
+    return max(dx, dy) > req.radius + GAP_PX + 1.0
 
 
 def _inside(box: QRectF, view: QRectF) -> QRectF | None:
@@ -310,4 +327,5 @@ __all__ = [
     "draw_label",
     "draw_label_cached",
     "place_labels",
+    "stands_off",
 ]

@@ -111,14 +111,21 @@ class GeomLayer:
             geoms = shapely.simplify(self.geoms[features], tol, preserve_topology=False)
         return geoms[~shapely.is_empty(geoms)]
 
-    def parts(self, features: np.ndarray, res: float) -> tuple[np.ndarray, np.ndarray]:
+    def parts(
+        self, features: np.ndarray, res: float, *, oriented: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Vertices of ``features`` simplified for pixels of ``res`` scene metres.
 
         Returns the concatenated ``(n, 2)`` coordinates and the index where each
         ring or line starts. Working on the tile's features only keeps the cost
         proportional to what is drawn, with nothing to prepare up front.
+        ``oriented`` turns every exterior ring one way and every hole the other, so
+        a path filled by the winding rule keeps holes and fills overlaps.
         """
-        flat = Flat.build(self.simplified(features, res))
+        geoms = self.simplified(features, res)
+        if oriented:
+            geoms = shapely.orient_polygons(geoms)
+        flat = Flat.build(geoms)
         return flat.coords, flat.offsets[:-1]
 
     def outline_parts(

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 
-FOOT_M = 0.3048
-MILE_M = 1609.344
+from planner.app.units import FOOT_M, MILE_M, scale_unit
+
+__all__ = ["FOOT_M", "MILE_M", "ScaleBar", "draw_attribution", "draw_scale_bar", "scale_bar"]
 
 
 @dataclass(frozen=True)
@@ -40,17 +41,14 @@ def nice_number(x: float) -> float:
 
 
 def scale_bar(res_m: float, *, units: str = "m", max_px: float = 120.0) -> ScaleBar:
-    """The longest round length that fits in ``max_px`` pixels at ``res_m`` metres per pixel."""
+    """The longest round length that fits in ``max_px`` pixels at ``res_m`` metres per pixel.
+
+    ``units`` is ``"m"`` or ``"ft"``; the bar's unit (m, km, ft or mi) is the one the
+    status bar states the scale in (:func:`planner.app.units.scale_unit`).
+    """
     max_m = res_m * max_px
-    if units == "ft":
-        if max_m >= MILE_M / 2:
-            value, unit, per = nice_number(max_m / MILE_M), "mi", MILE_M
-        else:
-            value, unit, per = nice_number(max_m / FOOT_M), "ft", FOOT_M
-    elif max_m >= 1000.0:
-        value, unit, per = nice_number(max_m / 1000.0), "km", 1000.0
-    else:
-        value, unit, per = nice_number(max_m), "m", 1.0
+    unit, per = scale_unit(res_m, "feet" if units == "ft" else "metres")
+    value = nice_number(max_m / per)
     metres = value * per
     return ScaleBar(value=value, unit=unit, metres=metres, pixels=metres / res_m)
 

@@ -14,6 +14,7 @@ never from a ``QRunnable``; the tile renderer gets only what they return.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -261,17 +262,21 @@ def prepare_sites(sites: Sequence[Site] | None, *, projector: Any) -> SiteLayers
     points = PointLayer(shapely.get_coordinates(anchor), styles)
     outlines: GeomLayer | None = None
     outline_styles: tuple[st.CategoryStyle, ...] = ()
+    kept = [s for s, v in zip(sites, valid, strict=True) if v]
     polygonal = np.isin(shapely.get_type_id(scene), (3, 6))
     if polygonal.any():
         outlines = GeomLayer(scene[polygonal])
-        outline_styles = tuple(s for s, p in zip(styles, polygonal, strict=True) if p)
+        outline_styles = tuple(
+            dataclasses.replace(s, unverified=True) if site.verified is False else s
+            for s, site, p in zip(styles, kept, polygonal, strict=True)
+            if p
+        )
     entrances: PointLayer | None = None
     ent = [(e.lon, e.lat) for s in sites for e in s.entrances]
     if ent:
         lon, lat = np.array(ent).T
         x, y = projector.forward(lon, lat)
         entrances = PointLayer(np.column_stack([x, -np.asarray(y)]))
-    kept = [s for s, v in zip(sites, valid, strict=True) if v]
     return SiteLayers(
         points=points,
         outlines=outlines,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -30,6 +31,8 @@ from PySide6.QtGui import (
     QPainter,
     QPainterPath,
     QPen,
+    QPixmap,
+    QTransform,
 )
 
 from planner.app.canvas import style as st
@@ -269,11 +272,13 @@ def render_tile(key: TileKey, state: RenderState) -> QImage:
     return image
 
 
-def _layer_path(layer: GeomLayer, tile: _Tile, margin_px: float = 2.0) -> QPainterPath | None:
+def _layer_path(
+    layer: GeomLayer, tile: _Tile, margin_px: float = 2.0, *, oriented: bool = False
+) -> QPainterPath | None:
     features = layer.query(tile.rect(margin_px))
     if len(features) == 0:
         return None
-    xy, starts = layer.parts(features, tile.res)
+    xy, starts = layer.parts(features, tile.res, oriented=oriented)
     if len(xy) == 0:
         return None
     return path_from_parts(tile.to_px(xy), starts)
@@ -282,9 +287,14 @@ def _layer_path(layer: GeomLayer, tile: _Tile, margin_px: float = 2.0) -> QPaint
 def _draw_buildings(p: QPainter, tile: _Tile, state: RenderState) -> None:
     if state.buildings is None or tile.res > BUILDINGS_MAX_RES:
         return
-    path = _layer_path(state.buildings, tile)
+    # Footprints overlap (a pack holds both the city's and OpenStreetMap's outline of
+    # many buildings): under the odd-even rule of one combined path each overlap was a
+    # hole, and those buildings showed as unfilled outlines. Rings turned one way and
+    # the winding rule fill every overlap and keep the courtyards.
+    path = _layer_path(state.buildings, tile, oriented=True)
     if path is None:
         return
+    path.setFillRule(Qt.FillRule.WindingFill)
     if tile.res <= BUILDING_EDGES_MAX_RES:
         p.setPen(QPen(st.BUILDING_EDGE, 0.8))
     else:
@@ -325,7 +335,7 @@ def _draw_streets(p: QPainter, tile: _Tile, state: RenderState) -> None:
 
 
 def _draw_boundaries(p: QPainter, tile: _Tile, state: RenderState) -> None:
-    """City limits as a wide soft band with a dark line; districts as dashed lines.
+    """City limits as a wide soft band with a dark line; districts as blue dash-dot lines.
 
     Drawn as outlines only, so they never hide what lies inside them.
     """
@@ -365,7 +375,7 @@ def _draw_boundaries(p: QPainter, tile: _Tile, state: RenderState) -> None:
                 QPen(
                     st.DISTRICT_LINE,
                     1.6,
-                    Qt.PenStyle.DashLine,
+                    st.DISTRICT_PEN_STYLE,
                     Qt.PenCapStyle.FlatCap,
                     Qt.PenJoinStyle.RoundJoin,
                 )
@@ -409,7 +419,8 @@ def _draw_site_outlines(p: QPainter, tile: _Tile, state: RenderState) -> None:
         fill = QColor(style.color)
         fill.setAlpha(40)
         p.setBrush(fill)
-        p.setPen(QPen(style.color, 1.6, Qt.PenStyle.DashLine))
+        # verified: a solid outline; unverified: the fill only, under the dashed mark
+        p.setPen(Qt.PenStyle.NoPen if style.unverified else QPen(style.color, 1.6))
         p.drawPath(path)
 
 
@@ -571,13 +582,7 @@ def draw_street_labels(p: QPainter, labels: StreetLabels, px: np.ndarray) -> Non
     metrics = QFontMetricsF(font)
     ascent = metrics.ascent()
     descent = metrics.descent()
-    halo = QPen(
-        st.LABEL_HALO,
-        3.0,
-        Qt.PenStyle.SolidLine,
-        Qt.PenCapStyle.RoundCap,
-        Qt.PenJoinStyle.RoundJoin,
-    )
+    halo = _street_halo()
     for n, (x, y) in enumerate(px):
         text = QPainterPath()
         text.addText(
@@ -589,3 +594,74 @@ def draw_street_labels(p: QPainter, labels: StreetLabels, px: np.ndarray) -> Non
         p.strokePath(text, halo)
         p.fillPath(text, st.LABEL_TEXT)
         p.restore()
+
+
+#: Street names rendered once each (halo and glyphs, rotated), keyed by text, angle
+#: (whole degrees: a street's angle moves by a fraction of one between zoom levels)
+#: and device pixel ratio.
+_STREET_SPRITES: OrderedDict[tuple[str, int, float], tuple[QPixmap, float, float]] = OrderedDict()
+#: A street zoom view names a few hundred streets; a long pan several thousand.
+STREET_SPRITES_MAX = 2048
+#: Room around a sprite's text for the halo and antialiasing, pixels.
+_SPRITE_MARGIN = 3.0
+
+
+def street_sprite(
+    name: str, angle: float, width: float, dpr: float = 1.0
+) -> tuple[QPixmap, float, float]:
+    """Street name ``name`` drawn at ``angle`` degrees, halo included: ``(pixmap, dx, dy)``.
+
+    Drawing the sprite with its top left at ``(x + dx, y + dy)`` centres the name on
+    ``(x, y)``, as :func:`draw_street_labels` does. Made once per name and angle, then
+    reused: stroking the halo along the glyphs' outlines every frame cost a pan frame
+    at street zoom 20-30 ms. GUI thread only (a QPixmap); tiles draw their own.
+    """
+    key = (name, round(angle) % 360, dpr)
+    hit = _STREET_SPRITES.get(key)
+    if hit is not None:
+        _STREET_SPRITES.move_to_end(key)
+        return hit
+    font = _label_font()
+    metrics = QFontMetricsF(font)
+    text = QPainterPath()
+    text.addText(QPointF(-width / 2, (metrics.ascent() - metrics.descent()) / 2), font, name)
+    rotate = QTransform().rotate(float(round(angle)))
+    path = rotate.map(text)
+    box = path.boundingRect().adjusted(
+        -_SPRITE_MARGIN, -_SPRITE_MARGIN, _SPRITE_MARGIN, _SPRITE_MARGIN
+    )
+    pix = QPixmap(max(1, math.ceil(box.width() * dpr)), max(1, math.ceil(box.height() * dpr)))
+    pix.setDevicePixelRatio(dpr)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.translate(-box.left(), -box.top())
+    p.strokePath(path, _street_halo())
+    p.fillPath(path, st.LABEL_TEXT)
+    p.end()
+    hit = (pix, box.left(), box.top())
+    _STREET_SPRITES[key] = hit
+    if len(_STREET_SPRITES) > STREET_SPRITES_MAX:
+        _STREET_SPRITES.popitem(last=False)
+    return hit
+
+
+def draw_street_sprites(
+    p: QPainter, labels: StreetLabels, px: np.ndarray, dpr: float = 1.0
+) -> None:
+    """:func:`draw_street_labels` through :func:`street_sprite`: one blit per name."""
+    for n, (x, y) in enumerate(px.tolist()):
+        pix, dx, dy = street_sprite(
+            str(labels.names[n]), float(labels.angle[n]), float(labels.widths[n]), dpr
+        )
+        p.drawPixmap(QPointF(x + dx, y + dy), pix)
+
+
+def _street_halo() -> QPen:
+    return QPen(
+        st.LABEL_HALO,
+        3.0,
+        Qt.PenStyle.SolidLine,
+        Qt.PenCapStyle.RoundCap,
+        Qt.PenJoinStyle.RoundJoin,
+    )

@@ -65,7 +65,9 @@ class ChunkedLayer:
         hits = [c.query(rect) + off for c, off in zip(self.chunks, self.offsets, strict=False)]
         return np.concatenate(hits) if hits else np.empty(0, dtype=np.int64)
 
-    def parts(self, features: np.ndarray, res: float) -> tuple[np.ndarray, np.ndarray]:
+    def parts(
+        self, features: np.ndarray, res: float, *, oriented: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
         coords, starts = [], []
         n = 0
         for k, c in enumerate(self.chunks):
@@ -73,7 +75,7 @@ class ChunkedLayer:
             sel = features[(features >= lo) & (features < hi)] - lo
             if len(sel) == 0:
                 continue
-            xy, st = c.parts(sel, res)
+            xy, st = c.parts(sel, res, oriented=oriented)
             coords.append(xy)
             starts.append(st + n)
             n += len(xy)

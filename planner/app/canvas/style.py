@@ -22,8 +22,11 @@ ENTRANCE_FILL = QColor("#ffffff")
 ENTRANCE_EDGE = QColor("#c62828")
 CITY_LIMITS_LINE = QColor("#37474f")
 CITY_LIMITS_BAND = QColor(55, 71, 79, 60)
-DISTRICT_LINE = QColor("#6a1b9a")
-DISTRICT_LABEL = QColor("#4a148c")
+#: Council districts: a blue dash-dot line, unlike anything a site is drawn with (purple is
+#: places of worship and the dashed outline of an unverified site).
+DISTRICT_LINE = QColor("#1f5fa8")
+DISTRICT_LABEL = QColor("#174a85")
+DISTRICT_PEN_STYLE = Qt.PenStyle.DashDotLine
 SITE_LABEL = QColor("#1b1b1b")
 
 
@@ -170,6 +173,9 @@ class CategoryStyle:
     label: str
     color: QColor
     shape: str  # diamond | square_cross | triangle | star | circle
+    #: The site is not verified (``verified = false``): its outline is left to the dashed
+    #: mark of :mod:`planner.app.site_marks`; a verified site's outline is solid.
+    unverified: bool = False
 
 
 CATEGORY_STYLES: dict[str, CategoryStyle] = {

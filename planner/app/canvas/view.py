@@ -350,7 +350,9 @@ class MapCanvas(QGraphicsView):
         parts = []
         if self.attribution_shown() and self._attribution:
             parts.append(self._attribution)
-        if self.basemap_shown():
+        # a basemap is credited for the tiles it drew, not for being switched on (offline,
+        # it draws nothing: no "Basemap: © OpenStreetMap" over an empty background)
+        if self.basemap_shown() and getattr(self._basemap, "drawn", 0) > 0:
             text = self._basemap.attribution.strip()
             if (
                 text
@@ -692,7 +694,9 @@ class MapCanvas(QGraphicsView):
                         line=st.CITY_LIMITS_LINE, edge=st.CITY_LIMITS_BAND, line_width=1.6
                     ),
                 ),
-                LegendEntry("Council district", _dash_pixmap(st.DISTRICT_LINE)),
+                LegendEntry(
+                    "Council district", _dash_pixmap(st.DISTRICT_LINE, st.DISTRICT_PEN_STYLE)
+                ),
             ]
         if lid == "basemap":
             name = self._basemap.source.name if self._basemap is not None else "Basemap"
@@ -1253,11 +1257,13 @@ def _text_pixmap(text: str, size: int = 16) -> QPixmap:
     return pix
 
 
-def _dash_pixmap(colour: QColor, size: int = 16) -> QPixmap:
+def _dash_pixmap(
+    colour: QColor, style: Qt.PenStyle = Qt.PenStyle.DashLine, size: int = 16
+) -> QPixmap:
     pix = QPixmap(size, size)
     pix.fill(Qt.GlobalColor.transparent)
     p = QPainter(pix)
-    p.setPen(QPen(colour, 1.6, Qt.PenStyle.DashLine, Qt.PenCapStyle.FlatCap))
+    p.setPen(QPen(colour, 1.6, style, Qt.PenCapStyle.FlatCap))
     p.drawLine(QPointF(0, size / 2), QPointF(size, size / 2))
     p.end()
     return pix
