@@ -108,7 +108,7 @@ def test_pdf_text_holds_ids_sites_decisions_stale_marks_and_hashes(reviewed: dic
         "camera changed since the decision" in text
     )
     assert "1 approved, 1 rejected, 1 needs changes, 1 stale" in text
-    assert "chosen by the user (--allowed-signers)" in text
+    assert "chosen by the user" in text and "Trusted reviewers" in text
     assert check["plan"]["canonical_sha256"] in text.replace(" ", "")
     assert check["plan"]["sha256"] in text.replace(" ", "")
     # the hand edit shows as a hash mismatch and in the change list

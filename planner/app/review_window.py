@@ -231,12 +231,12 @@ class ReviewWindow(QMainWindow):
         settings: Any,
         parent: QWidget | None = None,
         allowed_signers: Path | None = None,
-        prompter: KeyPrompter | None = None,
+        key_prompter: KeyPrompter | None = None,
     ) -> None:
         super().__init__(parent)
         self.settings = settings
         self.allowed_signers = allowed_signers
-        self.prompter = prompter if prompter is not None else KeyPrompter(self)
+        self.keys = key_prompter if key_prompter is not None else KeyPrompter(self)
         #: The reviewer's key and principal, asked for once per session.
         self.signing: SimpleNamespace | None = None
         self.plan_state: Any = None
@@ -775,7 +775,7 @@ class ReviewWindow(QMainWindow):
             return None
         trust = self.rc.trust
         if trust is None or trust.signers is None:
-            self.prompter.inform(
+            self.keys.inform(
                 "No trusted reviewers",
                 f"{trust.describe() if trust else 'No allowed signers.'}\n\nA decision can "
                 "only be recorded with a key the allowed-signers file lists. Ask IT for the "
@@ -788,19 +788,19 @@ class ReviewWindow(QMainWindow):
         from planner.core.errors import InputError
         from planner.io.signing import key_blob, load_signing_key
 
-        action = self.prompter.key_action() if ask_first else "open"
+        action = self.keys.key_action() if ask_first else "open"
         if action == "create":
             self.create_key()
             return None
         if action != "open":
             return None
-        path = self.prompter.key_file()
+        path = self.keys.key_file()
         if path is None:
             return None
         try:
-            key = load_signing_key(path, ask=self.prompter.passphrase, environ={})
+            key = load_signing_key(path, ask=self.keys.passphrase, environ={})
         except InputError as exc:
-            self.prompter.inform("Signing key", str(exc))
+            self.keys.inform("Signing key", str(exc))
             return None
         blob = key_blob(key)
         fp = sshsig.fingerprint(blob)
@@ -812,13 +812,13 @@ class ReviewWindow(QMainWindow):
         ]
         if not listed:
             line = sshsig.allowed_signers_line(["YOUR.NAME@sanjoseca.gov"], key.public_key())
-            self.prompter.show_signer_line(
+            self.keys.show_signer_line(
                 f"The key {fp} is not listed in {trust.path}: nothing can be signed with "
                 "it yet. Send this line to IT (with your e-mail as the principal):",
                 line,
             )
             return None
-        principal = listed[0] if len(listed) == 1 else self.prompter.choose(listed)
+        principal = listed[0] if len(listed) == 1 else self.keys.choose(listed)
         if principal is None:
             return None
         name = trust.signers.name_for(principal, blob) or principal
@@ -832,16 +832,16 @@ class ReviewWindow(QMainWindow):
         from planner.core.errors import InputError
         from planner.io.signing import create_key_pair
 
-        answer = self.prompter.new_key()
+        answer = self.keys.new_key()
         if answer is None:
             return None
         principal, path, passphrase = answer
         try:
             public = create_key_pair(path, passphrase, comment=principal)
         except InputError as exc:
-            self.prompter.inform("Create a signing key", str(exc))
+            self.keys.inform("Create a signing key", str(exc))
             return None
-        self.prompter.show_signer_line(
+        self.keys.show_signer_line(
             f"Created {path} (private, keep it) and {path}.pub. Send this line to IT so "
             "they add it to the allowed signers; your decisions count once they have:",
             sshsig.allowed_signers_line([principal], public),
