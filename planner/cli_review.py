@@ -155,6 +155,12 @@ def run_review(ns: argparse.Namespace) -> int:
             screenshot=ns.screenshot,
             allowed_signers=ns.allowed_signers,
         )
+    from planner.io.managed_config import enforce_managed, load_managed_config
+
+    config = load_managed_config()
+    if config.error is not None:
+        # an unusable configuration stops the command before anything else is judged
+        enforce_managed(argparse.Namespace(**vars(ns)), config=config)
     reviewer = _principal(ns.reviewer)
     if reviewer is None:
         return _usage(
@@ -175,11 +181,10 @@ def run_review(ns: argparse.Namespace) -> int:
         seen.add(cid)
     from datetime import UTC, datetime
 
-    from planner.io.managed_config import load_managed_config
     from planner.io.signing import key_blob, load_signing_key, resolve_trust, terminal_prompt
 
     # Trust and key first: a wrong passphrase or an unlisted key fails before the re-check.
-    trust = resolve_trust(ns.allowed_signers, managed=load_managed_config())
+    trust = resolve_trust(ns.allowed_signers, managed=config)
     if trust.signers is None:
         return _usage(
             f"{trust.describe()}: cannot confirm that your key is listed for {reviewer} "

@@ -116,3 +116,24 @@ def ssh_keygen_sign(signer: Signer, message: bytes, tmp: Path) -> str:
         capture_output=True,
     )
     return sig.read_text()
+
+
+def signer_args(folder: Path, principal: str = "dpo@example.org") -> list[str]:
+    """``--reviewer --key --allowed-signers`` for a fresh key listed for ``principal``."""
+    s = make_signer(folder / "keys", principal)
+    allowed = write_allowed(folder / "allowed_signers", s.signer_line())
+    return ["--reviewer", principal, "--key", str(s.key), "--allowed-signers", str(allowed)]
+
+
+def session_signing(folder: Path, principal: str = "dpo@example.org") -> object:
+    """What a review window holds once the DPO gave their key (for tests of other things)."""
+    from types import SimpleNamespace
+
+    from cryptography.hazmat.primitives.serialization import load_ssh_private_key
+
+    from planner.core import sshsig
+
+    s = make_signer(folder / "keys", principal)
+    key = load_ssh_private_key(s.key.read_bytes(), None)
+    fp = sshsig.fingerprint(sshsig.public_key_blob(key.public_key()))
+    return SimpleNamespace(key=key, principal=principal, name=principal, fingerprint=fp)
