@@ -35,7 +35,7 @@ EXIT_INPUT = 2
 EXIT_INTERNAL = 3
 EXIT_CANCELLED = 130
 
-_SUBCOMMANDS = ("check", "import", "review", "report", "propose")
+_SUBCOMMANDS = ("check", "import", "review", "report", "propose", "verify")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -128,6 +128,9 @@ def _check_parser() -> argparse.ArgumentParser:
         help="check the capability rule alone; without it, a check with no sites layer "
         "is a usage error (SPEC 6)",
     )
+    from planner.cli_review import add_trust_argument
+
+    add_trust_argument(p)
     p.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format (default text)"
     )
@@ -166,6 +169,17 @@ def _main(args: list[str]) -> int:
             ns = _check_parser().parse_args(args[1:])
             with _cycle_collector_paused():
                 return run_check(ns)
+        if args and args[0] == "verify":
+            from planner import cli_review
+
+            p = _Parser(
+                prog="siting-planner verify",
+                description="Check every review decision's signature (SPEC 8) without "
+                "re-checking geometry.",
+                epilog="Exit status: 0 every decision verified, 1 otherwise, 2 bad input.",
+            )
+            cli_review.configure_verify_parser(p)
+            return cli_review.run_verify(p.parse_args(args[1:]))
         if args and args[0] in ("review", "report"):
             from planner import cli_review
 
@@ -289,6 +303,11 @@ def run_check(ns: argparse.Namespace) -> int:
             ],
             option="--output",
         )
+    from planner.io.signing import resolve_trust
+
+    # after IT's locks: a locked allowed-signers file has replaced --allowed-signers
+    trust = resolve_trust(ns.allowed_signers, managed=managed)
+    managed_notes = [*managed_notes, *trust.notes]
     policy = _load_policy(ns.policy)
     plan = read_plan(ns.plan)
     link, named, pack_from_plan = _use_named_pack(ns, plan, managed, managed_notes)
@@ -318,8 +337,14 @@ def run_check(ns: argparse.Namespace) -> int:
         "findings": [f.to_json() for f in result.findings],
         "summary": summary,
     }
-    if ns.format == "json":  # the text report shows neither the plan hash nor decisions
-        _add_review_json(report, plan)
+    _add_review(
+        report,
+        plan,
+        trust=trust,
+        statuses={r.camera_id: str(r.status) for r in result.results},
+        judge=_judge(policy, inputs.layers),
+        with_plan_hash=ns.format == "json",
+    )
     # what "N clear" rests on: the sites by category and source, their dates, coverage
     from planner.io.basis import describe_basis
 
@@ -419,24 +444,68 @@ def _require_sites(ns: argparse.Namespace) -> None:
         )
 
 
-def _add_review_json(report: dict[str, Any], plan: Any) -> None:
-    """SPEC 8 additions: the plan's canonical hash and each decided camera's decision."""
-    from planner.core.review import camera_hash, decision_states, plan_hash
+def _judge(policy: Policy, layers: list[LayerInfo]) -> Any:
+    from planner.core.review import Judge
+
+    return Judge(
+        policy={"id": policy.id, "version": policy.version, "sha256": policy.sha256},
+        layers=tuple({"kind": x.kind, "path": x.path, "sha256": x.sha256} for x in layers),
+    )
+
+
+def _add_review(
+    report: dict[str, Any],
+    plan: Any,
+    *,
+    trust: Any,
+    statuses: dict[str, str],
+    judge: Any,
+    with_plan_hash: bool,
+) -> None:
+    """SPEC 8 additions: the plan hash, each decided camera's decision, the trust source.
+
+    Each decision is judged current or stale against this check (signature, camera
+    hash, re-check status); only current ones count in ``summary.decisions``.
+    """
+    from planner.core.review import (
+        camera_hash,
+        decision_counts,
+        decision_states,
+        plan_decision_state,
+        plan_hash,
+        plan_status,
+    )
     from planner.io.review_store import plan_features, review_log
 
+    report["trust"] = trust.to_json()
+    log = review_log(plan)
+    if not log.decisions and not with_plan_hash:
+        return
     # Each camera's stored form is built once and serves both hashes; only a decided
     # camera needs a hash of its own (for its stale mark), so a plan without
     # decisions costs one canonical serialisation, not one per camera.
     features = plan_features(plan)
-    report["plan"]["canonical_sha256"] = plan_hash(features, name=plan.meta.name)
-    log = review_log(plan)
     decided = log.latest()
+    plan_sha = plan_hash(features, name=plan.meta.name)
+    if with_plan_hash:
+        report["plan"]["canonical_sha256"] = plan_sha
     hashes = {f["id"]: camera_hash(f) for f in features if f["id"] in decided}
-    states = decision_states(log, hashes)
+    # a decided camera absent from ``hashes`` is gone: only decided ids are hashed
+    states = decision_states(log, hashes, signers=trust.signers, statuses=statuses, judge=judge)
     for cam in report["cameras"]:
         state = states.get(cam["id"])
         if state is not None:
             cam["review"] = state.to_json()
+    gone = [{"camera_id": cid, **st.to_json()} for cid, st in states.items() if cid not in statuses]
+    if gone:
+        report["decisions_on_removed_cameras"] = gone
+    whole = plan_decision_state(
+        log, plan_sha, signers=trust.signers, status=plan_status(statuses.values()), judge=judge
+    )
+    if whole is not None:
+        report["plan"]["review"] = whole.to_json()
+    if log.decisions:
+        report["summary"]["decisions"] = decision_counts(states, list(statuses))
 
 
 def _write(stream: TextIO, text: str) -> None:
@@ -458,6 +527,19 @@ def format_text_report(report: dict[str, Any], *, crs: str = "", basis: Sequence
         from planner.io.provenance import provenance_lines
 
         lines.extend(provenance_lines(report["provenance"]))
+    if "trust" in report:
+        trust = report["trust"]
+        if trust["allowed_signers"] is None:
+            lines.append(f"Trust:   no allowed-signers file, {trust['from']}: no decision verifies")
+        else:
+            lines.append(
+                f"Trust:   allowed signers {trust['allowed_signers']} "
+                f"({trust['keys']} key{'' if trust['keys'] == 1 else 's'}), "
+                f"{trust['from']} ({trust['source']})"
+            )
+    whole = report["plan"].get("review")
+    if whole is not None:
+        lines.append(f"Plan decision: {review_words(whole)}")
     for w in report.get("warnings", []):
         lines.append(f"Warning: {w}")
     if basis:
@@ -469,7 +551,8 @@ def format_text_report(report: dict[str, Any], *, crs: str = "", basis: Sequence
         by_camera.setdefault(f["camera_id"], []).append(f)
     width = max((len(c["id"]) for c in report["cameras"]), default=4)
     for cam in report["cameras"]:
-        lines.append(f"{cam['status'].upper():<6} {cam['id']:<{width}}")
+        decided = f"  {review_words(cam['review'])}" if "review" in cam else ""
+        lines.append(f"{cam['status'].upper():<6} {cam['id']:<{width}}{decided}")
         for f in by_camera.get(cam["id"], []):
             lines.append(f"       {f['severity']:<5} {f['rule']}: {f['message']}")
     lines.append("")
@@ -477,9 +560,30 @@ def format_text_report(report: dict[str, Any], *, crs: str = "", basis: Sequence
         f"{summary['cameras']} cameras: {summary['block']} blocked, {summary['warn']} warned, "
         f"{summary['clear']} clear"
     )
+    if "decisions" in summary:
+        d = summary["decisions"]
+        stale = f", {d['stale']} stale (not counted)" if d["stale"] else ""
+        lines.append(
+            f"Decisions (current only): {d['approve']} approved, {d['reject']} rejected, "
+            f"{d['needs_changes']} needing changes{stale}, {d['undecided']} undecided"
+        )
     # Names and ids come from input files: each line is escaped as a whole, so no
     # value can add a line, an escape sequence or a bidi override to the report.
     return "\n".join(printable(line) for line in lines) + "\n"
+
+
+def review_words(review: dict[str, Any]) -> str:
+    """One camera's decision with its marks, e.g. ``approve by dana@x [current, verified]``."""
+    head = f"{review['decision']} by {review['reviewer']} at {review['when']}"
+    if review["current"]:
+        marks = "current, verified"
+    else:
+        marks = "STALE CLAIM, not counted: " + ", ".join(review["reasons"])
+        if not review["verified"]:
+            marks += f" ({review['signature']})"
+    if review.get("notes"):
+        marks += "; note: " + ", ".join(review["notes"])
+    return f"{head} [{marks}]"
 
 
 if __name__ == "__main__":

@@ -115,6 +115,7 @@ def test_json_top_level_keys(json_report: dict[str, Any]) -> None:
         "findings",
         "summary",
         "provenance",  # SPEC 5.1 addition; see tests/test_cli_provenance.py
+        "trust",  # SPEC 8: where the allowed signers came from; tests/test_signed_review.py
         "data_basis",  # what the result rests on; see tests/test_data_basis.py
     }
     assert json_report["tool"] == {"name": "siting-planner", "version": __version__}

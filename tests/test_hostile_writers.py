@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -29,6 +30,7 @@ import pytest
 from planner.cli import main
 from planner.core.model import Camera, CameraStatus
 from tests import app_support
+from tests.signing_support import signer_args
 
 app_env = app_support.app_env
 window = app_support.window
@@ -101,13 +103,11 @@ def cameras(n: int) -> list[dict[str, Any]]:
 # ------------------------------------------------------------- 1. concurrent writers
 
 
-def _decide(plan: str, sites: str, i: int, go: Any, results: Any) -> None:
+def _decide(plan: str, sites: str, i: int, go: Any, results: Any, sign: list[str]) -> None:
     go.wait()
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        code = main(
-            ["review", plan, "--sites", sites, "--reviewer", f"R{i}", "--decide", f"C-{i}=reject"]
-        )
+        code = main(["review", plan, "--sites", sites, *sign, "--decide", f"C-{i}=reject"])
     results.put((i, code, sink.getvalue()[-300:]))
 
 
@@ -118,8 +118,11 @@ def test_twenty_concurrent_decides_all_keep_their_decision(tmp_path: Path, sites
     plan = write_doc(tmp_path / "p.plan.geojson", plan_doc(cameras(n)))
     ctx = multiprocessing.get_context("fork")
     go, results = ctx.Event(), ctx.Queue()
+    # one reviewer key, made before the fork, outside the folder the test lists
+    sign = signer_args(Path(tempfile.mkdtemp(prefix="reviewer-")))
     procs = [
-        ctx.Process(target=_decide, args=(str(plan), str(sites), i, go, results)) for i in range(n)
+        ctx.Process(target=_decide, args=(str(plan), str(sites), i, go, results, sign))
+        for i in range(n)
     ]
     for p in procs:
         p.start()
@@ -149,7 +152,7 @@ def test_main_window_save_keeps_a_decision_recorded_meanwhile(
         assert win.save_to(path)
         # the DPO records a decision on disk while the planner keeps editing
         code, _, err = run(
-            "review", str(path), "--sites", str(sites), "--reviewer", "Dana",
+            "review", str(path), "--sites", str(sites), *signer_args(tmp_path),
             "--decide", "C-1=needs_changes:move it",
         )  # fmt: skip
         assert code == 0, err
@@ -352,7 +355,13 @@ def test_decide_keeps_foreign_members_third_coordinate_and_every_digit(
     path = write_doc(tmp_path / "f.plan.geojson", doc)
     before = json.loads(path.read_text(encoding="utf-8"))
     code, _, err = run(
-        "review", str(path), "--sites", str(sites), "--reviewer", "R", "--decide", "C-0=approve"
+        "review",
+        str(path),
+        "--sites",
+        str(sites),
+        *signer_args(tmp_path),
+        "--decide",
+        "C-0=approve",
     )
     assert code == 0, err
     after = json.loads(path.read_text(encoding="utf-8"))

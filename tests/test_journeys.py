@@ -460,9 +460,11 @@ def test_report_cancel_leaves_no_file(win, modals, qtbot, tmp_path: Path) -> Non
 
 def test_review_decisions_by_button_and_by_shortcut(win, modals, qtbot, tmp_path: Path) -> None:
     from planner.core.review import Decision
+    from tests.signing_support import session_signing
 
     plan = open_demo(win, tmp_path / "plans")
     rw = open_review_window(win, modals, plan, qtbot)
+    rw.signing = session_signing(tmp_path)  # the key dialogs: tests/test_review_app.py
     m = rw.model
     # opens sorted: blocked, then warned, then clear; the first row is selected
     order = [
@@ -501,7 +503,8 @@ def test_review_decisions_by_button_and_by_shortcut(win, modals, qtbot, tmp_path
         (second, "reject"),
         (third, "approve"),
     }
-    assert {d["reviewer"] for d in saved} == {WHO}
+    # signed with the session's key: its principal, not the audit name (SPEC 8)
+    assert {d["reviewer"] for d in saved} == {"dpo@example.org"}
     rw.close()
 
 

@@ -191,6 +191,10 @@ def test_review_and_report_honour_a_locked_policy(system_config, tmp_path, capsy
     cfg = system_config(f'policy = "{managed}"\nlock_policy = true\n')
     plan = tmp_path / "demo.plan.geojson"
     shutil.copy(DEMO_PLAN, plan)
+    from tests.signing_support import make_signer, write_allowed
+
+    dpo = make_signer(tmp_path / "keys", "dpo@example.org")
+    allowed = write_allowed(tmp_path / "allowed_signers", dpo.signer_line())
     code = main(
         [
             "review",
@@ -200,7 +204,11 @@ def test_review_and_report_honour_a_locked_policy(system_config, tmp_path, capsy
             "--policy",
             str(BUILTIN_POLICY),
             "--reviewer",
-            "DPO",
+            dpo.principal,
+            "--key",
+            str(dpo.key),
+            "--allowed-signers",
+            str(allowed),
             "--decide",
             "C-3=approve",
         ]

@@ -24,6 +24,7 @@ from planner.io.managed_config import (
     resolve_allowed_signers,
 )
 from planner.resources import data_path
+from tests.signing_support import signer_args
 from tests.system_config import ROOT, clean_env, run_with_system_config
 
 pytestmark = pytest.mark.packaging
@@ -313,13 +314,25 @@ def test_lock_data_review_and_report(system_config, tmp_path, capsys):
     plan = _plan_without_pack(tmp_path)
     other = tmp_path / "other.gpkg"
     code = main(
-        ["review", str(plan), "--data", str(other), "--reviewer", "DPO", "--decide", "C-3=approve"]
+        [
+            "review",
+            str(plan),
+            "--data",
+            str(other),
+            *signer_args(tmp_path),
+            "--decide",
+            "C-3=approve",
+        ]
     )
     err = capsys.readouterr().err
     assert code == 0, err
     assert f"Warning: --data {other} ignored: the data is locked to {pack} by {cfg}" in err
     (decision,) = json.loads(plan.read_text())["siting_plan"]["review"]["decisions"]
-    assert str(pack) in json.dumps(decision) and str(other) not in json.dumps(decision)
+    # a signed decision names its layers by sha256 (SPEC 8), not by a path on one machine
+    from planner.io.common import sha256_file
+
+    shas = {x["sha256"] for x in decision["layers"]}
+    assert sha256_file(pack) in shas and len(shas) == 1
     out = tmp_path / "r.html"
     code = main(["report", str(plan), "--sites", str(EXAMPLE_SITES), "-o", str(out), "-q"])
     err = capsys.readouterr().err

@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from shapely.geometry import LineString, box
 
 from planner.cli import main
 from planner.core.signage import IntersectionIndex, boundary_crossings, intersections
+from tests.signing_support import make_signer, write_allowed
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_PLAN = ROOT / "data" / "demo" / "demo.plan.geojson"
@@ -41,13 +43,19 @@ def reviewed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("report")
     plan = tmp / "demo.plan.geojson"
     shutil.copyfile(DEMO_PLAN, plan)
+    dana = make_signer(tmp / "keys", "dana.dpo@sanjoseca.gov", name="Dana DPO")
+    allowed = write_allowed(tmp / "allowed_signers", dana.signer_line())
+    trust = ("--allowed-signers", str(allowed))
     code, _, err = run(
         "review",
         str(plan),
         "--data",
         str(DEMO_PACK),
+        *trust,
+        "--key",
+        str(dana.key),
         "--reviewer",
-        "Dana DPO",
+        dana.principal,
         "--decide",
         "C-1=reject:captures the church driveway",
         "--decide",
@@ -66,17 +74,23 @@ def reviewed(tmp_path_factory: pytest.TempPathFactory) -> dict:
         if f["id"] == "C-4":  # a hand edit after the decision: re-aimed by 30 degrees
             f["properties"]["heading_deg"] = (f["properties"]["heading_deg"] + 30.0) % 360.0
     plan.write_text(json.dumps(data, indent=1))
-    check = json.loads(run("check", str(plan), "--data", str(DEMO_PACK), "--format", "json")[1])
+    check = json.loads(
+        run("check", str(plan), "--data", str(DEMO_PACK), "--format", "json", *trust)[1]
+    )
     pdf, html = tmp / "review.pdf", tmp / "review.html"
     for out in (pdf, html):
-        code, stdout, err = run("report", str(plan), "--data", str(DEMO_PACK), "-o", str(out), "-q")
+        code, stdout, err = run(
+            "report", str(plan), "--data", str(DEMO_PACK), *trust, "-o", str(out), "-q"
+        )
         assert code == 0, err
         assert "wrote" in stdout
     return {"plan": plan, "check": check, "pdf": pdf, "html": html, "reviewed_hash": reviewed_hash}
 
 
 def test_pdf_text_holds_ids_sites_decisions_stale_marks_and_hashes(reviewed: dict) -> None:
-    text = " ".join(poppler("pdftotext", "-layout", str(reviewed["pdf"]), "-").split())
+    # NFKC: the PDF's fonts set "fi" as one ligature glyph
+    raw = poppler("pdftotext", "-layout", str(reviewed["pdf"]), "-")
+    text = " ".join(unicodedata.normalize("NFKC", raw).split())
     check = reviewed["check"]
     for cam in check["cameras"]:
         assert cam["id"] in text
@@ -84,10 +98,17 @@ def test_pdf_text_holds_ids_sites_decisions_stale_marks_and_hashes(reviewed: dic
     assert names, "the demo must have findings that name sites"
     for name in names:
         assert name in text
-    assert "Rejected (reject), current" in text
-    assert "Needs changes (needs_changes), current" in text
-    assert "Approved (approve), current" in text  # C-3
-    assert "Approved (approve), STALE" in text  # C-4 was edited after its decision
+    assert "Rejected (reject), current, signature verified" in text
+    assert "Needs changes (needs_changes), current, signature verified" in text
+    assert "Approved (approve), current, signature verified" in text  # C-3
+    # C-4 was edited after its decision: a claim with its reason, not counted
+    assert "Claimed Approved (approve), STALE, not counted" in text
+    assert (
+        "Camera C-4: the recorded approve by dana.dpo@sanjoseca.gov is a claim, not counted: "
+        "camera changed since the decision" in text
+    )
+    assert "1 approved, 1 rejected, 1 needs changes, 1 stale" in text
+    assert "chosen by the user" in text and "Trusted reviewers" in text
     assert check["plan"]["canonical_sha256"] in text.replace(" ", "")
     assert check["plan"]["sha256"] in text.replace(" ", "")
     # the hand edit shows as a hash mismatch and in the change list
@@ -105,7 +126,7 @@ def test_pdf_embeds_every_font_and_names_title_and_author(reviewed: dict) -> Non
         assert line.split()[-5] == "yes", line  # the "emb" column
     info = poppler("pdfinfo", str(reviewed["pdf"]))
     assert re.search(r"^Title:\s+Review of Demo Town", info, re.M)
-    assert re.search(r"^Author:\s+Dana DPO", info, re.M)
+    assert re.search(r"^Author:\s+dana.dpo@sanjoseca.gov", info, re.M)
 
 
 def test_html_is_self_contained(reviewed: dict) -> None:

@@ -28,7 +28,9 @@ from planner.core.review import (
     refusal,
     review_from_json,
 )
+from tests.signing_support import make_signer, needs_ssh_keygen, write_allowed
 
+pytestmark = needs_ssh_keygen
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_PLAN = ROOT / "data" / "demo" / "demo.plan.geojson"
 DEMO_PACK = ROOT / "data" / "demo" / "demo.gpkg"
@@ -50,6 +52,14 @@ def run(*args: str) -> tuple[int, str, str]:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(list(args))
     return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def ada(tmp_path: Path) -> list[str]:
+    """``--reviewer --key --allowed-signers`` of a reviewer listed as ada@example.org."""
+    s = make_signer(tmp_path / "keys", "ada@example.org", name="Ada Lovelace")
+    allowed = write_allowed(tmp_path / "allowed_signers", s.signer_line())
+    return ["--reviewer", s.principal, "--key", str(s.key), "--allowed-signers", str(allowed)]
 
 
 @pytest.fixture
@@ -175,11 +185,14 @@ def test_decisions_go_stale_when_the_camera_changes_or_goes() -> None:
     log = review_from_json(raw, source="p")
     states = decision_states(log, {"A": "c" * 64, "C": "d" * 64})
     assert states["A"].record.reviewer == "S"  # the newest decision counts
-    assert not states["A"].stale
-    assert states["B"].stale and "removed" in states["B"].reason
+    # unsigned (an older plan's records): never current, and still read
+    assert states["A"].reasons == ("unverified",)
+    assert "no signature" in states["A"].reason
+    assert states["B"].reasons == ("unverified", "camera_gone")
+    assert "removed" in states["B"].reason
     assert "C" not in states
     changed = decision_states(log, {"A": "e" * 64})
-    assert changed["A"].stale and "changed" in changed["A"].reason
+    assert changed["A"].reasons == ("unverified", "camera_changed")
 
 
 @pytest.mark.parametrize(
@@ -291,14 +304,15 @@ def test_ground_distance_hand_computed() -> None:
 # -- the review command --------------------------------------------------------------------
 
 
-def test_review_decide_records_appends_and_check_json_shows_it(demo_plan: Path) -> None:
+def test_review_decide_records_appends_and_check_json_shows_it(
+    demo_plan: Path, ada: list[str], tmp_path: Path
+) -> None:
     code, out, err = run(
         "review",
         str(demo_plan),
         "--data",
         str(DEMO_PACK),
-        "--reviewer",
-        "Ada Lovelace",
+        *ada,
         "--decide",
         "C-1=reject:captures the church",
         "--decide",
@@ -313,42 +327,62 @@ def test_review_decide_records_appends_and_check_json_shows_it(demo_plan: Path) 
     assert decisions[0]["policy"]["id"] and decisions[0]["layers"]
     audit = [a for a in data["siting_plan"]["audit"] if a["action"] == "review"]
     assert {a["camera_id"] for a in audit} == {"C-1", "C-3"}
-    # a second decision appends; the first is kept
-    code, _, _ = run(
+    # a second decision (another reviewer) appends; the first is kept
+    bob = make_signer(tmp_path / "keys", "bob@example.org", name="Bob")
+    allowed = Path(ada[-1])
+    allowed.write_text(allowed.read_text() + bob.signer_line() + "\n")
+    code, _, err = run(
         "review",
         str(demo_plan),
         "--data",
         str(DEMO_PACK),
         "--reviewer",
-        "Bob",
+        bob.principal,
+        "--key",
+        str(bob.key),
+        "--allowed-signers",
+        str(allowed),
         "--decide",
         "C-3=needs_changes:turn it",
     )
-    assert code == 0
+    assert code == 0, err
     decisions = json.loads(demo_plan.read_text())["siting_plan"]["review"]["decisions"]
     assert [d["decision"] for d in decisions] == ["reject", "approve", "needs_changes"]
-    code, out, _ = run("check", str(demo_plan), "--data", str(DEMO_PACK), "--format", "json")
+    code, out, _ = run(
+        "check",
+        str(demo_plan),
+        "--data",
+        str(DEMO_PACK),
+        "--format",
+        "json",
+        "--allowed-signers",
+        str(allowed),
+    )
     report = json.loads(out)
     cams = {c["id"]: c for c in report["cameras"]}
-    assert cams["C-3"]["review"] == {
+    review = cams["C-3"]["review"]
+    assert {k: review[k] for k in ("decision", "reviewer", "verified", "current", "stale")} == {
         "decision": "needs_changes",
-        "reviewer": "Bob",
-        "when": cams["C-3"]["review"]["when"],
+        "reviewer": "bob@example.org",
+        "verified": True,
+        "current": True,
         "stale": False,
     }
+    assert review["reasons"] == [] and review["when"].endswith("Z")
     assert "review" not in cams["C-2"]
     assert len(report["plan"]["canonical_sha256"]) == 64
 
 
-def test_editing_a_decided_camera_makes_it_stale_in_check_json(demo_plan: Path) -> None:
+def test_editing_a_decided_camera_makes_it_stale_in_check_json(
+    demo_plan: Path, ada: list[str]
+) -> None:
     assert (
         run(
             "review",
             str(demo_plan),
             "--data",
             str(DEMO_PACK),
-            "--reviewer",
-            "R",
+            *ada,
             "--decide",
             "C-3=approve",
             "--decide",
@@ -365,10 +399,11 @@ def test_editing_a_decided_camera_makes_it_stale_in_check_json(demo_plan: Path) 
             f["properties"]["heading_deg"] = (f["properties"]["heading_deg"] + 5) % 360
     demo_plan.write_text(json.dumps(data))
     report = json.loads(
-        run("check", str(demo_plan), "--data", str(DEMO_PACK), "--format", "json")[1]
+        run("check", str(demo_plan), "--data", str(DEMO_PACK), "--format", "json", *ada[4:])[1]
     )
     cams = {c["id"]: c for c in report["cameras"]}
     assert cams["C-3"]["review"]["stale"] is True
+    assert cams["C-3"]["review"]["reasons"] == ["camera_changed"]
     assert cams["C-4"]["review"]["stale"] is False
     assert report["plan"]["canonical_sha256"] != before
 
@@ -382,7 +417,7 @@ def test_editing_a_decided_camera_makes_it_stale_in_check_json(demo_plan: Path) 
     ],
 )
 def test_refused_decisions_exit_2_and_write_nothing(
-    demo_plan: Path, decide: str, message: str
+    demo_plan: Path, decide: str, message: str, ada: list[str]
 ) -> None:
     before = demo_plan.read_bytes()
     code, out, err = run(
@@ -390,8 +425,7 @@ def test_refused_decisions_exit_2_and_write_nothing(
         str(demo_plan),
         "--data",
         str(DEMO_PACK),
-        "--reviewer",
-        "R",
+        *ada,
         "--decide",
         "C-3=approve",
         "--decide",

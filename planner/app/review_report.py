@@ -121,6 +121,8 @@ def build(rc: Any, *, reviewer: str | None, progress: Progress | None) -> tuple[
             ],
         ),
         progress=progress,
+        signers=rc.trust.signers if getattr(rc, "trust", None) is not None else None,
+        trust=rc.trust.describe() if getattr(rc, "trust", None) is not None else "",
     )
     return report, frame
 

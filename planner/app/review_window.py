@@ -5,6 +5,11 @@ not draggable, and the only thing saved is the review log (decisions) and the au
 trail, atomically. The plan's stored results and provenance appear only as claims
 beside the re-check, every difference flagged.
 
+Decisions are signed (SPEC 8): the first decision of a session asks for the
+reviewer's Ed25519 key (file, then passphrase) or creates one; the identity a
+decision carries is the principal the allowed signers list that key for, never the
+operating-system login. Only current decisions count in the totals.
+
 Keys: ``F8`` / ``Shift+F8`` next / previous camera that is undecided or stale;
 ``Alt+A`` approve, ``Alt+R`` reject, ``Alt+N`` needs changes (the comment box takes
 the text first); ``Ctrl+S`` saves the decisions.
@@ -33,6 +38,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QDockWidget,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -65,7 +71,6 @@ from planner.core.review import (
     DecisionRecord,
     DecisionState,
     changes_since,
-    decision_states,
     refusal,
 )
 
@@ -141,7 +146,11 @@ class DecisionsModel(QAbstractTableModel):
         if rec is not None:
             return f"{DECISION_LABELS[rec.decision]} (unsaved)"
         st = self.states.get(cid)
-        return DECISION_LABELS[st.record.decision] if st is not None else ""
+        if st is None:
+            return ""
+        label = DECISION_LABELS[st.record.decision]
+        # a stale decision is a claim: never shown as if it stood
+        return f"claimed {label.lower()} (not counted)" if st.stale else f"{label} ✓"
 
     def is_stale(self, cid: str) -> bool:
         if cid in self.pending:
@@ -176,7 +185,8 @@ class DecisionsModel(QAbstractTableModel):
             if col == 3:
                 return self.decision_text(cid)
             if col == 4:
-                return "STALE" if self.is_stale(cid) else ""
+                st = self.states.get(cid)
+                return "STALE: " + ", ".join(st.reasons) if self.is_stale(cid) and st else ""
             if col == 5:
                 ch = self.changes.get(cid)
                 return "" if ch is None else ch.describe()
@@ -189,7 +199,21 @@ class DecisionsModel(QAbstractTableModel):
                 return QColor({"block": "#b71c1c", "warn": "#8a5a00"}.get(status, "#1b5e20"))
             if (col == 4 and self.is_stale(cid)) or (col == 2 and claimed and claimed != status):
                 return QColor("#b71c1c")
+        if role == Qt.ItemDataRole.ToolTipRole and col in (3, 4):
+            st = self.states.get(cid)
+            if st is not None and cid not in self.pending:
+                return f"{st.record.reviewer} ({st.record.reviewer_name}), {st.record.when}: " + (
+                    st.reason if st.stale else st.verification.detail
+                )
         return None
+
+    def counts(self) -> dict[str, int]:
+        """Current decisions by kind; stale ones and unsaved ones apart (SPEC 8 totals)."""
+        from planner.core.review import decision_counts
+
+        counts = decision_counts(self.states, [c for c in self.ids if c not in self.pending])
+        counts["unsaved"] = len(self.pending)
+        return counts
 
     def refresh(self, cid: str) -> None:
         row = self.ids.index(cid)
@@ -201,9 +225,21 @@ class ReviewWindow(QMainWindow):
 
     loaded = Signal()
 
-    def __init__(self, *, settings: Any, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Any,
+        parent: QWidget | None = None,
+        allowed_signers: Path | None = None,
+        key_prompter: KeyPrompter | None = None,
+    ) -> None:
         super().__init__(parent)
         self.settings = settings
+        self.allowed_signers = allowed_signers
+        self.keys = key_prompter if key_prompter is not None else KeyPrompter(self)
+        #: The reviewer's key and principal, asked for once per session.
+        self.signing: SimpleNamespace | None = None
+        self.plan_state: Any = None
         self.read_only = True
         self.rc: Any = None
         self.plan_path: Path | None = None
@@ -266,6 +302,10 @@ class ReviewWindow(QMainWindow):
         self.changes_btn.clicked.connect(lambda: self.decide(Decision.NEEDS_CHANGES))
         self.why = QLabel("")
         self.why.setWordWrap(True)
+        self.trust_label = QLabel("")
+        self.trust_label.setWordWrap(True)
+        self.totals_label = QLabel("")
+        self.totals_label.setWordWrap(True)
         # the selected camera's findings in plain words, what the decision is about
         self.findings = QLabel("")
         self.findings.setObjectName("review_findings")
@@ -275,6 +315,8 @@ class ReviewWindow(QMainWindow):
         self.findings.setStyleSheet("QLabel { background: #f4f6f8; padding: 6px; }")
         panel = QWidget()
         pl = QVBoxLayout(panel)
+        pl.addWidget(self.trust_label)
+        pl.addWidget(self.totals_label)
         pl.addWidget(self.table, 1)
         pl.addWidget(self.findings)
         pl.addWidget(self.why)
@@ -348,6 +390,8 @@ class ReviewWindow(QMainWindow):
         # through a lambda: triggered(bool) would arrive as the path
         self._act(menu, "Export review &report…", lambda: self.export_report(), "Ctrl+E")
         menu.addSeparator()
+        self._act(menu, "Signing &key…", self.choose_key, "")
+        self._act(menu, "&Create a signing key…", self.create_key, "")
         self._act(menu, "&Close", self.close, QKeySequence.StandardKey.Close)
         self._update_buttons()
 
@@ -373,7 +417,13 @@ class ReviewWindow(QMainWindow):
 
         self.plan_path, self.pack = Path(plan), data
         ns = SimpleNamespace(
-            plan=Path(plan), data=data, sites=[], buildings=[], streets=None, policy=policy
+            plan=Path(plan),
+            data=data,
+            sites=[],
+            buildings=[],
+            streets=None,
+            policy=policy,
+            allowed_signers=self.allowed_signers,
         )
         self.progress_bar.setValue(0)
         self.progress_bar.show()
@@ -503,7 +553,7 @@ class ReviewWindow(QMainWindow):
         self.log = log
         hashes = camera_hashes(plan)
         self.hashes = hashes
-        states = decision_states(log, hashes)
+        states, self.plan_state, _ = rc.review_states()
         changes: dict[str, Change] = {}
         if log.sessions:
             changes = {
@@ -522,8 +572,15 @@ class ReviewWindow(QMainWindow):
             if cid in rc.status() and c != rc.status()[cid]
         ]
         claims += [
-            f"Decision on {cid} is STALE: {st.reason}." for cid, st in states.items() if st.stale
+            f"Decision on {cid} is STALE, a claim not counted: {st.reason}."
+            for cid, st in states.items()
+            if st.stale
         ]
+        if self.plan_state is not None and self.plan_state.stale:
+            claims.append(
+                f"Decision on the whole plan is STALE, a claim not counted: "
+                f"{self.plan_state.reason}."
+            )
         self.claims.clear()
         self.claims.addItems(
             claims or ["No differences: the plan's stored provenance matches the re-check."]
@@ -543,6 +600,8 @@ class ReviewWindow(QMainWindow):
             self.audit_filter.addItem(cid, cid)
         self.audit_filter.blockSignals(False)
         self._fill_audit()
+        self.trust_label.setText(f"Trusted reviewers: {rc.trust.describe()}")
+        self._show_totals()
         self._update_count()
         if self.model.ids:
             # the first row (the worst camera), with the whole plan still in view
@@ -677,23 +736,124 @@ class ReviewWindow(QMainWindow):
         self.why.setText("" if cid is None or why is None else f"Cannot approve: {why}.")
 
     # -- decisions -------------------------------------------------------------------------
-    def reviewer(self) -> str | None:
-        """The user identity setting, asked for once when it is not set."""
-        who = getattr(self.settings, "user_identity", "") or ""
-        if who:
-            return who
-        text, ok = QInputDialog.getText(
-            self, "Who is reviewing?", "Your name, as it goes into the review log:"
+    def _show_totals(self) -> None:
+        c = self.model.counts()
+        stale = f", {c['stale']} stale (claims, not counted)" if c["stale"] else ""
+        unsaved = f"; {c['unsaved']} unsaved" if c["unsaved"] else ""
+        whole = ""
+        if self.plan_state is not None:
+            rec = self.plan_state.record
+            whole = (
+                f" Whole plan: {DECISION_LABELS[rec.decision].lower()}"
+                + (" (stale claim, not counted)" if self.plan_state.stale else "")
+                + "."
+            )
+        self.totals_label.setText(
+            f"Current decisions: {c['approve']} approved, {c['reject']} rejected, "
+            f"{c['needs_changes']} needing changes{stale}, {c['undecided']} undecided"
+            f"{unsaved}.{whole}"
         )
-        text = " ".join(text.split())
-        if not ok or not text:
+
+    def reviewer(self) -> str | None:
+        """The signing principal of this session, or None before a key was given."""
+        return self.signing.principal if self.signing is not None else None
+
+    def choose_key(self) -> SimpleNamespace | None:
+        """Ask for the key file and its passphrase (Review → Signing key…)."""
+        self.signing = None
+        return self.signing_identity(ask_first=False)
+
+    def signing_identity(self, *, ask_first: bool = True) -> SimpleNamespace | None:
+        """The reviewer's key and principal, asked for once per session.
+
+        The principal is the one the allowed signers list for the key; a key they do
+        not list cannot sign (the dialog shows the line to send to IT).
+        """
+        if self.signing is not None:
+            return self.signing
+        if self.rc is None:
             return None
-        if hasattr(type(self.settings), "user_identity"):
-            self.settings.user_identity = text
-        return text
+        trust = self.rc.trust
+        if trust is None or trust.signers is None:
+            self.keys.inform(
+                "No trusted reviewers",
+                f"{trust.describe() if trust else 'No allowed signers.'}\n\nA decision can "
+                "only be recorded with a key the allowed-signers file lists. Ask IT for the "
+                "file, or open the review with --allowed-signers FILE.",
+            )
+            return None
+        from datetime import UTC, datetime
+
+        from planner.core import sshsig
+        from planner.core.errors import InputError
+        from planner.io.signing import key_blob, load_signing_key
+
+        action = self.keys.key_action() if ask_first else "open"
+        if action == "create":
+            self.create_key()
+            return None
+        if action != "open":
+            return None
+        path = self.keys.key_file()
+        if path is None:
+            return None
+        try:
+            key = load_signing_key(path, ask=self.keys.passphrase, environ={})
+        except InputError as exc:
+            self.keys.inform("Signing key", str(exc))
+            return None
+        blob = key_blob(key)
+        fp = sshsig.fingerprint(blob)
+        now = datetime.now(UTC)
+        listed = [
+            p
+            for p in trust.signers.principals_for(blob)
+            if not any(c in p for c in "*?!") and trust.signers.allows(p, blob, now=now)
+        ]
+        if not listed:
+            line = sshsig.allowed_signers_line(["YOUR.NAME@sanjoseca.gov"], key.public_key())
+            self.keys.show_signer_line(
+                f"The key {fp} is not listed in {trust.path}: nothing can be signed with "
+                "it yet. Send this line to IT (with your e-mail as the principal):",
+                line,
+            )
+            return None
+        principal = listed[0] if len(listed) == 1 else self.keys.choose(listed)
+        if principal is None:
+            return None
+        name = trust.signers.name_for(principal, blob) or principal
+        self.signing = SimpleNamespace(key=key, principal=principal, name=name, fingerprint=fp)
+        self.progress_label.setText(f"Signing as {principal} ({name}) with key {fp}.")
+        return self.signing
+
+    def create_key(self) -> Path | None:
+        """Create an Ed25519 key pair (OpenSSH format, passphrase) and show the line for IT."""
+        from planner.core import sshsig
+        from planner.core.errors import InputError
+        from planner.io.signing import create_key_pair
+
+        answer = self.keys.new_key()
+        if answer is None:
+            return None
+        principal, path, passphrase = answer
+        try:
+            public = create_key_pair(path, passphrase, comment=principal)
+        except InputError as exc:
+            self.keys.inform("Create a signing key", str(exc))
+            return None
+        self.keys.show_signer_line(
+            f"Created {path} (private, keep it) and {path}.pub. Send this line to IT so "
+            "they add it to the allowed signers; your decisions count once they have:",
+            sshsig.allowed_signers_line([principal], public),
+        )
+        return path
 
     def decide(self, decision: Decision) -> bool:
-        """Record ``decision`` (unsaved) for the current camera; refused for a blocked approve."""
+        """Record a signed, unsaved ``decision`` for the current camera (no blocked approval)."""
+        from dataclasses import replace
+
+        from planner.core import sshsig
+
         cid = self.current_id()
         if cid is None or self.rc is None:
             return False
@@ -701,24 +861,30 @@ class ReviewWindow(QMainWindow):
         if why is not None:
             self.why.setText(f"Refused: {why}.")
             return False
-        who = self.reviewer()
+        who = self.signing_identity()
         if who is None:
             return False
         from planner.io.plan import now_iso
 
-        self.model.pending[cid] = DecisionRecord(
+        record = DecisionRecord(
             camera_id=cid,
             decision=decision,
-            reviewer=who,
+            reviewer=who.principal,
+            reviewer_name=who.name,
+            key=who.fingerprint,
             when=now_iso(),
             camera_sha256=self.hashes[cid],
             comment=self.comment.text().strip(),
             status=self.model.status[cid],
             judge=self.rc.judge(),
         )
+        self.model.pending[cid] = replace(
+            record, signature=sshsig.sign(who.key, record.signed_bytes())
+        )
         self.model.refresh(cid)
         self.comment.clear()
         self._mark_dirty()
+        self._show_totals()
         self._update_count()
         if self.next_attention(1) is None:
             self._update_count()
@@ -759,12 +925,13 @@ class ReviewWindow(QMainWindow):
         from planner.io.review_store import review_log
 
         self.log = review_log(current)
-        self.model.states = decision_states(self.log, self.hashes)
+        self.model.states, self.plan_state, _ = self.rc.review_states()
         self.model.pending = {}
         self.model.beginResetModel()
         self.model.endResetModel()
         self._fill_audit()
         self._mark_dirty()
+        self._show_totals()
         self._update_count()
         self.progress_label.setText(
             f"Saved {len(records)} decision{'s' if len(records) != 1 else ''} to "
@@ -834,6 +1001,96 @@ class ReviewWindow(QMainWindow):
         super().closeEvent(event)
 
 
+# -- the key dialogs ---------------------------------------------------------------------------
+
+
+class KeyPrompter:
+    """The dialogs of signing: which key, its passphrase, a new key, the line for IT.
+
+    Real Qt dialogs (tests answer them as a person would); one object so the window
+    asks through one place.
+    """
+
+    def __init__(self, parent: QWidget) -> None:
+        self.parent = parent
+
+    def key_action(self) -> str | None:
+        """``"open"`` an existing key, ``"create"`` a new one, or None."""
+        box = QMessageBox(self.parent)
+        box.setWindowTitle("Sign your decisions")
+        box.setText(
+            "Decisions are signed with your Ed25519 SSH key, which IT lists as yours in "
+            "the allowed signers. Choose your key file, or create a key (once)."
+        )
+        open_btn = box.addButton("Choose key file…", QMessageBox.ButtonRole.AcceptRole)
+        create_btn = box.addButton("Create a key…", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        return "open" if clicked is open_btn else "create" if clicked is create_btn else None
+
+    def key_file(self) -> Path | None:
+        start = Path.home() / ".ssh"
+        name, _ = QFileDialog.getOpenFileName(
+            self.parent,
+            "Your signing key (OpenSSH private key)",
+            str(start if start.is_dir() else Path.home()),
+            "All files (*)",
+        )
+        return Path(name) if name else None
+
+    def passphrase(self, prompt: str) -> str | None:
+        text, ok = QInputDialog.getText(
+            self.parent, "Key passphrase", prompt, QLineEdit.EchoMode.Password
+        )
+        return text if ok else None
+
+    def choose(self, principals: list[str]) -> str | None:
+        item, ok = QInputDialog.getItem(
+            self.parent, "Sign as", "The key is listed for:", principals, 0, False
+        )
+        return item if ok and item else None
+
+    def new_key(self) -> tuple[str, Path, str] | None:
+        """Principal, key path and passphrase for a new key, or None."""
+        principal, ok = QInputDialog.getText(
+            self.parent,
+            "Create a signing key",
+            "Your principal (the e-mail IT will list the key for):",
+        )
+        principal = principal.strip()
+        if not ok or not principal or any(c.isspace() or c in ',"*?!' for c in principal):
+            return None
+        default = Path.home() / ".ssh" / "siting_planner_ed25519"
+        name, _ = QFileDialog.getSaveFileName(
+            self.parent, "Save the new private key", str(default), "All files (*)"
+        )
+        if not name:
+            return None
+        first = self.passphrase("A passphrase for the new key (at least 8 characters):")
+        if first is None:
+            return None
+        again = self.passphrase("The same passphrase again:")
+        if again != first or len(first) < 8:
+            self.inform(
+                "Create a signing key",
+                "The passphrases differ or are shorter than 8 characters; no key was made.",
+            )
+            return None
+        return principal, Path(name), first
+
+    def show_signer_line(self, text: str, line: str) -> None:
+        box = QMessageBox(self.parent)
+        box.setWindowTitle("Allowed-signers line for IT")
+        box.setText(text)
+        box.setInformativeText(line)
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.exec()
+
+    def inform(self, title: str, text: str) -> None:
+        QMessageBox.information(self.parent, title, text)
+
+
 # -- entry points: the command line and the main window's File menu --------------------------
 
 
@@ -845,9 +1102,10 @@ def open_review(
     policy: Path | None = None,
     parent: QWidget | None = None,
     wait: bool = False,
+    allowed_signers: Path | None = None,
 ) -> ReviewWindow:
     """Open ``plan`` in a review window (re-checked with ``data``)."""
-    window = ReviewWindow(settings=settings, parent=parent)
+    window = ReviewWindow(settings=settings, parent=parent, allowed_signers=allowed_signers)
     if parent is not None:
         window.setWindowFlag(Qt.WindowType.Window, True)
     window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, parent is not None)
@@ -857,7 +1115,12 @@ def open_review(
 
 
 def run_review_app(
-    *, plan: Path, data: Path | None, policy: Path | None = None, screenshot: Path | None = None
+    *,
+    plan: Path,
+    data: Path | None,
+    policy: Path | None = None,
+    screenshot: Path | None = None,
+    allowed_signers: Path | None = None,
 ) -> int:
     """``siting-planner review PLAN`` without ``--decide``: the review window alone."""
     from PySide6.QtWidgets import QApplication
@@ -868,7 +1131,12 @@ def run_review_app(
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     window = open_review(
-        plan=plan, data=data, settings=AppSettings(), policy=policy, wait=screenshot is not None
+        plan=plan,
+        data=data,
+        settings=AppSettings(),
+        policy=policy,
+        wait=screenshot is not None,
+        allowed_signers=allowed_signers,
     )
     if screenshot is not None:
         window.canvas.wait_for_tiles()

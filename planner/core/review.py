@@ -16,10 +16,14 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planner.core.errors import InputError
+
+if TYPE_CHECKING:
+    from planner.core.sshsig import AllowedSigners
 
 
 class Decision(StrEnum):
@@ -151,30 +155,62 @@ class Judge:
 
 @dataclass(frozen=True, slots=True)
 class DecisionRecord:
-    """One recorded decision; older ones are kept (SPEC 8)."""
+    """One recorded decision; older ones are kept (SPEC 8).
 
-    camera_id: str
+    ``camera_id`` is None for a decision on the whole plan (then ``plan_sha256``
+    is set instead of ``camera_sha256``). A record read from a file keeps the exact
+    content it was read with in ``raw`` (without ``signature``): that is what the
+    signature covers, so a field a forger adds, drops or edits breaks it.
+    """
+
+    camera_id: str | None
     decision: Decision
     reviewer: str
     when: str
-    camera_sha256: str
+    camera_sha256: str = ""
     comment: str = ""
     status: str = ""  # the re-check status the decision was made on
     judge: Judge = field(default_factory=Judge)
+    plan_sha256: str = ""
+    reviewer_name: str = ""
+    key: str = ""  # the signing key's fingerprint, ``SHA256:...``
+    signature: Any = None  # armoured SSHSIG text; anything else never verifies
+    raw: Mapping[str, Any] | None = field(default=None, compare=False)
 
-    def to_json(self) -> dict[str, Any]:
+    def content(self) -> dict[str, Any]:
+        """The record without ``signature``: every field SPEC 8 lists."""
+        if self.raw is not None:
+            return {k: v for k, v in self.raw.items() if k != "signature"}
         out: dict[str, Any] = {
             "camera_id": self.camera_id,
             "decision": str(self.decision),
+            "comment": self.comment,
             "reviewer": self.reviewer,
+            "reviewer_name": self.reviewer_name,
+            "key": self.key,
             "when": self.when,
-            "camera_sha256": self.camera_sha256,
+            "status": self.status,
+            "policy": dict(self.judge.policy),
+            # no paths: they name places on the reviewer's machine, not what judged
+            "layers": [
+                {"kind": x.get("kind", ""), "sha256": x.get("sha256", "")}
+                for x in self.judge.layers
+            ],
         }
-        if self.comment:
-            out["comment"] = self.comment
-        if self.status:
-            out["status"] = self.status
-        out.update(self.judge.to_json())
+        if self.camera_id is None:
+            out["plan_sha256"] = self.plan_sha256
+        else:
+            out["camera_sha256"] = self.camera_sha256
+        return out
+
+    def signed_bytes(self) -> bytes:
+        """What the signature covers: the canonical JSON of :meth:`content`."""
+        return canonical_json(self.content())
+
+    def to_json(self) -> dict[str, Any]:
+        out = self.content()
+        if self.signature is not None:
+            out["signature"] = self.signature
         return out
 
 
@@ -238,11 +274,20 @@ class ReviewLog:
     sessions: list[ReviewSession] = field(default_factory=list)
 
     def latest(self) -> dict[str, DecisionRecord]:
-        """The newest decision per camera id (later records win)."""
+        """The newest decision per camera id (later records win); plan decisions apart."""
         out: dict[str, DecisionRecord] = {}
         for rec in self.decisions:
-            out[rec.camera_id] = rec
+            if rec.camera_id is not None:
+                out[rec.camera_id] = rec
         return out
+
+    def latest_plan(self) -> DecisionRecord | None:
+        """The newest decision on the whole plan, or None."""
+        found = None
+        for rec in self.decisions:
+            if rec.camera_id is None:
+                found = rec
+        return found
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -332,16 +377,24 @@ def review_from_json(raw: Any, *, source: str) -> ReviewLog:
             raise InputError(
                 source, f"{where}.decision", f"must be one of {allowed}, got {word!r}"
             ) from None
+        # a decision on the whole plan says so with an explicit ``"camera_id": null``
+        on_plan = "camera_id" in d and d["camera_id"] is None
         log.decisions.append(
             DecisionRecord(
-                camera_id=_text(d, "camera_id", source, where, required=True),
+                camera_id=None if on_plan else _text(d, "camera_id", source, where, required=True),
                 decision=decision,
                 reviewer=_text(d, "reviewer", source, where, required=True),
                 when=_text(d, "when", source, where, required=True),
-                camera_sha256=_sha(d, "camera_sha256", source, where),
+                camera_sha256="" if on_plan else _sha(d, "camera_sha256", source, where),
+                plan_sha256=_sha(d, "plan_sha256", source, where) if on_plan else "",
                 comment=_text(d, "comment", source, where, required=False),
                 status=_text(d, "status", source, where, required=False),
                 judge=_judge(d, source, where),
+                reviewer_name=_text(d, "reviewer_name", source, where, required=False),
+                key=_text(d, "key", source, where, required=False),
+                # a damaged signature is never an error: verification says what is wrong
+                signature=d.get("signature"),
+                raw=d,
             )
         )
     for i, s in enumerate(sessions_raw, start=1):
@@ -401,39 +454,261 @@ def review_from_json(raw: Any, *, source: str) -> ReviewLog:
 # -- staleness and decisions ------------------------------------------------------------
 
 
+#: Why a decision is stale (SPEC 8), and the note beside it.
+UNVERIFIED = "unverified"
+CAMERA_CHANGED = "camera_changed"
+CAMERA_GONE = "camera_gone"
+PLAN_CHANGED = "plan_changed"
+STATUS_CHANGED = "status_changed"
+DATA_CHANGED = "data_changed"
+REASON_TEXT = {
+    UNVERIFIED: "unverified",
+    CAMERA_CHANGED: "camera changed since the decision",
+    CAMERA_GONE: "camera removed",
+    PLAN_CHANGED: "plan changed since the decision",
+    STATUS_CHANGED: "re-check status changed",
+    DATA_CHANGED: "policy or data differ from the decision's",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """Whether a decision's signature proves who made it; ``detail`` says why not."""
+
+    verified: bool
+    detail: str
+    fingerprint: str = ""
+
+
+def verify_decision(
+    rec: DecisionRecord, signers: AllowedSigners | None, *, now: datetime | None = None
+) -> Verification:
+    """Check ``rec``'s signature against ``signers`` for its ``reviewer`` principal.
+
+    Never raises: a missing, malformed or forged signature is an unverified result
+    whose ``detail`` says what is wrong.
+    """
+    from planner.core import sshsig
+
+    sig = rec.signature
+    if sig is None or sig == "":
+        return Verification(False, "no signature")
+    if not isinstance(sig, str):
+        return Verification(False, "bad signature: not text")
+    try:
+        message = rec.signed_bytes()
+    except (TypeError, ValueError):
+        return Verification(False, "bad signature: the record has no canonical form")
+    try:
+        blob = sshsig.verify(sig, message)
+    except sshsig.SignatureError as exc:
+        return Verification(False, f"bad signature: {exc}")
+    fp = sshsig.fingerprint(blob)
+    if rec.key != fp:
+        return Verification(
+            False, f"signed with key {fp}, but the record names key {rec.key!r}", fp
+        )
+    if signers is None:
+        return Verification(False, f"no allowed-signers file: key {fp} is trusted by nobody", fp)
+    if not signers.entries_for_key(blob):
+        return Verification(False, f"unknown key {fp}: not in the allowed signers", fp)
+    when = now if now is not None else datetime.now(UTC)
+    if not signers.allows(rec.reviewer, blob, now=when):
+        listed = ", ".join(signers.principals_for(blob)) or "nobody"
+        return Verification(False, f"key {fp} is listed for {listed}, not for {rec.reviewer}", fp)
+    return Verification(True, f"signed by {rec.reviewer} with key {fp}", fp)
+
+
 @dataclass(frozen=True, slots=True)
 class DecisionState:
-    """A camera's current decision and whether it still holds."""
+    """A decision and whether it still holds: current, or stale with every reason."""
 
     record: DecisionRecord
-    stale: bool
-    reason: str = ""  # "camera changed" or "camera removed"
+    verification: Verification = field(default_factory=lambda: Verification(False, "not checked"))
+    reasons: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    status_now: str | None = None
+
+    @property
+    def stale(self) -> bool:
+        return bool(self.reasons)
+
+    @property
+    def current(self) -> bool:
+        return not self.reasons
+
+    @property
+    def verified(self) -> bool:
+        return self.verification.verified
+
+    @property
+    def reason(self) -> str:
+        """Every reason in words, the signature's problem spelled out."""
+        parts = []
+        for r in self.reasons:
+            if r == UNVERIFIED:
+                parts.append(f"unverified ({self.verification.detail})")
+            elif r == STATUS_CHANGED and self.status_now is not None:
+                parts.append(
+                    f"re-check status changed from {self.record.status or 'unknown'} "
+                    f"to {self.status_now}"
+                )
+            else:
+                parts.append(REASON_TEXT.get(r, r))
+        return "; ".join(parts)
 
     def to_json(self) -> dict[str, Any]:
         """The SPEC 8 ``review`` object of ``check --format json``."""
         return {
             "decision": str(self.record.decision),
             "reviewer": self.record.reviewer,
+            "reviewer_name": self.record.reviewer_name,
+            "key": self.record.key,
             "when": self.record.when,
+            "comment": self.record.comment,
+            "verified": self.verified,
+            "signature": self.verification.detail,
+            "current": self.current,
             "stale": self.stale,
+            "reasons": list(self.reasons),
+            "notes": list(self.notes),
+            "status_decided_on": self.record.status,
+            **({"status_now": self.status_now} if self.status_now is not None else {}),
         }
 
 
-def decision_states(log: ReviewLog, hashes: Mapping[str, str]) -> dict[str, DecisionState]:
-    """The latest decision per camera id with its stale mark.
+def _data_changed(rec: DecisionRecord, judge: Judge | None) -> bool:
+    if judge is None:
+        return False
+    pol = rec.judge.policy.get("sha256", "")
+    layers_then = sorted((x.get("kind", ""), x.get("sha256", "")) for x in rec.judge.layers)
+    layers_now = sorted((x.get("kind", ""), x.get("sha256", "")) for x in judge.layers)
+    return pol != judge.policy.get("sha256", "") or layers_then != layers_now
 
-    ``hashes`` maps each camera id now in the plan to its camera hash; a decided
-    camera missing from it is gone, so its decision is stale.
+
+def _state(
+    rec: DecisionRecord,
+    verification: Verification,
+    *,
+    changed: str | None,
+    status_now: str | None,
+    judge: Judge | None,
+) -> DecisionState:
+    reasons = []
+    if not verification.verified:
+        reasons.append(UNVERIFIED)
+    if changed:
+        reasons.append(changed)
+    if status_now is not None and (
+        status_now != rec.status
+        # an approval of a camera that now blocks never stands, whatever it claims
+        or (rec.decision is Decision.APPROVE and status_now == "block")
+    ):
+        reasons.append(STATUS_CHANGED)
+    notes = (DATA_CHANGED,) if _data_changed(rec, judge) else ()
+    return DecisionState(rec, verification, tuple(reasons), notes, status_now)
+
+
+def decision_states(
+    log: ReviewLog,
+    hashes: Mapping[str, str],
+    *,
+    signers: AllowedSigners | None = None,
+    statuses: Mapping[str, str] | None = None,
+    judge: Judge | None = None,
+    now: datetime | None = None,
+) -> dict[str, DecisionState]:
+    """The latest decision per camera id, current or stale with its reasons (SPEC 8).
+
+    Parameters
+    ----------
+    hashes
+        Each camera id now in the plan to its camera hash; a decided camera missing
+        from it is gone.
+    signers
+        The allowed signers in force; None trusts nobody (every decision unverified).
+    statuses
+        The reviewer's re-check status per camera; None when nothing was re-checked
+        (``verify``), and then no ``status_changed`` is judged.
+    judge
+        The re-check's policy and layers, for the ``data_changed`` note.
     """
     out: dict[str, DecisionState] = {}
     for cid, rec in log.latest().items():
-        now = hashes.get(cid)
-        if now is None:
-            out[cid] = DecisionState(rec, True, "camera removed")
-        elif now != rec.camera_sha256:
-            out[cid] = DecisionState(rec, True, "camera changed since the decision")
+        now_hash = hashes.get(cid)
+        changed = (
+            CAMERA_GONE
+            if now_hash is None
+            else CAMERA_CHANGED
+            if now_hash != rec.camera_sha256
+            else None
+        )
+        status_now = None if statuses is None or now_hash is None else statuses.get(cid)
+        out[cid] = _state(
+            rec,
+            verify_decision(rec, signers, now=now),
+            changed=changed,
+            status_now=status_now,
+            judge=judge,
+        )
+    return out
+
+
+def plan_status(statuses: Iterable[str]) -> str:
+    """The plan's status for a plan-level decision: its worst camera's (block > warn > clear)."""
+    seen = set(statuses)
+    return "block" if "block" in seen else "warn" if "warn" in seen else "clear"
+
+
+def plan_decision_state(
+    log: ReviewLog,
+    plan_sha256: str,
+    *,
+    signers: AllowedSigners | None = None,
+    status: str | None = None,
+    judge: Judge | None = None,
+    now: datetime | None = None,
+) -> DecisionState | None:
+    """The newest decision on the whole plan, current or stale, or None."""
+    rec = log.latest_plan()
+    if rec is None:
+        return None
+    return _state(
+        rec,
+        verify_decision(rec, signers, now=now),
+        changed=PLAN_CHANGED if rec.plan_sha256 != plan_sha256 else None,
+        status_now=status,
+        judge=judge,
+    )
+
+
+def all_decision_states(
+    log: ReviewLog,
+    hashes: Mapping[str, str],
+    *,
+    plan_sha256: str,
+    signers: AllowedSigners | None = None,
+    now: datetime | None = None,
+) -> list[DecisionState]:
+    """Every recorded decision, oldest first, judged without a re-check (``verify``)."""
+    out = []
+    for rec in log.decisions:
+        if rec.camera_id is None:
+            changed = PLAN_CHANGED if rec.plan_sha256 != plan_sha256 else None
         else:
-            out[cid] = DecisionState(rec, False)
+            h = hashes.get(rec.camera_id)
+            changed = (
+                CAMERA_GONE if h is None else CAMERA_CHANGED if h != rec.camera_sha256 else None
+            )
+        out.append(
+            _state(
+                rec,
+                verify_decision(rec, signers, now=now),
+                changed=changed,
+                status_now=None,
+                judge=None,
+            )
+        )
     return out
 
 
@@ -468,6 +743,25 @@ def parse_decide(text: str) -> tuple[str, Decision, str]:
         msg = f"--decide {text!r}: decision must be one of {allowed}, got {word!r}"
         raise DecisionRefused(msg) from None
     return head, decision, comment.strip() if sep else ""
+
+
+def parse_decide_plan(text: str) -> tuple[Decision, str]:
+    """``DECISION[:COMMENT]`` of ``--decide-plan`` to ``(decision, comment)``."""
+    word, sep, comment = text.partition(":")
+    try:
+        decision = Decision(word.strip())
+    except ValueError:
+        allowed = ", ".join(d.value for d in Decision)
+        msg = f"--decide-plan {text!r}: decision must be one of {allowed}, got {word.strip()!r}"
+        raise DecisionRefused(msg) from None
+    return decision, comment.strip() if sep else ""
+
+
+def plan_refusal(decision: Decision, *, status: str) -> str | None:
+    """Why a plan-level ``decision`` may not be recorded when the plan's status is ``status``."""
+    if decision is Decision.APPROVE and status == "block":
+        return "the plan has a camera the re-check blocks: it cannot be approved"
+    return None
 
 
 def refusal(camera_id: str, decision: Decision, *, status: str | None) -> str | None:

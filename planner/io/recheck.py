@@ -31,10 +31,37 @@ class Recheck:
     # What the IT-managed configuration changed (a locked policy wins over --policy):
     # said in every output, never silent.
     managed_notes: list[str] = field(default_factory=list)
+    # The allowed signers in force and where they came from (planner.io.signing.Trust).
+    trust: Any = None
     managed: Any = None
 
     def status(self) -> dict[str, str]:
         return {r.camera_id: str(r.status) for r in self.result.results}
+
+    def review_states(self) -> tuple[dict[str, Any], Any, str]:
+        """Each decided camera's state, the plan-level decision's state and the plan hash.
+
+        Judged against this re-check: signature, camera hash, re-check status (SPEC 8).
+        """
+        from planner.core.review import decision_states, plan_decision_state, plan_status
+        from planner.io.review_store import camera_hashes, canonical_plan_hash, review_log
+
+        log = review_log(self.plan, source=str(self.plan_path))
+        status = self.status()
+        judge = self.judge()
+        signers = self.trust.signers if self.trust is not None else None
+        states = decision_states(
+            log, camera_hashes(self.plan), signers=signers, statuses=status, judge=judge
+        )
+        plan_sha = canonical_plan_hash(self.plan)
+        plan_state = plan_decision_state(
+            log,
+            plan_sha,
+            signers=signers,
+            status=plan_status(status.values()),
+            judge=judge,
+        )
+        return states, plan_state, plan_sha
 
     def judge(self) -> Any:
         from planner.core.review import Judge
@@ -79,6 +106,12 @@ def recheck(
     # the pack the plan names when no data is given (SPEC 5.1).
     managed, managed_notes = enforce_managed(ns)
     policy_path = ns.policy
+    from planner.io.signing import resolve_trust
+
+    # after IT's locks (a locked allowed-signers file has replaced the user's); a
+    # malformed allowed-signers file is bad input before any slow work
+    trust = resolve_trust(getattr(ns, "allowed_signers", None), managed=managed)
+    managed_notes = [*managed_notes, *trust.notes]
     policy = builtin_policy() if policy_path is None else read_policy(policy_path)
     plan = read_plan(ns.plan)
     _link, _named, _from_plan, more = use_named_pack(ns, plan, config=managed)
@@ -100,6 +133,7 @@ def recheck(
             reuse.inputs,
             reuse.checker,
             with_geometry=with_geometry,
+            trust=trust,
             progress=progress,
             cancel=cancel,
         )
@@ -127,6 +161,7 @@ def recheck(
         inputs,
         checker,
         with_geometry=with_geometry,
+        trust=trust,
         progress=progress,
         cancel=cancel,
     )
@@ -154,6 +189,7 @@ def _check(
     with_geometry: bool,
     progress: Progress | None,
     cancel: Callable[[], bool] | None,
+    trust: Any = None,
 ) -> Recheck:
     _require_sites(ns, inputs)
 
@@ -175,5 +211,6 @@ def _check(
         result=result,
         input_paths=paths,
         managed_notes=managed_notes,
+        trust=trust,
         managed=managed,
     )

@@ -21,7 +21,7 @@ from planner.report.describe import (
     detail_alt,
     overview_alt,
 )
-from planner.report.model import STATUS_WORDS, CameraSection, Report
+from planner.report.model import STATUS_WORDS, CameraSection, Report, decision_words
 from planner.report.wording import category_words
 
 #: Cameras per PDF page (each section starts a page every this many cameras).
@@ -222,6 +222,30 @@ def cover(report: Report, *, for_qt: bool, contents: str = "") -> str:
             f"{e(r.last_review_hash)}</span> "
             f"({'unchanged' if same else 'DIFFERENT: the plan changed since'}).</p>"
         )
+    parts.append('<h2 class="sub">Decisions and trust</h2>')
+    parts.append(
+        '<p class="small">A decision counts only when its SSH signature verifies for its '
+        "reviewer with a key the allowed signers list, the camera is unchanged, and the "
+        "re-check gives the status it was decided on (SPEC 8). Any other is a claim, shown "
+        "with its reasons and never counted.</p>"
+    )
+    whole = (
+        e(decision_words(r.plan_decision))
+        + f' <span class="small">({e(r.plan_decision.record.reviewer)}, '
+        f"{e(r.plan_decision.record.when)})</span>"
+        if r.plan_decision is not None
+        else "none recorded"
+    )
+    if r.plan_decision is not None and r.plan_decision.stale:
+        whole = f'<span class="stale">{whole}</span>'
+    parts.append(
+        _kv(
+            [
+                ("Trusted reviewers", e(r.trust or "not stated")),
+                ("Decision on the whole plan", whole),
+            ]
+        )
+    )
     parts.append('<h2 class="sub">Counts</h2>')
     c, d = r.status_counts, r.decision_counts
     parts.append(
@@ -231,7 +255,7 @@ def cover(report: Report, *, for_qt: bool, contents: str = "") -> str:
                 [_status_cell("block"), str(c["block"]), "Approved", str(d["approve"])],
                 [_status_cell("warn"), str(c["warn"]), "Rejected", str(d["reject"])],
                 [_status_cell("clear"), str(c["clear"]), "Needs changes", str(d["needs_changes"])],
-                ["", "", '<span class="stale">Stale</span>', str(d["stale"])],
+                ["", "", '<span class="stale">Stale (not counted)</span>', str(d["stale"])],
                 ["<b>Total</b>", f"<b>{len(r.sections)}</b>", "Undecided", str(d["undecided"])],
             ],
             widths=["30%", "20%", "30%", "20%"],
@@ -484,7 +508,9 @@ def camera_section(
     if s.decision is not None:
         rec = s.decision.record
         dec = f'<span class="stale">{dec}</span>' if s.decision.stale else f"<b>{dec}</b>"
-        dec += f'<br><span class="small">{e(rec.reviewer)}, {e(rec.when)}</span>'
+        who = rec.reviewer + (f" ({rec.reviewer_name})" if rec.reviewer_name else "")
+        dec += f'<br><span class="small">{e(who)}, {e(rec.when)}'
+        dec += f"<br>{e(rec.key)}</span>" if rec.key else "</span>"
         if rec.comment:
             dec += f"<br>“{e(rec.comment)}”"
     facts += [

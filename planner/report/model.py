@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -23,12 +23,15 @@ from planner.core.review import (
     Change,
     Decision,
     DecisionState,
+    Judge,
     ReviewLog,
     camera_hash,
     changes_since,
     decision_counts,
     decision_states,
+    plan_decision_state,
     plan_hash,
+    plan_status,
 )
 from planner.core.review import CameraSnapshot as Snapshot
 from planner.core.signage import (
@@ -39,6 +42,9 @@ from planner.core.signage import (
     intersections,
 )
 from planner.report.wording import category_words, finding_sentence
+
+if TYPE_CHECKING:
+    from planner.core.sshsig import AllowedSigners
 
 STATUS_WORDS = {"block": "Blocked", "warn": "Warning", "clear": "Clear"}
 #: More layers claimed by a plan than this are not compared (a real check uses a handful).
@@ -86,11 +92,18 @@ class CameraSection:
     def decision_text(self) -> str:
         if self.decision is None:
             return "Undecided"
-        rec = self.decision.record
-        label = f"{DECISION_LABELS[rec.decision]} ({rec.decision})"
-        if self.decision.stale:
-            return f"{label}, STALE: {self.decision.reason}"
-        return f"{label}, current"
+        return decision_words(self.decision)
+
+
+def decision_words(state: DecisionState) -> str:
+    """``Approved (approve), current, signature verified`` or the claim with its reasons."""
+    rec = state.record
+    label = f"{DECISION_LABELS[rec.decision]} ({rec.decision})"
+    sig = "signature verified" if state.verified else "signature NOT verified"
+    note = "; note: policy or data differ from the decision's" if state.notes else ""
+    if state.stale:
+        return f"Claimed {label}, STALE, not counted ({sig}): {state.reason}{note}"
+    return f"{label}, current, {sig}{note}"
 
 
 @dataclass(slots=True)
@@ -125,6 +138,8 @@ class Report:
     districts: list[tuple[str, dict[str, int]]]  # district name, counts
     osm: bool
     warnings: list[str] = field(default_factory=list)
+    trust: str = ""  # where the allowed signers came from (IT or the user)
+    plan_decision: DecisionState | None = None
     #: what the counts rest on: sites by category and source, dates, coverage
     basis: DataBasis | None = None
 
@@ -220,10 +235,21 @@ def build_report(
     warnings: Sequence[str] = (),
     basis: DataBasis | None = None,
     progress: Callable[[str, float], None] | None = None,
+    signers: AllowedSigners | None = None,
+    trust: str = "",
 ) -> Report:
-    """Assemble the report. ``streets`` is (projected lines, names) for the signage."""
+    """Assemble the report. ``streets`` is (projected lines, names) for the signage.
+
+    Decisions are judged against this re-check (SPEC 8): ``signers`` are the allowed
+    signers in force (None trusts nobody) and ``trust`` says where they came from.
+    """
     hashes = {f["id"]: camera_hash(f) for f in features}
-    states = decision_states(review, hashes)
+    statuses = {r.camera_id: str(r.status) for r in result.results}
+    judge = Judge(
+        policy={"id": policy.id, "version": policy.version, "sha256": policy.sha256},
+        layers=tuple({"kind": x.kind, "sha256": x.sha256} for x in layers),
+    )
+    states = decision_states(review, hashes, signers=signers, statuses=statuses, judge=judge)
     current = [Snapshot.of(f) for f in features]
     last = review.sessions[-1] if review.sessions else None
     changes = changes_since(last.cameras, current) if last is not None else []
@@ -324,6 +350,20 @@ def build_report(
             claims.append(
                 f"Camera {cid} was decided ({st.record.decision}) but is no longer in the plan."
             )
+    for cid, st in states.items():
+        if st.stale and cid in hashes:
+            claims.append(
+                f"Camera {cid}: the recorded {st.record.decision} by {st.record.reviewer} is a "
+                f"claim, not counted: {st.reason}."
+            )
+    plan_decision = plan_decision_state(
+        review, this_hash, signers=signers, status=plan_status(statuses.values()), judge=judge
+    )
+    if plan_decision is not None and plan_decision.stale:
+        claims.append(
+            f"The decision on the whole plan ({plan_decision.record.decision} by "
+            f"{plan_decision.record.reviewer}) is a claim, not counted: {plan_decision.reason}."
+        )
 
     status_counts = {"block": 0, "warn": 0, "clear": 0}
     for s in sections:
@@ -370,6 +410,8 @@ def build_report(
         districts=district_rows,
         osm=osm,
         warnings=list(warnings),
+        trust=trust,
+        plan_decision=plan_decision,
         basis=basis,
     )
 

@@ -24,7 +24,7 @@ from planner.report.describe import (
     overview_alt,
 )
 from planner.report.html import footer_text
-from planner.report.model import STATUS_WORDS, CameraSection, Report
+from planner.report.model import STATUS_WORDS, CameraSection, Report, decision_words
 from planner.report.wording import category_words
 
 #: Body text: Typst's own bundled fonts, so the PDF is the same on every platform and
@@ -206,6 +206,35 @@ def cover(r: Report) -> str:
                 lit(")."),
             )
         )
+    out.append(_h(2, "Decisions and trust"))
+    out.append(
+        _para(
+            lit(
+                "A decision counts only when its SSH signature verifies for its reviewer "
+                "with a key the allowed signers list, the camera is unchanged, and the "
+                "re-check gives the status it was decided on (SPEC 8). Any other is a "
+                "claim, shown with its reasons and never counted."
+            ),
+            small=True,
+        )
+    )
+    whole = "none recorded"
+    if r.plan_decision is not None:
+        rec = r.plan_decision.record
+        whole = f"{decision_words(r.plan_decision)} ({rec.reviewer}, {rec.when})"
+    out.append(
+        _kv(
+            [
+                ("Trusted reviewers", lit(r.trust or "not stated")),
+                (
+                    "Decision on the whole plan",
+                    _status_text("block", whole)
+                    if r.plan_decision is not None and r.plan_decision.stale
+                    else lit(whole),
+                ),
+            ]
+        )
+    )
     out.append(_h(2, "Counts"))
     out.append(
         _table(
@@ -214,7 +243,7 @@ def cover(r: Report) -> str:
                 [_status("block"), lit(c["block"]), lit("Approved"), lit(d["approve"])],
                 [_status("warn"), lit(c["warn"]), lit("Rejected"), lit(d["reject"])],
                 [_status("clear"), lit(c["clear"]), lit("Needs changes"), lit(d["needs_changes"])],
-                ["", "", lit("Stale"), lit(d["stale"])],
+                ["", "", lit("Stale (not counted)"), lit(d["stale"])],
                 [
                     f"strong({lit('Total')})",
                     f"strong({lit(len(r.sections))})",
