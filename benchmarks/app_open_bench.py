@@ -39,8 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["SITING_PLANNER_SETTINGS"] = str(Path(tmp.name) / "settings.ini")
     os.environ["SITING_PLANNER_RECOVERY_DIR"] = str(Path(tmp.name) / "recovery")
 
-    from planner.app.dialogs import ScriptedPrompter
-    from planner.app.main import _application, create_window
+    from planner.app.shell.main import _application, create_window
+    from planner.app.siting.dialogs import ScriptedPrompter
 
     app = _application()
     opens: list[float] = []

@@ -47,9 +47,9 @@ from planner.core.buildings import BuildingIndex  # noqa: E402
 from planner.core.checker import Checker  # noqa: E402
 from planner.core.crs import Projector  # noqa: E402
 from planner.core.model import Camera, Entrance, Site  # noqa: E402
-from planner.io.buildings import read_buildings  # noqa: E402
-from planner.io.loader import read_streets_file  # noqa: E402
-from planner.io.policy import builtin_policy  # noqa: E402
+from planner.io.checking.loader import read_streets_file  # noqa: E402
+from planner.io.formats.buildings import read_buildings  # noqa: E402
+from planner.io.formats.policy import builtin_policy  # noqa: E402
 from tests.shared_data import locate_shared_data  # noqa: E402
 
 CACHE = Path(os.environ.get("SITING_BENCH_CACHE", Path.home() / ".cache" / "siting-planner-bench"))
@@ -289,7 +289,7 @@ def main() -> None:
     invalid = int((~shapely.is_valid(layer.geoms)).sum())
     validate_s = time.perf_counter() - validate_t
 
-    from planner.io.sites import read_sites
+    from planner.io.formats.sites import read_sites
 
     # 2,000 generated sites plus the 17 real ones, which sit downtown where the poses are.
     sites = generated_sites(data, 2000, seed=1) + read_sites(

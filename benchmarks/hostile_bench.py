@@ -69,10 +69,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    from planner.io.common import parse_json
-    from planner.io.directions import parse_direction
-    from planner.io.osm_xml import read_osm_xml
-    from planner.io.site_geometry import protect_site_geometry
+    from planner.io.formats.site_geometry import protect_site_geometry
+    from planner.io.openstreetmap.directions import parse_direction
+    from planner.io.openstreetmap.xml_reader import read_osm_xml
+    from planner.io.safety.common import parse_json
 
     rng = np.random.default_rng(0)
     xy = rng.random((20_000, 2)) * 0.01
@@ -148,8 +148,8 @@ def _round_two(tmp: Path, repeat: int) -> dict[str, float | int]:
     import multiprocessing
     import sqlite3
 
-    from planner.app.basemap import source_for_file
-    from planner.io.plan import read_plan
+    from planner.app.map.basemap import source_for_file
+    from planner.io.formats.plan import read_plan
     from tests.test_hostile_tiles import pmtiles
 
     out: dict[str, float | int] = {}

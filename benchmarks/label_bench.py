@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"error": "shared data not found"}))
         return 1
     pack, plan = paths
-    from planner.app.main import _application, _screenshot_prompter, create_window
+    from planner.app.shell.main import _application, _screenshot_prompter, create_window
 
     app = _application()
     win = create_window(prompter=_screenshot_prompter())

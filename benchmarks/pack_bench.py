@@ -7,8 +7,8 @@ footprints from ``sj_buildings_city_all.gpkg.zip``, 2,000 generated sites (point
 and polygons, half with entrances) and 480 generated existing cameras.
 ``graphml_load_s`` is :func:`osmnx.load_graphml` of the same generated streets,
 saved by :func:`osmnx.save_graphml`, timed in the same run. ``pack_load_s`` is the load the
-app and ``check`` do (:func:`planner.io.loader.load_inputs`: SQLite and numpy, no pandas);
-``read_pack_frames_median_s`` is :func:`planner.io.pack.read_pack` (GeoDataFrames), which
+app and ``check`` do (:func:`planner.io.checking.loader.load_inputs`: SQLite and numpy, no pandas);
+``read_pack_frames_median_s`` is :func:`planner.io.datapack.store.read_pack` (GeoDataFrames), which
 ``import`` uses. Every figure is the MEDIAN of
 its runs (the per-run lists are printed too); ``*_with_sha256`` adds the pack's sha256,
 which ``check --data`` computes when its digest cache does not know the file; the
@@ -42,11 +42,11 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from planner.io.common import sha256_file
-from planner.io.gis_layers import read_building_layer
-from planner.io.loader import load_inputs
-from planner.io.pack import read_pack, write_pack
-from planner.io.policy import builtin_policy
+from planner.io.checking.loader import load_inputs
+from planner.io.datapack.gis_layers import read_building_layer
+from planner.io.datapack.store import read_pack, write_pack
+from planner.io.formats.policy import builtin_policy
+from planner.io.safety.common import sha256_file
 from tests.shared_data import locate_shared_data
 
 GENERATOR_VERSION = 2
@@ -259,7 +259,7 @@ def main() -> int:
 
     graphml, pack_path, prep = prepare(shared, cache_dir())
     # The load a user waits for: the app and ``check`` read a whole pack with
-    # load_inputs (SQLite and numpy, no pandas; planner.io.pack_query). It hashes the
+    # load_inputs (SQLite and numpy, no pandas; planner.io.datapack.query). It hashes the
     # file (SPEC 6) through the planner's digest cache and skips the geometry checks of
     # a pack it validated before (both kept in $SITING_PLANNER_CACHE_DIR). A private
     # cache folder, warmed by one untimed load, gives what a repeated open or
@@ -328,7 +328,7 @@ def main() -> int:
         # What ``check --data`` pays when its digest cache does not know the file
         # (first check after the pack changed); later checks pay pack_load_s.
         "pack_load_with_sha256_median_s": round(with_sha_s, 3),
-        # planner.io.pack.read_pack (GeoDataFrames through pyogrio), what ``import`` uses
+        # planner.io.datapack.store.read_pack (GeoDataFrames through pyogrio), what ``import`` uses
         "read_pack_frames_median_s": round(statistics.median(frames_times), 3),
         "read_pack_frames_runs_s": [round(t, 3) for t in frames_times],
         "pack_load_with_sha256_runs_s": [round(t, 3) for t in with_sha_times],

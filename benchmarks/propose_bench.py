@@ -25,9 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from planner.cli import main as cli_main
-from planner.cli_propose import _streets
-from planner.io.loader import build_checker, load_inputs
-from planner.io.policy import builtin_policy
+from planner.commands.propose import _streets
+from planner.io.checking.loader import build_checker, load_inputs
+from planner.io.formats.policy import builtin_policy
 from planner.propose.candidates import CandidateParams, Lens
 from planner.propose.engine import Proposer
 from planner.propose.solve import solve_max_cover, solve_set_cover

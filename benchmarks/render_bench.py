@@ -111,7 +111,7 @@ def load_context() -> dict[str, Any]:
     """Read the buildings, generate the streets, build a canvas showing both."""
     from PySide6.QtWidgets import QApplication
 
-    from planner.app.canvas import MapCanvas
+    from planner.app.map.canvas import MapCanvas
     from planner.core.crs import Projector
 
     shared = locate_shared_data()
@@ -196,7 +196,7 @@ def tile_cold_ms(ctx: dict[str, Any]) -> float:
 
     The tiles are around the city centre; ``render_tile_now`` bypasses the cache.
     """
-    from planner.app.canvas.render import TILE_PX, level_res
+    from planner.app.map.canvas.render import TILE_PX, level_res
 
     canvas = ctx["canvas"]
     x, y = ctx["projector"].point(
@@ -232,8 +232,8 @@ t0 = time.perf_counter()
 import os, sys
 from PySide6.QtWidgets import QApplication
 app = QApplication(sys.argv[:1])
-from planner.app.dialogs import ScriptedPrompter
-from planner.app.main import create_window
+from planner.app.siting.dialogs import ScriptedPrompter
+from planner.app.shell.main import create_window
 win = create_window(prompter=ScriptedPrompter())
 win.t0 = t0
 win.show()
@@ -264,8 +264,8 @@ def peak_mb():
 from pathlib import Path
 from PySide6.QtWidgets import QApplication
 app = QApplication(sys.argv[:1])
-from planner.app.review_window import open_review
-from planner.app.settings import AppSettings
+from planner.app.review.window import open_review
+from planner.app.common.settings import AppSettings
 w = open_review(plan=Path(sys.argv[1]), data=Path(sys.argv[2]), settings=AppSettings(), wait=True)
 w.canvas.wait_for_tiles()
 opened = time.perf_counter() - t0
@@ -334,9 +334,9 @@ def drag_recheck_p95_ms(ctx: dict[str, Any] | None = None, *, steps: int = 400) 
     import numpy as np
     from PySide6.QtWidgets import QApplication, QGraphicsScene
 
-    from planner.app.camera_items import SitingController, to_scene
-    from planner.app.document import PlanDocument
-    from planner.app.loading import load_data_context, load_policy
+    from planner.app.siting.camera_items import SitingController, to_scene
+    from planner.app.siting.document import PlanDocument
+    from planner.app.siting.loading import load_data_context, load_policy
     from planner.core.model import Camera, Plan
     from tests.shared_data import locate_shared_data
 
@@ -388,8 +388,8 @@ def peak_mb():
 from pathlib import Path
 from PySide6.QtWidgets import QApplication
 app = QApplication(sys.argv[:1])
-from planner.app.dialogs import ScriptedPrompter
-from planner.app.main import create_window
+from planner.app.siting.dialogs import ScriptedPrompter
+from planner.app.shell.main import create_window
 win = create_window(prompter=ScriptedPrompter())
 win.t0 = t0
 win.resize(1400, 900)
@@ -454,7 +454,7 @@ if sys.argv[3:] == ["frames"]:
 if sys.argv[3:] == ["report"]:
     # File > Export review report from this window: the peak after it
     import tempfile
-    from planner.app.review_window import export_report_dialog
+    from planner.app.review.window import export_report_dialog
     with tempfile.TemporaryDirectory() as d:
         t2 = time.perf_counter()
         out = export_report_dialog(win, Path(d) / "report.pdf")
@@ -474,7 +474,7 @@ def city_pack() -> tuple[Path, Path] | None:
         return None
     pack, plan = CACHE / "sj_city_v2.gpkg", CACHE / "sj_city_v2.plan.geojson"
     if not pack.is_file() or not plan.is_file():
-        from planner.importer import run_import
+        from planner.io.datapack.importer import run_import
 
         CACHE.mkdir(parents=True, exist_ok=True)
         run_import(

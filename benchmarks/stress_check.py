@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 from planner.core.buildings import BuildingIndex  # noqa: E402
 from planner.core.checker import Checker  # noqa: E402
 from planner.core.crs import Projector  # noqa: E402
-from planner.io.policy import builtin_policy  # noqa: E402
-from planner.io.sites import read_sites  # noqa: E402
+from planner.io.formats.policy import builtin_policy  # noqa: E402
+from planner.io.formats.sites import read_sites  # noqa: E402
 from tests.shared_data import locate_shared_data  # noqa: E402
 from tests.stress_support import compare, random_cameras  # noqa: E402
 

@@ -5,7 +5,7 @@ puts that folder next to the frozen package under ``sys._MEIPASS``.
 
 No environment variable moves it: the built-in policy lives here, and a folder a
 user names could hold a lax policy with the same id and version (city IT ships its
-own policy through the managed configuration, ``planner.io.managed_config``).
+own policy through the managed configuration, ``planner.io.config.managed_config``).
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ def make_plan() -> Plan:
 
 
 def make_data(policy):
-    from planner.app.document import DataContext
+    from planner.app.siting.document import DataContext
     from planner.core.checker import Checker
     from planner.core.streets import StreetNetwork
 
@@ -88,10 +88,10 @@ def new_window(qtbot, *, size: tuple[int, int] | None = (1000, 700), show: bool 
 
     ``size=None`` leaves the window's own size; ``show=False`` keeps it hidden.
     """
-    from planner.app.dialogs import ScriptedPrompter
-    from planner.app.loading import load_catalogue, load_policy
-    from planner.app.main_window import MainWindow
-    from planner.app.settings import AppSettings
+    from planner.app.common.settings import AppSettings
+    from planner.app.shell.main_window import MainWindow
+    from planner.app.siting.dialogs import ScriptedPrompter
+    from planner.app.siting.loading import load_catalogue, load_policy
 
     win = MainWindow(
         settings=AppSettings(),

@@ -24,7 +24,7 @@ def _log_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
 @pytest.fixture(autouse=True)
 def _network_setting_per_test() -> Iterator[None]:
     """Each test reads the network setting afresh (it is process-wide in the planner)."""
-    from planner.io import network
+    from planner.io.config import network
 
     yield
     network.reset()
@@ -52,9 +52,9 @@ def _no_machine_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     """In-process tests never read this machine's IT config (a test sets its own).
 
     The installed program has no way to move the config; this module attribute is
-    the tests' own route (planner.io.managed_config._config_path_for_tests).
+    the tests' own route (planner.io.config.managed_config._config_path_for_tests).
     """
-    import planner.io.managed_config as managed_config
+    import planner.io.config.managed_config as managed_config
 
     absent = tmp_path_factory.getbasetemp() / "no-system-config.toml"
     monkeypatch.setattr(managed_config, "_config_path_for_tests", absent)

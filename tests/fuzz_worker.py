@@ -31,15 +31,15 @@ def call_surface(name: str, path: str) -> int:
     Bad input raises ``ValueError`` (exit 2, as the app shows one message).
     """
     if name == "csv_cameras":
-        from planner.io.exchange import guess_mapping, read_camera_csv, read_csv_table
+        from planner.io.formats.exchange import guess_mapping, read_camera_csv, read_csv_table
 
         table = read_csv_table(path)
         read_camera_csv(table, guess_mapping(table.header), defaults={"fov_deg": 40.0,
                                                                       "range_m": 50.0})  # fmt: skip
         return 0
     if name == "tiles":
-        from planner.app.basemap import _LocalReader, decode_tile, source_for_file
-        from planner.app.review_report import ensure_app
+        from planner.app.map.basemap import _LocalReader, decode_tile, source_for_file
+        from planner.app.review.report import ensure_app
 
         ensure_app()
         source = source_for_file(path)
@@ -60,7 +60,7 @@ def call_surface(name: str, path: str) -> int:
 
 def _run(request: dict[str, object]) -> int:
     from planner.cli import main
-    from planner.io.printable import printable
+    from planner.io.safety.printable import printable
 
     if "call" in request:
         try:

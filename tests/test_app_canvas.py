@@ -13,8 +13,8 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from planner.app.canvas import MapCanvas, nice_number, scale_bar
-from planner.app.canvas import style as st
+from planner.app.map.canvas import MapCanvas, nice_number, scale_bar
+from planner.app.map.canvas import style as st
 from planner.core.crs import Projector
 from planner.core.model import Entrance, Site
 

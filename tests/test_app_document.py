@@ -7,7 +7,7 @@ import sys
 import pytest
 from PySide6.QtCore import Qt
 
-from planner.app.recovery import find_recovery_files
+from planner.app.shell.recovery import find_recovery_files
 from tests import app_support
 from tests.app_support import PROJ, X0, Y0
 
@@ -16,7 +16,7 @@ window = app_support.window
 
 
 def test_save_reopen_identical(window, tmp_path):
-    from planner.io.plan import read_plan
+    from planner.io.formats.plan import read_plan
 
     doc = window.doc
     window.add_camera(X0 - 200, Y0)
@@ -37,10 +37,10 @@ def test_save_reopen_identical(window, tmp_path):
 
 
 def test_recovery_is_offered_after_a_crash(qtbot, app_env, window):
-    from planner.app.dialogs import ScriptedPrompter
-    from planner.app.loading import load_catalogue, load_policy
-    from planner.app.main_window import MainWindow
-    from planner.app.settings import AppSettings
+    from planner.app.common.settings import AppSettings
+    from planner.app.shell.main_window import MainWindow
+    from planner.app.siting.dialogs import ScriptedPrompter
+    from planner.app.siting.loading import load_catalogue, load_policy
 
     window.controller.select(["C-1"])
     window.controller.nudge(5.0, 0.0)
@@ -96,7 +96,7 @@ def test_unsaved_changes_prompt_on_close(window):
 
 
 def test_keyboard_only_add_move_rotate_save(qtbot, window, tmp_path):
-    from planner.io.plan import read_plan
+    from planner.io.formats.plan import read_plan
 
     win = window
     win.activateWindow()
@@ -139,7 +139,7 @@ def test_arrow_keys_pan_when_nothing_is_selected(qtbot, window):
 
 
 def test_settings_are_typed_and_isolated(app_env, tmp_path):
-    from planner.app.settings import MAX_RECENT, AppSettings
+    from planner.app.common.settings import MAX_RECENT, AppSettings
 
     s = AppSettings()
     assert str(app_env) in s.store.fileName()

@@ -18,11 +18,11 @@ import shapely
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 
-from planner.app.canvas import style as st
-from planner.app.canvas.layers import GeomLayer
-from planner.app.canvas.paths import path_from_parts
-from planner.app.canvas.render import TILE_PX, RenderState, level_res, render_tile, tile_rect
-from planner.app.preview import hold_until_painted
+from planner.app.map.canvas import style as st
+from planner.app.map.canvas.layers import GeomLayer
+from planner.app.map.canvas.paths import path_from_parts
+from planner.app.map.canvas.render import TILE_PX, RenderState, level_res, render_tile, tile_rect
+from planner.app.siting.preview import hold_until_painted
 from tests import app_support
 
 app_env = app_support.app_env
@@ -55,8 +55,8 @@ def _start_window(qtbot):
 
 
 def test_the_preview_paints_a_complete_map_before_the_full_load_starts(qtbot, app_env, monkeypatch):
-    import planner.app.main_window as main_window
-    from planner.app.preview import PreviewCameras
+    import planner.app.shell.main_window as main_window
+    from planner.app.siting.preview import PreviewCameras
 
     win = _start_window(qtbot)
     clock = win.gis.preview_cameras
@@ -94,7 +94,7 @@ def test_the_preview_paints_a_complete_map_before_the_full_load_starts(qtbot, ap
 
 
 def test_a_preview_that_is_not_shown_lets_the_load_go_at_once(window, tmp_path, qtbot):
-    from planner.app.loading import demo_paths
+    from planner.app.siting.loading import demo_paths
 
     assert window.doc.data is not None  # data in force: a preview never covers it
     gate = window.gis.preview(pack=demo_paths()[1], cameras=[])
@@ -107,11 +107,11 @@ import sys, time
 t0 = time.perf_counter()
 from PySide6.QtWidgets import QApplication
 app = QApplication(sys.argv[:1])
-from planner.app.dialogs import ScriptedPrompter
-from planner.app.main import create_window
-from planner.app.preview import PreviewCameras
+from planner.app.siting.dialogs import ScriptedPrompter
+from planner.app.shell.main import create_window
+from planner.app.siting.preview import PreviewCameras
 HEAVY = ("pandas", "geopandas", "pyogrio", "pyarrow", "fiona", "networkx", "osmnx",
-         "planner.demo")
+         "planner.io.datapack.demo")
 seen = []
 open_gates = PreviewCameras.open_gates
 def spy(self):
@@ -159,7 +159,7 @@ def test_nothing_heavy_is_imported_before_the_first_useful_paint(tmp_path):
 
 # ------------------------------------------------------------------ first-paint costs
 def test_basemap_menu_is_filled_when_opened_with_the_choice_ticked(window):
-    from planner.app.basemap import presets
+    from planner.app.map.basemap import presets
 
     menu = window.gis.basemap_menu
     menu.aboutToShow.emit()
@@ -247,7 +247,7 @@ def test_a_clipped_city_limits_tile_matches_the_whole_ring_stroked(ij):
 
 def test_preview_camera_symbols_are_drawn_where_the_cameras_are(window, qtbot):
     """The vectorised preview symbols land on the cameras' view positions."""
-    from planner.app.preview import Preview
+    from planner.app.siting.preview import Preview
     from planner.core.model import Camera, CameraStatus
     from tests.app_support import PROJ, X0, Y0, lonlat
 

@@ -15,7 +15,7 @@ import shapely
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 
-from planner.app.camera_items import STATUS_STYLE
+from planner.app.siting.camera_items import STATUS_STYLE
 from planner.core.model import Plan, PlanMeta, Severity
 from tests.app_support import X0, Y0, app_env, camera_at, make_data, new_window
 
@@ -144,7 +144,7 @@ def test_demo_start_up_never_shows_not_checked_beside_a_count(qtbot, app_env):
 
 
 def test_street_names_are_not_stroked_again_on_every_pan_frame(qtbot, monkeypatch):
-    from planner.app.canvas import MapCanvas
+    from planner.app.map.canvas import MapCanvas
     from planner.core.crs import Projector
 
     proj = Projector.for_points([(-121.8863, 37.3382)])
@@ -203,8 +203,8 @@ def _closed_port() -> int:
 def test_offline_basemap_says_why_in_words_until_switched_off(
     qtbot, app_env, tmp_path, monkeypatch
 ):
-    import planner.app.basemap as basemap
-    from planner.app.basemap import BasemapSource
+    import planner.app.map.basemap as basemap
+    from planner.app.map.basemap import BasemapSource
 
     monkeypatch.setattr(basemap, "default_cache_dir", lambda: tmp_path / "tiles")
 
@@ -245,7 +245,7 @@ def test_offline_reasons_are_words_not_errno():
     import socket
     import urllib.error
 
-    from planner.app.basemap import offline_message
+    from planner.app.map.basemap import offline_message
 
     dns = urllib.error.URLError(socket.gaierror(-2, "Name or service not known"))
     assert offline_message(dns) == "Basemap unavailable: no network connection"
@@ -268,11 +268,11 @@ def _repaint_until(qtbot, canvas, ready) -> None:
 
 
 def _site_scene(qtbot, cams, sites):
-    from planner.app.camera_items import SitingController
-    from planner.app.canvas import MapCanvas
-    from planner.app.document import DataContext, PlanDocument
-    from planner.app.map_labels import connect_map_labels
-    from planner.app.site_marks import UnverifiedMarks
+    from planner.app.map.canvas import MapCanvas
+    from planner.app.siting.camera_items import SitingController
+    from planner.app.siting.document import DataContext, PlanDocument
+    from planner.app.siting.map_labels import connect_map_labels
+    from planner.app.siting.site_marks import UnverifiedMarks
     from tests.test_map_labels import PROJ
 
     canvas = MapCanvas(projector=PROJ)
@@ -293,7 +293,7 @@ def _site_scene(qtbot, cams, sites):
 
 
 def test_a_crowded_unverified_tag_stands_off_with_a_leader_at_city_zoom(qtbot):
-    from planner.app.site_marks import TAG_TEXT
+    from planner.app.siting.site_marks import TAG_TEXT
     from tests.test_map_labels import CITY_LEVEL, camera, clinic, show
 
     # camera symbols 10 px apart all round the clinic (32 m per pixel), open map beyond
@@ -329,8 +329,8 @@ def _edge_coverage(image: QImage, y: int, x0: int, x1: int, colour: QColor) -> f
 
 
 def test_verified_outlines_are_solid_and_unverified_ones_dashed(qtbot):
-    from planner.app.canvas import style as st
-    from planner.app.site_marks import COLOUR
+    from planner.app.map.canvas import style as st
+    from planner.app.siting.site_marks import COLOUR
     from planner.core.model import Site
     from tests.test_map_labels import PROJ
     from tests.test_map_labels import X0 as LX0
@@ -360,9 +360,9 @@ def test_verified_outlines_are_solid_and_unverified_ones_dashed(qtbot):
 
 
 def test_districts_and_unverified_sites_are_told_apart_and_in_the_legend():
-    from planner.app.canvas import style as st
-    from planner.app.legend import legend_items
-    from planner.app.site_marks import COLOUR, UNVERIFIED_PEN_STYLE
+    from planner.app.map.canvas import style as st
+    from planner.app.siting.legend import legend_items
+    from planner.app.siting.site_marks import COLOUR, UNVERIFIED_PEN_STYLE
 
     assert st.DISTRICT_PEN_STYLE != UNVERIFIED_PEN_STYLE
     assert not _close(st.DISTRICT_LINE, COLOUR, 60)
@@ -372,7 +372,7 @@ def test_districts_and_unverified_sites_are_told_apart_and_in_the_legend():
 
 
 def test_search_pin_name_never_repeats_a_site_label_nor_leaves_the_view(qtbot):
-    from planner.app.search import SearchHit, SearchMarker
+    from planner.app.tools.search import SearchHit, SearchMarker
     from tests.test_map_labels import STREET_LEVEL, clinic, lonlat, show
     from tests.test_map_labels import X0 as LX0
     from tests.test_map_labels import Y0 as LY0
@@ -398,9 +398,9 @@ def test_search_pin_name_never_repeats_a_site_label_nor_leaves_the_view(qtbot):
 def test_a_camera_whose_view_a_building_hides_says_so(qtbot, app_env):
     import numpy as np
 
-    from planner.app.document import DataContext
-    from planner.app.identify import identify_at
-    from planner.app.wording import VIEW_BLOCKED
+    from planner.app.siting.document import DataContext
+    from planner.app.siting.wording import VIEW_BLOCKED
+    from planner.app.tools.identify import identify_at
     from planner.core.buildings import BuildingIndex
     from planner.core.checker import Checker
     from tests.app_support import PROJ, make_sites
@@ -449,7 +449,7 @@ def test_a_camera_whose_view_a_building_hides_says_so(qtbot, app_env):
 def test_the_preview_counts_a_camera_the_plan_carries_once():
     from pathlib import Path
 
-    from planner.app.preview import load_preview, read_gpkg_table
+    from planner.app.siting.preview import load_preview, read_gpkg_table
     from planner.core.model import Camera, CameraStatus
 
     pack = Path(__file__).resolve().parents[1] / "data" / "demo" / "demo.gpkg"

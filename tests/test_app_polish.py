@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
-from planner.app.camera_items import to_scene
+from planner.app.siting.camera_items import to_scene
 from tests import app_support
 from tests.app_support import PROJ, X0, Y0
 
@@ -25,7 +25,7 @@ def viewport_point(win, x: float, y: float) -> QPoint:
 
 # -- OSM attribution -----------------------------------------------------------------------
 def test_osm_layers_from_metadata():
-    from planner.app.loading import osm_layers_from_metadata
+    from planner.app.siting.loading import osm_layers_from_metadata
 
     assert osm_layers_from_metadata({}) == frozenset()
     # the pack writer puts the OSM attribution line in every pack: it decides nothing
@@ -64,8 +64,8 @@ def _window(qtbot):
 
 def _osm_pack(tmp_path: Path) -> Path:
     """The demo's layers, but written with metadata naming an OSM extract as the source."""
-    from planner import demo
-    from planner.io.pack import write_pack
+    from planner.io.datapack import demo
+    from planner.io.datapack.store import write_pack
 
     path = tmp_path / "osm.gpkg"
     write_pack(
@@ -115,7 +115,7 @@ def test_attribution_only_over_osm_data(qtbot, app_env, tmp_path):
 
 
 def test_osm_cameras_carry_the_attribution(window):
-    from planner.app.document import DataContext
+    from planner.app.siting.document import DataContext
 
     data = window.doc.data
     assert not window.canvas.attribution_shown()  # synthetic test data
@@ -133,7 +133,7 @@ def test_osm_cameras_carry_the_attribution(window):
 
 # -- status bar ----------------------------------------------------------------------------
 def test_status_message_is_elided_before_the_permanent_widgets(qtbot, window):
-    from planner.app.statusbar import MESSAGE_GAP
+    from planner.app.shell.statusbar import MESSAGE_GAP
 
     sb = window.statusBar()
     long = "Refused: camera C-1 would capture vehicles at " + "Somewhere Very Long " * 20
@@ -232,14 +232,14 @@ def test_shift_click_on_a_camera_still_toggles_it(qtbot, window):
 # -- GUI thread ----------------------------------------------------------------------------
 def test_map_layers_are_prepared_on_the_worker(qtbot, app_env):
     """Loading projects the static layers with the data (worker) and the canvas takes them."""
-    from planner.app.canvas.prepare import PreparedLayers
+    from planner.app.map.canvas.prepare import PreparedLayers
 
     win = _window(qtbot)
     win.start_up(plan=None, data=None, wait=True, recover=False)
     win.wait_idle(60)
     ready = win.doc.data.canvas_layers
     assert isinstance(ready, PreparedLayers)
-    # a pack's buildings stream into the map by area (planner.app.canvas.stream)
+    # a pack's buildings stream into the map by area (planner.app.map.canvas.stream)
     assert ready.buildings is None
     assert win.canvas.layer_info("buildings").features > 0
     assert win.canvas._state.streets is ready.streets

@@ -13,7 +13,7 @@ from tests.test_propose import _random_pack
 
 @pytest.fixture
 def grid_window(qtbot, app_env, tmp_path):  # noqa: F811
-    from planner.app.loading import load_data_context
+    from planner.app.siting.loading import load_data_context
 
     pack, _, _ = _random_pack(tmp_path, 5)
     win = new_window(qtbot)

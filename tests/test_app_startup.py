@@ -15,7 +15,7 @@ def _window(qtbot):
 
 
 def test_first_run_opens_the_demo(qtbot, app_env):
-    from planner.app.loading import demo_paths
+    from planner.app.siting.loading import demo_paths
 
     win = _window(qtbot)
     win.start_up(plan=None, data=None, wait=True)
@@ -42,7 +42,7 @@ def test_first_run_opens_the_demo(qtbot, app_env):
 
 
 def test_screenshot_option_writes_a_png(qtbot, app_env, tmp_path):
-    from planner.app.main import run_app
+    from planner.app.shell.main import run_app
 
     out = tmp_path / "shot.png"
     assert run_app(plan=None, data=None, screenshot=out) == 0
@@ -51,16 +51,18 @@ def test_screenshot_option_writes_a_png(qtbot, app_env, tmp_path):
 
 
 def test_the_demo_paths_do_not_import_the_generator():
-    """Finding the demo must not import :mod:`planner.demo` (geopandas) before the first paint."""
+    """Finding the demo must not import :mod:`planner.io.datapack.demo` (geopandas) before the
+    first paint.
+    """
     import subprocess
     import sys
 
     code = (
         "import sys\n"
-        "from planner.app.loading import demo_paths\n"
+        "from planner.app.siting.loading import demo_paths\n"
         "plan, pack = demo_paths()\n"
         "print(plan.is_file(), pack.is_file(), sorted(m for m in"
-        " ('planner.demo', 'geopandas', 'pandas', 'networkx') if m in sys.modules))\n"
+        " ('planner.io.datapack.demo', 'geopandas', 'pandas', 'networkx') if m in sys.modules))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120

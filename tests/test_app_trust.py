@@ -42,7 +42,7 @@ def _frame(rows: dict, geoms: list) -> gpd.GeoDataFrame:
 
 def write_city_pack(path: Path) -> Path:
     """A pack whose existing camera E-1 captures the clinic's driveway (1 blocked of 3)."""
-    from planner.io.pack import write_pack
+    from planner.io.datapack.store import write_pack
 
     street = PROJ.unproject(LineString([(X0 - 400, Y0), (X0 + 400, Y0)]))
     layers = {
@@ -110,7 +110,7 @@ def write_city_pack(path: Path) -> Path:
 @pytest.fixture
 def city(tmp_path: Path) -> tuple[Path, Path]:
     """``(existing plan, pack)`` as ``import --existing-plan`` writes them."""
-    from planner.importer import _write_existing_plan
+    from planner.io.datapack.importer import _write_existing_plan
 
     folder = tmp_path / "city"
     folder.mkdir()
@@ -126,10 +126,10 @@ def _demo_window(qtbot, *, show_demo: bool = False, **prompts):
     ``show_demo`` opens the demo in this window too (the issue's exact scenario);
     otherwise only the setting says so, which is what a second session would see.
     """
-    from planner.app.dialogs import ScriptedPrompter
-    from planner.app.loading import demo_paths, load_catalogue, load_policy
-    from planner.app.main_window import MainWindow
-    from planner.app.settings import AppSettings
+    from planner.app.common.settings import AppSettings
+    from planner.app.shell.main_window import MainWindow
+    from planner.app.siting.dialogs import ScriptedPrompter
+    from planner.app.siting.loading import demo_paths, load_catalogue, load_policy
 
     prompter = ScriptedPrompter(**prompts)
     win = MainWindow(
@@ -318,7 +318,7 @@ def test_click_selects_and_records_nothing(qtbot, window):
 
 
 def test_click_on_warned_camera_asks_nothing(qtbot, window):
-    from planner.app.document import SetCamerasCommand
+    from planner.app.siting.document import SetCamerasCommand
 
     doc = window.doc
     doc.undo_stack.push(
@@ -377,7 +377,7 @@ def test_one_apply_is_one_undo_step(window):
 
 # -- 5. walking out of a violation --------------------------------------------------------------
 def test_blocked_camera_can_be_improved_step_by_step(window):
-    from planner.app.document import SetCamerasCommand
+    from planner.app.siting.document import SetCamerasCommand
 
     doc = window.doc
     # a narrow view across part of the church's entrance zone (radius 15 m, 61 m away)
@@ -446,7 +446,7 @@ def test_refusal_banner_is_dismissed_with_esc(qtbot, window):
 
 # -- 7. Del, Esc, the disabled panel -------------------------------------------------------------
 def test_delete_of_pack_camera_is_explained(window):
-    from planner.app.document import DataContext
+    from planner.app.siting.document import DataContext
 
     data = window.doc.data
     window.install_data(
@@ -494,7 +494,7 @@ def test_properties_panel_is_empty_without_a_selection(window):
 
 # -- 8. units -------------------------------------------------------------------------------
 def test_feet_everywhere_files_metric(window, tmp_path):
-    from planner.app import units
+    from planner.app.common import units
 
     doc = window.doc
     window._set_units("feet")
@@ -506,7 +506,7 @@ def test_feet_everywhere_files_metric(window, tmp_path):
         blocked = camera_at("C-1", X0 - 25, Y0, 90.0, rng=30.0)
         doc.propose([doc.camera("C-1")], [blocked], action="move", text="Move C-1")
         assert " ft east of the camera" in doc.last_message
-        from planner.app.document import SetCamerasCommand
+        from planner.app.siting.document import SetCamerasCommand
 
         doc.undo_stack.push(
             SetCamerasCommand(doc, [doc.camera("C-1")], [camera_at("C-1", X0 + 60, Y0, 270.0)])
@@ -588,7 +588,7 @@ def test_short_justification_is_refused(window):
 
 
 def test_justification_dialog_shows_the_finding_and_needs_a_sentence(qtbot, window):
-    from planner.app.dialogs import JustificationDialog
+    from planner.app.siting.dialogs import JustificationDialog
 
     doc = window.doc
     f = doc.evaluate(camera_at("C-1", X0 + 60, Y0, 270.0)).findings[0]
@@ -636,11 +636,11 @@ def test_unverified_site_is_marked_on_map_findings_and_dialog(qtbot, app_env, ci
 
 # -- 12. recovery after every committed change --------------------------------------------------
 def test_recovery_file_is_written_after_each_change(qtbot, app_env, window):
-    from planner.app.dialogs import ScriptedPrompter
-    from planner.app.loading import load_catalogue, load_policy
-    from planner.app.main_window import MainWindow
-    from planner.app.recovery import find_recovery_files
-    from planner.app.settings import AppSettings
+    from planner.app.common.settings import AppSettings
+    from planner.app.shell.main_window import MainWindow
+    from planner.app.shell.recovery import find_recovery_files
+    from planner.app.siting.dialogs import ScriptedPrompter
+    from planner.app.siting.loading import load_catalogue, load_policy
 
     a = window.add_camera(X0 + 300, Y0 + 5)
     b = window.add_camera(X0 - 300, Y0 + 5)
@@ -668,7 +668,7 @@ def test_recovery_file_is_written_after_each_change(qtbot, app_env, window):
 
 # -- 13. the bundled demo is read-only -------------------------------------------------------------
 def test_saving_the_demo_saves_a_copy_in_documents(qtbot, app_env, tmp_path):
-    from planner.app.loading import demo_paths, user_documents_dir
+    from planner.app.siting.loading import demo_paths, user_documents_dir
 
     plan, _pack = demo_paths()
     original = plan.read_bytes()
@@ -712,10 +712,10 @@ def test_open_error_shows_the_whole_message_and_keeps_the_plan(window, tmp_path)
 
 
 def test_broken_last_project_at_start_falls_back_to_the_demo(qtbot, app_env, tmp_path):
-    from planner.app.dialogs import ScriptedPrompter
-    from planner.app.loading import demo_paths, load_catalogue, load_policy
-    from planner.app.main_window import MainWindow
-    from planner.app.settings import AppSettings
+    from planner.app.common.settings import AppSettings
+    from planner.app.shell.main_window import MainWindow
+    from planner.app.siting.dialogs import ScriptedPrompter
+    from planner.app.siting.loading import demo_paths, load_catalogue, load_policy
 
     bad = tmp_path / "broken.plan.geojson"
     bad.write_text("{")
@@ -738,7 +738,7 @@ def test_broken_last_project_at_start_falls_back_to_the_demo(qtbot, app_env, tmp
 
 
 def test_numbers_typed_by_people():
-    from planner.app.panels import parse_number
+    from planner.app.siting.panels import parse_number
 
     assert parse_number("40") == 40.0 and parse_number(" 40.5 ° ") == 40.5
     assert parse_number("120 ft", units_suffixes=("ft",)) == 120.0
@@ -748,10 +748,10 @@ def test_numbers_typed_by_people():
 
 
 def test_recovered_untitled_plan_is_judged_by_the_same_pack(qtbot, app_env, city):
-    from planner.app.dialogs import ScriptedPrompter
-    from planner.app.loading import load_catalogue, load_policy
-    from planner.app.main_window import MainWindow
-    from planner.app.settings import AppSettings
+    from planner.app.common.settings import AppSettings
+    from planner.app.shell.main_window import MainWindow
+    from planner.app.siting.dialogs import ScriptedPrompter
+    from planner.app.siting.loading import load_catalogue, load_policy
 
     plan, pack = city
     win = _demo_window(qtbot)
@@ -760,7 +760,9 @@ def test_recovered_untitled_plan_is_judged_by_the_same_pack(qtbot, app_env, city
     win.new_plan()  # untitled, on the city pack
     blocked = camera_at("C-1", X0 + 280, Y0, 90.0, fov=90.0, rng=50.0)
     win.doc.undo_stack.push(
-        __import__("planner.app.document", fromlist=["x"]).AddCamerasCommand(win.doc, [blocked])
+        __import__("planner.app.siting.document", fromlist=["x"]).AddCamerasCommand(
+            win.doc, [blocked]
+        )
     )
     win.autosaver.flush()
     win2 = MainWindow(
@@ -825,7 +827,7 @@ def test_network_pack_is_not_touched_before_consent(qtbot, app_env, city, monkey
 def test_pack_link_round_trip(tmp_path):
     from planner.core.errors import InputError
     from planner.core.model import PlanMeta
-    from planner.io.plan import pack_link_json, read_pack_link
+    from planner.io.formats.plan import pack_link_json, read_pack_link
 
     pack = tmp_path / "data" / "city.gpkg"
     pack.parent.mkdir()

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from planner.app import units
-from planner.io.exchange import CsvImport
+from planner.app.common import units
+from planner.io.formats.exchange import CsvImport
 from tests.app_support import app_env, make_data, make_plan, new_window
 
 __all__ = ["app_env"]  # the fixture, used by name
@@ -19,7 +19,7 @@ __all__ = ["app_env"]  # the fixture, used by name
 
 @pytest.fixture
 def feet(app_env):
-    from planner.app.settings import AppSettings
+    from planner.app.common.settings import AppSettings
 
     AppSettings().units = "feet"
     yield
@@ -42,7 +42,7 @@ def _unit_of(scale_text: str) -> str:
     ],
 )
 def test_scale_bar_and_status_bar_use_one_unit(qtbot, app_env, setting, level, expected):
-    from planner.app.settings import AppSettings
+    from planner.app.common.settings import AppSettings
 
     AppSettings().units = setting
     try:
@@ -69,8 +69,8 @@ def test_feet_before_any_data_is_loaded(qtbot, feet):
 
 
 def test_review_window_scale_bar_follows_feet(qtbot, feet):
-    from planner.app.review_window import ReviewWindow
-    from planner.app.settings import AppSettings
+    from planner.app.common.settings import AppSettings
+    from planner.app.review.window import ReviewWindow
 
     win = ReviewWindow(settings=AppSettings())
     qtbot.addWidget(win)
@@ -81,7 +81,7 @@ def test_review_window_scale_bar_follows_feet(qtbot, feet):
 
 
 def test_exported_map_sheet_states_feet_per_pixel(qtbot, feet):
-    from planner.app.export import sheet_subtitle
+    from planner.app.tools.export import sheet_subtitle
 
     win = new_window(qtbot)
     win.install_data(make_data(win.policy))
@@ -92,7 +92,7 @@ def test_exported_map_sheet_states_feet_per_pixel(qtbot, feet):
 
 
 def test_csv_import_report_gives_ranges_in_feet(feet):
-    from planner.app.csv_import import report_text
+    from planner.app.tools.csv_import import report_text
 
     result = CsvImport(rows=2, errors=[(3, "range_m must be in (0, 2000], got 2500")])
     text = report_text(result, unit="feet")

@@ -10,7 +10,7 @@ import pytest
 from planner.core.catalogue import CameraModel, Catalogue
 from planner.core.errors import InputError
 from planner.core.model import Camera
-from planner.io.catalogue import builtin_catalogue, builtin_catalogue_path, read_catalogue
+from planner.io.formats.catalogue import builtin_catalogue, builtin_catalogue_path, read_catalogue
 
 # The figures issue 2 lists: (key, fov_deg, range_m).
 ISSUE_FIGURES = [

@@ -16,7 +16,7 @@ import pytest
 
 from planner import __version__
 from planner.cli import main
-from planner.io.policy import builtin_policy_path
+from planner.io.formats.policy import builtin_policy_path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "data" / "examples"

@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 
 from planner.cli import main
-from planner.io.loader import LayerInfo
-from planner.io.plan import PackLink, checked_with_json, pack_link_json
-from planner.io.policy import builtin_policy_path
-from planner.io.provenance import (
+from planner.io.checking.loader import LayerInfo
+from planner.io.checking.provenance import (
     NamedPackState,
     compare_provenance,
     named_pack_for_check,
     provenance_lines,
 )
+from planner.io.formats.plan import PackLink, checked_with_json, pack_link_json
+from planner.io.formats.policy import builtin_policy_path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "data" / "demo"

@@ -16,10 +16,10 @@ from shapely.geometry import LineString, Point
 
 from planner.core.buildings import Footprints
 from planner.core.model import Camera, Severity
-from planner.io.buildings import read_buildings
-from planner.io.loader import Inputs, build_checker, read_streets_file
-from planner.io.policy import builtin_policy
-from planner.io.sites import read_sites
+from planner.io.checking.loader import Inputs, build_checker, read_streets_file
+from planner.io.formats.buildings import read_buildings
+from planner.io.formats.policy import builtin_policy
+from planner.io.formats.sites import read_sites
 
 pytestmark = pytest.mark.realdata
 

@@ -14,9 +14,9 @@ import pytest
 from planner.core.buildings import BuildingIndex
 from planner.core.checker import Checker
 from planner.core.crs import Projector
-from planner.io.buildings import read_buildings
-from planner.io.policy import builtin_policy
-from planner.io.sites import read_sites
+from planner.io.formats.buildings import read_buildings
+from planner.io.formats.policy import builtin_policy
+from planner.io.formats.sites import read_sites
 from tests.stress_support import compare, random_cameras
 
 pytestmark = pytest.mark.realdata

@@ -11,10 +11,10 @@ from planner.core.buildings import BuildingIndex
 from planner.core.checker import Checker
 from planner.core.crs import Projector
 from planner.core.model import Basis, Rule, Severity
-from planner.demo import PACK_NAME, PLAN_NAME, TOWN_NAME, generate
-from planner.io.pack import read_pack
-from planner.io.plan import read_plan
-from planner.io.policy import builtin_policy
+from planner.io.datapack.demo import PACK_NAME, PLAN_NAME, TOWN_NAME, generate
+from planner.io.datapack.store import read_pack
+from planner.io.formats.plan import read_plan
+from planner.io.formats.policy import builtin_policy
 from planner.resources import data_path
 
 COMMITTED = data_path("demo")

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from planner.io.directions import (
+from planner.io.openstreetmap.directions import (
     COMPASS_POINTS,
     ParsedDirection,
     normalize_bearing,

@@ -1,4 +1,4 @@
-"""Site entrances derived from driveways and gates (planner/io/entrances.py)."""
+"""Site entrances derived from driveways and gates (planner/io/openstreetmap/entrances.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from planner.io.entrances import DEDUP_M, POINT_SITE_RADIUS_M, REACH_M
-from planner.io.osm import read_osm_source
-from planner.io.osm_xml import read_osm_xml
+from planner.io.openstreetmap.entrances import DEDUP_M, POINT_SITE_RADIUS_M, REACH_M
+from planner.io.openstreetmap.layers import read_osm_source
+from planner.io.openstreetmap.xml_reader import read_osm_xml
 from tests.test_osm import lonlat, write_osm
 
 GEOD = Geod(ellps="WGS84")

@@ -13,9 +13,9 @@ import shapely
 from planner.core.buildings import BoundsIndex, BuildingIndex, Footprints, FootprintsBuilder
 from planner.core.crs import Projector
 from planner.core.errors import InputError
-from planner.io import pack_query
-from planner.io.pack import read_pack, write_pack
-from planner.io.pack_query import read_pack_buildings
+from planner.io.datapack import query as pack_query
+from planner.io.datapack.query import read_pack_buildings
+from planner.io.datapack.store import read_pack, write_pack
 
 
 def _random_polygons(n: int, seed: int = 3) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 Each test builds a small MBTiles or PMTiles file by hand and goes through the
 functions the app's "Offline basemap file…" action and its tile threads use
-(:func:`planner.app.basemap.source_for_file`, :class:`planner.app.basemap.TileFetcher`),
+(:func:`planner.app.map.basemap.source_for_file`, :class:`planner.app.map.basemap.TileFetcher`),
 or through the window itself for the remembered choice.
 """
 
@@ -125,7 +125,7 @@ def gzip_bomb(n_bytes: int) -> bytes:
 
 @pytest.mark.parametrize(("lo", "hi"), [("-5", "14"), ("0", "2000"), ("9", "3"), ("x", "4")])
 def test_mbtiles_zooms_out_of_range_are_refused(tmp_path: Path, lo: str, hi: str) -> None:
-    from planner.app.basemap import source_for_file
+    from planner.app.map.basemap import source_for_file
 
     path = mbtiles(tmp_path / "z.mbtiles", {"minzoom": lo, "maxzoom": hi})
     with pytest.raises(ValueError, match=r"z\.mbtiles: metadata (minzoom|maxzoom)"):
@@ -133,7 +133,7 @@ def test_mbtiles_zooms_out_of_range_are_refused(tmp_path: Path, lo: str, hi: str
 
 
 def test_pmtiles_zoom_past_24_is_refused(tmp_path: Path) -> None:
-    from planner.app.basemap import source_for_file
+    from planner.app.map.basemap import source_for_file
 
     path = pmtiles(tmp_path / "z.pmtiles", tile=small_png(), max_zoom=200)
     with pytest.raises(ValueError, match="maxzoom 200 is not a zoom level"):
@@ -141,14 +141,14 @@ def test_pmtiles_zoom_past_24_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_remembered_zoom_of_2000_never_reaches_the_paint() -> None:
-    from planner.app.basemap import BasemapSource
+    from planner.app.map.basemap import BasemapSource
 
     with pytest.raises(ValueError, match="zoom levels"):
         BasemapSource(name="x", url="http://127.0.0.1/{z}/{x}/{y}", attribution="", max_zoom=2000)
 
 
 def test_a_recursive_view_as_metadata_is_refused_at_once(tmp_path: Path) -> None:
-    from planner.app.basemap import source_for_file
+    from planner.app.map.basemap import source_for_file
 
     sql = (
         "CREATE VIEW metadata AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
@@ -160,7 +160,7 @@ def test_a_recursive_view_as_metadata_is_refused_at_once(tmp_path: Path) -> None
 
 
 def test_a_slow_tiles_view_is_interrupted(tmp_path: Path) -> None:
-    from planner.io.tiles import MbtilesFile, TileFileError
+    from planner.io.formats.tiles import MbtilesFile, TileFileError
 
     path = mbtiles(tmp_path / "s.mbtiles", {"minzoom": "0", "maxzoom": "2"})
     con = sqlite3.connect(path)
@@ -179,7 +179,7 @@ def test_a_slow_tiles_view_is_interrupted(tmp_path: Path) -> None:
 
 
 def test_pmtiles_metadata_bomb_is_refused(tmp_path: Path) -> None:
-    from planner.app.basemap import source_for_file
+    from planner.app.map.basemap import source_for_file
 
     path = pmtiles(tmp_path / "m.pmtiles", tile=small_png(), metadata=gzip_bomb(64 << 20))
     with pytest.raises(ValueError, match="metadata expands past"):
@@ -187,7 +187,7 @@ def test_pmtiles_metadata_bomb_is_refused(tmp_path: Path) -> None:
 
 
 def test_pmtiles_directory_bomb_stops_at_the_cap(tmp_path: Path) -> None:
-    from planner.io.tiles import PmtilesFile, TileFileError
+    from planner.io.formats.tiles import PmtilesFile, TileFileError
 
     path = pmtiles(tmp_path / "d.pmtiles", tile=small_png(), root=gzip_bomb(64 << 20))
     pm = PmtilesFile(path)
@@ -199,8 +199,8 @@ def test_pmtiles_directory_bomb_stops_at_the_cap(tmp_path: Path) -> None:
 
 
 def test_a_good_pmtiles_file_serves_its_tile(tmp_path: Path) -> None:
-    from planner.app.basemap import decode_tile, source_for_file
-    from planner.io.tiles import PmtilesFile
+    from planner.app.map.basemap import decode_tile, source_for_file
+    from planner.io.formats.tiles import PmtilesFile
 
     png = small_png()
     path = pmtiles(tmp_path / "ok.pmtiles", tile=png)
@@ -216,7 +216,7 @@ def test_a_good_pmtiles_file_serves_its_tile(tmp_path: Path) -> None:
 
 
 def test_a_tile_that_decodes_to_8000_pixels_is_not_decoded(tmp_path: Path) -> None:
-    from planner.app.basemap import decode_tile
+    from planner.app.map.basemap import decode_tile
 
     assert decode_tile(png_header(8000, 8000)).isNull()
     assert decode_tile(b"not an image").isNull()

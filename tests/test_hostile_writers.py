@@ -293,7 +293,7 @@ def test_a_planted_link_never_receives_an_output(
     tmp_path: Path, small_plan: Path, sites: Path
 ) -> None:
     """Old temporaries had guessable names: a link planted there redirected the write."""
-    from planner.io.exchange import write_plan_csv, write_plan_kml
+    from planner.io.formats.exchange import write_plan_csv, write_plan_kml
 
     victim = tmp_path / "victim.txt"
     victim.write_text("precious", encoding="utf-8")
@@ -322,7 +322,7 @@ def test_report_temporaries_left_by_a_kill_are_removed(
 def test_export_view_on_a_full_disk_keeps_the_old_file(
     window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from planner.app.export import export_view
+    from planner.app.tools.export import export_view
 
     out = tmp_path / "map.pdf"
     out.write_bytes(b"old")
@@ -439,7 +439,7 @@ def test_report_cuts_a_huge_review_comment_with_a_mark(tmp_path: Path) -> None:
 
 
 def _table(tmp_path: Path, text: str) -> Any:
-    from planner.io.exchange import read_csv_table
+    from planner.io.formats.exchange import read_csv_table
 
     path = tmp_path / "cams.csv"
     path.write_text(text, encoding="utf-8", newline="")
@@ -470,7 +470,7 @@ def test_csv_import_error_reaches_the_user_through_the_menu(window: Any, tmp_pat
 
 @pytest.mark.parametrize("lon", ["1_2_1", "-1_21.89", "１２１", "infinity", "0x10", " "])
 def test_csv_numbers_are_plain_decimals(tmp_path: Path, lon: str) -> None:
-    from planner.io.exchange import read_camera_csv
+    from planner.io.formats.exchange import read_camera_csv
 
     table = _table(tmp_path, f"id,lon,lat,fov,range\nC-1,{lon},37.33,40,50\n")
     result = read_camera_csv(table, {"id": "id", "lon": "lon", "lat": "lat",
@@ -496,7 +496,7 @@ HOSTILE_IDS = [
 
 
 def test_csv_export_is_inert_in_a_spreadsheet_and_reads_back(tmp_path: Path) -> None:
-    from planner.io.exchange import read_camera_csv, read_csv_table, write_plan_csv
+    from planner.io.formats.exchange import read_camera_csv, read_csv_table, write_plan_csv
 
     cams = [
         Camera(id=cid, lon=LON + i * 1e-4, lat=LAT, heading_deg=90.0, fov_deg=40.0,
@@ -525,7 +525,7 @@ def test_csv_export_is_inert_in_a_spreadsheet_and_reads_back(tmp_path: Path) -> 
 
 
 def test_kml_export_is_well_formed_whatever_the_ids(tmp_path: Path) -> None:
-    from planner.io.exchange import write_plan_kml
+    from planner.io.formats.exchange import write_plan_kml
 
     cams = [
         Camera(id=cid, lon=LON + i * 1e-4, lat=LAT, heading_deg=90.0, fov_deg=40.0,
@@ -548,7 +548,7 @@ def test_kml_export_is_well_formed_whatever_the_ids(tmp_path: Path) -> None:
 
 
 def test_report_shows_a_bidi_id_escaped_like_the_text_report(tmp_path: Path, sites: Path) -> None:
-    from planner.io.printable import printable
+    from planner.io.safety.printable import printable
 
     spoof = "C-\u202e21-C"
     plan = write_doc(

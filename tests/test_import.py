@@ -12,13 +12,13 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from planner import importer
+from planner.commands.import_data import TerminalProgress, configure_parser, run
 from planner.core.errors import CheckCancelled, InputError
 from planner.core.model import CameraStatus
-from planner.importer import TerminalProgress, configure_parser, run, run_import
-from planner.io import gis_layers
-from planner.io.gis_layers import parse_layer_spec, read_site_layer
-from planner.io.pack import ATTRIBUTION, read_pack, write_pack
+from planner.io.datapack import gis_layers, importer
+from planner.io.datapack.gis_layers import parse_layer_spec, read_site_layer
+from planner.io.datapack.importer import run_import
+from planner.io.datapack.store import ATTRIBUTION, read_pack, write_pack
 
 MINI_OSM = """<?xml version="1.0" encoding="UTF-8"?>
 <osm version="0.6" generator="test">
@@ -101,7 +101,7 @@ def test_import_small_osm_file_via_cli(mini_osm: Path, tmp_path: Path, capsys) -
     assert pack.metadata["osm_timestamp"] is not None
     assert pack.metadata["attribution"] == ATTRIBUTION
 
-    from planner.io.plan import read_plan
+    from planner.io.formats.plan import read_plan
 
     existing = read_plan(plan)
     assert [c.status for c in existing.cameras] == [CameraStatus.EXISTING]
@@ -293,7 +293,7 @@ def test_terminal_progress_bar() -> None:
 
 
 def test_online_sources_go_to_osmnx(mini_osm: Path, tmp_path: Path, monkeypatch) -> None:
-    from planner.io import osm
+    from planner.io.openstreetmap import layers as osm
 
     calls: list[object] = []
 

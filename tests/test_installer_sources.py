@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from planner.io import system_config_writer
-from planner.io.managed_config import KEYS, load_managed_config
+from planner.io.config import system_config_writer
+from planner.io.config.managed_config import KEYS, load_managed_config
 
 ROOT = Path(__file__).resolve().parent.parent
 WXS = ROOT / "packaging" / "windows" / "siting-planner.wxs"
@@ -228,7 +228,7 @@ def test_admx_and_adml_carry_every_managed_key():
 
 
 def test_mobileconfig_sets_the_apps_domain(tmp_path, monkeypatch):
-    from planner.io import managed_config
+    from planner.io.config import managed_config
 
     profile = plistlib.loads(PROFILE.read_bytes())
     (payload,) = profile["PayloadContent"]

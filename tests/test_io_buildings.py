@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from planner.core.errors import InputError
-from planner.io.buildings import gdal_path, read_buildings
+from planner.io.formats.buildings import gdal_path, read_buildings
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "examples"
 
@@ -257,7 +257,7 @@ def test_streets_in_metres_without_a_crs_are_refused(tmp_path) -> None:
     import json
 
     from planner.core.errors import InputError
-    from planner.io.loader import read_streets_file
+    from planner.io.checking.loader import read_streets_file
 
     path = tmp_path / "streets.geojson"
     line = {"type": "LineString", "coordinates": [[600000, 4100000], [600100, 4100000]]}

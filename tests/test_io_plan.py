@@ -12,10 +12,16 @@ from typing import Any
 
 import pytest
 
-import planner.io.plan as plan_io
+import planner.io.formats.plan as plan_io
 from planner.core.errors import InputError
 from planner.core.model import AuditEntry, Camera, CameraStatus, Plan, PlanMeta
-from planner.io.plan import dumps_plan, plan_from_geojson, plan_to_geojson, read_plan, write_plan
+from planner.io.formats.plan import (
+    dumps_plan,
+    plan_from_geojson,
+    plan_to_geojson,
+    read_plan,
+    write_plan,
+)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "examples"
 
@@ -596,7 +602,7 @@ def test_saved_plan_keeps_the_mode_of_the_file_it_replaces(tmp_path) -> None:
     import stat
 
     from planner.core.model import Plan
-    from planner.io.plan import write_plan
+    from planner.io.formats.plan import write_plan
 
     path = tmp_path / "p.plan.geojson"
     write_plan(Plan(), path)

@@ -15,8 +15,8 @@ import pytest
 import shapely
 
 from planner.core.errors import InputError
-from planner.io.policy import builtin_policy
-from planner.io.sites import check_categories, read_sites, sites_from_geojson
+from planner.io.formats.policy import builtin_policy
+from planner.io.formats.sites import check_categories, read_sites, sites_from_geojson
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "examples"
 

@@ -1,7 +1,7 @@
 """Journeys through the real windows, as a person takes them.
 
 Every test drives the main window or the review window through its menus and
-shortcuts, answers the real :class:`planner.app.dialogs.Prompter`'s dialogs in
+shortcuts, answers the real :class:`planner.app.siting.dialogs.Prompter`'s dialogs in
 Qt's own (non-native) ``QFileDialog`` by typing the file name and choosing the
 filter, then opens what was written with another tool: ``ogrinfo`` for a
 GeoPackage, an XML parser for KML, ``pdfinfo`` for a PDF, ``QImage`` for a PNG,
@@ -170,22 +170,22 @@ def accept() -> Handler:
 @pytest.fixture
 def documents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The user's Documents folder, in the test's own folder."""
-    import planner.app.main_window  # noqa: F401  imported first: it must keep the real one
+    import planner.app.shell.main_window  # noqa: F401  imported first: it must keep the real one
 
     docs = tmp_path / "Documents"
     docs.mkdir()
-    monkeypatch.setattr("planner.app.loading.user_documents_dir", lambda: docs)
-    monkeypatch.setattr("planner.app.main_window.user_documents_dir", lambda: docs)
+    monkeypatch.setattr("planner.app.siting.loading.user_documents_dir", lambda: docs)
+    monkeypatch.setattr("planner.app.shell.main_window.user_documents_dir", lambda: docs)
     return docs
 
 
 @pytest.fixture
 def win(qtbot, app_env, documents, monkeypatch):
     """The main window with the real Prompter over Qt's own file dialog."""
-    from planner.app.dialogs import Prompter
-    from planner.app.loading import load_catalogue, load_policy
-    from planner.app.main_window import MainWindow
-    from planner.app.settings import AppSettings
+    from planner.app.common.settings import AppSettings
+    from planner.app.shell.main_window import MainWindow
+    from planner.app.siting.dialogs import Prompter
+    from planner.app.siting.loading import load_catalogue, load_policy
 
     monkeypatch.setattr(
         Prompter, "dialog_options", QFileDialog.Option.DontUseNativeDialog, raising=False
@@ -336,7 +336,7 @@ def test_export_plan_writes_the_format_chosen(
 def test_save_as_writes_a_plan_geojson_where_the_documents_are(
     win, modals, tmp_path: Path, documents: Path
 ) -> None:
-    from planner.app.loading import demo_paths
+    from planner.app.siting.loading import demo_paths
 
     win.load(plan_path=demo_paths()[0], pack=demo_paths()[1], wait=True)
     win.wait_idle(60)
@@ -396,7 +396,7 @@ def test_report_from_the_main_window(win, modals, tmp_path: Path) -> None:
 
 def open_review_window(win: Any, modals: Modals, plan: Path, qtbot: Any) -> Any:
     """File → Review plan… with the real dialog; returns the review window, loaded."""
-    from planner.app.review_window import ReviewWindow
+    from planner.app.review.window import ReviewWindow
 
     modals.then(open_file(plan))
     menu_action(win, "File", "Review plan…").trigger()
@@ -642,7 +642,7 @@ def test_identity_is_asked_not_guessed_from_the_login(win, modals) -> None:
 
 
 def test_justification_needs_distinct_words(qtbot) -> None:
-    from planner.app.dialogs import JustificationDialog
+    from planner.app.siting.dialogs import JustificationDialog
 
     dlg = JustificationDialog("Why?", [])
     qtbot.addWidget(dlg)
@@ -682,7 +682,7 @@ def test_rotate_to_allowed_heading_is_on_the_toolbar_at_a_small_width(win) -> No
 
 
 def test_recovery_stamp_reads_as_local_time() -> None:
-    from planner.app.wording import local_time_text
+    from planner.app.siting.wording import local_time_text
 
     text = local_time_text("2026-12-04T15:43:45Z")
     assert "2026" in text and "local time" in text and "T15" not in text and "Z" not in text
@@ -695,8 +695,8 @@ def test_overlapping_building_footprints_are_all_filled() -> None:
     import shapely
     from PySide6.QtCore import QPointF
 
-    from planner.app.canvas.layers import GeomLayer
-    from planner.app.canvas.paths import path_from_parts
+    from planner.app.map.canvas.layers import GeomLayer
+    from planner.app.map.canvas.paths import path_from_parts
 
     city = shapely.Polygon([(0, 0), (10, 0), (10, 10), (0, 10)])  # counter-clockwise
     osm = shapely.Polygon([(1, 1), (1, 11), (11, 11), (11, 1)])  # clockwise

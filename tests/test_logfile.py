@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.io import logfile
+from planner.io.config import logfile
 from planner.resources import data_path
 
 DEMO_PLAN = data_path("demo", "demo.plan.geojson")
@@ -109,8 +109,8 @@ def test_an_unwritable_log_folder_does_not_stop_a_command(tmp_path):
 
 
 def test_app_logs_open_and_save(qtbot, tmp_path, monkeypatch):
-    from planner.app.dialogs import ScriptedPrompter
-    from planner.app.main import create_window
+    from planner.app.shell.main import create_window
+    from planner.app.siting.dialogs import ScriptedPrompter
 
     monkeypatch.setenv("SITING_PLANNER_SETTINGS", str(tmp_path / "s.ini"))
     monkeypatch.setenv("SITING_PLANNER_RECOVERY_DIR", str(tmp_path / "recovery"))
@@ -131,9 +131,9 @@ def test_app_logs_open_and_save(qtbot, tmp_path, monkeypatch):
 
 
 def test_about_says_network_and_log_file(tmp_path, monkeypatch):
-    from planner.app.about import about_html
-    from planner.io import network
-    from planner.io.policy import builtin_policy
+    from planner.app.shell.about import about_html
+    from planner.io.config import network
+    from planner.io.formats.policy import builtin_policy
 
     network.set_current(network.NetworkSetting("off", "/etc/x.toml", True))
     html = about_html(policy=builtin_policy(), pack=None, attribution="")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import planner.io.managed_config as managed_config
-from planner.io.managed_config import (
+import planner.io.config.managed_config as managed_config
+from planner.io.config.managed_config import (
     REGISTRY_SOURCE,
     ManagedConfig,
     load_managed_config,
@@ -265,8 +265,8 @@ def test_cli_fails_closed_on_a_malformed_config(system_config, capsys):
 
 # -- the desktop application -----------------------------------------------------------------
 def _window(qtbot):
-    from planner.app.dialogs import ScriptedPrompter
-    from planner.app.main import create_window
+    from planner.app.shell.main import create_window
+    from planner.app.siting.dialogs import ScriptedPrompter
 
     win = create_window(prompter=ScriptedPrompter(), autosave_ms=3_600_000)
     qtbot.addWidget(win)
@@ -297,7 +297,7 @@ def test_gui_locked_policy_and_data(qtbot, system_config, tmp_path):
 
 
 def test_gui_unlocked_config_leaves_actions(qtbot, system_config, tmp_path):
-    from planner.io.catalogue import builtin_catalogue
+    from planner.io.formats.catalogue import builtin_catalogue
 
     assert builtin_catalogue().default_model.key != "verkada_lpr"
     system_config('default_camera_model = "verkada_lpr"\n')

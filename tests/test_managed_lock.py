@@ -17,8 +17,8 @@ from types import SimpleNamespace
 
 import pytest
 
-import planner.io.managed_config as managed_config
-from planner.io.managed_config import (
+import planner.io.config.managed_config as managed_config
+from planner.io.config.managed_config import (
     ManagedConfigUnusable,
     enforce_managed,
     resolve_allowed_signers,
@@ -89,7 +89,7 @@ def test_config_variable_does_not_unlock(tmp_path):
     assert proc.returncode == 1, proc.stderr  # the locked built-in policy blocks C-1
     report = json.loads(proc.stdout)
     assert report["summary"]["block"] == 1
-    from planner.io.policy import BUILTIN_POLICY_SHA256
+    from planner.io.formats.policy import BUILTIN_POLICY_SHA256
 
     assert report["policy"]["sha256"] == BUILTIN_POLICY_SHA256
     assert report["managed"]["sources"] == ["/etc/siting-planner/config.toml"]
@@ -329,7 +329,7 @@ def test_lock_data_review_and_report(system_config, tmp_path, capsys):
     assert f"Warning: --data {other} ignored: the data is locked to {pack} by {cfg}" in err
     (decision,) = json.loads(plan.read_text())["siting_plan"]["review"]["decisions"]
     # a signed decision names its layers by sha256 (SPEC 8), not by a path on one machine
-    from planner.io.common import sha256_file
+    from planner.io.safety.common import sha256_file
 
     shas = {x["sha256"] for x in decision["layers"]}
     assert sha256_file(pack) in shas and len(shas) == 1
@@ -407,8 +407,8 @@ def test_allowed_signers_key_is_read(tmp_path):
 
 
 def test_builtin_policy_pin_matches_the_shipped_file():
-    from planner.io.common import sha256_file
-    from planner.io.policy import BUILTIN_POLICY_SHA256
+    from planner.io.formats.policy import BUILTIN_POLICY_SHA256
+    from planner.io.safety.common import sha256_file
 
     assert sha256_file(BUILTIN_POLICY) == BUILTIN_POLICY_SHA256
 
@@ -439,8 +439,8 @@ def test_report_without_data_uses_the_named_pack(tmp_path, capsys):
 
 # -- the desktop application -----------------------------------------------------------------
 def _window(qtbot):
-    from planner.app.dialogs import ScriptedPrompter
-    from planner.app.main import create_window
+    from planner.app.shell.main import create_window
+    from planner.app.siting.dialogs import ScriptedPrompter
 
     win = create_window(prompter=ScriptedPrompter(), autosave_ms=3_600_000)
     qtbot.addWidget(win)
@@ -470,7 +470,8 @@ def test_gui_deeply_nested_config_says_so(qtbot, system_config, capsys):
 def test_self_test_checks_the_shipped_demo_on_a_locked_workstation(system_config, tmp_path):
     import io
 
-    from planner.selftest import run_self_test
+    from planner.cli import main as cli_main
+    from planner.commands.selftest import run_self_test
 
     lax = _lax_policy(tmp_path / "it")
     pack = _it_pack(tmp_path)
@@ -478,7 +479,7 @@ def test_self_test_checks_the_shipped_demo_on_a_locked_workstation(system_config
         f'policy = "{lax}"\ndata = ["{pack}"]\nlock_policy = true\nlock_data = true\n'
     )
     out = io.StringIO()
-    assert run_self_test(out=out, folder=tmp_path / "self-test") == 0, out.getvalue()
+    assert run_self_test(cli_main, out=out, folder=tmp_path / "self-test") == 0, out.getvalue()
     text = out.getvalue()
     assert f"managed by {cfg} (lock_policy=true, lock_data=true)" in text
     assert "1 blocked" in text  # the demo as shipped, not IT's lax policy

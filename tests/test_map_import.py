@@ -11,10 +11,10 @@ import pyogrio
 import pytest
 import shapely
 
-from planner.importer import run_import
-from planner.io.addresses import address_text
-from planner.io.pack import read_pack
-from planner.io.site_dedup import deduplicate_sites, osm_key
+from planner.io.datapack.addresses import address_text
+from planner.io.datapack.importer import run_import
+from planner.io.datapack.site_dedup import deduplicate_sites, osm_key
+from planner.io.datapack.store import read_pack
 
 ALUM_ROCK_BOX = (-121.832, 37.362, -121.822, 37.371)
 
@@ -216,8 +216,8 @@ def test_la_vang_is_checked_on_its_footprint_and_entrances(tmp_path):
     from planner.core.checker import Checker
     from planner.core.crs import Projector
     from planner.core.model import Camera
-    from planner.io.pack import read_pack, write_pack
-    from planner.io.policy import builtin_policy
+    from planner.io.datapack.store import read_pack, write_pack
+    from planner.io.formats.policy import builtin_policy
 
     out, ent, _ = _la_vang_case(city_first=False)
     pack = tmp_path / "lavang.gpkg"

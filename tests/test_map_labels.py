@@ -15,13 +15,13 @@ import pytest
 import shapely
 from PySide6.QtCore import QPointF, QRectF
 
-from planner.app.camera_items import SYMBOL_MAX_RES, CameraItem, SitingController
-from planner.app.canvas import MapCanvas
-from planner.app.canvas.labels import PRIORITY, LabelRequest, place_labels
-from planner.app.canvas.render import site_symbol_px
-from planner.app.document import DataContext, PlanDocument
-from planner.app.map_labels import connect_map_labels
-from planner.app.site_marks import TAG_TEXT, UnverifiedMarks
+from planner.app.map.canvas import MapCanvas
+from planner.app.map.canvas.labels import PRIORITY, LabelRequest, place_labels
+from planner.app.map.canvas.render import site_symbol_px
+from planner.app.siting.camera_items import SYMBOL_MAX_RES, CameraItem, SitingController
+from planner.app.siting.document import DataContext, PlanDocument
+from planner.app.siting.map_labels import connect_map_labels
+from planner.app.siting.site_marks import TAG_TEXT, UnverifiedMarks
 from planner.core.crs import Projector
 from planner.core.model import Camera, CameraStatus, Plan, Site
 
@@ -233,7 +233,7 @@ def test_priorities_put_sites_and_cameras_before_tags_and_districts():
 
 
 def test_labels_give_way_to_the_search_pin(scene):
-    from planner.app.search import SearchHit, SearchMarker
+    from planner.app.tools.search import SearchHit, SearchMarker
 
     canvas, controller, _marks = scene
     show(canvas, controller, STREET_LEVEL)

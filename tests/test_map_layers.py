@@ -17,7 +17,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 
-from planner.app.basemap import (
+from planner.app.map.basemap import (
     USER_AGENT,
     BasemapLayer,
     BasemapSource,
@@ -25,9 +25,9 @@ from planner.app.basemap import (
     source_for_file,
     zoom_for,
 )
-from planner.app.canvas import MapCanvas
-from planner.app.canvas import style as st
-from planner.app.canvas.labels import LabelRequest, place_labels
+from planner.app.map.canvas import MapCanvas
+from planner.app.map.canvas import style as st
+from planner.app.map.canvas.labels import LabelRequest, place_labels
 from planner.core.crs import Projector
 from planner.core.model import Site
 
@@ -383,7 +383,7 @@ def test_site_labels_at_street_zoom_with_tooltips(canvas):
 
 
 def test_basemap_menu_presets_come_from_xyzservices():
-    from planner.app.basemap import presets
+    from planner.app.map.basemap import presets
 
     names = [p.name for p in presets()]
     assert "OpenStreetMap" in names
@@ -393,7 +393,7 @@ def test_basemap_menu_presets_come_from_xyzservices():
 
 
 def test_tile_cache_lives_in_the_user_cache_dir():
-    from planner.app.basemap import default_cache_dir
+    from planner.app.map.basemap import default_cache_dir
 
     assert "siting-planner" in str(default_cache_dir())
     assert Path(default_cache_dir()).name == "tiles"
@@ -401,7 +401,7 @@ def test_tile_cache_lives_in_the_user_cache_dir():
 
 # ---------------------------------------------------------------------------- streaming
 def _stream_of(*polys: shapely.Polygon):
-    from planner.app.canvas.stream import BuildingStream
+    from planner.app.map.canvas.stream import BuildingStream
     from planner.core.buildings import BuildingIndex
 
     index = BuildingIndex.from_geometries(list(polys), projector=PROJ)
@@ -446,7 +446,7 @@ def test_buildings_stream_in_by_area_from_the_checkers_index(canvas):
 
 
 def test_panning_keeps_a_bounded_number_of_streamed_footprints(canvas, monkeypatch):
-    from planner.app.canvas import stream as stream_mod
+    from planner.app.map.canvas import stream as stream_mod
 
     # 20 x 20 m buildings on a 50 m grid over 4 x 4 km: 6,400 footprints, 16 chunks
     grid = [_sq(x, y, x + 20, y + 20) for x in range(0, 4000, 50) for y in range(0, 4000, 50)]

@@ -10,9 +10,9 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QImage
 
-from planner.app.search import SearchIndex, parse_coordinates
+from planner.app.tools.search import SearchIndex, parse_coordinates
 from planner.core.model import Camera, CameraStatus
-from planner.io.exchange import (
+from planner.io.formats.exchange import (
     guess_mapping,
     read_camera_csv,
     read_csv_table,
@@ -41,7 +41,7 @@ def test_coordinates_in_either_order():
 
 
 def test_search_ranks_by_word_prefixes_in_any_order():
-    from planner.app.search import SearchHit
+    from planner.app.tools.search import SearchHit
 
     idx = SearchIndex(
         [
@@ -72,7 +72,7 @@ def test_search_ranks_by_word_prefixes_in_any_order():
 
 @pytest.fixture(scope="module")
 def alum_rock_pack(tmp_path_factory, shared_data):
-    from planner.importer import run_import
+    from planner.io.datapack.importer import run_import
 
     tmp = tmp_path_factory.mktemp("alum")
     gpkg = small_city_gpkg(shared_data, tmp / "city.gpkg")
@@ -154,7 +154,7 @@ def test_measure_gives_the_hand_computed_distance_and_bearing(window, qtbot):
     tool.click(X0, Y0)
     text = tool.click(X0 + 300.0, Y0 + 400.0)
     assert text == "Distance 500 m, bearing 36.9°"
-    from planner.app import units
+    from planner.app.common import units
 
     units.set_units("feet")
     try:
@@ -177,7 +177,7 @@ def test_measure_gives_the_hand_computed_distance_and_bearing(window, qtbot):
 
 
 def test_measure_leg_bearings():
-    from planner.app.measure import leg
+    from planner.app.tools.measure import leg
 
     assert leg((0, 0), (0, 10)) == (10.0, 0.0)
     assert leg((0, 0), (10, 0))[1] == 90.0
@@ -212,7 +212,7 @@ def test_legend_lists_every_symbol(window):
 
 # ---------------------------------------------------------------------------- export
 def test_export_view_png_and_pdf(window, tmp_path):
-    from planner.app.export import export_view
+    from planner.app.tools.export import export_view
 
     png = export_view(window.canvas, tmp_path / "map.png", title="Test map", size=(1200, 800))
     image = QImage(str(png))
@@ -314,7 +314,7 @@ def test_csv_with_a_bad_row_reports_its_row_number(window, tmp_path):
 
 # ---------------------------------------------------------------------------- help, menus
 def test_about_and_shortcuts(window):
-    from planner.app.about import about_html, shortcut_rows
+    from planner.app.shell.about import about_html, shortcut_rows
 
     text = about_html(
         policy=window.policy, pack="sanjose.gpkg", attribution=window.canvas.attribution_text()
@@ -382,7 +382,7 @@ def test_export_plan_writes_the_format_of_the_suffix(window, tmp_path):
 def test_preview_shows_cameras_sites_and_boundaries_before_the_full_load(window, tmp_path, qtbot):
     import json
 
-    from planner.importer import run_import
+    from planner.io.datapack.importer import run_import
 
     lon, lat = lonlat(X0, Y0 + 40)
     sites = tmp_path / "sites.geojson"
@@ -443,7 +443,7 @@ def test_preview_shows_cameras_sites_and_boundaries_before_the_full_load(window,
 
 
 def test_csv_mapping_dialog_guesses_and_returns_the_mapping(qtbot, tmp_path):
-    from planner.app.csv_import import CsvMappingDialog
+    from planner.app.tools.csv_import import CsvMappingDialog
 
     (tmp_path / "inv.csv").write_text(
         "Asset ID;Lat;Lng;Bearing;Notes\nA;37.3;-121.9;10;x\n", encoding="utf-8"
@@ -462,7 +462,7 @@ def test_csv_mapping_dialog_guesses_and_returns_the_mapping(qtbot, tmp_path):
 
 
 def test_basemap_choice_is_remembered(window, tmp_path):
-    from planner.app.basemap import BasemapSource
+    from planner.app.map.basemap import BasemapSource
 
     src = BasemapSource("City tiles", "http://127.0.0.1:9/{z}/{x}/{y}.png", "© City")
     window.gis.set_basemap(src)

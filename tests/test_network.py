@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QTimer
 
-from planner.io import network
-from planner.io.managed_config import ManagedConfig, load_managed_config
+from planner.io.config import network
+from planner.io.config.managed_config import ManagedConfig, load_managed_config
 
 pytestmark = pytest.mark.packaging
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,7 +84,7 @@ def config(tmp_path, monkeypatch):
     installed command with the file at /etc/siting-planner/config.toml in a private mount
     namespace (tests/system_config.py).
     """
-    import planner.io.managed_config as managed_config
+    import planner.io.config.managed_config as managed_config
 
     monkeypatch.setenv("SITING_PLANNER_SETTINGS", str(tmp_path / "settings.ini"))
     monkeypatch.setenv("SITING_PLANNER_RECOVERY_DIR", str(tmp_path / "recovery"))
@@ -142,8 +142,8 @@ def test_config_reads_and_checks_network(tmp_path):
 
 # -- nothing goes out with the network off ---------------------------------------------------
 def _window(qtbot):
-    from planner.app.dialogs import ScriptedPrompter
-    from planner.app.main import create_window
+    from planner.app.shell.main import create_window
+    from planner.app.siting.dialogs import ScriptedPrompter
 
     win = create_window(prompter=ScriptedPrompter(), autosave_ms=3_600_000)
     qtbot.addWidget(win)
@@ -174,7 +174,7 @@ def _accept_dialog(text: str) -> None:
 
 def _try_every_basemap(win, server, tmp_path) -> list:
     """Every way the app can ask for web tiles: each preset, a custom and a managed URL."""
-    from planner.app.basemap import BasemapLayer, BasemapSource, presets
+    from planner.app.map.basemap import BasemapLayer, BasemapSource, presets
 
     gis = win.gis
     gis._fill_basemap_menu()
@@ -295,7 +295,7 @@ def test_osm_download_with_the_network_on_goes_through_the_proxy(server, tmp_pat
 
 
 def test_fetch_osm_is_gated_in_process(config, server):
-    from planner.io.osm import fetch_osm
+    from planner.io.openstreetmap.layers import fetch_osm
 
     config('network = "off"\n')
     with pytest.raises(network.NetworkRefused, match="network setting is off"):

@@ -15,9 +15,9 @@ import shapely
 
 from planner.core.errors import CheckCancelled, InputError
 from planner.core.model import CameraStatus
-from planner.io import pack as pack_mod
-from planner.io.gis_layers import read_building_layer
-from planner.io.pack import (
+from planner.io.datapack import store as pack_mod
+from planner.io.datapack.gis_layers import read_building_layer
+from planner.io.datapack.store import (
     ATTRIBUTION,
     REQUIRED_LAYERS,
     SCHEMAS,

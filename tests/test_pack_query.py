@@ -12,13 +12,13 @@ import shapely
 
 from planner.core.errors import InputError
 from planner.core.model import Camera
-from planner.io import hash_cache
-from planner.io.common import sha256_file
-from planner.io.loader import build_checker, load_inputs
-from planner.io.pack import read_pack
-from planner.io.pack_query import cameras_near_sites, check_regions, read_pack_subset
-from planner.io.plan import read_plan
-from planner.io.policy import builtin_policy
+from planner.io.checking.loader import build_checker, load_inputs
+from planner.io.datapack import hash_cache
+from planner.io.datapack.query import cameras_near_sites, check_regions, read_pack_subset
+from planner.io.datapack.store import read_pack
+from planner.io.formats.plan import read_plan
+from planner.io.formats.policy import builtin_policy
+from planner.io.safety.common import sha256_file
 from tests.test_pack import _copy_without, pack_path  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +33,7 @@ def _findings(inputs, cams):
 
 def test_check_around_the_cameras_equals_a_check_on_the_whole_pack(monkeypatch) -> None:
     # The demo town fits in one 0.01° cell; finer cells show that a subset is read.
-    monkeypatch.setattr("planner.io.pack_query._CELL_DEG", 0.001)
+    monkeypatch.setattr("planner.io.datapack.query._CELL_DEG", 0.001)
     policy = builtin_policy()
     cams = read_plan(DEMO / "demo.plan.geojson").cameras
     full = load_inputs(policy=policy, data=DEMO / "demo.gpkg")
@@ -216,7 +216,7 @@ def test_the_apps_whole_pack_load_imports_no_dataframe_library() -> None:
     code = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from planner.app.loading import load_data_context, load_policy\n"
+        "from planner.app.siting.loading import load_data_context, load_policy\n"
         f"pack = Path({str(DEMO / 'demo.gpkg')!r})\n"
         "data = load_data_context(policy=load_policy(), cameras=[], pack=pack)\n"
         "heavy = ['pandas', 'geopandas', 'pyogrio', 'osmnx', 'pyarrow']\n"
@@ -233,7 +233,7 @@ def test_the_apps_whole_pack_load_imports_no_dataframe_library() -> None:
 
 
 def test_the_lightweight_whole_pack_reader_equals_the_full_reader() -> None:
-    from planner.io.pack_query import read_pack_arrays
+    from planner.io.datapack.query import read_pack_arrays
 
     full = read_pack(DEMO / "demo.gpkg")
     for validated in (False, True):
@@ -259,7 +259,7 @@ def test_the_lightweight_whole_pack_reader_equals_the_full_reader() -> None:
 def test_a_bad_existing_camera_is_refused_alike_by_both_readers(tmp_path: Path) -> None:
     import sqlite3
 
-    from planner.io.pack_query import read_pack_arrays
+    from planner.io.datapack.query import read_pack_arrays
 
     pack = tmp_path / "demo.gpkg"
     pack.write_bytes((DEMO / "demo.gpkg").read_bytes())
@@ -284,7 +284,7 @@ def test_mutated_packs_are_read_or_refused_in_one_line_by_the_apps_reader(tmp_pa
     # reads every layer (read_pack_arrays): the same mutants, in process.
     import random
 
-    from planner.io.pack_query import read_pack_arrays
+    from planner.io.datapack.query import read_pack_arrays
     from tests.test_fuzz import mutate_pack
 
     rnd = random.Random(int(os.environ.get("SITING_FUZZ_SEED", "3")))

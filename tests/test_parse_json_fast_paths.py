@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner.core.errors import InputError
-from planner.io.common import MAX_INT_DIGITS, MAX_JSON_DEPTH, parse_json
+from planner.io.safety.common import MAX_INT_DIGITS, MAX_JSON_DEPTH, parse_json
 
 _LONE = re.compile("[\ud800-\udfff]")
 

@@ -10,13 +10,13 @@ import pytest
 
 from planner.core.errors import InputError
 from planner.core.model import Action, Policy
-from planner.io.policy import (
+from planner.io.formats.policy import (
     builtin_policy,
     builtin_policy_path,
     policy_from_mapping,
     read_policy,
 )
-from planner.io.tomlcheck import MAX_BYTES, split_toml_error
+from planner.io.safety.tomlcheck import MAX_BYTES, split_toml_error
 
 # The words of SPEC section 1, which the built-in policy must quote exactly.
 ABORTION_WORDS = "reproductive health care services facility primarily providing abortion services"

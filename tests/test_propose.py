@@ -20,9 +20,9 @@ import shapely
 
 from planner.cli import main
 from planner.core.crs import Projector
-from planner.io.loader import build_checker, load_inputs
-from planner.io.plan import read_plan
-from planner.io.policy import builtin_policy
+from planner.io.checking.loader import build_checker, load_inputs
+from planner.io.formats.plan import read_plan
+from planner.io.formats.policy import builtin_policy
 from planner.propose.approaches import (
     ROAD_CLASS_VEHICLES_PER_LANE,
     ReadParams,
@@ -447,7 +447,7 @@ def test_a_locked_data_pack_wins_over_data_and_says_so(tmp_path, capsys, monkeyp
     other.write_bytes(locked.read_bytes())
     config = tmp_path / "config.toml"
     config.write_text(f'data = ["{locked}"]\nlock_data = true\n', encoding="utf-8")
-    import planner.io.managed_config as managed_config
+    import planner.io.config.managed_config as managed_config
 
     # The tests' own route to a system configuration (see tests/conftest.py).
     monkeypatch.setattr(managed_config, "_config_path_for_tests", config)

@@ -239,8 +239,8 @@ def test_camera_maps_paint_their_neighbours_as_the_scene_does(qtbot) -> None:
     from PySide6.QtCore import QRectF, Qt
     from PySide6.QtGui import QImage, QPainter
 
-    from planner.app.review_maps import ReportMaps, fit_extent
-    from planner.io.recheck import recheck
+    from planner.app.review.maps import ReportMaps, fit_extent
+    from planner.io.checking.recheck import recheck
 
     ns = argparse.Namespace(
         plan=DEMO_PLAN, data=DEMO_PACK, sites=[], buildings=[], streets=None, policy=None

@@ -20,10 +20,10 @@ import shapely
 from PySide6.QtCore import QMarginsF, QPointF, QRectF
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 
-from planner.app.camera_items import SYMBOL_MAX_RES, CameraItem
-from planner.app.canvas.render import site_symbol_px
-from planner.app.review_maps import ReportMaps, fit_extent
-from planner.io.recheck import recheck
+from planner.app.map.canvas.render import site_symbol_px
+from planner.app.review.maps import ReportMaps, fit_extent
+from planner.app.siting.camera_items import SYMBOL_MAX_RES, CameraItem
+from planner.io.checking.recheck import recheck
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_PLAN = ROOT / "data" / "demo" / "demo.plan.geojson"
@@ -143,7 +143,7 @@ def test_camera_maps_name_no_district(qtbot, maps) -> None:
 
 def test_camera_maps_keep_every_label_inside_the_frame_clear_of_symbols(qtbot, maps) -> None:
     """A camera map: its label, street names and legend inside the frame, apart."""
-    from planner.app.camera_items import CameraItem
+    from planner.app.siting.camera_items import CameraItem
 
     w, h = 250.0, 190.0
     frame = QRectF(0, 0, w, h)

@@ -447,8 +447,8 @@ def test_decide_needs_a_reviewer(demo_plan: Path) -> None:
 
 
 def test_review_log_round_trips_unknown_keys(demo_plan: Path) -> None:
-    from planner.io.plan import read_plan, write_plan
-    from planner.io.review_store import review_log
+    from planner.io.formats.plan import read_plan, write_plan
+    from planner.io.formats.review_store import review_log
 
     data = json.loads(demo_plan.read_text())
     data["siting_plan"]["review"] = {"decisions": [], "sessions": [], "x-future": {"k": 1}}

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from planner.app.review_window import BANNER, ReviewWindow
+from planner.app.review.window import BANNER, ReviewWindow
 from planner.core.review import Decision, canonical_json
 from tests import app_support
 from tests.app_support import new_window
@@ -271,7 +271,7 @@ def test_export_report_from_the_review_window(qtbot, plan: Path, tmp_path: Path)
 def test_main_window_file_menu_opens_review_and_exports_the_report(
     qtbot, app_env, tmp_path: Path
 ) -> None:
-    from planner.app.review_window import export_report_dialog
+    from planner.app.review.window import export_report_dialog
 
     plan = tmp_path / "demo.plan.geojson"
     shutil.copyfile(DEMO_PLAN, plan)
@@ -366,8 +366,8 @@ def test_report_from_the_main_window_reuses_the_pack_it_read(
     second citywide building index in memory), and reads it again once it changed."""
     import os
 
-    import planner.io.loader as loader
-    from planner.app.review_window import export_report_dialog
+    import planner.io.checking.loader as loader
+    from planner.app.review.window import export_report_dialog
 
     plan = tmp_path / "demo.plan.geojson"
     shutil.copyfile(DEMO_PLAN, plan)

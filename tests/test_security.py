@@ -215,7 +215,7 @@ def test_geopackage_with_a_virtual_table_is_refused(
 
 
 def test_sqlite_that_is_not_a_geopackage_is_refused(tmp_path: Path) -> None:
-    from planner.io.vector_source import vector_source
+    from planner.io.safety.vector_source import vector_source
 
     path = tmp_path / "plain.gpkg"
     con = sqlite3.connect(path)
@@ -229,7 +229,7 @@ def test_sqlite_that_is_not_a_geopackage_is_refused(tmp_path: Path) -> None:
 def test_zip_member_names_are_checked(tmp_path: Path) -> None:
     import zipfile
 
-    from planner.io.vector_source import vector_source
+    from planner.io.safety.vector_source import vector_source
 
     archive = tmp_path / "x.zip"
     with zipfile.ZipFile(archive, "w") as zf:
@@ -298,7 +298,7 @@ def test_output_to_a_fifo_is_written_as_a_stream(
 
 
 def test_atomic_write_never_renames_over_a_device_or_folder(tmp_path: Path) -> None:
-    from planner.io.atomic import atomic_write_text
+    from planner.io.safety.atomic import atomic_write_text
 
     fifo = tmp_path / "f"
     os.mkfifo(fifo)
@@ -397,7 +397,7 @@ def test_graphml_entities_are_refused_by_check(
 
 
 def test_pack_paths_are_classified_without_touching_them(tmp_path: Path) -> None:
-    from planner.io.paths import PackLocation, classify_pack_path
+    from planner.io.safety.paths import PackLocation, classify_pack_path
 
     def where(text: str) -> PackLocation:
         return classify_pack_path(text, plan_folder=tmp_path).location
@@ -418,7 +418,7 @@ def test_pack_paths_are_classified_without_touching_them(tmp_path: Path) -> None
 
 
 def test_save_as_suggestion_is_a_bare_file_name() -> None:
-    from planner.io.paths import suggested_file_name
+    from planner.io.safety.paths import suggested_file_name
 
     assert suggested_file_name("../../etc/cron.d/x") == "x.plan.geojson"
     assert suggested_file_name("..\\..\\Windows\\x") == "x.plan.geojson"
@@ -450,7 +450,7 @@ def test_zero_area_church_still_blocks_the_camera_facing_it(
 
 
 def test_three_position_ring_is_kept_as_its_outline(tmp_path: Path) -> None:
-    from planner.io.sites import read_sites
+    from planner.io.formats.sites import read_sites
 
     ring = [[CHURCH_LON, CHURCH_LAT], [CHURCH_LON + 0.0004, CHURCH_LAT], [CHURCH_LON, CHURCH_LAT]]
     geom = {"type": "Polygon", "coordinates": [ring]}
@@ -463,7 +463,7 @@ def test_three_position_ring_is_kept_as_its_outline(tmp_path: Path) -> None:
 
 
 def test_osm_import_keeps_a_zero_area_site(tmp_path: Path) -> None:
-    from planner.io.pack import read_pack
+    from planner.io.datapack.store import read_pack
 
     nodes = "".join(
         f'<node id="{i}" lat="{CHURCH_LAT}" lon="{CHURCH_LON + i * 0.0001}"/>' for i in (1, 2, 3)
@@ -514,7 +514,7 @@ def test_one_giant_xml_tag_is_refused(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_bz2_bomb_is_refused_quickly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from planner.io import osm_data
+    from planner.io.openstreetmap import data as osm_data
 
     # The real allowance is 64 MiB; a smaller one keeps the test fast.
     monkeypatch.setattr(osm_data, "MIN_DECOMPRESSED_ALLOWANCE", 2 << 20)
@@ -555,7 +555,7 @@ def test_200000_direction_values_are_refused(
 
 
 def test_parse_direction_refuses_too_many_heads_in_linear_time() -> None:
-    from planner.io.directions import MAX_HEADS, parse_direction
+    from planner.io.openstreetmap.directions import MAX_HEADS, parse_direction
 
     assert len(parse_direction(";".join(["90"] * MAX_HEADS))) == MAX_HEADS
     with pytest.raises(ValueError, match="direction values"):
@@ -599,7 +599,7 @@ def test_100000_vertex_site_is_refused_past_the_limit(
 
 
 def test_tangled_site_is_protected_by_its_hull_quickly() -> None:
-    from planner.io.site_geometry import protect_site_geometry
+    from planner.io.formats.site_geometry import protect_site_geometry
 
     rng = np.random.default_rng(0)
     xy = rng.random((20_000, 2)) * 0.01
@@ -687,7 +687,7 @@ def test_pack_with_emptied_gpkg_contents_is_refused(
 def _small_pack(tmp_path: Path) -> Path:
     import geopandas as gpd
 
-    from planner.io.pack import write_pack
+    from planner.io.datapack.store import write_pack
 
     buildings = gpd.GeoDataFrame(
         {"building_id": ["b1", "b2"], "height": [5.0, 6.0]},
@@ -729,12 +729,12 @@ def _gpkg_blob(geom: shapely.Geometry) -> bytes:
 def test_pack_edit_without_last_change_is_still_validated(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from planner.io.pack import read_pack
+    from planner.io.datapack.store import read_pack
 
     monkeypatch.setenv("SITING_PLANNER_CACHE_DIR", str(tmp_path / "cache"))
     pack = _small_pack(tmp_path)
     read_pack(pack)  # validated in full once: remembered by content hash
-    from planner.io.pack_query import read_pack_subset
+    from planner.io.datapack.query import read_pack_subset
 
     assert read_pack_subset(pack, regions=None).buildings_validated
     con = sqlite3.connect(pack)
@@ -759,7 +759,7 @@ def test_pack_edit_without_last_change_is_still_validated(
 
 
 def test_stale_temporaries_are_removed_on_the_next_save(tmp_path: Path) -> None:
-    from planner.io import atomic
+    from planner.io.safety import atomic
 
     target = tmp_path / "a.plan.geojson"
     old = tmp_path / ".a.plan.geojson.k1l2m3.tmp"
@@ -780,7 +780,7 @@ def test_stale_temporaries_are_removed_on_the_next_save(tmp_path: Path) -> None:
 def test_stale_pack_temporaries_are_removed_and_the_folder_fsynced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from planner.io import atomic
+    from planner.io.safety import atomic
 
     synced: list[Path] = []
     real = atomic.fsync_dir
@@ -857,7 +857,7 @@ def test_csv_field_past_the_csv_module_limit(
 def test_a_network_pack_link_is_not_touched_before_consent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from planner.io.plan import PackLink
+    from planner.io.formats.plan import PackLink
 
     touched: list[str] = []
     real = Path.is_file
@@ -881,7 +881,7 @@ def test_building_height_that_is_not_a_number(
         ["check", str(plan), "--sites", str(sites), "--buildings", str(path)], capsys
     )
     assert code == 0, err
-    from planner.io.buildings import read_buildings
+    from planner.io.formats.buildings import read_buildings
 
     heights = read_buildings(path).heights
     assert heights is not None

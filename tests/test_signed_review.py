@@ -524,7 +524,7 @@ def test_managed_allowed_signers_win_over_the_users(
     world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """IT names the allowed signers: --allowed-signers is ignored, with a warning."""
-    from planner.io import managed_config
+    from planner.io.config import managed_config
 
     decide(world, world["dana"], "C-3=approve")
     it_file = write_allowed(world["allowed"].with_name("it_signers"), world["lee"].signer_line())

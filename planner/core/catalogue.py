@@ -5,7 +5,7 @@ where its numbers come from and how far to trust them. The catalogue always has 
 *worst case* entry (an unknown fixed ALPR) whose cone covers every listed model,
 so a camera of unknown make is never checked with a smaller cone than it may have.
 
-Plain data only: reading the TOML file lives in :mod:`planner.io.catalogue`.
+Plain data only: reading the TOML file lives in :mod:`planner.io.formats.catalogue`.
 """
 
 from __future__ import annotations

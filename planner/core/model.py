@@ -141,7 +141,7 @@ class Site:
     A site without entrances is protected by its whole footprint. ``footprint_protected``
     keeps that protection beside known entrances: import sets it when it merged two
     sources' copies of one place and one of them gave no entrances, so a merge never
-    lowers protection (``planner.io.site_dedup``).
+    lowers protection (``planner.io.datapack.site_dedup``).
     """
 
     id: str

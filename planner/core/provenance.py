@@ -1,6 +1,6 @@
 """Comparing what a plan says it was judged by with what a run used (no I/O).
 
-Shared by ``check`` (``planner.io.provenance``) and the review report
+Shared by ``check`` (``planner.io.checking.provenance``) and the review report
 (``planner.report.model``), so both say exactly what differs for each layer: used
 with another sha256, not used, or used but not named by the plan.
 """
@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 
 class LayerLike(Protocol):
-    """A layer a run used (``planner.io.loader.LayerInfo``, the report's ``LayerRow``)."""
+    """A layer a run used (``planner.io.checking.loader.LayerInfo``, the report's ``LayerRow``)."""
 
     @property
     def kind(self) -> str: ...

@@ -1,7 +1,7 @@
 """Review by the Digital Privacy Officer (SPEC 8): hashes, decisions, staleness, changes.
 
 Everything here is plain data and pure functions. Cameras enter as their GeoJSON
-features (``planner.io.plan.camera_to_feature`` makes them), so the hash is defined
+features (``planner.io.formats.plan.camera_to_feature`` makes them), so the hash is defined
 on exactly what a plan file stores.
 
 Canonical JSON (the input of every hash): keys sorted, no whitespace, UTF-8, and a

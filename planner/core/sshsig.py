@@ -6,7 +6,7 @@ wire format is small and fixed, so it is written here against the protocol text;
 the cryptography (Ed25519, OpenSSH public-key blobs) is the ``cryptography``
 package's. This module lives in the core because it is pure computation on bytes
 and strings: reading key files, prompting for passphrases and reading the
-allowed-signers file are ``planner.io.signing``'s.
+allowed-signers file are ``planner.io.checking.signing``'s.
 
 Everything read here is hostile (a signature inside a plan, an allowed-signers
 file): sizes are bounded before decoding, every length field is checked against

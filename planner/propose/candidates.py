@@ -55,7 +55,7 @@ from planner.propose.approaches import (
 
 #: Longest piece (m) a visible read zone is cut into for the sector and angle tests.
 PIECE_M = 0.5
-#: Saved coordinates are rounded to 8 decimals of a degree (planner.io.plan), about
+#: Saved coordinates are rounded to 8 decimals of a degree (planner.io.formats.plan), about
 #: a millimetre; candidates are placed at rounded coordinates so that what is
 #: checked here is what ``check`` will see.
 LONLAT_DECIMALS = 8

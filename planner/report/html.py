@@ -11,7 +11,8 @@ longer used by the writers.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from planner.core.printable import printable
 from planner.report.describe import (
@@ -23,6 +24,10 @@ from planner.report.describe import (
 )
 from planner.report.model import STATUS_WORDS, CameraSection, Report, decision_words
 from planner.report.wording import category_words
+
+if TYPE_CHECKING:
+    from planner.core.model import AuditEntry
+
 
 #: Cameras per PDF page (each section starts a page every this many cameras).
 CAMERAS_PER_PAGE = 2
@@ -85,7 +90,7 @@ def shown(text: object, limit: int = MAX_SHOWN_CHARS) -> str:
     """``text`` as the report shows it: escaped like the text report, cut at ``limit``.
 
     Control, bidi and zero-width characters are written as escapes
-    (:func:`planner.io.printable.printable`), so an id holding U+202E can never
+    (:func:`planner.io.safety.printable.printable`), so an id holding U+202E can never
     read like another camera's id.
     """
     raw = str(text)
@@ -561,7 +566,7 @@ def camera_section(
     return "".join(parts)
 
 
-def _audit_table(entries: list, *, with_camera: bool) -> str:
+def _audit_table(entries: Sequence[AuditEntry], *, with_camera: bool) -> str:
     head = ["When", "Who", "What"] + (["Camera"] if with_camera else []) + ["Why"]
     rows = []
     for a in entries:

@@ -16,7 +16,16 @@ from shapely.geometry.base import BaseGeometry
 
 from planner.core.basis import DataBasis
 from planner.core.checker import Checker
-from planner.core.model import AuditEntry, Camera, CameraStatus, Plan, PlanResult, Policy
+from planner.core.model import (
+    AuditEntry,
+    Camera,
+    CameraResult,
+    CameraStatus,
+    Plan,
+    PlanResult,
+    Policy,
+    Site,
+)
 from planner.core.provenance import ClaimedLayer, layer_differences
 from planner.core.review import (
     DECISION_LABELS,
@@ -44,6 +53,7 @@ from planner.core.signage import (
 from planner.report.wording import category_words, finding_sentence
 
 if TYPE_CHECKING:
+    from planner.core.crs import Projector
     from planner.core.sshsig import AllowedSigners
 
 STATUS_WORDS = {"block": "Blocked", "warn": "Warning", "clear": "Clear"}
@@ -260,51 +270,24 @@ def build_report(
     site_by_id = {s.id: s for s in checker.sites}
     proj = checker.projector
 
-    index = None
-    crossings: list[Crossing] = []
-    city = [b for b in boundaries if b.kind == "city_limits"]
-    if streets is not None and len(streets[0]):
-        index = IntersectionIndex(intersections(streets[0], streets[1]))
-        for b in city:
-            crossings.extend(boundary_crossings(streets[0], streets[1], proj.project(b.geometry)))
+    index, crossings, city = _signage(streets, boundaries, proj)
     districts = [b for b in boundaries if b.kind == "district"]
-    district_of: dict[str, str] = {}
-    if districts and plan.cameras:
-        lon = np.array([c.lon for c in plan.cameras])
-        lat = np.array([c.lat for c in plan.cameras])
-        for d in districts:
-            inside = shapely.contains_xy(d.geometry, lon, lat)
-            for cam, ok in zip(plan.cameras, inside.tolist(), strict=True):
-                if ok and cam.id not in district_of:
-                    district_of[cam.id] = d.name
-
+    district_of = _district_of(districts, plan.cameras)
     audit_by_cam: dict[str, list[AuditEntry]] = {}
     for a in plan.meta.audit:
         if a.camera_id:
             audit_by_cam.setdefault(a.camera_id, []).append(a)
-
     sections = []
     n = max(1, len(plan.cameras))
     for i, cam in enumerate(plan.cameras):
         r = results[cam.id]
-        rows = [
-            FindingRow(
-                str(f.severity),
-                finding_sentence(f, camera=cam, sites=site_by_id, projector=proj, policy=policy),
-                f.site_name or "",
-            )
-            for f in r.findings
-        ]
-        signs: list[NearIntersection] = []
-        if index is not None:
-            x, y = proj.point(cam.lon, cam.lat)
-            signs = index.nearest(x, y, k=2)
+        signs = index.nearest(*proj.point(cam.lon, cam.lat), k=2) if index is not None else []
         sections.append(
             CameraSection(
                 camera=cam,
                 status=str(r.status),
                 claimed_status=claimed.get(cam.id),
-                findings=rows,
+                findings=_finding_rows(r, cam, site_by_id, proj, policy),
                 decision=states.get(cam.id),
                 audit=audit_by_cam.get(cam.id, []),
                 change=change_by_id.get(cam.id),
@@ -316,29 +299,7 @@ def build_report(
             progress("Writing findings in plain words", 0.4 + 0.1 * i / n)
 
     claims = provenance_claims(checked_with, policy=policy, layers=layers)
-    for s in sections:
-        if s.claimed_status and s.claimed_status != s.status:
-            claims.append(
-                f"Camera {s.camera.id}: the plan says {s.claimed_status}, the "
-                f"re-check says {s.status}."
-            )
-    for s in sections:
-        # a camera's lifecycle "approved" is a claim too: it must rest on a current decision
-        if s.camera.status is CameraStatus.APPROVED:
-            if s.status == "block":
-                claims.append(
-                    f"Camera {s.camera.id} is marked approved in the plan, but the "
-                    "re-check blocks it."
-                )
-            elif (
-                s.decision is None
-                or s.decision.stale
-                or (s.decision.record.decision is not Decision.APPROVE)
-            ):
-                claims.append(
-                    f"Camera {s.camera.id} is marked approved in the plan, but no "
-                    "current approval is recorded."
-                )
+    claims.extend(_camera_claims(sections))
     this_hash = plan_hash(features, name=plan.meta.name)
     if last is not None and last.plan_sha256 != this_hash:
         claims.append(
@@ -369,12 +330,7 @@ def build_report(
     for s in sections:
         status_counts[s.status] += 1
     dcounts = decision_counts(states, [c.id for c in plan.cameras])
-    district_rows = []
-    for d in sorted(districts, key=lambda b: (len(b.name), b.name)):
-        cams = [s for s in sections if s.district == d.name]
-        counts = {k: sum(1 for s in cams if s.status == k) for k in ("block", "warn", "clear")}
-        dc = decision_counts(states, [s.camera.id for s in cams])
-        district_rows.append((d.name, {"cameras": len(cams), **counts, **dc}))
+    district_rows = _district_rows(districts, sections, states)
     crossings_ll = [proj.lonlat(c.x, c.y) for c in crossings]
     who = (
         reviewer
@@ -414,6 +370,96 @@ def build_report(
         plan_decision=plan_decision,
         basis=basis,
     )
+
+
+def _signage(
+    streets: tuple[np.ndarray, Sequence[object]] | None,
+    boundaries: Sequence[Boundary],
+    proj: Projector,
+) -> tuple[IntersectionIndex | None, list[Crossing], list[Boundary]]:
+    """The intersections signs go to, and where named streets cross the city limits."""
+    index = None
+    crossings: list[Crossing] = []
+    city = [b for b in boundaries if b.kind == "city_limits"]
+    if streets is not None and len(streets[0]):
+        index = IntersectionIndex(intersections(streets[0], streets[1]))
+        for b in city:
+            crossings.extend(boundary_crossings(streets[0], streets[1], proj.project(b.geometry)))
+    return index, crossings, city
+
+
+def _district_of(districts: Sequence[Boundary], cameras: Sequence[Camera]) -> dict[str, str]:
+    """Each camera's council district (the first that contains it)."""
+    district_of: dict[str, str] = {}
+    if districts and cameras:
+        lon = np.array([c.lon for c in cameras])
+        lat = np.array([c.lat for c in cameras])
+        for d in districts:
+            inside = shapely.contains_xy(d.geometry, lon, lat)
+            for cam, ok in zip(cameras, inside.tolist(), strict=True):
+                if ok and cam.id not in district_of:
+                    district_of[cam.id] = d.name
+    return district_of
+
+
+def _finding_rows(
+    result: CameraResult,
+    cam: Camera,
+    sites: Mapping[str, Site],
+    proj: Projector,
+    policy: Policy,
+) -> list[FindingRow]:
+    """A camera's findings in plain words."""
+    return [
+        FindingRow(
+            str(f.severity),
+            finding_sentence(f, camera=cam, sites=sites, projector=proj, policy=policy),
+            f.site_name or "",
+        )
+        for f in result.findings
+    ]
+
+
+def _camera_claims(sections: Sequence[CameraSection]) -> list[str]:
+    """What the plan says about its cameras that the re-check or the decisions do not bear."""
+    claims = [
+        f"Camera {s.camera.id}: the plan says {s.claimed_status}, the re-check says {s.status}."
+        for s in sections
+        if s.claimed_status and s.claimed_status != s.status
+    ]
+    for s in sections:
+        # a camera's lifecycle "approved" is a claim too: it must rest on a current decision
+        if s.camera.status is CameraStatus.APPROVED:
+            if s.status == "block":
+                claims.append(
+                    f"Camera {s.camera.id} is marked approved in the plan, but the "
+                    "re-check blocks it."
+                )
+            elif (
+                s.decision is None
+                or s.decision.stale
+                or (s.decision.record.decision is not Decision.APPROVE)
+            ):
+                claims.append(
+                    f"Camera {s.camera.id} is marked approved in the plan, but no "
+                    "current approval is recorded."
+                )
+    return claims
+
+
+def _district_rows(
+    districts: Sequence[Boundary],
+    sections: Sequence[CameraSection],
+    states: Mapping[str, Any],
+) -> list[tuple[str, dict[str, int]]]:
+    """Cameras by council district: counts by status and by decision."""
+    rows = []
+    for d in sorted(districts, key=lambda b: (len(b.name), b.name)):
+        cams = [s for s in sections if s.district == d.name]
+        counts = {k: sum(1 for s in cams if s.status == k) for k in ("block", "warn", "clear")}
+        dc = decision_counts(states, [s.camera.id for s in cams])
+        rows.append((d.name, {"cameras": len(cams), **counts, **dc}))
+    return rows
 
 
 __all__ = [

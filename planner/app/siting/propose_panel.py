@@ -1,0 +1,557 @@
+"""The Propose panel: legal camera poses that read the most traffic (SPEC 9).
+
+The planner picks the area (the current view or the whole pack), a budget (or the
+fewest cameras reading everything), the lenses, whether warnings are allowed and
+whether the cameras already on the map count. The engine
+(:mod:`planner.propose`) runs on the app's worker thread: candidates with a
+progress bar, then a quick answer shown at once, then the exact solve with its gap
+live; Cancel keeps the quick answer. Proposals are drawn on the map as dashed cones
+labelled with the weight each adds; *Accept checked* and *Accept all* add them to
+the plan through the siting gate, one undoable command each. *Curve* solves the
+whole curve of weight read against number of cameras, exactly, so a planner sees
+where the next camera stops paying.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import time
+from typing import Any, cast
+
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDockWidget,
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsSimpleTextItem,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from planner.app.common.workers import Task, start
+
+#: Seconds between live gap updates (HiGHS calls back far more often).
+_GAP_EVERY_S = 0.2
+#: How long the quick answer may take (HiGHS starting from greedy).
+_PREVIEW_LIMIT_S = 0.05
+_PROPOSAL_Z = 40.0
+
+
+def make_propose_dock(window: Any) -> tuple[ProposePanel, QDockWidget]:
+    """The panel in a dock that scrolls rather than forcing its height on the others."""
+    panel = ProposePanel(window)
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(panel)
+    dock = QDockWidget("Propose cameras", window)
+    dock.setObjectName("dock_propose")
+    dock.setWidget(scroll)
+    return panel, dock
+
+
+class CurveWidget(QWidget):
+    """Weight read against number of cameras, 1 ... cover-all."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("propose_curve")
+        self.points: list[float] = []
+        self.setMinimumHeight(120)
+
+    def set_points(self, points: list[float]) -> None:
+        self.points = list(points)
+        self.setToolTip(
+            ""
+            if not points
+            else f"{len(points)} cameras read everything readable ({points[-1]:,.0f} vehicles/day)"
+        )
+        self.update()
+
+    def paintEvent(self, event: Any) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = QRectF(self.rect()).adjusted(34, 8, -8, -18)
+        p.setPen(QPen(self.palette().mid().color()))
+        p.drawLine(r.bottomLeft(), r.bottomRight())
+        p.drawLine(r.bottomLeft(), r.topLeft())
+        p.setPen(self.palette().text().color())
+        if not self.points:
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, "No curve yet")
+            return
+        top = max(self.points) or 1.0
+        n = len(self.points)
+        path = QPainterPath(r.bottomLeft())
+        for i, v in enumerate(self.points):
+            path.lineTo(
+                QPointF(r.left() + r.width() * (i + 1) / n, r.bottom() - r.height() * v / top)
+            )
+        p.setPen(QPen(QColor("#1f6fb2"), 2))
+        p.drawPath(path)
+        p.setPen(self.palette().text().color())
+        p.drawText(QPointF(r.left(), r.bottom() + 14), "1")
+        p.drawText(
+            QRectF(r.left(), r.bottom() + 2, r.width(), 16),
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
+            f"{n} cameras",
+        )
+        p.drawText(QPointF(2, r.top() + 10), f"{top / 1000:,.0f}k")
+
+
+class ProposePanel(QWidget):
+    """The dock's contents; ``host``, the main window, gives document, catalogue, map, tasks."""
+
+    def __init__(self, window: Any) -> None:
+        super().__init__()
+        self.setObjectName("propose_panel")
+        self.host: Any = window  # the main window: document, catalogue, map, tasks
+        self.proposer: Any = None
+        self.result: Any = None
+        self.task: Task | None = None
+        self._items: list[QGraphicsItem] = []
+        self._last_gap = 0.0
+
+        self.area = QComboBox()
+        self.area.setObjectName("propose_area")
+        self.area.addItems(["Current view", "Whole data pack"])
+        self.budget = QSpinBox()
+        self.budget.setObjectName("propose_budget")
+        self.budget.setRange(1, 5000)
+        self.budget.setValue(10)
+        self.cover_all = QCheckBox("Fewest cameras reading every approach")
+        self.cover_all.setObjectName("propose_cover_all")
+        self.cover_all.toggled.connect(lambda on: self.budget.setEnabled(not on))
+        self.lenses = QListWidget()
+        self.lenses.setObjectName("propose_lenses")
+        self.lenses.setMaximumHeight(90)
+        catalogue = window.catalogue
+        for model in catalogue:
+            item = QListWidgetItem(f"{model.label} ({model.fov_deg:g}°, {model.range_m:g} m)")
+            item.setData(Qt.ItemDataRole.UserRole, model.key)
+            item.setCheckState(
+                Qt.CheckState.Checked
+                if model.key == catalogue.default_key
+                else Qt.CheckState.Unchecked
+            )
+            self.lenses.addItem(item)
+        self.allow_warn = QCheckBox("Allow poses that warn")
+        self.allow_warn.setObjectName("propose_allow_warn")
+        self.keep_existing = QCheckBox("Cameras on the map count as reading")
+        self.keep_existing.setObjectName("propose_keep_existing")
+        self.keep_existing.setChecked(True)
+        self.time_limit = QDoubleSpinBox()
+        self.time_limit.setRange(0.1, 3600.0)
+        self.time_limit.setValue(30.0)
+        self.time_limit.setSuffix(" s")
+        self.run_button = QPushButton("Propose")
+        self.run_button.setObjectName("propose_run")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("propose_cancel")
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("propose_progress")
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.state = QLabel("Choose an area and a budget, then Propose.")
+        self.state.setObjectName("propose_state")
+        self.state.setWordWrap(True)
+        # Site and street names come from data files: shown as text, never as markup.
+        self.state.setTextFormat(Qt.TextFormat.PlainText)
+        self.results = QListWidget()
+        self.results.setObjectName("propose_results")
+        self.results.setMinimumHeight(100)
+        self.accept_checked = QPushButton("Accept checked")
+        self.accept_checked.setObjectName("propose_accept_checked")
+        self.accept_all = QPushButton("Accept all")
+        self.accept_all.setObjectName("propose_accept_all")
+        self.why_button = QPushButton("Why not here? (click the map)")
+        self.why_button.setObjectName("propose_why")
+        self.why_button.setCheckable(True)
+        self.why_button.setToolTip(
+            "Click a point of the map: which headings of the chosen lenses are allowed "
+            "there, and which site and rule exclude the others"
+        )
+        self.curve_button = QPushButton("Curve 1 … all")
+        self.curve_button.setObjectName("propose_curve_button")
+        self.curve = CurveWidget()
+
+        form = QFormLayout()
+        form.addRow("Area", self.area)
+        form.addRow("Cameras", self.budget)
+        form.addRow("", self.cover_all)
+        form.addRow("Lenses", self.lenses)
+        form.addRow("", self.allow_warn)
+        form.addRow("", self.keep_existing)
+        form.addRow("Time limit", self.time_limit)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        accept = QHBoxLayout()
+        accept.addWidget(self.accept_checked)
+        accept.addWidget(self.accept_all)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addLayout(buttons)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.state)
+        lay.addWidget(self.why_button)
+        lay.addWidget(self.results, 1)
+        lay.addLayout(accept)
+        lay.addWidget(self.curve_button)
+        lay.addWidget(self.curve)
+        self._set_idle(True)
+
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.accept_checked.clicked.connect(lambda: self.accept(checked_only=True))
+        self.accept_all.clicked.connect(lambda: self.accept(checked_only=False))
+        self.curve_button.clicked.connect(self.run_curve)
+        self.why_button.toggled.connect(self._why_mode)
+
+    # -- state ----------------------------------------------------------------
+
+    def _set_idle(self, idle: bool) -> None:
+        self.run_button.setEnabled(idle)
+        self.cancel_button.setEnabled(not idle)
+        has = self.result is not None and bool(self.result.cameras)
+        self.accept_checked.setEnabled(idle and has)
+        self.accept_all.setEnabled(idle and has)
+        self.curve_button.setEnabled(idle and self.proposer is not None)
+
+    def _chosen_lenses(self) -> list[Any]:
+        from planner.propose.candidates import Lens
+
+        out = []
+        for i in range(self.lenses.count()):
+            item = self.lenses.item(i)
+            if item.checkState() is Qt.CheckState.Checked:
+                m = self.host.catalogue.get(item.data(Qt.ItemDataRole.UserRole))
+                out.append(Lens(m.key, m.fov_deg, m.range_m, m.capabilities))
+        return out
+
+    def _view_polygon(self) -> Any:
+        import shapely
+
+        canvas = self.host.canvas
+        poly = canvas.mapToScene(canvas.viewport().rect())
+        return shapely.Polygon([(pt.x(), -pt.y()) for pt in poly])
+
+    def _say(self, text: str) -> None:
+        self.state.setText(text)
+
+    # -- running ----------------------------------------------------------------
+
+    def run(self) -> None:
+        """Build candidates and solve on the worker (quick answer first, then exact)."""
+        doc = self.host.doc
+        data = doc.data
+        if data is None or data.checker is None or data.streets is None or not len(data.streets):
+            self._say("Load a data pack with streets first: proposals follow its streets.")
+            return
+        lenses = self._chosen_lenses()
+        if not lenses:
+            self._say("Check at least one lens.")
+            return
+        from planner.propose.approaches import streets_from_table
+        from planner.propose.candidates import CandidateParams
+        from planner.propose.engine import Proposer
+
+        checker = data.checker
+        targets = self._view_polygon() if self.area.currentIndex() == 0 else None
+        table = data.streets
+        params = CandidateParams(allow_warn=self.allow_warn.isChecked())
+        fixed = [
+            c
+            for c in doc.all_cameras()
+            if self.keep_existing.isChecked() and str(c.status) != "removed"
+        ]
+        budget = None if self.cover_all.isChecked() else self.budget.value()
+        limit = self.time_limit.value()
+        used = [c.id for c in doc.all_cameras()]
+        self.clear_proposals()
+        self.proposer = None
+        self.result = None
+
+        def work(progress: Any, cancel: Any) -> Any:
+            streets = streets_from_table(table, checker.projector)
+            proposer = Proposer(
+                checker,
+                streets,
+                lenses,
+                params,
+                targets=targets,
+                workers=1,
+                progress=lambda stage, f: progress(stage, f),
+                cancel=cancel,
+            )
+            kw: dict[str, Any] = {"cameras": budget, "cover_all": budget is None, "fixed": fixed}
+            quick = proposer.solve(**kw, time_limit=_PREVIEW_LIMIT_S, used_ids=used)
+            progress("quick", (proposer, quick))
+            last = [0.0]
+
+            def gap(primal: float, dual: float, g: float) -> None:
+                now = time.monotonic()
+                if now - last[0] >= _GAP_EVERY_S:
+                    last[0] = now
+                    progress("gap", (primal, dual, g))
+
+            exact = proposer.solve(
+                **kw, time_limit=limit, used_ids=used, progress=gap, cancel=cancel
+            )
+            return proposer, exact
+
+        task = Task(work, name="Proposing")
+        task.signals.progress.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
+        task.signals.finished.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
+        task.signals.failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
+        task.signals.cancelled.connect(self._on_cancelled, Qt.ConnectionType.QueuedConnection)
+        self._start(task)
+        self._say("Finding legal poses and what each reads…")
+
+    def _start(self, task: Task) -> None:
+        self.task = task
+        self.host.tasks.append(task)
+        self.progress.setValue(0)
+        self._set_idle(False)
+        start(task)
+
+    def _finish(self) -> None:
+        if self.task is not None and self.task in self.host.tasks:
+            self.host.tasks.remove(self.task)
+        self.task = None
+        self._set_idle(True)
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+    def _on_progress(self, stage: object, value: object) -> None:
+        if stage == "quick":
+            self.proposer, self.result = cast("tuple[Any, Any]", value)
+            self.show_result(exact=False)
+            self._say(self.state.text() + " Proving the optimum…")
+        elif stage == "gap":
+            primal, dual, gap = cast("tuple[float, float, float]", value)
+            if math.isfinite(gap):
+                self._say(f"Best found {primal:,.0f}, bound {dual:,.0f}, gap {gap:.2%}…")
+        elif isinstance(stage, str) and isinstance(value, float):
+            self.progress.setValue(round(100 * value))
+        elif isinstance(stage, int) and isinstance(value, int) and value > 0:
+            self.progress.setValue(round(100 * stage / value))
+
+    def _on_done(self, payload: object) -> None:
+        self._finish()
+        self.progress.setValue(100)
+        self.proposer, self.result = cast("tuple[Any, Any]", payload)
+        self.show_result(exact=True)
+        self._set_idle(True)
+
+    def _on_failed(self, exc: object) -> None:
+        self._finish()
+        self._say(f"Proposal failed: {exc}")
+
+    def _on_cancelled(self) -> None:
+        self._finish()
+        if self.result is not None:
+            self._say(
+                self.state.text().split(" Proving")[0] + " Cancelled: the quick answer is shown."
+            )
+        else:
+            self._say("Cancelled.")
+
+    # -- results ------------------------------------------------------------------
+
+    def show_result(self, *, exact: bool) -> None:
+        """List the proposals and draw them on the map."""
+        self.clear_proposals()
+        res, st = self.result, self.proposer.stats
+        sol = res.solution
+        for pc in res.cameras:
+            cam = pc.camera
+            item = QListWidgetItem(
+                f"{cam.id}  {cam.model}  {cam.heading_deg:.0f}°  +{pc.marginal_weight:,.0f}"
+                f"  ({len(pc.reads)} approach{'es' if len(pc.reads) != 1 else ''})"
+            )
+            item.setData(Qt.ItemDataRole.UserRole, cam.id)
+            item.setCheckState(Qt.CheckState.Checked)
+            # Escaped and forced to rich text: a street name is never markup.
+            labels = self.proposer.approach_labels(pc.reads)
+            item.setToolTip("<p>" + "<br>".join(html.escape(t) for t in labels) + "</p>")
+            self.results.addItem(item)
+            self._draw(pc)
+        what = "cameras" if math.isnan(res.greedy_objective) else "vehicles/day read"
+        state = "optimal" if sol.optimal else (f"gap {sol.gap:.2%}" if exact else "quick answer")
+        self._say(
+            f"{len(res.cameras)} proposals: {sol.objective:,.0f} {what} ({state}, bound "
+            f"{sol.bound:,.0f}). {st.candidates:,} poses, {st.legal:,} legal, "
+            f"{st.maximal_sets:,} distinct reading sets; {st.readable_approaches} of "
+            f"{st.approaches} approaches readable."
+        )
+        self._set_idle(self.task is None)
+
+    def _draw(self, pc: Any) -> None:
+        from planner.core.geometry import cone_polygon
+
+        scene = self.host.canvas.scene()
+        cam = pc.camera
+        x, y = self.host.doc.data.checker.camera_xy(cam)
+        cone = cone_polygon(
+            x, y, heading_deg=cam.heading_deg, fov_deg=cam.fov_deg, range_m=cam.range_m
+        )
+        path = QPainterPath()
+        coords = list(cone.exterior.coords)
+        path.moveTo(coords[0][0], -coords[0][1])
+        for cx, cy in coords[1:]:
+            path.lineTo(cx, -cy)
+        item = QGraphicsPathItem(path)
+        pen = QPen(QColor("#7b2cbf"), 2, Qt.PenStyle.DashLine)
+        pen.setCosmetic(True)
+        item.setPen(pen)
+        item.setBrush(QBrush(QColor(123, 44, 191, 40)))
+        item.setZValue(_PROPOSAL_Z)
+        item.setToolTip(f"Proposed {cam.id}: +{pc.marginal_weight:,.0f} vehicles/day")
+        scene.addItem(item)
+        label = QGraphicsSimpleTextItem(f"{cam.id} +{pc.marginal_weight:,.0f}")
+        label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        label.setBrush(QBrush(QColor("#4a148c")))
+        label.setPos(x, -y)
+        label.setZValue(_PROPOSAL_Z + 1)
+        scene.addItem(label)
+        self._items += [item, label]
+
+    def clear_proposals(self) -> None:
+        """Remove the drawn proposals and the list."""
+        scene = self.host.canvas.scene()
+        for item in self._items:
+            if item.scene() is scene:
+                scene.removeItem(item)
+        self._items = []
+        self.results.clear()
+
+    def accept(self, *, checked_only: bool) -> None:
+        """Add proposals to the plan through the siting gate: one undoable command."""
+        if self.result is None:
+            return
+        wanted = set()
+        for i in range(self.results.count()):
+            item = self.results.item(i)
+            if not checked_only or item.checkState() is Qt.CheckState.Checked:
+                wanted.add(item.data(Qt.ItemDataRole.UserRole))
+        cams = [pc.camera for pc in self.result.cameras if pc.camera.id in wanted]
+        if not cams:
+            self._say("Nothing checked to accept.")
+            return
+        doc = self.host.doc
+        taken = {c.id for c in doc.all_cameras()}
+        renamed = []
+        for cam in cams:
+            cid, n = cam.id, 1
+            while cid in taken:
+                cid, n = f"P-{n}", n + 1
+            taken.add(cid)
+            renamed.append(cam.replace(id=cid, label=cam.label or cid))
+        text = f"Accept {len(renamed)} proposed camera{'s' if len(renamed) != 1 else ''}"
+        outcome = doc.propose([], renamed, action="propose", text=text, add=True)
+        if not outcome.committed:
+            self._say(outcome.message or f"{text}: not committed")
+            return
+        left = [pc for pc in self.result.cameras if pc.camera.id not in wanted]
+        from dataclasses import replace
+
+        self.result = replace(self.result, cameras=tuple(left))
+        self.show_result(exact=True)
+        self._say(f"{text}: added to the plan (Undo takes them back).")
+
+    # -- why not here -----------------------------------------------------------------
+
+    def _why_mode(self, on: bool) -> None:
+        viewport = self.host.canvas.viewport()
+        if on:
+            viewport.installEventFilter(self)
+            self._say("Click a point of the map to see which poses are allowed there.")
+        else:
+            viewport.removeEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.MouseButtonPress
+            and isinstance(event, QMouseEvent)
+            and event.button() == Qt.MouseButton.LeftButton
+        ):
+            pt = self.host.canvas.mapToScene(event.position().toPoint())
+            self.why_button.setChecked(False)
+            self.explain(pt.x(), -pt.y())
+            return True  # the click was a question, not a map action
+        return False
+
+    def explain(self, x: float, y: float) -> None:
+        """Say which headings of the chosen lenses are allowed at ``(x, y)`` and why not."""
+        data = self.host.doc.data
+        if data is None or data.checker is None:
+            self._say("Load data first.")
+            return
+        lenses = self._chosen_lenses()
+        if not lenses:
+            self._say("Check at least one lens.")
+            return
+        from planner.propose.engine import explain_position
+
+        lon, lat = data.checker.projector.lonlat(x, y)
+        lines = explain_position(
+            data.checker, lenses, lon, lat, allow_warn=self.allow_warn.isChecked()
+        )
+        self._say(f"At {lon:.6f}, {lat:.6f}: " + " | ".join(lines))
+
+    # -- curve ---------------------------------------------------------------------
+
+    def run_curve(self) -> None:
+        """Solve the whole curve 1 … cover-all exactly on the worker."""
+        proposer = self.proposer
+        if proposer is None:
+            return
+        from planner.propose.solve import solve_max_cover, solve_set_cover
+
+        sets, w = proposer.sets, proposer.approaches.weight
+
+        def work(progress: Any, cancel: Any) -> Any:
+            fewest = int(solve_set_cover(sets, len(w), cancel=cancel).objective)
+            points = []
+            for n in range(1, fewest + 1):
+                if cancel():
+                    break
+                points.append(solve_max_cover(sets, w, n, time_limit=10.0).objective)
+                progress(n, fewest)
+            return points
+
+        task = Task(work, name="Curve")
+        task.signals.progress.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
+        task.signals.finished.connect(self._on_curve, Qt.ConnectionType.QueuedConnection)
+        task.signals.failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
+        task.signals.cancelled.connect(self._finish, Qt.ConnectionType.QueuedConnection)
+        self._start(task)
+        self._say("Solving the curve of weight against cameras…")
+
+    def _on_curve(self, points: object) -> None:
+        self._finish()
+        values = list(cast("list[float]", points))
+        self.curve.set_points(values)
+        if values:
+            self._say(
+                f"Curve: 1 camera reads {values[0]:,.0f}; {len(values)} read everything "
+                f"readable ({values[-1]:,.0f} vehicles/day)."
+            )

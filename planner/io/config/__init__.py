@@ -1,0 +1,2 @@
+"""The IT-managed system configuration (read-only for the planner), the network setting
+and the log file."""

@@ -1,0 +1,207 @@
+"""Find the vehicle entrances of protected sites in OSM data.
+
+An entrance (SPEC 2) is where a site's driveway or curb cut meets a public
+street. OSM rarely tags it directly, so it is derived from the road network.
+All measuring is done in metres, in the UTM zone of the sites.
+
+Algorithm
+---------
+Ways are sorted into two kinds:
+
+- **public streets**: the drivable, non-service ways (osmnx ``network_type="drive"``
+  filter, passed in by the caller);
+- **service ways**: ``highway=service`` (any ``service=*``, including
+  ``driveway``, ``parking_aisle``, ``alley``) and any other highway way tagged
+  ``service=driveway`` or ``service=parking_aisle``; ``area=yes`` ways are skipped.
+
+For every site, its **area** is its polygon (grown by :data:`AREA_TOLERANCE_M`
+so that a driveway ending on the outline counts), or, for a point site, a disc of
+:data:`POINT_SITE_RADIUS_M` around the node (a point says where the site is, not
+how big it is; 30 m covers a typical church or clinic lot without reaching far
+across the street).
+
+1. **driveway**: every service way that crosses or touches the area is a seed.
+   From the seeds, connected service ways (sharing a node) are followed, but only
+   ways that come within :data:`REACH_M` of the area, so a parking aisle leads to
+   its driveway but not across a whole shopping centre. Every node of a followed
+   service way that is also a node of a public street, and lies within
+   :data:`REACH_M` of the area, is one entrance (basis ``driveway``): the point
+   where the driveway meets the street.
+2. **entrance_node**: a node tagged ``barrier=gate`` (or ``lift_gate``,
+   ``swing_gate``, ``sliding_gate``) or ``entrance=*`` that lies on the site's
+   outline (within :data:`AREA_TOLERANCE_M`; for a point site, inside its disc)
+   and is a node of a vehicular way (a public street or a service way) is one
+   entrance (basis ``entrance_node``). Doors on a building outline that no road
+   reaches are pedestrian entrances and are ignored.
+3. Entrances of one site closer than :data:`DEDUP_M` to an earlier one are
+   dropped (driveway entrances come first). A site with no entrance gets none:
+   the checker then protects its whole footprint (SPEC 4.4).
+
+Entrance ids are ``<site_id>/e1``, ``<site_id>/e2`` ... in that order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from planner.core.crs import Projector
+from planner.io.openstreetmap.data import OsmData
+
+POINT_SITE_RADIUS_M = 30.0
+AREA_TOLERANCE_M = 2.0
+REACH_M = 100.0
+DEDUP_M = 5.0
+
+GATE_BARRIERS = frozenset({"gate", "lift_gate", "swing_gate", "sliding_gate"})
+SERVICE_KINDS = frozenset({"driveway", "parking_aisle"})
+
+
+@dataclass(frozen=True)
+class FoundEntrance:
+    """One entrance: lon/lat, how it was found, and the OSM node it sits on."""
+
+    entrance_id: str
+    site_id: str
+    lon: float
+    lat: float
+    basis: str
+    node_id: int
+
+
+def is_service_way(tags: Mapping[str, str]) -> bool:
+    """A driveway, parking aisle, alley or other service road."""
+    highway = tags.get("highway")
+    if highway is None or tags.get("area") == "yes":
+        return False
+    return highway == "service" or tags.get("service") in SERVICE_KINDS
+
+
+def is_gate_or_entrance(tags: Mapping[str, str]) -> bool:
+    return tags.get("barrier") in GATE_BARRIERS or "entrance" in tags
+
+
+def find_entrances(
+    data: OsmData,
+    sites: Sequence[tuple[str, BaseGeometry]],
+    *,
+    public_way_ids: Collection[int],
+    projector: Projector | None = None,
+) -> list[FoundEntrance]:
+    """Entrances of ``sites`` (``(site_id, lon/lat geometry)``) found in ``data``.
+
+    Parameters
+    ----------
+    data
+        The OSM objects the sites came from.
+    sites
+        Site ids and geometries (Point, Polygon or MultiPolygon, lon/lat).
+    public_way_ids
+        Ids of the ways that are public drivable streets.
+    projector
+        Metric projection; by default the UTM zone of the sites.
+
+    Returns
+    -------
+    list of FoundEntrance
+        In site order, then driveway before entrance_node entrances.
+    """
+    if not sites:
+        return []
+    if projector is None:
+        cents = [g.centroid for _, g in sites]
+        projector = Projector.for_points([(c.x, c.y) for c in cents])
+
+    public = {w for w in public_way_ids if w in data.ways}
+    service = {w for w, t in data.way_tags.items() if is_service_way(t) and w not in public}
+
+    node_ways: dict[int, list[int]] = defaultdict(list)
+    for w in service | public:
+        for n in data.ways[w]:
+            node_ways[n].append(w)
+    public_nodes = {n for w in public for n in data.ways[w]}
+
+    # Project every node a vehicular way uses, once.
+    ids = np.fromiter((n for n in node_ways if n in data.nodes), dtype=np.int64)
+    lonlat = np.array([data.nodes[n] for n in ids], dtype=float).reshape(-1, 2)
+    xs, ys = projector.forward(lonlat[:, 0], lonlat[:, 1]) if len(ids) else (np.empty(0),) * 2
+    xy: dict[int, tuple[float, float]] = {
+        int(n): (float(x), float(y)) for n, x, y in zip(ids, xs, ys, strict=True)
+    }
+
+    service_ids = sorted(service)
+    service_index = {w: i for i, w in enumerate(service_ids)}
+    service_lines = []
+    for w in service_ids:
+        coords = [xy[n] for n in data.ways[w] if n in xy]
+        service_lines.append(shapely.LineString(coords) if len(coords) >= 2 else shapely.Point())
+    service_geoms = np.array(service_lines, dtype=object)
+    tree = shapely.STRtree(service_geoms)
+
+    gate_nodes = [n for n, t in data.node_tags.items() if n in xy and is_gate_or_entrance(t)]
+    gate_points = shapely.points(np.array([xy[n] for n in gate_nodes]).reshape(-1, 2))
+
+    out: list[FoundEntrance] = []
+    for site_id, geom in sites:
+        projected = projector.project(geom)
+        point_site = projected.geom_type in ("Point", "MultiPoint")
+        area = (
+            projected.buffer(POINT_SITE_RADIUS_M)
+            if point_site
+            else shapely.make_valid(projected).buffer(AREA_TOLERANCE_M)
+        )
+        found: list[tuple[str, int]] = []
+
+        # 1. Driveways: follow service ways from the area to the public streets.
+        seeds = tree.query(area, predicate="intersects")
+        reach = area.buffer(REACH_M)
+        seen = set()
+        queue = deque(int(i) for i in seeds)
+        meeting: list[int] = []
+        while queue:
+            i = queue.popleft()
+            if i in seen:
+                continue
+            seen.add(i)
+            w = service_ids[i]
+            for n in data.ways[w]:
+                if (
+                    n in public_nodes
+                    and n in xy
+                    and n not in meeting
+                    and reach.contains(shapely.Point(xy[n]))
+                ):
+                    meeting.append(n)
+                for other in node_ways.get(n, ()):
+                    if other in service and other != w:
+                        j = service_index[other]
+                        if j not in seen and service_geoms[j].intersects(reach):
+                            queue.append(j)
+        found.extend(("driveway", n) for n in meeting)
+
+        # 2. Gates and entrance nodes on the outline that a vehicular way uses.
+        if len(gate_nodes):
+            if point_site:
+                near = shapely.contains_xy(
+                    area,
+                    shapely.get_coordinates(gate_points)[:, 0],
+                    shapely.get_coordinates(gate_points)[:, 1],
+                )
+            else:
+                near = shapely.dwithin(gate_points, projected.boundary, AREA_TOLERANCE_M)
+            found.extend(("entrance_node", gate_nodes[k]) for k in np.flatnonzero(near))
+
+        kept: list[tuple[str, int]] = []
+        for basis, n in found:
+            x, y = xy[n]
+            if all(np.hypot(x - xy[m][0], y - xy[m][1]) >= DEDUP_M for _, m in kept):
+                kept.append((basis, n))
+        for k, (basis, n) in enumerate(kept, start=1):
+            lon, lat = data.nodes[n]
+            out.append(FoundEntrance(f"{site_id}/e{k}", site_id, lon, lat, basis, n))
+    return out
