@@ -2,7 +2,8 @@
 
 Starting the planner costs about a second of imports, so the fuzzer keeps one worker
 process and sends it one command line per input: a JSON line ``{"argv": [...]}`` on
-stdin (optionally with ``"env"``, variables set for that input only, e.g. the IT
+stdin (optionally with ``"system_config"``, IT's config file for that input, and ``"env"``,
+variables set for that input only, e.g. the IT
 config file), or ``{"call": SURFACE, "path": FILE}`` for a reader the app reaches
 without a command (:func:`call_surface`). The worker runs :func:`planner.cli.main`
 exactly as the console script does, and answers ``{"code": int, "stderr": str,
@@ -75,6 +76,7 @@ def serve() -> None:
     import resource
 
     import planner.cli  # noqa: F401 - imported once, before the first input
+    from planner.io import managed_config
 
     # Every report goes nowhere: the fuzzer judges exit codes and stderr only.
     devnull = Path(os.devnull).open("w", encoding="utf-8")  # noqa: SIM115 - for the process
@@ -83,6 +85,9 @@ def serve() -> None:
         err = io.StringIO()
         saved = {k: os.environ.get(k) for k in request.get("env", {})}
         os.environ.update(request.get("env", {}))
+        # IT's config file for this input alone: through the code path tests use, since
+        # no variable a user can set moves it
+        managed_config._config_path_for_tests = request.get("system_config")
         with contextlib.redirect_stdout(devnull), contextlib.redirect_stderr(err):
             try:
                 code = _run(request)

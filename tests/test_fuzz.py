@@ -40,6 +40,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.signing_support import make_signer, write_allowed
+
 PROJECT = Path(__file__).resolve().parent.parent
 EXAMPLES = int(os.environ.get("SITING_FUZZ_EXAMPLES", "12"))
 LONG = "SITING_FUZZ_EXAMPLES" in os.environ
@@ -761,8 +763,10 @@ def surface_seeds(worker: Worker, seeds: dict[str, Path]) -> dict[str, Path]:
     # a plan with a review section: the seed plan after one recorded decision
     review = folder / "review.plan.geojson"
     review.write_bytes(seeds["plan"].read_bytes())
-    ok = worker.run(["review", str(review), "--sites", str(seeds["sites"]), "--reviewer",
-                     "Seed", "--decide", "C-0=reject:seed"])  # fmt: skip
+    signer = make_signer(folder / "keys", "fuzz@example.org")
+    write_allowed(folder / "allowed_signers", signer.signer_line())
+    ok = worker.run(["review", str(review), "--sites", str(seeds["sites"]), *_signing(folder),
+                     "--decide", "C-0=reject:seed"])  # fmt: skip
     assert ok["code"] == 0, ok
     out["review"] = review
     out["config"] = folder / "config.toml"
@@ -796,14 +800,20 @@ def surface_seeds(worker: Worker, seeds: dict[str, Path]) -> dict[str, Path]:
     return out
 
 
+def _signing(folder: Path) -> list[str]:
+    """The reviewer's options of a signed ``review --decide`` (key made by ``surface_seeds``)."""
+    return ["--reviewer", "fuzz@example.org", "--key", str(folder / "keys" / "fuzz_at_example.org"),
+            "--allowed-signers", str(folder / "allowed_signers")]  # fmt: skip
+
+
 def _surface_request(surface: str, path: Path, seeds: dict[str, Path]) -> dict[str, Any]:
     sites = str(seeds["sites"])
     if surface == "review":
-        return {"argv": ["review", str(path), "--sites", sites, "--reviewer", "Fuzz",
+        return {"argv": ["review", str(path), "--sites", sites, *_signing(seeds["plan"].parent),
                          "--decide", "C-1=needs_changes:fuzz"]}  # fmt: skip
     if surface == "config":
         return {"argv": ["check", str(seeds["plan"]), "--sites", sites],
-                "env": {"SITING_PLANNER_SYSTEM_CONFIG": str(path)}}  # fmt: skip
+                "system_config": str(path)}  # fmt: skip
     if surface == "csv_cameras":
         return {"call": "csv_cameras", "path": str(path)}
     if surface in ("mbtiles", "pmtiles"):
