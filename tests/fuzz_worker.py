@@ -76,7 +76,7 @@ def serve() -> None:
     import resource
 
     import planner.cli  # noqa: F401 - imported once, before the first input
-    from planner.io import managed_config
+    from planner.io.config import managed_config
 
     # Every report goes nowhere: the fuzzer judges exit codes and stderr only.
     devnull = Path(os.devnull).open("w", encoding="utf-8")  # noqa: SIM115 - for the process
