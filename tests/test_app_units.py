@@ -105,3 +105,18 @@ def test_one_formatter_for_long_lengths():
     assert units.format_scale(1.41, unit="feet") == "463 ft / 100 px"
     assert units.format_scale(90.5, unit="metres") == "9.05 km / 100 px"
     assert units.format_resolution(0.35, unit="feet") == "1.15 ft per screen pixel"
+
+
+def test_measure_tool_states_long_lengths_as_the_scale_bar_does(feet):
+    """The measure tool's text: miles from a mile up in feet, km from a km up in metres,
+    the short form below (what a planner reads beside a '5 mi' scale bar)."""
+    from planner.app.tools.measure import describe
+
+    units.set_units("feet")
+    assert describe([(0.0, 0.0), (0.0, 3218.7)]) == "Distance 2.00 mi, bearing 0.0°"
+    assert describe([(0.0, 0.0), (30.48, 0.0)]) == "Distance 100 ft, bearing 90.0°"
+    units.set_units("metres")
+    assert describe([(0.0, 0.0), (2400.0, 0.0)]) == "Distance 2.40 km, bearing 90.0°"
+    assert describe([(0.0, 0.0), (0.0, -5.4)]) == "Distance 5.4 m, bearing 180.0°"
+    total = describe([(0.0, 0.0), (1000.0, 0.0), (1000.0, 1000.0)])
+    assert total.startswith("Total 2.00 km over 2 legs; last leg 1.00 km")

@@ -98,6 +98,15 @@ def span_unit(metres: float, unit: str | None = None) -> tuple[str, float]:
     return ("km", KM_M) if metres >= KM_M else ("m", 1.0)
 
 
+def format_length(metres: float, *, unit: str | None = None) -> str:
+    """A measured length in the unit its size calls for: ``"38 m"``, ``"2.40 km"``,
+    ``"950 ft"``, ``"1.49 mi"`` (miles from a mile up, as the scale bar)."""
+    name, per = span_unit(metres, unit)
+    if name in ("m", "ft"):
+        return format_distance(metres, unit=unit)
+    return format_span(metres, symbol=(name, per))
+
+
 #: The length, in view pixels, whose size picks a map's scale unit (the status bar shows
 #: this many pixels' length; the scale bar follows the same choice).
 SCALE_REF_PX = 100

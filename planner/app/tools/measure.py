@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 
-from planner.app.common.units import format_distance
+from planner.app.common.units import format_length
 
 
 def leg(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
@@ -34,10 +34,10 @@ def describe(points: Sequence[tuple[float, float]]) -> str:
         return "Measure: click the map to start; each click adds a point"
     d, brg = leg(points[-2], points[-1])
     if len(points) == 2:
-        return f"Distance {format_distance(d)}, bearing {brg:.1f}°"
+        return f"Distance {format_length(d)}, bearing {brg:.1f}°"
     return (
-        f"Total {format_distance(total_length(points))} over {len(points) - 1} legs; "
-        f"last leg {format_distance(d)}, bearing {brg:.1f}°"
+        f"Total {format_length(total_length(points))} over {len(points) - 1} legs; "
+        f"last leg {format_length(d)}, bearing {brg:.1f}°"
     )
 
 
@@ -116,7 +116,7 @@ class MeasureTool(QObject):
         fm = QFontMetricsF(font)
         for i in range(len(pts) - 1):
             d, brg = leg(pts[i], pts[i + 1])
-            text = f"{format_distance(d)}  {brg:.0f}°"
+            text = f"{format_length(d)}  {brg:.0f}°"
             mid = (view[i] + view[i + 1]) / 2
             box = QRectF(
                 mid.x() + 6,
