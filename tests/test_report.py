@@ -239,7 +239,8 @@ def test_camera_maps_paint_their_neighbours_as_the_scene_does(qtbot) -> None:
     from PySide6.QtCore import QRectF, Qt
     from PySide6.QtGui import QImage, QPainter
 
-    from planner.app.review.maps import ReportMaps, fit_extent
+    from planner.app.review.map_frame import MapFrame
+    from planner.app.review.maps import MapOptions, ReportMaps, fit_extent
     from planner.io.checking.recheck import recheck
 
     ns = argparse.Namespace(
@@ -254,13 +255,11 @@ def test_camera_maps_paint_their_neighbours_as_the_scene_does(qtbot) -> None:
         buildings=rc.inputs.buildings,
     )
 
-    def whole_scene(
-        painter: QPainter, *, x0: float, y0: float, res: float, width: float, height: float
-    ) -> None:
+    def whole_scene(painter: QPainter, f: MapFrame) -> None:
         maps.scene.render(
             painter,
-            QRectF(0, 0, width, height),
-            QRectF(x0, y0, width * res, height * res),
+            QRectF(0, 0, f.width, f.height),
+            QRectF(f.x0, f.y0, f.width * f.res, f.height * f.res),
             Qt.AspectRatioMode.IgnoreAspectRatio,
         )
 
@@ -272,11 +271,11 @@ def test_camera_maps_paint_their_neighbours_as_the_scene_does(qtbot) -> None:
         # wide enough that neighbours (C-1's church, C-2's clinic) come into view
         x, y = maps.xy[cam.id]
         extent = fit_extent((x - 250, y - 250, x + 250, y + 250), aspect=250 / 190)
-        kw = {"width": 250, "height": 190, "scale": 1.5, "subject": cam.id, "extent": extent}
-        near = pixels(maps.image(**kw))
+        options = MapOptions(width=250, height=190, subject=cam.id, extent=extent)
+        near = pixels(maps.image(options, scale=1.5))
         maps._paint_near = whole_scene  # type: ignore[method-assign]
         try:
-            scene = pixels(maps.image(**kw))
+            scene = pixels(maps.image(options, scale=1.5))
         finally:
             del maps._paint_near
         # anti-aliasing may round a few edge pixels differently; symbols may not move
