@@ -264,7 +264,7 @@ def peak_mb():
 from pathlib import Path
 from PySide6.QtWidgets import QApplication
 app = QApplication(sys.argv[:1])
-from planner.app.review.window import open_review
+from planner.app.review.launch import open_review
 from planner.app.common.settings import AppSettings
 w = open_review(plan=Path(sys.argv[1]), data=Path(sys.argv[2]), settings=AppSettings(), wait=True)
 w.canvas.wait_for_tiles()
@@ -454,7 +454,7 @@ if sys.argv[3:] == ["frames"]:
 if sys.argv[3:] == ["report"]:
     # File > Export review report from this window: the peak after it
     import tempfile
-    from planner.app.review.window import export_report_dialog
+    from planner.app.review.export import export_report_dialog
     with tempfile.TemporaryDirectory() as d:
         t2 = time.perf_counter()
         out = export_report_dialog(win, Path(d) / "report.pdf")

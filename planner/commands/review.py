@@ -80,7 +80,7 @@ def run_review(ns: argparse.Namespace) -> int:
     )
 
     if not ns.decide and ns.decide_plan is None:
-        from planner.app.review.window import run_review_app
+        from planner.app.review.launch import run_review_app
 
         return run_review_app(
             plan=ns.plan,

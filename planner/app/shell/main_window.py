@@ -69,12 +69,6 @@ CURSOR_OFF_MAP = "lon, lat: off the map"
 _log = logging.getLogger("planner")
 
 
-def _review_window() -> Any:
-    from planner.app.review import window as review_window
-
-    return review_window
-
-
 @dataclass(frozen=True)
 class ActionSpec:
     """One action of the main window: its name, menu text, slot and shortcut."""
@@ -456,15 +450,19 @@ class MainWindow(QMainWindow):
                 keys = a[name].shortcut()
                 a[name].setToolTip(f"{text} ({keys.toString()})" if not keys.isEmpty() else text)
 
-    # DPO review mode and the review report live in planner.app.review.window, imported
+    # DPO review mode and the review report live in planner.app.review, imported
     # when first used: the first paint need not wait for it
     def review_plan(self) -> None:
         """File → Review plan…: open a plan read-only and record decisions."""
-        _review_window().review_plan_dialog(self)
+        from planner.app.review.launch import review_plan_dialog
+
+        review_plan_dialog(self)
 
     def export_review_report(self) -> None:
         """File → Export review report…: the report of the saved plan."""
-        _review_window().export_report_dialog(self)
+        from planner.app.review.export import export_report_dialog
+
+        export_report_dialog(self)
 
     def _connect(self) -> None:
         doc = self.doc
