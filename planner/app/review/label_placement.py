@@ -111,20 +111,33 @@ def label_map(
         (then[j], box)
         for j, box in place_labels([reqs[i] for i in then], view=view, occupied=taken)
     ]
+    labels = [(reqs[i], box) for i, box in sorted(placed, key=lambda ib: reqs[ib[0]].priority)]
+    _draw(painter, leaders=leaders, callouts=callout_boxes, labels=labels, drawn=drawn)
+    return drawn
+
+
+def _draw(
+    painter: QPainter,
+    *,
+    leaders: list[tuple[QPointF, QRectF]],
+    callouts: list[tuple[str, QRectF, LabelRequest]],
+    labels: list[tuple[LabelRequest, QRectF]],
+    drawn: LabelsDrawn,
+) -> None:
+    """Draw the placed labels (leader lines, then numbers, then the rest by priority)
+    and note them in ``drawn``."""
     for anchor, box in leaders:
         painter.save()
         painter.setPen(QPen(QColor(20, 20, 20), 0.6))
         painter.drawLine(anchor, _nearest_on(box, anchor))
         painter.restore()
-    for cid, box, req in callout_boxes:
+    for cid, box, req in callouts:
         draw_label(painter, PlacedLabel(req.text, box, req.role, req.style))
         drawn.callouts[cid] = box
         drawn.labels.append((req.text, box, req.role))
-    for i, box in sorted(placed, key=lambda ib: reqs[ib[0]].priority):
-        r = reqs[i]
+    for r, box in labels:
         draw_label(painter, PlacedLabel(r.text, box, r.role, r.style))
         drawn.labels.append((r.text, box, r.role))
-    return drawn
 
 
 def _camera_requests(
