@@ -166,14 +166,9 @@ def _code(part: Inline) -> str:
     if isinstance(part, PageOf):
         return f"context counter(page).at(<cam-{label_name(part.camera_id)}>).first()"
     if isinstance(part, Lines):
-        codes = [_expression(line) for line in part.lines]
-        return _cat(
-            *[
-                c
-                for i, code in enumerate(codes)
-                for c in ([code] if not i else ["linebreak()", code])
-            ]
-        )
+        # each line after a line break; the first needs none
+        breaks = [c for line in part.lines for c in ("linebreak()", _expression(line))]
+        return _cat(*breaks[1:])
     msg = f"unknown cell part: {part!r}"
     raise TypeError(msg)
 
