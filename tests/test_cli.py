@@ -536,11 +536,12 @@ def test_check_with_the_demo_data_pack(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_internal_error_is_one_line_with_exit_3(monkeypatch, capsys) -> None:
     import planner.cli as cli
+    import planner.commands.check as check
 
     def boom(_ns):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(cli, "run_check", boom)
+    monkeypatch.setattr(check, "run", boom)
     monkeypatch.delenv("SITING_PLANNER_DEBUG", raising=False)
     code = cli.main(["check", "x.plan.geojson"])
     err = capsys.readouterr().err
