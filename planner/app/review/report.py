@@ -262,9 +262,7 @@ def write_html(
         # the overview and its detail span the text column: drawn sharper than the insets
         scale = HTML_SCALE if m.options.subject is not None else HTML_OVERVIEW_SCALE
         images[m.key] = _data_uri(maps.image(m.options, scale=scale))
-    text = report_html(
-        report, images, for_qt=False, overview_size=OVERVIEW_SIZE, inset_size=INSET_SIZE
-    )
+    text = report_html(report, images, overview_size=OVERVIEW_SIZE, inset_size=INSET_SIZE)
     path.write_text(text, encoding="utf-8")
 
 
