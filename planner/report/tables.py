@@ -18,7 +18,6 @@ from planner.report.content import (
     Facts,
     Lines,
     PageOf,
-    Per,
     Span,
     Status,
     Table,
@@ -314,12 +313,13 @@ def _decision_cell(s: CameraSection) -> Cell:
         return (Lines((text(s.decision_text),)),)
     rec = s.decision.record
     words = styled("stale" if s.decision.stale else "strong", s.decision_text)
-    # the web page gives the reviewer's name and the key's fingerprint (a line of its
-    # own); the printed page the principal alone
+    # both records say who signed (principal and name) and with which key: the PDF is
+    # the copy that is filed, so it must let a reader match the key to the allowed signers
     name = f" ({rec.reviewer_name})" if rec.reviewer_name else ""
-    key: Cell = (Per(web=(Lines(((), (rec.key,))),)),) if rec.key else ()
-    signed: Cell = (Per(web=(rec.reviewer + name,), print=(rec.reviewer,)), ", ", rec.when, *key)
+    signed: Cell = (rec.reviewer + name, ", ", rec.when)
     lines: list[Cell] = [words, (Span("small", signed),)]
+    if rec.key:
+        lines.append((Span("mono", (rec.key,)),))
     if rec.comment:
         lines.append(("“", rec.comment, "”"))
     return (Lines(tuple(lines)),)
