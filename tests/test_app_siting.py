@@ -7,7 +7,7 @@ import math
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
-from planner.app.siting.camera_items import to_scene
+from planner.app.siting.scene_paths import to_scene
 from planner.core.model import Severity
 from tests import app_support
 from tests.app_support import ENTRANCE, PROJ, X0, Y0
@@ -234,7 +234,7 @@ def test_findings_table_sorts_and_zooms(qtbot, window):
 )
 def test_the_unchecked_cone_is_the_sector_of_spec_4_1(heading, fov):
     # Independent of the path code: every sampled point's bearing and distance, by hand.
-    from planner.app.siting.camera_items import plain_cone_path
+    from planner.app.siting.scene_paths import plain_cone_path
     from planner.core.model import Camera
 
     cam = Camera("c", 0.0, 0.0, heading, fov, 50.0)
