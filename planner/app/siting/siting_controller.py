@@ -20,7 +20,8 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
 from planner.app.siting.camera_items import CameraItem, ConeItem, HandleItem
 from planner.app.siting.camera_style import Z_ARCS
-from planner.app.siting.document import PlanDocument, moved, rotated
+from planner.app.siting.document import PlanDocument
+from planner.app.siting.poses import moved, rotated
 from planner.app.siting.scene_paths import from_scene, geometry_path, plain_cone_path, to_scene
 from planner.app.siting.wording import view_note
 from planner.core.geometry import angular_difference, bearing_deg
