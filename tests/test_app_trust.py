@@ -738,7 +738,7 @@ def test_broken_last_project_at_start_falls_back_to_the_demo(qtbot, app_env, tmp
 
 
 def test_numbers_typed_by_people():
-    from planner.app.siting.panels import parse_number
+    from planner.app.siting.properties_panel import parse_number
 
     assert parse_number("40") == 40.0 and parse_number(" 40.5 ° ") == 40.5
     assert parse_number("120 ft", units_suffixes=("ft",)) == 120.0

@@ -252,7 +252,9 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.canvas)
         self.setCentralWidget(central)
 
-        from planner.app.siting.panels import FindingsPanel, LayersPanel, PropertiesPanel
+        from planner.app.siting.findings_panel import FindingsPanel
+        from planner.app.siting.layers_panel import LayersPanel
+        from planner.app.siting.properties_panel import PropertiesPanel
 
         self.layers_panel = LayersPanel()
         self.findings_panel = FindingsPanel(self.doc)
