@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsView
 
 from planner.app.map.canvas import style as st
+from planner.app.map.canvas.layers import StreetLayer
 from planner.app.map.canvas.prepare import (
     BoundaryLayer,
     SiteLayers,
@@ -25,7 +26,6 @@ from planner.app.map.canvas.prepare import (
     prepare_streets,
     prepare_zones,
 )
-from planner.app.map.canvas.render import StreetLayer
 from planner.app.map.canvas.stream import BuildingStream
 from planner.core.crs import Projector
 from planner.core.model import Site
