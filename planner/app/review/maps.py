@@ -43,18 +43,11 @@ from planner.app.map.canvas.labels import (
     draw_label,
     place_labels,
 )
-from planner.app.map.canvas.layers import GeomLayer
+from planner.app.map.canvas.layers import GeomLayer, StreetLayer
 from planner.app.map.canvas.overlays import draw_attribution, draw_scale_bar, scale_bar
 from planner.app.map.canvas.prepare import prepare_layers
-from planner.app.map.canvas.render import (
-    RenderState,
-    StreetLabels,
-    StreetLayer,
-    draw_region,
-    draw_street_labels,
-    site_symbol_px,
-    street_labels,
-)
+from planner.app.map.canvas.render import RenderState, draw_region, site_symbol_px, street_labels
+from planner.app.map.canvas.street_names import StreetLabels, draw_street_labels
 from planner.app.siting.camera_items import CameraItem, ConeItem
 from planner.app.siting.camera_style import LABEL_MAX_RES, SYMBOL_MAX_RES, paint_status_swatch
 from planner.app.siting.map_labels import CAMERA_STYLE
