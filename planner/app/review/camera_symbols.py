@@ -8,7 +8,8 @@ from typing import Any
 from PySide6.QtCore import QRectF
 from shapely.geometry.base import BaseGeometry
 
-from planner.app.siting.camera_items import CameraItem, ConeItem, geometry_path, to_scene
+from planner.app.siting.camera_items import CameraItem, ConeItem
+from planner.app.siting.scene_paths import geometry_path, to_scene
 from planner.core.model import Camera, CameraResult, CameraStatus
 
 

@@ -29,13 +29,8 @@ from planner.app.map.canvas.labels import (
     place_labels,
 )
 from planner.app.map.canvas.prepare import BoundaryLayer
-from planner.app.map.canvas.render import (
-    RenderState,
-    StreetLabels,
-    draw_street_labels,
-    site_symbol_px,
-    street_labels,
-)
+from planner.app.map.canvas.render import RenderState, site_symbol_px, street_labels
+from planner.app.map.canvas.street_names import StreetLabels, draw_street_labels
 from planner.app.review.camera_symbols import MapCamera
 from planner.app.review.map_frame import MapFrame, clip_streets
 from planner.app.siting.map_labels import CAMERA_STYLE

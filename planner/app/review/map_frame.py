@@ -15,8 +15,8 @@ import numpy as np
 import shapely
 from PySide6.QtCore import QPointF
 
-from planner.app.map.canvas.layers import GeomLayer
-from planner.app.map.canvas.render import RenderState, StreetLayer
+from planner.app.map.canvas.layers import GeomLayer, StreetLayer
+from planner.app.map.canvas.render import RenderState
 from planner.core.buildings import BoundsIndex, BuildingIndex, Footprints
 from planner.core.model import Camera
 

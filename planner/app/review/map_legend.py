@@ -19,7 +19,7 @@ from PySide6.QtGui import (
 )
 
 from planner.app.map.canvas import style as st
-from planner.app.siting.camera_items import paint_status_swatch
+from planner.app.siting.camera_style import paint_status_swatch
 from planner.core.model import Severity
 
 #: Draws a legend row's symbol into its box.

@@ -39,7 +39,8 @@ from planner.app.review.map_legend import (
     draw_north_arrow,
     legend_rect,
 )
-from planner.app.siting.camera_items import LABEL_MAX_RES, SYMBOL_MAX_RES, ConeItem
+from planner.app.siting.camera_items import ConeItem
+from planner.app.siting.camera_style import LABEL_MAX_RES, SYMBOL_MAX_RES
 from planner.core.model import Camera, PlanResult
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
