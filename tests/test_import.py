@@ -18,7 +18,8 @@ from planner.core.model import CameraStatus
 from planner.io.datapack import gis_layers, importer
 from planner.io.datapack.gis_layers import parse_layer_spec, read_site_layer
 from planner.io.datapack.importer import run_import
-from planner.io.datapack.store import ATTRIBUTION, read_pack, write_pack
+from planner.io.datapack.layout import ATTRIBUTION
+from planner.io.datapack.store import read_pack, write_pack
 
 MINI_OSM = """<?xml version="1.0" encoding="UTF-8"?>
 <osm version="0.6" generator="test">

@@ -32,7 +32,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from shapely.geometry.base import BaseGeometry
 
 from planner.core.errors import CheckCancelled, InputError
-from planner.io.datapack.store import conform_layer
+from planner.io.datapack.layout import conform_layer
 from planner.io.formats.sites import read_sites, repair_geometry
 from planner.io.safety.vector_source import check_plain_file, vector_source
 

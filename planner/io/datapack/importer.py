@@ -32,15 +32,8 @@ from planner.io.datapack.addresses import (
     read_address_points,
 )
 from planner.io.datapack.basis import file_date
-from planner.io.datapack.store import (
-    ATTRIBUTION,
-    SPATIAL_LAYERS,
-    Cancel,
-    Progress,
-    conform_layer,
-    read_pack,
-    write_pack,
-)
+from planner.io.datapack.layout import ATTRIBUTION, SPATIAL_LAYERS, conform_layer
+from planner.io.datapack.store import Cancel, Progress, read_pack, write_pack
 from planner.io.safety.common import sha256_file
 
 BBox = tuple[float, float, float, float]
