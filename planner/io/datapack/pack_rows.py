@@ -99,7 +99,7 @@ def sites_from_frames(
 
 
 def cameras_from_frame(path: Path, cams: gpd.GeoDataFrame) -> list[Camera]:
-    from planner.io.datapack.query import camera_from_row
+    from planner.io.datapack.query_sites import camera_from_row
 
     check_ids("cameras_existing", cams, file=str(path))
     out: list[Camera] = []
