@@ -294,6 +294,7 @@ def test_terminal_progress_bar() -> None:
 
 
 def test_online_sources_go_to_osmnx(mini_osm: Path, tmp_path: Path, monkeypatch) -> None:
+    from planner.io.openstreetmap import download
     from planner.io.openstreetmap import layers as osm
 
     calls: list[object] = []
@@ -302,7 +303,7 @@ def test_online_sources_go_to_osmnx(mini_osm: Path, tmp_path: Path, monkeypatch)
         calls.append(target)
         return osm.read_osm_source(mini_osm)
 
-    monkeypatch.setattr(osm, "fetch_osm", fake_fetch)
+    monkeypatch.setattr(download, "fetch_osm", fake_fetch)
     summary = run_import(
         ["San José, California", "-121.9,37.32,-121.88,37.34"], tmp_path / "online.gpkg"
     )

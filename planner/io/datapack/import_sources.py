@@ -9,22 +9,18 @@ and date (:func:`file_info`), so a report can say what the data dates from.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 
-from planner.core.errors import InputError
 from planner.io.datapack.addresses import address_layer_of, read_address_points
 from planner.io.datapack.basis import file_date
-from planner.io.datapack.import_merge import ID_COLUMNS
+from planner.io.datapack.import_merge import ID_COLUMNS, BBox
 from planner.io.datapack.store import Cancel, Progress
+from planner.io.openstreetmap.data import check_bbox
 from planner.io.safety.common import sha256_file
-
-BBox = tuple[float, float, float, float]
 
 #: File name endings that mark a SOURCE as a file (so a typo is "file not found",
 #: not a place name sent to a geocoder).
@@ -43,23 +39,6 @@ _FILE_HINTS = (
 _BBOX_RE = re.compile(r"^\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*$")
 
 
-def check_bbox(bbox: Sequence[float] | None) -> BBox | None:
-    """Validate ``(west, south, east, north)``."""
-    if bbox is None:
-        return None
-    try:
-        w, s, e, n = (float(v) for v in bbox)
-    except (TypeError, ValueError):
-        raise InputError("--bbox", "", f"must be four numbers W S E N, got {bbox!r}") from None
-    if not all(math.isfinite(v) for v in (w, s, e, n)) or not (
-        -180 <= w < e <= 180 and -90 <= s < n <= 90
-    ):
-        raise InputError(
-            "--bbox", "", f"must be W S E N with W < E and S < N in degrees, got {w} {s} {e} {n}"
-        )
-    return (w, s, e, n)
-
-
 def is_online(source: str) -> bool:
     """True when ``source`` is a place name or ``W,S,E,N`` rather than a file."""
     if Path(source).exists() or source.startswith("/vsi"):
@@ -74,12 +53,13 @@ def read_source(
     source: str, *, bbox: BBox | None, progress: Progress, cancel: Cancel | None
 ) -> tuple[Any, dict[str, Any]]:
     """One SOURCE's layers (downloaded or read from the file) and its metadata record."""
+    from planner.io.openstreetmap import download
     from planner.io.openstreetmap import layers as osm
 
     if is_online(source):
         m = _BBOX_RE.match(source)
         target: str | BBox = check_bbox([float(g) for g in m.groups()]) if m else source  # type: ignore[assignment]
-        layers = osm.fetch_osm(target, progress=progress, cancel=cancel)
+        layers = download.fetch_osm(target, progress=progress, cancel=cancel)
         if bbox is not None:
             layers = _clip_layers(layers, bbox)
         info: dict[str, Any] = {

@@ -2,7 +2,7 @@
 
 Sources are read one by one (OSM files through
 :func:`planner.io.openstreetmap.layers.read_osm_source`,
-a place name or ``W,S,E,N`` through :func:`planner.io.openstreetmap.layers.fetch_osm`), merged
+a place name or ``W,S,E,N`` through :func:`planner.io.openstreetmap.download.fetch_osm`), merged
 (duplicates by id dropped, so overlapping extracts can be combined), joined by city
 GIS layers, and written with :func:`planner.io.datapack.store.write_pack`, which only replaces
 the output once the whole pack is written. Any bad input stops the import with an
@@ -25,10 +25,7 @@ import geopandas as gpd
 
 from planner.core.errors import CheckCancelled, InputError
 from planner.io.datapack import gis_layers
-from planner.io.datapack.addresses import (
-    addresses_from_sites,
-    merge_addresses,
-)
+from planner.io.datapack.addresses import addresses_from_sites, merge_addresses
 from planner.io.datapack.import_merge import (
     ID_COLUMNS,
     BBox,
@@ -39,7 +36,6 @@ from planner.io.datapack.import_merge import (
 )
 from planner.io.datapack.import_sources import (
     address_points,
-    check_bbox,
     file_info,
     is_online,
     now_text,
@@ -47,6 +43,7 @@ from planner.io.datapack.import_sources import (
 )
 from planner.io.datapack.layout import ATTRIBUTION, SPATIAL_LAYERS
 from planner.io.datapack.store import Cancel, Progress, read_pack, write_pack
+from planner.io.openstreetmap.data import check_bbox
 
 
 @dataclass

@@ -33,10 +33,7 @@ import shapely
 from planner.core.buildings import Footprints
 from planner.core.errors import InputError
 from planner.core.model import Camera, Site
-from planner.io.datapack.layer_geoms import (
-    check_layer_geoms,
-    repair_layer_polygons,
-)
+from planner.io.datapack.layer_geoms import check_layer_geoms, repair_layer_polygons
 from planner.io.datapack.pack_sqlite import (
     LINES,
     POLYGONAL,

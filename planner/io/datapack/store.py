@@ -163,7 +163,7 @@ def write_pack(
         whole pack has been written.
     layers
         A mapping of layer name to GeoDataFrame, or an object with those attributes
-        (such as :class:`planner.io.openstreetmap.layers.OsmLayers`). Missing layers are written
+        (such as :class:`planner.io.openstreetmap.frames.OsmLayers`). Missing layers are written
         empty, with their columns; ``boundaries`` is written only when given.
     metadata
         JSON-serialisable provenance: ``sources`` (list of dicts with ``path``,

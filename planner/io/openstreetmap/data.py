@@ -2,15 +2,15 @@
 
 Every OSM source (XML, PBF, an Overpass JSON response) is first turned into an
 :class:`OsmData`: plain dicts of nodes, ways and relations with their tags. The
-layer builders in :mod:`planner.io.openstreetmap.layers` work on this one form only, so a new
-source format needs a reader and nothing else.
+layer builders (:func:`planner.io.openstreetmap.layers.layers_from_osm_data`) work on
+this one form only, so a new source format needs a reader and nothing else.
 """
 
 from __future__ import annotations
 
 import gzip
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -132,6 +132,23 @@ def check_lonlat(file: str, where: str, lon: float, lat: float) -> None:
     if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
         msg = f"coordinates out of range: lon={lon}, lat={lat}"
         raise InputError(file, where, msg)
+
+
+def check_bbox(bbox: Sequence[float] | None) -> tuple[float, float, float, float] | None:
+    """Validate ``(west, south, east, north)`` in degrees: the four numbers, or None."""
+    if bbox is None:
+        return None
+    try:
+        w, s, e, n = (float(v) for v in bbox)
+    except (TypeError, ValueError):
+        msg = f"must be four numbers W S E N, got {bbox!r}"
+        raise InputError("--bbox", "", msg) from None
+    if not all(math.isfinite(v) for v in (w, s, e, n)) or not (
+        -180 <= w < e <= 180 and -90 <= s < n <= 90
+    ):
+        msg = f"must be W S E N with W < E and S < N in degrees, got {w} {s} {e} {n}"
+        raise InputError("--bbox", "", msg)
+    return (w, s, e, n)
 
 
 def check_cancel(cancel: Callable[[], bool] | None) -> None:
