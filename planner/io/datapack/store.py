@@ -199,16 +199,20 @@ def write_pack(
         if error is None:
             raise
         raise error from None
+    _written(target)
+    _report(progress, "pack written", 1.0)
+    return meta
+
+
+def _written(target: Path) -> None:
+    """The new pack made durable and recorded as validated (its layers were, above)."""
+    from planner.io.datapack.hash_cache import cached_sha256
+    from planner.io.datapack.validated import remember_validated
     from planner.io.safety.atomic import fsync_dir
 
     fsync_dir(target.parent)
-    # Every layer was validated above: reading these exact bytes back needs no repeat.
-    from planner.io.datapack.hash_cache import cached_sha256
-    from planner.io.datapack.validated import remember_validated
-
+    # Reading these exact bytes back needs no repeat of the validation.
     remember_validated(cached_sha256(target))
-    _report(progress, "pack written", 1.0)
-    return meta
 
 
 def _pack_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:

@@ -243,55 +243,66 @@ def osm_data_from_overpass(
         tags = _tags(source, where, el.get("tags"))
         data.note_timestamp(el.get("timestamp") if isinstance(el.get("timestamp"), str) else None)
         if kind == "node":
-            lon, lat = el.get("lon"), el.get("lat")
-            if not (_is_number(lon) and _is_number(lat)):
-                msg = "node without numeric lat/lon"
-                raise InputError(source, where, msg)
-            check_lonlat(source, where, float(lon), float(lat))
-            data.nodes[oid] = (float(lon), float(lat))
-            if tags:
-                data.node_tags[oid] = tags
+            _add_node(data, el, oid, tags, where)
         elif kind == "way":
-            refs = el.get("nodes") or []
-            if not isinstance(refs, list):
-                msg = "way 'nodes' must be an array"
-                raise InputError(source, where, msg)
-            check_sizes(source, where, refs=len(refs))
-            refs = [_int(source, where, r, "node ref") for r in refs]
-            data.ways[oid] = refs
-            data.way_tags[oid] = tags
-            geom = el.get("geometry")
-            if isinstance(geom, list) and len(geom) == len(refs):
-                for ref, pt in zip(refs, geom, strict=True):
-                    if isinstance(pt, Mapping) and ref not in data.nodes:
-                        lon, lat = pt.get("lon"), pt.get("lat")
-                        if not (_is_number(lon) and _is_number(lat)):
-                            msg = "way geometry point without numeric lat/lon"
-                            raise InputError(source, where, msg)
-                        lon, lat = float(lon), float(lat)
-                        check_lonlat(source, where, lon, lat)
-                        data.nodes[ref] = (lon, lat)
+            _add_way(data, el, oid, tags, where)
         elif kind == "relation":
-            members: list[Member] = []
-            raw_members = el.get("members") or []
-            if not isinstance(raw_members, list):
-                msg = "relation 'members' must be an array"
-                raise InputError(source, where, msg)
-            check_sizes(source, where, members=len(raw_members))
-            for m in raw_members:
-                if isinstance(m, Mapping) and m.get("type") in ("node", "way", "relation"):
-                    members.append(
-                        (
-                            m["type"],
-                            _int(source, where, m.get("ref"), "ref"),
-                            str(m.get("role", "")),
-                        )
-                    )
-            data.relations[oid] = members
-            data.relation_tags[oid] = tags
-        elif kind in ("area", "count", "timeline"):
-            continue
-        else:
+            _add_relation(data, el, oid, tags, where)
+        elif kind not in ("area", "count", "timeline"):
             msg = f"unknown element type {kind!r}"
             raise InputError(source, where, msg)
     return data
+
+
+def _add_node(data: OsmData, el: Mapping[str, Any], oid: int, tags: Tags, where: str) -> None:
+    """An Overpass node: its position (checked) and its tags."""
+    lon, lat = el.get("lon"), el.get("lat")
+    if not (_is_number(lon) and _is_number(lat)):
+        msg = "node without numeric lat/lon"
+        raise InputError(data.source, where, msg)
+    check_lonlat(data.source, where, float(lon), float(lat))
+    data.nodes[oid] = (float(lon), float(lat))
+    if tags:
+        data.node_tags[oid] = tags
+
+
+def _add_way(data: OsmData, el: Mapping[str, Any], oid: int, tags: Tags, where: str) -> None:
+    """An Overpass way: its node refs, and with ``out geom`` the positions of unlisted nodes."""
+    source = data.source
+    refs = el.get("nodes") or []
+    if not isinstance(refs, list):
+        msg = "way 'nodes' must be an array"
+        raise InputError(source, where, msg)
+    check_sizes(source, where, refs=len(refs))
+    refs = [_int(source, where, r, "node ref") for r in refs]
+    data.ways[oid] = refs
+    data.way_tags[oid] = tags
+    geom = el.get("geometry")
+    if isinstance(geom, list) and len(geom) == len(refs):
+        for ref, pt in zip(refs, geom, strict=True):
+            if isinstance(pt, Mapping) and ref not in data.nodes:
+                lon, lat = pt.get("lon"), pt.get("lat")
+                if not (_is_number(lon) and _is_number(lat)):
+                    msg = "way geometry point without numeric lat/lon"
+                    raise InputError(source, where, msg)
+                lon, lat = float(lon), float(lat)
+                check_lonlat(source, where, lon, lat)
+                data.nodes[ref] = (lon, lat)
+
+
+def _add_relation(data: OsmData, el: Mapping[str, Any], oid: int, tags: Tags, where: str) -> None:
+    """An Overpass relation: its node, way and relation members with their roles."""
+    source = data.source
+    members: list[Member] = []
+    raw_members = el.get("members") or []
+    if not isinstance(raw_members, list):
+        msg = "relation 'members' must be an array"
+        raise InputError(source, where, msg)
+    check_sizes(source, where, members=len(raw_members))
+    for m in raw_members:
+        if isinstance(m, Mapping) and m.get("type") in ("node", "way", "relation"):
+            members.append(
+                (m["type"], _int(source, where, m.get("ref"), "ref"), str(m.get("role", "")))
+            )
+    data.relations[oid] = members
+    data.relation_tags[oid] = tags

@@ -175,6 +175,14 @@ def read_osm_source(
         layers = layers_from_osm_data(
             data, bbox=bbox, rules=rules, catalogue=catalogue, progress=progress, cancel=cancel
         )
+    _refuse_empty(layers, path, bbox)
+    return layers
+
+
+def _refuse_empty(
+    layers: OsmLayers, path: Path, bbox: tuple[float, float, float, float] | None
+) -> None:
+    """A source (or the part of it inside ``bbox``) with nothing to import is an error."""
     if layers.is_empty():
         where = "bbox " + " ".join(f"{v:g}" for v in bbox) if bbox is not None else ""
         what = (
@@ -183,7 +191,6 @@ def read_osm_source(
             else "no streets, buildings, sites or cameras in this file"
         )
         raise InputError(str(path), where, what)
-    return layers
 
 
 def _source_kind(path: Path) -> str:
