@@ -334,9 +334,10 @@ def drag_recheck_p95_ms(ctx: dict[str, Any] | None = None, *, steps: int = 400) 
     import numpy as np
     from PySide6.QtWidgets import QApplication, QGraphicsScene
 
-    from planner.app.siting.camera_items import SitingController, to_scene
     from planner.app.siting.document import PlanDocument
     from planner.app.siting.loading import load_data_context, load_policy
+    from planner.app.siting.scene_paths import to_scene
+    from planner.app.siting.siting_controller import SitingController
     from planner.core.model import Camera, Plan
     from tests.shared_data import locate_shared_data
 

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
-from planner.app.siting.camera_items import to_scene
+from planner.app.siting.scene_paths import to_scene
 from tests import app_support
 from tests.app_support import PROJ, X0, Y0
 

@@ -84,7 +84,14 @@ def reviewed(tmp_path_factory: pytest.TempPathFactory) -> dict:
         )
         assert code == 0, err
         assert "wrote" in stdout
-    return {"plan": plan, "check": check, "pdf": pdf, "html": html, "reviewed_hash": reviewed_hash}
+    return {
+        "plan": plan,
+        "check": check,
+        "pdf": pdf,
+        "html": html,
+        "reviewed_hash": reviewed_hash,
+        "key": dana.fingerprint(),
+    }
 
 
 def test_pdf_text_holds_ids_sites_decisions_stale_marks_and_hashes(reviewed: dict) -> None:
@@ -109,6 +116,12 @@ def test_pdf_text_holds_ids_sites_decisions_stale_marks_and_hashes(reviewed: dic
     )
     assert "1 approved, 1 rejected, 1 needs changes, 1 stale" in text
     assert "chosen by the user" in text and "Trusted reviewers" in text
+    # the filed copy says who signed and with which key, as the web page does
+    assert "dana.dpo@sanjoseca.gov (Dana DPO)" in text
+    # a fingerprint may wrap at its "/" or "+" (as the hashes below wrap): read the cells
+    # in reading order, not laid out beside their neighbours
+    flowing = "".join(poppler("pdftotext", str(reviewed["pdf"]), "-").split())
+    assert flowing.count(reviewed["key"]) >= 4, "each decision names its signing key"
     assert check["plan"]["canonical_sha256"] in text.replace(" ", "")
     assert check["plan"]["sha256"] in text.replace(" ", "")
     # the hand edit shows as a hash mismatch and in the change list

@@ -22,7 +22,8 @@ from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 
 from planner.app.map.canvas.render import site_symbol_px
 from planner.app.review.maps import ReportMaps, fit_extent
-from planner.app.siting.camera_items import SYMBOL_MAX_RES, CameraItem
+from planner.app.siting.camera_items import CameraItem
+from planner.app.siting.camera_style import SYMBOL_MAX_RES
 from planner.io.checking.recheck import recheck
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -55,16 +55,10 @@ from planner.app.map.canvas.render import (
     site_symbol_px,
     street_labels,
 )
-from planner.app.siting.camera_items import (
-    LABEL_MAX_RES,
-    SYMBOL_MAX_RES,
-    CameraItem,
-    ConeItem,
-    geometry_path,
-    paint_status_swatch,
-    to_scene,
-)
+from planner.app.siting.camera_items import CameraItem, ConeItem
+from planner.app.siting.camera_style import LABEL_MAX_RES, SYMBOL_MAX_RES, paint_status_swatch
 from planner.app.siting.map_labels import CAMERA_STYLE
+from planner.app.siting.scene_paths import geometry_path, to_scene
 from planner.core.buildings import BoundsIndex, BuildingIndex, Footprints
 from planner.core.model import Camera, CameraStatus, PlanResult, Severity
 

@@ -240,9 +240,7 @@ def write_html(
         )
         if progress and i % 10 == 0:
             progress(f"Drawing map {i + 1} of {n}", 0.55 + 0.4 * i / n)
-    text = report_html(
-        report, images, for_qt=False, overview_size=OVERVIEW_SIZE, inset_size=INSET_SIZE
-    )
+    text = report_html(report, images, overview_size=OVERVIEW_SIZE, inset_size=INSET_SIZE)
     path.write_text(text, encoding="utf-8")
 
 

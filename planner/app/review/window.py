@@ -61,8 +61,9 @@ from PySide6.QtWidgets import (
 from planner.app.common.workers import Task, start
 from planner.app.map.canvas import MapCanvas
 from planner.app.review.maps import MapCamera
-from planner.app.siting.camera_items import ConeItem, geometry_path, to_scene
+from planner.app.siting.camera_items import ConeItem
 from planner.app.siting.dialogs import PLAN_FILTER, Prompter
+from planner.app.siting.scene_paths import geometry_path, to_scene
 from planner.core.model import AuditEntry, CameraStatus
 from planner.core.review import (
     DECISION_LABELS,

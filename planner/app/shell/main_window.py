@@ -32,7 +32,6 @@ from planner.app.shell.managed import enforce_pack
 from planner.app.shell.recovery import Autosaver, discard, find_recovery_files
 from planner.app.shell.statusbar import ElidedLabel, StatusBar
 from planner.app.siting import canvas_bridge
-from planner.app.siting.camera_items import SitingController, to_scene
 from planner.app.siting.dialogs import LAYER_FILTER, PACK_FILTER, PLAN_FILTER, Prompter
 from planner.app.siting.document import DataContext, PlanDocument, login_name
 from planner.app.siting.loading import demo_paths, is_bundled, load_data_context, user_documents_dir
@@ -44,6 +43,8 @@ from planner.app.siting.provenance import (
     record_check,
     relink,
 )
+from planner.app.siting.scene_paths import to_scene
+from planner.app.siting.siting_controller import SitingController
 from planner.core.errors import InputError
 from planner.core.model import Finding, Plan, PlanMeta, Policy, Severity
 from planner.io.config.managed_config import ManagedConfig
@@ -251,7 +252,9 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.canvas)
         self.setCentralWidget(central)
 
-        from planner.app.siting.panels import FindingsPanel, LayersPanel, PropertiesPanel
+        from planner.app.siting.findings_panel import FindingsPanel
+        from planner.app.siting.layers_panel import LayersPanel
+        from planner.app.siting.properties_panel import PropertiesPanel
 
         self.layers_panel = LayersPanel()
         self.findings_panel = FindingsPanel(self.doc)
