@@ -18,14 +18,11 @@ import pytest
 import shapely
 
 from planner.core.errors import CheckCancelled, InputError
-from planner.io.openstreetmap.layers import (
-    COLUMNS,
-    OsmLayers,
-    fetch_osm,
-    is_drivable,
-    read_osm_source,
-)
+from planner.io.openstreetmap.download import fetch_osm
+from planner.io.openstreetmap.frames import COLUMNS, OsmLayers
+from planner.io.openstreetmap.layers import read_osm_source
 from planner.io.openstreetmap.rules import load_category_rules
+from planner.io.openstreetmap.streets import is_drivable
 
 # A local origin for the hand-made files: downtown San José.
 LON0, LAT0 = -121.89, 37.33
@@ -622,7 +619,7 @@ def test_fetch_osm_uses_the_same_pipeline(monkeypatch, shared_data: Path) -> Non
 
 
 def test_empty_graph_gives_empty_streets() -> None:
-    from planner.io.openstreetmap.layers import streets_from_graph
+    from planner.io.openstreetmap.streets import streets_from_graph
 
     frame = streets_from_graph(nx.MultiDiGraph())
     assert frame.empty and list(frame.columns) == [*COLUMNS["streets"], "geometry"]
