@@ -123,9 +123,14 @@ def street_graph(
 
 
 def _text(value: Any) -> str:
-    """An OSM attribute as text: lists (merged ways) joined with ';', missing as ''."""
+    """An OSM attribute as text: lists (merged ways) joined with ';', missing as ''.
+
+    A merged way's values are sorted: osmnx gathers them through a set, whose order
+    follows the interpreter's hash seed, and a pack must not change from one import of
+    the same sources to the next.
+    """
     if isinstance(value, list | tuple | set):
-        return ";".join(dict.fromkeys(_text(v) for v in value if _text(v)))
+        return ";".join(sorted({_text(v) for v in value} - {""}))
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return str(value)
