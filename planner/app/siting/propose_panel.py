@@ -1,6 +1,7 @@
 """The Propose panel: legal camera poses that read the most traffic (SPEC 9).
 
-The planner picks the area (the current view or the whole pack), a budget (or the
+The planner picks the area (the current view, an area drawn on the map with
+:class:`~planner.app.siting.area_tool.AreaTool`, or the whole pack), a budget (or the
 fewest cameras reading everything), the lenses, whether warnings are allowed and
 whether the cameras already on the map count. The engine
 (:mod:`planner.propose`) runs on the app's worker thread: candidates with a
@@ -9,18 +10,18 @@ live; Cancel keeps the quick answer. Proposals are drawn on the map as dashed co
 labelled with the weight each adds; *Accept checked* and *Accept all* add them to
 the plan through the siting gate, one undoable command each. *Curve* solves the
 whole curve of weight read against number of cameras, exactly, so a planner sees
-where the next camera stops paying.
+where the next camera stops paying, starting from what the cameras kept fixed read.
 """
 
 from __future__ import annotations
 
 import html
 import math
-import time
+from functools import partial
 from typing import Any, cast
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPainterPath, QPen
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -44,11 +45,10 @@ from PySide6.QtWidgets import (
 )
 
 from planner.app.common.workers import Task, start
+from planner.app.siting.area_tool import AreaTool
+from planner.app.siting.propose_curve import CurveWidget
+from planner.app.siting.propose_work import ProposeRequest, curve_work, propose_work
 
-#: Seconds between live gap updates (HiGHS calls back far more often).
-_GAP_EVERY_S = 0.2
-#: How long the quick answer may take (HiGHS starting from greedy).
-_PREVIEW_LIMIT_S = 0.05
 _PROPOSAL_Z = 40.0
 
 
@@ -65,52 +65,12 @@ def make_propose_dock(window: Any) -> tuple[ProposePanel, QDockWidget]:
     return panel, dock
 
 
-class CurveWidget(QWidget):
-    """Weight read against number of cameras, 1 ... cover-all."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("propose_curve")
-        self.points: list[float] = []
-        self.setMinimumHeight(120)
-
-    def set_points(self, points: list[float]) -> None:
-        self.points = list(points)
-        self.setToolTip(
-            ""
-            if not points
-            else f"{len(points)} cameras read everything readable ({points[-1]:,.0f} vehicles/day)"
-        )
-        self.update()
-
-    def paintEvent(self, event: Any) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        r = QRectF(self.rect()).adjusted(34, 8, -8, -18)
-        p.setPen(QPen(self.palette().mid().color()))
-        p.drawLine(r.bottomLeft(), r.bottomRight())
-        p.drawLine(r.bottomLeft(), r.topLeft())
-        p.setPen(self.palette().text().color())
-        if not self.points:
-            p.drawText(r, Qt.AlignmentFlag.AlignCenter, "No curve yet")
-            return
-        top = max(self.points) or 1.0
-        n = len(self.points)
-        path = QPainterPath(r.bottomLeft())
-        for i, v in enumerate(self.points):
-            path.lineTo(
-                QPointF(r.left() + r.width() * (i + 1) / n, r.bottom() - r.height() * v / top)
-            )
-        p.setPen(QPen(QColor("#1f6fb2"), 2))
-        p.drawPath(path)
-        p.setPen(self.palette().text().color())
-        p.drawText(QPointF(r.left(), r.bottom() + 14), "1")
-        p.drawText(
-            QRectF(r.left(), r.bottom() + 2, r.width(), 16),
-            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
-            f"{n} cameras",
-        )
-        p.drawText(QPointF(2, r.top() + 10), f"{top / 1000:,.0f}k")
+#: The target areas, in the order the Area box lists them (key, label).
+_AREAS = (("view", "Current view"), ("pack", "Whole data pack"), ("drawn", "Drawn area"))
+_DRAW_HINT = (
+    "Draw the area: click its vertices; double-click or Enter closes it, Backspace "
+    "removes the last vertex, Esc cancels."
+)
 
 
 class ProposePanel(QWidget):
@@ -123,31 +83,51 @@ class ProposePanel(QWidget):
         self.proposer: Any = None
         self.result: Any = None
         self.task: Task | None = None
+        #: The cameras the last run kept fixed: the curve starts from what they read.
+        self.fixed: list[Any] = []
         self._items: list[QGraphicsItem] = []
         self._last_gap = 0.0
+        self.area_tool = AreaTool(window.canvas, self)
+        self._build_area()
+        self._build_problem(window.catalogue)
+        self._build_run()
+        self._build_results()
+        self._lay_out()
+        self._connect()
+        self._set_idle(True)
 
+    # -- building -------------------------------------------------------------
+
+    def _build_area(self) -> None:
+        """Where to propose: the view, the pack, or an area drawn on the map."""
         self.area = QComboBox()
         self.area.setObjectName("propose_area")
-        self.area.addItems(["Current view", "Whole data pack"])
+        for key, label in _AREAS:
+            self.area.addItem(label, key)
+        self.draw_area = QPushButton("Draw area")
+        self.draw_area.setObjectName("propose_draw_area")
+        self.draw_area.setCheckable(True)
+        self.draw_area.setToolTip(_DRAW_HINT)
+        self.clear_area = QPushButton("Clear area")
+        self.clear_area.setObjectName("propose_clear_area")
+        self.clear_area.setEnabled(False)
+
+    def _build_problem(self, catalogue: Any) -> None:
+        """Budget, lenses, warnings, existing cameras and the time limit."""
         self.budget = QSpinBox()
         self.budget.setObjectName("propose_budget")
         self.budget.setRange(1, 5000)
         self.budget.setValue(10)
         self.cover_all = QCheckBox("Fewest cameras reading every approach")
         self.cover_all.setObjectName("propose_cover_all")
-        self.cover_all.toggled.connect(lambda on: self.budget.setEnabled(not on))
         self.lenses = QListWidget()
         self.lenses.setObjectName("propose_lenses")
         self.lenses.setMaximumHeight(90)
-        catalogue = window.catalogue
         for model in catalogue:
             item = QListWidgetItem(f"{model.label} ({model.fov_deg:g}°, {model.range_m:g} m)")
             item.setData(Qt.ItemDataRole.UserRole, model.key)
-            item.setCheckState(
-                Qt.CheckState.Checked
-                if model.key == catalogue.default_key
-                else Qt.CheckState.Unchecked
-            )
+            checked = model.key == catalogue.default_key
+            item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
             self.lenses.addItem(item)
         self.allow_warn = QCheckBox("Allow poses that warn")
         self.allow_warn.setObjectName("propose_allow_warn")
@@ -158,6 +138,9 @@ class ProposePanel(QWidget):
         self.time_limit.setRange(0.1, 3600.0)
         self.time_limit.setValue(30.0)
         self.time_limit.setSuffix(" s")
+
+    def _build_run(self) -> None:
+        """Propose, Cancel, the progress bar and the state line."""
         self.run_button = QPushButton("Propose")
         self.run_button.setObjectName("propose_run")
         self.cancel_button = QPushButton("Cancel")
@@ -172,6 +155,9 @@ class ProposePanel(QWidget):
         self.state.setWordWrap(True)
         # Site and street names come from data files: shown as text, never as markup.
         self.state.setTextFormat(Qt.TextFormat.PlainText)
+
+    def _build_results(self) -> None:
+        """The proposals list, accepting them, *Why not here?* and the curve."""
         self.results = QListWidget()
         self.results.setObjectName("propose_results")
         self.results.setMinimumHeight(100)
@@ -190,8 +176,13 @@ class ProposePanel(QWidget):
         self.curve_button.setObjectName("propose_curve_button")
         self.curve = CurveWidget()
 
+    def _lay_out(self) -> None:
+        area_buttons = QHBoxLayout()
+        area_buttons.addWidget(self.draw_area)
+        area_buttons.addWidget(self.clear_area)
         form = QFormLayout()
         form.addRow("Area", self.area)
+        form.addRow("", area_buttons)
         form.addRow("Cameras", self.budget)
         form.addRow("", self.cover_all)
         form.addRow("Lenses", self.lenses)
@@ -214,14 +205,23 @@ class ProposePanel(QWidget):
         lay.addLayout(accept)
         lay.addWidget(self.curve_button)
         lay.addWidget(self.curve)
-        self._set_idle(True)
 
+    def _connect(self) -> None:
+        self.cover_all.toggled.connect(lambda on: self.budget.setEnabled(not on))
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
         self.accept_checked.clicked.connect(lambda: self.accept(checked_only=True))
         self.accept_all.clicked.connect(lambda: self.accept(checked_only=False))
         self.curve_button.clicked.connect(self.run_curve)
         self.why_button.toggled.connect(self._why_mode)
+        self.area.currentIndexChanged.connect(self._area_chosen)
+        self.draw_area.toggled.connect(self._draw_mode)
+        self.clear_area.clicked.connect(self.forget_area)
+        self.area_tool.finished.connect(self._area_drawn)
+        self.area_tool.refused.connect(lambda why: self._say(f"{why} Keep clicking, or Esc."))
+        self.area_tool.cancelled.connect(self._area_cancelled)
+        # an area drawn over another pack is in another place (maybe another CRS)
+        self.host.doc.data_changed.connect(self.forget_area)
 
     # -- state ----------------------------------------------------------------
 
@@ -254,74 +254,99 @@ class ProposePanel(QWidget):
     def _say(self, text: str) -> None:
         self.state.setText(text)
 
+    # -- the drawn area ---------------------------------------------------------
+
+    def _area_chosen(self, _index: int) -> None:
+        if self.area.currentData() == "drawn" and self.area_tool.area is None:
+            self.draw_area.setChecked(True)  # nothing drawn yet: draw it now
+
+    def _draw_mode(self, on: bool) -> None:
+        if on:
+            self.why_button.setChecked(False)  # one map tool at a time
+            self._say(_DRAW_HINT)
+        self.area_tool.set_active(on)
+
+    def _area_drawn(self, polygon: Any) -> None:
+        self.draw_area.setChecked(False)
+        self.clear_area.setEnabled(True)
+        self.area.setCurrentIndex(self.area.findData("drawn"))
+        self._say(
+            f"Area drawn ({polygon.area / 10_000:,.1f} ha): Propose limits the approaches to it."
+        )
+
+    def _area_cancelled(self) -> None:
+        self.draw_area.setChecked(False)
+        kept = " The area drawn before stays." if self.area_tool.area is not None else ""
+        self._say("Drawing cancelled." + kept)
+
+    def forget_area(self) -> None:
+        """Clear the drawn area (the map outline too); the plan is not touched."""
+        self.draw_area.setChecked(False)
+        self.area_tool.clear()
+        self.clear_area.setEnabled(False)
+
+    def _targets(self) -> tuple[Any, str]:
+        """The target polygon in the pack's CRS (None: the whole pack), or why there is none."""
+        key = self.area.currentData()
+        if key == "view":
+            return self._view_polygon(), ""
+        if key == "drawn":
+            if self.area_tool.area is None:
+                return None, "Draw an area first (Draw area), or choose another area."
+            return self.area_tool.area, ""
+        return None, ""
+
     # -- running ----------------------------------------------------------------
 
-    def run(self) -> None:
-        """Build candidates and solve on the worker (quick answer first, then exact)."""
+    def request(self) -> ProposeRequest | str:
+        """What a run would solve, read from the panel; a message when it cannot run."""
         doc = self.host.doc
         data = doc.data
         if data is None or data.checker is None or data.streets is None or not len(data.streets):
-            self._say("Load a data pack with streets first: proposals follow its streets.")
-            return
+            return "Load a data pack with streets first: proposals follow its streets."
         lenses = self._chosen_lenses()
         if not lenses:
-            self._say("Check at least one lens.")
-            return
-        from planner.propose.approaches import streets_from_table
+            return "Check at least one lens."
+        targets, problem = self._targets()
+        if problem:
+            return problem
         from planner.propose.candidates import CandidateParams
-        from planner.propose.engine import Proposer
 
-        checker = data.checker
-        targets = self._view_polygon() if self.area.currentIndex() == 0 else None
-        table = data.streets
-        params = CandidateParams(allow_warn=self.allow_warn.isChecked())
-        fixed = [
-            c
-            for c in doc.all_cameras()
-            if self.keep_existing.isChecked() and str(c.status) != "removed"
-        ]
-        budget = None if self.cover_all.isChecked() else self.budget.value()
-        limit = self.time_limit.value()
-        used = [c.id for c in doc.all_cameras()]
+        cameras = doc.all_cameras()
+        keep = self.keep_existing.isChecked()
+        return ProposeRequest(
+            checker=data.checker,
+            table=data.streets,
+            lenses=lenses,
+            params=CandidateParams(allow_warn=self.allow_warn.isChecked()),
+            targets=targets,
+            fixed=[c for c in cameras if keep and str(c.status) != "removed"],
+            budget=None if self.cover_all.isChecked() else self.budget.value(),
+            time_limit=self.time_limit.value(),
+            used_ids=[c.id for c in cameras],
+        )
+
+    def run(self) -> None:
+        """Build candidates and solve on the worker (quick answer first, then exact)."""
+        request = self.request()
+        if isinstance(request, str):
+            self._say(request)
+            return
         self.clear_proposals()
         self.proposer = None
         self.result = None
-
-        def work(progress: Any, cancel: Any) -> Any:
-            streets = streets_from_table(table, checker.projector)
-            proposer = Proposer(
-                checker,
-                streets,
-                lenses,
-                params,
-                targets=targets,
-                workers=1,
-                progress=lambda stage, f: progress(stage, f),
-                cancel=cancel,
-            )
-            kw: dict[str, Any] = {"cameras": budget, "cover_all": budget is None, "fixed": fixed}
-            quick = proposer.solve(**kw, time_limit=_PREVIEW_LIMIT_S, used_ids=used)
-            progress("quick", (proposer, quick))
-            last = [0.0]
-
-            def gap(primal: float, dual: float, g: float) -> None:
-                now = time.monotonic()
-                if now - last[0] >= _GAP_EVERY_S:
-                    last[0] = now
-                    progress("gap", (primal, dual, g))
-
-            exact = proposer.solve(
-                **kw, time_limit=limit, used_ids=used, progress=gap, cancel=cancel
-            )
-            return proposer, exact
-
-        task = Task(work, name="Proposing")
-        task.signals.progress.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
-        task.signals.finished.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
-        task.signals.failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
-        task.signals.cancelled.connect(self._on_cancelled, Qt.ConnectionType.QueuedConnection)
+        self.fixed = request.fixed
+        task = Task(partial(propose_work, request), name="Proposing")
+        self._connect_task(task, done=self._on_done, cancelled=self._on_cancelled)
         self._start(task)
         self._say("Finding legal poses and what each reads…")
+
+    def _connect_task(self, task: Task, *, done: Any, cancelled: Any) -> None:
+        queued = Qt.ConnectionType.QueuedConnection
+        task.signals.progress.connect(self._on_progress, queued)
+        task.signals.finished.connect(done, queued)
+        task.signals.failed.connect(self._on_failed, queued)
+        task.signals.cancelled.connect(cancelled, queued)
 
     def _start(self, task: Task) -> None:
         self.task = task
@@ -520,38 +545,24 @@ class ProposePanel(QWidget):
     # -- curve ---------------------------------------------------------------------
 
     def run_curve(self) -> None:
-        """Solve the whole curve 1 … cover-all exactly on the worker."""
-        proposer = self.proposer
-        if proposer is None:
+        """Solve the whole curve 1 … cover-all exactly on the worker, from the fixed cameras."""
+        if self.proposer is None:
             return
-        from planner.propose.solve import solve_max_cover, solve_set_cover
-
-        sets, w = proposer.sets, proposer.approaches.weight
-
-        def work(progress: Any, cancel: Any) -> Any:
-            fewest = int(solve_set_cover(sets, len(w), cancel=cancel).objective)
-            points = []
-            for n in range(1, fewest + 1):
-                if cancel():
-                    break
-                points.append(solve_max_cover(sets, w, n, time_limit=10.0).objective)
-                progress(n, fewest)
-            return points
-
-        task = Task(work, name="Curve")
-        task.signals.progress.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
-        task.signals.finished.connect(self._on_curve, Qt.ConnectionType.QueuedConnection)
-        task.signals.failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
-        task.signals.cancelled.connect(self._finish, Qt.ConnectionType.QueuedConnection)
+        task = Task(partial(curve_work, self.proposer, list(self.fixed)), name="Curve")
+        self._connect_task(task, done=self._on_curve, cancelled=self._finish)
         self._start(task)
         self._say("Solving the curve of weight against cameras…")
 
-    def _on_curve(self, points: object) -> None:
+    def _on_curve(self, payload: object) -> None:
         self._finish()
-        values = list(cast("list[float]", points))
-        self.curve.set_points(values)
-        if values:
-            self._say(
-                f"Curve: 1 camera reads {values[0]:,.0f}; {len(values)} read everything "
-                f"readable ({values[-1]:,.0f} vehicles/day)."
-            )
+        base, points = cast("tuple[float, list[float]]", payload)
+        values = list(points)
+        self.curve.set_points(values, base=base)
+        if not values:
+            return
+        fixed = f"the cameras on the map read {base:,.0f}; " if base > 0 else ""
+        more = " more" if base > 0 else ""
+        self._say(
+            f"Curve: {fixed}1{more} camera reads {values[0]:,.0f}; {len(values)}{more} read "
+            f"everything readable ({values[-1]:,.0f} vehicles/day)."
+        )
