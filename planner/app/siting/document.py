@@ -355,57 +355,20 @@ class PlanDocument(QObject):
                 return Outcome(False, status, changed=False)
             before, after = [p[0] for p in pairs], [p[1] for p in pairs]
         results = [self.evaluate(c) for c in after]
-        statuses = [Severity.CLEAR if r is None else r.status for r in results]
-        worst = Severity.worst(statuses)
+        worst = Severity.worst([Severity.CLEAR if r is None else r.status for r in results])
         findings = tuple(f for r in results if r is not None for f in r.findings)
-        prior = {b.id: b for b in before}
-        still_blocked = ""
-        for cam, res in zip(after, results, strict=True):
-            if res is None or res.status is not Severity.BLOCK:
-                continue
-            old = prior.get(cam.id)
-            worse = worsening(None if old is None else self.evaluate(old), res)
-            if worse is not None:
-                msg = f"{text} refused: {self.describe(worse, cam)}"
-                self.set_message(msg, refused_camera=cam.id)
-                return Outcome(False, Severity.BLOCK, msg, findings)
-            blocking = next(f for f in res.findings if f.severity is Severity.BLOCK)
-            still_blocked = f"{text}: done, but still blocked: {self.describe(blocking, cam)}"
-        justification = ""
-        details: dict[str, str] = {}
-        if worst is not Severity.CLEAR:
-            for cam, res in zip(after, results, strict=True):
-                if res is not None and res.findings:
-                    # files stay metric, whatever the display unit
-                    details[cam.id] = "; ".join(
-                        self.describe(f, cam, unit="metres")
-                        for f in res.findings
-                        if f.severity is not Severity.CLEAR
-                    )
+        refused, still_blocked = self._gate_blocks(before, after, results, text=text)
+        if refused is not None:
+            return Outcome(False, Severity.BLOCK, refused, findings)
         warned = [
             (c, r)
             for c, r in zip(after, results, strict=True)
             if r is not None and r.status is Severity.WARN
         ]
-        if warned:
-            warn_f = [f for _c, r in warned for f in r.findings if f.severity is Severity.WARN]
-            names = ", ".join(sorted({f.site_name or f.site_id or str(f.rule) for f in warn_f}))
-            prompt = f"{text}: this placement gives warnings ({names}). Why is it acceptable?"
-            answer = self.justifier(prompt, warn_f)
-            ids = [x for c, _r in warned for x in (c.id, c.label) if x]
-            problem = (
-                None if answer is None else wording.justification_problem(answer, camera_ids=ids)
-            )
-            if answer is None or problem is not None:
-                why = (
-                    "needs a written justification"
-                    if answer is None or not answer.strip()
-                    else f"the justification is too short. {problem}"
-                )
-                msg = f"Not committed: {text} {why} ({names})"
-                self.set_message(msg)
-                return Outcome(False, worst, msg, findings)
-            justification = " ".join(answer.split())
+        justification, why_not = self._gate_justification(warned, text=text)
+        if why_not:
+            return Outcome(False, worst, why_not, findings)
+        details = {} if worst is Severity.CLEAR else self._finding_details(after, results)
         audit = self._audit(
             after, action=action, text=text, justification=justification, details=details
         )
@@ -426,6 +389,72 @@ class PlanDocument(QObject):
         elif warned:
             self.set_message(f"{text}: committed with justification")
         return Outcome(True, worst, "", findings)
+
+    def _gate_blocks(
+        self,
+        before: Sequence[Camera],
+        after: Sequence[Camera],
+        results: Sequence[CameraResult | None],
+        *,
+        text: str,
+    ) -> tuple[str | None, str]:
+        """``(refusal, "")`` when a change makes a camera's block worse, else ``(None, note)``.
+
+        A camera already blocked that the change does not worsen may move (the
+        planner is fixing it): the note says it is still blocked.
+        """
+        prior = {b.id: b for b in before}
+        still_blocked = ""
+        for cam, res in zip(after, results, strict=True):
+            if res is None or res.status is not Severity.BLOCK:
+                continue
+            old = prior.get(cam.id)
+            worse = worsening(None if old is None else self.evaluate(old), res)
+            if worse is not None:
+                msg = f"{text} refused: {self.describe(worse, cam)}"
+                self.set_message(msg, refused_camera=cam.id)
+                return msg, ""
+            blocking = next(f for f in res.findings if f.severity is Severity.BLOCK)
+            still_blocked = f"{text}: done, but still blocked: {self.describe(blocking, cam)}"
+        return None, still_blocked
+
+    def _gate_justification(
+        self, warned: Sequence[tuple[Camera, CameraResult]], *, text: str
+    ) -> tuple[str, str]:
+        """``(justification, "")`` for warned cameras, or ``("", why not committed)``."""
+        if not warned:
+            return "", ""
+        warn_f = [f for _c, r in warned for f in r.findings if f.severity is Severity.WARN]
+        names = ", ".join(sorted({f.site_name or f.site_id or str(f.rule) for f in warn_f}))
+        prompt = f"{text}: this placement gives warnings ({names}). Why is it acceptable?"
+        answer = self.justifier(prompt, warn_f)
+        ids = [x for c, _r in warned for x in (c.id, c.label) if x]
+        problem = None if answer is None else wording.justification_problem(answer, camera_ids=ids)
+        if answer is None or problem is not None:
+            why = (
+                "needs a written justification"
+                if answer is None or not answer.strip()
+                else f"the justification is too short. {problem}"
+            )
+            msg = f"Not committed: {text} {why} ({names})"
+            self.set_message(msg)
+            return "", msg
+        return " ".join(answer.split()), ""
+
+    def _finding_details(
+        self, after: Sequence[Camera], results: Sequence[CameraResult | None]
+    ) -> dict[str, str]:
+        """Per camera, its findings that are not clear, for the audit trail."""
+        details: dict[str, str] = {}
+        for cam, res in zip(after, results, strict=True):
+            if res is not None and res.findings:
+                # files stay metric, whatever the display unit
+                details[cam.id] = "; ".join(
+                    self.describe(f, cam, unit="metres")
+                    for f in res.findings
+                    if f.severity is not Severity.CLEAR
+                )
+        return details
 
     def edit_properties(self, before: Camera, after: Camera) -> Outcome:
         """Properties panel edits: pose and capability changes pass the gate, the rest commit."""
