@@ -3,9 +3,9 @@
     xvfb-run -a .venv/bin/python docs/scripts/propose_shot.py PACK.gpkg OUT.png
 
 Opens the window over ``PACK`` (the downtown San José pack of the README), zooms to
-the blocks around Trinity Cathedral and First Unitarian, proposes 12 cameras with
-the Falcon and Falcon LR lenses for the current view, solves the curve and saves
-the window. Settings and recovery files go to a temporary folder.
+the blocks around Trinity Cathedral and First Unitarian, draws an area with the
+mouse (the panel's *Draw area*: clicks, then Enter), proposes 12 cameras with the
+Falcon and Falcon LR lenses inside it, solves the curve and saves the window. Settings and recovery files go to a temporary folder.
 """
 
 from __future__ import annotations
@@ -20,6 +20,14 @@ from pathlib import Path
 #: The view (W, S, E, N): seven churches, the legality sweep has work to do.
 VIEW = (-121.892, 37.336, -121.884, 37.341)
 LENSES = ("flock_falcon", "flock_falcon_lr")
+#: The drawn area's vertices (lon, lat), clicked on the map in this order.
+AREA = (
+    (-121.8905, 37.3368),
+    (-121.8858, 37.3365),
+    (-121.8852, 37.3395),
+    (-121.8880, 37.3403),
+    (-121.8908, 37.3390),
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,7 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     tmp = tempfile.mkdtemp(prefix="propose-shot-")
     os.environ["SITING_PLANNER_SETTINGS"] = str(Path(tmp) / "settings.ini")
     os.environ["SITING_PLANNER_RECOVERY_DIR"] = str(Path(tmp) / "recovery")
-    from PySide6.QtCore import QRectF, Qt
+    from PySide6.QtCore import QPointF, QRectF, Qt
+    from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -54,12 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         prompter=ScriptedPrompter(),
         autosave_ms=3_600_000,
     )
-    win.resize(1500, 950)
+    win.resize(1500, 1100)
     win.show()
     data = load_data_context(policy=win.policy, cameras=[], pack=pack)
     win.install_data(data)
     win.doc.load_plan(Plan(), None)
     win.docks["propose"].raise_()
+    # the findings table is empty here: its room goes to the panel, Area row included
+    win.resizeDocks([win.docks["findings"]], [90], Qt.Orientation.Vertical)
     pump(1.0)
     x0, y0 = data.projector.point(VIEW[0], VIEW[1])
     x1, y1 = data.projector.point(VIEW[2], VIEW[3])
@@ -71,6 +82,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if item.data(Qt.ItemDataRole.UserRole) in LENSES:
             item.setCheckState(Qt.CheckState.Checked)
     panel.budget.setValue(12)
+    panel.draw_area.setChecked(True)
+    for lon, lat in AREA:
+        x, y = data.projector.point(lon, lat)
+        pos = win.canvas.mapFromScene(QPointF(x, -y))
+        QTest.mouseClick(win.canvas.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    QTest.keyClick(win.canvas, Qt.Key.Key_Return)
+    pump(0.5)
     for step in (panel.run, panel.run_curve):
         step()
         end = time.monotonic() + 600
