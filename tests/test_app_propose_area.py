@@ -114,7 +114,9 @@ def test_esc_cancels_and_keeps_the_area_drawn_before(qtbot, grid_window) -> None
 
 def test_fewer_than_three_vertices_refused_backspace_removes_one(qtbot, grid_window) -> None:  # noqa: F811
     win = grid_window
+    win.gis.set_tool("measure")
     panel = _start_drawing(qtbot, win)
+    assert win.gis.tool is None  # one map tool at a time: the clicks are the area's
     for lon, lat in AREA_LONLAT[:3]:
         _click(win, lon, lat)
     _key(win, Qt.Key.Key_Backspace)

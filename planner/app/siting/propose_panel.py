@@ -262,9 +262,19 @@ class ProposePanel(QWidget):
 
     def _draw_mode(self, on: bool) -> None:
         if on:
-            self.why_button.setChecked(False)  # one map tool at a time
+            self._leave_other_map_tools()
             self._say(_DRAW_HINT)
         self.area_tool.set_active(on)
+
+    def _leave_other_map_tools(self) -> None:
+        """One map tool at a time: the clicks that follow are the area's vertices."""
+        self.why_button.setChecked(False)
+        gis = getattr(self.host, "gis", None)
+        if gis is not None and gis.tool is not None:
+            gis.set_tool(None)  # identify, measure
+        add_mode = getattr(self.host, "actions_by_name", {}).get("add_mode")
+        if add_mode is not None and add_mode.isChecked():
+            add_mode.trigger()
 
     def _area_drawn(self, polygon: Any) -> None:
         self.draw_area.setChecked(False)
@@ -507,6 +517,7 @@ class ProposePanel(QWidget):
     def _why_mode(self, on: bool) -> None:
         viewport = self.host.canvas.viewport()
         if on:
+            self.draw_area.setChecked(False)  # one map tool at a time
             viewport.installEventFilter(self)
             self._say("Click a point of the map to see which poses are allowed there.")
         else:
