@@ -180,3 +180,14 @@ def test_the_curve_starts_from_what_the_fixed_cameras_read(qtbot, grid_window) -
     assert panel.curve.base == pytest.approx(two)
     assert panel.curve.points == sorted(panel.curve.points)
     assert "more camera" in panel.state.text()
+
+
+def test_new_data_forgets_the_drawn_area(qtbot, grid_window) -> None:  # noqa: F811
+    win = grid_window
+    panel = _start_drawing(qtbot, win)
+    for lon, lat in AREA_LONLAT:
+        _click(win, lon, lat)
+    _key(win, Qt.Key.Key_Return)
+    assert panel.area_tool.area is not None and panel.clear_area.isEnabled()
+    win.install_data(win.doc.data)  # another pack may lie elsewhere, in another CRS
+    assert panel.area_tool.area is None and not panel.clear_area.isEnabled()
