@@ -394,9 +394,37 @@ class PlanDocument(QObject):
                 return Outcome(False, status, changed=False)
             before, after = [p[0] for p in pairs], [p[1] for p in pairs]
         results = [self.evaluate(c) for c in after]
-        statuses = [Severity.CLEAR if r is None else r.status for r in results]
-        worst = Severity.worst(statuses)
+        worst = Severity.worst([Severity.CLEAR if r is None else r.status for r in results])
         findings = tuple(f for r in results if r is not None for f in r.findings)
+        refused, still_blocked = self._gate_blocks(before, after, results, text)
+        if refused:
+            return Outcome(False, Severity.BLOCK, refused, findings)
+        warned = [
+            (c, r)
+            for c, r in zip(after, results, strict=True)
+            if r is not None and r.status is Severity.WARN
+        ]
+        justification, refused = self._justify(warned, text)
+        if refused:
+            return Outcome(False, worst, refused, findings)
+        details = self._finding_details(after, results) if worst is not Severity.CLEAR else {}
+        audit = self._audit(
+            after, action=action, text=text, justification=justification, details=details
+        )
+        # A justified change stays its own undo step (never merged into a drag).
+        key = merge_key if not justification else None
+        self._push_cameras(before, after, audit, text, add=add, merge_key=key)
+        if still_blocked:
+            self.set_message(still_blocked)
+        elif warned:
+            self.set_message(f"{text}: committed with justification")
+        return Outcome(True, worst, "", findings)
+
+    def _gate_blocks(
+        self, before: Sequence[Camera], after: Sequence[Camera], results: list[Any], text: str
+    ) -> tuple[str, str]:
+        """``(refusal, still_blocked)``: a change that makes a block worse is refused;
+        one that leaves a camera blocked (no worse) commits with a message."""
         prior = {b.id: b for b in before}
         still_blocked = ""
         for cam, res in zip(after, results, strict=True):
@@ -407,47 +435,56 @@ class PlanDocument(QObject):
             if worse is not None:
                 msg = f"{text} refused: {self.describe(worse, cam)}"
                 self.set_message(msg, refused_camera=cam.id)
-                return Outcome(False, Severity.BLOCK, msg, findings)
+                return msg, ""
             blocking = next(f for f in res.findings if f.severity is Severity.BLOCK)
             still_blocked = f"{text}: done, but still blocked: {self.describe(blocking, cam)}"
-        justification = ""
+        return "", still_blocked
+
+    def _finding_details(self, after: Sequence[Camera], results: list[Any]) -> dict[str, str]:
+        """Each camera's non-clear findings, for the audit trail."""
         details: dict[str, str] = {}
-        if worst is not Severity.CLEAR:
-            for cam, res in zip(after, results, strict=True):
-                if res is not None and res.findings:
-                    # files stay metric, whatever the display unit
-                    details[cam.id] = "; ".join(
-                        self.describe(f, cam, unit="metres")
-                        for f in res.findings
-                        if f.severity is not Severity.CLEAR
-                    )
-        warned = [
-            (c, r)
-            for c, r in zip(after, results, strict=True)
-            if r is not None and r.status is Severity.WARN
-        ]
-        if warned:
-            warn_f = [f for _c, r in warned for f in r.findings if f.severity is Severity.WARN]
-            names = ", ".join(sorted({f.site_name or f.site_id or str(f.rule) for f in warn_f}))
-            prompt = f"{text}: this placement gives warnings ({names}). Why is it acceptable?"
-            answer = self.justifier(prompt, warn_f)
-            ids = [x for c, _r in warned for x in (c.id, c.label) if x]
-            problem = (
-                None if answer is None else wording.justification_problem(answer, camera_ids=ids)
-            )
-            if answer is None or problem is not None:
-                why = (
-                    "needs a written justification"
-                    if answer is None or not answer.strip()
-                    else f"the justification is too short. {problem}"
+        for cam, res in zip(after, results, strict=True):
+            if res is not None and res.findings:
+                # files stay metric, whatever the display unit
+                details[cam.id] = "; ".join(
+                    self.describe(f, cam, unit="metres")
+                    for f in res.findings
+                    if f.severity is not Severity.CLEAR
                 )
-                msg = f"Not committed: {text} {why} ({names})"
-                self.set_message(msg)
-                return Outcome(False, worst, msg, findings)
-            justification = " ".join(answer.split())
-        audit = self._audit(
-            after, action=action, text=text, justification=justification, details=details
-        )
+        return details
+
+    def _justify(self, warned: list[tuple[Camera, Any]], text: str) -> tuple[str, str]:
+        """``(justification, refusal)``: warned cameras need a written reason."""
+        if not warned:
+            return "", ""
+        warn_f = [f for _c, r in warned for f in r.findings if f.severity is Severity.WARN]
+        names = ", ".join(sorted({f.site_name or f.site_id or str(f.rule) for f in warn_f}))
+        prompt = f"{text}: this placement gives warnings ({names}). Why is it acceptable?"
+        answer = self.justifier(prompt, warn_f)
+        ids = [x for c, _r in warned for x in (c.id, c.label) if x]
+        problem = None if answer is None else wording.justification_problem(answer, camera_ids=ids)
+        if answer is None or problem is not None:
+            why = (
+                "needs a written justification"
+                if answer is None or not answer.strip()
+                else f"the justification is too short. {problem}"
+            )
+            msg = f"Not committed: {text} {why} ({names})"
+            self.set_message(msg)
+            return "", msg
+        return " ".join(answer.split()), ""
+
+    def _push_cameras(
+        self,
+        before: Sequence[Camera],
+        after: Sequence[Camera],
+        audit: list[AuditEntry],
+        text: str,
+        *,
+        add: bool,
+        merge_key: str | None,
+    ) -> None:
+        """One undo step: the cameras added, or replaced (merging with ``merge_key``)."""
         if add:
             cmd: QUndoCommand = AddCamerasCommand(self, list(after), audit=audit, text=text)
         else:
@@ -457,14 +494,9 @@ class PlanDocument(QObject):
                 list(after),
                 audit=audit,
                 text=text,
-                merge_key=merge_key if not justification else None,
+                merge_key=merge_key,
             )
         self.undo_stack.push(cmd)
-        if still_blocked:
-            self.set_message(still_blocked)
-        elif warned:
-            self.set_message(f"{text}: committed with justification")
-        return Outcome(True, worst, "", findings)
 
     def edit_properties(self, before: Camera, after: Camera) -> Outcome:
         """Properties panel edits: pose and capability changes pass the gate, the rest commit."""
