@@ -33,7 +33,7 @@ def _wait(qtbot, panel, what) -> None:
     qtbot.waitUntil(lambda: panel.task is None and what(), timeout=120_000)
 
 
-def test_drawn_area_limits_proposals_as_targets_do(qtbot, grid_window) -> None:
+def test_drawn_area_limits_proposals_as_targets_do(qtbot, grid_window) -> None:  # noqa: F811
     from planner.propose.approaches import streets_from_table
     from planner.propose.candidates import CandidateParams
     from planner.propose.engine import Proposer
@@ -85,7 +85,7 @@ def test_drawn_area_limits_proposals_as_targets_do(qtbot, grid_window) -> None:
     assert panel.area_tool.area is None and panel.area.currentText() == "Current view"
 
 
-def test_escape_cancels_and_backspace_takes_back(qtbot, grid_window) -> None:
+def test_escape_cancels_and_backspace_takes_back(qtbot, grid_window) -> None:  # noqa: F811
     win = grid_window
     panel = win.propose_panel
     qtbot.mouseClick(panel.draw_area, Qt.MouseButton.LeftButton)
@@ -106,7 +106,7 @@ def test_escape_cancels_and_backspace_takes_back(qtbot, grid_window) -> None:
     assert panel.task is None and "Draw an area first" in panel.state.text()
 
 
-def test_fewer_than_three_vertices_refused(qtbot, grid_window) -> None:
+def test_fewer_than_three_vertices_refused(qtbot, grid_window) -> None:  # noqa: F811
     win = grid_window
     panel = win.propose_panel
     qtbot.mouseClick(panel.draw_area, Qt.MouseButton.LeftButton)
@@ -131,7 +131,7 @@ def test_self_intersecting_outline_made_valid_and_degenerate_refused() -> None:
     assert same is None and "three" in why
 
 
-def test_curve_starts_from_the_existing_cameras(qtbot, grid_window) -> None:
+def test_curve_starts_from_the_existing_cameras(qtbot, grid_window) -> None:  # noqa: F811
     win = grid_window
     panel = win.propose_panel
     panel.area.setCurrentText("Whole data pack")
