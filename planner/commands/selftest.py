@@ -1,7 +1,8 @@
 """``siting-planner --self-test``: the smoke test for an installed build.
 
 It runs what an installed planner must be able to do, headless, on the embedded
-demo: check the plan, render the map offscreen, and write a review report, each
+demo: check the plan, render the map offscreen, write a review report and propose
+a few cameras solved exactly (so a build without its HiGHS library fails), each
 through the same entry points a user has (:func:`planner.cli.main`). It prints each
 step with its time and where the files went, and exits 0 only when every step
 worked. Nothing outside a new temporary folder is written (but for a few lines in
@@ -145,10 +146,49 @@ def step_report(folder: Path) -> str:
     return f"PDF, {out.stat().st_size // 1024} kB"
 
 
+#: Cameras the propose step asks for: few enough to stay quick, enough for the MILP.
+_PROPOSE_CAMERAS = 3
+
+
+def step_propose(folder: Path) -> str:
+    """Propose a few cameras on the demo, solved exactly (``propose --cameras N``).
+
+    The exact solve runs HiGHS through ``highspy``, a compiled library: this step is
+    what proves an installed build carries it.
+    """
+    _plan, pack = _demo()
+    out = folder / "proposed.plan.geojson"
+    argv = ["propose", "--data", str(pack), "--cameras", str(_PROPOSE_CAMERAS)]
+    code, text = _quiet_main([*argv, "--format", "json", "--time-limit", "60", "-o", str(out)])
+    start = text.find("{\n")
+    if code != 0 or not out.is_file() or start < 0:
+        msg = f"propose exited {code}: {_last_line(text)}"
+        raise RuntimeError(msg)
+    summary, _end = json.JSONDecoder().raw_decode(text[start:])
+    cams = summary["cameras"]
+    if len(cams) != _PROPOSE_CAMERAS or summary["recheck_failures"]:
+        failed = summary["recheck_failures"]
+        msg = (
+            f"asked for {_PROPOSE_CAMERAS} cameras, got {len(cams)} ({failed} failed the re-check)"
+        )
+        raise RuntimeError(msg)
+    if not summary["optimal"] or "highspy" not in sys.modules:
+        msg = f"the exact solve did not finish with HiGHS (gap {summary['gap']})"
+        raise RuntimeError(msg)
+    if any(c["status"] != "clear" for c in cams):
+        msg = "a proposed camera is not clear under check"
+        raise RuntimeError(msg)
+    return (
+        f"{len(cams)} cameras read {summary['objective']:,.0f} vehicles/day, optimal "
+        f"(HiGHS); {summary['legal']:,} legal poses of {summary['candidates']:,}"
+    )
+
+
 STEPS: tuple[tuple[str, Callable[[Path], str]], ...] = (
     ("check the embedded demo", step_check),
     ("render the map offscreen", step_render),
     ("write the review report", step_report),
+    ("propose cameras (HiGHS)", step_propose),
 )
 
 
