@@ -3,9 +3,9 @@
     xvfb-run -a .venv/bin/python docs/scripts/propose_shot.py PACK.gpkg OUT.png
 
 Opens the window over ``PACK`` (the downtown San José pack of the README), zooms to
-the blocks around Trinity Cathedral and First Unitarian, proposes 12 cameras with
-the Falcon and Falcon LR lenses for the current view, solves the curve and saves
-the window. Settings and recovery files go to a temporary folder.
+the blocks around Trinity Cathedral and First Unitarian, draws a target area there
+with the Draw area tool, proposes 12 cameras with the Falcon and Falcon LR lenses
+for the drawn area, solves the curve and saves the window. Settings and recovery files go to a temporary folder.
 """
 
 from __future__ import annotations
@@ -20,6 +20,14 @@ from pathlib import Path
 #: The view (W, S, E, N): seven churches, the legality sweep has work to do.
 VIEW = (-121.892, 37.336, -121.884, 37.341)
 LENSES = ("flock_falcon", "flock_falcon_lr")
+#: The drawn target area's corners (lon, lat), clicked in this order.
+AREA = (
+    (-121.8905, 37.3366),
+    (-121.8858, 37.3370),
+    (-121.8850, 37.3398),
+    (-121.8878, 37.3406),
+    (-121.8909, 37.3393),
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,6 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         item = panel.lenses.item(i)
         if item.data(Qt.ItemDataRole.UserRole) in LENSES:
             item.setCheckState(Qt.CheckState.Checked)
+    panel.draw_area.setChecked(True)
+    for lon, lat in AREA:
+        panel.area_tool.add(*data.projector.point(lon, lat))
+    panel.area_tool.finish()
     panel.budget.setValue(12)
     for step in (panel.run, panel.run_curve):
         step()

@@ -577,8 +577,8 @@ class ProposePanel(QWidget):
         base, values = cast("tuple[float, list[float]]", payload)
         self.curve.set_points(values, base=base)
         if values:
-            start = f"the cameras kept read {base:,.0f}; " if base > 0 else ""
+            start = f"the cameras kept read {base:,.0f}; 1 more" if base > 0 else "1 camera"
             self._say(
-                f"Curve: {start}1 more camera reads {values[0]:,.0f}; {len(values)} read "
+                f"Curve: {start} reads {values[0]:,.0f}; {len(values)} read "
                 f"everything readable ({values[-1]:,.0f} vehicles/day)."
             )
