@@ -5,7 +5,8 @@
 Opens the window over ``PACK`` (the downtown San José pack of the README), zooms to
 the blocks around Trinity Cathedral and First Unitarian, draws a target area there
 with the Draw area tool, proposes 12 cameras with the Falcon and Falcon LR lenses
-for the drawn area, solves the curve and saves the window. Settings and recovery files go to a temporary folder.
+for the drawn area, solves the curve and saves the window. Settings and recovery
+files go to a temporary folder.
 """
 
 from __future__ import annotations
