@@ -24,7 +24,7 @@ def test_self_test_proposes_with_highs(qapp, app_env, tmp_path) -> None:  # noqa
     assert code == 0, text
     line = re.search(r"^  ok   propose cameras \(HiGHS\)\s+\d+\.\d\d s  (.*)$", text, re.M)
     assert line, text
-    assert "3 cameras read" in line.group(1) and "optimal (HiGHS)" in line.group(1)
+    assert "3 cameras, optimal" in line.group(1) and "all 3 clear under check" in line.group(1)
 
 
 def test_self_test_fails_without_highs(qapp, app_env, tmp_path, monkeypatch) -> None:  # noqa: F811
