@@ -47,8 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from planner.app.common.settings import AppSettings
     from planner.app.shell.main_window import MainWindow
     from planner.app.siting.dialogs import ScriptedPrompter
-    from planner.app.siting.loading import load_catalogue, load_data_context, load_policy
-    from planner.core.model import Plan
+    from planner.app.siting.loading import load_catalogue, load_policy
 
     def pump(seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -65,14 +64,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     win.resize(1500, 950)
     win.show()
-    data = load_data_context(policy=win.policy, cameras=[], pack=pack)
-    win.install_data(data)
-    win.doc.load_plan(Plan(), None)
+    win.load(plan_path=None, pack=pack, wait=True)  # as File → Open data pack does
+    data = win.doc.data
+    assert data is not None, "the pack did not load"
     win.docks["propose"].raise_()
+    # the findings are empty (no plan yet): their height goes to the proposals panel
+    win.resizeDocks([win.docks["findings"]], [110], Qt.Orientation.Vertical)
     pump(1.0)
     x0, y0 = data.projector.point(VIEW[0], VIEW[1])
     x1, y1 = data.projector.point(VIEW[2], VIEW[3])
-    win.canvas.fitInView(QRectF(x0, -y1, x1 - x0, y1 - y0), Qt.AspectRatioMode.KeepAspectRatio)
+    win.canvas.zoom_to_rect(QRectF(x0, -y1, x1 - x0, y1 - y0), margin=0.0)
     pump(1.0)
     panel = win.propose_panel
     for i in range(panel.lenses.count()):
@@ -92,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     bar = win.docks["propose"].widget().verticalScrollBar()
     bar.setValue(bar.maximum())  # the list and the curve, below the form
     pump(2.0)
+    win.canvas.wait_for_tiles()  # the map drawn in full, not its first coarse paint
+    pump(0.5)
     win.grab().save(str(out))
     print(panel.state.text())
     return 0
