@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging.handlers
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -151,3 +152,4 @@ def test_self_test_cleans_up_and_says_network_and_log(tmp_path):
     assert f"  log file: {tmp_path / 'log' / 'siting-planner.log'}\n" in proc.stdout
     assert "temporary files removed" in proc.stdout
     assert list((tmp_path / "tmp").iterdir()) == []  # nothing left in TMPDIR
+    assert re.search(r"ok   propose cameras \(HiGHS\).*all 3 clear under check", proc.stdout)

@@ -357,33 +357,24 @@ class PlanDocument(QObject):
         results = [self.evaluate(c) for c in after]
         worst = Severity.worst([Severity.CLEAR if r is None else r.status for r in results])
         findings = tuple(f for r in results if r is not None for f in r.findings)
-        refused, still_blocked = self._gate_blocks(before, after, results, text=text)
-        if refused is not None:
+        refused, still_blocked = self._gate_blocks(before, after, results, text)
+        if refused:
             return Outcome(False, Severity.BLOCK, refused, findings)
         warned = [
             (c, r)
             for c, r in zip(after, results, strict=True)
             if r is not None and r.status is Severity.WARN
         ]
-        justification, why_not = self._gate_justification(warned, text=text)
-        if why_not:
-            return Outcome(False, worst, why_not, findings)
-        details = {} if worst is Severity.CLEAR else self._finding_details(after, results)
+        justification, refused = self._justify(warned, text)
+        if refused:
+            return Outcome(False, worst, refused, findings)
+        details = self._finding_details(after, results) if worst is not Severity.CLEAR else {}
         audit = self._audit(
             after, action=action, text=text, justification=justification, details=details
         )
-        if add:
-            cmd: QUndoCommand = AddCamerasCommand(self, list(after), audit=audit, text=text)
-        else:
-            cmd = SetCamerasCommand(
-                self,
-                list(before),
-                list(after),
-                audit=audit,
-                text=text,
-                merge_key=merge_key if not justification else None,
-            )
-        self.undo_stack.push(cmd)
+        # A justified change stays its own undo step (never merged into a drag).
+        key = merge_key if not justification else None
+        self._push_cameras(before, after, audit, text, add=add, merge_key=key)
         if still_blocked:
             self.set_message(still_blocked)
         elif warned:
@@ -391,18 +382,10 @@ class PlanDocument(QObject):
         return Outcome(True, worst, "", findings)
 
     def _gate_blocks(
-        self,
-        before: Sequence[Camera],
-        after: Sequence[Camera],
-        results: Sequence[CameraResult | None],
-        *,
-        text: str,
-    ) -> tuple[str | None, str]:
-        """``(refusal, "")`` when a change makes a camera's block worse, else ``(None, note)``.
-
-        A camera already blocked that the change does not worsen may move (the
-        planner is fixing it): the note says it is still blocked.
-        """
+        self, before: Sequence[Camera], after: Sequence[Camera], results: list[Any], text: str
+    ) -> tuple[str, str]:
+        """``(refusal, still_blocked)``: a change that makes a block worse is refused;
+        one that leaves a camera blocked (no worse) commits with a message."""
         prior = {b.id: b for b in before}
         still_blocked = ""
         for cam, res in zip(after, results, strict=True):
@@ -416,12 +399,23 @@ class PlanDocument(QObject):
                 return msg, ""
             blocking = next(f for f in res.findings if f.severity is Severity.BLOCK)
             still_blocked = f"{text}: done, but still blocked: {self.describe(blocking, cam)}"
-        return None, still_blocked
+        return "", still_blocked
 
-    def _gate_justification(
-        self, warned: Sequence[tuple[Camera, CameraResult]], *, text: str
-    ) -> tuple[str, str]:
-        """``(justification, "")`` for warned cameras, or ``("", why not committed)``."""
+    def _finding_details(self, after: Sequence[Camera], results: list[Any]) -> dict[str, str]:
+        """Each camera's non-clear findings, for the audit trail."""
+        details: dict[str, str] = {}
+        for cam, res in zip(after, results, strict=True):
+            if res is not None and res.findings:
+                # files stay metric, whatever the display unit
+                details[cam.id] = "; ".join(
+                    self.describe(f, cam, unit="metres")
+                    for f in res.findings
+                    if f.severity is not Severity.CLEAR
+                )
+        return details
+
+    def _justify(self, warned: list[tuple[Camera, Any]], text: str) -> tuple[str, str]:
+        """``(justification, refusal)``: warned cameras need a written reason."""
         if not warned:
             return "", ""
         warn_f = [f for _c, r in warned for f in r.findings if f.severity is Severity.WARN]
@@ -441,20 +435,29 @@ class PlanDocument(QObject):
             return "", msg
         return " ".join(answer.split()), ""
 
-    def _finding_details(
-        self, after: Sequence[Camera], results: Sequence[CameraResult | None]
-    ) -> dict[str, str]:
-        """Per camera, its findings that are not clear, for the audit trail."""
-        details: dict[str, str] = {}
-        for cam, res in zip(after, results, strict=True):
-            if res is not None and res.findings:
-                # files stay metric, whatever the display unit
-                details[cam.id] = "; ".join(
-                    self.describe(f, cam, unit="metres")
-                    for f in res.findings
-                    if f.severity is not Severity.CLEAR
-                )
-        return details
+    def _push_cameras(
+        self,
+        before: Sequence[Camera],
+        after: Sequence[Camera],
+        audit: list[AuditEntry],
+        text: str,
+        *,
+        add: bool,
+        merge_key: str | None,
+    ) -> None:
+        """One undo step: the cameras added, or replaced (merging with ``merge_key``)."""
+        if add:
+            cmd: QUndoCommand = AddCamerasCommand(self, list(after), audit=audit, text=text)
+        else:
+            cmd = SetCamerasCommand(
+                self,
+                list(before),
+                list(after),
+                audit=audit,
+                text=text,
+                merge_key=merge_key,
+            )
+        self.undo_stack.push(cmd)
 
     def edit_properties(self, before: Camera, after: Camera) -> Outcome:
         """Properties panel edits: pose and capability changes pass the gate, the rest commit."""

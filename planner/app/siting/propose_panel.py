@@ -1,7 +1,6 @@
 """The Propose panel: legal camera poses that read the most traffic (SPEC 9).
 
-The planner picks the area (the current view, an area drawn on the map with
-:class:`~planner.app.siting.area_tool.AreaTool`, or the whole pack), a budget (or the
+The planner picks the area (the current view or the whole pack), a budget (or the
 fewest cameras reading everything), the lenses, whether warnings are allowed and
 whether the cameras already on the map count. The engine
 (:mod:`planner.propose`) runs on the app's worker thread: candidates with a
@@ -10,18 +9,17 @@ live; Cancel keeps the quick answer. Proposals are drawn on the map as dashed co
 labelled with the weight each adds; *Accept checked* and *Accept all* add them to
 the plan through the siting gate, one undoable command each. *Curve* solves the
 whole curve of weight read against number of cameras, exactly, so a planner sees
-where the next camera stops paying, starting from what the cameras kept fixed read.
+where the next camera stops paying.
 """
 
 from __future__ import annotations
 
 import html
 import math
-from functools import partial
 from typing import Any, cast
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainterPath, QPen
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -46,10 +44,19 @@ from PySide6.QtWidgets import (
 
 from planner.app.common.workers import Task, start
 from planner.app.siting.area_tool import AreaTool
-from planner.app.siting.propose_curve import CurveWidget
-from planner.app.siting.propose_work import ProposeRequest, curve_work, propose_work
+from planner.app.siting.propose_work import ProposeRun, curve_work, propose_work
 
 _PROPOSAL_Z = 40.0
+_VIEW, _PACK, _DRAWN = "Current view", "Whole data pack", "Drawn area"
+#: The target areas, in the order of the Area box.
+_AREAS = (_VIEW, _PACK, _DRAWN)
+
+
+def _row(*widgets: QWidget) -> QHBoxLayout:
+    row = QHBoxLayout()
+    for w in widgets:
+        row.addWidget(w)
+    return row
 
 
 def make_propose_dock(window: Any) -> tuple[ProposePanel, QDockWidget]:
@@ -65,12 +72,54 @@ def make_propose_dock(window: Any) -> tuple[ProposePanel, QDockWidget]:
     return panel, dock
 
 
-#: The target areas, in the order the Area box lists them (key, label).
-_AREAS = (("view", "Current view"), ("pack", "Whole data pack"), ("drawn", "Drawn area"))
-_DRAW_HINT = (
-    "Draw the area: click its vertices; double-click or Enter closes it, Backspace "
-    "removes the last vertex, Esc cancels."
-)
+class CurveWidget(QWidget):
+    """Weight read against number of cameras, 1 ... cover-all."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("propose_curve")
+        self.points: list[float] = []
+        self.base = 0.0  # what the fixed (existing) cameras read: the curve's start
+        self.setMinimumHeight(120)
+
+    def set_points(self, points: list[float], *, base: float = 0.0) -> None:
+        self.points = list(points)
+        self.base = float(base)
+        self.setToolTip(
+            ""
+            if not points
+            else f"{len(points)} cameras read everything readable ({points[-1]:,.0f} vehicles/day)"
+        )
+        self.update()
+
+    def paintEvent(self, event: Any) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = QRectF(self.rect()).adjusted(34, 8, -8, -18)
+        p.setPen(QPen(self.palette().mid().color()))
+        p.drawLine(r.bottomLeft(), r.bottomRight())
+        p.drawLine(r.bottomLeft(), r.topLeft())
+        p.setPen(self.palette().text().color())
+        if not self.points:
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, "No curve yet")
+            return
+        top = max(self.points) or 1.0
+        n = len(self.points)
+        path = QPainterPath(QPointF(r.left(), r.bottom() - r.height() * self.base / top))
+        for i, v in enumerate(self.points):
+            path.lineTo(
+                QPointF(r.left() + r.width() * (i + 1) / n, r.bottom() - r.height() * v / top)
+            )
+        p.setPen(QPen(QColor("#1f6fb2"), 2))
+        p.drawPath(path)
+        p.setPen(self.palette().text().color())
+        p.drawText(QPointF(r.left(), r.bottom() + 14), "0")
+        p.drawText(
+            QRectF(r.left(), r.bottom() + 2, r.width(), 16),
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
+            f"{n} cameras",
+        )
+        p.drawText(QPointF(2, r.top() + 10), f"{top / 1000:,.0f}k")
 
 
 class ProposePanel(QWidget):
@@ -83,37 +132,29 @@ class ProposePanel(QWidget):
         self.proposer: Any = None
         self.result: Any = None
         self.task: Task | None = None
-        #: The cameras the last run kept fixed: the curve starts from what they read.
-        self.fixed: list[Any] = []
         self._items: list[QGraphicsItem] = []
-        self._last_gap = 0.0
+        self._fixed: list[Any] = []  # the cameras the last run kept fixed
         self.area_tool = AreaTool(window.canvas, self)
-        self._build_area()
-        self._build_problem(window.catalogue)
-        self._build_run()
-        self._build_results()
+        self._build_inputs(window.catalogue)
+        self._build_actions()
         self._lay_out()
-        self._connect()
         self._set_idle(True)
+        self._connect()
 
-    # -- building -------------------------------------------------------------
-
-    def _build_area(self) -> None:
-        """Where to propose: the view, the pack, or an area drawn on the map."""
+    def _build_inputs(self, catalogue: Any) -> None:
         self.area = QComboBox()
         self.area.setObjectName("propose_area")
-        for key, label in _AREAS:
-            self.area.addItem(label, key)
+        self.area.addItems(list(_AREAS))
         self.draw_area = QPushButton("Draw area")
         self.draw_area.setObjectName("propose_draw_area")
         self.draw_area.setCheckable(True)
-        self.draw_area.setToolTip(_DRAW_HINT)
+        self.draw_area.setToolTip(
+            "Click the corners of the area on the map; double-click or Enter closes it, "
+            "Backspace takes back a point, Esc cancels"
+        )
         self.clear_area = QPushButton("Clear area")
         self.clear_area.setObjectName("propose_clear_area")
         self.clear_area.setEnabled(False)
-
-    def _build_problem(self, catalogue: Any) -> None:
-        """Budget, lenses, warnings, existing cameras and the time limit."""
         self.budget = QSpinBox()
         self.budget.setObjectName("propose_budget")
         self.budget.setRange(1, 5000)
@@ -126,8 +167,8 @@ class ProposePanel(QWidget):
         for model in catalogue:
             item = QListWidgetItem(f"{model.label} ({model.fov_deg:g}°, {model.range_m:g} m)")
             item.setData(Qt.ItemDataRole.UserRole, model.key)
-            checked = model.key == catalogue.default_key
-            item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+            on = model.key == catalogue.default_key
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
             self.lenses.addItem(item)
         self.allow_warn = QCheckBox("Allow poses that warn")
         self.allow_warn.setObjectName("propose_allow_warn")
@@ -139,13 +180,11 @@ class ProposePanel(QWidget):
         self.time_limit.setValue(30.0)
         self.time_limit.setSuffix(" s")
 
-    def _build_run(self) -> None:
-        """Propose, Cancel, the progress bar and the state line."""
+    def _build_actions(self) -> None:
         self.run_button = QPushButton("Propose")
         self.run_button.setObjectName("propose_run")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("propose_cancel")
-        self.cancel_button.setEnabled(False)
         self.progress = QProgressBar()
         self.progress.setObjectName("propose_progress")
         self.progress.setRange(0, 100)
@@ -155,9 +194,6 @@ class ProposePanel(QWidget):
         self.state.setWordWrap(True)
         # Site and street names come from data files: shown as text, never as markup.
         self.state.setTextFormat(Qt.TextFormat.PlainText)
-
-    def _build_results(self) -> None:
-        """The proposals list, accepting them, *Why not here?* and the curve."""
         self.results = QListWidget()
         self.results.setObjectName("propose_results")
         self.results.setMinimumHeight(100)
@@ -177,9 +213,7 @@ class ProposePanel(QWidget):
         self.curve = CurveWidget()
 
     def _lay_out(self) -> None:
-        area_buttons = QHBoxLayout()
-        area_buttons.addWidget(self.draw_area)
-        area_buttons.addWidget(self.clear_area)
+        area_buttons = _row(self.draw_area, self.clear_area)
         form = QFormLayout()
         form.addRow("Area", self.area)
         form.addRow("", area_buttons)
@@ -189,20 +223,14 @@ class ProposePanel(QWidget):
         form.addRow("", self.allow_warn)
         form.addRow("", self.keep_existing)
         form.addRow("Time limit", self.time_limit)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.run_button)
-        buttons.addWidget(self.cancel_button)
-        accept = QHBoxLayout()
-        accept.addWidget(self.accept_checked)
-        accept.addWidget(self.accept_all)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
-        lay.addLayout(buttons)
+        lay.addLayout(_row(self.run_button, self.cancel_button))
         lay.addWidget(self.progress)
         lay.addWidget(self.state)
         lay.addWidget(self.why_button)
         lay.addWidget(self.results, 1)
-        lay.addLayout(accept)
+        lay.addLayout(_row(self.accept_checked, self.accept_all))
         lay.addWidget(self.curve_button)
         lay.addWidget(self.curve)
 
@@ -214,14 +242,10 @@ class ProposePanel(QWidget):
         self.accept_all.clicked.connect(lambda: self.accept(checked_only=False))
         self.curve_button.clicked.connect(self.run_curve)
         self.why_button.toggled.connect(self._why_mode)
-        self.area.currentIndexChanged.connect(self._area_chosen)
         self.draw_area.toggled.connect(self._draw_mode)
-        self.clear_area.clicked.connect(self.forget_area)
-        self.area_tool.finished.connect(self._area_drawn)
-        self.area_tool.refused.connect(lambda why: self._say(f"{why} Keep clicking, or Esc."))
-        self.area_tool.cancelled.connect(self._area_cancelled)
-        # an area drawn over another pack is in another place (maybe another CRS)
-        self.host.doc.data_changed.connect(self.forget_area)
+        self.clear_area.clicked.connect(self._clear_area)
+        self.area_tool.drawn.connect(self._area_drawn)
+        self.area_tool.message.connect(self._tool_said)
 
     # -- state ----------------------------------------------------------------
 
@@ -254,104 +278,86 @@ class ProposePanel(QWidget):
     def _say(self, text: str) -> None:
         self.state.setText(text)
 
-    # -- the drawn area ---------------------------------------------------------
-
-    def _area_chosen(self, _index: int) -> None:
-        if self.area.currentData() == "drawn" and self.area_tool.area is None:
-            self.draw_area.setChecked(True)  # nothing drawn yet: draw it now
+    # -- the drawn area (view state: no undo step, the plan stays unmodified) ----
 
     def _draw_mode(self, on: bool) -> None:
         if on:
-            self._leave_other_map_tools()
-            self._say(_DRAW_HINT)
-        self.area_tool.set_active(on)
+            self.why_button.setChecked(False)
+            self.area_tool.start()
+        elif self.area_tool.active:
+            self.area_tool.cancel()
 
-    def _leave_other_map_tools(self) -> None:
-        """One map tool at a time: the clicks that follow are the area's vertices."""
-        self.why_button.setChecked(False)
-        gis = getattr(self.host, "gis", None)
-        if gis is not None and gis.tool is not None:
-            gis.set_tool(None)  # identify, measure
-        add_mode = getattr(self.host, "actions_by_name", {}).get("add_mode")
-        if add_mode is not None and add_mode.isChecked():
-            add_mode.trigger()
+    def _tool_said(self, text: str) -> None:
+        self.draw_area.setChecked(self.area_tool.active)  # Esc ends drawing too
+        self._say(text)
 
-    def _area_drawn(self, polygon: Any) -> None:
+    def _area_drawn(self, polygon: object) -> None:
         self.draw_area.setChecked(False)
         self.clear_area.setEnabled(True)
-        self.area.setCurrentIndex(self.area.findData("drawn"))
-        self._say(
-            f"Area drawn ({polygon.area / 10_000:,.1f} ha): Propose limits the approaches to it."
-        )
+        self.area.setCurrentIndex(_AREAS.index(_DRAWN))
+        km2 = cast("Any", polygon).area / 1e6
+        self._say(f"Area drawn ({km2:,.3f} km²): Propose limits the targets to it.")
 
-    def _area_cancelled(self) -> None:
-        self.draw_area.setChecked(False)
-        kept = " The area drawn before stays." if self.area_tool.area is not None else ""
-        self._say("Drawing cancelled." + kept)
-
-    def forget_area(self) -> None:
-        """Clear the drawn area (the map outline too); the plan is not touched."""
-        self.draw_area.setChecked(False)
+    def _clear_area(self) -> None:
         self.area_tool.clear()
         self.clear_area.setEnabled(False)
+        if self.area.currentText() == _DRAWN:
+            self.area.setCurrentIndex(0)
 
-    def _targets(self) -> tuple[Any, str]:
-        """The target polygon in the pack's CRS (None: the whole pack), or why there is none."""
-        key = self.area.currentData()
-        if key == "view":
-            return self._view_polygon(), ""
-        if key == "drawn":
-            if self.area_tool.area is None:
-                return None, "Draw an area first (Draw area), or choose another area."
-            return self.area_tool.area, ""
-        return None, ""
+    def _targets(self) -> tuple[bool, Any]:
+        """``(ok, targets)`` for the chosen area; ``ok`` False when none is drawn yet."""
+        choice = self.area.currentText()
+        if choice == _DRAWN:
+            return self.area_tool.area is not None, self.area_tool.area
+        return True, self._view_polygon() if choice == _VIEW else None
 
     # -- running ----------------------------------------------------------------
 
-    def request(self) -> ProposeRequest | str:
-        """What a run would solve, read from the panel; a message when it cannot run."""
-        doc = self.host.doc
-        data = doc.data
+    def _request(self) -> ProposeRun | str:
+        """The run the panel asks for, or what is missing to ask for one."""
+        data = self.host.doc.data
         if data is None or data.checker is None or data.streets is None or not len(data.streets):
             return "Load a data pack with streets first: proposals follow its streets."
         lenses = self._chosen_lenses()
         if not lenses:
             return "Check at least one lens."
-        targets, problem = self._targets()
-        if problem:
-            return problem
+        ok, targets = self._targets()
+        if not ok:
+            return "Draw an area first (Draw area), or choose another one."
         from planner.propose.candidates import CandidateParams
 
-        cameras = doc.all_cameras()
+        cams = self.host.doc.all_cameras()
         keep = self.keep_existing.isChecked()
-        return ProposeRequest(
+        return ProposeRun(
             checker=data.checker,
             table=data.streets,
             lenses=lenses,
             params=CandidateParams(allow_warn=self.allow_warn.isChecked()),
             targets=targets,
-            fixed=[c for c in cameras if keep and str(c.status) != "removed"],
+            fixed=[c for c in cams if keep and str(c.status) != "removed"],
             budget=None if self.cover_all.isChecked() else self.budget.value(),
             time_limit=self.time_limit.value(),
-            used_ids=[c.id for c in cameras],
+            used_ids=[c.id for c in cams],
         )
 
     def run(self) -> None:
         """Build candidates and solve on the worker (quick answer first, then exact)."""
-        request = self.request()
+        request = self._request()
         if isinstance(request, str):
             self._say(request)
             return
         self.clear_proposals()
         self.proposer = None
         self.result = None
-        self.fixed = request.fixed
-        task = Task(partial(propose_work, request), name="Proposing")
-        self._connect_task(task, done=self._on_done, cancelled=self._on_cancelled)
+        self._fixed = list(request.fixed)
+        task = Task(
+            lambda progress, cancel: propose_work(request, progress, cancel), name="Proposing"
+        )
+        self._wire(task, self._on_done, self._on_cancelled)
         self._start(task)
         self._say("Finding legal poses and what each reads…")
 
-    def _connect_task(self, task: Task, *, done: Any, cancelled: Any) -> None:
+    def _wire(self, task: Task, done: Any, cancelled: Any) -> None:
         queued = Qt.ConnectionType.QueuedConnection
         task.signals.progress.connect(self._on_progress, queued)
         task.signals.finished.connect(done, queued)
@@ -517,7 +523,6 @@ class ProposePanel(QWidget):
     def _why_mode(self, on: bool) -> None:
         viewport = self.host.canvas.viewport()
         if on:
-            self.draw_area.setChecked(False)  # one map tool at a time
             viewport.installEventFilter(self)
             self._say("Click a point of the map to see which poses are allowed there.")
         else:
@@ -557,23 +562,23 @@ class ProposePanel(QWidget):
 
     def run_curve(self) -> None:
         """Solve the whole curve 1 … cover-all exactly on the worker, from the fixed cameras."""
-        if self.proposer is None:
+        proposer, fixed = self.proposer, list(self._fixed)
+        if proposer is None:
             return
-        task = Task(partial(curve_work, self.proposer, list(self.fixed)), name="Curve")
-        self._connect_task(task, done=self._on_curve, cancelled=self._finish)
+        task = Task(
+            lambda progress, cancel: curve_work(proposer, fixed, progress, cancel), name="Curve"
+        )
+        self._wire(task, self._on_curve, self._finish)
         self._start(task)
         self._say("Solving the curve of weight against cameras…")
 
     def _on_curve(self, payload: object) -> None:
         self._finish()
-        base, points = cast("tuple[float, list[float]]", payload)
-        values = list(points)
+        base, values = cast("tuple[float, list[float]]", payload)
         self.curve.set_points(values, base=base)
-        if not values:
-            return
-        fixed = f"the cameras on the map read {base:,.0f}; " if base > 0 else ""
-        more = " more" if base > 0 else ""
-        self._say(
-            f"Curve: {fixed}1{more} camera reads {values[0]:,.0f}; {len(values)}{more} read "
-            f"everything readable ({values[-1]:,.0f} vehicles/day)."
-        )
+        if values:
+            start = f"the cameras kept read {base:,.0f}; 1 more" if base > 0 else "1 camera"
+            self._say(
+                f"Curve: {start} reads {values[0]:,.0f}; {len(values)} read "
+                f"everything readable ({values[-1]:,.0f} vehicles/day)."
+            )
