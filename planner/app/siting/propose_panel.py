@@ -18,8 +18,8 @@ import html
 import math
 from typing import Any, cast
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPainterPath, QPen
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 
 from planner.app.common.workers import Task, start
 from planner.app.siting.area_tool import AreaTool
+from planner.app.siting.propose_curve import CurveWidget
 from planner.app.siting.propose_work import ProposeRun, curve_work, propose_work
 
 _PROPOSAL_Z = 40.0
@@ -70,56 +71,6 @@ def make_propose_dock(window: Any) -> tuple[ProposePanel, QDockWidget]:
     dock.setObjectName("dock_propose")
     dock.setWidget(scroll)
     return panel, dock
-
-
-class CurveWidget(QWidget):
-    """Weight read against number of cameras, 1 ... cover-all."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("propose_curve")
-        self.points: list[float] = []
-        self.base = 0.0  # what the fixed (existing) cameras read: the curve's start
-        self.setMinimumHeight(120)
-
-    def set_points(self, points: list[float], *, base: float = 0.0) -> None:
-        self.points = list(points)
-        self.base = float(base)
-        self.setToolTip(
-            ""
-            if not points
-            else f"{len(points)} cameras read everything readable ({points[-1]:,.0f} vehicles/day)"
-        )
-        self.update()
-
-    def paintEvent(self, event: Any) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        r = QRectF(self.rect()).adjusted(34, 8, -8, -18)
-        p.setPen(QPen(self.palette().mid().color()))
-        p.drawLine(r.bottomLeft(), r.bottomRight())
-        p.drawLine(r.bottomLeft(), r.topLeft())
-        p.setPen(self.palette().text().color())
-        if not self.points:
-            p.drawText(r, Qt.AlignmentFlag.AlignCenter, "No curve yet")
-            return
-        top = max(self.points) or 1.0
-        n = len(self.points)
-        path = QPainterPath(QPointF(r.left(), r.bottom() - r.height() * self.base / top))
-        for i, v in enumerate(self.points):
-            path.lineTo(
-                QPointF(r.left() + r.width() * (i + 1) / n, r.bottom() - r.height() * v / top)
-            )
-        p.setPen(QPen(QColor("#1f6fb2"), 2))
-        p.drawPath(path)
-        p.setPen(self.palette().text().color())
-        p.drawText(QPointF(r.left(), r.bottom() + 14), "0")
-        p.drawText(
-            QRectF(r.left(), r.bottom() + 2, r.width(), 16),
-            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
-            f"{n} cameras",
-        )
-        p.drawText(QPointF(2, r.top() + 10), f"{top / 1000:,.0f}k")
 
 
 class ProposePanel(QWidget):
@@ -246,6 +197,8 @@ class ProposePanel(QWidget):
         self.clear_area.clicked.connect(self._clear_area)
         self.area_tool.drawn.connect(self._area_drawn)
         self.area_tool.message.connect(self._tool_said)
+        # An area drawn over other data lies elsewhere, maybe in another CRS.
+        self.host.doc.data_changed.connect(self._forget_area)
 
     # -- state ----------------------------------------------------------------
 
@@ -282,10 +235,20 @@ class ProposePanel(QWidget):
 
     def _draw_mode(self, on: bool) -> None:
         if on:
-            self.why_button.setChecked(False)
+            self._leave_other_map_tools()
             self.area_tool.start()
         elif self.area_tool.active:
             self.area_tool.cancel()
+
+    def _leave_other_map_tools(self) -> None:
+        """One map tool at a time: the clicks that follow are the area's corners."""
+        self.why_button.setChecked(False)
+        gis = getattr(self.host, "gis", None)
+        if gis is not None and gis.tool is not None:
+            gis.set_tool(None)  # identify, measure
+        add_mode = getattr(self.host, "actions_by_name", {}).get("add_mode")
+        if add_mode is not None and add_mode.isChecked():
+            add_mode.trigger()
 
     def _tool_said(self, text: str) -> None:
         self.draw_area.setChecked(self.area_tool.active)  # Esc ends drawing too
@@ -297,6 +260,12 @@ class ProposePanel(QWidget):
         self.area.setCurrentIndex(_AREAS.index(_DRAWN))
         km2 = cast("Any", polygon).area / 1e6
         self._say(f"Area drawn ({km2:,.3f} km²): Propose limits the targets to it.")
+
+    def _forget_area(self) -> None:
+        if self.area_tool.active:
+            self.area_tool.stop()
+            self.draw_area.setChecked(False)
+        self._clear_area()
 
     def _clear_area(self) -> None:
         self.area_tool.clear()
@@ -523,6 +492,7 @@ class ProposePanel(QWidget):
     def _why_mode(self, on: bool) -> None:
         viewport = self.host.canvas.viewport()
         if on:
+            self.draw_area.setChecked(False)  # one map tool at a time
             viewport.installEventFilter(self)
             self._say("Click a point of the map to see which poses are allowed there.")
         else:
