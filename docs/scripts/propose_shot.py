@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prompter=ScriptedPrompter(),
         autosave_ms=3_600_000,
     )
-    win.resize(1500, 950)
+    win.resize(1500, 1100)  # tall enough for the whole panel: the Area row shows
     win.show()
     win.load(plan_path=None, pack=pack, wait=True)  # as File → Open data pack does
     data = win.doc.data
