@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planner import __version__
-from planner.io.safety.printable import json_printable, printable
+from planner.core.printable import json_printable, printable
 
 if TYPE_CHECKING:
     from planner.core.model import Plan, Policy
@@ -261,12 +261,11 @@ def _add_review(
     Each decision is judged current or stale against this check (signature, camera
     hash, re-check status); only current ones count in ``summary.decisions``.
     """
-    from planner.core.review import (
-        camera_hash,
+    from planner.core.review_canonical import camera_hash, plan_hash
+    from planner.core.review_currency import (
         decision_counts,
         decision_states,
         plan_decision_state,
-        plan_hash,
         plan_status,
     )
     from planner.io.formats.review_store import plan_features, review_log

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from planner.io.safety.printable import printable
+from planner.core.printable import printable
 
 EXIT_OK = 0
 
@@ -112,7 +112,7 @@ def add_trust_argument(p: argparse.ArgumentParser) -> None:
 
 def safe_text(text: str) -> str:
     """``text`` with control characters escaped, so a file cannot drive the terminal."""
-    from planner.io.safety.printable import printable
+    from planner.core.printable import printable
 
     return printable(text)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planner.core.errors import InputError
-from planner.io.safety.printable import json_printable, printable
+from planner.core.printable import json_printable, printable
 
 if TYPE_CHECKING:
     import numpy as np

@@ -75,9 +75,9 @@ def run_review(ns: argparse.Namespace) -> int:
         parse_decide,
         parse_decide_plan,
         plan_refusal,
-        plan_status,
         refusal,
     )
+    from planner.core.review_currency import plan_status
 
     if not ns.decide and ns.decide_plan is None:
         from planner.app.review.window import run_review_app

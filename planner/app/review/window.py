@@ -64,15 +64,9 @@ from planner.app.review.maps import MapCamera
 from planner.app.siting.camera_items import ConeItem, geometry_path, to_scene
 from planner.app.siting.dialogs import PLAN_FILTER, Prompter
 from planner.core.model import AuditEntry, CameraStatus
-from planner.core.review import (
-    DECISION_LABELS,
-    Change,
-    Decision,
-    DecisionRecord,
-    DecisionState,
-    changes_since,
-    refusal,
-)
+from planner.core.review import DECISION_LABELS, Decision, DecisionRecord, refusal
+from planner.core.review_changes import Change, changes_since
+from planner.core.review_currency import DecisionState
 
 #: Report formats, the first the default (:meth:`Prompter.save_path` picks the ending).
 REPORT_FILTER = "PDF (*.pdf);;HTML, one file (*.html)"
@@ -209,7 +203,7 @@ class DecisionsModel(QAbstractTableModel):
 
     def counts(self) -> dict[str, int]:
         """Current decisions by kind; stale ones and unsaved ones apart (SPEC 8 totals)."""
-        from planner.core.review import decision_counts
+        from planner.core.review_currency import decision_counts
 
         counts = decision_counts(self.states, [c for c in self.ids if c not in self.pending])
         counts["unsaved"] = len(self.pending)

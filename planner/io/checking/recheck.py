@@ -43,7 +43,7 @@ class Recheck:
 
         Judged against this re-check: signature, camera hash, re-check status (SPEC 8).
         """
-        from planner.core.review import decision_states, plan_decision_state, plan_status
+        from planner.core.review_currency import decision_states, plan_decision_state, plan_status
         from planner.io.formats.review_store import camera_hashes, canonical_plan_hash, review_log
 
         log = review_log(self.plan, source=str(self.plan_path))

@@ -144,7 +144,7 @@ def remove(path: Path) -> bool:
 
 def main(args: Sequence[str]) -> int:
     """``system-config write FILE KEY=VALUE...`` or ``system-config remove FILE``."""
-    from planner.io.safety.printable import printable
+    from planner.core.printable import printable
 
     usage = "usage: siting-planner system-config write FILE KEY=VALUE... | remove FILE"
     if len(args) < 2 or args[0] not in ("write", "remove"):

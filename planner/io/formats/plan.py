@@ -17,7 +17,7 @@ from typing import Any
 
 from planner.core.errors import InputError
 from planner.core.model import AuditEntry, Camera, CameraStatus, Plan, PlanMeta
-from planner.core.review import review_from_json
+from planner.core.review_reading import review_from_json
 from planner.io.safety.atomic import atomic_write_text
 from planner.io.safety.common import check_lonlat, is_number, parse_json, read_bytes_checked
 
