@@ -93,7 +93,7 @@ def run_check(ns: argparse.Namespace) -> int:
 
     # IT's system configuration may set or lock the policy, the data and the trusted
     # reviewers; what it refuses is reported, never silently replaced. One rule for
-    # every command (planner.io.config.managed_config.enforce_managed).
+    # every command (planner.io.config.managed_enforcement.enforce_managed).
     managed, managed_notes = managed_inputs(ns)
     if ns.output is not None:
         from planner.io.safety.outputs import refuse_output_over_inputs

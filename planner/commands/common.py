@@ -73,7 +73,7 @@ def add_input_arguments(p: argparse.ArgumentParser, *, data_help: str) -> None:
 
 def managed_inputs(ns: argparse.Namespace) -> tuple[Any, list[str]]:
     """IT's locks applied to ``ns``; an unusable config stops the command (exit 2)."""
-    from planner.io.config.managed_config import enforce_managed
+    from planner.io.config.managed_enforcement import enforce_managed
 
     return enforce_managed(ns)
 

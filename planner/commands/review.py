@@ -89,7 +89,8 @@ def run_review(ns: argparse.Namespace) -> int:
             screenshot=ns.screenshot,
             allowed_signers=ns.allowed_signers,
         )
-    from planner.io.config.managed_config import enforce_managed, load_managed_config
+    from planner.io.config.managed_config import load_managed_config
+    from planner.io.config.managed_enforcement import enforce_managed
 
     config = load_managed_config()
     if config.error is not None:

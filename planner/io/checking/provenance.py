@@ -385,7 +385,7 @@ def use_named_pack(
     its data pack is checked with that pack when it lies in the plan's folder (or
     below); any other named pack stops the command, naming it and what to pass.
     When IT locked the data (``ns.data_locked``, set by
-    :func:`planner.io.config.managed_config.enforce_managed`) the named pack is never used:
+    :func:`planner.io.config.managed_enforcement.enforce_managed`) the named pack is never used:
     the plan is checked with IT's pack, and a note says so. A plan naming no pack is
     checked with IT's first pack when the configuration names one.
 

@@ -98,7 +98,7 @@ def recheck(
     """
     from planner.io.checking.loader import build_checker, load_inputs
     from planner.io.checking.provenance import use_named_pack
-    from planner.io.config.managed_config import enforce_managed
+    from planner.io.config.managed_enforcement import enforce_managed
     from planner.io.formats.plan import read_plan
     from planner.io.formats.policy import builtin_policy, read_policy
 
