@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from planner.core.errors import InputError
+from planner.io.config import managed_config
 from planner.io.config.managed_config import (
     REGISTRY_SOURCE,
     ManagedConfig,
-    load_managed_config,
     same_file,
 )
 
@@ -136,7 +136,8 @@ def enforce_managed(
         When the config cannot be used: a command then fails closed (exit 2), never
         falling back to the built-in policy or the user's data.
     """
-    cfg = load_managed_config() if config is None else config
+    # looked up on the module at call time: the one place that reads the system config
+    cfg = managed_config.load_managed_config() if config is None else config
     if cfg.error is not None:
         msg = (
             f"{cfg.error} (the system configuration is unusable; nothing is checked "
