@@ -228,6 +228,26 @@ def _read_claim(raw: Any) -> tuple[dict[str, Any] | None, list[_Claimed], list[D
     return policy, layers, problems
 
 
+def _pack_not_used(link: PackLink, pack_state: NamedPack | None) -> Difference:
+    """The plan names a pack this check does not read; why, where the lookup says."""
+    state = ""
+    if pack_state is not None and pack_state.state is not NamedPackState.FOUND:
+        state = {
+            NamedPackState.MISSING: " (it is not there)",
+            NamedPackState.OUTSIDE: " (it is outside the plan's folder)",
+            NamedPackState.NETWORK: " (it is a network path)",
+        }[pack_state.state]
+    return Difference(
+        "pack_not_used",
+        "data pack",
+        {"path": link.path, "sha256": link.sha256},
+        None,
+        f"the plan names data pack {link.path} (sha256 {_short(link.sha256)}){state}; "
+        "this check does not use it, so its results are not judged by the data the "
+        "plan names",
+    )
+
+
 def _pack_differences(
     link: PackLink,
     *,
@@ -238,24 +258,7 @@ def _pack_differences(
 ) -> list[Difference]:
     claimed = {"path": link.path, "sha256": link.sha256}
     if pack is None:
-        state = ""
-        if pack_state is not None and pack_state.state is not NamedPackState.FOUND:
-            state = {
-                NamedPackState.MISSING: " (it is not there)",
-                NamedPackState.OUTSIDE: " (it is outside the plan's folder)",
-                NamedPackState.NETWORK: " (it is a network path)",
-            }[pack_state.state]
-        return [
-            Difference(
-                "pack_not_used",
-                "data pack",
-                claimed,
-                None,
-                f"the plan names data pack {link.path} (sha256 {_short(link.sha256)}){state}; "
-                "this check does not use it, so its results are not judged by the data the "
-                "plan names",
-            )
-        ]
+        return [_pack_not_used(link, pack_state)]
     used = {"path": str(pack), "sha256": pack_sha256}
     if link.sha256:
         if pack_sha256 == link.sha256:
@@ -360,20 +363,24 @@ def compare_provenance(
     prov.differences += problems
     used_policy = {"id": policy_id, "version": policy_version, "sha256": policy_sha256}
     if policy is not None:
-        for key in ("id", "version", "sha256"):
-            if policy[key] != used_policy[key]:
-                prov.differences.append(
-                    Difference(
-                        "policy",
-                        f"policy {key}",
-                        policy[key],
-                        used_policy[key],
-                        f"policy {key}: the plan was checked with {policy[key]}, this check uses "
-                        f"{used_policy[key]}",
-                    )
-                )
+        prov.differences += _policy_differences(policy, used_policy)
     prov.differences += layer_differences(claimed, layers)
     return prov
+
+
+def _policy_differences(policy: dict[str, Any], used: dict[str, str]) -> list[Difference]:
+    """One difference per policy field (id, version, sha256) the plan claims otherwise."""
+    return [
+        Difference(
+            "policy",
+            f"policy {key}",
+            policy[key],
+            used[key],
+            f"policy {key}: the plan was checked with {policy[key]}, this check uses {used[key]}",
+        )
+        for key in ("id", "version", "sha256")
+        if policy[key] != used[key]
+    ]
 
 
 def use_named_pack(
