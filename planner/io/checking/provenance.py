@@ -341,14 +341,7 @@ def compare_provenance(
     if pack_from_plan and pack is not None:
         prov.notes.append(f"no --data given: using the data pack the plan names, {pack}")
     if link is not None:
-        prov.differences += _pack_differences(
-            link, pack=pack, pack_sha256=pack_sha, pack_state=pack_state, plan_path=plan
-        )
-        if not link.sha256:
-            prov.notes.append(
-                f"the plan's link to data pack {link.path} records no sha256, "
-                "so the pack's content cannot be verified"
-            )
+        _compare_link(prov, link, pack_state=pack_state, plan_path=plan)
     if raw is None:
         prov.notes.append(
             "the plan records no checked_with (it has no provenance claim for its policy "
@@ -358,14 +351,39 @@ def compare_provenance(
             "compare this check's policy and layers with"
         )
         return prov
+    used_policy = {"id": policy_id, "version": policy_version, "sha256": policy_sha256}
+    _compare_claim(prov, raw, used_policy=used_policy, layers=layers)
+    return prov
+
+
+def _compare_link(
+    prov: Provenance, link: PackLink, *, pack_state: NamedPack | None, plan_path: Path
+) -> None:
+    """Add how the pack in use differs from the one the plan's link names."""
+    prov.differences += _pack_differences(
+        link,
+        pack=prov.pack,
+        pack_sha256=prov.pack_sha256,
+        pack_state=pack_state,
+        plan_path=plan_path,
+    )
+    if not link.sha256:
+        prov.notes.append(
+            f"the plan's link to data pack {link.path} records no sha256, "
+            "so the pack's content cannot be verified"
+        )
+
+
+def _compare_claim(
+    prov: Provenance, raw: Any, *, used_policy: dict[str, str], layers: Sequence[LayerLike]
+) -> None:
+    """Add the plan's ``checked_with`` claim and how this check's policy and layers differ."""
     policy, claimed, problems = _read_claim(raw)
     prov.checked_with = {"policy": policy, "layers": [c.to_json() for c in claimed]}
     prov.differences += problems
-    used_policy = {"id": policy_id, "version": policy_version, "sha256": policy_sha256}
     if policy is not None:
         prov.differences += _policy_differences(policy, used_policy)
     prov.differences += layer_differences(claimed, layers)
-    return prov
 
 
 def _policy_differences(policy: dict[str, Any], used: dict[str, str]) -> list[Difference]:
