@@ -19,7 +19,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -113,13 +112,16 @@ def _decide(plan: str, sites: str, i: int, go: Any, results: Any, sign: list[str
 
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="fork: the writers start at one instant")
-def test_twenty_concurrent_decides_all_keep_their_decision(tmp_path: Path, sites: Path) -> None:
+def test_twenty_concurrent_decides_all_keep_their_decision(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, sites: Path
+) -> None:
     n = 20
     plan = write_doc(tmp_path / "p.plan.geojson", plan_doc(cameras(n)))
     ctx = multiprocessing.get_context("fork")
     go, results = ctx.Event(), ctx.Queue()
-    # one reviewer key, made before the fork, outside the folder the test lists
-    sign = signer_args(Path(tempfile.mkdtemp(prefix="reviewer-")))
+    # one reviewer key, made before the fork, outside the folder the test lists (pytest
+    # removes its own temporary folders; a mkdtemp here was left in /tmp on every run)
+    sign = signer_args(tmp_path_factory.mktemp("reviewer"))
     procs = [
         ctx.Process(target=_decide, args=(str(plan), str(sites), i, go, results, sign))
         for i in range(n)

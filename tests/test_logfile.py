@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging.handlers
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -73,11 +74,12 @@ def test_a_check_is_logged_with_the_settings_in_force(tmp_path):
 
 def test_internal_error_traceback_goes_to_the_log(monkeypatch, capsys):
     import planner.cli as cli
+    import planner.commands.check as check
 
     def boom(_ns: object) -> int:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(cli, "run_check", boom)
+    monkeypatch.setattr(check, "run", boom)
     monkeypatch.delenv("SITING_PLANNER_DEBUG", raising=False)
     assert cli.main(["check", "x.plan.geojson"]) == 3
     path = logfile.setup_logging()
@@ -150,3 +152,4 @@ def test_self_test_cleans_up_and_says_network_and_log(tmp_path):
     assert f"  log file: {tmp_path / 'log' / 'siting-planner.log'}\n" in proc.stdout
     assert "temporary files removed" in proc.stdout
     assert list((tmp_path / "tmp").iterdir()) == []  # nothing left in TMPDIR
+    assert re.search(r"ok   propose cameras \(HiGHS\).*all 3 clear under check", proc.stdout)

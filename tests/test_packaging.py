@@ -164,6 +164,8 @@ def test_bundle_self_test(built):
     assert "(installed build)" in out
     for step in ("check the embedded demo", "render the map offscreen", "write the review report"):
         assert re.search(rf"^  (ok  |SKIP) {step}\s+\d+\.\d\d s", out, re.M), out
+    # HiGHS is in the bundle: the exact solve ran and its cameras were checked
+    assert re.search(r"^  ok   propose cameras \(HiGHS\)\s+[\d.]+ s  3 cameras, optimal", out, re.M)
     assert "FAIL" not in out and "self-test passed" in out
     assert "  network: on (built-in default)\n" in out and "  log file: " in out
     # it cleans up after itself: nothing left in its temporary folder

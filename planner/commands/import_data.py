@@ -12,9 +12,7 @@ from typing import TextIO
 from planner.core.errors import CheckCancelled, InputError
 from planner.core.printable import printable
 from planner.io.datapack.importer import run_import
-from planner.io.datapack.store import (
-    ATTRIBUTION,
-)
+from planner.io.datapack.layout import ATTRIBUTION
 
 
 class TerminalProgress:

@@ -1,7 +1,8 @@
 """``siting-planner --self-test``: the smoke test for an installed build.
 
 It runs what an installed planner must be able to do, headless, on the embedded
-demo: check the plan, render the map offscreen, and write a review report, each
+demo: check the plan, render the map offscreen, write a review report, and propose
+cameras with the exact solver (then check what it proposed), each
 through the same entry points a user has (:func:`planner.cli.main`). It prints each
 step with its time and where the files went, and exits 0 only when every step
 worked. Nothing outside a new temporary folder is written (but for a few lines in
@@ -145,10 +146,45 @@ def step_report(folder: Path) -> str:
     return f"PDF, {out.stat().st_size // 1024} kB"
 
 
+def step_propose(folder: Path) -> str:
+    """Propose three cameras on the demo, solved exactly (HiGHS), and check what was proposed."""
+    _, pack = _demo()
+    out, summary_file = folder / "proposed.plan.geojson", folder / "propose.json"
+    code, text = _quiet_main(
+        ["propose", "--data", str(pack), "--cameras", "3", "--format", "json", "-o", str(out)]
+    )
+    if code != 0 or not out.is_file():
+        msg = f"propose exited {code}: {_last_line(text)}"
+        raise RuntimeError(msg)
+    summary_file.write_text(text, encoding="utf-8")
+    summary = json.loads(text)
+    if not summary["optimal"] or summary["recheck_failures"] or len(summary["cameras"]) != 3:
+        msg = (
+            f"the demo's proposal should be 3 cameras, proven optimal, each re-checked clear; "
+            f"got {len(summary['cameras'])} cameras, optimal={summary['optimal']}, "
+            f"{summary['recheck_failures']} re-check failures"
+        )
+        raise RuntimeError(msg)
+    # what was proposed must stand on its own: checked like any plan a planner saves
+    checked = folder / "proposed.check.json"
+    code, text = _quiet_main(
+        ["check", str(out), "--data", str(pack), "--format", "json", "--output", str(checked)]
+    )
+    s = json.loads(checked.read_text(encoding="utf-8"))["summary"] if checked.is_file() else {}
+    if code != 0 or s.get("clear") != 3:
+        msg = f"check of the proposed cameras exited {code}: {s or _last_line(text)}"
+        raise RuntimeError(msg)
+    return (
+        f"3 cameras, optimal (gap {summary['gap']:g}), weight {summary['objective']:,.0f} of "
+        f"{summary['readable_weight']:,.0f} readable; all 3 clear under check"
+    )
+
+
 STEPS: tuple[tuple[str, Callable[[Path], str]], ...] = (
     ("check the embedded demo", step_check),
     ("render the map offscreen", step_render),
     ("write the review report", step_report),
+    ("propose cameras (HiGHS)", step_propose),
 )
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import html
 import math
-import time
 from typing import Any, cast
 
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
@@ -44,12 +43,20 @@ from PySide6.QtWidgets import (
 )
 
 from planner.app.common.workers import Task, start
+from planner.app.siting.area_tool import AreaTool
+from planner.app.siting.propose_work import ProposeRun, curve_work, propose_work
 
-#: Seconds between live gap updates (HiGHS calls back far more often).
-_GAP_EVERY_S = 0.2
-#: How long the quick answer may take (HiGHS starting from greedy).
-_PREVIEW_LIMIT_S = 0.05
 _PROPOSAL_Z = 40.0
+_VIEW, _PACK, _DRAWN = "Current view", "Whole data pack", "Drawn area"
+#: The target areas, in the order of the Area box.
+_AREAS = (_VIEW, _PACK, _DRAWN)
+
+
+def _row(*widgets: QWidget) -> QHBoxLayout:
+    row = QHBoxLayout()
+    for w in widgets:
+        row.addWidget(w)
+    return row
 
 
 def make_propose_dock(window: Any) -> tuple[ProposePanel, QDockWidget]:
@@ -72,10 +79,12 @@ class CurveWidget(QWidget):
         super().__init__(parent)
         self.setObjectName("propose_curve")
         self.points: list[float] = []
+        self.base = 0.0  # what the fixed (existing) cameras read: the curve's start
         self.setMinimumHeight(120)
 
-    def set_points(self, points: list[float]) -> None:
+    def set_points(self, points: list[float], *, base: float = 0.0) -> None:
         self.points = list(points)
+        self.base = float(base)
         self.setToolTip(
             ""
             if not points
@@ -96,7 +105,7 @@ class CurveWidget(QWidget):
             return
         top = max(self.points) or 1.0
         n = len(self.points)
-        path = QPainterPath(r.bottomLeft())
+        path = QPainterPath(QPointF(r.left(), r.bottom() - r.height() * self.base / top))
         for i, v in enumerate(self.points):
             path.lineTo(
                 QPointF(r.left() + r.width() * (i + 1) / n, r.bottom() - r.height() * v / top)
@@ -104,7 +113,7 @@ class CurveWidget(QWidget):
         p.setPen(QPen(QColor("#1f6fb2"), 2))
         p.drawPath(path)
         p.setPen(self.palette().text().color())
-        p.drawText(QPointF(r.left(), r.bottom() + 14), "1")
+        p.drawText(QPointF(r.left(), r.bottom() + 14), "0")
         p.drawText(
             QRectF(r.left(), r.bottom() + 2, r.width(), 16),
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
@@ -124,30 +133,42 @@ class ProposePanel(QWidget):
         self.result: Any = None
         self.task: Task | None = None
         self._items: list[QGraphicsItem] = []
-        self._last_gap = 0.0
+        self._fixed: list[Any] = []  # the cameras the last run kept fixed
+        self.area_tool = AreaTool(window.canvas, self)
+        self._build_inputs(window.catalogue)
+        self._build_actions()
+        self._lay_out()
+        self._set_idle(True)
+        self._connect()
 
+    def _build_inputs(self, catalogue: Any) -> None:
         self.area = QComboBox()
         self.area.setObjectName("propose_area")
-        self.area.addItems(["Current view", "Whole data pack"])
+        self.area.addItems(list(_AREAS))
+        self.draw_area = QPushButton("Draw area")
+        self.draw_area.setObjectName("propose_draw_area")
+        self.draw_area.setCheckable(True)
+        self.draw_area.setToolTip(
+            "Click the corners of the area on the map; double-click or Enter closes it, "
+            "Backspace takes back a point, Esc cancels"
+        )
+        self.clear_area = QPushButton("Clear area")
+        self.clear_area.setObjectName("propose_clear_area")
+        self.clear_area.setEnabled(False)
         self.budget = QSpinBox()
         self.budget.setObjectName("propose_budget")
         self.budget.setRange(1, 5000)
         self.budget.setValue(10)
         self.cover_all = QCheckBox("Fewest cameras reading every approach")
         self.cover_all.setObjectName("propose_cover_all")
-        self.cover_all.toggled.connect(lambda on: self.budget.setEnabled(not on))
         self.lenses = QListWidget()
         self.lenses.setObjectName("propose_lenses")
         self.lenses.setMaximumHeight(90)
-        catalogue = window.catalogue
         for model in catalogue:
             item = QListWidgetItem(f"{model.label} ({model.fov_deg:g}°, {model.range_m:g} m)")
             item.setData(Qt.ItemDataRole.UserRole, model.key)
-            item.setCheckState(
-                Qt.CheckState.Checked
-                if model.key == catalogue.default_key
-                else Qt.CheckState.Unchecked
-            )
+            on = model.key == catalogue.default_key
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
             self.lenses.addItem(item)
         self.allow_warn = QCheckBox("Allow poses that warn")
         self.allow_warn.setObjectName("propose_allow_warn")
@@ -158,11 +179,12 @@ class ProposePanel(QWidget):
         self.time_limit.setRange(0.1, 3600.0)
         self.time_limit.setValue(30.0)
         self.time_limit.setSuffix(" s")
+
+    def _build_actions(self) -> None:
         self.run_button = QPushButton("Propose")
         self.run_button.setObjectName("propose_run")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("propose_cancel")
-        self.cancel_button.setEnabled(False)
         self.progress = QProgressBar()
         self.progress.setObjectName("propose_progress")
         self.progress.setRange(0, 100)
@@ -190,38 +212,40 @@ class ProposePanel(QWidget):
         self.curve_button.setObjectName("propose_curve_button")
         self.curve = CurveWidget()
 
+    def _lay_out(self) -> None:
+        area_buttons = _row(self.draw_area, self.clear_area)
         form = QFormLayout()
         form.addRow("Area", self.area)
+        form.addRow("", area_buttons)
         form.addRow("Cameras", self.budget)
         form.addRow("", self.cover_all)
         form.addRow("Lenses", self.lenses)
         form.addRow("", self.allow_warn)
         form.addRow("", self.keep_existing)
         form.addRow("Time limit", self.time_limit)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.run_button)
-        buttons.addWidget(self.cancel_button)
-        accept = QHBoxLayout()
-        accept.addWidget(self.accept_checked)
-        accept.addWidget(self.accept_all)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
-        lay.addLayout(buttons)
+        lay.addLayout(_row(self.run_button, self.cancel_button))
         lay.addWidget(self.progress)
         lay.addWidget(self.state)
         lay.addWidget(self.why_button)
         lay.addWidget(self.results, 1)
-        lay.addLayout(accept)
+        lay.addLayout(_row(self.accept_checked, self.accept_all))
         lay.addWidget(self.curve_button)
         lay.addWidget(self.curve)
-        self._set_idle(True)
 
+    def _connect(self) -> None:
+        self.cover_all.toggled.connect(lambda on: self.budget.setEnabled(not on))
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
         self.accept_checked.clicked.connect(lambda: self.accept(checked_only=True))
         self.accept_all.clicked.connect(lambda: self.accept(checked_only=False))
         self.curve_button.clicked.connect(self.run_curve)
         self.why_button.toggled.connect(self._why_mode)
+        self.draw_area.toggled.connect(self._draw_mode)
+        self.clear_area.clicked.connect(self._clear_area)
+        self.area_tool.drawn.connect(self._area_drawn)
+        self.area_tool.message.connect(self._tool_said)
 
     # -- state ----------------------------------------------------------------
 
@@ -254,74 +278,91 @@ class ProposePanel(QWidget):
     def _say(self, text: str) -> None:
         self.state.setText(text)
 
+    # -- the drawn area (view state: no undo step, the plan stays unmodified) ----
+
+    def _draw_mode(self, on: bool) -> None:
+        if on:
+            self.why_button.setChecked(False)
+            self.area_tool.start()
+        elif self.area_tool.active:
+            self.area_tool.cancel()
+
+    def _tool_said(self, text: str) -> None:
+        self.draw_area.setChecked(self.area_tool.active)  # Esc ends drawing too
+        self._say(text)
+
+    def _area_drawn(self, polygon: object) -> None:
+        self.draw_area.setChecked(False)
+        self.clear_area.setEnabled(True)
+        self.area.setCurrentIndex(_AREAS.index(_DRAWN))
+        km2 = cast("Any", polygon).area / 1e6
+        self._say(f"Area drawn ({km2:,.3f} km²): Propose limits the targets to it.")
+
+    def _clear_area(self) -> None:
+        self.area_tool.clear()
+        self.clear_area.setEnabled(False)
+        if self.area.currentText() == _DRAWN:
+            self.area.setCurrentIndex(0)
+
+    def _targets(self) -> tuple[bool, Any]:
+        """``(ok, targets)`` for the chosen area; ``ok`` False when none is drawn yet."""
+        choice = self.area.currentText()
+        if choice == _DRAWN:
+            return self.area_tool.area is not None, self.area_tool.area
+        return True, self._view_polygon() if choice == _VIEW else None
+
     # -- running ----------------------------------------------------------------
+
+    def _request(self) -> ProposeRun | str:
+        """The run the panel asks for, or what is missing to ask for one."""
+        data = self.host.doc.data
+        if data is None or data.checker is None or data.streets is None or not len(data.streets):
+            return "Load a data pack with streets first: proposals follow its streets."
+        lenses = self._chosen_lenses()
+        if not lenses:
+            return "Check at least one lens."
+        ok, targets = self._targets()
+        if not ok:
+            return "Draw an area first (Draw area), or choose another one."
+        from planner.propose.candidates import CandidateParams
+
+        cams = self.host.doc.all_cameras()
+        keep = self.keep_existing.isChecked()
+        return ProposeRun(
+            checker=data.checker,
+            table=data.streets,
+            lenses=lenses,
+            params=CandidateParams(allow_warn=self.allow_warn.isChecked()),
+            targets=targets,
+            fixed=[c for c in cams if keep and str(c.status) != "removed"],
+            budget=None if self.cover_all.isChecked() else self.budget.value(),
+            time_limit=self.time_limit.value(),
+            used_ids=[c.id for c in cams],
+        )
 
     def run(self) -> None:
         """Build candidates and solve on the worker (quick answer first, then exact)."""
-        doc = self.host.doc
-        data = doc.data
-        if data is None or data.checker is None or data.streets is None or not len(data.streets):
-            self._say("Load a data pack with streets first: proposals follow its streets.")
+        request = self._request()
+        if isinstance(request, str):
+            self._say(request)
             return
-        lenses = self._chosen_lenses()
-        if not lenses:
-            self._say("Check at least one lens.")
-            return
-        from planner.propose.approaches import streets_from_table
-        from planner.propose.candidates import CandidateParams
-        from planner.propose.engine import Proposer
-
-        checker = data.checker
-        targets = self._view_polygon() if self.area.currentIndex() == 0 else None
-        table = data.streets
-        params = CandidateParams(allow_warn=self.allow_warn.isChecked())
-        fixed = [
-            c
-            for c in doc.all_cameras()
-            if self.keep_existing.isChecked() and str(c.status) != "removed"
-        ]
-        budget = None if self.cover_all.isChecked() else self.budget.value()
-        limit = self.time_limit.value()
-        used = [c.id for c in doc.all_cameras()]
         self.clear_proposals()
         self.proposer = None
         self.result = None
-
-        def work(progress: Any, cancel: Any) -> Any:
-            streets = streets_from_table(table, checker.projector)
-            proposer = Proposer(
-                checker,
-                streets,
-                lenses,
-                params,
-                targets=targets,
-                workers=1,
-                progress=lambda stage, f: progress(stage, f),
-                cancel=cancel,
-            )
-            kw: dict[str, Any] = {"cameras": budget, "cover_all": budget is None, "fixed": fixed}
-            quick = proposer.solve(**kw, time_limit=_PREVIEW_LIMIT_S, used_ids=used)
-            progress("quick", (proposer, quick))
-            last = [0.0]
-
-            def gap(primal: float, dual: float, g: float) -> None:
-                now = time.monotonic()
-                if now - last[0] >= _GAP_EVERY_S:
-                    last[0] = now
-                    progress("gap", (primal, dual, g))
-
-            exact = proposer.solve(
-                **kw, time_limit=limit, used_ids=used, progress=gap, cancel=cancel
-            )
-            return proposer, exact
-
-        task = Task(work, name="Proposing")
-        task.signals.progress.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
-        task.signals.finished.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
-        task.signals.failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
-        task.signals.cancelled.connect(self._on_cancelled, Qt.ConnectionType.QueuedConnection)
+        self._fixed = list(request.fixed)
+        task = Task(
+            lambda progress, cancel: propose_work(request, progress, cancel), name="Proposing"
+        )
+        self._wire(task, self._on_done, self._on_cancelled)
         self._start(task)
         self._say("Finding legal poses and what each reads…")
+
+    def _wire(self, task: Task, done: Any, cancelled: Any) -> None:
+        queued = Qt.ConnectionType.QueuedConnection
+        task.signals.progress.connect(self._on_progress, queued)
+        task.signals.finished.connect(done, queued)
+        task.signals.failed.connect(self._on_failed, queued)
+        task.signals.cancelled.connect(cancelled, queued)
 
     def _start(self, task: Task) -> None:
         self.task = task
@@ -520,38 +561,24 @@ class ProposePanel(QWidget):
     # -- curve ---------------------------------------------------------------------
 
     def run_curve(self) -> None:
-        """Solve the whole curve 1 … cover-all exactly on the worker."""
-        proposer = self.proposer
+        """Solve the whole curve 1 … cover-all exactly on the worker, from the fixed cameras."""
+        proposer, fixed = self.proposer, list(self._fixed)
         if proposer is None:
             return
-        from planner.propose.solve import solve_max_cover, solve_set_cover
-
-        sets, w = proposer.sets, proposer.approaches.weight
-
-        def work(progress: Any, cancel: Any) -> Any:
-            fewest = int(solve_set_cover(sets, len(w), cancel=cancel).objective)
-            points = []
-            for n in range(1, fewest + 1):
-                if cancel():
-                    break
-                points.append(solve_max_cover(sets, w, n, time_limit=10.0).objective)
-                progress(n, fewest)
-            return points
-
-        task = Task(work, name="Curve")
-        task.signals.progress.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
-        task.signals.finished.connect(self._on_curve, Qt.ConnectionType.QueuedConnection)
-        task.signals.failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
-        task.signals.cancelled.connect(self._finish, Qt.ConnectionType.QueuedConnection)
+        task = Task(
+            lambda progress, cancel: curve_work(proposer, fixed, progress, cancel), name="Curve"
+        )
+        self._wire(task, self._on_curve, self._finish)
         self._start(task)
         self._say("Solving the curve of weight against cameras…")
 
-    def _on_curve(self, points: object) -> None:
+    def _on_curve(self, payload: object) -> None:
         self._finish()
-        values = list(cast("list[float]", points))
-        self.curve.set_points(values)
+        base, values = cast("tuple[float, list[float]]", payload)
+        self.curve.set_points(values, base=base)
         if values:
+            start = f"the cameras kept read {base:,.0f}; 1 more" if base > 0 else "1 camera"
             self._say(
-                f"Curve: 1 camera reads {values[0]:,.0f}; {len(values)} read everything "
-                f"readable ({values[-1]:,.0f} vehicles/day)."
+                f"Curve: {start} reads {values[0]:,.0f}; {len(values)} read "
+                f"everything readable ({values[-1]:,.0f} vehicles/day)."
             )
