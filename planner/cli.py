@@ -20,7 +20,7 @@ from pathlib import Path
 from planner import __version__
 from planner.commands.common import EXIT_CANCELLED, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, _Parser
 from planner.core.errors import CheckCancelled, InputError
-from planner.io.safety.printable import printable
+from planner.core.printable import printable
 
 
 def _app_parser() -> argparse.ArgumentParser:

@@ -61,7 +61,7 @@ def call_surface(name: str, path: str) -> int:
 
 def _run(request: dict[str, object]) -> int:
     from planner.cli import main
-    from planner.io.safety.printable import printable
+    from planner.core.printable import printable
 
     if "call" in request:
         try:

@@ -550,7 +550,7 @@ def test_kml_export_is_well_formed_whatever_the_ids(tmp_path: Path) -> None:
 
 
 def test_report_shows_a_bidi_id_escaped_like_the_text_report(tmp_path: Path, sites: Path) -> None:
-    from planner.io.safety.printable import printable
+    from planner.core.printable import printable
 
     spoof = "C-\u202e21-C"
     plan = write_doc(

@@ -13,9 +13,9 @@ from planner.io.config.managed_config import (
     REGISTRY_SOURCE,
     ManagedConfig,
     load_managed_config,
-    managed_policy,
     system_config_path,
 )
+from planner.io.config.managed_enforcement import managed_policy
 from planner.resources import data_path
 
 pytestmark = pytest.mark.packaging

@@ -18,7 +18,8 @@ from types import SimpleNamespace
 import pytest
 
 import planner.io.config.managed_config as managed_config
-from planner.io.config.managed_config import (
+import planner.io.config.managed_enforcement as managed_enforcement
+from planner.io.config.managed_enforcement import (
     ManagedConfigUnusable,
     enforce_managed,
     resolve_allowed_signers,
@@ -489,14 +490,14 @@ def test_self_test_checks_the_shipped_demo_on_a_locked_workstation(system_config
 
 def test_locked_files_an_ordinary_user_can_edit_are_named(system_config, tmp_path, monkeypatch):
     # the test runs as whoever; pretend to be an ordinary user (tmp files are theirs)
-    monkeypatch.setattr(managed_config, "_is_administrator", lambda: False)
+    monkeypatch.setattr(managed_enforcement, "_is_administrator", lambda: False)
     pack = _it_pack(tmp_path)
     cfg = system_config(f'data = ["{pack}"]\nlock_data = true\n')
     ns = SimpleNamespace(policy=None, data=None, sites=[], buildings=[], streets=None)
     _, notes = enforce_managed(ns)
     assert f"the system configuration {cfg} can be changed by this user" in notes[0]
     assert any(n.startswith(f"the locked data pack {pack} can be changed") for n in notes)
-    monkeypatch.setattr(managed_config, "_is_administrator", lambda: True)
+    monkeypatch.setattr(managed_enforcement, "_is_administrator", lambda: True)
     assert enforce_managed(ns)[1] == []
 
 

@@ -15,19 +15,16 @@ from planner.cli import main
 from planner.core.errors import InputError
 from planner.core.review import (
     CameraSnapshot,
-    ChangeKind,
     Decision,
     DecisionRefused,
     ReviewLog,
-    camera_hash,
-    changes_since,
-    decision_states,
-    ground_distance_m,
     parse_decide,
-    plan_hash,
     refusal,
-    review_from_json,
 )
+from planner.core.review_canonical import camera_hash, plan_hash
+from planner.core.review_changes import ChangeKind, changes_since, ground_distance_m
+from planner.core.review_currency import decision_states
+from planner.core.review_reading import review_from_json
 from tests.signing_support import make_signer, needs_ssh_keygen, write_allowed
 
 pytestmark = needs_ssh_keygen

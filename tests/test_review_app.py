@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from planner.app.review.window import BANNER, ReviewWindow
-from planner.core.review import Decision, canonical_json
+from planner.core.review import Decision
+from planner.core.review_canonical import canonical_json
 from tests import app_support
 from tests.app_support import new_window
 from tests.signing_support import (

@@ -23,7 +23,7 @@ import pytest
 
 from planner.cli import main
 from planner.core import sshsig
-from planner.core.review import canonical_json
+from planner.core.review_canonical import canonical_json
 from tests.signing_support import (
     Signer,
     make_signer,
@@ -407,7 +407,7 @@ def test_wrong_key_and_key_of_another_principal(world: dict[str, Any], tmp_path:
 
     from cryptography.hazmat.primitives.serialization import load_ssh_private_key
 
-    from planner.core.review import review_from_json
+    from planner.core.review_reading import review_from_json
 
     decide(world, world["dana"], "C-4=approve")
     for signer, detail in [

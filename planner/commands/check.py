@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planner import __version__
-from planner.io.safety.printable import json_printable, printable
+from planner.core.printable import json_printable, printable
 
 if TYPE_CHECKING:
     from planner.core.model import Plan, Policy
@@ -120,7 +120,7 @@ def _resolve(ns: argparse.Namespace) -> _Judged:
 
     # IT's system configuration may set or lock the policy, the data and the trusted
     # reviewers; what it refuses is reported, never silently replaced. One rule for
-    # every command (planner.io.config.managed_config.enforce_managed).
+    # every command (planner.io.config.managed_enforcement.enforce_managed).
     managed, notes = managed_inputs(ns)
     if ns.output is not None:
         from planner.io.safety.outputs import refuse_output_over_inputs
@@ -290,12 +290,11 @@ def _add_review(
     Each decision is judged current or stale against this check (signature, camera
     hash, re-check status); only current ones count in ``summary.decisions``.
     """
-    from planner.core.review import (
-        camera_hash,
+    from planner.core.review_canonical import camera_hash, plan_hash
+    from planner.core.review_currency import (
         decision_counts,
         decision_states,
         plan_decision_state,
-        plan_hash,
         plan_status,
     )
     from planner.io.formats.review_store import plan_features, review_log

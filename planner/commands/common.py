@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from planner.io.safety.printable import printable
+from planner.core.printable import printable
 
 EXIT_OK = 0
 
@@ -73,7 +73,7 @@ def add_input_arguments(p: argparse.ArgumentParser, *, data_help: str) -> None:
 
 def managed_inputs(ns: argparse.Namespace) -> tuple[Any, list[str]]:
     """IT's locks applied to ``ns``; an unusable config stops the command (exit 2)."""
-    from planner.io.config.managed_config import enforce_managed
+    from planner.io.config.managed_enforcement import enforce_managed
 
     return enforce_managed(ns)
 
@@ -112,7 +112,7 @@ def add_trust_argument(p: argparse.ArgumentParser) -> None:
 
 def safe_text(text: str) -> str:
     """``text`` with control characters escaped, so a file cannot drive the terminal."""
-    from planner.io.safety.printable import printable
+    from planner.core.printable import printable
 
     return printable(text)
 

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from planner.core.errors import CheckCancelled, InputError
+from planner.core.printable import printable
 from planner.io.datapack.importer import run_import
 from planner.io.datapack.layout import ATTRIBUTION
-from planner.io.safety.printable import printable
 
 
 class TerminalProgress:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planner.core.errors import InputError
-from planner.io.safety.printable import json_printable, printable
+from planner.core.printable import json_printable, printable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -178,7 +178,7 @@ def _validate(ns: argparse.Namespace) -> None:
 def resolve_pack_and_policy(ns: argparse.Namespace) -> tuple[ManagedConfig, list[str]]:
     """IT's configuration applied to ``ns`` (policy, data), as for every command.
 
-    :func:`planner.io.config.managed_config.enforce_managed` is the one rule: a locked
+    :func:`planner.io.config.managed_enforcement.enforce_managed` is the one rule: a locked
     policy or data pack replaces ``--policy``/``--data`` with a note, an unusable
     configuration stops the command (exit 2). Unlocked, IT's first pack is the
     default when ``--data`` is not given. Sets ``ns.policy`` and ``ns.data``.

@@ -112,7 +112,8 @@ def run(ns: argparse.Namespace) -> int:
 
 def _decide(ns: argparse.Namespace) -> int:
     """Re-check, then sign and record every decision, or none."""
-    from planner.io.config.managed_config import enforce_managed, load_managed_config
+    from planner.io.config.managed_config import load_managed_config
+    from planner.io.config.managed_enforcement import enforce_managed
 
     config = load_managed_config()
     if config.error is not None:
@@ -210,7 +211,8 @@ def _signer(ns: argparse.Namespace, reviewer: str, config: Any) -> _Signer:
 
 def _refuse_unacceptable(request: _Request, status: dict[str, str]) -> None:
     """Nothing is recorded unless every decision suits its camera's re-check (SPEC 8)."""
-    from planner.core.review import plan_refusal, plan_status, refusal
+    from planner.core.review import plan_refusal, refusal
+    from planner.core.review_currency import plan_status
 
     problems = [
         refused
@@ -236,7 +238,8 @@ def _signed_records(
 ) -> list[Any]:
     """One signed record per decision, over the cameras as they were re-checked."""
     from planner.core import sshsig
-    from planner.core.review import DecisionRecord, plan_status
+    from planner.core.review import DecisionRecord
+    from planner.core.review_currency import plan_status
     from planner.io.formats.review_store import canonical_plan_hash
 
     common = {

@@ -262,8 +262,8 @@ def run_self_test(
 
 def _run_steps(stream: TextIO, work: Path, *, own_folder: bool, t_all: float) -> int:
     from planner import __version__
+    from planner.core.printable import printable
     from planner.io.config.managed_config import demo_only
-    from planner.io.safety.printable import printable
 
     # Headless whatever the session: the map is rendered offscreen, and the app's
     # settings go to a throwaway file instead of the user's.

@@ -11,8 +11,8 @@ import argparse
 from pathlib import Path
 
 from planner.commands.common import EXIT_OK
+from planner.core.printable import printable
 from planner.io.config.system_config_writer import remove, write
-from planner.io.safety.printable import printable
 
 
 def configure_parser(p: argparse.ArgumentParser) -> None:

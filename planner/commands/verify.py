@@ -21,7 +21,7 @@ def run(ns: argparse.Namespace) -> int:
     """``verify PLAN``: each decision's signature and what has changed, no geometry re-check."""
     import json
 
-    from planner.core.review import REASON_TEXT, all_decision_states
+    from planner.core.review_currency import REASON_TEXT, all_decision_states
     from planner.io.checking.signing import resolve_trust
     from planner.io.formats.plan import read_plan
     from planner.io.formats.review_store import camera_hashes, canonical_plan_hash, review_log
@@ -35,7 +35,7 @@ def run(ns: argparse.Namespace) -> int:
     )
     ok = all(st.verified for st in states)
     if ns.format == "json":
-        from planner.io.safety.printable import json_printable
+        from planner.core.printable import json_printable
 
         doc = {
             "plan": {"path": str(ns.plan), "name": plan.meta.name, "canonical_sha256": plan_sha},

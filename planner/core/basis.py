@@ -229,12 +229,42 @@ def data_basis(
     import_warnings, import_time
         From the pack's metadata.
     """
+    cam_xy = (
+        np.array([projector.point(c.lon, c.lat) for c in cameras], dtype=float)
+        if cameras
+        else np.zeros((0, 2))
+    )
+    cam_area = None
+    if len(cam_xy) >= MIN_SITES_FOR_AREA:
+        cam_area = float(shapely.convex_hull(shapely.multipoints(cam_xy)).area) / _KM2
+    source_rows, hulls = _source_counts(sites, projector, cam_xy, sources)
+    site_area = outside_all = None
+    if hulls:
+        union = shapely.union_all(np.asarray(hulls, dtype=object))
+        site_area = float(union.area) / _KM2
+        outside_all = _outside(union, cam_xy)
+    return DataBasis(
+        sites=len(sites),
+        with_entrances=sum(1 for s in sites if s.entrances),
+        footprint=sum(1 for s in sites if s.protected_by_footprint),
+        unverified=sum(1 for s in sites if s.verified is False),
+        categories=_category_counts(sites),
+        sources=source_rows,
+        cameras=len(cameras),
+        cameras_area_km2=cam_area,
+        sites_area_km2=site_area,
+        cameras_outside=outside_all if len(cam_xy) else None,
+        import_warnings=list(import_warnings),
+        import_time=import_time,
+    )
+
+
+def _category_counts(sites: Sequence[Site]) -> list[CategoryCount]:
+    """One row per category, the largest first."""
     by_cat: dict[str, list[Site]] = {}
-    by_src: dict[str, list[int]] = {}
-    for i, s in enumerate(sites):
+    for s in sites:
         by_cat.setdefault(s.category, []).append(s)
-        by_src.setdefault(source_key(s), []).append(i)
-    categories = [
+    return [
         CategoryCount(
             category=cat,
             sites=len(group),
@@ -245,20 +275,24 @@ def data_basis(
         )
         for cat, group in sorted(by_cat.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     ]
+
+
+def _source_counts(
+    sites: Sequence[Site],
+    projector: Projector,
+    cam_xy: np.ndarray,
+    sources: Sequence[SourceInfo],
+) -> tuple[list[SourceCount], list[Any]]:
+    """One row per source, the largest first, and the hull of each source big enough for one."""
+    by_src: dict[str, list[int]] = {}
+    for i, s in enumerate(sites):
+        by_src.setdefault(source_key(s), []).append(i)
     projected = [projector.project(s.geometry) for s in sites]
-    cam_xy = (
-        np.array([projector.point(c.lon, c.lat) for c in cameras], dtype=float)
-        if cameras
-        else np.zeros((0, 2))
-    )
-    cam_area = None
-    if len(cam_xy) >= MIN_SITES_FOR_AREA:
-        cam_area = float(shapely.convex_hull(shapely.multipoints(cam_xy)).area) / _KM2
-    hulls = []
-    source_rows: list[SourceCount] = []
     info_by_key: dict[str, list[SourceInfo]] = {}
     for info in sources:
         info_by_key.setdefault(info.key, []).append(info)
+    hulls = []
+    rows: list[SourceCount] = []
     for key, idx in sorted(by_src.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         area = outside = None
         if len(idx) >= MIN_SITES_FOR_AREA:
@@ -267,7 +301,7 @@ def data_basis(
             area = float(hull.area) / _KM2
             outside = _outside(hull, cam_xy)
         infos = info_by_key.get(key, [])
-        source_rows.append(
+        rows.append(
             SourceCount(
                 key=key,
                 names=tuple(dict.fromkeys(i.name for i in infos)),
@@ -279,25 +313,7 @@ def data_basis(
                 cameras_outside=outside,
             )
         )
-    site_area = outside_all = None
-    if hulls:
-        union = shapely.union_all(np.asarray(hulls, dtype=object))
-        site_area = float(union.area) / _KM2
-        outside_all = _outside(union, cam_xy)
-    return DataBasis(
-        sites=len(sites),
-        with_entrances=sum(1 for s in sites if s.entrances),
-        footprint=sum(1 for s in sites if s.protected_by_footprint),
-        unverified=sum(1 for s in sites if s.verified is False),
-        categories=categories,
-        sources=source_rows,
-        cameras=len(cameras),
-        cameras_area_km2=cam_area,
-        sites_area_km2=site_area,
-        cameras_outside=outside_all if len(cam_xy) else None,
-        import_warnings=list(import_warnings),
-        import_time=import_time,
-    )
+    return rows, hulls
 
 
 def _counts(keys: Any) -> dict[str, int]:

@@ -8,7 +8,8 @@ max(0, dist(view, core) - r)``, so the view captures the zone exactly when
 buffered polygons are only built to report overlap areas and to draw the zones.
 
 Each camera is measured in the UTM zone that contains it (SPEC 3). The zones'
-cores, index and occluder for one CRS form a :class:`_Frame`; the frame of the
+cores, index and occluder for one CRS form a
+:class:`~planner.core.capture_zones.Frame`; the frame of the
 plan's home CRS is built up front, any other on first use and then kept, so a
 statewide audit projects the sites once per zone. Geometry returned for drawing
 is always in the home CRS.
@@ -19,29 +20,26 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
-from shapely import STRtree
-from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from planner.core.buildings import BuildingIndex
+from planner.core.capture_zones import CaptureZone, Frame, build_frame, build_zones
 from planner.core.crs import Projector, camera_zone, utm_epsg, utm_epsgs
 from planner.core.errors import CheckCancelled
+from planner.core.findings import camera_findings, capture_finding, near_finding
 from planner.core.geometry import cone_polygon, normalize_bearing
 from planner.core.model import (
     Action,
-    Basis,
     Camera,
     CameraResult,
     CameraStatus,
     Finding,
     PlanResult,
     Policy,
-    Rule,
     Severity,
     Site,
 )
@@ -59,61 +57,6 @@ if TYPE_CHECKING:
 #: A view must reach this far (metres) into a zone to count as capturing it, so
 #: that a view touching a zone's rim (zero overlap area) is a near miss, not a capture.
 CAPTURE_EPS_M = 1e-6
-#: Buffers drawn and used for overlap areas: 4 * 45 vertices, one per 2° (SPEC 3).
-_QUAD_SEGS = 45
-#: Buffer radii are scaled so the polygon circumscribes the true circle, like the
-#: cones: a view that captures a zone then always shows a positive overlap.
-_CIRCUMSCRIBE = 1.0 / math.cos(math.pi / (4 * _QUAD_SEGS))
-
-
-@dataclass(frozen=True, slots=True)
-class CaptureZone:
-    """One capture zone (SPEC 4.4) in projected metres."""
-
-    site_id: str
-    entrance_id: str | None
-    basis: Basis
-    category: str
-    action: Action
-    geometry: BaseGeometry
-
-
-@dataclass(frozen=True, slots=True)
-class _Piece:
-    zone: int
-    core: BaseGeometry
-    radius: float
-
-
-class _Frame:
-    """Capture-zone cores, their index and the occluder, in one projected CRS."""
-
-    def __init__(self, projector: Projector, occluder: Occluder, pieces: Sequence[_Piece]) -> None:
-        self.projector = projector
-        self.occluder = occluder
-        self.pieces = tuple(pieces)
-        self.by_zone: dict[int, list[_Piece]] = {}
-        for piece in self.pieces:
-            self.by_zone.setdefault(piece.zone, []).append(piece)
-        # Filled lazily: a city has thousands of zones and a check needs a few.
-        self.zone_geoms: dict[int, BaseGeometry] = {}
-        self.core = np.array([p.core for p in self.pieces], dtype=object)
-        self.radius = np.array([p.radius for p in self.pieces], dtype=float)
-        self.zone = np.array([p.zone for p in self.pieces], dtype=np.intp)
-        self.tree = STRtree(self.core)
-        self.tree.query(shapely.box(0, 0, 1, 1))
-
-    def zone_geometry(self, zi: int) -> BaseGeometry:
-        """Zone ``zi`` as a buffered polygon, built on first use and kept."""
-        geom = self.zone_geoms.get(zi)
-        if geom is None:
-            parts = [
-                shapely.buffer(p.core, p.radius * _CIRCUMSCRIBE, quad_segs=_QUAD_SEGS)
-                for p in self.by_zone.get(zi, ())
-            ]
-            geom = parts[0] if len(parts) == 1 else shapely.union_all(parts)
-            self.zone_geoms[zi] = geom
-        return geom
 
 
 class Checker:
@@ -144,66 +87,25 @@ class Checker:
             occluder = ShadowOccluder(buildings) if buildings is not None else NoOcclusion()
         self.occluder = occluder
         self._site_index = {s.id: i for i, s in enumerate(self.sites)}
-        self._zone_meta: list[tuple[str, str | None, Basis, str, Action]] = []
-        self._zone_site: list[int] = []
-        self._zone_margin: list[float] = []
-        pieces: list[_Piece] = []
-        # The same cores in lon/lat, to project them into any other zone.
-        self._pieces_lonlat: list[_Piece] = []
-        for si, site in enumerate(self.sites):
-            rule = policy.rule_for(site.category)
-            if rule is None or rule.action is Action.IGNORE:
-                continue
-            radius = policy.entrance_radius(site.category)
-            margin = policy.warn_margin(site.category)
-            approach = policy.approach(site.category)
-            if site.entrances:
-                for ent in site.entrances:
-                    zi = self._add_zone(si, site, ent.id, Basis.ENTRANCE, rule.action, margin)
-                    x, y = projector.point(ent.lon, ent.lat)
-                    pieces.append(_Piece(zi, Point(x, y), radius))
-                    self._pieces_lonlat.append(_Piece(zi, Point(ent.lon, ent.lat), radius))
-                    if approach > 0 and streets is not None:
-                        lines = streets.approach_lines(x, y, approach_m=approach)
-                        if lines is not None:
-                            pieces.append(_Piece(zi, lines, policy.approach_width_m))
-                            self._pieces_lonlat.append(
-                                _Piece(zi, projector.unproject(lines), policy.approach_width_m)
-                            )
-            if site.protected_by_footprint:
-                zi = self._add_zone(si, site, None, Basis.FOOTPRINT, rule.action, margin)
-                core = projector.project(site.geometry)
-                if not core.is_valid:
-                    core = shapely.make_valid(core)
-                pieces.append(_Piece(zi, core, radius))
-                self._pieces_lonlat.append(_Piece(zi, site.geometry, radius))
+        table = build_zones(policy, self.sites, projector, streets)
+        self._zone_meta = table.meta
+        self._zone_site = table.site
+        self._zone_margin = table.margin
+        self._pieces_lonlat = table.pieces_lonlat
+        pieces = table.pieces
         margins = np.asarray(self._zone_margin, dtype=float)
         reach = np.array([p.radius for p in pieces], dtype=float)
         if pieces:
             reach = reach + margins[[p.zone for p in pieces]]
         self._max_reach = float(reach.max()) if len(pieces) else 0.0
-        self._home = _Frame(projector, occluder, pieces)
+        self._home = Frame(projector, occluder, pieces)
         self._home_epsg = projector.epsg
-        self._frames: dict[int, _Frame] = {}
+        self._frames: dict[int, Frame] = {}
         self._frames_lock = threading.Lock()
-
-    def _add_zone(
-        self,
-        si: int,
-        site: Site,
-        entrance_id: str | None,
-        basis: Basis,
-        action: Action,
-        margin: float,
-    ) -> int:
-        self._zone_meta.append((site.id, entrance_id, basis, site.category, action))
-        self._zone_site.append(si)
-        self._zone_margin.append(margin)
-        return len(self._zone_meta) - 1
 
     # -- frames ---------------------------------------------------------------
 
-    def _frame(self, camera: Camera) -> _Frame:
+    def _frame(self, camera: Camera) -> Frame:
         """The frame of the UTM zone containing ``camera`` (SPEC 3)."""
         # Integer codes: comparing pyproj CRS objects costs tens of microseconds.
         epsg = utm_epsg(camera.lon, camera.lat)
@@ -214,23 +116,10 @@ class Checker:
             with self._frames_lock:
                 frame = self._frames.get(epsg)
                 if frame is None:
-                    frame = self._frames[epsg] = self._build_frame(
-                        camera_zone(camera.lon, camera.lat)
+                    frame = self._frames[epsg] = build_frame(
+                        self._pieces_lonlat, camera_zone(camera.lon, camera.lat), self.buildings
                     )
         return frame
-
-    def _build_frame(self, projector: Projector) -> _Frame:
-        pieces = []
-        for p in self._pieces_lonlat:
-            core = projector.project(p.core)
-            if not core.is_valid:
-                core = shapely.make_valid(core)
-            pieces.append(_Piece(p.zone, core, p.radius))
-        if self.buildings is not None:
-            occluder: Occluder = ShadowOccluder(self.buildings.in_crs(projector))
-        else:
-            occluder = NoOcclusion()
-        return _Frame(projector, occluder, pieces)
 
     def crs_used(self, cameras: Sequence[Camera]) -> list[str]:
         """Names of the CRSs ``cameras`` are measured in, home first (for reports)."""
@@ -239,7 +128,7 @@ class Checker:
         home = self.projector.crs.name
         return sorted(names, key=lambda n: (n != home, n))
 
-    def _to_home(self, frame: _Frame, geom: BaseGeometry | None) -> BaseGeometry | None:
+    def _to_home(self, frame: Frame, geom: BaseGeometry | None) -> BaseGeometry | None:
         if geom is None or frame is self._home:
             return geom
         return self.projector.project(frame.projector.unproject(geom))
@@ -269,7 +158,7 @@ class Checker:
         return self._to_home(frame, self._visible(frame, x, y, camera, cone))
 
     def _visible(
-        self, frame: _Frame, x: float, y: float, camera: Camera, cone: BaseGeometry
+        self, frame: Frame, x: float, y: float, camera: Camera, cone: BaseGeometry
     ) -> BaseGeometry:
         full = camera.heading_deg is None or camera.fov_deg >= 360.0
         return frame.occluder.visible(
@@ -313,7 +202,7 @@ class Checker:
                 self._to_home(frame, cone) if with_geometry else None,
                 None,
             )
-        findings = self._camera_findings(camera)
+        findings = camera_findings(self.policy, camera)
         cand = self._candidates(frame, cone)
         visible: BaseGeometry | None = None
         if len(cand) or with_geometry:
@@ -328,37 +217,6 @@ class Checker:
             self._to_home(frame, cone) if with_geometry else None,
             self._to_home(frame, visible) if with_geometry else None,
         )
-
-    def _camera_findings(self, camera: Camera) -> list[Finding]:
-        """Findings about the camera itself: capabilities (SPEC 4.6), unknown heading."""
-        findings: list[Finding] = []
-        prohibited = [c for c in camera.capabilities if c in self.policy.prohibited_capabilities]
-        if prohibited:
-            findings.append(
-                Finding(
-                    camera_id=camera.id,
-                    severity=Severity.BLOCK,
-                    rule=Rule.PROHIBITED_CAPABILITY,
-                    message=(
-                        f"camera {camera.id} has prohibited capabilities: "
-                        f"{', '.join(prohibited)} "
-                        f"(policy {self.policy.id} bans them in ALPR systems)"
-                    ),
-                )
-            )
-        if camera.heading_deg is None:
-            findings.append(
-                Finding(
-                    camera_id=camera.id,
-                    severity=Severity.WARN,
-                    rule=Rule.HEADING_UNKNOWN,
-                    message=(
-                        f"camera {camera.id} has no known heading; checked as a full "
-                        f"{camera.range_m:g} m disc"
-                    ),
-                )
-            )
-        return findings
 
     def _far_from_every_zone(self, cameras: Sequence[Camera]) -> np.ndarray:
         """Which cameras no capture zone can reach, found in one index query per zone.
@@ -394,14 +252,14 @@ class Checker:
         """
         return ~self._far_from_every_zone(cameras)
 
-    def _candidates(self, frame: _Frame, cone: BaseGeometry) -> np.ndarray:
+    def _candidates(self, frame: Frame, cone: BaseGeometry) -> np.ndarray:
         if len(frame.pieces) == 0:
             return np.empty(0, dtype=np.intp)
         hits: np.ndarray = frame.tree.query(cone, predicate="dwithin", distance=self._max_reach)
         return hits
 
     def _site_findings(
-        self, frame: _Frame, camera: Camera, visible: BaseGeometry, cand: np.ndarray
+        self, frame: Frame, camera: Camera, visible: BaseGeometry, cand: np.ndarray
     ) -> list[Finding]:
         dist = shapely.distance(visible, frame.core[cand])
         slack = dist - frame.radius[cand]
@@ -426,13 +284,17 @@ class Checker:
             captured, near = by_site[si]
             site = self.sites[si]
             if captured:
-                out.append(self._capture_finding(frame, camera, site, visible, captured))
+                out.append(
+                    capture_finding(
+                        self.policy, self._zone_meta, frame, camera, site, visible, captured
+                    )
+                )
             else:
                 d = max(0.0, min(near_by_zone[zi] for zi in near))
-                out.append(self._near_finding(camera, site, near, d))
+                out.append(near_finding(self.policy, self._zone_meta, camera, site, near, d))
         return out
 
-    def _site_severity(self, frame: _Frame, visible: BaseGeometry, cand: np.ndarray) -> Severity:
+    def _site_severity(self, frame: Frame, visible: BaseGeometry, cand: np.ndarray) -> Severity:
         """The worst site severity of a view, without building findings (for sweeps)."""
         slack = shapely.distance(visible, frame.core[cand]) - frame.radius[cand]
         worst = Severity.CLEAR
@@ -446,89 +308,6 @@ class Checker:
             elif sl <= self._zone_margin[zi] + 1e-9:
                 worst = Severity.WARN
         return worst
-
-    def _zone_ids(self, zone_idx: list[int]) -> tuple[tuple[str, ...], Basis]:
-        ents = tuple(sorted({e for zi in zone_idx if (e := self._zone_meta[zi][1]) is not None}))
-        # the footprint zone, where a site has one, is the wider claim: name it as the basis
-        footprint = any(self._zone_meta[zi][2] is Basis.FOOTPRINT for zi in zone_idx)
-        basis = Basis.FOOTPRINT if footprint or not ents else Basis.ENTRANCE
-        return ents, basis
-
-    def _describe(self, site: Site) -> str:
-        rule = self.policy.rule_for(site.category)
-        label = rule.label if rule is not None and rule.label else site.category
-        name = f'"{site.name}"' if site.name else f"site {site.id}"
-        return f"{name} ({label})"
-
-    def _capture_finding(
-        self,
-        frame: _Frame,
-        camera: Camera,
-        site: Site,
-        visible: BaseGeometry,
-        zone_idx: list[int],
-    ) -> Finding:
-        ents, basis = self._zone_ids(zone_idx)
-        zone_geom = shapely.union_all([frame.zone_geometry(zi) for zi in zone_idx])
-        overlap = float(shapely.intersection(visible, zone_geom).area)
-        rule = self.policy.rule_for(site.category)
-        action = rule.action if rule is not None else Action.BLOCK
-        severity = Severity.BLOCK if action is Action.BLOCK else Severity.WARN
-        radius = self.policy.entrance_radius(site.category)
-        if basis is Basis.ENTRANCE:
-            what = f"entrance {', '.join(ents)} of {self._describe(site)}"
-        elif site.entrances:
-            what = (
-                f"the footprint of {self._describe(site)} "
-                "(whole site protected: one of its sources gives no entrances)"
-            )
-        else:
-            what = (
-                f"the footprint of {self._describe(site)} "
-                "(no entrances known, whole site protected)"
-            )
-        message = (
-            f"camera {camera.id} captures {what}: {_area_text(overlap)} m² of its view lies in the "
-            f"{radius:g} m capture zone"
-        )
-        return Finding(
-            camera_id=camera.id,
-            severity=severity,
-            rule=Rule.CAPTURES_ENTRANCE,
-            message=message,
-            site_id=site.id,
-            site_name=site.name or None,
-            category=site.category,
-            entrance_ids=ents,
-            basis=basis,
-            distance_m=0.0,
-            overlap_m2=overlap,
-        )
-
-    def _near_finding(self, camera: Camera, site: Site, zone_idx: list[int], d: float) -> Finding:
-        ents, basis = self._zone_ids(zone_idx)
-        margin = self.policy.warn_margin(site.category)
-        what = (
-            f"entrance {', '.join(ents)} of {self._describe(site)}"
-            if basis is Basis.ENTRANCE
-            else f"the footprint of {self._describe(site)}"
-        )
-        return Finding(
-            camera_id=camera.id,
-            severity=Severity.WARN,
-            rule=Rule.NEAR_ENTRANCE,
-            message=(
-                f"camera {camera.id} comes within {d:.1f} m of the capture zone of {what} "
-                f"(warning margin {margin:g} m)"
-            ),
-            site_id=site.id,
-            site_name=site.name or None,
-            category=site.category,
-            entrance_ids=ents,
-            basis=basis,
-            distance_m=d,
-            overlap_m2=0.0,
-        )
 
     def check_cameras(
         self,
@@ -557,7 +336,7 @@ class Checker:
                 if cam.status is CameraStatus.REMOVED:
                     res = CameraResult(cam.id, Severity.CLEAR, (), None, None)
                 else:
-                    own = tuple(self._camera_findings(cam))
+                    own = tuple(camera_findings(self.policy, cam))
                     res = CameraResult(
                         cam.id, Severity.worst(f.severity for f in own), own, None, None
                     )
@@ -653,12 +432,6 @@ class Checker:
             if best is not None:
                 return best[1]
         return None
-
-
-def _area_text(m2: float) -> str:
-    # A camera standing on a zone's rim may overlap it by a few cm²: say so rather
-    # than print "0.0 m²", which reads like a capture of nothing.
-    return f"{m2:.1f}" if m2 >= 0.05 else f"{m2:.2g}"
 
 
 def _runs(profile: list[tuple[float, Severity]], ok: list[bool]) -> list[tuple[float, float]]:

@@ -73,6 +73,40 @@ def layer_differences(
     claimed: Sequence[ClaimedLayer], used: Sequence[LayerLike], *, run: str = "this check"
 ) -> list[Difference]:
     """Pair claimed and used layers: same kind and sha256, then same layer, then same kind."""
+    pairs, left_claimed, left_used = _pair_layers(claimed, used)
+    out = [_layer_changed(c, u, run) for c, u in pairs]
+    for c in left_claimed:
+        out.append(
+            Difference(
+                "layer_missing",
+                f"{c.kind} layer",
+                c.to_json(),
+                None,
+                f"{c.kind} layer: not used: {c.path} (sha256 {short_sha(c.sha256)}), which the "
+                f"plan was checked with, is not used by {run}",
+            )
+        )
+    for u in left_used:
+        out.append(
+            Difference(
+                "layer_unnamed",
+                f"{u.kind} layer",
+                None,
+                {"kind": u.kind, "path": u.path, "sha256": u.sha256},
+                f"{u.kind} layer: not named by the plan: {u.path} (sha256 "
+                f"{short_sha(u.sha256)}) is used by {run}, but the plan was not checked with it",
+            )
+        )
+    return out
+
+
+def _pair_layers(
+    claimed: Sequence[ClaimedLayer], used: Sequence[LayerLike]
+) -> tuple[list[tuple[ClaimedLayer, LayerLike]], list[ClaimedLayer], list[LayerLike]]:
+    """Changed pairs, then the claimed layers and the used layers left without a partner.
+
+    Identical layers (same kind and sha256) pair off first and are no difference.
+    """
     left_used = list(used)
     left_claimed: list[ClaimedLayer] = []
     for c in claimed:
@@ -98,41 +132,18 @@ def layer_differences(
             pairs.append((cs[0], us[0]))
             left_claimed.remove(cs[0])
             left_used.remove(us[0])
-    out: list[Difference] = []
-    for c, u in pairs:
-        same = layer_name(u.path) == layer_name(c.path)
-        used_as = f"the same layer {u.path}" if same else f"{u.path} in its place"
-        out.append(
-            Difference(
-                "layer_changed",
-                f"{c.kind} layer",
-                c.to_json(),
-                {"kind": u.kind, "path": u.path, "sha256": u.sha256},
-                f"{c.kind} layer: used with another sha256: the plan was checked with {c.path} "
-                f"(sha256 {short_sha(c.sha256)}), {run} uses {used_as} "
-                f"(sha256 {short_sha(u.sha256)})",
-            )
-        )
-    for c in left_claimed:
-        out.append(
-            Difference(
-                "layer_missing",
-                f"{c.kind} layer",
-                c.to_json(),
-                None,
-                f"{c.kind} layer: not used: {c.path} (sha256 {short_sha(c.sha256)}), which the "
-                f"plan was checked with, is not used by {run}",
-            )
-        )
-    for u in left_used:
-        out.append(
-            Difference(
-                "layer_unnamed",
-                f"{u.kind} layer",
-                None,
-                {"kind": u.kind, "path": u.path, "sha256": u.sha256},
-                f"{u.kind} layer: not named by the plan: {u.path} (sha256 "
-                f"{short_sha(u.sha256)}) is used by {run}, but the plan was not checked with it",
-            )
-        )
-    return out
+    return pairs, left_claimed, left_used
+
+
+def _layer_changed(c: ClaimedLayer, u: LayerLike, run: str) -> Difference:
+    same = layer_name(u.path) == layer_name(c.path)
+    used_as = f"the same layer {u.path}" if same else f"{u.path} in its place"
+    return Difference(
+        "layer_changed",
+        f"{c.kind} layer",
+        c.to_json(),
+        {"kind": u.kind, "path": u.path, "sha256": u.sha256},
+        f"{c.kind} layer: used with another sha256: the plan was checked with {c.path} "
+        f"(sha256 {short_sha(c.sha256)}), {run} uses {used_as} "
+        f"(sha256 {short_sha(u.sha256)})",
+    )

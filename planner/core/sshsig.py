@@ -440,60 +440,69 @@ def parse_allowed_signers(text: str) -> AllowedSigners:
             raise SignersError(n, "control characters in the line")
         if len(entries) >= MAX_SIGNERS_ENTRIES:
             raise SignersError(n, f"more than {MAX_SIGNERS_ENTRIES} entries")
-        parts = re.split(r"[ \t]+", stripped, maxsplit=1)
-        principals_text = parts[0]
-        rest = parts[1] if len(parts) > 1 else ""
-        if not rest:
-            raise SignersError(n, "missing key")
-        principals = tuple(principals_text.split(","))
-        if len(principals) > MAX_PRINCIPALS or any(
-            not p or len(p) > MAX_PRINCIPAL_LEN for p in principals
-        ):
-            raise SignersError(
-                n, f"principals must be 1 to {MAX_PRINCIPALS} non-empty names, comma-separated"
-            )
-        if '"' in principals_text:
-            raise SignersError(n, "quoted principals are not supported")
-        tokens = re.split(r"[ \t]+", rest)
-        options: list[tuple[str, str | None]] = []
-        if tokens[0] not in _KEY_TYPES:
-            # options come first; they may hold quoted spaces, so re-split after them
-            m = re.match(r'((?:[^ \t"]|"[^"]*")+)[ \t]+(.*)$', rest)
-            if m is None:
-                raise SignersError(n, "missing key")
-            options = _split_options(m.group(1), n)
-            tokens = re.split(r"[ \t]+", m.group(2))
-        kind, blob, comment = _parse_key(tokens, n)
-        entry_opts: dict[str, object] = {}
-        for name, value in options:
-            if name not in _OPTIONS:
-                raise SignersError(n, f"unsupported option {name!r}")
-            if name in entry_opts:
-                raise SignersError(n, f"option {name} given twice")
-            if name == "cert-authority":
-                if value is not None:
-                    raise SignersError(n, "option cert-authority takes no value")
-                entry_opts[name] = True
-            elif value is None:
-                raise SignersError(n, f'option {name} needs a value ({name}="...")')
-            elif name == "namespaces":
-                entry_opts[name] = tuple(v for v in value.split(",") if v)
-            else:
-                entry_opts[name] = _signer_time(value, n, name)
-        entries.append(
-            SignerEntry(
-                line=n,
-                principals=principals,
-                key_type=kind,
-                key_blob=blob,
-                comment=comment,
-                cert_authority=bool(entry_opts.get("cert-authority", False)),
-                namespaces=entry_opts.get("namespaces"),  # type: ignore[arg-type]
-                valid_after=entry_opts.get("valid-after"),  # type: ignore[arg-type]
-                valid_before=entry_opts.get("valid-before"),  # type: ignore[arg-type]
-            )
-        )
+        entries.append(_signer_entry(stripped, n))
     return AllowedSigners(tuple(entries))
+
+
+def _signer_entry(line: str, n: int) -> SignerEntry:
+    """One non-blank, non-comment line ``n`` of an allowed-signers file."""
+    parts = re.split(r"[ \t]+", line, maxsplit=1)
+    principals_text = parts[0]
+    rest = parts[1] if len(parts) > 1 else ""
+    if not rest:
+        raise SignersError(n, "missing key")
+    principals = tuple(principals_text.split(","))
+    if len(principals) > MAX_PRINCIPALS or any(
+        not p or len(p) > MAX_PRINCIPAL_LEN for p in principals
+    ):
+        raise SignersError(
+            n, f"principals must be 1 to {MAX_PRINCIPALS} non-empty names, comma-separated"
+        )
+    if '"' in principals_text:
+        raise SignersError(n, "quoted principals are not supported")
+    tokens = re.split(r"[ \t]+", rest)
+    options: list[tuple[str, str | None]] = []
+    if tokens[0] not in _KEY_TYPES:
+        # options come first; they may hold quoted spaces, so re-split after them
+        m = re.match(r'((?:[^ \t"]|"[^"]*")+)[ \t]+(.*)$', rest)
+        if m is None:
+            raise SignersError(n, "missing key")
+        options = _split_options(m.group(1), n)
+        tokens = re.split(r"[ \t]+", m.group(2))
+    kind, blob, comment = _parse_key(tokens, n)
+    entry_opts = _entry_options(options, n)
+    return SignerEntry(
+        line=n,
+        principals=principals,
+        key_type=kind,
+        key_blob=blob,
+        comment=comment,
+        cert_authority=bool(entry_opts.get("cert-authority", False)),
+        namespaces=entry_opts.get("namespaces"),  # type: ignore[arg-type]
+        valid_after=entry_opts.get("valid-after"),  # type: ignore[arg-type]
+        valid_before=entry_opts.get("valid-before"),  # type: ignore[arg-type]
+    )
+
+
+def _entry_options(options: list[tuple[str, str | None]], n: int) -> dict[str, object]:
+    """The options of line ``n`` checked and converted: True, a tuple of names or a time."""
+    entry_opts: dict[str, object] = {}
+    for name, value in options:
+        if name not in _OPTIONS:
+            raise SignersError(n, f"unsupported option {name!r}")
+        if name in entry_opts:
+            raise SignersError(n, f"option {name} given twice")
+        if name == "cert-authority":
+            if value is not None:
+                raise SignersError(n, "option cert-authority takes no value")
+            entry_opts[name] = True
+        elif value is None:
+            raise SignersError(n, f'option {name} needs a value ({name}="...")')
+        elif name == "namespaces":
+            entry_opts[name] = tuple(v for v in value.split(",") if v)
+        else:
+            entry_opts[name] = _signer_time(value, n, name)
+    return entry_opts
 
 
 def allowed_signers_line(

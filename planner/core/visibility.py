@@ -252,32 +252,9 @@ class ShadowOccluder:
         cand = b.query(cone)
         if len(cand) == 0:
             return np.empty(0, dtype=object)
-        local = b.local(cand)
-        # The mount does not occlude. "On the wall" must not depend on float noise:
-        # a camera placed on a wall projects a nanometre inside or outside it, and a
-        # save rounds it by a millimetre; hence the tolerance, for one building only.
-        mount = mount_buildings(local.geoms, x, y)
-        other = ~np.isin(local.edge_owner, mount)
-        e, owner = local.edges[other], local.edge_owner[other]
-        ax, ay = e[:, 0] - x, e[:, 1] - y
-        bx, by = e[:, 2] - x, e[:, 3] - y
-        # Distance from the camera to each edge segment.
-        dx, dy = bx - ax, by - ay
-        len2 = dx * dx + dy * dy
-        t = np.clip(-(ax * dx + ay * dy) / np.where(len2 > 0, len2, 1.0), 0.0, 1.0)
-        dist = np.hypot(ax + t * dx, ay + t * dy)
-        # A building the camera stands on hides the directions into it: a wedge. Its
-        # edges through the camera are seen edge-on and would only add noise.
-        on_wall = dist <= ON_WALL_M
-        stood_on = local.geoms[np.unique(owner[on_wall])]
-        # Material is on the right of a->b, so the edge faces the camera when the
-        # camera (origin) is on its left: cross(b - a, 0 - a) > 0.
-        faces = (bx - ax) * (-ay) - (by - ay) * (-ax) > 1e-12
-        use = faces & ~on_wall & (dist < range_m)
-        ax, ay, bx, by = ax[use], ay[use], bx[use], by[use]
-        if heading_deg is not None and fov_deg < 360.0 and len(ax):
-            keep = _overlaps_span(ax, ay, bx, by, heading_deg - fov_deg / 2.0, fov_deg)
-            ax, ay, bx, by = ax[keep], ay[keep], bx[keep], by[keep]
+        ax, ay, bx, by, stood_on = _casting_edges(
+            b.local(cand), x, y, range_m=range_m, heading_deg=heading_deg, fov_deg=fov_deg
+        )
         ra = np.hypot(ax, ay)
         rb = np.hypot(bx, by)
         # Far enough that every far chord (half the edge's angle, < 90°) stays
@@ -291,21 +268,7 @@ class ShadowOccluder:
         wedges = wall_wedges(stood_on, x, y, far=far) if len(stood_on) else stood_on
         if len(ax) == 0:
             return wedges
-        ua_x, ua_y = ax / ra, ay / ra
-        ub_x, ub_y = bx / rb, by / rb
-        mx, my = ua_x + ub_x, ua_y + ub_y
-        mn = np.hypot(mx, my)
-        mx, my = mx / mn, my / mn
-        ring = np.empty((len(ax), 6, 2))
-        ring[:, 0, 0], ring[:, 0, 1] = ax, ay
-        ring[:, 1, 0], ring[:, 1, 1] = bx, by
-        ring[:, 2, 0], ring[:, 2, 1] = ub_x * far, ub_y * far
-        ring[:, 3, 0], ring[:, 3, 1] = mx * far, my * far
-        ring[:, 4, 0], ring[:, 4, 1] = ua_x * far, ua_y * far
-        ring[:, 5] = ring[:, 0]
-        ring[:, :, 0] += x
-        ring[:, :, 1] += y
-        return np.concatenate([wedges, shapely.polygons(ring)])
+        return np.concatenate([wedges, _pentagons(ax, ay, bx, by, ra, rb, x, y, far)])
 
     def visible(
         self,
@@ -363,3 +326,75 @@ def _overlaps_span(
     eps = 1e-9
     hit: np.ndarray = (lo <= span_deg + eps) | (lo + width >= 360.0 - eps)
     return hit
+
+
+def _casting_edges(
+    local: LocalBuildings,
+    x: float,
+    y: float,
+    *,
+    range_m: float,
+    heading_deg: float | None,
+    fov_deg: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The building edges that cast a shadow, relative to the camera, and the walls stood on.
+
+    Returns the edges' ends ``a`` and ``b`` as ``ax, ay, bx, by`` (camera at the
+    origin) and the buildings the camera stands on (their shadows are wedges).
+    """
+    # The mount does not occlude. "On the wall" must not depend on float noise:
+    # a camera placed on a wall projects a nanometre inside or outside it, and a
+    # save rounds it by a millimetre; hence the tolerance, for one building only.
+    mount = mount_buildings(local.geoms, x, y)
+    other = ~np.isin(local.edge_owner, mount)
+    e, owner = local.edges[other], local.edge_owner[other]
+    ax, ay = e[:, 0] - x, e[:, 1] - y
+    bx, by = e[:, 2] - x, e[:, 3] - y
+    # Distance from the camera to each edge segment.
+    dx, dy = bx - ax, by - ay
+    len2 = dx * dx + dy * dy
+    t = np.clip(-(ax * dx + ay * dy) / np.where(len2 > 0, len2, 1.0), 0.0, 1.0)
+    dist = np.hypot(ax + t * dx, ay + t * dy)
+    # A building the camera stands on hides the directions into it: a wedge. Its
+    # edges through the camera are seen edge-on and would only add noise.
+    on_wall = dist <= ON_WALL_M
+    stood_on = local.geoms[np.unique(owner[on_wall])]
+    # Material is on the right of a->b, so the edge faces the camera when the
+    # camera (origin) is on its left: cross(b - a, 0 - a) > 0.
+    faces = (bx - ax) * (-ay) - (by - ay) * (-ax) > 1e-12
+    use = faces & ~on_wall & (dist < range_m)
+    ax, ay, bx, by = ax[use], ay[use], bx[use], by[use]
+    if heading_deg is not None and fov_deg < 360.0 and len(ax):
+        keep = _overlaps_span(ax, ay, bx, by, heading_deg - fov_deg / 2.0, fov_deg)
+        ax, ay, bx, by = ax[keep], ay[keep], bx[keep], by[keep]
+    return ax, ay, bx, by, stood_on
+
+
+def _pentagons(
+    ax: np.ndarray,
+    ay: np.ndarray,
+    bx: np.ndarray,
+    by: np.ndarray,
+    ra: np.ndarray,
+    rb: np.ndarray,
+    x: float,
+    y: float,
+    far: float,
+) -> np.ndarray:
+    """Each edge's shadow: the edge, its ends pushed out to ``far`` and the far middle."""
+    ua_x, ua_y = ax / ra, ay / ra
+    ub_x, ub_y = bx / rb, by / rb
+    mx, my = ua_x + ub_x, ua_y + ub_y
+    mn = np.hypot(mx, my)
+    mx, my = mx / mn, my / mn
+    ring = np.empty((len(ax), 6, 2))
+    ring[:, 0, 0], ring[:, 0, 1] = ax, ay
+    ring[:, 1, 0], ring[:, 1, 1] = bx, by
+    ring[:, 2, 0], ring[:, 2, 1] = ub_x * far, ub_y * far
+    ring[:, 3, 0], ring[:, 3, 1] = mx * far, my * far
+    ring[:, 4, 0], ring[:, 4, 1] = ua_x * far, ua_y * far
+    ring[:, 5] = ring[:, 0]
+    ring[:, :, 0] += x
+    ring[:, :, 1] += y
+    out: np.ndarray = shapely.polygons(ring)
+    return out

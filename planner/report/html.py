@@ -102,7 +102,7 @@ def shown(text: object, limit: int = MAX_SHOWN_CHARS) -> str:
     """``text`` as the report shows it: escaped like the text report, cut at ``limit``.
 
     Control, bidi and zero-width characters are written as escapes
-    (:func:`planner.io.safety.printable.printable`), so an id holding U+202E can never
+    (:func:`planner.core.printable.printable`), so an id holding U+202E can never
     read like another camera's id.
     """
     raw = str(text)

@@ -27,23 +27,17 @@ from planner.core.model import (
     Site,
 )
 from planner.core.provenance import ClaimedLayer, layer_differences
-from planner.core.review import (
-    DECISION_LABELS,
-    Change,
-    Decision,
+from planner.core.review import DECISION_LABELS, Decision, Judge, ReviewLog, ReviewSession
+from planner.core.review import CameraSnapshot as Snapshot
+from planner.core.review_canonical import camera_hash, plan_hash
+from planner.core.review_changes import Change, changes_since
+from planner.core.review_currency import (
     DecisionState,
-    Judge,
-    ReviewLog,
-    ReviewSession,
-    camera_hash,
-    changes_since,
     decision_counts,
     decision_states,
     plan_decision_state,
-    plan_hash,
     plan_status,
 )
-from planner.core.review import CameraSnapshot as Snapshot
 from planner.core.signage import (
     Crossing,
     IntersectionIndex,

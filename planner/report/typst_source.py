@@ -80,7 +80,7 @@ _PREAMBLE = """\
 """
 
 
-#: Characters shown as escapes, as the text report shows them (``planner.io.safety.printable``):
+#: Characters shown as escapes, as the text report shows them (``planner.core.printable``):
 #: controls, bidi overrides and marks, separators, zero-width characters, the BOM, lone
 #: surrogates. A PDF/A may hold no glyph its fonts cannot draw, and a bidi override
 #: would make a line read differently from what the file says.

@@ -11,7 +11,9 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from planner.core.review import DECISION_LABELS, Change, DecisionRecord, DecisionState
+from planner.core.review import DECISION_LABELS, DecisionRecord
+from planner.core.review_changes import Change
+from planner.core.review_currency import DecisionState
 
 #: Sort key of the re-check column: blocked first, then warned, then clear.
 STATUS_ORDER = {"block": 0, "warn": 1, "clear": 2}
@@ -129,7 +131,7 @@ class DecisionsModel(QAbstractTableModel):
 
     def counts(self) -> dict[str, int]:
         """Current decisions by kind; stale ones and unsaved ones apart (SPEC 8 totals)."""
-        from planner.core.review import decision_counts
+        from planner.core.review_currency import decision_counts
 
         counts = decision_counts(self.states, [c for c in self.ids if c not in self.pending])
         counts["unsaved"] = len(self.pending)

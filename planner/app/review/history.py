@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from planner.app.review.wording import NO_DIFFERENCES
 from planner.core.model import AuditEntry
-from planner.core.review import Change
+from planner.core.review_changes import Change
 
 
 class HistoryTabs(QTabWidget):

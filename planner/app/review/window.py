@@ -55,7 +55,8 @@ from planner.app.review.review_map import ReviewMap
 from planner.app.review.wording import claims_lines, count_text, findings_text, totals_text
 from planner.app.siting.dialogs import Prompter
 from planner.core.model import AuditEntry
-from planner.core.review import Change, Decision, DecisionRecord, changes_since, refusal
+from planner.core.review import Decision, DecisionRecord, refusal
+from planner.core.review_changes import Change, changes_since
 
 BANNER = (
     "REVIEW MODE: read-only. The plan was re-checked with your policy and data; "

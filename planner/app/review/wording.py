@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from planner.core.review import DECISION_LABELS, DecisionState
+from planner.core.review import DECISION_LABELS
+from planner.core.review_currency import DecisionState
 
 #: What the claims list says when the plan's stored provenance matches the re-check.
 NO_DIFFERENCES = "No differences: the plan's stored provenance matches the re-check."

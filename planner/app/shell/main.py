@@ -47,7 +47,8 @@ def create_window(*, prompter: Prompter | None = None, autosave_ms: int = 60_000
     from planner.app.shell.managed import apply_to_window, managed_catalogue
     from planner.app.shell.network_ui import apply_setting, install_network_menu
     from planner.app.siting.loading import load_catalogue
-    from planner.io.config.managed_config import load_managed_config, managed_policy
+    from planner.io.config.managed_config import load_managed_config
+    from planner.io.config.managed_enforcement import managed_policy
 
     policy, config = managed_policy(load_managed_config())
     settings = AppSettings()

@@ -149,46 +149,11 @@ def load_inputs(
     inputs = Inputs()
     building_parts: list[Footprints] = []
     lean = data is not None and cameras is not None and not _needs_streets(policy)
+    buildings_validated = False
     if data is not None and lean:
-        from planner.io.datapack.query import read_pack_subset
-
-        _step(progress, cancel, f"Reading data pack {data.name}", 0.0)
-        subset = read_pack_subset(data, regions=None)
-        digest = cached_sha256(data)
-        inputs.sites.extend(subset.sites)
-        inputs.metadata = subset.metadata
-        for kind in ("sites", "entrances", "buildings", "streets"):
-            inputs.layers.append(LayerInfo(kind, f"{data}#{kind}", digest, subset.counts[kind]))
-        check_categories(subset.sites, policy=policy, source=str(data))
+        buildings_validated = _read_pack_lean(inputs, data, policy, progress, cancel)
     elif data is not None:
-        from planner.io.datapack.query import read_pack_arrays
-        from planner.io.datapack.validated import remember_validated, was_validated
-
-        _step(progress, cancel, f"Reading data pack {data.name}", 0.0)
-        digest = cached_sha256(data)
-        trusted = was_validated(digest)
-        # sqlite3 and numpy only: no pandas, and the buildings as compact footprints
-        # (as shapely objects a citywide layer would take over 200 MB).
-        pack = read_pack_arrays(
-            data,
-            validated=trusted,
-            progress=lambda what, f: _step(progress, cancel, f"{data.name}: {what}", f),
-        )
-        if not trusted:
-            remember_validated(digest)
-        inputs.sites.extend(pack.sites)
-        inputs.cameras_existing.extend(pack.cameras_existing)
-        inputs.warnings.extend(pack.warnings)
-        inputs.boundaries = pack.boundaries
-        inputs.metadata = pack.metadata
-        # One entry per pack layer the check uses, all with the pack's own hash.
-        for kind in ("sites", "entrances", "buildings", "streets"):
-            inputs.layers.append(LayerInfo(kind, f"{data}#{kind}", digest, pack.counts[kind]))
-        if len(pack.buildings):
-            building_parts.append(pack.buildings)
-        if len(pack.streets):
-            inputs.streets = pack.streets
-        check_categories(pack.sites, policy=policy, source=str(data))
+        _read_pack_whole(inputs, building_parts, data, policy, progress, cancel)
     n = max(1, len(sites) + len(buildings) + (streets is not None))
     done = 0
     for path in sites:
@@ -197,19 +162,11 @@ def load_inputs(
         inputs.sites.extend(layer_sites)
         inputs.layers.append(LayerInfo("sites", str(path), sha256_file(path), len(layer_sites)))
         done += 1
-    seen: dict[str, str] = {}
-    for site in inputs.sites:
-        if site.id in seen:
-            raise InputError(
-                site.source or "sites",
-                f'site "{site.id}"',
-                f"duplicate site id (also in {seen[site.id]})",
-            )
-        seen[site.id] = site.source or "sites"
+    _check_unique_site_ids(inputs.sites)
     if data is not None and lean:
         # Now that every site is known: buildings around the cameras that can reach one.
         near, near_warnings = _pack_buildings_near(
-            data, policy, inputs.sites, cameras or (), validate=not subset.buildings_validated
+            data, policy, inputs.sites, cameras or (), validate=not buildings_validated
         )
         inputs.warnings.extend(near_warnings)
         if len(near):
@@ -222,20 +179,101 @@ def load_inputs(
         done += 1
     if streets is not None:
         _step(progress, cancel, f"Reading streets {streets.name}", done / n)
-        extra = StreetTable.of(read_streets_file(streets)) or StreetTable(np.empty(0, object))
-        if inputs.streets is not None and len(inputs.streets):
-            # --streets adds to the pack's streets (SPEC 6); node ids of the two
-            # layers are unrelated, so the network derives nodes from endpoints.
-            inputs.streets = inputs.streets.concat(extra, drop=("u", "v"))
-        else:
-            inputs.streets = extra
-        inputs.layers.append(LayerInfo("streets", str(streets), sha256_file(streets), len(extra)))
+        _add_streets_file(inputs, streets)
     if building_parts:
         inputs.buildings = (
             building_parts[0] if len(building_parts) == 1 else Footprints.concat(building_parts)
         )
     _step(progress, cancel, "Layers read", 1.0)
     return inputs
+
+
+def _read_pack_lean(
+    inputs: Inputs,
+    data: Path,
+    policy: Policy,
+    progress: Progress | None,
+    cancel: Callable[[], bool] | None,
+) -> bool:
+    """Read a pack's sites (its buildings come later, around the cameras).
+
+    Returns whether the pack's buildings were validated already.
+    """
+    from planner.io.datapack.query import read_pack_subset
+
+    _step(progress, cancel, f"Reading data pack {data.name}", 0.0)
+    subset = read_pack_subset(data, regions=None)
+    digest = cached_sha256(data)
+    inputs.sites.extend(subset.sites)
+    inputs.metadata = subset.metadata
+    for kind in ("sites", "entrances", "buildings", "streets"):
+        inputs.layers.append(LayerInfo(kind, f"{data}#{kind}", digest, subset.counts[kind]))
+    check_categories(subset.sites, policy=policy, source=str(data))
+    return bool(subset.buildings_validated)
+
+
+def _read_pack_whole(
+    inputs: Inputs,
+    building_parts: list[Footprints],
+    data: Path,
+    policy: Policy,
+    progress: Progress | None,
+    cancel: Callable[[], bool] | None,
+) -> None:
+    """Read every layer of a pack the check uses into ``inputs``."""
+    from planner.io.datapack.query import read_pack_arrays
+    from planner.io.datapack.validated import remember_validated, was_validated
+
+    _step(progress, cancel, f"Reading data pack {data.name}", 0.0)
+    digest = cached_sha256(data)
+    trusted = was_validated(digest)
+    # sqlite3 and numpy only: no pandas, and the buildings as compact footprints
+    # (as shapely objects a citywide layer would take over 200 MB).
+    pack = read_pack_arrays(
+        data,
+        validated=trusted,
+        progress=lambda what, f: _step(progress, cancel, f"{data.name}: {what}", f),
+    )
+    if not trusted:
+        remember_validated(digest)
+    inputs.sites.extend(pack.sites)
+    inputs.cameras_existing.extend(pack.cameras_existing)
+    inputs.warnings.extend(pack.warnings)
+    inputs.boundaries = pack.boundaries
+    inputs.metadata = pack.metadata
+    # One entry per pack layer the check uses, all with the pack's own hash.
+    for kind in ("sites", "entrances", "buildings", "streets"):
+        inputs.layers.append(LayerInfo(kind, f"{data}#{kind}", digest, pack.counts[kind]))
+    if len(pack.buildings):
+        building_parts.append(pack.buildings)
+    if len(pack.streets):
+        inputs.streets = pack.streets
+    check_categories(pack.sites, policy=policy, source=str(data))
+
+
+def _check_unique_site_ids(sites: Sequence[Site]) -> None:
+    """Refuse two sites with one id, naming the layers they came from."""
+    seen: dict[str, str] = {}
+    for site in sites:
+        if site.id in seen:
+            raise InputError(
+                site.source or "sites",
+                f'site "{site.id}"',
+                f"duplicate site id (also in {seen[site.id]})",
+            )
+        seen[site.id] = site.source or "sites"
+
+
+def _add_streets_file(inputs: Inputs, streets: Path) -> None:
+    """Add a ``--streets`` file to the pack's streets (SPEC 6)."""
+    extra = StreetTable.of(read_streets_file(streets)) or StreetTable(np.empty(0, object))
+    if inputs.streets is not None and len(inputs.streets):
+        # --streets adds to the pack's streets (SPEC 6); node ids of the two
+        # layers are unrelated, so the network derives nodes from endpoints.
+        inputs.streets = inputs.streets.concat(extra, drop=("u", "v"))
+    else:
+        inputs.streets = extra
+    inputs.layers.append(LayerInfo("streets", str(streets), sha256_file(streets), len(extra)))
 
 
 def _file_footprints(geoms: np.ndarray, path: Path, warnings: list[str]) -> Footprints:

@@ -228,6 +228,26 @@ def _read_claim(raw: Any) -> tuple[dict[str, Any] | None, list[_Claimed], list[D
     return policy, layers, problems
 
 
+def _pack_not_used(link: PackLink, pack_state: NamedPack | None) -> Difference:
+    """The plan names a pack this check does not read; why, where the lookup says."""
+    state = ""
+    if pack_state is not None and pack_state.state is not NamedPackState.FOUND:
+        state = {
+            NamedPackState.MISSING: " (it is not there)",
+            NamedPackState.OUTSIDE: " (it is outside the plan's folder)",
+            NamedPackState.NETWORK: " (it is a network path)",
+        }[pack_state.state]
+    return Difference(
+        "pack_not_used",
+        "data pack",
+        {"path": link.path, "sha256": link.sha256},
+        None,
+        f"the plan names data pack {link.path} (sha256 {_short(link.sha256)}){state}; "
+        "this check does not use it, so its results are not judged by the data the "
+        "plan names",
+    )
+
+
 def _pack_differences(
     link: PackLink,
     *,
@@ -238,24 +258,7 @@ def _pack_differences(
 ) -> list[Difference]:
     claimed = {"path": link.path, "sha256": link.sha256}
     if pack is None:
-        state = ""
-        if pack_state is not None and pack_state.state is not NamedPackState.FOUND:
-            state = {
-                NamedPackState.MISSING: " (it is not there)",
-                NamedPackState.OUTSIDE: " (it is outside the plan's folder)",
-                NamedPackState.NETWORK: " (it is a network path)",
-            }[pack_state.state]
-        return [
-            Difference(
-                "pack_not_used",
-                "data pack",
-                claimed,
-                None,
-                f"the plan names data pack {link.path} (sha256 {_short(link.sha256)}){state}; "
-                "this check does not use it, so its results are not judged by the data the "
-                "plan names",
-            )
-        ]
+        return [_pack_not_used(link, pack_state)]
     used = {"path": str(pack), "sha256": pack_sha256}
     if link.sha256:
         if pack_sha256 == link.sha256:
@@ -338,14 +341,7 @@ def compare_provenance(
     if pack_from_plan and pack is not None:
         prov.notes.append(f"no --data given: using the data pack the plan names, {pack}")
     if link is not None:
-        prov.differences += _pack_differences(
-            link, pack=pack, pack_sha256=pack_sha, pack_state=pack_state, plan_path=plan
-        )
-        if not link.sha256:
-            prov.notes.append(
-                f"the plan's link to data pack {link.path} records no sha256, "
-                "so the pack's content cannot be verified"
-            )
+        _compare_link(prov, link, pack_state=pack_state, plan_path=plan)
     if raw is None:
         prov.notes.append(
             "the plan records no checked_with (it has no provenance claim for its policy "
@@ -355,25 +351,54 @@ def compare_provenance(
             "compare this check's policy and layers with"
         )
         return prov
+    used_policy = {"id": policy_id, "version": policy_version, "sha256": policy_sha256}
+    _compare_claim(prov, raw, used_policy=used_policy, layers=layers)
+    return prov
+
+
+def _compare_link(
+    prov: Provenance, link: PackLink, *, pack_state: NamedPack | None, plan_path: Path
+) -> None:
+    """Add how the pack in use differs from the one the plan's link names."""
+    prov.differences += _pack_differences(
+        link,
+        pack=prov.pack,
+        pack_sha256=prov.pack_sha256,
+        pack_state=pack_state,
+        plan_path=plan_path,
+    )
+    if not link.sha256:
+        prov.notes.append(
+            f"the plan's link to data pack {link.path} records no sha256, "
+            "so the pack's content cannot be verified"
+        )
+
+
+def _compare_claim(
+    prov: Provenance, raw: Any, *, used_policy: dict[str, str], layers: Sequence[LayerLike]
+) -> None:
+    """Add the plan's ``checked_with`` claim and how this check's policy and layers differ."""
     policy, claimed, problems = _read_claim(raw)
     prov.checked_with = {"policy": policy, "layers": [c.to_json() for c in claimed]}
     prov.differences += problems
-    used_policy = {"id": policy_id, "version": policy_version, "sha256": policy_sha256}
     if policy is not None:
-        for key in ("id", "version", "sha256"):
-            if policy[key] != used_policy[key]:
-                prov.differences.append(
-                    Difference(
-                        "policy",
-                        f"policy {key}",
-                        policy[key],
-                        used_policy[key],
-                        f"policy {key}: the plan was checked with {policy[key]}, this check uses "
-                        f"{used_policy[key]}",
-                    )
-                )
+        prov.differences += _policy_differences(policy, used_policy)
     prov.differences += layer_differences(claimed, layers)
-    return prov
+
+
+def _policy_differences(policy: dict[str, Any], used: dict[str, str]) -> list[Difference]:
+    """One difference per policy field (id, version, sha256) the plan claims otherwise."""
+    return [
+        Difference(
+            "policy",
+            f"policy {key}",
+            policy[key],
+            used[key],
+            f"policy {key}: the plan was checked with {policy[key]}, this check uses {used[key]}",
+        )
+        for key in ("id", "version", "sha256")
+        if policy[key] != used[key]
+    ]
 
 
 def use_named_pack(
@@ -385,7 +410,7 @@ def use_named_pack(
     its data pack is checked with that pack when it lies in the plan's folder (or
     below); any other named pack stops the command, naming it and what to pass.
     When IT locked the data (``ns.data_locked``, set by
-    :func:`planner.io.config.managed_config.enforce_managed`) the named pack is never used:
+    :func:`planner.io.config.managed_enforcement.enforce_managed`) the named pack is never used:
     the plan is checked with IT's pack, and a note says so. A plan naming no pack is
     checked with IT's first pack when the configuration names one.
 

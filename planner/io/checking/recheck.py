@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from planner.core.errors import InputError
+from planner.core.model import Policy
 
 Progress = Callable[[str, float], None]
 
@@ -43,7 +44,7 @@ class Recheck:
 
         Judged against this re-check: signature, camera hash, re-check status (SPEC 8).
         """
-        from planner.core.review import decision_states, plan_decision_state, plan_status
+        from planner.core.review_currency import decision_states, plan_decision_state, plan_status
         from planner.io.formats.review_store import camera_hashes, canonical_plan_hash, review_log
 
         log = review_log(self.plan, source=str(self.plan_path))
@@ -96,9 +97,8 @@ def recheck(
     when its checker's policy is the one in force here (a second citywide building index
     costs about 200 MB). Anything else is read as usual.
     """
-    from planner.io.checking.loader import build_checker, load_inputs
     from planner.io.checking.provenance import use_named_pack
-    from planner.io.config.managed_config import enforce_managed
+    from planner.io.config.managed_enforcement import enforce_managed
     from planner.io.formats.plan import read_plan
     from planner.io.formats.policy import builtin_policy, read_policy
 
@@ -116,41 +116,10 @@ def recheck(
     plan = read_plan(ns.plan)
     _link, _named, _from_plan, more = use_named_pack(ns, plan, config=managed)
     managed_notes.extend(more)
-    if (
-        reuse is not None
-        and getattr(reuse.checker.policy, "sha256", None) == policy.sha256
-        and ns.data is not None
-        and Path(getattr(reuse, "pack", "") or "") == Path(ns.data)
-        and not (ns.sites or ns.buildings or ns.streets)
-    ):
-        return _check(
-            ns,
-            plan,
-            policy,
-            policy_path,
-            managed_notes,
-            managed,
-            reuse.inputs,
-            reuse.checker,
-            with_geometry=with_geometry,
-            trust=trust,
-            progress=progress,
-            cancel=cancel,
-        )
-    if progress:
-        progress("Reading the reviewer's data", 0.02)
-    inputs = load_inputs(
-        policy=policy,
-        data=ns.data,
-        sites=ns.sites,
-        buildings=ns.buildings,
-        streets=ns.streets,
-        cancel=cancel,
-    )
-    _require_sites(ns, inputs)
-    if progress:
-        progress("Indexing buildings", 0.15)
-    checker = build_checker(inputs, policy=policy, cameras=plan.cameras)
+    if _can_reuse(reuse, policy, ns):
+        inputs, checker = reuse.inputs, reuse.checker
+    else:
+        inputs, checker = _read_layers(ns, policy, plan, progress=progress, cancel=cancel)
     return _check(
         ns,
         plan,
@@ -165,6 +134,45 @@ def recheck(
         progress=progress,
         cancel=cancel,
     )
+
+
+def _can_reuse(reuse: Any, policy: Policy, ns: Any) -> bool:
+    """Whether ``reuse`` read the very pack in force, alone, under the same policy."""
+    return bool(
+        reuse is not None
+        and getattr(reuse.checker.policy, "sha256", None) == policy.sha256
+        and ns.data is not None
+        and Path(getattr(reuse, "pack", "") or "") == Path(ns.data)
+        and not (ns.sites or ns.buildings or ns.streets)
+    )
+
+
+def _read_layers(
+    ns: Any,
+    policy: Policy,
+    plan: Any,
+    *,
+    progress: Progress | None,
+    cancel: Callable[[], bool] | None,
+) -> tuple[Any, Any]:
+    """The reviewer's layers read and the checker built on them, for the plan's cameras."""
+    from planner.io.checking.loader import build_checker, load_inputs
+
+    if progress:
+        progress("Reading the reviewer's data", 0.02)
+    inputs = load_inputs(
+        policy=policy,
+        data=ns.data,
+        sites=ns.sites,
+        buildings=ns.buildings,
+        streets=ns.streets,
+        cancel=cancel,
+    )
+    _require_sites(ns, inputs)
+    if progress:
+        progress("Indexing buildings", 0.15)
+    checker = build_checker(inputs, policy=policy, cameras=plan.cameras)
+    return inputs, checker
 
 
 def _require_sites(ns: Any, inputs: Any) -> None:

@@ -87,7 +87,7 @@ def setup_logging() -> Path | None:
 def log_start(argv: list[str]) -> None:
     """Record the start: version, build, platform, command line and the settings in force."""
     from planner import __version__
-    from planner.io.safety.printable import printable
+    from planner.core.printable import printable
 
     frozen = "installed build" if getattr(sys, "frozen", False) else "from source"
     log.info(

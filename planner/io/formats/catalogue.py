@@ -83,11 +83,24 @@ def read_catalogue(path: str | Path | None = None) -> Catalogue:
     models_table = top.require_table(
         "models", what="a catalogue needs a [models.<key>] table per camera model"
     )
+    models = _models(models_table, file)
+    keys = [m.key for m in models]
+    default_key = top.string("default", required=True)
+    worst_key = top.string("worst_case", required=True)
+    for name, value in (("default", default_key), ("worst_case", worst_key)):
+        if value not in keys:
+            msg = f"{value!r} is not one of the models ({', '.join(keys)})"
+            raise InputError(file, name, msg)
+    _check_worst_case(models[keys.index(worst_key)], models, file)
+    return Catalogue(models=tuple(models), default_key=default_key, worst_case_key=worst_key)
+
+
+def _models(models_table: Table, file: str) -> list[CameraModel]:
+    """Every ``[models.<key>]`` table, each name (key, label, alias) naming one model only."""
     entries = models_table.sub_tables()
     if not entries:
         msg = "no models; add a [models.<key>] table per camera model"
         raise InputError(file, "models", msg)
-
     models: list[CameraModel] = []
     owners: dict[str, str] = {}
     for key, table in entries:
@@ -104,15 +117,11 @@ def read_catalogue(path: str | Path | None = None) -> Catalogue:
                     msg = f"the name {name!r} already identifies model {owner!r}"
                     raise InputError(file, where, msg)
         models.append(model)
+    return models
 
-    keys = [m.key for m in models]
-    default_key = top.string("default", required=True)
-    worst_key = top.string("worst_case", required=True)
-    for name, value in (("default", default_key), ("worst_case", worst_key)):
-        if value not in keys:
-            msg = f"{value!r} is not one of the models ({', '.join(keys)})"
-            raise InputError(file, name, msg)
-    worst = models[keys.index(worst_key)]
+
+def _check_worst_case(worst: CameraModel, models: list[CameraModel], file: str) -> None:
+    """The worst case must cover every model (its cone contains theirs)."""
     for model in models:
         if not worst.covers(model):
             msg = (
@@ -120,7 +129,6 @@ def read_catalogue(path: str | Path | None = None) -> Catalogue:
                 f"model, but {model.key!r} has {model.fov_deg:g}° and {model.range_m:g} m"
             )
             raise InputError(file, "worst_case", msg)
-    return Catalogue(models=tuple(models), default_key=default_key, worst_case_key=worst_key)
 
 
 @functools.cache

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from planner.core.model import Camera, CameraResult, CameraStatus
-from planner.io.safety.printable import printable
+from planner.core.printable import printable
 
 #: Largest inventory CSV read (bytes) and rows; a city has hundreds of cameras.
 MAX_CSV_BYTES = 50 * 1024 * 1024

@@ -17,7 +17,7 @@ from typing import Any
 
 from planner.core.errors import InputError
 from planner.core.model import AuditEntry, Camera, CameraStatus, Plan, PlanMeta
-from planner.core.review import review_from_json
+from planner.core.review_reading import review_from_json
 from planner.io.safety.atomic import atomic_write_text
 from planner.io.safety.common import check_lonlat, is_number, parse_json, read_bytes_checked
 
@@ -262,69 +262,15 @@ def _read_meta(raw: Any, source: str) -> PlanMeta:
         )
     if not isinstance(raw, dict):
         raise InputError(source, "siting_plan", "must be an object")
-    if raw.get("format") != FORMAT:
-        raise InputError(
-            source, "siting_plan.format", f'must be "{FORMAT}", got {raw.get("format")!r}'
-        )
-    version = raw.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise InputError(
-            source, "siting_plan.format_version", f"must be a positive integer, got {version!r}"
-        )
-    if version > FORMAT_VERSION:
-        raise InputError(
-            source,
-            "siting_plan.format_version",
-            f"format version {version} is newer than this planner understands ({FORMAT_VERSION}); "
-            "update the planner to open it",
-        )
-    strings = {}
-    for key in ("name", "created", "modified", "author", "department", "policy"):
-        value = raw.get(key, "")
-        if value is None:
-            value = ""
-        if not isinstance(value, str):
-            raise InputError(source, f"siting_plan.{key}", f"must be a string, got {value!r}")
-        _check_length(value, MAX_LINE_CHARS, source, f"siting_plan.{key}")
-        strings[key] = value
-    for key in ("created", "modified"):
-        if strings[key]:
-            try:
-                datetime.fromisoformat(strings[key].replace("Z", "+00:00"))
-            except ValueError:
-                raise InputError(
-                    source, f"siting_plan.{key}", f"not an ISO 8601 date-time: {strings[key]!r}"
-                ) from None
+    version = _format_version(raw, source)
+    strings = _meta_strings(raw, source)
     audit_raw = raw.get("audit", [])
     if not isinstance(audit_raw, list):
         raise InputError(source, "siting_plan.audit", "must be a list")
-    audit = []
-    for j, entry in enumerate(audit_raw, start=1):
-        where = f"siting_plan.audit[{j}]"
-        if not isinstance(entry, dict):
-            raise InputError(source, where, "must be an object")
-        fields: dict[str, Any] = {}
-        for key in ("when", "who", "action", "camera_id", "detail", "justification"):
-            value = entry.get(key)
-            if value is not None and not isinstance(value, str):
-                raise InputError(source, f"{where}.{key}", f"must be a string, got {value!r}")
-            if value is not None:
-                limit = MAX_NOTE_CHARS if key in ("detail", "justification") else MAX_LINE_CHARS
-                _check_length(value, limit, source, f"{where}.{key}")
-            fields[key] = value
-        for key in ("when", "who", "action"):
-            if not fields[key]:
-                raise InputError(source, f"{where}.{key}", "is required")
-        audit.append(
-            AuditEntry(
-                when=fields["when"],
-                who=fields["who"],
-                action=fields["action"],
-                camera_id=fields["camera_id"],
-                detail=fields["detail"] or "",
-                justification=fields["justification"] or "",
-            )
-        )
+    audit = [
+        _audit_entry(entry, source, f"siting_plan.audit[{j}]")
+        for j, entry in enumerate(audit_raw, start=1)
+    ]
     # SPEC 8 review decisions: validated here so a hostile file fails on open, and
     # kept as written in ``extra`` so a round trip loses nothing.
     review_from_json(raw.get("review"), source=source)
@@ -342,6 +288,74 @@ def _read_meta(raw: Any, source: str) -> PlanMeta:
     )
 
 
+def _format_version(raw: dict[str, Any], source: str) -> int:
+    """The plan's format version, refused when it is not a siting plan or newer than this."""
+    if raw.get("format") != FORMAT:
+        raise InputError(
+            source, "siting_plan.format", f'must be "{FORMAT}", got {raw.get("format")!r}'
+        )
+    version = raw.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise InputError(
+            source, "siting_plan.format_version", f"must be a positive integer, got {version!r}"
+        )
+    if version > FORMAT_VERSION:
+        raise InputError(
+            source,
+            "siting_plan.format_version",
+            f"format version {version} is newer than this planner understands ({FORMAT_VERSION}); "
+            "update the planner to open it",
+        )
+    return version
+
+
+def _meta_strings(raw: dict[str, Any], source: str) -> dict[str, str]:
+    """The plan's one-line texts (``""`` when absent); its dates must be ISO 8601."""
+    strings = {}
+    for key in ("name", "created", "modified", "author", "department", "policy"):
+        value = raw.get(key, "")
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            raise InputError(source, f"siting_plan.{key}", f"must be a string, got {value!r}")
+        _check_length(value, MAX_LINE_CHARS, source, f"siting_plan.{key}")
+        strings[key] = value
+    for key in ("created", "modified"):
+        if strings[key]:
+            try:
+                datetime.fromisoformat(strings[key].replace("Z", "+00:00"))
+            except ValueError:
+                raise InputError(
+                    source, f"siting_plan.{key}", f"not an ISO 8601 date-time: {strings[key]!r}"
+                ) from None
+    return strings
+
+
+def _audit_entry(entry: Any, source: str, where: str) -> AuditEntry:
+    if not isinstance(entry, dict):
+        raise InputError(source, where, "must be an object")
+    fields: dict[str, Any] = {}
+    for key in ("when", "who", "action", "camera_id", "detail", "justification"):
+        value = entry.get(key)
+        if value is not None and not isinstance(value, str):
+            raise InputError(source, f"{where}.{key}", f"must be a string, got {value!r}")
+        if value is not None:
+            limit = MAX_NOTE_CHARS if key in ("detail", "justification") else MAX_LINE_CHARS
+            _check_length(value, limit, source, f"{where}.{key}")
+        fields[key] = value
+    for key in ("when", "who", "action"):
+        if not fields[key]:
+            raise InputError(source, f"{where}.{key}", "is required")
+    return AuditEntry(
+        when=fields["when"],
+        who=fields["who"],
+        action=fields["action"],
+        camera_id=fields["camera_id"],
+        detail=fields["detail"] or "",
+        justification=fields["justification"] or "",
+    )
+
+
 #: A dict lookup costs a tenth of ``CameraStatus(value)``, paid once per camera.
 _STATUS_BY_VALUE = {s.value: s for s in CameraStatus}
 
@@ -349,6 +363,44 @@ _STATUS_BY_VALUE = {s.value: s for s in CameraStatus}
 def _read_camera(feat: Any, i: int, source: str) -> Camera:
     if not isinstance(feat, dict) or feat.get("type") != "Feature":
         raise InputError(source, f"feature {i}", "must be a GeoJSON Feature object")
+    fid, where = _camera_id(feat, i, source)
+    lon, lat = _camera_point(feat, source, where)
+    props = feat.get("properties")
+    if not isinstance(props, dict):
+        raise InputError(source, where, "properties must be an object")
+    heading, fov, rng = _camera_view(props, source, where)
+    status = _camera_status(props, source, where)
+    caps = props.get("capabilities", [])
+    if caps is None:
+        caps = []
+    if not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
+        raise InputError(source, where, f"capabilities must be a list of strings, got {caps!r}")
+    height = props.get("mount_height_m")
+    if height is not None and (not is_number(height) or not 0.0 <= height <= 500.0):
+        raise InputError(
+            source, where, f"mount_height_m must be a number in [0, 500], got {height!r}"
+        )
+    texts = _camera_texts(props, source, where)
+    extra = {k: v for k, v in props.items() if k not in _KNOWN_PROPS}
+    return Camera(
+        id=fid,
+        lon=lon,
+        lat=lat,
+        heading_deg=heading,
+        fov_deg=fov,
+        range_m=rng,
+        label=texts["label"] or "",
+        status=status,
+        model=texts["model"] or None,
+        capabilities=tuple(caps),
+        mount_height_m=None if height is None else float(height),
+        notes=texts["notes"] or "",
+        extra=extra,
+    )
+
+
+def _camera_id(feat: dict[str, Any], i: int, source: str) -> tuple[str, str]:
+    """The feature's camera id, and how errors name the camera from now on."""
     fid = feat.get("id")
     where = _camera_where(i, fid)
     if fid is None:
@@ -360,6 +412,11 @@ def _read_camera(feat: Any, i: int, source: str) -> Camera:
         raise InputError(
             source, where, f"id is {len(fid):,} characters long (at most {MAX_ID_CHARS})"
         )
+    return fid, where
+
+
+def _camera_point(feat: dict[str, Any], source: str, where: str) -> tuple[float, float]:
+    """The camera's Point geometry as checked ``(lon, lat)``."""
     geom = feat.get("geometry")
     if not isinstance(geom, dict) or geom.get("type") != "Point":
         got = geom.get("type") if isinstance(geom, dict) else geom
@@ -367,11 +424,13 @@ def _read_camera(feat: Any, i: int, source: str) -> Camera:
     coords = geom.get("coordinates")
     if not isinstance(coords, list) or len(coords) not in (2, 3):
         raise InputError(source, where, f"Point coordinates must be [lon, lat], got {coords!r}")
-    lon, lat = check_lonlat(coords[0], coords[1], source, where)
-    props = feat.get("properties")
-    if not isinstance(props, dict):
-        raise InputError(source, where, "properties must be an object")
+    return check_lonlat(coords[0], coords[1], source, where)
 
+
+def _camera_view(
+    props: dict[str, Any], source: str, where: str
+) -> tuple[float | None, float, float]:
+    """``(heading_deg, fov_deg, range_m)``, all required; the heading may be null."""
     for key in ("heading_deg", "fov_deg", "range_m"):
         if key not in props:
             raise InputError(source, where, f"{key} is required")
@@ -394,7 +453,10 @@ def _read_camera(feat: Any, i: int, source: str) -> Camera:
         raise InputError(source, where, f"range_m must be a number, got {rng!r}")
     if not 0.0 < rng <= 2000.0:
         raise InputError(source, where, f"range_m must be in (0, 2000], got {rng}")
+    return heading, float(fov), float(rng)
 
+
+def _camera_status(props: dict[str, Any], source: str, where: str) -> CameraStatus:
     status_raw = props.get("status", "proposed")
     if status_raw is None:
         status_raw = "proposed"
@@ -402,16 +464,11 @@ def _read_camera(feat: Any, i: int, source: str) -> Camera:
     if status is None:
         allowed = ", ".join(s.value for s in CameraStatus)
         raise InputError(source, where, f"status must be one of {allowed}, got {status_raw!r}")
-    caps = props.get("capabilities", [])
-    if caps is None:
-        caps = []
-    if not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
-        raise InputError(source, where, f"capabilities must be a list of strings, got {caps!r}")
-    height = props.get("mount_height_m")
-    if height is not None and (not is_number(height) or not 0.0 <= height <= 500.0):
-        raise InputError(
-            source, where, f"mount_height_m must be a number in [0, 500], got {height!r}"
-        )
+    return status
+
+
+def _camera_texts(props: dict[str, Any], source: str, where: str) -> dict[str, str | None]:
+    """``label``, ``model`` and ``notes``: strings of bounded length, or None."""
     texts = {}
     for key in ("label", "model", "notes"):
         value = props.get(key)
@@ -421,22 +478,7 @@ def _read_camera(feat: Any, i: int, source: str) -> Camera:
             limit = MAX_NOTE_CHARS if key == "notes" else MAX_LINE_CHARS
             _check_length(value, limit, source, f"{where}: {key}")
         texts[key] = value
-    extra = {k: v for k, v in props.items() if k not in _KNOWN_PROPS}
-    return Camera(
-        id=fid,
-        lon=lon,
-        lat=lat,
-        heading_deg=heading,
-        fov_deg=float(fov),
-        range_m=float(rng),
-        label=texts["label"] or "",
-        status=status,
-        model=texts["model"] or None,
-        capabilities=tuple(caps),
-        mount_height_m=None if height is None else float(height),
-        notes=texts["notes"] or "",
-        extra=extra,
-    )
+    return texts
 
 
 def camera_to_feature(cam: Camera) -> dict[str, Any]:

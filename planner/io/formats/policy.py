@@ -120,15 +120,7 @@ def policy_from_mapping(data: Mapping[str, Any], *, source: str, sha256: str = "
     prohibited_source = top.string("prohibited_capabilities_source")
     unknown_category = top.choice("unknown_category", UNKNOWN_CATEGORY_CHOICES, default="error")
 
-    categories_table = top.require_table(
-        "categories",
-        what="a policy needs a [categories.<name>] table for each protected category",
-    )
-    entries = categories_table.sub_tables()
-    if not entries:
-        msg = "no categories; add a [categories.<name>] table with an action"
-        raise InputError(source, "categories", msg)
-    categories = {key: _category(key, table) for key, table in entries}
+    categories = _categories(top, source)
 
     return Policy(
         id=policy_id,
@@ -144,6 +136,19 @@ def policy_from_mapping(data: Mapping[str, Any], *, source: str, sha256: str = "
         unknown_category=unknown_category,
         sha256=sha256,
     )
+
+
+def _categories(top: Table, source: str) -> dict[str, CategoryRule]:
+    """The ``[categories.<name>]`` tables, at least one."""
+    categories_table = top.require_table(
+        "categories",
+        what="a policy needs a [categories.<name>] table for each protected category",
+    )
+    entries = categories_table.sub_tables()
+    if not entries:
+        msg = "no categories; add a [categories.<name>] table with an action"
+        raise InputError(source, "categories", msg)
+    return {key: _category(key, table) for key, table in entries}
 
 
 def builtin_policy_path() -> Path:

@@ -17,10 +17,9 @@ from planner.core.review import (
     DecisionRecord,
     ReviewLog,
     ReviewSession,
-    camera_hash,
-    plan_hash,
-    review_from_json,
 )
+from planner.core.review_canonical import camera_hash, plan_hash
+from planner.core.review_reading import review_from_json
 from planner.io.formats.plan import camera_to_feature
 
 REVIEW_KEY = "review"

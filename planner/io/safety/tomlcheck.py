@@ -49,6 +49,14 @@ def read_toml(path: str | Path, *, kind: str) -> tuple[dict[str, Any], bytes]:
         is not UTF-8 or is not valid TOML.
     """
     path = Path(path)
+    raw = _read_bytes(path, kind)
+    data = _parse(path, raw, kind)
+    check_values(data, str(path))
+    return data, raw
+
+
+def _read_bytes(path: Path, kind: str) -> bytes:
+    """The file's bytes: a regular file, not empty, at most :data:`MAX_BYTES`."""
     from planner.io.safety.common import NotRegularFileError, read_regular
 
     try:
@@ -69,6 +77,11 @@ def read_toml(path: str | Path, *, kind: str) -> tuple[dict[str, Any], bytes]:
     if not raw.strip():
         msg = f"file is empty; a {kind} file is expected"
         raise InputError(path, "", msg)
+    return raw
+
+
+def _parse(path: Path, raw: bytes, kind: str) -> dict[str, Any]:
+    """``raw`` decoded as UTF-8 (a BOM allowed) and parsed as TOML."""
     try:
         # utf-8-sig: Windows editors on city workstations like to add a BOM.
         text = raw.decode("utf-8-sig")
@@ -77,7 +90,7 @@ def read_toml(path: str | Path, *, kind: str) -> tuple[dict[str, Any], bytes]:
         msg = "not UTF-8 text (TOML files must be UTF-8)"
         raise InputError(path, f"line {line}", msg) from None
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         where, what = split_toml_error(str(exc))
         msg = f"not valid TOML: {what}"
@@ -89,8 +102,6 @@ def read_toml(path: str | Path, *, kind: str) -> tuple[dict[str, Any], bytes]:
         # tomllib lets int()'s own limit through: an integer of 4,300+ digits.
         msg = f"not valid TOML: {str(exc).splitlines()[0]}"
         raise InputError(path, "", msg) from None
-    check_values(data, str(path))
-    return data, raw
 
 
 #: Settings files nest a few tables deep; deeper is refused before anything recurses.
