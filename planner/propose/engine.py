@@ -24,15 +24,9 @@ from shapely.geometry.base import BaseGeometry
 from planner.core.checker import Checker
 from planner.core.model import Camera, CameraStatus, Severity
 from planner.propose.approaches import Approaches, Streets, build_approaches
-from planner.propose.candidates import (
-    CandidateParams,
-    Lens,
-    PoseTable,
-    Positions,
-    ReadingModel,
-    build_poses_parallel,
-    kerb_positions,
-)
+from planner.propose.candidates import CandidateParams, Lens, Positions, kerb_positions
+from planner.propose.poses import PoseTable, build_poses_parallel
+from planner.propose.reading import ReadingModel
 from planner.propose.solve import (
     Solution,
     greedy_max_cover,
@@ -161,6 +155,7 @@ class Proposer:
             self.lenses,
             self.params,
             workers=workers,
+            model=self.reading,
             progress=None
             if progress is None
             else lambda done, total: progress("candidates", done / max(total, 1)),
