@@ -166,7 +166,7 @@ class _Sweep:
         if len(idx) == 0:
             return
         seg = model.seg.take(idx)
-        for k in self.usable:
+        for k in legal:
             lens = self.lenses[k]
             zones, reads, lengths = model.reads(
                 x, y, seg, fov_deg=lens.fov_deg, range_m=lens.range_m, headings=self.headings
