@@ -153,7 +153,17 @@ def city_tier(box_m: float, workers: int) -> dict:
         Lens("flock_falcon_lr", 14.0, 76.0, ("plate_read", "vehicle_fingerprint")),
     ]
     c0, t = _cpu(), time.perf_counter()
-    proposer = Proposer(checker, streets, lenses, targets=box, workers=workers)  # type: ignore[arg-type]
+    marks = iter(np.arange(0.05, 1.0001, 0.05))
+    next_mark = [next(marks)]
+
+    def progress(stage: str, fraction: float) -> None:
+        # On stderr as it goes: a run stopped early still says how far it got.
+        if fraction + 1e-9 >= next_mark[0]:
+            wall = time.perf_counter() - t
+            print(f"{stage} {fraction:.0%} after {wall:.0f} s", file=sys.stderr, flush=True)
+            next_mark[0] = next(marks, 2.0)
+
+    proposer = Proposer(checker, streets, lenses, targets=box, workers=workers, progress=progress)  # type: ignore[arg-type]
     wall, cpu = time.perf_counter() - t, _cpu() - c0
     st = proposer.stats
     area = "the WHOLE generated city" if box is None else f"a {box_m:g} m box around downtown"
