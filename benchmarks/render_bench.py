@@ -264,7 +264,7 @@ def peak_mb():
 from pathlib import Path
 from PySide6.QtWidgets import QApplication
 app = QApplication(sys.argv[:1])
-from planner.app.review.window import open_review
+from planner.app.review.launch import open_review
 from planner.app.common.settings import AppSettings
 w = open_review(plan=Path(sys.argv[1]), data=Path(sys.argv[2]), settings=AppSettings(), wait=True)
 w.canvas.wait_for_tiles()
@@ -334,9 +334,10 @@ def drag_recheck_p95_ms(ctx: dict[str, Any] | None = None, *, steps: int = 400) 
     import numpy as np
     from PySide6.QtWidgets import QApplication, QGraphicsScene
 
-    from planner.app.siting.camera_items import SitingController, to_scene
     from planner.app.siting.document import PlanDocument
     from planner.app.siting.loading import load_data_context, load_policy
+    from planner.app.siting.scene_paths import to_scene
+    from planner.app.siting.siting_controller import SitingController
     from planner.core.model import Camera, Plan
     from tests.shared_data import locate_shared_data
 
@@ -454,7 +455,7 @@ if sys.argv[3:] == ["frames"]:
 if sys.argv[3:] == ["report"]:
     # File > Export review report from this window: the peak after it
     import tempfile
-    from planner.app.review.window import export_report_dialog
+    from planner.app.review.export import export_report_dialog
     with tempfile.TemporaryDirectory() as d:
         t2 = time.perf_counter()
         out = export_report_dialog(win, Path(d) / "report.pdf")

@@ -8,15 +8,16 @@ work without a display. Bad input never shows a traceback: one line on stderr,
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import sys
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from planner import __version__
-from planner.commands.check import _check_parser, _cycle_collector_paused, run_check
 from planner.commands.common import EXIT_CANCELLED, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, _Parser
 from planner.core.errors import CheckCancelled, InputError
 from planner.io.safety.printable import printable
@@ -73,67 +74,65 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+@dataclass(frozen=True)
+class Command:
+    """One ``siting-planner COMMAND``: its module in :mod:`planner.commands` and its help.
+
+    The module provides ``configure_parser(parser)`` and ``run(namespace) -> int``; it is
+    imported only when its command runs, so ``check`` never loads Qt or the report.
+    """
+
+    module: str
+    description: str
+    epilog: str = ""
+
+
+#: Every command, in the order ``--help`` names them (SPEC 6, 8 and 9).
+COMMANDS: dict[str, Command] = {
+    "check": Command(
+        "check",
+        "Check every camera of a plan against the policy (SPEC 4).",
+        "Exit status: 0 no camera blocked, 1 at least one blocked, 2 bad input or usage.",
+    ),
+    "import": Command("import_data", "Build a data pack (GeoPackage)."),
+    "review": Command("review", "Review a plan as the DPO (SPEC 8)."),
+    "report": Command("report", "Write the review report (PDF or HTML)."),
+    "verify": Command(
+        "verify",
+        "Check every review decision's signature (SPEC 8) without re-checking geometry.",
+        "Exit status: 0 every decision verified, 1 otherwise, 2 bad input.",
+    ),
+    "propose": Command(
+        "propose", "Propose legal camera poses that read the most traffic (SPEC 9)."
+    ),
+    # what the Windows installer runs (README "Packaging and IT-managed installs")
+    "system-config": Command(
+        "system_config",
+        "Write or remove the managed configuration file (what the Windows installer runs).",
+    ),
+}
+
+
+def run_command(name: str, argv: Sequence[str]) -> int:
+    """Parse ``argv`` with command ``name``'s arguments and run it."""
+    spec = COMMANDS[name]
+    module = importlib.import_module(f"planner.commands.{spec.module}")
+    parser = _Parser(
+        prog=f"siting-planner {name}", description=spec.description, epilog=spec.epilog
+    )
+    module.configure_parser(parser)
+    code: int = module.run(parser.parse_args(list(argv)))
+    return code
+
+
 def _main(args: list[str]) -> int:
     # Library warnings (GDAL, pyogrio, shapely) would add lines to the one-line
     # error contract; they are noise for a person running a check.
     warnings.filterwarnings("ignore")
     try:
-        if args and args[0] == "check":
-            ns = _check_parser().parse_args(args[1:])
-            with _cycle_collector_paused():
-                return run_check(ns)
-        if args and args[0] == "verify":
-            from planner.commands import verify
-
-            p = _Parser(
-                prog="siting-planner verify",
-                description="Check every review decision's signature (SPEC 8) without "
-                "re-checking geometry.",
-                epilog="Exit status: 0 every decision verified, 1 otherwise, 2 bad input.",
-            )
-            verify.configure_verify_parser(p)
-            return verify.run_verify(p.parse_args(args[1:]))
-        if args and args[0] in ("review", "report"):
-            from planner.commands import report, review
-
-            p = _Parser(
-                prog=f"siting-planner {args[0]}",
-                description="Review a plan as the DPO (SPEC 8)."
-                if args[0] == "review"
-                else "Write the review report (PDF or HTML).",
-            )
-            if args[0] == "review":
-                review.configure_review_parser(p)
-                return review.run_review(p.parse_args(args[1:]))
-            report.configure_report_parser(p)
-            return report.run_report(p.parse_args(args[1:]))
-        if args and args[0] == "propose":
-            from planner.commands import propose
-
-            p = _Parser(
-                prog="siting-planner propose",
-                description="Propose legal camera poses that read the most traffic (SPEC 9).",
-            )
-            propose.configure_parser(p)
-            return propose.run_propose(p.parse_args(args[1:]))
-        if args and args[0] == "system-config":  # what the Windows installer runs
-            from planner.io.config import system_config_writer
-
-            return system_config_writer.main(args[1:])
-        if args and args[0] == "import":
-            from planner.commands import import_data
-
-            p = _Parser(prog="siting-planner import", description="Build a data pack (GeoPackage).")
-            import_data.configure_parser(p)
-            return import_data.run(p.parse_args(args[1:]))
-        ns = _app_parser().parse_args(args)
-        if ns.self_test:
-            from planner.commands.selftest import run_self_test
-
-            return run_self_test(main)
-        from planner.app.shell.main import run_app
-
-        return run_app(plan=ns.plan, data=ns.data, screenshot=ns.screenshot)
+        if args and args[0] in COMMANDS:
+            return run_command(args[0], args[1:])
+        return _run_app(_app_parser().parse_args(args))
     except InputError as exc:
         sys.stderr.write(f"error: {printable(exc)}\n")
         logging.getLogger("planner").warning("error: %s", printable(exc))
@@ -147,17 +146,32 @@ def _main(args: list[str]) -> int:
         # argparse exits for --help, --version and usage errors; keep main() -> int.
         return exc.code if isinstance(exc.code, int) else EXIT_INPUT
     except Exception as exc:
-        # A bug, not bad input: still one line for the person at the terminal, the
-        # traceback in the log file, and raised when a developer asks for it.
-        logging.getLogger("planner").exception("internal error")
-        if os.environ.get("SITING_PLANNER_DEBUG"):
-            raise
-        sys.stderr.write(
-            f"error: internal error ({type(exc).__name__}: {printable(exc)}); "
-            f"the traceback is in {_log_file_text()} (SITING_PLANNER_DEBUG=1 shows it "
-            "here); please report it\n"
-        )
-        return EXIT_INTERNAL
+        return _internal_error(exc)
+
+
+def _run_app(ns: argparse.Namespace) -> int:
+    """No command: the self-test, or the desktop application."""
+    if ns.self_test:
+        from planner.commands.selftest import run_self_test
+
+        return run_self_test(main)
+    from planner.app.shell.main import run_app
+
+    return run_app(plan=ns.plan, data=ns.data, screenshot=ns.screenshot)
+
+
+def _internal_error(exc: Exception) -> int:
+    """A bug, not bad input: still one line for the person at the terminal, the
+    traceback in the log file, and raised when a developer asks for it."""
+    logging.getLogger("planner").exception("internal error")
+    if os.environ.get("SITING_PLANNER_DEBUG"):
+        raise exc
+    sys.stderr.write(
+        f"error: internal error ({type(exc).__name__}: {printable(exc)}); "
+        f"the traceback is in {_log_file_text()} (SITING_PLANNER_DEBUG=1 shows it "
+        "here); please report it\n"
+    )
+    return EXIT_INTERNAL
 
 
 def _log_file_text() -> str:

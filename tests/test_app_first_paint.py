@@ -55,7 +55,7 @@ def _start_window(qtbot):
 
 
 def test_the_preview_paints_a_complete_map_before_the_full_load_starts(qtbot, app_env, monkeypatch):
-    import planner.app.shell.main_window as main_window
+    import planner.app.shell.window_data as window_data
     from planner.app.siting.preview import PreviewCameras
 
     win = _start_window(qtbot)
@@ -70,13 +70,13 @@ def test_the_preview_paints_a_complete_map_before_the_full_load_starts(qtbot, ap
 
     monkeypatch.setattr(PreviewCameras, "_draw_cameras", spy_draw)
     at_load: list[tuple[object, object, int]] = []
-    load = main_window.load_data_context
+    load = window_data.load_data_context
 
     def spy_load(**kwargs):
         at_load.append((clock.first_paint_s, clock.useful_paint_s, len(paints)))
         return load(**kwargs)
 
-    monkeypatch.setattr(main_window, "load_data_context", spy_load)
+    monkeypatch.setattr(window_data, "load_data_context", spy_load)
     win.start_up(plan=None, data=None, recover=False)  # the demo, with its pack
     qtbot.waitUntil(lambda: win.doc.data is not None and not win.tasks, timeout=60_000)
 

@@ -15,7 +15,7 @@ import shapely
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 
-from planner.app.siting.camera_items import STATUS_STYLE
+from planner.app.siting.camera_style import STATUS_STYLE
 from planner.core.model import Plan, PlanMeta, Severity
 from tests.app_support import X0, Y0, app_env, camera_at, make_data, new_window
 
@@ -269,10 +269,10 @@ def _repaint_until(qtbot, canvas, ready) -> None:
 
 def _site_scene(qtbot, cams, sites):
     from planner.app.map.canvas import MapCanvas
-    from planner.app.siting.camera_items import SitingController
     from planner.app.siting.document import DataContext, PlanDocument
     from planner.app.siting.map_labels import connect_map_labels
     from planner.app.siting.site_marks import UnverifiedMarks
+    from planner.app.siting.siting_controller import SitingController
     from tests.test_map_labels import PROJ
 
     canvas = MapCanvas(projector=PROJ)

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
-from planner.app.siting.camera_items import to_scene
+from planner.app.siting.scene_paths import to_scene
 from tests import app_support
 from tests.app_support import PROJ, X0, Y0
 
@@ -246,3 +246,40 @@ def test_map_layers_are_prepared_on_the_worker(qtbot, app_env):
     assert win.canvas.layer_info("sites").features == len(win.doc.data.sites)
     b = win.canvas.data_bounds()
     assert b is not None and b[2] > b[0]
+
+
+def _legend_moved_right(qtbot):
+    """A window whose Legend dock was dragged out of its tab group to the right side."""
+    win = app_support.new_window(qtbot)
+    legend = win.docks["legend"]
+    win.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, legend)
+    assert win.dockWidgetArea(legend) == Qt.DockWidgetArea.RightDockWidgetArea
+    return win
+
+
+def _legend_is_in_default_place(win) -> bool:
+    legend = win.docks["legend"]
+    return win.dockWidgetArea(legend) == Qt.DockWidgetArea.LeftDockWidgetArea and (
+        legend in win.tabifiedDockWidgets(win.docks["layers"])
+    )
+
+
+def test_dock_layout_is_kept_between_runs(qtbot, app_env):
+    win = _legend_moved_right(qtbot)
+    win.close()  # nothing unsaved: the layout is saved as the window closes
+    again = app_support.new_window(qtbot)
+    assert again.dockWidgetArea(again.docks["legend"]) == Qt.DockWidgetArea.RightDockWidgetArea
+
+
+def test_dock_layout_of_another_version_is_not_restored(qtbot, app_env):
+    """A layout saved by an older app (other docks) is ignored: the default layout is used."""
+    from planner.app.common.settings import AppSettings
+    from planner.app.shell.window_layout import WINDOW_STATE_VERSION
+
+    win = _legend_moved_right(qtbot)
+    for version in (0, WINDOW_STATE_VERSION + 1):  # 0: what saveState() wrote before versions
+        settings = AppSettings()
+        settings.window_state = win.saveState(version)
+        settings.sync()
+        again = app_support.new_window(qtbot)
+        assert _legend_is_in_default_place(again), version

@@ -7,7 +7,7 @@ import math
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
-from planner.app.siting.camera_items import to_scene
+from planner.app.siting.scene_paths import to_scene
 from planner.core.model import Severity
 from tests import app_support
 from tests.app_support import ENTRANCE, PROJ, X0, Y0
@@ -121,7 +121,7 @@ def test_warn_placement_needs_justification(window):
     assert doc.camera("C-1") == before and not doc.plan.meta.audit
     window.prompter.justification = "Faces away from the driveway; signed off by DPO"
     assert doc.propose([before], [target], action="move", text="Move C-1").committed
-    from planner.app.siting.document import quantize
+    from planner.app.siting.poses import quantize
 
     assert doc.camera("C-1").pose == quantize(target).pose
     entry = doc.plan.meta.audit[-1]
@@ -137,7 +137,7 @@ def test_warn_drag_without_justification_reverts(qtbot, window):
 
     doc = window.doc
     doc.undo_stack.push(
-        __import__("planner.app.siting.document", fromlist=["x"]).SetCamerasCommand(
+        __import__("planner.app.siting.undo_commands", fromlist=["x"]).SetCamerasCommand(
             doc, [doc.camera("C-1")], [camera_at("C-1", X0 + 90, Y0, 270.0)]
         )
     )
@@ -211,7 +211,7 @@ def test_properties_panel_edits_are_commands(window):
 
 
 def test_findings_table_sorts_and_zooms(qtbot, window):
-    from planner.app.siting.document import SetCamerasCommand
+    from planner.app.siting.undo_commands import SetCamerasCommand
     from tests.app_support import camera_at
 
     doc = window.doc
@@ -234,7 +234,7 @@ def test_findings_table_sorts_and_zooms(qtbot, window):
 )
 def test_the_unchecked_cone_is_the_sector_of_spec_4_1(heading, fov):
     # Independent of the path code: every sampled point's bearing and distance, by hand.
-    from planner.app.siting.camera_items import plain_cone_path
+    from planner.app.siting.scene_paths import plain_cone_path
     from planner.core.model import Camera
 
     cam = Camera("c", 0.0, 0.0, heading, fov, 50.0)

@@ -318,7 +318,7 @@ def test_click_selects_and_records_nothing(qtbot, window):
 
 
 def test_click_on_warned_camera_asks_nothing(qtbot, window):
-    from planner.app.siting.document import SetCamerasCommand
+    from planner.app.siting.undo_commands import SetCamerasCommand
 
     doc = window.doc
     doc.undo_stack.push(
@@ -377,7 +377,7 @@ def test_one_apply_is_one_undo_step(window):
 
 # -- 5. walking out of a violation --------------------------------------------------------------
 def test_blocked_camera_can_be_improved_step_by_step(window):
-    from planner.app.siting.document import SetCamerasCommand
+    from planner.app.siting.undo_commands import SetCamerasCommand
 
     doc = window.doc
     # a narrow view across part of the church's entrance zone (radius 15 m, 61 m away)
@@ -506,7 +506,7 @@ def test_feet_everywhere_files_metric(window, tmp_path):
         blocked = camera_at("C-1", X0 - 25, Y0, 90.0, rng=30.0)
         doc.propose([doc.camera("C-1")], [blocked], action="move", text="Move C-1")
         assert " ft east of the camera" in doc.last_message
-        from planner.app.siting.document import SetCamerasCommand
+        from planner.app.siting.undo_commands import SetCamerasCommand
 
         doc.undo_stack.push(
             SetCamerasCommand(doc, [doc.camera("C-1")], [camera_at("C-1", X0 + 60, Y0, 270.0)])
@@ -738,7 +738,7 @@ def test_broken_last_project_at_start_falls_back_to_the_demo(qtbot, app_env, tmp
 
 
 def test_numbers_typed_by_people():
-    from planner.app.siting.panels import parse_number
+    from planner.app.siting.properties_panel import parse_number
 
     assert parse_number("40") == 40.0 and parse_number(" 40.5 ° ") == 40.5
     assert parse_number("120 ft", units_suffixes=("ft",)) == 120.0
@@ -760,7 +760,7 @@ def test_recovered_untitled_plan_is_judged_by_the_same_pack(qtbot, app_env, city
     win.new_plan()  # untitled, on the city pack
     blocked = camera_at("C-1", X0 + 280, Y0, 90.0, fov=90.0, rng=50.0)
     win.doc.undo_stack.push(
-        __import__("planner.app.siting.document", fromlist=["x"]).AddCamerasCommand(
+        __import__("planner.app.siting.undo_commands", fromlist=["x"]).AddCamerasCommand(
             win.doc, [blocked]
         )
     )

@@ -536,11 +536,12 @@ def test_check_with_the_demo_data_pack(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_internal_error_is_one_line_with_exit_3(monkeypatch, capsys) -> None:
     import planner.cli as cli
+    import planner.commands.check as check
 
     def boom(_ns):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(cli, "run_check", boom)
+    monkeypatch.setattr(check, "run", boom)
     monkeypatch.delenv("SITING_PLANNER_DEBUG", raising=False)
     code = cli.main(["check", "x.plan.geojson"])
     err = capsys.readouterr().err
@@ -564,3 +565,24 @@ def test_check_without_any_sites_layer_is_a_usage_error(capsys) -> None:
     assert code == (1 if report["summary"]["block"] else 0)
     code, _, err = run(["check", str(PLAN), "--no-sites", "--sites", str(SITES)], capsys)
     assert code == 2 and "--no-sites cannot be combined" in err
+
+
+def test_every_command_in_the_table_has_a_parser_and_a_run() -> None:
+    # the dispatcher imports each command by the name in its table: a typo or a renamed
+    # function would only show when that command runs
+    import importlib
+
+    from planner.cli import COMMANDS
+
+    assert set(COMMANDS) == {
+        "check",
+        "import",
+        "review",
+        "report",
+        "verify",
+        "propose",
+        "system-config",
+    }
+    for spec in COMMANDS.values():
+        module = importlib.import_module(f"planner.commands.{spec.module}")
+        assert callable(module.configure_parser) and callable(module.run), spec.module

@@ -13,7 +13,7 @@ import shapely
 from planner.core.buildings import BoundsIndex, BuildingIndex, Footprints, FootprintsBuilder
 from planner.core.crs import Projector
 from planner.core.errors import InputError
-from planner.io.datapack import query as pack_query
+from planner.io.datapack import query_buildings
 from planner.io.datapack.query import read_pack_buildings
 from planner.io.datapack.store import read_pack, write_pack
 
@@ -165,7 +165,7 @@ def _wkbs(fp: Footprints) -> list[bytes]:
 def test_chunked_read_equals_the_full_reader_trusted_or_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
-    monkeypatch.setattr(pack_query, "CHUNK_ROWS", chunk)
+    monkeypatch.setattr(query_buildings, "CHUNK_ROWS", chunk)
     path = _pack(tmp_path)
     full = read_pack(path).buildings
     want = sorted(shapely.to_wkb(shapely.normalize(np.asarray(full.geometry.values))).tolist())

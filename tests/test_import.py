@@ -18,7 +18,8 @@ from planner.core.model import CameraStatus
 from planner.io.datapack import gis_layers, importer
 from planner.io.datapack.gis_layers import parse_layer_spec, read_site_layer
 from planner.io.datapack.importer import run_import
-from planner.io.datapack.store import ATTRIBUTION, read_pack, write_pack
+from planner.io.datapack.layout import ATTRIBUTION
+from planner.io.datapack.store import read_pack, write_pack
 
 MINI_OSM = """<?xml version="1.0" encoding="UTF-8"?>
 <osm version="0.6" generator="test">
@@ -293,6 +294,7 @@ def test_terminal_progress_bar() -> None:
 
 
 def test_online_sources_go_to_osmnx(mini_osm: Path, tmp_path: Path, monkeypatch) -> None:
+    from planner.io.openstreetmap import download
     from planner.io.openstreetmap import layers as osm
 
     calls: list[object] = []
@@ -301,7 +303,7 @@ def test_online_sources_go_to_osmnx(mini_osm: Path, tmp_path: Path, monkeypatch)
         calls.append(target)
         return osm.read_osm_source(mini_osm)
 
-    monkeypatch.setattr(osm, "fetch_osm", fake_fetch)
+    monkeypatch.setattr(download, "fetch_osm", fake_fetch)
     summary = run_import(
         ["San José, California", "-121.9,37.32,-121.88,37.34"], tmp_path / "online.gpkg"
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from planner.cli import main
 from planner.io.config import system_config_writer
 from planner.io.config.managed_config import KEYS, load_managed_config
 
@@ -155,7 +156,7 @@ def test_msiexec_properties_write_the_managed_config(wxs, tmp_path):
     actions = {a.get("Id"): a.get("ExeCommand") for a in wxs.iter(f"{W}CustomAction")}
     argv = _as_msiexec_runs(actions["WriteManagedConfig"], props, tmp_path)
     assert argv[:2] == ["system-config", "write"]
-    assert system_config_writer.main(argv[1:]) == 0
+    assert main(argv) == 0
     cfg_path = tmp_path / "SitingPlanner" / "config.toml"
     cfg = load_managed_config(path=cfg_path, registry=lambda: None)
     assert cfg.error is None, cfg.error
@@ -169,10 +170,10 @@ def test_msiexec_properties_write_the_managed_config(wxs, tmp_path):
     # an upgrade's or repair's run without properties keeps the file
     argv = _as_msiexec_runs(actions["WriteManagedConfig"], {}, tmp_path)
     before = cfg_path.read_text()
-    assert system_config_writer.main(argv[1:]) == 0 and cfg_path.read_text() == before
+    assert main(argv) == 0 and cfg_path.read_text() == before
     # uninstall removes the installer's file and the folder it made
     argv = _as_msiexec_runs(actions["RemoveManagedConfig"], {}, tmp_path)
-    assert system_config_writer.main(argv[1:]) == 0
+    assert main(argv) == 0
     assert not cfg_path.exists() and not cfg_path.parent.exists()
 
 
@@ -192,8 +193,6 @@ def test_a_file_it_replaced_by_hand_survives_uninstall(tmp_path):
     ],
 )
 def test_a_bad_property_fails_the_installation(tmp_path, capsys, pair, message):
-    from planner.cli import main
-
     cfg = tmp_path / "config.toml"
     assert main(["system-config", "write", str(cfg), pair]) == 2
     err = capsys.readouterr().err

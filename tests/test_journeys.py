@@ -175,7 +175,7 @@ def documents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     docs = tmp_path / "Documents"
     docs.mkdir()
     monkeypatch.setattr("planner.app.siting.loading.user_documents_dir", lambda: docs)
-    monkeypatch.setattr("planner.app.shell.main_window.user_documents_dir", lambda: docs)
+    monkeypatch.setattr("planner.app.shell.window_files.user_documents_dir", lambda: docs)
     return docs
 
 

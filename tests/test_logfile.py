@@ -73,11 +73,12 @@ def test_a_check_is_logged_with_the_settings_in_force(tmp_path):
 
 def test_internal_error_traceback_goes_to_the_log(monkeypatch, capsys):
     import planner.cli as cli
+    import planner.commands.check as check
 
     def boom(_ns: object) -> int:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(cli, "run_check", boom)
+    monkeypatch.setattr(check, "run", boom)
     monkeypatch.delenv("SITING_PLANNER_DEBUG", raising=False)
     assert cli.main(["check", "x.plan.geojson"]) == 3
     path = logfile.setup_logging()

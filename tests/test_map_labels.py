@@ -18,10 +18,12 @@ from PySide6.QtCore import QPointF, QRectF
 from planner.app.map.canvas import MapCanvas
 from planner.app.map.canvas.labels import PRIORITY, LabelRequest, place_labels
 from planner.app.map.canvas.render import site_symbol_px
-from planner.app.siting.camera_items import SYMBOL_MAX_RES, CameraItem, SitingController
+from planner.app.siting.camera_items import CameraItem
+from planner.app.siting.camera_style import SYMBOL_MAX_RES
 from planner.app.siting.document import DataContext, PlanDocument
 from planner.app.siting.map_labels import connect_map_labels
 from planner.app.siting.site_marks import TAG_TEXT, UnverifiedMarks
+from planner.app.siting.siting_controller import SitingController
 from planner.core.crs import Projector
 from planner.core.model import Camera, CameraStatus, Plan, Site
 

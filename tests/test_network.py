@@ -295,7 +295,7 @@ def test_osm_download_with_the_network_on_goes_through_the_proxy(server, tmp_pat
 
 
 def test_fetch_osm_is_gated_in_process(config, server):
-    from planner.io.openstreetmap.layers import fetch_osm
+    from planner.io.openstreetmap.download import fetch_osm
 
     config('network = "off"\n')
     with pytest.raises(network.NetworkRefused, match="network setting is off"):

@@ -6,6 +6,7 @@ import bz2
 import gzip
 import json
 import math
+import os
 import sys
 import time
 from collections.abc import Mapping
@@ -18,14 +19,11 @@ import pytest
 import shapely
 
 from planner.core.errors import CheckCancelled, InputError
-from planner.io.openstreetmap.layers import (
-    COLUMNS,
-    OsmLayers,
-    fetch_osm,
-    is_drivable,
-    read_osm_source,
-)
+from planner.io.openstreetmap.download import fetch_osm
+from planner.io.openstreetmap.frames import COLUMNS, OsmLayers
+from planner.io.openstreetmap.layers import read_osm_source
 from planner.io.openstreetmap.rules import load_category_rules
+from planner.io.openstreetmap.streets import is_drivable
 
 # A local origin for the hand-made files: downtown San José.
 LON0, LAT0 = -121.89, 37.33
@@ -622,7 +620,42 @@ def test_fetch_osm_uses_the_same_pipeline(monkeypatch, shared_data: Path) -> Non
 
 
 def test_empty_graph_gives_empty_streets() -> None:
-    from planner.io.openstreetmap.layers import streets_from_graph
+    from planner.io.openstreetmap.streets import streets_from_graph
 
     frame = streets_from_graph(nx.MultiDiGraph())
     assert frame.empty and list(frame.columns) == [*COLUMNS["streets"], "geometry"]
+
+
+def test_merged_ways_read_the_same_under_any_hash_seed(downtown, shared_data: Path) -> None:
+    # osmnx gathers a merged way's names and classes through a set, whose order follows
+    # PYTHONHASHSEED: the same sources must give the same pack on every import
+    import subprocess
+
+    code = (
+        "import sys, json; from planner.io.openstreetmap.layers import read_osm_source;"
+        "s = read_osm_source(sys.argv[1]).streets;"
+        "print(json.dumps(sorted(zip(s.u.tolist(), s.v.tolist(), s['name'], s.highway))))"
+    )
+    source = str(shared_data / "osm_sj_downtown_merged.osm.bz2")
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code, source],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    ]
+    assert runs[0] == runs[1]
+    streets = downtown[0].streets
+    merged = [n for n in streets["name"] if ";" in n]
+    assert merged, "the downtown extract has merged ways with several names"
+    assert all(n.split(";") == sorted(n.split(";")) for n in merged)
+
+
+def test_a_merged_ways_values_are_sorted_and_unique() -> None:
+    from planner.io.openstreetmap.streets import _text
+
+    assert _text(["b", "a", "b", None, ""]) == _text({"a", "b"}) == "a;b"
+    assert _text(None) == "" and _text(float("nan")) == "" and _text(3) == "3"

@@ -17,14 +17,8 @@ from planner.core.errors import CheckCancelled, InputError
 from planner.core.model import CameraStatus
 from planner.io.datapack import store as pack_mod
 from planner.io.datapack.gis_layers import read_building_layer
-from planner.io.datapack.store import (
-    ATTRIBUTION,
-    REQUIRED_LAYERS,
-    SCHEMAS,
-    read_metadata,
-    read_pack,
-    write_pack,
-)
+from planner.io.datapack.layout import ATTRIBUTION, REQUIRED_LAYERS, SCHEMAS, STREET_COLUMNS
+from planner.io.datapack.store import read_metadata, read_pack, write_pack
 
 BOWTIE = shapely.Polygon([(0, 0), (0.001, 0.001), (0.001, 0), (0, 0.001), (0, 0)])
 
@@ -165,7 +159,7 @@ def test_round_trip_every_layer(pack_path: Path) -> None:
     assert cams["node/5"].extra["direction_raw"] == "E"
     assert cams["node/6"].fov_deg == 60.0 and cams["node/6"].range_m == 80.0
 
-    assert list(pack.streets.columns) == [*pack_mod.STREET_COLUMNS, "geometry"]
+    assert list(pack.streets.columns) == [*STREET_COLUMNS, "geometry"]
     assert pack.streets["name"].tolist()[0] == "Main Street"
     assert pack.streets["oneway"].tolist() == [False, True]
     assert pack.streets["u"].dtype == np.int64

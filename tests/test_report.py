@@ -84,7 +84,14 @@ def reviewed(tmp_path_factory: pytest.TempPathFactory) -> dict:
         )
         assert code == 0, err
         assert "wrote" in stdout
-    return {"plan": plan, "check": check, "pdf": pdf, "html": html, "reviewed_hash": reviewed_hash}
+    return {
+        "plan": plan,
+        "check": check,
+        "pdf": pdf,
+        "html": html,
+        "reviewed_hash": reviewed_hash,
+        "key": dana.fingerprint(),
+    }
 
 
 def test_pdf_text_holds_ids_sites_decisions_stale_marks_and_hashes(reviewed: dict) -> None:
@@ -109,6 +116,12 @@ def test_pdf_text_holds_ids_sites_decisions_stale_marks_and_hashes(reviewed: dic
     )
     assert "1 approved, 1 rejected, 1 needs changes, 1 stale" in text
     assert "chosen by the user" in text and "Trusted reviewers" in text
+    # the filed copy says who signed and with which key, as the web page does
+    assert "dana.dpo@sanjoseca.gov (Dana DPO)" in text
+    # a fingerprint may wrap at its "/" or "+" (as the hashes below wrap): read the cells
+    # in reading order, not laid out beside their neighbours
+    flowing = "".join(poppler("pdftotext", str(reviewed["pdf"]), "-").split())
+    assert flowing.count(reviewed["key"]) >= 4, "each decision names its signing key"
     assert check["plan"]["canonical_sha256"] in text.replace(" ", "")
     assert check["plan"]["sha256"] in text.replace(" ", "")
     # the hand edit shows as a hash mismatch and in the change list
@@ -239,7 +252,8 @@ def test_camera_maps_paint_their_neighbours_as_the_scene_does(qtbot) -> None:
     from PySide6.QtCore import QRectF, Qt
     from PySide6.QtGui import QImage, QPainter
 
-    from planner.app.review.maps import ReportMaps, fit_extent
+    from planner.app.review.map_frame import MapFrame
+    from planner.app.review.maps import MapOptions, ReportMaps, fit_extent
     from planner.io.checking.recheck import recheck
 
     ns = argparse.Namespace(
@@ -254,13 +268,11 @@ def test_camera_maps_paint_their_neighbours_as_the_scene_does(qtbot) -> None:
         buildings=rc.inputs.buildings,
     )
 
-    def whole_scene(
-        painter: QPainter, *, x0: float, y0: float, res: float, width: float, height: float
-    ) -> None:
+    def whole_scene(painter: QPainter, f: MapFrame) -> None:
         maps.scene.render(
             painter,
-            QRectF(0, 0, width, height),
-            QRectF(x0, y0, width * res, height * res),
+            QRectF(0, 0, f.width, f.height),
+            QRectF(f.x0, f.y0, f.width * f.res, f.height * f.res),
             Qt.AspectRatioMode.IgnoreAspectRatio,
         )
 
@@ -272,11 +284,11 @@ def test_camera_maps_paint_their_neighbours_as_the_scene_does(qtbot) -> None:
         # wide enough that neighbours (C-1's church, C-2's clinic) come into view
         x, y = maps.xy[cam.id]
         extent = fit_extent((x - 250, y - 250, x + 250, y + 250), aspect=250 / 190)
-        kw = {"width": 250, "height": 190, "scale": 1.5, "subject": cam.id, "extent": extent}
-        near = pixels(maps.image(**kw))
+        options = MapOptions(width=250, height=190, subject=cam.id, extent=extent)
+        near = pixels(maps.image(options, scale=1.5))
         maps._paint_near = whole_scene  # type: ignore[method-assign]
         try:
-            scene = pixels(maps.image(**kw))
+            scene = pixels(maps.image(options, scale=1.5))
         finally:
             del maps._paint_near
         # anti-aliasing may round a few edge pixels differently; symbols may not move

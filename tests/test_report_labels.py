@@ -21,8 +21,9 @@ from PySide6.QtCore import QMarginsF, QPointF, QRectF
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 
 from planner.app.map.canvas.render import site_symbol_px
-from planner.app.review.maps import ReportMaps, fit_extent
-from planner.app.siting.camera_items import SYMBOL_MAX_RES, CameraItem
+from planner.app.review.maps import MapOptions, ReportMaps, fit_extent
+from planner.app.siting.camera_items import CameraItem
+from planner.app.siting.camera_style import SYMBOL_MAX_RES
 from planner.io.checking.recheck import recheck
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,7 +67,10 @@ def overview(maps: ReportMaps, device: QImage | QPdfWriter) -> tuple[float, floa
     extent = fit_extent(maps.overview_extent(), aspect=W / H)
     painter = QPainter(device)
     try:
-        maps.draw(painter, width=W, height=H, extent=extent, legend=True, symbol_scale=0.6)
+        maps.draw(
+            painter,
+            MapOptions(width=W, height=H, extent=extent, legend=True, symbol_scale=0.6),
+        )
     finally:
         painter.end()
     return extent
@@ -134,7 +138,7 @@ def test_camera_maps_name_no_district(qtbot, maps) -> None:
     extent = fit_extent(maps.camera_extent(cam), aspect=250 / 190)
     painter = QPainter(img)
     try:
-        maps.draw(painter, width=250, height=190, extent=extent, subject=cid)
+        maps.draw(painter, MapOptions(width=250, height=190, extent=extent, subject=cid))
     finally:
         painter.end()
     # ...a camera's own map does not: it shows a few hundred metres
@@ -153,7 +157,7 @@ def test_camera_maps_keep_every_label_inside_the_frame_clear_of_symbols(qtbot, m
         img = QImage(int(w), int(h), QImage.Format.Format_RGB32)
         painter = QPainter(img)
         try:
-            maps.draw(painter, width=w, height=h, extent=extent, subject=cam.id)
+            maps.draw(painter, MapOptions(width=w, height=h, extent=extent, subject=cam.id))
         finally:
             painter.end()
         legend = maps.mini_legend_drawn
@@ -189,7 +193,10 @@ def test_overview_numbers_every_blocked_and_warned_camera(qtbot, maps) -> None:
     img = QImage(int(W), int(H), QImage.Format.Format_RGB32)
     painter = QPainter(img)
     try:
-        maps.draw(painter, width=W, height=H, extent=extent, legend=True, callouts=numbered)
+        maps.draw(
+            painter,
+            MapOptions(width=W, height=H, extent=extent, legend=True, callouts=numbered),
+        )
     finally:
         painter.end()
     assert set(maps.callouts_drawn) == set(numbered)

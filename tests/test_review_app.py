@@ -240,13 +240,13 @@ def test_edit_after_decision_is_stale_and_changes_and_audit_show(qtbot, plan: Pa
     plan.write_text(json.dumps(data))
     w2 = open_window(qtbot, plan, allowed)
     assert w2.model.is_stale("C-3") and not w2.model.is_stale("C-4")
-    claims = [w2.claims.item(i).text() for i in range(w2.claims.count())]
+    claims = [w2.history.claims.item(i).text() for i in range(w2.history.claims.count())]
     assert any("C-3" in c and "STALE" in c and "camera changed" in c for c in claims)
     assert w2.model.decision_text("C-3") == "claimed approved (not counted)"
     assert "1 approved" in w2.totals_label.text() and "1 stale" in w2.totals_label.text()
     changes = {
-        w2.changes_table.item(r, 0).text(): w2.changes_table.item(r, 1).text()
-        for r in range(w2.changes_table.rowCount())
+        w2.history.changes_table.item(r, 0).text(): w2.history.changes_table.item(r, 1).text()
+        for r in range(w2.history.changes_table.rowCount())
     }
     assert changes == {"C-3": "re-aimed 45°"}
     # F8 visits the stale camera too
@@ -254,10 +254,10 @@ def test_edit_after_decision_is_stale_and_changes_and_audit_show(qtbot, plan: Pa
     visited = {w2.next_attention(1) for _ in range(6)}
     assert "C-3" in visited and "C-4" not in visited
     # the audit trail filters by camera
-    w2.audit_filter.setCurrentIndex(w2.audit_filter.findData("C-4"))
+    w2.history.audit_filter.setCurrentIndex(w2.history.audit_filter.findData("C-4"))
     rows = w2.audit_entries()
     assert rows and {a.camera_id for a in rows} == {"C-4"}
-    w2.audit_filter.setCurrentIndex(0)
+    w2.history.audit_filter.setCurrentIndex(0)
     assert {a.camera_id for a in w2.audit_entries()} >= {"C-3", "C-4"}
 
 
@@ -271,7 +271,7 @@ def test_export_report_from_the_review_window(qtbot, plan: Path, tmp_path: Path)
 def test_main_window_file_menu_opens_review_and_exports_the_report(
     qtbot, app_env, tmp_path: Path
 ) -> None:
-    from planner.app.review.window import export_report_dialog
+    from planner.app.review.export import export_report_dialog
 
     plan = tmp_path / "demo.plan.geojson"
     shutil.copyfile(DEMO_PLAN, plan)
@@ -367,7 +367,7 @@ def test_report_from_the_main_window_reuses_the_pack_it_read(
     import os
 
     import planner.io.checking.loader as loader
-    from planner.app.review.window import export_report_dialog
+    from planner.app.review.export import export_report_dialog
 
     plan = tmp_path / "demo.plan.geojson"
     shutil.copyfile(DEMO_PLAN, plan)

@@ -9,6 +9,7 @@ import gc
 import json
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,17 +27,14 @@ from planner.commands.common import (
     _Parser,
     _write,
     add_input_arguments,
+    add_trust_argument,
     managed_inputs,
     say_managed,
 )
 
 
-def _check_parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="siting-planner check",
-        description="Check every camera of a plan against the policy (SPEC 4).",
-        epilog="Exit status: 0 no camera blocked, 1 at least one blocked, 2 bad input or usage.",
-    )
+def configure_parser(p: argparse.ArgumentParser) -> None:
+    """``check``'s arguments: the plan, the layers it is judged by, trust and the output."""
     add_input_arguments(
         p,
         data_help="data pack made by 'siting-planner import' (without --data, --sites or "
@@ -48,8 +46,6 @@ def _check_parser() -> argparse.ArgumentParser:
         help="check the capability rule alone; without it, a check with no sites layer "
         "is a usage error (SPEC 6)",
     )
-    from planner.commands.common import add_trust_argument
-
     add_trust_argument(p)
     p.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format (default text)"
@@ -57,7 +53,11 @@ def _check_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--output", type=Path, metavar="FILE", help="write the report here instead of stdout"
     )
-    return p
+
+
+def _usage_error(message: str) -> None:
+    """A usage error in ``check``'s own one-line form (exit 2)."""
+    _Parser(prog="siting-planner check").error(message)
 
 
 def _load_policy(path: Path | None) -> Any:
@@ -85,16 +85,43 @@ def _cycle_collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def run_check(ns: argparse.Namespace) -> int:
+@dataclass
+class _Judged:
+    """What a check is judged with, resolved from the arguments, IT's locks and the plan."""
+
+    plan: Plan
+    policy: Policy
+    trust: Any
+    managed: Any
+    notes: list[str]
+    link: PackLink | None
+    named: NamedPack | None
+    pack_from_plan: bool
+
+
+def run(ns: argparse.Namespace) -> int:
     """``siting-planner check``: validate inputs, check every camera, report."""
-    from planner.io.checking.loader import build_checker, load_inputs
+    with _cycle_collector_paused():
+        judged = _resolve(ns)
+        report, text = _check(ns, judged)
+        if ns.output is not None:
+            from planner.io.safety.outputs import write_output_text
+
+            write_output_text(ns.output, text)
+        else:
+            _write(sys.stdout, text)
+        return EXIT_BLOCKED if report["summary"]["block"] else EXIT_OK
+
+
+def _resolve(ns: argparse.Namespace) -> _Judged:
+    """IT's locks, the trust, the policy, the plan and its pack, in the order errors are named."""
+    from planner.io.checking.signing import resolve_trust
     from planner.io.formats.plan import read_plan
-    from planner.io.safety.common import sha256_file
 
     # IT's system configuration may set or lock the policy, the data and the trusted
     # reviewers; what it refuses is reported, never silently replaced. One rule for
     # every command (planner.io.config.managed_config.enforce_managed).
-    managed, managed_notes = managed_inputs(ns)
+    managed, notes = managed_inputs(ns)
     if ns.output is not None:
         from planner.io.safety.outputs import refuse_output_over_inputs
 
@@ -110,17 +137,25 @@ def run_check(ns: argparse.Namespace) -> int:
             ],
             option="--output",
         )
-    from planner.io.checking.signing import resolve_trust
-
     # after IT's locks: a locked allowed-signers file has replaced --allowed-signers
     trust = resolve_trust(ns.allowed_signers, managed=managed)
-    managed_notes = [*managed_notes, *trust.notes]
+    notes = [*notes, *trust.notes]
     policy = _load_policy(ns.policy)
     plan = read_plan(ns.plan)
-    link, named, pack_from_plan = _use_named_pack(ns, plan, managed, managed_notes)
-    say_managed(managed_notes)
+    link, named, pack_from_plan = _use_named_pack(ns, plan, managed, notes)
+    say_managed(notes)
     # After the plan, so that a broken plan is named first.
     _require_sites(ns)
+    return _Judged(plan, policy, trust, managed, notes, link, named, pack_from_plan)
+
+
+def _check(ns: argparse.Namespace, judged: _Judged) -> tuple[dict[str, Any], str]:
+    """Check every camera; the report as a JSON-ready dict and as the text to write."""
+    from planner.io.checking.loader import build_checker, load_inputs
+    from planner.io.datapack.basis import describe_basis
+    from planner.io.safety.common import sha256_file
+
+    plan, policy = judged.plan, judged.policy
     inputs = load_inputs(
         policy=policy,
         data=ns.data,
@@ -131,7 +166,6 @@ def run_check(ns: argparse.Namespace) -> int:
     )
     checker = build_checker(inputs, policy=policy, cameras=plan.cameras)
     result = checker.check_cameras(plan.cameras)
-    summary = result.summary()
     report: dict[str, Any] = {
         "tool": {"name": "siting-planner", "version": __version__},
         "plan": {"path": str(ns.plan), "sha256": sha256_file(ns.plan), "name": plan.meta.name},
@@ -142,42 +176,37 @@ def run_check(ns: argparse.Namespace) -> int:
             for r in result.results
         ],
         "findings": [f.to_json() for f in result.findings],
-        "summary": summary,
+        "summary": result.summary(),
     }
     _add_review(
         report,
         plan,
-        trust=trust,
+        trust=judged.trust,
         statuses={r.camera_id: str(r.status) for r in result.results},
         judge=_judge(policy, inputs.layers),
         with_plan_hash=ns.format == "json",
     )
     # what "N clear" rests on: the sites by category and source, their dates, coverage
-    from planner.io.datapack.basis import describe_basis
-
     basis = describe_basis(inputs, plan.cameras, checker.projector, site_files=ns.sites)
     report["data_basis"] = basis.to_json()
     report["provenance"] = _provenance_json(
-        ns, plan, policy, inputs.layers, link=link, named=named, pack_from_plan=pack_from_plan
+        ns,
+        plan,
+        policy,
+        inputs.layers,
+        link=judged.link,
+        named=judged.named,
+        pack_from_plan=judged.pack_from_plan,
     )
-    if managed.active:
-        report["managed"] = {**managed.to_json(), "notes": managed_notes}
-    if inputs.warnings or managed_notes:
-        report["warnings"] = [*managed_notes, *inputs.warnings]
+    if judged.managed.active:
+        report["managed"] = {**judged.managed.to_json(), "notes": judged.notes}
+    if inputs.warnings or judged.notes:
+        report["warnings"] = [*judged.notes, *inputs.warnings]
     if ns.format == "json":
-        text = json_printable(json.dumps(report, indent=2, ensure_ascii=False)) + "\n"
-    else:
-        # Each camera is measured in its own UTM zone (SPEC 3).
-        text = format_text_report(
-            report, crs=", ".join(checker.crs_used(plan.cameras)), basis=basis.lines()
-        )
-    if ns.output is not None:
-        from planner.io.safety.outputs import write_output_text
-
-        write_output_text(ns.output, text)
-    else:
-        _write(sys.stdout, text)
-    return EXIT_BLOCKED if summary["block"] else EXIT_OK
+        return report, json_printable(json.dumps(report, indent=2, ensure_ascii=False)) + "\n"
+    # Each camera is measured in its own UTM zone (SPEC 3).
+    crs = ", ".join(checker.crs_used(plan.cameras))
+    return report, format_text_report(report, crs=crs, basis=basis.lines())
 
 
 def _use_named_pack(
@@ -230,9 +259,9 @@ def _require_sites(ns: argparse.Namespace) -> None:
     """SPEC 6: with no sites layer "all clear" would be false, unless --no-sites."""
     has_sites = ns.data is not None or bool(ns.sites)
     if ns.no_sites and has_sites:
-        _check_parser().error("--no-sites cannot be combined with --data or --sites")
+        _usage_error("--no-sites cannot be combined with --data or --sites")
     if not ns.no_sites and not has_sites:
-        _check_parser().error(
+        _usage_error(
             "no sites layer given: add --data PACK or --sites FILE, or --no-sites to "
             "check the capability rule alone"
         )

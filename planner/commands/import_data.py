@@ -11,9 +11,7 @@ from typing import TextIO
 
 from planner.core.errors import CheckCancelled, InputError
 from planner.io.datapack.importer import run_import
-from planner.io.datapack.store import (
-    ATTRIBUTION,
-)
+from planner.io.datapack.layout import ATTRIBUTION
 from planner.io.safety.printable import printable
 
 

@@ -14,6 +14,7 @@ import math
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,11 +39,17 @@ _NOTES_APPROACHES = 12
 
 
 def configure_parser(p: argparse.ArgumentParser) -> None:
-    """The ``propose`` options (SPEC 9)."""
-    p.add_argument(
-        "--data", type=Path, metavar="PACK", help="data pack made by 'siting-planner import'"
-    )
-    what = p.add_mutually_exclusive_group(required=True)
+    """The ``propose`` options (SPEC 9), grouped as ``--help`` shows them."""
+    _problem_arguments(p)
+    _input_arguments(p)
+    _search_arguments(p)
+    _output_arguments(p)
+
+
+def _problem_arguments(p: argparse.ArgumentParser) -> None:
+    """How many cameras, and where they should read."""
+    g = p.add_argument_group("the problem")
+    what = g.add_mutually_exclusive_group(required=True)
     what.add_argument(
         "--cameras",
         type=int,
@@ -54,7 +61,7 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="propose the fewest cameras reading every approach any legal pose reads",
     )
-    where = p.add_mutually_exclusive_group()
+    where = g.add_mutually_exclusive_group()
     where.add_argument(
         "--targets", type=Path, metavar="FILE", help="polygon layer of the areas to cover"
     )
@@ -65,7 +72,18 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
         metavar=("W", "S", "E", "N"),
         help="area to cover, in degrees",
     )
-    p.add_argument(
+
+
+def _input_arguments(p: argparse.ArgumentParser) -> None:
+    """The data, the policy and the cameras the proposal works with."""
+    g = p.add_argument_group("inputs")
+    g.add_argument(
+        "--data", type=Path, metavar="PACK", help="data pack made by 'siting-planner import'"
+    )
+    g.add_argument(
+        "--policy", type=Path, metavar="FILE", help="policy TOML (default: built-in policy)"
+    )
+    g.add_argument(
         "--model",
         action="append",
         default=[],
@@ -73,25 +91,30 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
         help="camera model from the catalogue to propose (repeatable; default: the "
         "catalogue's default model)",
     )
-    p.add_argument(
+    g.add_argument(
         "--poles",
         type=Path,
         metavar="FILE",
         help="point layer of poles (street lights, signal masts) to use as positions too",
     )
-    p.add_argument(
+    g.add_argument(
         "--existing",
         type=Path,
         metavar="PLAN",
         help="plan of existing cameras: fixed, counted as reading what they read, and "
         "each one's value reported",
     )
-    p.add_argument(
+
+
+def _search_arguments(p: argparse.ArgumentParser) -> None:
+    """Which poses are tried and how long the solver may take."""
+    g = p.add_argument_group("the search")
+    g.add_argument(
         "--allow-warn",
         action="store_true",
         help="also propose poses that only warn (near a capture zone); default: clear only",
     )
-    p.add_argument(
+    g.add_argument(
         "--time-limit",
         type=float,
         default=60.0,
@@ -99,27 +122,29 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
         help="solver time limit; past it the best solution found is written with its "
         "proven bound and gap (default 60)",
     )
-    p.add_argument(
+    g.add_argument(
         "--spacing",
         type=float,
         default=10.0,
         metavar="M",
         help="distance between candidate positions along a kerb (default 10)",
     )
-    p.add_argument(
+    g.add_argument(
         "--heading-step",
         type=float,
         default=10.0,
         metavar="DEG",
         help="step between candidate headings (default 10)",
     )
-    p.add_argument(
-        "--policy", type=Path, metavar="FILE", help="policy TOML (default: built-in policy)"
-    )
-    p.add_argument(
+
+
+def _output_arguments(p: argparse.ArgumentParser) -> None:
+    """The plan written and the summary printed."""
+    g = p.add_argument_group("output")
+    g.add_argument(
         "--format", choices=("text", "json"), default="text", help="summary format (default text)"
     )
-    p.add_argument(
+    g.add_argument(
         "-o",
         "--output",
         type=Path,
@@ -167,14 +192,55 @@ def resolve_pack_and_policy(ns: argparse.Namespace) -> tuple[ManagedConfig, list
     return managed, notes
 
 
-def run_propose(ns: argparse.Namespace) -> int:
+@dataclass
+class _Inputs:
+    """What one ``propose`` run works with, read and checked before any candidate is built."""
+
+    policy: Any
+    lenses: list[Any]
+    existing: list[Any]
+    targets_lonlat: Any
+    poles_lonlat: np.ndarray | None
+    notes: list[str]
+
+
+def run(ns: argparse.Namespace) -> int:
     """Run ``siting-planner propose``; returns the exit status."""
     t_start = time.perf_counter()
+    got = _read_inputs(ns)
+    proposer, t_load = _proposer(ns, got)
+    result = proposer.solve(
+        cameras=ns.cameras,
+        cover_all=ns.cover_all,
+        fixed=got.existing,
+        time_limit=ns.time_limit,
+        used_ids=[c.id for c in got.existing],
+    )
+    summary = _summary(ns, proposer, result, notes=got.notes)
+    summary["seconds"] = {
+        "load": round(t_load - t_start, 3),
+        **{k: round(v, 3) for k, v in proposer.stats.seconds.items()},
+        "solve": round(result.solution.seconds, 3),
+        "total": round(time.perf_counter() - t_start, 3),
+    }
+    _write_plan(ns, proposer, result, policy=got.policy)
+    if ns.format == "json":
+        text = json_printable(json.dumps(summary, indent=2, ensure_ascii=False)) + "\n"
+    else:
+        text = _text(summary)
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    return 0
+
+
+def _read_inputs(ns: argparse.Namespace) -> _Inputs:
+    """The arguments checked, IT's locks applied, then every input file read (bounded)."""
     _validate(ns)
     managed, notes = resolve_pack_and_policy(ns)
-    policy_path = ns.policy
     if ns.data is None:
         raise _usage("no data pack: give --data PACK (streets, buildings and sites)")
+    from planner.io.formats.catalogue import read_catalogue
+    from planner.io.formats.policy import builtin_policy, read_policy
     from planner.io.safety.outputs import refuse_output_over_inputs
 
     refuse_output_over_inputs(
@@ -184,35 +250,42 @@ def run_propose(ns: argparse.Namespace) -> int:
             ("the existing plan", ns.existing),
             ("the targets layer", ns.targets),
             ("the poles layer", ns.poles),
-            ("the policy", policy_path),
+            ("the policy", ns.policy),
         ],
         option="--output",
     )
-    from planner.io.formats.policy import builtin_policy, read_policy
-
-    policy = builtin_policy() if policy_path is None else read_policy(policy_path)
-    from planner.io.formats.catalogue import read_catalogue
-
-    catalogue = read_catalogue()
-    lenses = _lenses(catalogue, ns.model, default=managed.default_camera_model)
+    policy = builtin_policy() if ns.policy is None else read_policy(ns.policy)
+    lenses = _lenses(read_catalogue(), ns.model, default=managed.default_camera_model)
     existing: list[Any] = []
     if ns.existing is not None:
         from planner.io.formats.plan import read_plan
 
         existing = list(read_plan(ns.existing).cameras)
-    targets_lonlat = _targets(ns)
-    poles_lonlat = None if ns.poles is None else read_poles(ns.poles)
-    from planner.io.checking.loader import build_checker, load_inputs
+    return _Inputs(
+        policy=policy,
+        lenses=lenses,
+        existing=existing,
+        targets_lonlat=_targets(ns),
+        poles_lonlat=None if ns.poles is None else read_poles(ns.poles),
+        notes=notes,
+    )
 
-    inputs = load_inputs(policy=policy, data=ns.data)
-    notes.extend(inputs.warnings)
-    if inputs.streets is None or not len(inputs.streets):
-        raise InputError(ns.data, "streets", "the pack has no streets to place cameras on")
-    checker = build_checker(inputs, policy=policy, cameras=existing)
+
+def _proposer(ns: argparse.Namespace, got: _Inputs) -> tuple[Proposer, float]:
+    """The pack's layers loaded, then the candidates built and judged (the long step).
+
+    Returns the proposer and the clock time when loading ended and building began.
+    """
+    from planner.io.checking.loader import build_checker, load_inputs
     from planner.propose.candidates import CandidateParams
     from planner.propose.engine import Proposer
 
-    targets = None if targets_lonlat is None else checker.projector.project(targets_lonlat)
+    inputs = load_inputs(policy=got.policy, data=ns.data)
+    got.notes.extend(inputs.warnings)
+    if inputs.streets is None or not len(inputs.streets):
+        raise InputError(ns.data, "streets", "the pack has no streets to place cameras on")
+    checker = build_checker(inputs, policy=got.policy, cameras=got.existing)
+    project = checker.projector.project
     params = CandidateParams(
         spacing_m=ns.spacing, heading_step_deg=ns.heading_step, allow_warn=ns.allow_warn
     )
@@ -221,38 +294,17 @@ def run_propose(ns: argparse.Namespace) -> int:
     proposer = Proposer(
         checker,
         streets,
-        lenses,
+        got.lenses,
         params,
-        targets=targets,
-        poles=None if poles_lonlat is None else checker.projector.project(poles_lonlat),
+        targets=None if got.targets_lonlat is None else project(got.targets_lonlat),
+        poles=None if got.poles_lonlat is None else project(got.poles_lonlat),
         workers=min(2, os.cpu_count() or 1),
     )
     if not len(proposer.approaches):
         raise InputError(
             ns.targets or ns.data, "streets", "no intersection approaches inside the target area"
         )
-    result = proposer.solve(
-        cameras=ns.cameras,
-        cover_all=ns.cover_all,
-        fixed=existing,
-        time_limit=ns.time_limit,
-        used_ids=[c.id for c in existing],
-    )
-    summary = _summary(ns, proposer, result, notes=notes)
-    summary["seconds"] = {
-        "load": round(t_load - t_start, 3),
-        **{k: round(v, 3) for k, v in proposer.stats.seconds.items()},
-        "solve": round(result.solution.seconds, 3),
-        "total": round(time.perf_counter() - t_start, 3),
-    }
-    _write_plan(ns, proposer, result, policy=policy)
-    if ns.format == "json":
-        text = json_printable(json.dumps(summary, indent=2, ensure_ascii=False)) + "\n"
-    else:
-        text = _text(summary)
-    sys.stdout.write(text)
-    sys.stdout.flush()
-    return 0
+    return proposer, t_load
 
 
 def _lenses(catalogue: Catalogue, names: list[str], *, default: str | None) -> list[Any]:

@@ -11,7 +11,7 @@ from planner.core.errors import InputError
 from planner.io.checking.recheck import recheck
 
 
-def configure_report_parser(p: argparse.ArgumentParser) -> None:
+def configure_parser(p: argparse.ArgumentParser) -> None:
     _common(p)
     p.add_argument(
         "-o",
@@ -29,7 +29,7 @@ def configure_report_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
-def run_report(ns: argparse.Namespace) -> int:
+def run(ns: argparse.Namespace) -> int:
     """Write the review report (PDF or HTML)."""
     out: Path = ns.output
     kind = out.suffix.lower()

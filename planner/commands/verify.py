@@ -9,7 +9,7 @@ from pathlib import Path
 from planner.commands.common import EXIT_OK, add_trust_argument, safe_text
 
 
-def configure_verify_parser(p: argparse.ArgumentParser) -> None:
+def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("plan", type=Path, metavar="PLAN", help="plan file (*.plan.geojson)")
     add_trust_argument(p)
     p.add_argument(
@@ -17,7 +17,7 @@ def configure_verify_parser(p: argparse.ArgumentParser) -> None:
     )
 
 
-def run_verify(ns: argparse.Namespace) -> int:
+def run(ns: argparse.Namespace) -> int:
     """``verify PLAN``: each decision's signature and what has changed, no geometry re-check."""
     import json
 

@@ -1,1 +1,4 @@
-"""The DPO review report: its model and HTML (no Qt; the PDF and maps are in planner.app)."""
+"""The DPO review report: its model, tables, HTML and Typst source (no Qt).
+
+The maps are drawn in planner.app.
+"""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 import shapely
@@ -34,6 +34,7 @@ from planner.core.review import (
     DecisionState,
     Judge,
     ReviewLog,
+    ReviewSession,
     camera_hash,
     changes_since,
     decision_counts,
@@ -253,6 +254,54 @@ def build_report(
     Decisions are judged against this re-check (SPEC 8): ``signers`` are the allowed
     signers in force (None trusts nobody) and ``trust`` says where they came from.
     """
+    judged = _judge(plan, features, review, policy, layers, result, signers)
+    index, crossings, city = _signage(streets, boundaries, checker.projector)
+    districts = [b for b in boundaries if b.kind == "district"]
+    sections = _camera_sections(plan, result, checker, policy, judged, index, districts, progress)
+    claims = provenance_claims(plan.meta.extra.get("checked_with"), policy=policy, layers=layers)
+    claims += _camera_claims(sections) + _review_claims(judged)
+    return Report(
+        **_plan_facts(plan, plan_path=plan_path, file_sha256=file_sha256),
+        **_review_facts(judged, review, reviewer),
+        **_counts(sections, judged, districts),
+        crossings=crossings,
+        crossings_lonlat=[checker.projector.lonlat(c.x, c.y) for c in crossings],
+        has_city_limits=bool(city),
+        sections=sections,
+        claims=claims,
+        generated_on=generated_on,
+        policy=policy,
+        policy_text=policy_text,
+        layers=list(layers),
+        osm=osm,
+        warnings=list(warnings),
+        trust=trust,
+        basis=basis,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Judged:
+    """The decisions judged against this re-check, and what changed since the last review."""
+
+    hashes: dict[str, str]  # camera id → its hash now
+    states: dict[str, DecisionState]
+    plan_decision: DecisionState | None
+    plan_sha256: str  # canonical, now
+    last: ReviewSession | None
+    changes: list[Change]
+
+
+def _judge(
+    plan: Plan,
+    features: Sequence[Mapping[str, Any]],
+    review: ReviewLog,
+    policy: Policy,
+    layers: Sequence[LayerRow],
+    result: PlanResult,
+    signers: AllowedSigners | None,
+) -> _Judged:
+    """Each decision and the plan's judged against the re-check; changes since last review."""
     hashes = {f["id"]: camera_hash(f) for f in features}
     statuses = {r.camera_id: str(r.status) for r in result.results}
     judge = Judge(
@@ -260,18 +309,32 @@ def build_report(
         layers=tuple({"kind": x.kind, "sha256": x.sha256} for x in layers),
     )
     states = decision_states(review, hashes, signers=signers, statuses=statuses, judge=judge)
-    current = [Snapshot.of(f) for f in features]
+    this_hash = plan_hash(features, name=plan.meta.name)
+    plan_decision = plan_decision_state(
+        review, this_hash, signers=signers, status=plan_status(statuses.values()), judge=judge
+    )
     last = review.sessions[-1] if review.sessions else None
+    current = [Snapshot.of(f) for f in features]
     changes = changes_since(last.cameras, current) if last is not None else []
-    change_by_id = {c.camera_id: c for c in changes}
-    checked_with = plan.meta.extra.get("checked_with")
-    claimed = _claimed_statuses(checked_with)
+    return _Judged(hashes, states, plan_decision, this_hash, last, changes)
+
+
+def _camera_sections(
+    plan: Plan,
+    result: PlanResult,
+    checker: Checker,
+    policy: Policy,
+    judged: _Judged,
+    index: IntersectionIndex | None,
+    districts: Sequence[Boundary],
+    progress: Callable[[str, float], None] | None,
+) -> list[CameraSection]:
+    """One section per camera, in plan order: findings, decision, audit, change, signs."""
+    claimed = _claimed_statuses(plan.meta.extra.get("checked_with"))
     results = {r.camera_id: r for r in result.results}
     site_by_id = {s.id: s for s in checker.sites}
     proj = checker.projector
-
-    index, crossings, city = _signage(streets, boundaries, proj)
-    districts = [b for b in boundaries if b.kind == "district"]
+    change_by_id = {c.camera_id: c for c in judged.changes}
     district_of = _district_of(districts, plan.cameras)
     audit_by_cam: dict[str, list[AuditEntry]] = {}
     for a in plan.meta.audit:
@@ -288,7 +351,7 @@ def build_report(
                 status=str(r.status),
                 claimed_status=claimed.get(cam.id),
                 findings=_finding_rows(r, cam, site_by_id, proj, policy),
-                decision=states.get(cam.id),
+                decision=judged.states.get(cam.id),
                 audit=audit_by_cam.get(cam.id, []),
                 change=change_by_id.get(cam.id),
                 signs=signs,
@@ -297,78 +360,114 @@ def build_report(
         )
         if progress is not None and i % 25 == 0:
             progress("Writing findings in plain words", 0.4 + 0.1 * i / n)
+    return sections
 
-    claims = provenance_claims(checked_with, policy=policy, layers=layers)
-    claims.extend(_camera_claims(sections))
-    this_hash = plan_hash(features, name=plan.meta.name)
+
+def _review_claims(judged: _Judged) -> list[str]:
+    """The plan changed since its last review; decisions that are claims, not counted."""
+    claims = []
+    last, this_hash = judged.last, judged.plan_sha256
     if last is not None and last.plan_sha256 != this_hash:
         claims.append(
             f"The plan changed since the last review ({last.when}, {last.reviewer}): its hash "
             f"was {last.plan_sha256[:16]}…, it is now {this_hash[:16]}…."
         )
-    for cid, st in states.items():
-        if st.stale and cid not in hashes:
-            claims.append(
-                f"Camera {cid} was decided ({st.record.decision}) but is no longer in the plan."
-            )
-    for cid, st in states.items():
-        if st.stale and cid in hashes:
-            claims.append(
-                f"Camera {cid}: the recorded {st.record.decision} by {st.record.reviewer} is a "
-                f"claim, not counted: {st.reason}."
-            )
-    plan_decision = plan_decision_state(
-        review, this_hash, signers=signers, status=plan_status(statuses.values()), judge=judge
-    )
-    if plan_decision is not None and plan_decision.stale:
+    stale = [(cid, st) for cid, st in judged.states.items() if st.stale]
+    claims += [
+        f"Camera {cid} was decided ({st.record.decision}) but is no longer in the plan."
+        for cid, st in stale
+        if cid not in judged.hashes
+    ]
+    claims += [
+        f"Camera {cid}: the recorded {st.record.decision} by {st.record.reviewer} is a "
+        f"claim, not counted: {st.reason}."
+        for cid, st in stale
+        if cid in judged.hashes
+    ]
+    whole = judged.plan_decision
+    if whole is not None and whole.stale:
         claims.append(
-            f"The decision on the whole plan ({plan_decision.record.decision} by "
-            f"{plan_decision.record.reviewer}) is a claim, not counted: {plan_decision.reason}."
+            f"The decision on the whole plan ({whole.record.decision} by "
+            f"{whole.record.reviewer}) is a claim, not counted: {whole.reason}."
         )
+    return claims
 
-    status_counts = {"block": 0, "warn": 0, "clear": 0}
-    for s in sections:
-        status_counts[s.status] += 1
-    dcounts = decision_counts(states, [c.id for c in plan.cameras])
-    district_rows = _district_rows(districts, sections, states)
-    crossings_ll = [proj.lonlat(c.x, c.y) for c in crossings]
+
+class _PlanFacts(TypedDict):
+    """The cover's facts about the plan file."""
+
+    title: str
+    plan_name: str
+    plan_path: str
+    department: str
+    author: str
+    created: str
+    modified: str
+    file_sha256: str
+    audit: list[AuditEntry]
+
+
+def _plan_facts(plan: Plan, *, plan_path: str, file_sha256: str) -> _PlanFacts:
+    meta = plan.meta
+    return _PlanFacts(
+        title=f"Review of {meta.name}",
+        plan_name=meta.name,
+        plan_path=plan_path,
+        department=meta.department,
+        author=meta.author,
+        created=meta.created,
+        modified=meta.modified,
+        file_sha256=file_sha256,
+        audit=list(meta.audit),
+    )
+
+
+class _ReviewFacts(TypedDict):
+    """Who reviews, the last review, what changed since, and the plan's decision."""
+
+    reviewer: str
+    plan_sha256: str
+    last_review_hash: str | None
+    last_review: str
+    changes: list[Change]
+    plan_decision: DecisionState | None
+
+
+def _review_facts(judged: _Judged, review: ReviewLog, reviewer: str | None) -> _ReviewFacts:
+    last = judged.last
     who = (
         reviewer
         or (last.reviewer if last is not None else "")
         or (review.decisions[-1].reviewer if review.decisions else "")
     )
-    return Report(
-        title=f"Review of {plan.meta.name}",
-        plan_name=plan.meta.name,
-        plan_path=plan_path,
-        department=plan.meta.department,
-        author=plan.meta.author,
-        created=plan.meta.created,
-        modified=plan.meta.modified,
-        generated_on=generated_on,
+    return _ReviewFacts(
         reviewer=who or "not recorded",
-        plan_sha256=this_hash,
-        file_sha256=file_sha256,
+        plan_sha256=judged.plan_sha256,
         last_review_hash=last.plan_sha256 if last is not None else None,
-        policy=policy,
-        policy_text=policy_text,
-        layers=list(layers),
-        claims=claims,
-        sections=sections,
-        status_counts=status_counts,
-        decision_counts=dcounts,
-        changes=changes,
         last_review=f"{last.when} by {last.reviewer}" if last is not None else "",
-        audit=list(plan.meta.audit),
-        crossings=crossings,
-        crossings_lonlat=crossings_ll,
-        has_city_limits=bool(city),
-        districts=district_rows,
-        osm=osm,
-        warnings=list(warnings),
-        trust=trust,
-        plan_decision=plan_decision,
-        basis=basis,
+        changes=judged.changes,
+        plan_decision=judged.plan_decision,
+    )
+
+
+class _Counts(TypedDict):
+    """Cameras by re-check status, by decision, and by council district."""
+
+    status_counts: dict[str, int]
+    decision_counts: dict[str, int]
+    districts: list[tuple[str, dict[str, int]]]
+
+
+def _counts(
+    sections: Sequence[CameraSection], judged: _Judged, districts: Sequence[Boundary]
+) -> _Counts:
+    status_counts = {"block": 0, "warn": 0, "clear": 0}
+    for s in sections:
+        status_counts[s.status] += 1
+    return _Counts(
+        status_counts=status_counts,
+        decision_counts=decision_counts(judged.states, [s.camera.id for s in sections]),
+        districts=_district_rows(districts, sections, judged.states),
     )
 
 

@@ -69,36 +69,8 @@ def finding_sentence(
             f"{camera.range_m:.0f} m."
         )
     site = sites.get(finding.site_id or "")
-    name = finding.site_name or (site.name if site else "") or finding.site_id or "a site"
-    cat = category_words(finding.category)
+    place, where = _place(finding, site, camera, projector)
     radius = policy.entrance_radius(finding.category or "")
-    cx, cy = projector.point(camera.lon, camera.lat)
-    where = ""
-    if site is not None and finding.basis is Basis.ENTRANCE and finding.entrance_ids:
-        ents = [e for e in site.entrances if e.id in set(finding.entrance_ids)]
-        if ents:
-            pts = [(projector.point(e.lon, e.lat), e) for e in ents]
-            (ex, ey), ent = min(pts, key=lambda p: math.hypot(p[0][0] - cx, p[0][1] - cy))
-            d, b = _offset(projector, camera, ex, ey)
-            what = ENTRANCE_WORDS.get(ent.basis, "vehicle entrance")
-            more = f" (and {len(ents) - 1} more)" if len(ents) > 1 else ""
-            place = f"the {what}{more} of {name} ({cat})"
-            where = f", {d:.0f} m {compass(b)}"
-        else:
-            place = f"a vehicle entrance of {name} ({cat})"
-    elif site is not None:
-        footprint = projector.project(site.geometry)
-        near = nearest_points(footprint, Point(cx, cy))[0]
-        d, b = _offset(projector, camera, near.x, near.y)
-        why = (
-            "one of its sources gives no vehicle entrance, so the whole site is protected"
-            if site.entrances
-            else "no vehicle entrance is known, so the whole site is protected"
-        )
-        place = f"the site of {name} ({cat}; {why})"
-        where = f", {d:.0f} m {compass(b)}"
-    else:
-        place = f"{name} ({cat})"
     if finding.rule is Rule.CAPTURES_ENTRANCE:
         area = finding.overlap_m2 or 0.0
         text = (
@@ -114,3 +86,36 @@ def finding_sentence(
     if site is not None and site.verified is False:
         text += f" The site is unverified: {CONFIRM.get(site.category, 'confirm its category')}."
     return text
+
+
+def _place(
+    finding: Finding, site: Site | None, camera: Camera, projector: Projector
+) -> tuple[str, str]:
+    """What the finding is about, and where from the camera (``", 38 m north-east"``).
+
+    The nearest of the entrances it names, else the nearest point of the site's
+    footprint (a site protected as a whole), else the site by name alone.
+    """
+    name = finding.site_name or (site.name if site else "") or finding.site_id or "a site"
+    cat = category_words(finding.category)
+    cx, cy = projector.point(camera.lon, camera.lat)
+    if site is not None and finding.basis is Basis.ENTRANCE and finding.entrance_ids:
+        ents = [e for e in site.entrances if e.id in set(finding.entrance_ids)]
+        if not ents:
+            return f"a vehicle entrance of {name} ({cat})", ""
+        pts = [(projector.point(e.lon, e.lat), e) for e in ents]
+        (ex, ey), ent = min(pts, key=lambda p: math.hypot(p[0][0] - cx, p[0][1] - cy))
+        d, b = _offset(projector, camera, ex, ey)
+        what = ENTRANCE_WORDS.get(ent.basis, "vehicle entrance")
+        more = f" (and {len(ents) - 1} more)" if len(ents) > 1 else ""
+        return f"the {what}{more} of {name} ({cat})", f", {d:.0f} m {compass(b)}"
+    if site is not None:
+        near = nearest_points(projector.project(site.geometry), Point(cx, cy))[0]
+        d, b = _offset(projector, camera, near.x, near.y)
+        why = (
+            "one of its sources gives no vehicle entrance, so the whole site is protected"
+            if site.entrances
+            else "no vehicle entrance is known, so the whole site is protected"
+        )
+        return f"the site of {name} ({cat}; {why})", f", {d:.0f} m {compass(b)}"
+    return f"{name} ({cat})", ""

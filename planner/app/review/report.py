@@ -13,16 +13,16 @@ from __future__ import annotations
 import base64
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF
 from PySide6.QtGui import QFont, QImageWriter, QPainter
 
-from planner.app.review.maps import ReportMaps, fit_extent
+from planner.app.review.maps import MapOptions, ReportMaps, fit_extent
 from planner.report.html import report_html
 from planner.report.model import Boundary, LayerRow, Report, build_report
 
@@ -195,54 +195,74 @@ def _data_uri(image: Any) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(bytes(buf.data())).decode("ascii")
 
 
+class ReportMap(NamedTuple):
+    """One map of the report: its key in the report's images, a file name, what it shows."""
+
+    key: str
+    stem: str
+    options: MapOptions
+
+
+def report_maps(
+    report: Report,
+    maps: ReportMaps,
+    *,
+    overview: tuple[float, float],
+    inset: tuple[float, float],
+    progress: Progress | None,
+    span: float,
+) -> Iterator[ReportMap]:
+    """The report's maps in order: the overview, its detail where numbers crowd, each
+    camera's. Lazy: the detail depends on the overview drawn before it is asked for.
+
+    ``progress`` hears of the camera maps, from 0.55 over ``span`` of the whole.
+    """
+    ow, oh = overview
+    numbers = maps.callout_numbers(report)
+    yield ReportMap(
+        "overview",
+        "overview",
+        MapOptions(
+            width=ow,
+            height=oh,
+            extent=fit_extent(maps.overview_extent(), aspect=ow / oh),
+            legend=True,
+            symbol_scale=OVERVIEW_SYMBOL_SCALE,
+            callouts=numbers,
+        ),
+    )
+    detail = maps.callout_extent(maps.callouts_crowded, aspect=ow / oh)
+    if detail is not None:
+        yield ReportMap(
+            "detail", "detail", MapOptions(width=ow, height=oh, extent=detail, callouts=numbers)
+        )
+    iw, ih = inset
+    n = max(1, len(report.sections))
+    for i, s in enumerate(report.sections):
+        options = MapOptions(
+            width=iw,
+            height=ih,
+            extent=fit_extent(maps.camera_extent(s.camera), aspect=iw / ih),
+            overlay_scale=INSET_OVERLAY_SCALE,
+            subject=s.camera.id,
+        )
+        yield ReportMap(f"camera:{s.camera.id}", f"camera-{i}", options)
+        if progress and i % 10 == 0:
+            progress(f"Drawing map {i + 1} of {n}", 0.55 + span * i / n)
+
+
 def write_html(
     report: Report, maps: ReportMaps, path: Path, *, progress: Progress | None = None
 ) -> None:
     """One self-contained HTML file: every image inlined, no external reference."""
-    aspect = OVERVIEW_SIZE[0] / OVERVIEW_SIZE[1]
-    images = {
-        "overview": _data_uri(
-            maps.image(
-                width=OVERVIEW_SIZE[0],
-                height=OVERVIEW_SIZE[1],
-                legend=True,
-                scale=HTML_OVERVIEW_SCALE,
-                symbol_scale=OVERVIEW_SYMBOL_SCALE,
-                extent=fit_extent(maps.overview_extent(), aspect=aspect),
-                callouts=maps.callout_numbers(report),
-            )
-        )
-    }
-    numbers = maps.callout_numbers(report)
-    detail = maps.callout_extent(maps.callouts_crowded, aspect=aspect)
-    if detail is not None:
-        images["detail"] = _data_uri(
-            maps.image(
-                width=OVERVIEW_SIZE[0],
-                height=OVERVIEW_SIZE[1],
-                scale=HTML_OVERVIEW_SCALE,
-                extent=detail,
-                callouts=numbers,
-            )
-        )
-    n = max(1, len(report.sections))
-    inset_aspect = INSET_SIZE[0] / INSET_SIZE[1]
-    for i, s in enumerate(report.sections):
-        images[f"camera:{s.camera.id}"] = _data_uri(
-            maps.image(
-                width=INSET_SIZE[0],
-                height=INSET_SIZE[1],
-                scale=HTML_SCALE,
-                overlay_scale=INSET_OVERLAY_SCALE,
-                subject=s.camera.id,
-                extent=fit_extent(maps.camera_extent(s.camera), aspect=inset_aspect),
-            )
-        )
-        if progress and i % 10 == 0:
-            progress(f"Drawing map {i + 1} of {n}", 0.55 + 0.4 * i / n)
-    text = report_html(
-        report, images, for_qt=False, overview_size=OVERVIEW_SIZE, inset_size=INSET_SIZE
-    )
+    images = {}
+    for m in report_maps(
+        report, maps, overview=OVERVIEW_SIZE, inset=INSET_SIZE, progress=progress, span=0.4
+    ):
+        # the overview and its detail span the text column: drawn sharper than the insets
+        scale = HTML_SCALE if m.options.subject is not None else HTML_OVERVIEW_SCALE
+        images[m.key] = _data_uri(maps.image(m.options, scale=scale))
+    text = report_html(report, images, overview_size=OVERVIEW_SIZE, inset_size=INSET_SIZE)
     path.write_text(text, encoding="utf-8")
 
 
@@ -312,84 +332,57 @@ def write_pdf_tagged(
     """Write the tagged PDF/A-2a + PDF/UA-1 report with Typst; returns the page count."""
     import tempfile
 
-    from planner.report.typst_compile import compile_pdf
     from planner.report.typst_source import INSET_PT, OVERVIEW_PT, report_typst
 
     with tempfile.TemporaryDirectory(prefix="siting-report-") as td:
         root = Path(td)
         images: dict[str, str] = {}
-        ow, oh = OVERVIEW_PT
-        _svg(
-            root / "overview.svg",
-            width=ow,
-            height=oh,
-            draw=lambda p: maps.draw(
-                p,
-                width=ow,
-                height=oh,
-                extent=fit_extent(maps.overview_extent(), aspect=ow / oh),
-                legend=True,
-                symbol_scale=OVERVIEW_SYMBOL_SCALE,
-                callouts=maps.callout_numbers(report),
-            ),
-        )
-        images["overview"] = "overview.svg"
-        numbers = maps.callout_numbers(report)
-        detail = maps.callout_extent(maps.callouts_crowded, aspect=ow / oh)
-        if detail is not None:
-            _svg(
-                root / "detail.svg",
-                width=ow,
-                height=oh,
-                draw=lambda p: maps.draw(p, width=ow, height=oh, extent=detail, callouts=numbers),
-            )
-            images["detail"] = "detail.svg"
-        iw, ih = INSET_PT
-        n = max(1, len(report.sections))
-        for i, s in enumerate(report.sections):
-            name = f"camera-{i}.svg"
+        for m in report_maps(
+            report, maps, overview=OVERVIEW_PT, inset=INSET_PT, progress=progress, span=0.3
+        ):
+            name = f"{m.stem}.svg"
             _svg(
                 root / name,
-                width=iw,
-                height=ih,
-                draw=partial(
-                    maps.draw,
-                    width=iw,
-                    height=ih,
-                    extent=fit_extent(maps.camera_extent(s.camera), aspect=iw / ih),
-                    overlay_scale=INSET_OVERLAY_SCALE,
-                    subject=s.camera.id,
-                ),
+                width=m.options.width,
+                height=m.options.height,
+                draw=partial(maps.draw, options=m.options),
             )
-            images[f"camera:{s.camera.id}"] = name
-            if progress and i % 10 == 0:
-                progress(f"Drawing map {i + 1} of {n}", 0.55 + 0.3 * i / n)
-        source = root / "report.typ"
+            images[m.key] = name
         text = report_typst(report, images)
         if progress:
             progress("Laying out the PDF", 0.88)
-        for _attempt in range(MAX_GLYPH_RETRIES):
-            source.write_text(text, encoding="utf-8")
-            error = compile_pdf(source, path, root=root, standards=list(PDF_STANDARDS))
-            if error is None:
-                break
-            # a PDF/A may hold no character its fonts cannot draw: a name in a script
-            # no installed font covers is written as its code point instead
-            missing = _undisplayable(error)
-            if not missing:
-                raise RuntimeError(error)
-            for ch in missing:
-                text = text.replace(ch, f"\\\\u{ord(ch):04x}")
-            for svg in root.glob("*.svg"):  # a camera's label on its map
-                data = svg.read_text(encoding="utf-8")
-                if any(ch in data for ch in missing):
-                    for ch in missing:
-                        data = data.replace(ch, f"\\u{ord(ch):04x}")
-                    svg.write_text(data, encoding="utf-8")
-        else:
-            msg = "too many characters no installed font can draw"
-            raise ValueError(msg)
+        _compile(text, root, path)
     return _page_count(path)
+
+
+def _compile(text: str, root: Path, path: Path) -> None:
+    """Compile the Typst ``text`` (its maps in ``root``) into the PDF ``path``.
+
+    A PDF/A may hold no character its fonts cannot draw: a name in a script no
+    installed font covers is written as its code point instead, in the text and in
+    the maps, and the compilation tried again.
+    """
+    from planner.report.typst_compile import compile_pdf
+
+    source = root / "report.typ"
+    for _attempt in range(MAX_GLYPH_RETRIES):
+        source.write_text(text, encoding="utf-8")
+        error = compile_pdf(source, path, root=root, standards=list(PDF_STANDARDS))
+        if error is None:
+            return
+        missing = _undisplayable(error)
+        if not missing:
+            raise RuntimeError(error)
+        for ch in missing:
+            text = text.replace(ch, f"\\\\u{ord(ch):04x}")
+        for svg in root.glob("*.svg"):  # a camera's label on its map
+            data = svg.read_text(encoding="utf-8")
+            if any(ch in data for ch in missing):
+                for ch in missing:
+                    data = data.replace(ch, f"\\u{ord(ch):04x}")
+                svg.write_text(data, encoding="utf-8")
+    msg = "too many characters no installed font can draw"
+    raise ValueError(msg)
 
 
 #: Compilations tried, each writing one more undrawable character as its code point.

@@ -13,211 +13,54 @@ operating-system login. Only current decisions count in the totals.
 Keys: ``F8`` / ``Shift+F8`` next / previous camera that is undecided or stale;
 ``Alt+A`` approve, ``Alt+R`` reject, ``Alt+N`` needs changes (the comment box takes
 the text first); ``Ctrl+S`` saves the decisions.
+
+Beside this module: the decision table (``decisions_model``), the map
+(``review_map``), the bottom dock of claims, changes and audit (``history``), the
+signing key's dialogs (``keys``), the window's sentences (``wording``), the re-check
+off the GUI thread (``loading``), the report export (``export``) and how the window is
+opened (``launch``).
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QRectF,
-    QSortFilterProxyModel,
-    Qt,
-    Signal,
-)
-from PySide6.QtGui import QAction, QCloseEvent, QColor, QKeySequence
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
-    QComboBox,
     QDockWidget,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QLineEdit,
-    QListWidget,
     QMainWindow,
     QMessageBox,
     QProgressBar,
-    QProgressDialog,
     QPushButton,
     QTableView,
-    QTableWidget,
-    QTableWidgetItem,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from planner.app.common.workers import Task, start
-from planner.app.map.canvas import MapCanvas
-from planner.app.review.maps import MapCamera
-from planner.app.siting.camera_items import ConeItem, geometry_path, to_scene
-from planner.app.siting.dialogs import PLAN_FILTER, Prompter
-from planner.core.model import AuditEntry, CameraStatus
-from planner.core.review import (
-    DECISION_LABELS,
-    Change,
-    Decision,
-    DecisionRecord,
-    DecisionState,
-    changes_since,
-    refusal,
-)
-
-#: Report formats, the first the default (:meth:`Prompter.save_path` picks the ending).
-REPORT_FILTER = "PDF (*.pdf);;HTML, one file (*.html)"
-#: Sort key of the re-check column: blocked first, then warned, then clear.
-STATUS_ORDER = {"block": 0, "warn": 1, "clear": 2}
-#: The role the table sorts by (the re-check column sorts by severity, not by word).
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+from planner.app.review.decisions_model import SORT_ROLE, DecisionsModel
+from planner.app.review.export import ask_report_path, write_report_with_progress
+from planner.app.review.history import HistoryTabs
+from planner.app.review.keys import KeyPrompter, ask_identity, create_signing_key, signed
+from planner.app.review.loading import prepare_review, review_inputs, wait_for
+from planner.app.review.review_map import ReviewMap
+from planner.app.review.wording import claims_lines, count_text, findings_text, totals_text
+from planner.app.siting.dialogs import Prompter
+from planner.core.model import AuditEntry
+from planner.core.review import Change, Decision, DecisionRecord, changes_since, refusal
 
 BANNER = (
     "REVIEW MODE: read-only. The plan was re-checked with your policy and data; "
     "cameras cannot be moved or edited here. Only your decisions are saved."
 )
-
-
-class _Controller(QObject):
-    """What a camera symbol asks of its controller: the zoom, and where to send a double click."""
-
-    properties_requested = Signal(str)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.resolution = 1.0
-        #: The map places the camera labels with its own (planner.app.siting.map_labels).
-        self.item_labels = False
-
-
-class DecisionsModel(QAbstractTableModel):
-    """One row per camera: re-check, what the plan claims, decision, stale, change."""
-
-    HEADERS = ("Camera", "Re-check", "Plan claims", "Decision", "Stale", "Since last review")
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.ids: list[str] = []
-        self.status: dict[str, str] = {}
-        self.claimed: dict[str, str] = {}
-        self.states: dict[str, DecisionState] = {}
-        self.pending: dict[str, DecisionRecord] = {}
-        self.changes: dict[str, Change] = {}
-
-    def reset(
-        self,
-        *,
-        ids: list[str],
-        status: dict[str, str],
-        claimed: dict[str, str],
-        states: dict[str, DecisionState],
-        changes: dict[str, Change],
-    ) -> None:
-        self.beginResetModel()
-        self.ids, self.status, self.claimed = ids, status, claimed
-        self.states, self.changes = states, changes
-        self.pending = {}
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.ids)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
-
-    def decision_text(self, cid: str) -> str:
-        rec = self.pending.get(cid)
-        if rec is not None:
-            return f"{DECISION_LABELS[rec.decision]} (unsaved)"
-        st = self.states.get(cid)
-        if st is None:
-            return ""
-        label = DECISION_LABELS[st.record.decision]
-        # a stale decision is a claim: never shown as if it stood
-        return f"claimed {label.lower()} (not counted)" if st.stale else f"{label} ✓"
-
-    def is_stale(self, cid: str) -> bool:
-        if cid in self.pending:
-            return False
-        st = self.states.get(cid)
-        return bool(st is not None and st.stale)
-
-    def needs_attention(self, cid: str) -> bool:
-        """Undecided or stale: what F8 goes to."""
-        return (cid not in self.pending and cid not in self.states) or self.is_stale(cid)
-
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if not index.isValid():
-            return None
-        cid = self.ids[index.row()]
-        col = index.column()
-        status = self.status.get(cid, "")
-        claimed = self.claimed.get(cid, "")
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return cid
-            if col == 1:
-                return status
-            if col == 2:
-                return (
-                    ""
-                    if not claimed
-                    else (claimed if claimed == status else f"{claimed} ≠ re-check")
-                )
-            if col == 3:
-                return self.decision_text(cid)
-            if col == 4:
-                st = self.states.get(cid)
-                return "STALE: " + ", ".join(st.reasons) if self.is_stale(cid) and st else ""
-            if col == 5:
-                ch = self.changes.get(cid)
-                return "" if ch is None else ch.describe()
-        if role == SORT_ROLE:
-            if col == 1:
-                return STATUS_ORDER.get(status, 3)
-            return self.data(index, Qt.ItemDataRole.DisplayRole)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if col == 1:
-                return QColor({"block": "#b71c1c", "warn": "#8a5a00"}.get(status, "#1b5e20"))
-            if (col == 4 and self.is_stale(cid)) or (col == 2 and claimed and claimed != status):
-                return QColor("#b71c1c")
-        if role == Qt.ItemDataRole.ToolTipRole and col in (3, 4):
-            st = self.states.get(cid)
-            if st is not None and cid not in self.pending:
-                return f"{st.record.reviewer} ({st.record.reviewer_name}), {st.record.when}: " + (
-                    st.reason if st.stale else st.verification.detail
-                )
-        return None
-
-    def counts(self) -> dict[str, int]:
-        """Current decisions by kind; stale ones and unsaved ones apart (SPEC 8 totals)."""
-        from planner.core.review import decision_counts
-
-        counts = decision_counts(self.states, [c for c in self.ids if c not in self.pending])
-        counts["unsaved"] = len(self.pending)
-        return counts
-
-    def refresh(self, cid: str) -> None:
-        row = self.ids.index(cid)
-        self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
 
 
 class ReviewWindow(QMainWindow):
@@ -248,6 +91,17 @@ class ReviewWindow(QMainWindow):
         self.error: str | None = None
         self.setWindowTitle("Review (read-only)")
         self.resize(1400, 900)
+        self._build_map()
+        self._build_decisions_dock()
+        self._build_history_dock()
+        self.prompter = Prompter(self, settings=settings, plan_folder=self._plan_folder)
+        self._zoom_on_select = True
+        self._build_menu()
+        self._update_buttons()
+
+    # -- building --------------------------------------------------------------------------
+    def _build_map(self) -> None:
+        """The banner over the map."""
         central = QWidget(self)
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -255,26 +109,15 @@ class ReviewWindow(QMainWindow):
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet("background:#0b3d62; color:white; padding:6px; font-weight:bold")
         lay.addWidget(self.banner)
-        self.canvas = MapCanvas(self)
-        # the scale bar (and every distance shown) in the planner's display units
-        from planner.app.common import units
-        from planner.app.siting import canvas_bridge
-
-        unit = str(getattr(settings, "units", units.current_units()))
-        if unit in units.UNITS:
-            units.set_units(unit)
-            canvas_bridge.set_units(self.canvas, unit)
-        units.notifier.changed.connect(self._units_changed)
+        self.map = ReviewMap(self, settings=self.settings)
+        self.canvas = self.map.canvas
+        #: The camera symbols on the map, by camera id.
+        self.bodies = self.map.bodies
         lay.addWidget(self.canvas, 1)
         self.setCentralWidget(central)
-        self.controller = _Controller()
-        self.bodies: dict[str, MapCamera] = {}
-        # camera labels are placed with the site and district names, clear of every symbol
-        from planner.app.siting.map_labels import CameraLabels
 
-        self.canvas.add_label_source(CameraLabels(lambda: self.bodies.values()))
-        self.canvas.scene().selectionChanged.connect(self.canvas.invalidate_labels)
-
+    def _build_table(self) -> None:
+        """The decisions table: worst first (blocked, warned, clear; plan order within)."""
         self.model = DecisionsModel(self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -290,6 +133,9 @@ class ReviewWindow(QMainWindow):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+
+    def _build_decision_widgets(self) -> None:
+        """The comment box, the decision buttons and the labels around the table."""
         self.comment = QLineEdit()
         self.comment.setPlaceholderText("Comment (recorded with the decision)")
         # The keys are window shortcuts of the Review menu's actions, not button
@@ -301,12 +147,9 @@ class ReviewWindow(QMainWindow):
         self.approve_btn.clicked.connect(lambda: self.decide(Decision.APPROVE))
         self.reject_btn.clicked.connect(lambda: self.decide(Decision.REJECT))
         self.changes_btn.clicked.connect(lambda: self.decide(Decision.NEEDS_CHANGES))
-        self.why = QLabel("")
-        self.why.setWordWrap(True)
-        self.trust_label = QLabel("")
-        self.trust_label.setWordWrap(True)
-        self.totals_label = QLabel("")
-        self.totals_label.setWordWrap(True)
+        self.why, self.trust_label, self.totals_label = QLabel(""), QLabel(""), QLabel("")
+        for label in (self.why, self.trust_label, self.totals_label):
+            label.setWordWrap(True)
         # the selected camera's findings in plain words, what the decision is about
         self.findings = QLabel("")
         self.findings.setObjectName("review_findings")
@@ -314,6 +157,16 @@ class ReviewWindow(QMainWindow):
         self.findings.setTextFormat(Qt.TextFormat.PlainText)
         self.findings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.findings.setStyleSheet("QLabel { background: #f4f6f8; padding: 6px; }")
+        self.progress_label = QLabel("")
+        self.progress_label.setWordWrap(True)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 100)
+        self.cancel_btn = QPushButton("Cancel")
+
+    def _build_decisions_dock(self) -> None:
+        """The right dock: trust, totals, the table, the findings, the decision, progress."""
+        self._build_table()
+        self._build_decision_widgets()
         panel = QWidget()
         pl = QVBoxLayout(panel)
         pl.addWidget(self.trust_label)
@@ -326,52 +179,31 @@ class ReviewWindow(QMainWindow):
         for b in (self.approve_btn, self.reject_btn, self.changes_btn):
             row.addWidget(b)
         pl.addLayout(row)
-        self.progress_label = QLabel("")
-        self.progress_label.setWordWrap(True)
         pl.addWidget(self.progress_label)
         prow = QHBoxLayout()
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, 100)
-        self.cancel_btn = QPushButton("Cancel")
         prow.addWidget(self.progress_bar, 1)
         prow.addWidget(self.cancel_btn)
         pl.addLayout(prow)
         self.progress_bar.hide()
         self.cancel_btn.hide()
-        dock = QDockWidget("Decisions", self)
-        dock.setObjectName("review_decisions")
-        dock.setWidget(panel)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.decisions_dock = QDockWidget("Decisions", self)
+        self.decisions_dock.setObjectName("review_decisions")
+        self.decisions_dock.setWidget(panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.decisions_dock)
 
-        self.tabs = QTabWidget()
-        self.claims = QListWidget()
-        self.changes_table = QTableWidget(0, 2)
-        self.changes_table.setHorizontalHeaderLabels(["Camera", "Change since the last review"])
-        self.changes_table.horizontalHeader().setStretchLastSection(True)
-        audit_box = QWidget()
-        al = QVBoxLayout(audit_box)
-        self.audit_filter = QComboBox()
-        self.audit_filter.currentIndexChanged.connect(self._fill_audit)
-        al.addWidget(self.audit_filter)
-        self.audit_table = QTableWidget(0, 6)
-        self.audit_table.setHorizontalHeaderLabels(
-            ["When", "Who", "Action", "Camera", "What", "Why"]
-        )
-        self.audit_table.horizontalHeader().setStretchLastSection(True)
-        al.addWidget(self.audit_table)
-        self.tabs.addTab(self.claims, "Claims and differences")
-        self.tabs.addTab(self.changes_table, "Changes since last review")
-        self.tabs.addTab(audit_box, "Audit trail")
+    def _build_history_dock(self) -> None:
+        """The bottom dock: claims and differences, changes, the audit trail."""
+        self.history = HistoryTabs(lambda: [] if self.rc is None else self.rc.plan.meta.audit)
         bottom = QDockWidget("Provenance, changes and audit", self)
         bottom.setObjectName("review_bottom")
-        bottom.setWidget(self.tabs)
+        bottom.setWidget(self.history)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, bottom)
-        self.resizeDocks([dock], [560], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.decisions_dock], [560], Qt.Orientation.Horizontal)
         self.resizeDocks([bottom], [200], Qt.Orientation.Vertical)
 
+    def _build_menu(self) -> None:
+        """The Review menu; its shortcuts are the window's keys."""
         # "Re&view", not "&Review": Alt+R is Reject's
-        self.prompter = Prompter(self, settings=settings, plan_folder=self._plan_folder)
-        self._zoom_on_select = True
         menu = self.menuBar().addMenu("Re&view")
         self.save_action = self._act(
             menu, "&Save decisions", self.save, QKeySequence.StandardKey.Save
@@ -394,13 +226,6 @@ class ReviewWindow(QMainWindow):
         self._act(menu, "Signing &key…", self.choose_key, "")
         self._act(menu, "&Create a signing key…", self.create_key, "")
         self._act(menu, "&Close", self.close, QKeySequence.StandardKey.Close)
-        self._update_buttons()
-
-    def _units_changed(self, unit: str) -> None:
-        from planner.app.siting import canvas_bridge
-
-        canvas_bridge.set_units(self.canvas, unit)
-        self.canvas.viewport().update()
 
     def _act(self, menu: Any, text: str, slot: Any, shortcut: Any) -> QAction:
         act = QAction(text, self)
@@ -414,56 +239,15 @@ class ReviewWindow(QMainWindow):
         self, plan: Path, *, data: Path | None, policy: Path | None = None, wait: bool = False
     ) -> None:
         """Re-check ``plan`` with the reviewer's ``data`` on the worker thread."""
-        from planner.io.checking.recheck import recheck
-
         self.plan_path, self.pack = Path(plan), data
-        ns = SimpleNamespace(
-            plan=Path(plan),
-            data=data,
-            sites=[],
-            buildings=[],
-            streets=None,
-            policy=policy,
-            allowed_signers=self.allowed_signers,
+        ns = review_inputs(
+            Path(plan), data=data, policy=policy, allowed_signers=self.allowed_signers
         )
         self.progress_bar.setValue(0)
         self.progress_bar.show()
         self.cancel_btn.show()
         self.progress_label.setText("Re-checking the plan with your data…")
-
-        def work(progress: Any, cancel: Any) -> Any:
-            from planner.app.map.canvas.prepare import prepare_boundary_arrays, prepare_layers
-
-            rc = recheck(
-                ns, with_geometry=True, cancel=cancel, progress=lambda what, f: progress(what, f)
-            )
-            progress("Preparing the map", 0.6)
-            proj = rc.checker.projector
-            # the boundaries of the pack the re-check read (IT's, when locked), as it read
-            # them: no second read of the pack
-            boundaries = None
-            if getattr(rc.inputs, "boundaries", None) is not None:
-                geoms, cols = rc.inputs.boundaries
-                boundaries = prepare_boundary_arrays(
-                    geoms, names=cols.get("name"), kinds=cols.get("kind"), projector=proj
-                )
-            # buildings stream into the map by area from the checker's index, as in the
-            # planner's window: a citywide copy projected for the map cost ~400 MB
-            index = getattr(rc.checker, "buildings", None)
-            stream = index is not None and len(index) > 0
-            layers = prepare_layers(
-                projector=proj,
-                streets=rc.inputs.streets,
-                buildings=None if stream else rc.inputs.buildings,
-                sites=list(rc.checker.sites),
-                zones=list(rc.checker.zones),
-                boundaries=boundaries,
-            )
-            xy = {c.id: rc.checker.projector.point(c.lon, c.lat) for c in rc.plan.cameras}
-            # one plain object: a tuple through a Qt signal may be converted to a list type
-            return SimpleNamespace(rc=rc, layers=layers, xy=xy)
-
-        task = Task(work, name="review")
+        task = Task(lambda progress, cancel: prepare_review(ns, progress, cancel), name="review")
         queued = Qt.ConnectionType.QueuedConnection
         task.signals.progress.connect(lambda a, b: self._progress(a, b), queued)
         task.signals.finished.connect(lambda result: self._loaded(result), queued)
@@ -472,17 +256,7 @@ class ReviewWindow(QMainWindow):
         self.cancel_btn.clicked.connect(task.cancel)
         self.task = start(task)
         if wait:
-            from PySide6.QtWidgets import QApplication
-
-            while not task.done.is_set():
-                QApplication.processEvents()
-                task.done.wait(0.01)
-            # the result arrives as a queued signal: deliver it before returning
-            for _ in range(500):
-                QApplication.processEvents()
-                if self.rc is not None or self.error is not None or task.is_cancelled:
-                    break
-                time.sleep(0.01)
+            wait_for(task, lambda: self.rc is not None or self.error is not None)
 
     def _progress(self, a: object, b: object) -> None:
         if isinstance(a, str) and isinstance(b, float):
@@ -500,110 +274,14 @@ class ReviewWindow(QMainWindow):
         QMessageBox.critical(self, "Review", f"The plan could not be re-checked: {exc}")
 
     def _loaded(self, result: SimpleNamespace) -> None:
-        from planner.io.formats.review_store import camera_hashes, review_log, snapshots
-        from planner.report.model import LayerRow, _claimed_statuses, provenance_claims
-
+        """The re-check is in: the map, the cameras, the decisions, the first row."""
         self._stopped("")
-        rc, layers, xy = result.rc, result.layers, result.xy
-        self.rc = rc
-        plan = rc.plan
-        self.setWindowTitle(f"Review (read-only): {plan.meta.name}")
-        canvas = self.canvas
-        canvas.set_projector(rc.checker.projector)
-        canvas.set_layers(
-            streets=layers.streets,
-            buildings=layers.buildings,
-            sites=layers.sites,
-            zones=layers.zones,
-        )
-        index = getattr(rc.checker, "buildings", None)
-        if layers.buildings is None and index is not None and len(index):
-            from planner.app.map.canvas.stream import BuildingStream
-
-            # the checker's own footprints: the map draws what was checked
-            canvas.set_building_stream(BuildingStream(index, rc.checker.projector))
-        if getattr(layers, "boundaries", None) is not None:
-            canvas.set_boundaries(layers.boundaries)
-        results = {r.camera_id: r for r in rc.result.results}
-        scene = canvas.scene()
-        for cam in plan.cameras:
-            x, y = xy[cam.id]
-            r = results[cam.id]
-            geom = r.visible if r.visible is not None else r.cone
-            cone = ConeItem(cam.id)
-            if geom is not None:
-                cone.setPath(geometry_path(geom, origin=(x, y)))
-            cone.setPos(to_scene(x, y))
-            cone.set_status(r.status, removed=cam.status is CameraStatus.REMOVED)
-            body = MapCamera(self.controller, cam, editable=False)  # type: ignore[arg-type]
-            body.setPos(to_scene(x, y))
-            body.set_status(r.status)
-            # blocked and warned cameras stay on top where symbols crowd
-            body.setZValue(body.zValue() + 0.1 * r.status.rank)
-            cone.setZValue(cone.zValue() + 0.1 * r.status.rank)
-            scene.addItem(cone)
-            scene.addItem(body)
-            self.bodies[cam.id] = body
-        scene.selectionChanged.connect(self._map_selection)
-        canvas.invalidate_labels()
-        canvas.zoom_to_fit()
-        self.controller.resolution = canvas.resolution()
-        canvas.scale_changed.connect(self._scale_changed)
-
-        log = review_log(plan, source=str(self.plan_path))
-        self.log = log
-        hashes = camera_hashes(plan)
-        self.hashes = hashes
-        states, self.plan_state, _ = rc.review_states()
-        changes: dict[str, Change] = {}
-        if log.sessions:
-            changes = {
-                c.camera_id: c for c in changes_since(log.sessions[-1].cameras, snapshots(plan))
-            }
-        checked_with = plan.meta.extra.get("checked_with")
-        claimed = _claimed_statuses(checked_with)
-        self.model.reset(
-            ids=plan.ids(), status=rc.status(), claimed=claimed, states=states, changes=changes
-        )
-        rows = [LayerRow(x.kind, x.path, x.sha256, x.features) for x in rc.inputs.layers]
-        claims = provenance_claims(checked_with, policy=rc.policy, layers=rows)
-        claims += [
-            f"Camera {cid}: the plan says {c}, the re-check says {rc.status()[cid]}."
-            for cid, c in claimed.items()
-            if cid in rc.status() and c != rc.status()[cid]
-        ]
-        claims += [
-            f"Decision on {cid} is STALE, a claim not counted: {st.reason}."
-            for cid, st in states.items()
-            if st.stale
-        ]
-        if self.plan_state is not None and self.plan_state.stale:
-            claims.append(
-                f"Decision on the whole plan is STALE, a claim not counted: "
-                f"{self.plan_state.reason}."
-            )
-        self.claims.clear()
-        self.claims.addItems(
-            claims or ["No differences: the plan's stored provenance matches the re-check."]
-        )
-        self.changes_table.setRowCount(0)
-        removed = [cid for cid in changes if cid not in hashes]
-        for cid in list(changes):
-            n = self.changes_table.rowCount()
-            self.changes_table.insertRow(n)
-            self.changes_table.setItem(n, 0, QTableWidgetItem(cid))
-            self.changes_table.setItem(n, 1, QTableWidgetItem(changes[cid].describe()))
-        self.removed_since = removed
-        self.audit_filter.blockSignals(True)
-        self.audit_filter.clear()
-        self.audit_filter.addItem("All cameras", None)
-        for cid in plan.ids():
-            self.audit_filter.addItem(cid, cid)
-        self.audit_filter.blockSignals(False)
-        self._fill_audit()
-        self.trust_label.setText(f"Trusted reviewers: {rc.trust.describe()}")
-        self._show_totals()
-        self._update_count()
+        self.rc = result.rc
+        self.setWindowTitle(f"Review (read-only): {self.rc.plan.meta.name}")
+        self.map.show_layers(self.rc, result.layers)
+        self.map.show_cameras(self.rc, result.xy)
+        self.canvas.scene().selectionChanged.connect(self._map_selection)
+        self._show_review()
         if self.model.ids:
             # the first row (the worst camera), with the whole plan still in view
             self._zoom_on_select = False
@@ -612,6 +290,33 @@ class ReviewWindow(QMainWindow):
             finally:
                 self._zoom_on_select = True
         self.loaded.emit()
+
+    def _show_review(self) -> None:
+        """The decisions, the plan's claims, the changes since the last review, the audit."""
+        from planner.io.formats.review_store import camera_hashes, review_log, snapshots
+        from planner.report.model import _claimed_statuses
+
+        rc, plan = self.rc, self.rc.plan
+        self.log = review_log(plan, source=str(self.plan_path))
+        self.hashes = camera_hashes(plan)
+        states, self.plan_state, _ = rc.review_states()
+        changes: dict[str, Change] = {}
+        if self.log.sessions:
+            last = self.log.sessions[-1].cameras
+            changes = {c.camera_id: c for c in changes_since(last, snapshots(plan))}
+        claimed = _claimed_statuses(plan.meta.extra.get("checked_with"))
+        self.model.reset(
+            ids=plan.ids(), status=rc.status(), claimed=claimed, states=states, changes=changes
+        )
+        self.history.show_claims(
+            claims_lines(rc, claimed=claimed, states=states, plan_state=self.plan_state)
+        )
+        self.history.show_changes(changes)
+        self.removed_since = [cid for cid in changes if cid not in self.hashes]
+        self.history.set_cameras(plan.ids())
+        self.trust_label.setText(f"Trusted reviewers: {rc.trust.describe()}")
+        self._show_totals()
+        self._update_count()
 
     def _plan_folder(self) -> Path | None:
         return None if self.plan_path is None else self.plan_path.resolve().parent
@@ -623,47 +328,18 @@ class ReviewWindow(QMainWindow):
     def _update_count(self) -> None:
         if self.rc is None:
             return
-        rc = self.rc
         self.progress_label.setText(
-            f"{len(self.model.ids)} cameras re-checked with {rc.policy.id} {rc.policy.version}; "
-            f"{self.undecided()} undecided or stale"
-            + (
-                f", {len(self.model.pending)} decisions not saved yet."
-                if self.model.pending
-                else "."
+            count_text(
+                self.rc,
+                cameras=len(self.model.ids),
+                undecided=self.undecided(),
+                pending=len(self.model.pending),
             )
         )
 
     def findings_text(self, cid: str) -> str:
         """The re-check of camera ``cid`` in plain words (what the findings panel shows)."""
-        from planner.app.siting import wording
-
-        rc = self.rc
-        if rc is None:
-            return ""
-        result = next((r for r in rc.result.results if r.camera_id == cid), None)
-        cam = next((c for c in rc.plan.cameras if c.id == cid), None)
-        name = f"{cid} ({cam.label})" if cam is not None and cam.label else cid
-        if result is None:
-            return f"{name}: not re-checked."
-        head = {
-            "block": "BLOCKED",
-            "warn": "warning",
-            "clear": "clear",
-        }.get(str(result.status), str(result.status))
-        if not result.findings:
-            return f"{name}: {head}. Nothing it sees is near a protected site."
-        ctx = wording.Context(
-            sites={s.id: s for s in rc.checker.sites}, projector=rc.checker.projector
-        )
-        lines = [f"{name}: {head}."]
-        lines += [f"\u2022 {wording.finding_sentence(f, cam, ctx)}" for f in result.findings]
-        return "\n".join(lines)
-
-    def _scale_changed(self, res: float) -> None:
-        self.controller.resolution = res
-        for b in self.bodies.values():
-            b.refresh_geometry()
+        return "" if self.rc is None else findings_text(self.rc, cid)
 
     # -- selection -------------------------------------------------------------------------
     def current_id(self) -> str | None:
@@ -684,30 +360,21 @@ class ReviewWindow(QMainWindow):
         self.findings.setText("" if cid is None else self.findings_text(cid))
         if cid is None or cid not in self.bodies:
             return
-        body = self.bodies[cid]
-        scene = self.canvas.scene()
-        scene.blockSignals(True)
-        scene.clearSelection()
-        body.setSelected(True)
-        scene.blockSignals(False)
+        self.map.select(cid)
         if self._zoom_on_select:
             self.zoom_to_camera(cid)
         self.canvas.invalidate_labels()
-        idx = self.audit_filter.findData(cid)
-        if idx >= 0 and self.audit_filter.currentIndex() != 0:
-            self.audit_filter.setCurrentIndex(idx)
+        self.history.follow(cid)
 
     def zoom_to_camera(self, cid: str) -> None:
         """Show camera ``cid`` with all it can see (its range around it)."""
         if self.rc is None or cid not in self.bodies:
             return
         cam = next(c for c in self.rc.plan.cameras if c.id == cid)
-        centre = self.bodies[cid].pos()
-        r = max(cam.range_m, 30.0) * 1.3
-        self.canvas.zoom_to_rect(QRectF(centre.x() - r, centre.y() - r, 2 * r, 2 * r))
+        self.map.zoom_to(cid, cam.range_m)
 
     def _map_selection(self) -> None:
-        picked = [cid for cid, b in self.bodies.items() if b.isSelected()]
+        picked = self.map.picked()
         if picked and picked[0] != self.current_id():
             self.select(picked[0])
 
@@ -738,22 +405,7 @@ class ReviewWindow(QMainWindow):
 
     # -- decisions -------------------------------------------------------------------------
     def _show_totals(self) -> None:
-        c = self.model.counts()
-        stale = f", {c['stale']} stale (claims, not counted)" if c["stale"] else ""
-        unsaved = f"; {c['unsaved']} unsaved" if c["unsaved"] else ""
-        whole = ""
-        if self.plan_state is not None:
-            rec = self.plan_state.record
-            whole = (
-                f" Whole plan: {DECISION_LABELS[rec.decision].lower()}"
-                + (" (stale claim, not counted)" if self.plan_state.stale else "")
-                + "."
-            )
-        self.totals_label.setText(
-            f"Current decisions: {c['approve']} approved, {c['reject']} rejected, "
-            f"{c['needs_changes']} needing changes{stale}, {c['undecided']} undecided"
-            f"{unsaved}.{whole}"
-        )
+        self.totals_label.setText(totals_text(self.model.counts(), self.plan_state))
 
     def reviewer(self) -> str | None:
         """The signing principal of this session, or None before a key was given."""
@@ -774,87 +426,20 @@ class ReviewWindow(QMainWindow):
             return self.signing
         if self.rc is None:
             return None
-        trust = self.rc.trust
-        if trust is None or trust.signers is None:
-            self.keys.inform(
-                "No trusted reviewers",
-                f"{trust.describe() if trust else 'No allowed signers.'}\n\nA decision can "
-                "only be recorded with a key the allowed-signers file lists. Ask IT for the "
-                "file, or open the review with --allowed-signers FILE.",
+        self.signing = ask_identity(self.keys, self.rc.trust, ask_first=ask_first)
+        if self.signing is not None:
+            s = self.signing
+            self.progress_label.setText(
+                f"Signing as {s.principal} ({s.name}) with key {s.fingerprint}."
             )
-            return None
-        from datetime import UTC, datetime
-
-        from planner.core import sshsig
-        from planner.core.errors import InputError
-        from planner.io.checking.signing import key_blob, load_signing_key
-
-        action = self.keys.key_action() if ask_first else "open"
-        if action == "create":
-            self.create_key()
-            return None
-        if action != "open":
-            return None
-        path = self.keys.key_file()
-        if path is None:
-            return None
-        try:
-            key = load_signing_key(path, ask=self.keys.passphrase, environ={})
-        except InputError as exc:
-            self.keys.inform("Signing key", str(exc))
-            return None
-        blob = key_blob(key)
-        fp = sshsig.fingerprint(blob)
-        now = datetime.now(UTC)
-        listed = [
-            p
-            for p in trust.signers.principals_for(blob)
-            if not any(c in p for c in "*?!") and trust.signers.allows(p, blob, now=now)
-        ]
-        if not listed:
-            line = sshsig.allowed_signers_line(["YOUR.NAME@sanjoseca.gov"], key.public_key())
-            self.keys.show_signer_line(
-                f"The key {fp} is not listed in {trust.path}: nothing can be signed with "
-                "it yet. Send this line to IT (with your e-mail as the principal):",
-                line,
-            )
-            return None
-        principal = listed[0] if len(listed) == 1 else self.keys.choose(listed)
-        if principal is None:
-            return None
-        name = trust.signers.name_for(principal, blob) or principal
-        self.signing = SimpleNamespace(key=key, principal=principal, name=name, fingerprint=fp)
-        self.progress_label.setText(f"Signing as {principal} ({name}) with key {fp}.")
         return self.signing
 
     def create_key(self) -> Path | None:
         """Create an Ed25519 key pair (OpenSSH format, passphrase) and show the line for IT."""
-        from planner.core import sshsig
-        from planner.core.errors import InputError
-        from planner.io.checking.signing import create_key_pair
-
-        answer = self.keys.new_key()
-        if answer is None:
-            return None
-        principal, path, passphrase = answer
-        try:
-            public = create_key_pair(path, passphrase, comment=principal)
-        except InputError as exc:
-            self.keys.inform("Create a signing key", str(exc))
-            return None
-        self.keys.show_signer_line(
-            f"Created {path} (private, keep it) and {path}.pub. Send this line to IT so "
-            "they add it to the allowed signers; your decisions count once they have:",
-            sshsig.allowed_signers_line([principal], public),
-        )
-        return path
+        return create_signing_key(self.keys)
 
     def decide(self, decision: Decision) -> bool:
         """Record a signed, unsaved ``decision`` for the current camera (no blocked approval)."""
-        from dataclasses import replace
-
-        from planner.core import sshsig
-
         cid = self.current_id()
         if cid is None or self.rc is None:
             return False
@@ -879,17 +464,18 @@ class ReviewWindow(QMainWindow):
             status=self.model.status[cid],
             judge=self.rc.judge(),
         )
-        self.model.pending[cid] = replace(
-            record, signature=sshsig.sign(who.key, record.signed_bytes())
-        )
+        self.model.pending[cid] = signed(record, who)
         self.model.refresh(cid)
         self.comment.clear()
-        self._mark_dirty()
-        self._show_totals()
-        self._update_count()
+        self._decisions_changed()
         if self.next_attention(1) is None:
             self._update_count()
         return True
+
+    def _decisions_changed(self) -> None:
+        self._mark_dirty()
+        self._show_totals()
+        self._update_count()
 
     def _mark_dirty(self) -> None:
         self.setWindowModified(True)
@@ -903,7 +489,7 @@ class ReviewWindow(QMainWindow):
         from planner.core.errors import InputError
         from planner.io.formats.plan import now_iso
         from planner.io.formats.plan_lock import update_plan
-        from planner.io.formats.review_store import camera_hashes, record_decisions
+        from planner.io.formats.review_store import camera_hashes, record_decisions, review_log
 
         records = list(self.model.pending.values())
         changed = (
@@ -923,38 +509,22 @@ class ReviewWindow(QMainWindow):
             QMessageBox.warning(self, "Review", changed if exc.what == changed else str(exc))
             return False
         self.rc.plan = current
-        from planner.io.formats.review_store import review_log
-
         self.log = review_log(current)
         self.model.states, self.plan_state, _ = self.rc.review_states()
         self.model.pending = {}
         self.model.beginResetModel()
         self.model.endResetModel()
-        self._fill_audit()
-        self._mark_dirty()
-        self._show_totals()
-        self._update_count()
+        self.history.fill_audit()
+        self._decisions_changed()
         self.progress_label.setText(
             f"Saved {len(records)} decision{'s' if len(records) != 1 else ''} to "
             f"{self.plan_path.name}. " + self.progress_label.text()
         )
         return True
 
-    # -- audit -----------------------------------------------------------------------------
     def audit_entries(self) -> list[AuditEntry]:
-        if self.rc is None:
-            return []
-        cid = self.audit_filter.currentData()
-        return [a for a in self.rc.plan.meta.audit if cid is None or a.camera_id == cid]
-
-    def _fill_audit(self, *_a: object) -> None:
-        rows = self.audit_entries()
-        self.audit_table.setRowCount(len(rows))
-        for i, a in enumerate(rows):
-            for j, v in enumerate(
-                (a.when, a.who, a.action, a.camera_id or "", a.detail, a.justification)
-            ):
-                self.audit_table.setItem(i, j, QTableWidgetItem(v))
+        """The audit trail's entries the bottom dock shows (filtered by camera)."""
+        return [] if self.rc is None else self.history.audit_entries()
 
     # -- report ----------------------------------------------------------------------------
     def export_report(self, path: Path | None = None) -> Path | None:
@@ -971,16 +541,12 @@ class ReviewWindow(QMainWindow):
         ):
             self.save()
         if path is None:
-            suggestion = self.plan_path.with_suffix("").with_suffix("").name + ".review.pdf"
-            path = self.prompter.save_path(
-                "Export review report", REPORT_FILTER, suggestion, kind="report"
-            )
+            path = ask_report_path(self.prompter, self.plan_path)
             if path is None:
                 return None
-        reviewer = self.reviewer()
         # the re-check of this window is the report's: the cameras are those saved (their
         # hashes were compared on save); only the maps and the layout are left to do
-        written = write_report_with_progress(self, self.rc, Path(path), reviewer=reviewer)
+        written = write_report_with_progress(self, self.rc, Path(path), reviewer=self.reviewer())
         self.progress_label.setText(f"Wrote {path}" if written else "No report written.")
         return written
 
@@ -1000,297 +566,3 @@ class ReviewWindow(QMainWindow):
                 event.ignore()
                 return
         super().closeEvent(event)
-
-
-# -- the key dialogs ---------------------------------------------------------------------------
-
-
-class KeyPrompter:
-    """The dialogs of signing: which key, its passphrase, a new key, the line for IT.
-
-    Real Qt dialogs (tests answer them as a person would); one object so the window
-    asks through one place.
-    """
-
-    def __init__(self, parent: QWidget) -> None:
-        self.parent = parent
-
-    def key_action(self) -> str | None:
-        """``"open"`` an existing key, ``"create"`` a new one, or None."""
-        box = QMessageBox(self.parent)
-        box.setWindowTitle("Sign your decisions")
-        box.setText(
-            "Decisions are signed with your Ed25519 SSH key, which IT lists as yours in "
-            "the allowed signers. Choose your key file, or create a key (once)."
-        )
-        open_btn = box.addButton("Choose key file…", QMessageBox.ButtonRole.AcceptRole)
-        create_btn = box.addButton("Create a key…", QMessageBox.ButtonRole.ActionRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.exec()
-        clicked = box.clickedButton()
-        return "open" if clicked is open_btn else "create" if clicked is create_btn else None
-
-    def key_file(self) -> Path | None:
-        start = Path.home() / ".ssh"
-        name, _ = QFileDialog.getOpenFileName(
-            self.parent,
-            "Your signing key (OpenSSH private key)",
-            str(start if start.is_dir() else Path.home()),
-            "All files (*)",
-        )
-        return Path(name) if name else None
-
-    def passphrase(self, prompt: str) -> str | None:
-        text, ok = QInputDialog.getText(
-            self.parent, "Key passphrase", prompt, QLineEdit.EchoMode.Password
-        )
-        return text if ok else None
-
-    def choose(self, principals: list[str]) -> str | None:
-        item, ok = QInputDialog.getItem(
-            self.parent, "Sign as", "The key is listed for:", principals, 0, False
-        )
-        return item if ok and item else None
-
-    def new_key(self) -> tuple[str, Path, str] | None:
-        """Principal, key path and passphrase for a new key, or None."""
-        principal, ok = QInputDialog.getText(
-            self.parent,
-            "Create a signing key",
-            "Your principal (the e-mail IT will list the key for):",
-        )
-        principal = principal.strip()
-        if not ok or not principal or any(c.isspace() or c in ',"*?!' for c in principal):
-            return None
-        default = Path.home() / ".ssh" / "siting_planner_ed25519"
-        name, _ = QFileDialog.getSaveFileName(
-            self.parent, "Save the new private key", str(default), "All files (*)"
-        )
-        if not name:
-            return None
-        first = self.passphrase("A passphrase for the new key (at least 8 characters):")
-        if first is None:
-            return None
-        again = self.passphrase("The same passphrase again:")
-        if again != first or len(first) < 8:
-            self.inform(
-                "Create a signing key",
-                "The passphrases differ or are shorter than 8 characters; no key was made.",
-            )
-            return None
-        return principal, Path(name), first
-
-    def show_signer_line(self, text: str, line: str) -> None:
-        box = QMessageBox(self.parent)
-        box.setWindowTitle("Allowed-signers line for IT")
-        box.setText(text)
-        box.setInformativeText(line)
-        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        box.exec()
-
-    def inform(self, title: str, text: str) -> None:
-        QMessageBox.information(self.parent, title, text)
-
-
-# -- entry points: the command line and the main window's File menu --------------------------
-
-
-def open_review(
-    *,
-    plan: Path,
-    data: Path | None,
-    settings: Any,
-    policy: Path | None = None,
-    parent: QWidget | None = None,
-    wait: bool = False,
-    allowed_signers: Path | None = None,
-) -> ReviewWindow:
-    """Open ``plan`` in a review window (re-checked with ``data``)."""
-    window = ReviewWindow(settings=settings, parent=parent, allowed_signers=allowed_signers)
-    if parent is not None:
-        window.setWindowFlag(Qt.WindowType.Window, True)
-    window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, parent is not None)
-    window.show()
-    window.load(plan, data=data, policy=policy, wait=wait)
-    return window
-
-
-def run_review_app(
-    *,
-    plan: Path,
-    data: Path | None,
-    policy: Path | None = None,
-    screenshot: Path | None = None,
-    allowed_signers: Path | None = None,
-) -> int:
-    """``siting-planner review PLAN`` without ``--decide``: the review window alone."""
-    from PySide6.QtWidgets import QApplication
-
-    from planner.app.common.settings import APPLICATION, ORGANIZATION, AppSettings
-
-    app = QApplication.instance() or QApplication(["siting-planner"])
-    app.setOrganizationName(ORGANIZATION)
-    app.setApplicationName(APPLICATION)
-    window = open_review(
-        plan=plan,
-        data=data,
-        settings=AppSettings(),
-        policy=policy,
-        wait=screenshot is not None,
-        allowed_signers=allowed_signers,
-    )
-    if screenshot is not None:
-        window.canvas.wait_for_tiles()
-        ok = window.grab().save(str(screenshot))
-        window.model.pending = {}
-        window.close()
-        return 0 if ok else 1
-    return app.exec()
-
-
-def review_plan_dialog(main: Any) -> ReviewWindow | None:
-    """File → Review plan…: choose a plan; it is re-checked with the pack now loaded."""
-    chosen = main.prompter.open_path("Review plan", PLAN_FILTER, kind="plan")
-    if chosen is None:
-        return None
-    name = str(chosen)
-    data = getattr(getattr(main, "doc", None), "data", None)
-    pack = getattr(data, "pack_path", None)
-    return open_review(
-        plan=Path(name), data=Path(pack) if pack else None, settings=main.settings, parent=main
-    )
-
-
-class ReportCancelled(Exception):
-    """The user pressed Cancel while the report was being written."""
-
-
-def write_report_with_progress(
-    parent: QWidget, rc: Any, path: Path, *, reviewer: str | None
-) -> Path | None:
-    """Write the report of ``rc`` to ``path`` behind a progress dialog with Cancel.
-
-    The maps paint with Qt on this thread; each progress step lets the event loop
-    run, so the window repaints and Cancel is heard. A cancelled or failed report
-    leaves no file (:func:`planner.app.review.report.write_report` writes a
-    temporary file and renames it at the end). Returns the path, or None.
-    """
-    from planner.app.review.report import write_report
-
-    dlg = _progress_dialog(parent, "Writing the review report…")
-
-    def progress(what: str, frac: float) -> None:
-        QApplication.processEvents()
-        if dlg.wasCanceled():
-            raise ReportCancelled
-        dlg.setLabelText(f"Review report: {what}…")
-        dlg.setValue(max(1, min(99, round(100 * frac))))
-
-    try:
-        write_report(rc, path, reviewer=reviewer, progress=progress)
-    except ReportCancelled:
-        return None
-    except (OSError, ValueError) as exc:
-        dlg.close()
-        QMessageBox.critical(parent, "Export review report", f"No report written: {exc}")
-        return None
-    finally:
-        dlg.close()
-        dlg.deleteLater()
-    return path
-
-
-def _progress_dialog(parent: QWidget, text: str) -> QProgressDialog:
-    dlg = QProgressDialog(text, "Cancel", 0, 100, parent)
-    dlg.setObjectName("report_progress")
-    dlg.setWindowTitle("Export review report")
-    dlg.setWindowModality(Qt.WindowModality.WindowModal)
-    dlg.setMinimumDuration(0)
-    dlg.setAutoClose(False)
-    dlg.setAutoReset(False)
-    dlg.setValue(0)
-    dlg.show()
-    QApplication.processEvents()
-    return dlg
-
-
-def export_report_dialog(main: Any, path: Path | None = None) -> Path | None:
-    """File → Export review report…: the saved plan, re-checked with the pack now loaded."""
-    doc = main.doc
-    if doc.path is None:
-        main.prompter.error(
-            "Export review report", "Save the plan first: the report describes the saved file."
-        )
-        return None
-    if path is None:
-        suggestion = Path(doc.path).with_suffix("").with_suffix("").name + ".review.pdf"
-        path = main.prompter.save_path(
-            "Export review report", REPORT_FILTER, suggestion, kind="report"
-        )
-        if path is None:
-            return None
-    if doc.dirty:
-        main.show_notice(
-            "The review report describes the plan as saved: your unsaved changes are not in it."
-        )
-    from planner.io.checking.recheck import recheck
-
-    pack = doc.data.pack_path if doc.data is not None else None
-    ns = SimpleNamespace(
-        plan=Path(doc.path),
-        data=Path(pack) if pack else None,
-        sites=[],
-        buildings=[],
-        streets=None,
-        policy=None,
-    )
-    # the re-check (reading the pack, the buildings index) runs on the worker thread,
-    # behind the same progress dialog; the maps and the layout paint with Qt, on this one
-    from planner.app.siting.loading import reusable_inputs
-
-    # the pack the window already read, when unchanged: no second citywide index in memory
-    reuse = reusable_inputs(doc.data, ns.data)
-    dlg = _progress_dialog(main, "Re-checking the saved plan for the report…")
-    task = Task(
-        lambda progress, cancel: recheck(
-            ns,
-            with_geometry=True,
-            cancel=cancel,
-            reuse=reuse,
-            progress=lambda what, f: progress(what, f),
-        ),
-        name="report",
-    )
-
-    def stage(what: object, frac: object) -> None:
-        if isinstance(what, str) and isinstance(frac, float) and not dlg.wasCanceled():
-            dlg.setLabelText(f"Re-checking the saved plan: {what}…")
-            dlg.setValue(max(1, min(99, round(50 * frac))))
-
-    task.signals.progress.connect(stage, Qt.ConnectionType.QueuedConnection)
-    start(task)
-    while not task.done.is_set():
-        QApplication.processEvents()
-        if dlg.wasCanceled():
-            task.cancel()
-        task.done.wait(0.02)
-    cancelled = dlg.wasCanceled()
-    dlg.close()
-    dlg.deleteLater()
-    if cancelled or (task.result is None and task.error is None):
-        main.statusBar().showMessage("Review report cancelled: no file written", 8000)
-        return None
-    if task.error is not None:
-        main.prompter.error("Export review report", f"No report written: {task.error}")
-        return None
-    written = write_report_with_progress(
-        main,
-        task.result,
-        Path(path),
-        reviewer=getattr(main.settings, "user_identity", "") or None,
-    )
-    if written is None:
-        main.statusBar().showMessage("Review report cancelled: no file written", 8000)
-        return None
-    main.statusBar().showMessage(f"Wrote {path}", 8000)
-    return written

@@ -5,7 +5,8 @@ CSV import, help and context menus.
 through its public parts (canvas, document, controller, actions, prompter, status
 bar, menus). Camera actions in the context menu trigger the window's own actions
 (properties, rotate to the nearest allowed heading, delete), so they go through the
-same undo commands and siting checks as the keyboard and the menus.
+same undo commands and siting checks as the keyboard and the menus. The basemap menu and
+status live in :mod:`.gis_basemap`, the exports and the CSV import in :mod:`.gis_files`.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
-from PySide6.QtGui import QAction, QActionGroup, QContextMenuEvent, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QInputDialog, QMenu, QToolBar
+from PySide6.QtGui import QAction, QContextMenuEvent, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QMenu, QToolBar
 
-from planner.app.map.basemap import BasemapLayer, BasemapSource, presets, source_for_file
-from planner.app.shell.statusbar import ElidedLabel
+from planner.app.shell.gis_basemap import GisBasemap, layer_entries
+from planner.app.shell.gis_files import GisFiles
+from planner.app.shell.window_actions import ActionSpec
+from planner.app.shell.window_layout import add_dock, tabify
 from planner.app.siting.legend import LegendPanel
 from planner.app.siting.preview import Preview, PreviewCameras, load_preview, show_preview
 from planner.app.tools.identify import Identified, IdentifyPanel, identify_at
@@ -31,16 +34,54 @@ from planner.app.tools.search import (
     SearchMarker,
     rect_for_hit,
 )
-from planner.io.config import network
 
-EXPORT_VIEW_FILTER = "PNG image (*.png);;PDF document (*.pdf)"
-EXPORT_PLAN_FILTER = "CSV (*.csv);;GeoPackage (*.gpkg);;KML (*.kml)"
-CSV_FILTER = "CSV files (*.csv *.txt);;All files (*)"
-TILES_FILTER = "Offline basemaps (*.mbtiles *.pmtiles)"
-_BASEMAP_KEY = "basemap/source"
+_S = QKeySequence.StandardKey
+#: The tools' actions, in the order the window lists them (the shortcuts dialog too).
+GIS_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec(
+        "find",
+        "&Find…",
+        "focus_search",
+        _S.Find,
+        tip="Find an address, street, site, camera or coordinates",
+    ),
+    ActionSpec(
+        "identify",
+        "&Identify features",
+        "_toggle_identify",
+        "I",
+        checkable=True,
+        tip="Click the map to list what is there",
+    ),
+    ActionSpec(
+        "measure",
+        "&Measure distance and bearing",
+        "_toggle_measure",
+        "M",
+        checkable=True,
+        tip="Click points on the map; right-click or Esc ends",
+    ),
+    ActionSpec("export_view", "Export &view as PNG or PDF…", "export_view_dialog", "Ctrl+E"),
+    ActionSpec(
+        "export_plan",
+        "Export &plan as CSV, GeoPackage or KML…",
+        "export_plan_dialog",
+        "Ctrl+Shift+E",
+    ),
+    ActionSpec("import_csv", "&Import cameras from CSV…", "import_csv_dialog"),
+    ActionSpec("about", "&About the siting planner", "show_about"),
+    ActionSpec("shortcuts", "&Keyboard shortcuts", "show_shortcuts", "F1"),
+)
+#: The menus the tools add to, with their actions (File → before Quit; View → Basemap too).
+GIS_MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("&File", ("import_csv", "export_plan", "export_view")),
+    ("&View", ("find",)),
+    ("T&ools", ("find", "identify", "measure")),
+    ("&Help", ("shortcuts", "about")),
+)
 
 
-class GisTools(QObject):
+class GisTools(GisBasemap, GisFiles, QObject):
     """Owns the tools' widgets and state for one window."""
 
     def __init__(self, window: Any) -> None:
@@ -49,53 +90,9 @@ class GisTools(QObject):
         self.canvas = window.canvas
         self.doc = window.doc
         self.tool: str | None = None  # "identify" | "measure" | None
-        # -- find
-        self.search = SearchController(self)
-        self.search_box = SearchBox(self._search)
-        self.search_box.chosen.connect(self.go_to)
-        self.marker = SearchMarker(self.canvas)
-        self.preview_cameras = PreviewCameras(
-            self.canvas,
-            t0=getattr(window, "t0", None),
-            data_shown=lambda: self.doc.data is not None,
-        )
-        self._preview_task: Any = None
-        self._preview_message = ""
-        # why the basemap shows nothing new, while that lasts (see _basemap_status)
-        self.basemap_label = ElidedLabel("", max_width=360)
-        self.basemap_label.setObjectName("basemap_label")
-        self.basemap_label.setStyleSheet("color: #b71c1c;")
-        window.statusBar().insertPermanentWidget(0, self.basemap_label)
-        self.basemap_label.hide()
-        self._basemap_problem = ""
-        # switching the basemap layer off in the Layers panel ends the message too
-        panel = getattr(window, "layers_panel", None)
-        if panel is not None:
-            panel.visibility_changed.connect(self._layer_toggled)
-        # -- identify, measure, legend
-        self.identify_panel = IdentifyPanel()
-        self.identify_panel.feature_activated.connect(self._zoom_to_identified)
-        self.measure = MeasureTool(self.canvas, self)
-        self.measure.changed.connect(lambda t: window.statusBar().showMessage(t))
-        self.legend_panel = LegendPanel(self.canvas)
-        for key, title, widget, area in (
-            (
-                "identify",
-                "Identify results",
-                self.identify_panel,
-                Qt.DockWidgetArea.RightDockWidgetArea,
-            ),
-            ("legend", "Legend", self.legend_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
-        ):
-            dock = QDockWidget(title, window)
-            dock.setObjectName(f"dock_{key}")
-            dock.setWidget(widget)
-            window.addDockWidget(area, dock)
-            window.docks[key] = dock
-        window.tabifyDockWidget(window.docks["properties"], window.docks["identify"])
-        window.docks["properties"].raise_()
-        window.tabifyDockWidget(window.docks["layers"], window.docks["legend"])
-        window.docks["layers"].raise_()
+        self._build_find()
+        self._build_basemap_status()
+        self._build_panels()
         self._build_actions()
         self.doc.data_changed.connect(self._data_changed)
         self.canvas.layers_changed.connect(self.legend_panel.refresh)
@@ -103,103 +100,95 @@ class GisTools(QObject):
         self.canvas.installEventFilter(self)
         self._restore_basemap()
 
+    def _build_find(self) -> None:
+        """The search box, its marker on the map, and the preview's cameras."""
+        self.search = SearchController(self)
+        self.search_box = SearchBox(self._search)
+        self.search_box.chosen.connect(self.go_to)
+        self.marker = SearchMarker(self.canvas)
+        self.preview_cameras = PreviewCameras(
+            self.canvas,
+            t0=getattr(self.w, "t0", None),
+            data_shown=lambda: self.doc.data is not None,
+        )
+        self._preview_task: Any = None
+        self._preview_message = ""
+
+    def _build_panels(self) -> None:
+        """Identify results beside the camera properties, the legend beside the layers."""
+        window = self.w
+        self.identify_panel = IdentifyPanel()
+        self.identify_panel.feature_activated.connect(self._zoom_to_identified)
+        self.measure = MeasureTool(self.canvas, self)
+        self.measure.changed.connect(lambda t: window.statusBar().showMessage(t))
+        self.legend_panel = LegendPanel(self.canvas)
+        right, left = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.LeftDockWidgetArea
+        docks = window.docks
+        add_dock(window, docks, "identify", "Identify results", self.identify_panel, right)
+        add_dock(window, docks, "legend", "Legend", self.legend_panel, left)
+        tabify(window, docks["properties"], docks["identify"])
+        tabify(window, docks["layers"], docks["legend"])
+
     # -- actions and menus -------------------------------------------------------------------
-    def _act(
-        self,
-        key: str,
-        text: str,
-        slot: Any,
-        shortcut: Any = None,
-        *,
-        checkable: bool = False,
-        tip: str = "",
-    ) -> QAction:
-        act = QAction(text, self.w)
-        if shortcut is not None:
-            act.setShortcut(QKeySequence(shortcut))
-        act.setCheckable(checkable)
-        if tip:
-            act.setStatusTip(tip)
-        act.triggered.connect(slot)
+    def _act(self, spec: ActionSpec) -> QAction:
+        act = QAction(spec.text, self.w)
+        keys = spec.shortcut
+        if isinstance(keys, tuple):
+            act.setShortcuts([QKeySequence(k) for k in keys])
+        elif keys is not None:
+            act.setShortcut(QKeySequence(keys))
+        act.setCheckable(spec.checkable)
+        if spec.tip:
+            act.setStatusTip(spec.tip)
+        act.triggered.connect(getattr(self, spec.slot))
         self.w.addAction(act)
-        self.w.actions_by_name[key] = act
+        self.w.actions_by_name[spec.name] = act
         return act
+
+    def _build_actions(self) -> None:
+        """The actions of :data:`GIS_ACTIONS` in the menus of :data:`GIS_MENUS`; the find bar."""
+        acts = {spec.name: self._act(spec) for spec in GIS_ACTIONS}
+        for title, names in GIS_MENUS:
+            menu = self._menu(title)
+            if title == "&File":
+                self._insert_before_quit(menu, [acts[n] for n in names])
+                continue
+            if title == "&View":
+                menu.addSeparator()
+            for name in names:
+                menu.addAction(acts[name])
+            if title == "&View":
+                self.basemap_menu = menu.addMenu("&Basemap")
+                # filled when opened, with the current choice ticked: the presets come from
+                # xyzservices, tens of milliseconds the first paint need not wait for
+                self.basemap_menu.aboutToShow.connect(self._fill_basemap_menu)
+        tb = QToolBar("Find")
+        tb.setObjectName("toolbar_find")
+        tb.addAction(acts["identify"])
+        tb.addAction(acts["measure"])
+        tb.addWidget(self.search_box)
+        self.w.addToolBarBreak()  # its own row: the search box needs the width
+        self.w.addToolBar(tb)
+
+    def _insert_before_quit(self, menu: QMenu, actions: list[QAction]) -> None:
+        """``actions`` and a separator above the window's Quit (at the end without one)."""
+        quit_act = self.w.actions_by_name.get("quit")
+        before = quit_act if quit_act in menu.actions() else None
+        for act in actions:
+            if before is None:
+                menu.addAction(act)
+            else:
+                menu.insertAction(before, act)
+        if before is None:
+            menu.addSeparator()
+        else:
+            menu.insertSeparator(before)
 
     def _menu(self, title: str) -> QMenu:
         for act in self.w.menuBar().actions():
             if act.menu() is not None and act.text().replace("&", "") == title.replace("&", ""):
                 return act.menu()
         return self.w.menuBar().addMenu(title)
-
-    def _build_actions(self) -> None:
-        S = QKeySequence.StandardKey
-        find = self._act(
-            "find",
-            "&Find…",
-            self.focus_search,
-            S.Find,
-            tip="Find an address, street, site, camera or coordinates",
-        )
-        identify = self._act(
-            "identify",
-            "&Identify features",
-            self._toggle_identify,
-            "I",
-            checkable=True,
-            tip="Click the map to list what is there",
-        )
-        measure = self._act(
-            "measure",
-            "&Measure distance and bearing",
-            self._toggle_measure,
-            "M",
-            checkable=True,
-            tip="Click points on the map; right-click or Esc ends",
-        )
-        export_view = self._act(
-            "export_view", "Export &view as PNG or PDF…", self.export_view_dialog, "Ctrl+E"
-        )
-        export_plan = self._act(
-            "export_plan",
-            "Export &plan as CSV, GeoPackage or KML…",
-            self.export_plan_dialog,
-            "Ctrl+Shift+E",
-        )
-        import_csv = self._act("import_csv", "&Import cameras from CSV…", self.import_csv_dialog)
-        about = self._act("about", "&About the siting planner", self.show_about)
-        shortcuts = self._act("shortcuts", "&Keyboard shortcuts", self.show_shortcuts, "F1")
-        file_menu = self._menu("&File")
-        quit_act = self.w.actions_by_name.get("quit")
-        before = quit_act if quit_act in file_menu.actions() else None
-        for act in (import_csv, export_plan, export_view):
-            if before is None:
-                file_menu.addAction(act)
-            else:
-                file_menu.insertAction(before, act)
-        if before is None:
-            file_menu.addSeparator()
-        else:
-            file_menu.insertSeparator(before)
-        view = self._menu("&View")
-        view.addSeparator()
-        view.addAction(find)
-        self.basemap_menu = view.addMenu("&Basemap")
-        # filled when opened, with the current choice ticked: the presets come from
-        # xyzservices, tens of milliseconds the first paint need not wait for
-        self.basemap_menu.aboutToShow.connect(self._fill_basemap_menu)
-        tools = self._menu("T&ools")
-        for act in (find, identify, measure):
-            tools.addAction(act)
-        help_menu = self._menu("&Help")
-        help_menu.addAction(shortcuts)
-        help_menu.addAction(about)
-        tb = QToolBar("Find")
-        tb.setObjectName("toolbar_find")
-        tb.addAction(identify)
-        tb.addAction(measure)
-        tb.addWidget(self.search_box)
-        self.w.addToolBarBreak()  # its own row: the search box needs the width
-        self.w.addToolBar(tb)
 
     # -- find --------------------------------------------------------------------------------
     def focus_search(self) -> None:
@@ -242,7 +231,7 @@ class GisTools(QObject):
             # never after the full load (or a newer preview) got there first
             if self._preview_task is task and self.doc.data is None:
                 show_preview(self.canvas, result, self.preview_cameras)
-                self.w.layers_panel.set_layers(_layer_entries(self.canvas))
+                self.w.layers_panel.set_layers(layer_entries(self.canvas))
                 self._preview_message = (
                     f"{len(result.cameras)} cameras shown, not checked yet: loading the "
                     "buildings and checking…"
@@ -436,256 +425,6 @@ class GisTools(QObject):
             return menu
         return None
 
-    # -- basemap -----------------------------------------------------------------------------
-    def _fill_basemap_menu(self) -> None:
-        m = self.basemap_menu
-        m.clear()
-        group = QActionGroup(m)
-        current = self.canvas.basemap.source if self.canvas.basemap is not None else None
-        none = m.addAction("&None (offline, no requests)")
-        none.setCheckable(True)
-        none.setChecked(current is None)
-        none.triggered.connect(lambda: self.set_basemap(None))
-        group.addAction(none)
-        web = network.current()  # web tiles greyed out, saying why, when the setting says no
-        for src in presets():
-            act = m.addAction(src.name)
-            act.setCheckable(True)
-            act.setChecked(current is not None and current.url == src.url)
-            act.setEnabled(web.allows("basemap"))
-            act.triggered.connect(lambda _c=False, s=src: self.set_basemap(s))
-            group.addAction(act)
-        m.addSeparator()
-        custom = m.addAction("Custom &XYZ tile service…", self._custom_basemap)
-        custom.setEnabled(web.allows("basemap"))
-        if not web.allows("basemap"):
-            m.setToolTipsVisible(True)
-            for act in m.actions()[1:-1]:
-                act.setToolTip(f"Network access is {web.describe()}")
-        m.addAction("&Offline basemap file (MBTiles, PMTiles)…", self._file_basemap)
-
-    def set_basemap(self, source: BasemapSource | None, *, remember: bool = True) -> None:
-        """Show ``source`` under the map (None removes the basemap)."""
-        self._basemap_problem = ""
-        self.basemap_label.setText("")
-        self.basemap_label.hide()
-        layer = None
-        if source is not None:
-            layer = BasemapLayer(source)
-            layer.fetcher.status.connect(self._basemap_status)
-        self.canvas.set_basemap(layer)
-        if remember:
-            store = self.w.settings.store
-            if source is None:
-                store.remove(_BASEMAP_KEY)
-            else:
-                store.setValue(
-                    _BASEMAP_KEY,
-                    "\n".join(
-                        (
-                            source.kind,
-                            source.name,
-                            source.url,
-                            source.attribution,
-                            str(source.max_zoom),
-                        )
-                    ),
-                )
-        self.w.layers_panel.set_layers(_layer_entries(self.canvas))
-
-    def _basemap_status(self, text: str) -> None:
-        # one line, never a dialog: the map keeps working without the basemap. Kept in
-        # a permanent label (a temporary message is gone at the next status tip) until
-        # the basemap works again or is switched off.
-        basemap = self.canvas.basemap
-        if text and basemap is not None and basemap.source.kind != "xyz":
-            # an offline file that fails is not offered again at the next start
-            self.w.settings.store.remove(_BASEMAP_KEY)
-        self._basemap_problem = text
-        self._show_basemap_problem()
-        if not text:
-            self.w.statusBar().showMessage("Basemap back online", 5000)
-
-    def _show_basemap_problem(self, shown: bool | None = None) -> None:
-        if shown is None:
-            shown = self.canvas.basemap_shown()
-        text = self._basemap_problem if shown else ""
-        self.basemap_label.setText(text)
-        self.basemap_label.setVisible(bool(text))
-
-    def _layer_toggled(self, key: str, visible: bool) -> None:
-        # may run before the canvas hears of it: the panel's word is the new state
-        if key == "basemap":
-            self._show_basemap_problem(visible and self.canvas.basemap is not None)
-
-    def _restore_basemap(self) -> None:
-        raw = self.w.settings.store.value(_BASEMAP_KEY)
-        if not isinstance(raw, str) or not raw:
-            return
-        parts = raw.split("\n")
-        if len(parts) != 5:
-            return
-        kind, name, url, attribution, max_zoom = parts
-        # the remembered choice is read again as a new one: bounded and validated
-        try:
-            src = (
-                source_for_file(url, attribution=attribution)
-                if kind != "xyz"
-                else BasemapSource(
-                    name=name, url=url, attribution=attribution, max_zoom=int(max_zoom)
-                )
-            )
-        except (ValueError, OSError):
-            # the offline file is gone or bad: start without a basemap, and forget it
-            self.w.settings.store.remove(_BASEMAP_KEY)
-            return
-        self.set_basemap(src, remember=False)
-
-    def _custom_basemap(self) -> None:
-        url, ok = QInputDialog.getText(
-            self.w,
-            "Custom XYZ tile service",
-            "URL template with {z}, {x}, {y} (e.g. a city tile service):",
-        )
-        if not ok or not url.strip():
-            return
-        if not all(k in url for k in ("{z}", "{x}")) or not ("{y}" in url or "{-y}" in url):
-            self.w.prompter.error("Custom basemap", "The URL needs {z}, {x} and {y}.")
-            return
-        attribution, ok = QInputDialog.getText(
-            self.w, "Custom XYZ tile service", "Attribution the provider requires:"
-        )
-        if ok:
-            self.set_basemap(
-                BasemapSource(name="Custom", url=url.strip(), attribution=attribution.strip())
-            )
-
-    def _file_basemap(self) -> None:
-        path = self.w.prompter.open_path("Offline basemap", TILES_FILTER, kind="basemap")
-        if path is None:
-            return
-
-        def work(_progress: Any, _cancel: Any) -> BasemapSource | Exception:
-            # the file is read off the GUI thread (and bounded: planner.io.formats.tiles)
-            try:
-                return source_for_file(path)
-            except (ValueError, OSError) as exc:
-                return exc
-
-        def done(result: BasemapSource | Exception) -> None:
-            if isinstance(result, Exception):
-                self.w.prompter.error("Offline basemap", str(result))
-            else:
-                self.set_basemap(result)
-
-        self.w._run(work, done, name="Reading the basemap file")
-
-    # -- export and import -------------------------------------------------------------------
-    def _export_name(self, default: str) -> str:
-        """A file name for an export: the plan's own stem with ``default``'s ending."""
-        path = self.doc.path
-        if path is None:
-            return default
-        stem = path.name.removesuffix(".geojson").removesuffix(".plan")
-        return f"{stem}{Path(default).suffix}" if stem else default
-
-    def export_view_dialog(self) -> None:
-        from planner.app.tools.export import default_title, export_view, sheet_subtitle
-
-        path = self.w.prompter.save_path(
-            "Export view", EXPORT_VIEW_FILTER, self._export_name("map.png"), kind="export"
-        )
-        if path is None:
-            return
-        if path.suffix.lower() not in (".png", ".pdf"):
-            path = path.with_suffix(".png")
-        try:
-            export_view(
-                self.canvas,
-                path,
-                title=default_title(self.doc),
-                subtitle=sheet_subtitle(self.canvas, self.doc, self.w.policy),
-            )
-        except (OSError, ValueError) as exc:
-            self.w.prompter.error("Export view", str(exc))
-            return
-        self.w.statusBar().showMessage(f"Exported the view to {path}", 8000)
-
-    def export_plan(self, path: Path) -> Path:
-        from planner.io.formats.exchange import write_plan_csv, write_plan_gpkg, write_plan_kml
-
-        cams = self.doc.plan.cameras
-        results = self.doc.results
-        suffix = path.suffix.lower()
-        if suffix == ".gpkg":
-            write_plan_gpkg(path, cams, results)
-        elif suffix == ".kml":
-            write_plan_kml(path, cams, results, name=self.doc.plan.meta.name or "Siting plan")
-        else:
-            path = path if suffix == ".csv" else path.with_suffix(".csv")
-            write_plan_csv(path, cams, results)
-        return path
-
-    def export_plan_dialog(self) -> None:
-        path = self.w.prompter.save_path(
-            "Export plan", EXPORT_PLAN_FILTER, self._export_name("plan.csv"), kind="export"
-        )
-        if path is None:
-            return
-        try:
-            path = self.export_plan(path)
-        except (OSError, ValueError) as exc:
-            self.w.prompter.error("Export plan", str(exc))
-            return
-        self.w.statusBar().showMessage(
-            f"Exported {len(self.doc.plan.cameras)} cameras to {path}", 8000
-        )
-
-    def import_csv_dialog(self) -> None:
-        from planner.app.tools.csv_import import CsvMappingDialog, ImportReportDialog
-        from planner.io.formats.exchange import read_csv_table
-
-        path = self.w.prompter.open_path("Import cameras from CSV", CSV_FILTER, kind="csv")
-        if path is None:
-            return
-        try:
-            table = read_csv_table(path)
-        except (OSError, ValueError) as exc:
-            self.w.prompter.error("Import cameras", str(exc))
-            return
-        dialog = CsvMappingDialog(table, self.w)
-        if dialog.exec() != CsvMappingDialog.DialogCode.Accepted:
-            return
-        result = self.import_csv(table, dialog.mapping())
-        if result is not None:
-            ImportReportDialog(result, self.w).exec()
-
-    def import_csv(self, table: Any, mapping: dict[str, str | None]) -> Any:
-        """Add the valid rows of ``table`` (one undo step), check them, return the report."""
-        from planner.app.tools.csv_import import import_cameras
-
-        defaults = {}
-        if self.w.catalogue is not None:
-            model = self.w.default_model()
-            defaults = {"fov_deg": model.fov_deg, "range_m": model.range_m}
-        try:
-            result = import_cameras(self.doc, table, mapping, defaults=defaults)
-        except ValueError as exc:
-            self.w.prompter.error("Import cameras", str(exc))
-            return None
-        if result.cameras:
-            self.w.run_full_check()
-        self.w.statusBar().showMessage(
-            f"Imported {len(result.cameras)} of {result.rows} rows"
-            + (
-                f"; {len(result.errors)} rows not imported (see the report)"
-                if result.errors
-                else ""
-            ),
-            10_000,
-        )
-        return result
-
     # -- help --------------------------------------------------------------------------------
     def show_about(self) -> None:
         from planner.app.shell.about import AboutDialog
@@ -703,12 +442,6 @@ class GisTools(QObject):
         from planner.app.shell.about import ShortcutsDialog
 
         ShortcutsDialog(self.w.actions(), self.w).exec()
-
-
-def _layer_entries(canvas: Any) -> list[Any]:
-    from planner.app.siting import canvas_bridge
-
-    return canvas_bridge.layer_entries(canvas)
 
 
 def install_gis_tools(window: Any) -> GisTools:

@@ -1,17 +1,16 @@
 """The open plan: cameras, data layers, checker, undo stack, file path and results.
 
-Every change a user makes goes through a :class:`QUndoCommand` pushed on
-:attr:`PlanDocument.undo_stack`; the commands call the document's private
-mutators, which emit the signals the views listen to. The siting gate
-(:meth:`PlanDocument.propose`) decides whether a new pose may be committed:
-``block`` is refused, ``warn`` needs a written justification, ``clear`` commits.
+Every change a user makes goes through a :class:`QUndoCommand`
+(:mod:`planner.app.siting.undo_commands`) pushed on :attr:`PlanDocument.undo_stack`;
+the commands call the document's private mutators, which emit the signals the views
+listen to. The siting gate (:meth:`PlanDocument.propose`) decides whether a new pose
+may be committed: ``block`` is refused, ``warn`` needs a written justification,
+``clear`` commits (its verdict: :mod:`planner.app.siting.verdict`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import getpass
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,14 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from planner.app.siting import wording
+from planner.app.siting.poses import quantize
+from planner.app.siting.undo_commands import (
+    AddCamerasCommand,
+    DeleteCamerasCommand,
+    SetCamerasCommand,
+    SetPlanPropertiesCommand,
+)
+from planner.app.siting.verdict import Outcome, worsening
 from planner.core.crs import Projector
 from planner.core.model import (
     AuditEntry,
@@ -38,10 +45,6 @@ from planner.io.formats.plan import now_iso as _now_iso
 
 #: Asked for a justification of a ``warn`` placement; returns the text, or None to cancel.
 Justifier = Callable[[str, Sequence[Finding]], "str | None"]
-
-
-#: Overlap growth below this (m²) is rounding of a quantized pose, not a worse violation.
-OVERLAP_TOLERANCE_M2 = 0.05
 
 
 def now_iso() -> str:
@@ -81,48 +84,6 @@ class DataContext:
     #: :func:`planner.app.siting.loading.reusable_inputs`).
     pack_inputs: Any = None
     pack_stamp: tuple[int, int] | None = None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What the siting gate did with a proposed change."""
-
-    committed: bool
-    status: Severity
-    message: str = ""
-    findings: tuple[Finding, ...] = ()
-    #: False when the proposal changed nothing (a click): no command, no message.
-    changed: bool = True
-
-
-def _violation_key(f: Finding) -> tuple[str, str | None]:
-    return (str(f.rule), f.site_id)
-
-
-def worsening(before: CameraResult | None, after: CameraResult) -> Finding | None:
-    """The blocking finding of ``after`` that is new or worse than in ``before``, or None.
-
-    Worse means: a site or rule that did not block before, more of a site's capture
-    zones captured (entrances), or more area inside them. A change that keeps or
-    reduces every violation returns None, so a blocked camera can be walked out of
-    its violation step by step.
-    """
-    prev = (
-        {}
-        if before is None
-        else {_violation_key(f): f for f in before.findings if f.severity is Severity.BLOCK}
-    )
-    for f in after.findings:
-        if f.severity is not Severity.BLOCK:
-            continue
-        p = prev.get(_violation_key(f))
-        if p is None:
-            return f
-        if set(f.entrance_ids) - set(p.entrance_ids):
-            return f
-        if f.overlap_m2 is not None and f.overlap_m2 > (p.overlap_m2 or 0.0) + OVERLAP_TOLERANCE_M2:
-            return f
-    return None
 
 
 class PlanDocument(QObject):
@@ -592,170 +553,3 @@ class PlanDocument(QObject):
                     break
         if entries:
             self.audit_changed.emit()
-
-
-class AddCamerasCommand(QUndoCommand):
-    """Add one or more cameras (Add camera, Duplicate)."""
-
-    def __init__(
-        self,
-        doc: PlanDocument,
-        cameras: list[Camera],
-        *,
-        audit: Sequence[AuditEntry] = (),
-        text: str = "Add camera",
-    ) -> None:
-        super().__init__(text)
-        self.doc, self.cameras, self.audit = doc, cameras, list(audit)
-
-    def redo(self) -> None:
-        for cam in self.cameras:
-            self.doc._insert(len(self.doc.plan.cameras), cam)
-        self.doc._add_audit(self.audit)
-
-    def undo(self) -> None:
-        self.doc._remove_audit(self.audit)
-        for cam in reversed(self.cameras):
-            self.doc._remove(cam.id)
-
-
-class AddCameraCommand(AddCamerasCommand):
-    def __init__(self, doc: PlanDocument, camera: Camera, **kw: Any) -> None:
-        super().__init__(doc, [camera], **kw)
-
-
-_MERGE_ID = 4711
-
-
-class SetCamerasCommand(QUndoCommand):
-    """Replace cameras by new versions: moves, rotations, property edits.
-
-    Commands with the same ``merge_key`` (arrow-key nudges of the same selection)
-    merge into one undo step.
-    """
-
-    def __init__(
-        self,
-        doc: PlanDocument,
-        before: list[Camera],
-        after: list[Camera],
-        *,
-        audit: Sequence[AuditEntry] = (),
-        text: str = "Move camera",
-        merge_key: str | None = None,
-    ) -> None:
-        super().__init__(text)
-        self.doc, self.before, self.after = doc, before, after
-        self.audit = list(audit)
-        self.merge_key = merge_key
-
-    def id(self) -> int:
-        return _MERGE_ID if self.merge_key else -1
-
-    def mergeWith(self, other: QUndoCommand) -> bool:
-        if not isinstance(other, SetCamerasCommand) or other.merge_key != self.merge_key:
-            return False
-        if [c.id for c in other.before] != [c.id for c in self.after]:
-            return False
-        self.after = other.after
-        # one run of nudges is one change: one audit entry, not one per key press
-        plain = [e for e in other.audit if not e.justification]
-        self.doc._remove_audit(plain)
-        self.audit.extend(e for e in other.audit if e.justification)
-        return True
-
-    def redo(self) -> None:
-        for cam in self.after:
-            self.doc._replace(cam)
-        self.doc._add_audit(self.audit)
-
-    def undo(self) -> None:
-        self.doc._remove_audit(self.audit)
-        for cam in self.before:
-            self.doc._replace(cam)
-
-
-class MoveCameraCommand(SetCamerasCommand):
-    """One drag (or a run of merged nudges) of one or more cameras."""
-
-
-class EditCameraPropertiesCommand(SetCamerasCommand):
-    def __init__(self, doc: PlanDocument, before: Camera, after: Camera) -> None:
-        super().__init__(doc, [before], [after], text=f"Edit {after.id}")
-
-
-class DeleteCamerasCommand(QUndoCommand):
-    def __init__(
-        self, doc: PlanDocument, ids: Sequence[str], *, audit: Sequence[AuditEntry] = ()
-    ) -> None:
-        super().__init__("Delete cameras" if len(ids) > 1 else f"Delete {ids[0]}")
-        self.doc, self.ids = doc, list(ids)
-        self.audit = list(audit)
-        self.removed: list[tuple[int, Camera]] = []
-
-    def redo(self) -> None:
-        self.removed = [self.doc._remove(i) for i in self.ids]
-        self.doc._add_audit(self.audit)
-
-    def undo(self) -> None:
-        self.doc._remove_audit(self.audit)
-        for index, cam in reversed(self.removed):
-            self.doc._insert(index, cam)
-
-
-class SetPlanPropertiesCommand(QUndoCommand):
-    """Change the plan's name, author and department (File > Plan properties...)."""
-
-    def __init__(
-        self,
-        doc: PlanDocument,
-        before: Mapping[str, str],
-        after: Mapping[str, str],
-        *,
-        audit: Sequence[AuditEntry] = (),
-    ) -> None:
-        super().__init__("Plan properties")
-        self.doc, self.before, self.after = doc, dict(before), dict(after)
-        self.audit = list(audit)
-
-    def redo(self) -> None:
-        self.doc._set_meta(self.after)
-        self.doc._add_audit(self.audit)
-
-    def undo(self) -> None:
-        self.doc._remove_audit(self.audit)
-        self.doc._set_meta(self.before)
-
-
-class DuplicateCamerasCommand(AddCamerasCommand):
-    def __init__(self, doc: PlanDocument, copies: list[Camera]) -> None:
-        super().__init__(doc, copies, text="Duplicate cameras")
-
-
-def quantize(camera: Camera) -> Camera:
-    """Round a pose to what the plan file stores, so save and reopen give the same plan."""
-    h = camera.heading_deg
-    heading = None if h is None else round(h, 2) % 360.0
-    return camera.with_pose(
-        lon=round(camera.lon, 8),
-        lat=round(camera.lat, 8),
-        heading_deg=heading,
-        fov_deg=round(camera.fov_deg, 2),
-        range_m=round(camera.range_m, 2),
-    )
-
-
-def moved(camera: Camera, projector: Projector, dx: float, dy: float) -> Camera:
-    """``camera`` shifted by (dx, dy) metres on the projected grid."""
-    x, y = projector.point(camera.lon, camera.lat)
-    lon, lat = projector.lonlat(x + dx, y + dy)
-    return camera.with_pose(lon=lon, lat=lat)
-
-
-def rotated(camera: Camera, delta_deg: float) -> Camera:
-    heading = 0.0 if camera.heading_deg is None else camera.heading_deg
-    return camera.with_pose(heading_deg=math.fmod(heading + delta_deg + 720.0, 360.0))
-
-
-def same_pose(a: Camera, b: Camera) -> bool:
-    return dataclasses.astuple(a)[:6] == dataclasses.astuple(b)[:6]

@@ -26,7 +26,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from planner.app.map.canvas import style as st
-from planner.app.siting.camera_items import STATUS_STYLE, paint_status_swatch, status_mark_path
+from planner.app.siting.camera_style import STATUS_STYLE, paint_status_swatch, status_mark_path
 from planner.core.model import Severity
 
 ICON_PX = 20

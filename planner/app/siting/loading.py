@@ -146,26 +146,10 @@ def load_data_context(
         raise CheckCancelled
     if progress is not None:
         progress("Preparing the map", 0.95)
-    from planner.app.map.canvas.prepare import prepare_boundary_arrays, prepare_layers
-
-    # Seconds of projection on a citywide pack: done here, on the Python worker thread
-    # (pyproj is safe on it), so installing the data on the GUI thread stays quick.
-    boundaries = None
-    if inputs.boundaries is not None:
-        geoms, cols = inputs.boundaries
-        boundaries = prepare_boundary_arrays(
-            geoms, names=cols.get("name"), kinds=cols.get("kind"), projector=checker.projector
-        )
     # A pack's buildings stream into the map by area from its spatial index
     # (planner.app.map.canvas.stream): no citywide copy to project before the first paint.
-    stream_buildings = pack is not None and not buildings
-    canvas_layers = prepare_layers(
-        projector=checker.projector,
-        streets=inputs.streets,
-        buildings=None if stream_buildings else inputs.buildings,
-        sites=inputs.sites,
-        zones=getattr(checker, "zones", ()),
-        boundaries=boundaries,
+    canvas_layers = _canvas_layers(
+        inputs, checker, stream_buildings=pack is not None and not buildings
     )
     return DataContext(
         checker=checker,
@@ -181,6 +165,30 @@ def load_data_context(
         canvas_layers=canvas_layers,
         pack_inputs=inputs if pack is not None and not sites and not buildings else None,
         pack_stamp=_stamp(pack),
+    )
+
+
+def _canvas_layers(inputs: Any, checker: Any, *, stream_buildings: bool) -> Any:
+    """The static layers projected for the map (``planner.app.map.canvas.prepare``).
+
+    Seconds of projection on a citywide pack: done on the Python worker thread that
+    loads (pyproj is safe on it), so installing the data on the GUI thread stays quick.
+    """
+    from planner.app.map.canvas.prepare import prepare_boundary_arrays, prepare_layers
+
+    boundaries = None
+    if inputs.boundaries is not None:
+        geoms, cols = inputs.boundaries
+        boundaries = prepare_boundary_arrays(
+            geoms, names=cols.get("name"), kinds=cols.get("kind"), projector=checker.projector
+        )
+    return prepare_layers(
+        projector=checker.projector,
+        streets=inputs.streets,
+        buildings=None if stream_buildings else inputs.buildings,
+        sites=inputs.sites,
+        zones=getattr(checker, "zones", ()),
+        boundaries=boundaries,
     )
 
 

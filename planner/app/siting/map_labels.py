@@ -22,8 +22,9 @@ from planner.app.map.canvas.labels import PRIORITY, LabelRequest, LabelStyle
 
 if TYPE_CHECKING:
     from planner.app.map.canvas import MapCanvas
-    from planner.app.siting.camera_items import CameraItem, SitingController
+    from planner.app.siting.camera_items import CameraItem
     from planner.app.siting.site_marks import UnverifiedMarks
+    from planner.app.siting.siting_controller import SitingController
 
 #: As the camera item painted its label: dark text on a light box.
 CAMERA_STYLE = LabelStyle(

@@ -143,21 +143,29 @@ def load_preview(
     Only what the map needs to draw them, without the full load's validation (which
     follows at once and replaces all of it).
     """
-    import shapely
-
-    from planner.app.map.canvas.prepare import (
-        PreparedLayers,
-        ZoneLayer,
-        prepare_boundary_arrays,
-        prepare_sites,
-        prepare_street_arrays,
-    )
     from planner.app.siting.loading import osm_layers_of
     from planner.core.crs import Projector
-    from planner.core.model import Site
 
     pack = Path(pack)
-    street_geoms, street_cols = read_gpkg_table(pack, "streets", ["name", "highway"])
+    sites = _preview_sites(pack)
+    cams = _preview_cameras(pack, cameras)
+    pts = [(c.lon, c.lat) for c in cameras] or [(c.lon, c.lat) for c in cams]
+    if not pts:
+        pts = [(s.geometry.centroid.x, s.geometry.centroid.y) for s in sites[:1000]]
+    projector = Projector.for_points(pts, fallback=(0.0, 0.0))
+    return Preview(
+        pack=pack,
+        projector=projector,
+        layers=_preview_layers(pack, sites, projector),
+        cameras=cams,
+        osm=osm_layers_of(_metadata(pack), sites),
+    )
+
+
+def _preview_sites(pack: Path) -> list[Any]:
+    """The pack's protected sites (``planner.core.model.Site``), empty geometries left out."""
+    from planner.core.model import Site
+
     site_geoms, site_cols = read_gpkg_table(
         pack, "sites", ["site_id", "category", "name", "source", "verified"]
     )
@@ -176,6 +184,13 @@ def load_preview(
                 verified=None if verified is None else bool(verified),
             )
         )
+    return sites
+
+
+def _preview_cameras(pack: Path, cameras: Sequence[Camera]) -> list[Camera]:
+    """The plan's ``cameras``, then the pack's existing cameras the plan does not carry."""
+    import shapely
+
     cam_geoms, cam_cols = read_gpkg_table(pack, "cameras_existing", ["camera_id"])
     ok = ~(shapely.is_missing(cam_geoms) | shapely.is_empty(cam_geoms))
     # as the document counts them (PlanDocument.all_cameras): the plan's cameras, then
@@ -184,7 +199,7 @@ def load_preview(
     planned = {c.id for c in cameras}
     ok &= np.array([str(cid) not in planned for cid in cam_cols["camera_id"]], dtype=bool)
     xy = shapely.get_coordinates(cam_geoms[ok])
-    cams = list(cameras) + [
+    return list(cameras) + [
         Camera(
             id=str(cid),
             lon=float(x),
@@ -196,12 +211,21 @@ def load_preview(
         )
         for cid, (x, y) in zip(cam_cols["camera_id"][ok], xy, strict=True)
     ]
-    pts = [(c.lon, c.lat) for c in cameras] or [(c.lon, c.lat) for c in cams]
-    if not pts:
-        pts = [(s.geometry.centroid.x, s.geometry.centroid.y) for s in sites[:1000]]
-    projector = Projector.for_points(pts, fallback=(0.0, 0.0))
+
+
+def _preview_layers(pack: Path, sites: list[Any], projector: Any) -> Any:
+    """Streets, sites and boundaries prepared for the canvas (no buildings, no zones)."""
+    from planner.app.map.canvas.prepare import (
+        PreparedLayers,
+        ZoneLayer,
+        prepare_boundary_arrays,
+        prepare_sites,
+        prepare_street_arrays,
+    )
+
+    street_geoms, street_cols = read_gpkg_table(pack, "streets", ["name", "highway"])
     bounds = read_boundaries(pack)
-    layers = PreparedLayers(
+    return PreparedLayers(
         streets=prepare_street_arrays(
             street_geoms,
             highway=street_cols.get("highway"),
@@ -218,13 +242,6 @@ def load_preview(
         else prepare_boundary_arrays(
             np.empty(0, dtype=object), names=None, kinds=None, projector=projector
         ),
-    )
-    return Preview(
-        pack=pack,
-        projector=projector,
-        layers=layers,
-        cameras=cams,
-        osm=osm_layers_of(_metadata(pack), sites),
     )
 
 

@@ -181,55 +181,76 @@ class ProvenancePanel(QWidget):
         esc = html.escape
         head = [f"<p><b>{esc(state)}</b></p>"]
         head += [f"<p style='color:#8a1c1c'>\u26a0 {esc(p)}</p>" for p in problems]
-        cells: list[tuple[str, str, str, str]] = [
-            ("Policy", f"{policy.id} v{policy.version}", policy.sha256 or "not recorded", "")
-        ]
-        if link is not None:
-            cands = " or ".join(str(c) for c in link.candidates(plan_path=plan_path))
-            cells.append(
-                (
-                    "Plan names",
-                    f"{link.path} (looked for {cands})",
-                    link.sha256 or "not recorded",
-                    "",
-                )
-            )
-        if data is not None and data.checker is not None:
-            cells += [
-                (
-                    f"Layer: {layer.kind}",
-                    layer_file(layer.path),
-                    layer.sha256,
-                    f"{layer.features:,}",
-                )
-                for layer in data.layers
-            ]
-        else:
-            cells.append(("Layers", "none: the plan is not checked", "", ""))
-        if isinstance(recorded, dict):
-            pol = recorded.get("policy") or {}
-            n = len(recorded.get("layers") or ())
-            cells.append(
-                (
-                    "Last saved check",
-                    f"policy {pol.get('id')} v{pol.get('version')}, {n} layers",
-                    str(pol.get("sha256") or ""),
-                    "",
-                )
-            )
-        body = "".join(
-            f"<tr><td><b>{esc(a)}</b></td><td>{esc(b)}</td>"
-            f"<td><tt>{esc(c)}</tt></td><td align='right'>{esc(d)}</td></tr>"
-            for a, b, c, d in cells
+        cells = _provenance_cells(
+            policy=policy, data=data, link=link, plan_path=plan_path, recorded=recorded
         )
-        rows = [
-            *head,
-            "<table cellspacing='0' cellpadding='2'>"
-            "<tr><th align='left'></th><th align='left'>name / path</th>"
-            f"<th align='left'>sha256</th><th align='right'>features</th></tr>{body}</table>",
-        ]
+        rows = [*head, _cells_table(cells)]
         self.label.setText("".join(rows))
         tips = [state, *problems, f"Policy {policy.id} v{policy.version} sha256 {policy.sha256}"]
         if data is not None:
             tips += [f"{layer.kind}: {layer.path} sha256 {layer.sha256}" for layer in data.layers]
         self.label.setToolTip("\n".join(tips))
+
+
+def _provenance_cells(
+    *,
+    policy: Policy,
+    data: DataContext | None,
+    link: PackLink | None,
+    plan_path: Path | None,
+    recorded: Any,
+) -> list[tuple[str, str, str, str]]:
+    """``(what, name or path, sha256, features)`` of the policy, the pack the plan names,
+    every loaded layer and the last saved check."""
+    cells: list[tuple[str, str, str, str]] = [
+        ("Policy", f"{policy.id} v{policy.version}", policy.sha256 or "not recorded", "")
+    ]
+    if link is not None:
+        cands = " or ".join(str(c) for c in link.candidates(plan_path=plan_path))
+        cells.append(
+            (
+                "Plan names",
+                f"{link.path} (looked for {cands})",
+                link.sha256 or "not recorded",
+                "",
+            )
+        )
+    if data is not None and data.checker is not None:
+        cells += [
+            (
+                f"Layer: {layer.kind}",
+                layer_file(layer.path),
+                layer.sha256,
+                f"{layer.features:,}",
+            )
+            for layer in data.layers
+        ]
+    else:
+        cells.append(("Layers", "none: the plan is not checked", "", ""))
+    if isinstance(recorded, dict):
+        pol = recorded.get("policy") or {}
+        n = len(recorded.get("layers") or ())
+        cells.append(
+            (
+                "Last saved check",
+                f"policy {pol.get('id')} v{pol.get('version')}, {n} layers",
+                str(pol.get("sha256") or ""),
+                "",
+            )
+        )
+    return cells
+
+
+def _cells_table(cells: Sequence[tuple[str, str, str, str]]) -> str:
+    """The provenance cells as an HTML table, every value escaped."""
+    esc = html.escape
+    body = "".join(
+        f"<tr><td><b>{esc(a)}</b></td><td>{esc(b)}</td>"
+        f"<td><tt>{esc(c)}</tt></td><td align='right'>{esc(d)}</td></tr>"
+        for a, b, c, d in cells
+    )
+    return (
+        "<table cellspacing='0' cellpadding='2'>"
+        "<tr><th align='left'></th><th align='left'>name / path</th>"
+        f"<th align='left'>sha256</th><th align='right'>features</th></tr>{body}</table>"
+    )

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 from planner.app.map.canvas.label_layer import LabelBatch, ToView
 from planner.app.map.canvas.labels import PRIORITY, LabelRequest, LabelStyle
 from planner.app.map.canvas.render import site_symbol_px
-from planner.app.siting.camera_items import geometry_path, to_scene
 from planner.app.siting.document import PlanDocument
+from planner.app.siting.scene_paths import geometry_path, to_scene
 from planner.app.siting.wording import unverified_note
 
 Z_MARKS = 45.0  # above the site and zone layers, below the cones

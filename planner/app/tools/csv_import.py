@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from planner.app.common import units
-from planner.app.siting.document import AddCamerasCommand
-from planner.app.siting.panels import RANGE_M
+from planner.app.siting.properties_panel import RANGE_M
+from planner.app.siting.undo_commands import AddCamerasCommand
 from planner.app.siting.wording import plain_message
 from planner.io.formats.exchange import (
     CSV_FIELDS,

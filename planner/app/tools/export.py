@@ -7,7 +7,9 @@ basemap attributions under it. The plan is exported through :mod:`planner.io.for
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -147,58 +149,54 @@ def export_view(
     if suffix not in (".png", ".pdf"):
         msg = f"{p}: export the view as .png or .pdf"
         raise ValueError(msg)
-    pix = grab_map(canvas)
-
-    def write_png(tmp: Path) -> None:
-        image = QImage(size[0], size[1], QImage.Format.Format_ARGB32_Premultiplied)
-        painter = QPainter(image)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        compose_sheet(
-            painter, QSizeF(*size), canvas=canvas, map_pixmap=pix, title=title, subtitle=subtitle
-        )
-        painter.end()
-        # PySide takes the format as str (its stub says bytes, which it refuses)
-        if not image.save(str(tmp), "PNG"):  # type: ignore[call-overload]
-            msg = "cannot write the PNG"
-            raise OSError(msg)
-
-    def write_pdf(tmp: Path) -> None:
-        writer = QPdfWriter(str(tmp))
-        writer.setTitle(title)
-        writer.setCreator("siting-planner")
-        writer.setResolution(96)  # the sheet is laid out in screen pixels
-        writer.setPageLayout(
-            QPageLayout(
-                QPageSize(QPageSize.PageSizeId.A4),
-                QPageLayout.Orientation.Landscape,
-                QMarginsF(8, 8, 8, 8),
-                QPageLayout.Unit.Millimeter,
-            )
-        )
-        painter = QPainter(writer)
-        if not painter.isActive():
-            msg = "the PDF writer could not open the file"
-            raise OSError(msg)
-        rect = writer.pageLayout().paintRectPixels(writer.resolution())
-        compose_sheet(
-            painter,
-            QSizeF(rect.width(), rect.height()),
-            canvas=canvas,
-            map_pixmap=pix,
-            title=title,
-            subtitle=subtitle,
-        )
-        if not painter.end():
-            msg = "the PDF could not be finished"
-            raise OSError(msg)
-
+    sheet = functools.partial(
+        compose_sheet, canvas=canvas, map_pixmap=grab_map(canvas), title=title, subtitle=subtitle
+    )
     # a fresh temporary, checked before it replaces an older export (full disk,
     # read-only folder: the old file stays and the error says why)
     if suffix == ".png":
-        write_output_file(p, write_png, verify=verify_png)
+        write_output_file(p, lambda tmp: _write_png(tmp, sheet, size), verify=verify_png)
     else:
-        write_output_file(p, write_pdf, verify=verify_pdf)
+        write_output_file(p, lambda tmp: _write_pdf(tmp, sheet, title), verify=verify_pdf)
     return p
+
+
+def _write_png(tmp: Path, sheet: Callable[[QPainter, QSizeF], None], size: tuple[int, int]) -> None:
+    """The sheet as a PNG of ``size`` pixels."""
+    image = QImage(size[0], size[1], QImage.Format.Format_ARGB32_Premultiplied)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    sheet(painter, QSizeF(*size))
+    painter.end()
+    # PySide takes the format as str (its stub says bytes, which it refuses)
+    if not image.save(str(tmp), "PNG"):  # type: ignore[call-overload]
+        msg = "cannot write the PNG"
+        raise OSError(msg)
+
+
+def _write_pdf(tmp: Path, sheet: Callable[[QPainter, QSizeF], None], title: str) -> None:
+    """The sheet on one A4 landscape page, laid out in screen pixels."""
+    writer = QPdfWriter(str(tmp))
+    writer.setTitle(title)
+    writer.setCreator("siting-planner")
+    writer.setResolution(96)  # the sheet is laid out in screen pixels
+    writer.setPageLayout(
+        QPageLayout(
+            QPageSize(QPageSize.PageSizeId.A4),
+            QPageLayout.Orientation.Landscape,
+            QMarginsF(8, 8, 8, 8),
+            QPageLayout.Unit.Millimeter,
+        )
+    )
+    painter = QPainter(writer)
+    if not painter.isActive():
+        msg = "the PDF writer could not open the file"
+        raise OSError(msg)
+    rect = writer.pageLayout().paintRectPixels(writer.resolution())
+    sheet(painter, QSizeF(rect.width(), rect.height()))
+    if not painter.end():
+        msg = "the PDF could not be finished"
+        raise OSError(msg)
 
 
 def default_title(doc: Any) -> str:

@@ -100,7 +100,7 @@ def read_streets_file(path: Path) -> Any:
     check_plain_file(path)
     if path.suffix.lower() == ".graphml":
         # The same safe XML reader and coordinate checks as import (SPEC 7).
-        from planner.io.openstreetmap.layers import read_graphml_streets
+        from planner.io.openstreetmap.graphml import read_graphml_streets
 
         return read_graphml_streets(path)
     src = vector_source(path)

@@ -2,7 +2,7 @@
 
 The planner talks to the internet for two things only: web basemap tiles
 (:mod:`planner.app.map.basemap`) and the OpenStreetMap download of ``import`` by place
-name or bounding box (:func:`planner.io.openstreetmap.layers.fetch_osm`: the Nominatim geocoder
+name or bounding box (:func:`planner.io.openstreetmap.download.fetch_osm`: the Nominatim geocoder
 and the
 Overpass API). Both call :func:`require` before they open a connection, so one
 setting decides for the whole process:

@@ -1,4 +1,4 @@
-"""``siting-planner system-config``: write or remove the managed config file at install.
+"""The managed config file the installer writes (``siting-planner system-config``).
 
 The Windows installer runs it with the public properties given to ``msiexec``
 (``POLICY``, ``DATAPACK``, ``ALLOWEDSIGNERS``, ``NETWORK``, the ``LOCK*`` switches, ...)
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sys
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -142,22 +141,4 @@ def remove(path: Path) -> bool:
     return True
 
 
-def main(args: Sequence[str]) -> int:
-    """``system-config write FILE KEY=VALUE...`` or ``system-config remove FILE``."""
-    from planner.io.safety.printable import printable
-
-    usage = "usage: siting-planner system-config write FILE KEY=VALUE... | remove FILE"
-    if len(args) < 2 or args[0] not in ("write", "remove"):
-        sys.stderr.write(f"error: system-config: {usage}\n")
-        return 2
-    path = Path(args[1])
-    if args[0] == "remove":
-        done = remove(path)
-        print(f"{'removed' if done else 'kept'} {printable(path)}")
-        return 0
-    done = write(path, args[2:])
-    print(f"{'wrote' if done else 'no settings given, nothing written to'} {printable(path)}")
-    return 0
-
-
-__all__ = ["MARKER", "PROPERTIES", "config_values", "main", "remove", "render", "write"]
+__all__ = ["MARKER", "PROPERTIES", "config_values", "remove", "render", "write"]

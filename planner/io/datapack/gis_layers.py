@@ -10,15 +10,15 @@ Mapping keys: ``category`` (the category of every row) or ``category_field`` (a
 column holding it), ``name``, ``id``, ``lon``, ``lat`` (CSV only), ``layer`` (inside
 a GeoPackage), ``verified`` (``true``/``false`` for every row). A file in SPEC 5.2
 form needs no mapping. Every row is validated; errors name the file and the row.
+A CSV file itself is opened and its columns found by :mod:`planner.io.datapack.gis_csv`.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import math
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,8 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from shapely.geometry.base import BaseGeometry
 
 from planner.core.errors import CheckCancelled, InputError
-from planner.io.datapack.store import conform_layer
+from planner.io.datapack.gis_csv import csv_columns, csv_reader, csv_rows
+from planner.io.datapack.layout import conform_layer
 from planner.io.formats.sites import read_sites, repair_geometry
 from planner.io.safety.vector_source import check_plain_file, vector_source
 
@@ -52,8 +53,6 @@ _MAPPING_KEYS = {
 _CATEGORY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _SITE_TYPES = {"Point", "Polygon", "MultiPolygon"}
 _HEIGHT_FIELDS = ("height", "height_m", "bldg_height")
-#: CSV files are read whole; refuse anything that is clearly not a site list.
-MAX_CSV_BYTES = 512 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -310,96 +309,55 @@ def _read_csv_sites(
     spec: LayerSpec, cancel: Cancel | None
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     path = spec.path
-    check_plain_file(path)
-    if path.stat().st_size > MAX_CSV_BYTES:
-        raise InputError(path, "", "file is too large for a site list")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"byte {exc.start}", "not UTF-8 text") from None
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+    reader = csv_reader(path)
     try:
         header = reader.fieldnames or []
     except csv.Error as exc:
         raise InputError(path, "line 1 (header)", f"not a readable CSV header ({exc})") from None
-    lon_col = spec.mapping.get("lon") or _guess(header, ("lon", "longitude", "lng", "x"))
-    lat_col = spec.mapping.get("lat") or _guess(header, ("lat", "latitude", "y"))
-    needed: dict[str, str | None] = {"lon": lon_col, "lat": lat_col}
-    for key in ("name", "id", "category_field"):
-        if spec.mapping.get(key):
-            needed[key] = spec.mapping[key]
-    for key, col in needed.items():
-        if not col or col not in header:
-            cols = ", ".join(header) if header else "none"
-            what = (
-                f"missing column {col!r} for {key}"
-                if col
-                else f"no {key} column (give {key}=COLUMN)"
-            )
-            raise InputError(path, "line 1 (header)", f"{what}; columns are: {cols}")
-    columns = {key: col for key, col in needed.items() if col}  # every one checked above
-    lon_col, lat_col = columns["lon"], columns["lat"]
+    columns = csv_columns(path, spec.mapping, header)
     verified = _verified(spec)
-    stem = path.stem
     rows: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    for n, rec in enumerate(_csv_rows(reader, path), start=1):
+    for n, rec in enumerate(csv_rows(reader, path), start=1):
         if n % 5000 == 0:
             _check_cancel(cancel)
-        line = reader.line_num
-        where = f"line {line} (row {n})"
-        if None in rec:
-            raise InputError(path, where, "more fields than the header has")
-        lon = _number(spec, rec.get(lon_col) or "", lon_col, where)
-        lat = _number(spec, rec.get(lat_col) or "", lat_col, where)
-        if not -180 <= lon <= 180:
-            raise InputError(
-                path, where, f"{lon_col} must be a longitude in [-180, 180], got {lon}"
-            )
-        if not -90 <= lat <= 90:
-            raise InputError(path, where, f"{lat_col} must be a latitude in [-90, 90], got {lat}")
-        raw_id = (rec.get(columns["id"]) or "").strip() if "id" in columns else ""
-        local_id = raw_id or f"row{n}"
-        if local_id in seen:
-            raise InputError(
-                path, where, f"duplicate id {local_id!r} (also on row {seen[local_id]})"
-            )
-        seen[local_id] = n
-        category = _category(spec, rec.get(columns.get("category_field", "")), where)
-        name = (rec.get(columns["name"]) or "").strip() if "name" in columns else ""
-        tags = {k: v for k, v in rec.items() if k not in (lon_col, lat_col) and v not in (None, "")}
-        rows.append(
-            _site_row(path, stem, local_id, category, name, tags, verified, shapely.Point(lon, lat))
-        )
+        where = f"line {reader.line_num} (row {n})"
+        rows.append(_csv_site(spec, rec, n, where, columns, seen, verified))
     if not rows:
         raise InputError(path, "", "no data rows")
     return _frames(rows, [])
 
 
-def _csv_rows(reader: csv.DictReader[str], path: Path) -> Iterator[dict[str, Any]]:
-    """The rows of ``reader``; the csv module's own errors become InputErrors."""
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            # e.g. a field longer than csv.field_size_limit() (128 KiB): no site list
-            # has such a field, so the file is refused rather than the limit raised.
-            raise InputError(
-                path, f"line {reader.line_num + 1}", f"not a readable CSV row ({exc})"
-            ) from None
-        yield row
-
-
-def _guess(header: Sequence[str], names: tuple[str, ...]) -> str | None:
-    lower = {h.lower(): h for h in header}
-    return next((lower[n] for n in names if n in lower), None)
+def _csv_site(
+    spec: LayerSpec,
+    rec: dict[str, Any],
+    n: int,
+    where: str,
+    columns: dict[str, str],
+    seen: dict[str, int],
+    verified: bool | None,
+) -> dict[str, Any]:
+    """One CSV row as a site row: position in range, id unique (``seen``), category."""
+    path = spec.path
+    lon_col, lat_col = columns["lon"], columns["lat"]
+    if None in rec:
+        raise InputError(path, where, "more fields than the header has")
+    lon = _number(spec, rec.get(lon_col) or "", lon_col, where)
+    lat = _number(spec, rec.get(lat_col) or "", lat_col, where)
+    if not -180 <= lon <= 180:
+        raise InputError(path, where, f"{lon_col} must be a longitude in [-180, 180], got {lon}")
+    if not -90 <= lat <= 90:
+        raise InputError(path, where, f"{lat_col} must be a latitude in [-90, 90], got {lat}")
+    raw_id = (rec.get(columns["id"]) or "").strip() if "id" in columns else ""
+    local_id = raw_id or f"row{n}"
+    if local_id in seen:
+        raise InputError(path, where, f"duplicate id {local_id!r} (also on row {seen[local_id]})")
+    seen[local_id] = n
+    category = _category(spec, rec.get(columns.get("category_field", "")), where)
+    name = (rec.get(columns["name"]) or "").strip() if "name" in columns else ""
+    tags = {k: v for k, v in rec.items() if k not in (lon_col, lat_col) and v not in (None, "")}
+    point = shapely.Point(lon, lat)
+    return _site_row(path, path.stem, local_id, category, name, tags, verified, point)
 
 
 def _read_vector_sites(
@@ -488,9 +446,27 @@ def read_building_layer(
     )
     name = frame.attrs.get("layer", "")
     height_col = next((c for c in frame.columns if c != frame.geometry.name), None)
-    geoms = np.asarray(frame.geometry.values, dtype=object)
+    frame = _footprints_only(frame, p, name, warnings)
+    height = _heights(frame, height_col, p, name, warnings)
     stem = Path(str(p)).name.split(".")[0]
     label = Path(str(p)).name
+    out = gpd.GeoDataFrame(
+        {
+            "building_id": [f"{stem}:{fid}" for fid in frame.index],
+            "height": height,
+            "source": np.full(len(frame), label, dtype=object),
+        },
+        geometry=np.asarray(frame.geometry.values, dtype=object),
+        crs="EPSG:4326",
+    )
+    return out
+
+
+def _footprints_only(
+    frame: gpd.GeoDataFrame, p: str, name: str, warnings: list[str] | None
+) -> gpd.GeoDataFrame:
+    """Refuse a feature that is not a polygon; skip (and count) those with no geometry."""
+    geoms = np.asarray(frame.geometry.values, dtype=object)
     types = shapely.get_type_id(geoms)
     missing = shapely.is_missing(geoms)
     bad = ~missing & ~np.isin(types, [3, 6])
@@ -508,6 +484,13 @@ def read_building_layer(
                 f"{p}: layer {name}: {int(empty.sum())} features without geometry skipped"
             )
         frame = frame.loc[~empty]
+    return frame
+
+
+def _heights(
+    frame: gpd.GeoDataFrame, height_col: Any, p: str, name: str, warnings: list[str] | None
+) -> np.ndarray:
+    """The height column in metres, NaN where unknown; negative values (noise) unknown."""
     height = (
         pd.to_numeric(frame[height_col], errors="coerce").to_numpy(dtype=float)
         if height_col
@@ -520,16 +503,7 @@ def read_building_layer(
                 f"{p}: layer {name}: {int(negative.sum())} negative heights treated as unknown"
             )
         height = np.where(negative, np.nan, height)
-    out = gpd.GeoDataFrame(
-        {
-            "building_id": [f"{stem}:{fid}" for fid in frame.index],
-            "height": height,
-            "source": np.full(len(frame), label, dtype=object),
-        },
-        geometry=np.asarray(frame.geometry.values, dtype=object),
-        crs="EPSG:4326",
-    )
-    return out
+    return height
 
 
 def read_boundary_layer(spec: LayerSpec | str | Path) -> gpd.GeoDataFrame:

@@ -2,18 +2,19 @@
 
 Sources are read one by one (OSM files through
 :func:`planner.io.openstreetmap.layers.read_osm_source`,
-a place name or ``W,S,E,N`` through :func:`planner.io.openstreetmap.layers.fetch_osm`), merged
+a place name or ``W,S,E,N`` through :func:`planner.io.openstreetmap.download.fetch_osm`), merged
 (duplicates by id dropped, so overlapping extracts can be combined), joined by city
 GIS layers, and written with :func:`planner.io.datapack.store.write_pack`, which only replaces
 the output once the whole pack is written. Any bad input stops the import with an
 :class:`InputError` before anything is written.
+
+Here are the stages in order, each a named step of :func:`run_import`; the sources
+are read by :mod:`planner.io.datapack.import_sources` and merged by
+:mod:`planner.io.datapack.import_merge`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,52 +22,28 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 
 from planner.core.errors import CheckCancelled, InputError
 from planner.io.datapack import gis_layers
-from planner.io.datapack.addresses import (
-    address_layer_of,
-    addresses_from_sites,
-    merge_addresses,
-    read_address_points,
+from planner.io.datapack.addresses import addresses_from_sites, merge_addresses
+from planner.io.datapack.import_merge import (
+    ID_COLUMNS,
+    BBox,
+    deduplicate_across_sources,
+    in_bbox,
+    merge_layer,
+    missing_layer_warnings,
 )
-from planner.io.datapack.basis import file_date
-from planner.io.datapack.store import (
-    ATTRIBUTION,
-    SPATIAL_LAYERS,
-    Cancel,
-    Progress,
-    conform_layer,
-    read_pack,
-    write_pack,
+from planner.io.datapack.import_sources import (
+    address_points,
+    file_info,
+    is_online,
+    now_text,
+    read_source,
 )
-from planner.io.safety.common import sha256_file
-
-BBox = tuple[float, float, float, float]
-
-#: File name endings that mark a SOURCE as a file (so a typo is "file not found",
-#: not a place name sent to a geocoder).
-_FILE_HINTS = (
-    ".osm",
-    ".pbf",
-    ".bz2",
-    ".gz",
-    ".xml",
-    ".graphml",
-    ".json",
-    ".geojson",
-    ".gpkg",
-    ".zip",
-)
-_BBOX_RE = re.compile(r"^\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*$")
-_ID_COLUMNS = {
-    "streets": ["u", "v", "key"],
-    "buildings": ["building_id"],
-    "sites": ["site_id"],
-    "entrances": ["entrance_id"],
-    "cameras_existing": ["camera_id"],
-}
+from planner.io.datapack.layout import ATTRIBUTION, SPATIAL_LAYERS
+from planner.io.datapack.store import Cancel, Progress, read_pack, write_pack
+from planner.io.openstreetmap.data import check_bbox
 
 
 @dataclass
@@ -132,97 +109,6 @@ def _check_cancel(cancel: Cancel | None) -> None:
     if cancel is not None and cancel():
         msg = "cancelled"
         raise CheckCancelled(msg)
-
-
-def check_bbox(bbox: Sequence[float] | None) -> BBox | None:
-    """Validate ``(west, south, east, north)``."""
-    if bbox is None:
-        return None
-    try:
-        w, s, e, n = (float(v) for v in bbox)
-    except (TypeError, ValueError):
-        raise InputError("--bbox", "", f"must be four numbers W S E N, got {bbox!r}") from None
-    if not all(math.isfinite(v) for v in (w, s, e, n)) or not (
-        -180 <= w < e <= 180 and -90 <= s < n <= 90
-    ):
-        raise InputError(
-            "--bbox", "", f"must be W S E N with W < E and S < N in degrees, got {w} {s} {e} {n}"
-        )
-    return (w, s, e, n)
-
-
-def _is_online(source: str) -> bool:
-    """True when ``source`` is a place name or ``W,S,E,N`` rather than a file."""
-    if Path(source).exists() or source.startswith("/vsi"):
-        return False
-    if _BBOX_RE.match(source):
-        return True
-    looks_like_file = "/" in source or "\\" in source or source.lower().endswith(_FILE_HINTS)
-    return not looks_like_file
-
-
-def _read_source(
-    source: str, *, bbox: BBox | None, progress: Progress, cancel: Cancel | None
-) -> tuple[Any, dict[str, Any]]:
-    from planner.io.openstreetmap import layers as osm
-
-    if _is_online(source):
-        m = _BBOX_RE.match(source)
-        target: str | BBox = check_bbox([float(g) for g in m.groups()]) if m else source  # type: ignore[assignment]
-        layers = osm.fetch_osm(target, progress=progress, cancel=cancel)
-        if bbox is not None:
-            layers = _clip_layers(layers, bbox)
-        info: dict[str, Any] = {"path": source, "kind": "online", "sha256": None, "fetched": _now()}
-    else:
-        path = Path(source)
-        layers = osm.read_osm_source(path, bbox=bbox, progress=progress, cancel=cancel)
-        info = {
-            "path": str(path),
-            "name": path.name,
-            "kind": "osm",
-            "sha256": sha256_file(path),
-            "size_bytes": path.stat().st_size,
-            "file_date": file_date(path),
-        }
-    info["osm_timestamp"] = getattr(layers, "osm_timestamp", None)
-    info["features"] = {name: len(getattr(layers, name)) for name in _ID_COLUMNS}
-    return layers, info
-
-
-def _clip_layers(layers: Any, bbox: BBox) -> Any:
-    import shapely
-
-    box = shapely.box(*bbox)
-    for name in _ID_COLUMNS:
-        frame = getattr(layers, name)
-        if len(frame):
-            setattr(layers, name, frame[frame.intersects(box)].reset_index(drop=True))
-    return layers
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _merge(name: str, frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    frames = [conform_layer(name, f) for f in frames if f is not None and len(f)]
-    if not frames:
-        return conform_layer(name, None)
-    if len(frames) == 1:
-        return frames[0]
-    merged = pd.concat(frames, ignore_index=True)
-    keys = _ID_COLUMNS.get(name)
-    if keys:
-        merged = merged.drop_duplicates(subset=keys, keep="first").reset_index(drop=True)
-    return gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326")
-
-
-def _in_bbox(frame: gpd.GeoDataFrame, bbox: BBox | None) -> gpd.GeoDataFrame:
-    if bbox is None or not len(frame):
-        return frame
-    import shapely
-
-    return frame[frame.intersects(shapely.box(*bbox))].reset_index(drop=True)
 
 
 def run_import(
@@ -297,7 +183,7 @@ def _write(
     metadata = {
         "sources": read.source_info,
         "osm_timestamp": max(read.timestamps) if read.timestamps else None,
-        "import_time": _now(),
+        "import_time": now_text(),
         "tag_rules": read.rules_used,
         "bbox": list(job.box) if job.box else None,
         "attribution": ATTRIBUTION,
@@ -387,7 +273,7 @@ def _check_job(
 
 def _stage_weights(job: _Job) -> list[tuple[str, float]]:
     """Each stage's share of the progress bar, roughly by how long it takes."""
-    weights = [(f"reading {Path(s).name if not _is_online(s) else s}", 4.0) for s in job.src_texts]
+    weights = [(f"reading {Path(s).name if not is_online(s) else s}", 4.0) for s in job.src_texts]
     weights += [(f"reading sites {sp.path.name}", 1.0) for sp in job.site_specs]
     weights += [(f"reading buildings {Path(str(b)).name}", 3.0) for b in job.building_layers]
     weights += [(f"reading boundaries {sp.path.name}", 0.5) for sp in job.boundary_specs]
@@ -401,8 +287,8 @@ def _read_sources(job: _Job, read: _Gathered, stages: _Stages, cancel: Cancel | 
     """OSM files and downloads: every layer they give."""
     for text in job.src_texts:
         _check_cancel(cancel)
-        layers, info = _read_source(text, bbox=job.box, progress=stages.next(), cancel=cancel)
-        for name in _ID_COLUMNS:
+        layers, info = read_source(text, bbox=job.box, progress=stages.next(), cancel=cancel)
+        for name in ID_COLUMNS:
             read.parts[name].append(getattr(layers, name))
         read.warnings.extend(getattr(layers, "warnings", []) or [])
         if getattr(layers, "osm_timestamp", None):
@@ -418,7 +304,7 @@ def _read_site_layers(job: _Job, read: _Gathered, stages: _Stages, cancel: Cance
         _check_cancel(cancel)
         stages.next()
         sites, entrances = gis_layers.read_site_layer(spec, cancel=cancel, warnings=read.warnings)
-        sites = _in_bbox(sites, box)
+        sites = in_bbox(sites, box)
         entrances = entrances[entrances["site_id"].isin(set(sites["site_id"]))]
         if not len(sites):
             where = "bbox " + " ".join(f"{v:g}" for v in box) if box else ""
@@ -429,7 +315,7 @@ def _read_site_layers(job: _Job, read: _Gathered, stages: _Stages, cancel: Cance
             )
         read.parts["sites"].append(sites)
         read.parts["entrances"].append(entrances)
-        read.source_info.append(_file_info(spec.source, "sites", len(sites), mapping=spec.mapping))
+        read.source_info.append(file_info(spec.source, "sites", len(sites), mapping=spec.mapping))
 
 
 def _read_building_layers(
@@ -441,8 +327,8 @@ def _read_building_layers(
         stages.next()
         frame = gis_layers.read_building_layer(layer, bbox=job.box, warnings=read.warnings)
         read.parts["buildings"].append(frame)
-        read.source_info.append(_file_info(str(layer), "buildings", len(frame)))
-        read.address_frames.append(_address_points(layer, job.box, read.source_info))
+        read.source_info.append(file_info(str(layer), "buildings", len(frame)))
+        read.address_frames.append(address_points(layer, job.box, read.source_info))
 
 
 def _read_boundary_layers(
@@ -455,7 +341,7 @@ def _read_boundary_layers(
         frame = gis_layers.read_boundary_layer(spec)
         read.parts["boundaries"].append(frame)
         read.source_info.append(
-            _file_info(spec.source, "boundaries", len(frame), mapping=spec.mapping)
+            file_info(spec.source, "boundaries", len(frame), mapping=spec.mapping)
         )
 
 
@@ -463,13 +349,13 @@ def _merge_layers(job: _Job, read: _Gathered) -> dict[str, gpd.GeoDataFrame]:
     """One frame per layer: duplicates by id dropped, sites de-duplicated across sources."""
     parts = read.parts
     merged = {
-        name: _merge(name, frames)
+        name: merge_layer(name, frames)
         for name, frames in parts.items()
         if name not in ("boundaries", "addresses")
     }
     if parts["boundaries"]:
-        merged["boundaries"] = _merge("boundaries", parts["boundaries"])
-    merged["sites"], merged["entrances"], notes = _deduplicate_sites(merged)
+        merged["boundaries"] = merge_layer("boundaries", parts["boundaries"])
+    merged["sites"], merged["entrances"], notes = deduplicate_across_sources(merged)
     read.warnings.extend(notes)
     read.address_frames.append(addresses_from_sites(merged["sites"]))
     addresses = merge_addresses(read.address_frames)
@@ -489,60 +375,6 @@ def _merge_layers(job: _Job, read: _Gathered) -> dict[str, gpd.GeoDataFrame]:
             "nothing to import: no streets, buildings, sites or cameras",
         )
     return merged
-
-
-def missing_layer_warnings(layers: dict[str, gpd.GeoDataFrame]) -> list[str]:
-    """What a pack lacks that changes what a check means, in plain words."""
-    n = {name: len(frame) for name, frame in layers.items() if frame is not None}
-    out = []
-    if not n.get("streets"):
-        out.append(
-            "the pack has no streets: add an OSM extract (e.g. an .osm.bz2 or .osm.pbf "
-            "of the area) so the map shows streets and new cameras snap to them"
-        )
-    if not n.get("buildings"):
-        out.append(
-            "the pack has no buildings: cones are not clipped by buildings, so every "
-            "camera is checked as if it saw through walls"
-        )
-    sites = n.get("sites", 0)
-    if sites:
-        with_entrance = set(layers["entrances"]["site_id"]) if n.get("entrances") else set()
-        without = sum(1 for sid in layers["sites"]["site_id"] if sid not in with_entrance)
-        if without == sites:
-            out.append(
-                "the pack has no site entrances: sites without entrances are protected "
-                "by their whole footprint"
-            )
-        elif without:
-            out.append(
-                f"{without} of {sites} sites have no entrance: sites without entrances "
-                "are protected by their whole footprint"
-            )
-    return out
-
-
-def _deduplicate_sites(
-    merged: dict[str, gpd.GeoDataFrame],
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[str]]:
-    """Each site once, though two sources (an OSM extract, a city list) both give it."""
-    from planner.io.datapack.site_dedup import deduplicate_sites
-
-    sites = merged["sites"]
-    origin = [str(v) for v in sites["source"]] if "source" in sites else [""] * len(sites)
-    return deduplicate_sites(sites, merged["entrances"], origin=origin)
-
-
-def _address_points(
-    layer: str | Path, box: BBox | None, source_info: list[dict[str, Any]]
-) -> gpd.GeoDataFrame | None:
-    """The address points that ship beside a buildings layer (a GeoPackage's second layer)."""
-    name = address_layer_of(layer)
-    if name is None:
-        return None
-    frame = read_address_points(layer, layer=name, bbox=box)
-    source_info[-1]["address_points"] = {"layer": name, "features": len(frame)}
-    return frame
 
 
 def _refuse_outputs_over_inputs(
@@ -565,31 +397,6 @@ def _refuse_outputs_over_inputs(
         refuse_output_over_inputs(
             plan_path, [*inputs, ("the data pack (-o)", out)], option="--existing-plan"
         )
-
-
-def _file_info(
-    path: str, kind: str, features: int, *, mapping: dict[str, str] | None = None
-) -> dict[str, Any]:
-    p = Path(path)
-    real = p if p.exists() else None
-    if real is None and path.startswith("/vsizip/"):
-        # The hash is of the archive the user named.
-        zip_part = path[len("/vsizip/") :].split(".zip", 1)[0] + ".zip"
-        real = Path(zip_part) if Path(zip_part).exists() else None
-    info: dict[str, Any] = {
-        "path": path,
-        "name": p.name,
-        "kind": kind,
-        "features": features,
-        "sha256": sha256_file(real) if real else None,
-    }
-    if real is not None:
-        info["size_bytes"] = real.stat().st_size
-        # what the report says the site data dates from, beside an OSM timestamp
-        info["file_date"] = file_date(real)
-    if mapping:
-        info["mapping"] = dict(mapping)
-    return info
 
 
 def _write_existing_plan(pack_path: Path, plan_path: Path) -> None:

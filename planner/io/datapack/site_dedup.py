@@ -103,16 +103,59 @@ def deduplicate_sites(
     if n < 2:
         return sites, entrances, []
     records = sites.to_dict("records")
-    keys = [_osm_keys(r) for r in records]
-    names = [_norm_name(r.get("name")) for r in records]
     cats = [str(r.get("category") or "") for r in records]
     geoms = np.asarray(sites.geometry.values, dtype=object)
+    keep_of = _same_places(records, cats, geoms, origin)
+    dropped = [i for i in range(n) if keep_of[i] != i]
+    if not dropped:
+        return sites, entrances, []
+    ids = sites["site_id"].astype(str).tolist()
+    ent_count: dict[str, int] = {}
+    for sid in entrances["site_id"].astype(str) if len(entrances) else ():
+        ent_count[sid] = ent_count.get(sid, 0) + 1
+    ent = _move_entrances(entrances, ids, dropped, keep_of, ent_count)
+    protect = np.zeros(n, dtype=bool)
+    if "footprint_protected" in sites.columns:
+        protect = sites["footprint_protected"].fillna(False).astype(bool).to_numpy().copy()
+    geoms_out = geoms.copy()
+    copies: dict[int, list[int]] = {}
+    for i in dropped:
+        copies.setdefault(keep_of[i], []).append(i)
+    named = []
+    for t, group in copies.items():
+        merged = _merge_protection(t, group, ids, ent_count, protect, geoms, geoms_out)
+        if merged is not None:
+            with_ents, without = merged
+            label = str(records[t].get("name") or "").strip() or ids[t]
+            named.append(
+                _protection_message(
+                    label, cats[t], ids[t], with_ents, without, ids, ent_count, origin
+                )
+            )
+    messages = _kept_once_messages(dropped, keep_of, origin) + named
+    mask = np.ones(n, dtype=bool)
+    mask[dropped] = False
+    frame = pd.DataFrame(sites).drop(columns="geometry")
+    frame["footprint_protected"] = protect
+    out = gpd.GeoDataFrame(
+        frame[mask].reset_index(drop=True), geometry=geoms_out[mask], crs=sites.crs
+    )
+    return out, ent, messages
+
+
+def _same_places(
+    records: list[dict[str, Any]], cats: list[str], geoms: np.ndarray, origin: list[str]
+) -> list[int]:
+    """For each row, the index of the row it is merged into (itself when it is kept)."""
+    n = len(records)
+    keys = [_osm_keys(r) for r in records]
+    names = [_norm_name(r.get("name")) for r in records]
     # metres from degrees near the sites (a local equirectangular scale is plenty for 60 m)
     lat0 = float(np.nanmean(shapely.get_coordinates(geoms)[:, 1])) if n else 0.0
     sx, sy = 111_320.0 * np.cos(np.radians(lat0)), 110_540.0
     local = shapely.transform(geoms, lambda c: c * np.array([sx, sy]))
     tree = shapely.STRtree(local)
-    keep_of = list(range(n))  # index of the row each row is merged into
+    keep_of = list(range(n))
     by_key: dict[str, int] = {}
     for i in range(n):
         target = next((by_key[k] for k in keys[i] if k in by_key), None)
@@ -133,17 +176,17 @@ def deduplicate_sites(
         else:
             for k in keys[i]:
                 by_key.setdefault(k, i)
-    dropped = [i for i in range(n) if keep_of[i] != i]
-    if not dropped:
-        return sites, entrances, []
-    ids = sites["site_id"].astype(str).tolist()
-    ent_count: dict[str, int] = {}
-    for sid in entrances["site_id"].astype(str) if len(entrances) else ():
-        ent_count[sid] = ent_count.get(sid, 0) + 1
-    copies: dict[int, list[int]] = {}
-    for i in dropped:
-        copies.setdefault(keep_of[i], []).append(i)
-    # every dropped copy's entrances move to the kept site (a union: none is lost)
+    return keep_of
+
+
+def _move_entrances(
+    entrances: gpd.GeoDataFrame,
+    ids: list[str],
+    dropped: list[int],
+    keep_of: list[int],
+    ent_count: dict[str, int],
+) -> gpd.GeoDataFrame:
+    """Every dropped copy's entrances move to the kept site (a union: none is lost)."""
     remap = {ids[i]: ids[keep_of[i]] for i in dropped if ent_count.get(ids[i])}
     ent = entrances
     if len(ent):
@@ -151,50 +194,69 @@ def deduplicate_sites(
         ent["site_id"] = ent["site_id"].astype(str).map(lambda s: remap.get(s, s))
         gone = {ids[i] for i in dropped} - set(remap)
         ent = ent[~ent["site_id"].isin(gone)].reset_index(drop=True)
-    protect = np.zeros(n, dtype=bool)
-    if "footprint_protected" in sites.columns:
-        protect = sites["footprint_protected"].fillna(False).astype(bool).to_numpy().copy()
-    geoms_out = geoms.copy()
-    named: list[str] = []
-    for t, group in copies.items():
-        members = [t, *group]
-        with_ents = [m for m in members if ent_count.get(ids[m])]
-        without = [m for m in members if not ent_count.get(ids[m]) or protect[m]]
-        if not with_ents or not without:
-            continue  # every copy had the same basis: nothing changed
-        protect[t] = True
-        polygons = [geoms[m] for m in dict.fromkeys([*without, t]) if shapely.area(geoms[m]) > 0]
-        if polygons:
-            geoms_out[t] = shapely.union_all(polygons)
-        n_ents = sum(ent_count.get(ids[m], 0) for m in with_ents)
-        gave = ", ".join(dict.fromkeys(_source_name(origin[m]) for m in with_ents))
-        gave_none = ", ".join(dict.fromkeys(_source_name(origin[m]) for m in without))
-        label = str(records[t].get("name") or "").strip() or ids[t]
-        named.append(
-            f"{label} ({cats[t].replace('_', ' ')}, {ids[t]}): {gave_none} "
-            f"{'gives' if len(without) == 1 else 'give'} it no entrances, {gave} "
-            f"{n_ents} entrance{'s' if n_ents != 1 else ''}: kept protected by its whole "
-            "footprint and by the entrances (a merge never lowers protection)"
-        )
+    return ent
+
+
+def _merge_protection(
+    t: int,
+    group: list[int],
+    ids: list[str],
+    ent_count: dict[str, int],
+    protect: np.ndarray,
+    geoms: np.ndarray,
+    geoms_out: np.ndarray,
+) -> tuple[list[int], list[int]] | None:
+    """Keep site ``t`` protected by its whole footprint when a copy had no entrances.
+
+    Sets ``protect[t]`` and the union of the copies' polygons in ``geoms_out``; returns
+    the copies with entrances and those without, or None when all had the same basis.
+    """
+    members = [t, *group]
+    with_ents = [m for m in members if ent_count.get(ids[m])]
+    without = [m for m in members if not ent_count.get(ids[m]) or protect[m]]
+    if not with_ents or not without:
+        return None  # every copy had the same basis: nothing changed
+    protect[t] = True
+    polygons = [geoms[m] for m in dict.fromkeys([*without, t]) if shapely.area(geoms[m]) > 0]
+    if polygons:
+        geoms_out[t] = shapely.union_all(polygons)
+    return with_ents, without
+
+
+def _protection_message(
+    label: str,
+    category: str,
+    site_id: str,
+    with_ents: list[int],
+    without: list[int],
+    ids: list[str],
+    ent_count: dict[str, int],
+    origin: list[str],
+) -> str:
+    """The warning naming a merged site whose protection basis changed."""
+    n_ents = sum(ent_count.get(ids[m], 0) for m in with_ents)
+    gave = ", ".join(dict.fromkeys(_source_name(origin[m]) for m in with_ents))
+    gave_none = ", ".join(dict.fromkeys(_source_name(origin[m]) for m in without))
+    return (
+        f"{label} ({category.replace('_', ' ')}, {site_id}): {gave_none} "
+        f"{'gives' if len(without) == 1 else 'give'} it no entrances, {gave} "
+        f"{n_ents} entrance{'s' if n_ents != 1 else ''}: kept protected by its whole "
+        "footprint and by the entrances (a merge never lowers protection)"
+    )
+
+
+def _kept_once_messages(dropped: list[int], keep_of: list[int], origin: list[str]) -> list[str]:
+    """One warning per pair of sources: how many sites the later gave again."""
     counts: dict[tuple[str, str], int] = {}
     for i in dropped:
         pair = (origin[i], origin[keep_of[i]])
         counts[pair] = counts.get(pair, 0) + 1
-    messages = [
+    return [
         f"{c} site{'s' if c != 1 else ''} from {_source_name(later)} "
         f"{'were' if c != 1 else 'was'} already imported from {_source_name(first)} "
         f"(same OSM object, or same name and category within {SAME_PLACE_M:g} m): kept once"
         for (later, first), c in counts.items()
     ]
-    messages += named
-    mask = np.ones(n, dtype=bool)
-    mask[dropped] = False
-    frame = pd.DataFrame(sites).drop(columns="geometry")
-    frame["footprint_protected"] = protect
-    out = gpd.GeoDataFrame(
-        frame[mask].reset_index(drop=True), geometry=geoms_out[mask], crs=sites.crs
-    )
-    return out, ent, messages
 
 
 __all__ = ["SAME_PLACE_M", "deduplicate_sites", "osm_key"]

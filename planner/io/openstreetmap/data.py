@@ -2,15 +2,15 @@
 
 Every OSM source (XML, PBF, an Overpass JSON response) is first turned into an
 :class:`OsmData`: plain dicts of nodes, ways and relations with their tags. The
-layer builders in :mod:`planner.io.openstreetmap.layers` work on this one form only, so a new
-source format needs a reader and nothing else.
+layer builders (:func:`planner.io.openstreetmap.layers.layers_from_osm_data`) work on
+this one form only, so a new source format needs a reader and nothing else.
 """
 
 from __future__ import annotations
 
 import gzip
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -134,6 +134,23 @@ def check_lonlat(file: str, where: str, lon: float, lat: float) -> None:
         raise InputError(file, where, msg)
 
 
+def check_bbox(bbox: Sequence[float] | None) -> tuple[float, float, float, float] | None:
+    """Validate ``(west, south, east, north)`` in degrees: the four numbers, or None."""
+    if bbox is None:
+        return None
+    try:
+        w, s, e, n = (float(v) for v in bbox)
+    except (TypeError, ValueError):
+        msg = f"must be four numbers W S E N, got {bbox!r}"
+        raise InputError("--bbox", "", msg) from None
+    if not all(math.isfinite(v) for v in (w, s, e, n)) or not (
+        -180 <= w < e <= 180 and -90 <= s < n <= 90
+    ):
+        msg = f"must be W S E N with W < E and S < N in degrees, got {w} {s} {e} {n}"
+        raise InputError("--bbox", "", msg)
+    return (w, s, e, n)
+
+
 def check_cancel(cancel: Callable[[], bool] | None) -> None:
     if cancel is not None and cancel():
         msg = "import cancelled"
@@ -226,55 +243,66 @@ def osm_data_from_overpass(
         tags = _tags(source, where, el.get("tags"))
         data.note_timestamp(el.get("timestamp") if isinstance(el.get("timestamp"), str) else None)
         if kind == "node":
-            lon, lat = el.get("lon"), el.get("lat")
-            if not (_is_number(lon) and _is_number(lat)):
-                msg = "node without numeric lat/lon"
-                raise InputError(source, where, msg)
-            check_lonlat(source, where, float(lon), float(lat))
-            data.nodes[oid] = (float(lon), float(lat))
-            if tags:
-                data.node_tags[oid] = tags
+            _add_node(data, el, oid, tags, where)
         elif kind == "way":
-            refs = el.get("nodes") or []
-            if not isinstance(refs, list):
-                msg = "way 'nodes' must be an array"
-                raise InputError(source, where, msg)
-            check_sizes(source, where, refs=len(refs))
-            refs = [_int(source, where, r, "node ref") for r in refs]
-            data.ways[oid] = refs
-            data.way_tags[oid] = tags
-            geom = el.get("geometry")
-            if isinstance(geom, list) and len(geom) == len(refs):
-                for ref, pt in zip(refs, geom, strict=True):
-                    if isinstance(pt, Mapping) and ref not in data.nodes:
-                        lon, lat = pt.get("lon"), pt.get("lat")
-                        if not (_is_number(lon) and _is_number(lat)):
-                            msg = "way geometry point without numeric lat/lon"
-                            raise InputError(source, where, msg)
-                        lon, lat = float(lon), float(lat)
-                        check_lonlat(source, where, lon, lat)
-                        data.nodes[ref] = (lon, lat)
+            _add_way(data, el, oid, tags, where)
         elif kind == "relation":
-            members: list[Member] = []
-            raw_members = el.get("members") or []
-            if not isinstance(raw_members, list):
-                msg = "relation 'members' must be an array"
-                raise InputError(source, where, msg)
-            check_sizes(source, where, members=len(raw_members))
-            for m in raw_members:
-                if isinstance(m, Mapping) and m.get("type") in ("node", "way", "relation"):
-                    members.append(
-                        (
-                            m["type"],
-                            _int(source, where, m.get("ref"), "ref"),
-                            str(m.get("role", "")),
-                        )
-                    )
-            data.relations[oid] = members
-            data.relation_tags[oid] = tags
-        elif kind in ("area", "count", "timeline"):
-            continue
-        else:
+            _add_relation(data, el, oid, tags, where)
+        elif kind not in ("area", "count", "timeline"):
             msg = f"unknown element type {kind!r}"
             raise InputError(source, where, msg)
     return data
+
+
+def _add_node(data: OsmData, el: Mapping[str, Any], oid: int, tags: Tags, where: str) -> None:
+    """An Overpass node: its position (checked) and its tags."""
+    lon, lat = el.get("lon"), el.get("lat")
+    if not (_is_number(lon) and _is_number(lat)):
+        msg = "node without numeric lat/lon"
+        raise InputError(data.source, where, msg)
+    check_lonlat(data.source, where, float(lon), float(lat))
+    data.nodes[oid] = (float(lon), float(lat))
+    if tags:
+        data.node_tags[oid] = tags
+
+
+def _add_way(data: OsmData, el: Mapping[str, Any], oid: int, tags: Tags, where: str) -> None:
+    """An Overpass way: its node refs, and with ``out geom`` the positions of unlisted nodes."""
+    source = data.source
+    refs = el.get("nodes") or []
+    if not isinstance(refs, list):
+        msg = "way 'nodes' must be an array"
+        raise InputError(source, where, msg)
+    check_sizes(source, where, refs=len(refs))
+    refs = [_int(source, where, r, "node ref") for r in refs]
+    data.ways[oid] = refs
+    data.way_tags[oid] = tags
+    geom = el.get("geometry")
+    if isinstance(geom, list) and len(geom) == len(refs):
+        for ref, pt in zip(refs, geom, strict=True):
+            if isinstance(pt, Mapping) and ref not in data.nodes:
+                lon, lat = pt.get("lon"), pt.get("lat")
+                if not (_is_number(lon) and _is_number(lat)):
+                    msg = "way geometry point without numeric lat/lon"
+                    raise InputError(source, where, msg)
+                lon, lat = float(lon), float(lat)
+                check_lonlat(source, where, lon, lat)
+                data.nodes[ref] = (lon, lat)
+
+
+def _add_relation(data: OsmData, el: Mapping[str, Any], oid: int, tags: Tags, where: str) -> None:
+    """An Overpass relation: its node, way and relation members with their roles."""
+    source = data.source
+    members: list[Member] = []
+    raw_members = el.get("members") or []
+    if not isinstance(raw_members, list):
+        msg = "relation 'members' must be an array"
+        raise InputError(source, where, msg)
+    check_sizes(source, where, members=len(raw_members))
+    for m in raw_members:
+        if isinstance(m, Mapping) and m.get("type") in ("node", "way", "relation"):
+            members.append(
+                (m["type"], _int(source, where, m.get("ref"), "ref"), str(m.get("role", "")))
+            )
+    data.relations[oid] = members
+    data.relation_tags[oid] = tags

@@ -116,36 +116,7 @@ def find_entrances(
     if projector is None:
         cents = [g.centroid for _, g in sites]
         projector = Projector.for_points([(c.x, c.y) for c in cents])
-
-    public = {w for w in public_way_ids if w in data.ways}
-    service = {w for w, t in data.way_tags.items() if is_service_way(t) and w not in public}
-
-    node_ways: dict[int, list[int]] = defaultdict(list)
-    for w in service | public:
-        for n in data.ways[w]:
-            node_ways[n].append(w)
-    public_nodes = {n for w in public for n in data.ways[w]}
-
-    # Project every node a vehicular way uses, once.
-    ids = np.fromiter((n for n in node_ways if n in data.nodes), dtype=np.int64)
-    lonlat = np.array([data.nodes[n] for n in ids], dtype=float).reshape(-1, 2)
-    xs, ys = projector.forward(lonlat[:, 0], lonlat[:, 1]) if len(ids) else (np.empty(0),) * 2
-    xy: dict[int, tuple[float, float]] = {
-        int(n): (float(x), float(y)) for n, x, y in zip(ids, xs, ys, strict=True)
-    }
-
-    service_ids = sorted(service)
-    service_index = {w: i for i, w in enumerate(service_ids)}
-    service_lines = []
-    for w in service_ids:
-        coords = [xy[n] for n in data.ways[w] if n in xy]
-        service_lines.append(shapely.LineString(coords) if len(coords) >= 2 else shapely.Point())
-    service_geoms = np.array(service_lines, dtype=object)
-    tree = shapely.STRtree(service_geoms)
-
-    gate_nodes = [n for n, t in data.node_tags.items() if n in xy and is_gate_or_entrance(t)]
-    gate_points = shapely.points(np.array([xy[n] for n in gate_nodes]).reshape(-1, 2))
-
+    net = _network(data, public_way_ids, projector)
     out: list[FoundEntrance] = []
     for site_id, geom in sites:
         projected = projector.project(geom)
@@ -155,53 +126,123 @@ def find_entrances(
             if point_site
             else shapely.make_valid(projected).buffer(AREA_TOLERANCE_M)
         )
-        found: list[tuple[str, int]] = []
-
-        # 1. Driveways: follow service ways from the area to the public streets.
-        seeds = tree.query(area, predicate="intersects")
-        reach = area.buffer(REACH_M)
-        seen = set()
-        queue = deque(int(i) for i in seeds)
-        meeting: list[int] = []
-        while queue:
-            i = queue.popleft()
-            if i in seen:
-                continue
-            seen.add(i)
-            w = service_ids[i]
-            for n in data.ways[w]:
-                if (
-                    n in public_nodes
-                    and n in xy
-                    and n not in meeting
-                    and reach.contains(shapely.Point(xy[n]))
-                ):
-                    meeting.append(n)
-                for other in node_ways.get(n, ()):
-                    if other in service and other != w:
-                        j = service_index[other]
-                        if j not in seen and service_geoms[j].intersects(reach):
-                            queue.append(j)
-        found.extend(("driveway", n) for n in meeting)
-
-        # 2. Gates and entrance nodes on the outline that a vehicular way uses.
-        if len(gate_nodes):
-            if point_site:
-                near = shapely.contains_xy(
-                    area,
-                    shapely.get_coordinates(gate_points)[:, 0],
-                    shapely.get_coordinates(gate_points)[:, 1],
-                )
-            else:
-                near = shapely.dwithin(gate_points, projected.boundary, AREA_TOLERANCE_M)
-            found.extend(("entrance_node", gate_nodes[k]) for k in np.flatnonzero(near))
-
-        kept: list[tuple[str, int]] = []
-        for basis, n in found:
-            x, y = xy[n]
-            if all(np.hypot(x - xy[m][0], y - xy[m][1]) >= DEDUP_M for _, m in kept):
-                kept.append((basis, n))
-        for k, (basis, n) in enumerate(kept, start=1):
+        found = [("driveway", n) for n in _driveway_meetings(data, net, area)]
+        found += [("entrance_node", n) for n in _gates_on(net, projected, area, point_site)]
+        for k, (basis, n) in enumerate(_deduplicated(found, net.xy), start=1):
             lon, lat = data.nodes[n]
             out.append(FoundEntrance(f"{site_id}/e{k}", site_id, lon, lat, basis, n))
     return out
+
+
+@dataclass
+class _Network:
+    """The vehicular ways and gates of the data, projected once for every site's search."""
+
+    public_nodes: set[int]
+    service: set[int]
+    #: node -> the service and public ways through it
+    node_ways: dict[int, list[int]]
+    #: metric position of every node a vehicular way uses
+    xy: dict[int, tuple[float, float]]
+    service_ids: list[int]
+    service_index: dict[int, int]
+    service_geoms: np.ndarray
+    tree: shapely.STRtree
+    gate_nodes: list[int]
+    gate_points: np.ndarray
+
+
+def _network(data: OsmData, public_way_ids: Collection[int], projector: Projector) -> _Network:
+    """Sort the ways into public streets and service ways; project their nodes once."""
+    public = {w for w in public_way_ids if w in data.ways}
+    service = {w for w, t in data.way_tags.items() if is_service_way(t) and w not in public}
+
+    node_ways: dict[int, list[int]] = defaultdict(list)
+    for w in service | public:
+        for n in data.ways[w]:
+            node_ways[n].append(w)
+    public_nodes = {n for w in public for n in data.ways[w]}
+
+    ids = np.fromiter((n for n in node_ways if n in data.nodes), dtype=np.int64)
+    lonlat = np.array([data.nodes[n] for n in ids], dtype=float).reshape(-1, 2)
+    xs, ys = projector.forward(lonlat[:, 0], lonlat[:, 1]) if len(ids) else (np.empty(0),) * 2
+    xy: dict[int, tuple[float, float]] = {
+        int(n): (float(x), float(y)) for n, x, y in zip(ids, xs, ys, strict=True)
+    }
+
+    service_ids = sorted(service)
+    service_lines = []
+    for w in service_ids:
+        coords = [xy[n] for n in data.ways[w] if n in xy]
+        service_lines.append(shapely.LineString(coords) if len(coords) >= 2 else shapely.Point())
+    service_geoms = np.array(service_lines, dtype=object)
+
+    gate_nodes = [n for n, t in data.node_tags.items() if n in xy and is_gate_or_entrance(t)]
+    gate_points = shapely.points(np.array([xy[n] for n in gate_nodes]).reshape(-1, 2))
+    return _Network(
+        public_nodes=public_nodes,
+        service=service,
+        node_ways=node_ways,
+        xy=xy,
+        service_ids=service_ids,
+        service_index={w: i for i, w in enumerate(service_ids)},
+        service_geoms=service_geoms,
+        tree=shapely.STRtree(service_geoms),
+        gate_nodes=gate_nodes,
+        gate_points=gate_points,
+    )
+
+
+def _driveway_meetings(data: OsmData, net: _Network, area: BaseGeometry) -> list[int]:
+    """Step 1: follow service ways from the area to the public streets they meet."""
+    seeds = net.tree.query(area, predicate="intersects")
+    reach = area.buffer(REACH_M)
+    seen = set()
+    queue = deque(int(i) for i in seeds)
+    meeting: list[int] = []
+    while queue:
+        i = queue.popleft()
+        if i in seen:
+            continue
+        seen.add(i)
+        w = net.service_ids[i]
+        for n in data.ways[w]:
+            if (
+                n in net.public_nodes
+                and n in net.xy
+                and n not in meeting
+                and reach.contains(shapely.Point(net.xy[n]))
+            ):
+                meeting.append(n)
+            for other in net.node_ways.get(n, ()):
+                if other in net.service and other != w:
+                    j = net.service_index[other]
+                    if j not in seen and net.service_geoms[j].intersects(reach):
+                        queue.append(j)
+    return meeting
+
+
+def _gates_on(
+    net: _Network, projected: BaseGeometry, area: BaseGeometry, point_site: bool
+) -> list[int]:
+    """Step 2: gates and entrance nodes on the outline (in the disc of a point site)."""
+    if not len(net.gate_nodes):
+        return []
+    if point_site:
+        coords = shapely.get_coordinates(net.gate_points)
+        near = shapely.contains_xy(area, coords[:, 0], coords[:, 1])
+    else:
+        near = shapely.dwithin(net.gate_points, projected.boundary, AREA_TOLERANCE_M)
+    return [net.gate_nodes[k] for k in np.flatnonzero(near)]
+
+
+def _deduplicated(
+    found: list[tuple[str, int]], xy: Mapping[int, tuple[float, float]]
+) -> list[tuple[str, int]]:
+    """Step 3: an entrance closer than :data:`DEDUP_M` to an earlier one is dropped."""
+    kept: list[tuple[str, int]] = []
+    for basis, n in found:
+        x, y = xy[n]
+        if all(np.hypot(x - xy[m][0], y - xy[m][1]) >= DEDUP_M for _, m in kept):
+            kept.append((basis, n))
+    return kept

@@ -104,14 +104,7 @@ def _feed(
 ) -> None:
     """Feed the whole file to ``parser``, mapping every failure to InputError."""
     file = str(path)
-    try:
-        total = max(path.stat().st_size, 1)
-    except FileNotFoundError:
-        msg = "file not found"
-        raise InputError(file, "", msg) from None
-    except OSError as exc:
-        msg = f"cannot read the file: {exc}"
-        raise InputError(file, "", msg) from None
+    total = _file_size(path)
 
     def where() -> str:
         return f"line {parser.CurrentLineNumber}, column {parser.CurrentColumnNumber}"
@@ -119,33 +112,16 @@ def _feed(
     limit = decompressed_limit(total) if _is_compressed(path) else None
     try:
         with open_maybe_compressed(path) as fh:
-            raw = getattr(fh, "fileobj", None) or getattr(fh, "_fp", None)
-            got_any = False
-            produced = 0
-            since_close = 0
-            while True:
-                chunk = fh.read(CHUNK)
-                if not chunk:
-                    break
-                produced += len(chunk)
-                close = chunk.rfind(b">")
-                since_close = since_close + len(chunk) if close < 0 else len(chunk) - close - 1
-                if since_close > MAX_TAG_BYTES:
-                    # expat rescans an unfinished token on every chunk: one giant
-                    # tag costs quadratic time, and no OSM tag is longer than ~25 KB.
-                    msg = f"an XML tag longer than {MAX_TAG_BYTES:,} bytes; refused"
-                    raise InputError(file, where(), msg)
-                if limit is not None and produced > limit:
-                    msg = (
-                        f"decompresses to more than {limit:,} bytes from {total:,}; refused "
-                        "as a decompression bomb (see README, Input safety and limits)"
-                    )
-                    raise InputError(file, "", msg)
-                got_any = got_any or bool(chunk.strip())
-                parser.Parse(chunk, False)
-                check_cancel(cancel)
-                if progress is not None and raw is not None and hasattr(raw, "tell"):
-                    progress(min(raw.tell() / total, 1.0))
+            got_any = _feed_chunks(
+                parser,
+                fh,
+                file,
+                total=total,
+                limit=limit,
+                where=where,
+                progress=progress,
+                cancel=cancel,
+            )
             if not got_any:
                 msg = f"file is empty; {kind} expected"
                 raise InputError(file, "", msg)
@@ -153,14 +129,7 @@ def _feed(
     except _Forbidden as exc:
         raise InputError(file, where(), str(exc)) from None
     except expat.ExpatError as exc:
-        code = expat.ErrorString(exc.code) if exc.code else str(exc)
-        if exc.code == expat.errors.codes[expat.errors.XML_ERROR_NO_ELEMENTS]:
-            msg = f"the XML ends too early (truncated file?): {code}"
-        elif exc.code == expat.errors.codes[expat.errors.XML_ERROR_UNCLOSED_TOKEN]:
-            msg = f"the XML ends inside a tag (truncated file?): {code}"
-        else:
-            msg = f"malformed XML: {code}"
-        raise InputError(file, f"line {exc.lineno}, column {exc.offset}", msg) from None
+        raise _malformed(file, exc) from None
     except LookupError as exc:
         # <?xml encoding="..."?> naming an encoding Python does not know.
         msg = f"malformed XML: {str(exc)[:120]}"
@@ -169,6 +138,71 @@ def _feed(
         # bz2/gzip/lzma raise these for truncated or non-compressed data.
         msg = f"cannot read the file (truncated or not {path.suffix} compressed?): {exc}"
         raise InputError(file, "", msg) from None
+
+
+def _file_size(path: Path) -> int:
+    """The size on disk (at least 1): what progress and the bomb limit are measured by."""
+    try:
+        return max(path.stat().st_size, 1)
+    except FileNotFoundError:
+        msg = "file not found"
+        raise InputError(str(path), "", msg) from None
+    except OSError as exc:
+        msg = f"cannot read the file: {exc}"
+        raise InputError(str(path), "", msg) from None
+
+
+def _feed_chunks(
+    parser: Any,
+    fh: IO[bytes],
+    file: str,
+    *,
+    total: int,
+    limit: int | None,
+    where: Callable[[], str],
+    progress: Callable[[float], None] | None,
+    cancel: Callable[[], bool] | None,
+) -> bool:
+    """Parse the stream chunk by chunk within the bounds; whether it held anything."""
+    raw = getattr(fh, "fileobj", None) or getattr(fh, "_fp", None)
+    got_any = False
+    produced = 0
+    since_close = 0
+    while True:
+        chunk = fh.read(CHUNK)
+        if not chunk:
+            return got_any
+        produced += len(chunk)
+        close = chunk.rfind(b">")
+        since_close = since_close + len(chunk) if close < 0 else len(chunk) - close - 1
+        if since_close > MAX_TAG_BYTES:
+            # expat rescans an unfinished token on every chunk: one giant
+            # tag costs quadratic time, and no OSM tag is longer than ~25 KB.
+            msg = f"an XML tag longer than {MAX_TAG_BYTES:,} bytes; refused"
+            raise InputError(file, where(), msg)
+        if limit is not None and produced > limit:
+            msg = (
+                f"decompresses to more than {limit:,} bytes from {total:,}; refused "
+                "as a decompression bomb (see README, Input safety and limits)"
+            )
+            raise InputError(file, "", msg)
+        got_any = got_any or bool(chunk.strip())
+        parser.Parse(chunk, False)
+        check_cancel(cancel)
+        if progress is not None and raw is not None and hasattr(raw, "tell"):
+            progress(min(raw.tell() / total, 1.0))
+
+
+def _malformed(file: str, exc: expat.ExpatError) -> InputError:
+    """An expat error in plain words, a truncated file said as such."""
+    code = expat.ErrorString(exc.code) if exc.code else str(exc)
+    if exc.code == expat.errors.codes[expat.errors.XML_ERROR_NO_ELEMENTS]:
+        msg = f"the XML ends too early (truncated file?): {code}"
+    elif exc.code == expat.errors.codes[expat.errors.XML_ERROR_UNCLOSED_TOKEN]:
+        msg = f"the XML ends inside a tag (truncated file?): {code}"
+    else:
+        msg = f"malformed XML: {code}"
+    return InputError(file, f"line {exc.lineno}, column {exc.offset}", msg)
 
 
 def check_xml_prolog(path: str | Path, *, kind: str = "XML file") -> str:

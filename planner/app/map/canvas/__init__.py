@@ -3,13 +3,8 @@
 from planner.app.map.canvas.layers import GeomLayer, prepare_layer
 from planner.app.map.canvas.overlays import ScaleBar, nice_number, scale_bar
 from planner.app.map.canvas.render import TILE_PX, level_for_res, level_res
-from planner.app.map.canvas.view import (
-    LAYER_IDS,
-    OSM_ATTRIBUTION,
-    LayerInfo,
-    LegendEntry,
-    MapCanvas,
-)
+from planner.app.map.canvas.view import OSM_ATTRIBUTION, MapCanvas
+from planner.app.map.canvas.view_layers import LAYER_IDS, LayerInfo, LegendEntry
 
 __all__ = [
     "LAYER_IDS",

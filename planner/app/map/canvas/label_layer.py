@@ -31,12 +31,8 @@ from planner.app.map.canvas.labels import (
     place_labels,
     stands_off,
 )
-from planner.app.map.canvas.render import (
-    StreetLabels,
-    draw_street_sprites,
-    site_symbol_px,
-    street_labels,
-)
+from planner.app.map.canvas.render import site_symbol_px, street_labels
+from planner.app.map.canvas.street_names import StreetLabels, draw_street_sprites
 
 if TYPE_CHECKING:
     from planner.app.map.canvas.prepare import BoundaryLayer

@@ -4,7 +4,8 @@ Scene coordinates are projected metres with y flipped (scene y = -northing), so
 that Qt's downward y axis shows north up. Every static layer is held as shapely
 geometries in scene coordinates, an STRtree over them, and the flat vertex arrays
 that :func:`planner.app.map.canvas.paths.path_from_parts` streams into a path.
-Coarse zoom levels draw geometry simplified to their pixel size.
+Coarse zoom levels draw geometry simplified to their pixel size. :class:`StreetLayer`
+holds the streets by drawing class with their names; :class:`PointLayer` styled points.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
+
+from planner.app.map.canvas import style as st
 
 #: Simplification tolerances (scene metres) kept per layer; a tile with pixel size
 #: ``res`` uses the largest tolerance not above ``res / 2``.
@@ -173,3 +176,42 @@ def prepare_layer(
     while a citywide layer (seconds of work) is prepared.
     """
     return GeomLayer(to_scene_geoms(geoms, projector=projector, projected=projected))
+
+
+@dataclass(frozen=True)
+class StreetLayer:
+    """Streets split by drawing class, each with its names."""
+
+    classes: dict[str, GeomLayer]
+    names: dict[str, np.ndarray]
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        boxes = [b for g in self.classes.values() if (b := g.bounds) is not None]
+        if not boxes:
+            return None
+        a = np.array(boxes)
+        return (a[:, 0].min(), a[:, 1].min(), a[:, 2].max(), a[:, 3].max())
+
+    def __len__(self) -> int:
+        return sum(len(g) for g in self.classes.values())
+
+
+@dataclass(frozen=True)
+class PointLayer:
+    """Points in scene coordinates with a style per point."""
+
+    xy: np.ndarray
+    styles: tuple[st.CategoryStyle, ...] = ()
+    tree: shapely.STRtree = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tree", shapely.STRtree(shapely.points(self.xy)))
+
+    def query(self, rect: tuple[float, float, float, float]) -> np.ndarray:
+        hits = self.tree.query(shapely.box(*rect))
+        hits.sort()
+        return hits
+
+    def __len__(self) -> int:
+        return len(self.xy)

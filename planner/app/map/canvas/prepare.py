@@ -23,8 +23,7 @@ import numpy as np
 import shapely
 
 from planner.app.map.canvas import style as st
-from planner.app.map.canvas.layers import GeomLayer, to_scene_geoms
-from planner.app.map.canvas.render import PointLayer, StreetLayer
+from planner.app.map.canvas.layers import GeomLayer, PointLayer, StreetLayer, to_scene_geoms
 from planner.core.buildings import Footprints
 from planner.core.model import Site
 from planner.io.formats.street_table import StreetTable

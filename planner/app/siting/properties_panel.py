@@ -1,36 +1,21 @@
-"""Dock panels: layers, findings and camera properties."""
+"""The Properties dock: one camera's values, checked against SPEC 5.1, applied through the gate."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-    Signal,
-)
-from PySide6.QtGui import QColor, QIcon, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
-    QListView,
     QPlainTextEdit,
     QPushButton,
-    QSlider,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -38,268 +23,14 @@ from PySide6.QtWidgets import (
 from planner.app.common import units
 from planner.app.siting import wording
 from planner.app.siting.document import PlanDocument
-from planner.core.model import Camera, CameraStatus, Finding, Severity
+from planner.core.model import Camera, CameraStatus
 
-Index = QModelIndex | QPersistentModelIndex
 KNOWN_CAPABILITIES = (
     "plate_read",
     "vehicle_fingerprint",
     "facial_recognition",
     "biometric_analysis",
 )
-
-
-# -- layers ---------------------------------------------------------------------------------
-class LayersPanel(QWidget):
-    """Layer list: visibility checkbox and legend symbol per row, opacity slider below.
-
-    Layers are ``(key, title, icon)``; the main window connects the signals to the canvas.
-    """
-
-    visibility_changed = Signal(str, bool)
-    opacity_changed = Signal(str, float)
-
-    KEY_ROLE = Qt.ItemDataRole.UserRole + 1
-    OPACITY_ROLE = Qt.ItemDataRole.UserRole + 2
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.model = QStandardItemModel(self)
-        self.view = QListView()
-        self.view.setModel(self.model)
-        self.view.setObjectName("layers_view")
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(0, 100)
-        self.slider.setValue(100)
-        self.slider.setEnabled(False)
-        self.slider.setObjectName("layer_opacity")
-        self.slider.setAccessibleName("Layer opacity")
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(self.view)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Opacity"))
-        row.addWidget(self.slider)
-        lay.addLayout(row)
-        self.model.itemChanged.connect(self._item_changed)
-        self.view.selectionModel().currentChanged.connect(self._current_changed)
-        self.slider.valueChanged.connect(self._slider_moved)
-
-    def set_layers(self, layers: Sequence[tuple[str, str, QIcon | None, bool, float]]) -> None:
-        """``(key, title, legend icon, visible, opacity)`` per layer, top first."""
-        self.model.blockSignals(True)
-        self.model.clear()
-        for key, title, icon, visible, opacity in layers:
-            item = QStandardItem(title)
-            item.setCheckable(True)
-            item.setEditable(False)
-            item.setCheckState(Qt.CheckState.Checked if visible else Qt.CheckState.Unchecked)
-            if icon is not None:
-                item.setIcon(icon)
-            item.setData(key, self.KEY_ROLE)
-            item.setData(float(opacity), self.OPACITY_ROLE)
-            self.model.appendRow(item)
-        self.model.blockSignals(False)
-        self.view.reset()
-
-    def keys(self) -> list[str]:
-        return [self.model.item(r).data(self.KEY_ROLE) for r in range(self.model.rowCount())]
-
-    def _item_changed(self, item: QStandardItem) -> None:
-        self.visibility_changed.emit(
-            item.data(self.KEY_ROLE), item.checkState() == Qt.CheckState.Checked
-        )
-
-    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        self.slider.setEnabled(current.isValid())
-        if current.isValid():
-            self.slider.blockSignals(True)
-            self.slider.setValue(round(100 * float(current.data(self.OPACITY_ROLE) or 1.0)))
-            self.slider.blockSignals(False)
-
-    def _slider_moved(self, value: int) -> None:
-        index = self.view.currentIndex()
-        if not index.isValid():
-            return
-        self.model.setData(index, value / 100.0, self.OPACITY_ROLE)
-        self.opacity_changed.emit(index.data(self.KEY_ROLE), value / 100.0)
-
-
-# -- findings -------------------------------------------------------------------------------
-class FindingsModel(QAbstractTableModel):
-    """Every finding of every checked camera, one row each."""
-
-    COLUMNS = ("Severity", "Camera", "Rule", "Site", "Category", "Entrances", "Distance", "Message")
-    SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-    FINDING_ROLE = Qt.ItemDataRole.UserRole + 2
-
-    def __init__(self, doc: PlanDocument, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.doc = doc
-        self.rows: list[Finding] = []
-        doc.results_reset.connect(self.refresh)
-        doc.result_changed.connect(self.refresh)
-        doc.camera_removed.connect(self.refresh)
-        units.notifier.changed.connect(self.refresh)
-        self.sentences: list[str] = []
-        self.refresh()
-
-    def refresh(self, *_args: object) -> None:
-        self.beginResetModel()
-        order = {cid: i for i, cid in enumerate(c.id for c in self.doc.all_cameras())}
-        results = sorted(self.doc.results.values(), key=lambda r: order.get(r.camera_id, 1 << 30))
-        self.rows = [f for r in results for f in r.findings]
-        # in plain words, in the display unit (the core's messages are metric, for files)
-        self.sentences = [self.doc.describe(f) for f in self.rows]
-        self.endResetModel()
-        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.COLUMNS) - 1)
-
-    def site_text(self, f: Finding) -> str:
-        name = f.site_name or f.site_id or ""
-        site = self.doc.site(f.site_id)
-        return f"{name} (unverified)" if site is not None and site.verified is False else name
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            if self.COLUMNS[section] == "Distance":
-                return f"Distance ({units.unit_symbol()})"
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        f = self.rows[index.row()]
-        col = index.column()
-        if role == self.FINDING_ROLE:
-            return f
-        if role == self.SORT_ROLE:
-            if col == 0:
-                return f.severity.rank
-            if col == 6:
-                return -1.0 if f.distance_m is None else f.distance_m
-            return str(self.data(index) or "")
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (
-                str(f.severity).upper(),
-                f.camera_id,
-                str(f.rule),
-                self.site_text(f),
-                f.category or "",
-                ", ".join(f.entrance_ids),
-                "" if f.distance_m is None else f"{units.to_display(f.distance_m):.1f}",
-                self.sentences[index.row()],
-            )[col]
-        if role == Qt.ItemDataRole.ForegroundRole and col == 0:
-            return QColor(190, 20, 20) if f.severity is Severity.BLOCK else QColor(170, 100, 0)
-        if (
-            role == Qt.ItemDataRole.ForegroundRole
-            and col == 3
-            and self.site_text(f).endswith("(unverified)")
-        ):
-            return QColor(140, 40, 140)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self.sentences[index.row()]
-        return None
-
-
-class FindingsPanel(QWidget):
-    """Sortable findings table; click selects and zooms, double-click opens properties."""
-
-    finding_clicked = Signal(object)
-    finding_activated = Signal(object)
-
-    def __init__(self, doc: PlanDocument, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.model = FindingsModel(doc, self)
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setSortRole(FindingsModel.SORT_ROLE)
-        self.proxy.setFilterKeyColumn(-1)
-        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.filter = QLineEdit()
-        self.filter.setPlaceholderText("Filter findings")
-        self.filter.setClearButtonEnabled(True)
-        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
-        self.view = QTableView()
-        self.view.setObjectName("findings_view")
-        self.view.setModel(self.proxy)
-        self.view.setSortingEnabled(True)
-        self.view.sortByColumn(0, Qt.SortOrder.DescendingOrder)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.verticalHeader().hide()
-        self.view.setWordWrap(False)
-        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
-        header = self.view.horizontalHeader()
-        # every column but the message as wide as its longest cell (rule ids, categories
-        # and entrance ids must read whole); the message takes the rest, in a tooltip too
-        for col in range(len(FindingsModel.COLUMNS) - 1):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(len(FindingsModel.COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
-        header.setMinimumSectionSize(48)
-        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        # one line of text per row, tight: the dock shows six findings at its default size
-        self.view.verticalHeader().setDefaultSectionSize(self.view.fontMetrics().height() + 6)
-        self.summary = QLabel()
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
-        lay.setSpacing(2)
-        # the filter and the summary share a row: every pixel of height is a row of findings
-        top = QHBoxLayout()
-        top.addWidget(self.filter, 1)
-        top.addWidget(self.summary, 2)
-        lay.addLayout(top)
-        lay.addWidget(self.view)
-        self.view.clicked.connect(lambda i: self.finding_clicked.emit(self.finding_at(i)))
-        self.view.doubleClicked.connect(lambda i: self.finding_activated.emit(self.finding_at(i)))
-        self.model.modelReset.connect(self._update_summary)
-        self._update_summary()
-
-    def finding_at(self, proxy_index: QModelIndex) -> Finding:
-        return self.proxy.data(proxy_index, FindingsModel.FINDING_ROLE)
-
-    def set_unchecked_reason(self, reason: str) -> None:
-        """Why the plan has no result (shown instead of a count that would read "0 blocked")."""
-        self._unchecked = reason
-        self._update_summary()
-
-    def _update_summary(self) -> None:
-        n, n_block, n_warn, n_clear = self.model.doc.status_counts()
-        if not n:
-            reason = getattr(self, "_unchecked", "")
-            self.summary.setText(f"Not checked. {reason}" if reason else "Not checked.")
-            return
-        blind = sum(bool(wording.view_note(r)) for r in self.model.doc.results.values())
-        # a clear camera that sees nothing has no finding: the summary still says so
-        extra = f"; {blind} with the {wording.VIEW_BLOCKED}" if blind else ""
-        counts = (
-            f"{n_block} blocked, {n_warn} warned, {n_clear} clear; "
-            f"{len(self.model.rows)} findings{extra}"
-        )
-        doc = self.model.doc
-        if not doc.plan.cameras:
-            # an empty plan over a pack: the cameras checked are the pack's, say whose
-            data = doc.data
-            pack = data.pack_path if data is not None else None
-            where = Path(pack).name if pack is not None else "the data"
-            self.summary.setText(
-                f"No cameras in this plan yet. {n} existing cameras in {where}: {counts}"
-            )
-            return
-        self.summary.setText(f"{n} cameras checked: {counts}")
-
-
-# -- camera properties ---------------------------------------------------------------------
 #: SPEC 5.1 ranges: (low, high, low included, high included).
 HEADING_RANGE = (0.0, 360.0, True, False)
 FOV_RANGE = (0.0, 360.0, False, True)
@@ -343,6 +74,15 @@ class PropertiesPanel(QWidget):
         self.catalogue = catalogue
         self.camera_id: str | None = None
         self._loading = False
+        self._build_fields()
+        caps_box = self._build_capabilities()
+        self._build_notes_and_buttons()
+        self._build_layout(self._build_form(), caps_box)
+        self._connect_signals()
+        self.set_camera(None)
+
+    def _build_fields(self) -> None:
+        """The title, the note and one editor per camera value."""
         self.title = QLabel("No camera selected")
         self.title.setObjectName("properties_title")
         self.note = QLabel()
@@ -351,8 +91,8 @@ class PropertiesPanel(QWidget):
         self.label = QLineEdit()
         self.model_box = QComboBox()
         self.model_box.addItem("(none)", None)
-        if catalogue is not None:
-            for m in catalogue.models:
+        if self.catalogue is not None:
+            for m in self.catalogue.models:
                 self.model_box.addItem(m.label, m.key)
         self.heading = QLineEdit()
         self.heading.setObjectName("heading_edit")
@@ -365,13 +105,20 @@ class PropertiesPanel(QWidget):
         self.status = QComboBox()
         for s in CameraStatus:
             self.status.addItem(str(s), s)
+
+    def _build_capabilities(self) -> QGroupBox:
+        """One checkbox per known capability, in a group."""
         self.caps: dict[str, QCheckBox] = {}
-        caps_box = QGroupBox("Capabilities")
-        caps_lay = QVBoxLayout(caps_box)
+        box = QGroupBox("Capabilities")
+        lay = QVBoxLayout(box)
         for cap in KNOWN_CAPABILITIES:
             cb = QCheckBox(cap.replace("_", " "))
             self.caps[cap] = cb
-            caps_lay.addWidget(cb)
+            lay.addWidget(cb)
+        return box
+
+    def _build_notes_and_buttons(self) -> None:
+        """The notes, the error line and the Apply and Revert buttons."""
         self.notes = QPlainTextEdit()
         self.notes.setMaximumHeight(70)
         self.error = QLabel()
@@ -382,6 +129,9 @@ class PropertiesPanel(QWidget):
         self.apply_button = QPushButton("Apply")
         self.apply_button.setDefault(True)
         self.revert_button = QPushButton("Revert")
+
+    def _build_form(self) -> QFormLayout:
+        """The labelled rows of values, each unit beside its field."""
         form = QFormLayout()
         form.addRow("Label", self.label)
         form.addRow("Model", self.model_box)
@@ -403,6 +153,10 @@ class PropertiesPanel(QWidget):
             "Compass bearing of the view's axis: 0 north, 90 east; at least 0 and less than 360"
         )
         self.fov.setToolTip("Horizontal field of view: more than 0, at most 360 (a full circle)")
+        return form
+
+    def _build_layout(self, form: QFormLayout, caps_box: QGroupBox) -> None:
+        """Title and note, the values, capabilities, notes, error, then the buttons."""
         buttons = QHBoxLayout()
         buttons.addWidget(self.revert_button)
         buttons.addWidget(self.apply_button)
@@ -417,6 +171,9 @@ class PropertiesPanel(QWidget):
         lay.addWidget(self.error)
         lay.addLayout(buttons)
         lay.addStretch(1)
+
+    def _connect_signals(self) -> None:
+        """Return applies, typing clears the marks; the panel follows the document and units."""
         for w in (self.label, self.heading, self.fov, self.range):
             w.returnPressed.connect(self._apply)  # Return in a field is Apply
             w.textEdited.connect(self._clear_marks)
@@ -426,13 +183,12 @@ class PropertiesPanel(QWidget):
         self.model_box.activated.connect(self._model_chosen)
         self.apply_button.clicked.connect(self._apply)
         self.revert_button.clicked.connect(lambda: self.set_camera(self.camera_id))
-        doc.camera_changed.connect(self._doc_changed)
-        doc.camera_removed.connect(self._doc_changed)
-        doc.result_changed.connect(self._result_changed)
-        doc.plan_reset.connect(lambda: self.set_camera(None))
+        self.doc.camera_changed.connect(self._doc_changed)
+        self.doc.camera_removed.connect(self._doc_changed)
+        self.doc.result_changed.connect(self._result_changed)
+        self.doc.plan_reset.connect(lambda: self.set_camera(None))
         # a bound method (not a lambda): Qt drops the connection when the panel goes
         units.notifier.changed.connect(self._units_changed)
-        self.set_camera(None)
 
     def _units_changed(self, _unit: str) -> None:
         self.set_camera(self.camera_id)
