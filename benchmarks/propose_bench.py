@@ -6,7 +6,13 @@ and ``sj_sensitive_sites.geojson`` (shared data), then measures, as medians of
 budgets 10 ... 400, the whole curve 1 ... cover-all, re-optimising after locking one
 camera, and peak memory. Prints one JSON object.
 
+``--city`` runs the city-scale tier instead, once: pack_bench.py's GENERATED
+street network of San José size with the real citywide buildings and generated
+sites, candidates over the whole city (or ``--city-box-m`` around downtown), then
+greedy and the exact MILP for a few budgets and the exact set cover.
+
     .venv/bin/python benchmarks/propose_bench.py [--repeat 3]
+    .venv/bin/python benchmarks/propose_bench.py --city [--city-box-m 2000]
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from planner.cli import main as cli_main
@@ -34,8 +42,8 @@ from planner.propose.solve import solve_max_cover, solve_set_cover
 from tests.shared_data import locate_shared_data
 
 BUDGETS = (10, 25, 50, 100, 200, 400)
-#: City tier: a box of this many metres a side around downtown, on the generated network.
-CITY_BOX_M = 2000.0
+#: City tier: budgets solved (greedy, then exact).
+CITY_BUDGETS = (10, 100, 1000)
 CITY_CENTRE = (-121.8870, 37.3360)
 
 
@@ -70,16 +78,16 @@ def _cpu() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def city_tier(repeat: int, workers: int) -> dict:
-    """Generated San José-size streets, real citywide buildings, generated sites.
+def _peak_mb() -> dict[str, float]:
+    """Peak resident memory of this process and of its largest finished child."""
+    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"peak_rss_mb": round(me, 1), "peak_rss_children_mb": round(kids, 1)}
 
-    The pack is pack_bench.py's (cached); the candidate stage runs on a box of
-    CITY_BOX_M around downtown, and the whole-city CPU is that box's CPU scaled by
-    area (the generated grid covers the city's extent evenly): an EXTRAPOLATION.
-    """
-    import shapely
 
-    from benchmarks.pack_bench import EAST, NORTH, SOUTH, WEST, cache_dir, prepare
+def _city_inputs() -> tuple[object, object, float, float]:
+    """The generated city's checker and streets (pack_bench.py's pack, cached)."""
+    from benchmarks.pack_bench import cache_dir, prepare
     from planner.propose.approaches import streets_from_table
 
     shared = locate_shared_data()
@@ -92,50 +100,93 @@ def city_tier(repeat: int, workers: int) -> dict:
     inputs = load_inputs(policy=policy, data=pack)
     checker = build_checker(inputs, policy=policy)
     streets = streets_from_table(inputs.streets, checker.projector)
-    load_s = time.perf_counter() - t
-    cx, cy = checker.projector.point(*CITY_CENTRE)
-    half = CITY_BOX_M / 2
-    box = shapely.box(cx - half, cy - half, cx + half, cy + half)
+    return checker, streets, prepare_s, time.perf_counter() - t
+
+
+def _city_solves(proposer: Proposer) -> dict:
+    """Greedy and the exact MILP for a few budgets, and the exact set cover."""
+    from planner.propose.solve import greedy_max_cover
+
+    sets, w = proposer.sets, proposer.approaches.weight
+    out: dict = {}
+    for n in CITY_BUDGETS:
+        t = time.perf_counter()
+        pick = greedy_max_cover(sets, w, n)
+        greedy_s = time.perf_counter() - t
+        greedy = float(w[np.unique(np.concatenate([sets[i] for i in pick]))].sum()) if pick else 0.0
+        sol = solve_max_cover(sets, w, n, time_limit=300, start=pick)
+        out[str(n)] = {
+            "greedy_objective": greedy,
+            "greedy_s": round(greedy_s, 3),
+            "objective": sol.objective,
+            "bound": sol.bound,
+            "gap": sol.gap,
+            "optimal": sol.optimal,
+            "seconds": round(sol.seconds, 3),
+        }
+    cover = solve_set_cover(sets, len(w), time_limit=300)
+    out["cover_all"] = {
+        "cameras": cover.objective,
+        "bound": cover.bound,
+        "optimal": cover.optimal,
+        "seconds": round(cover.seconds, 3),
+    }
+    return out
+
+
+def city_tier(box_m: float, workers: int) -> dict:
+    """Generated San José-size streets, real citywide buildings, generated sites; one run.
+
+    The pack is pack_bench.py's (cached). ``box_m`` > 0 limits the candidates to a
+    square of that side around downtown; 0 runs the whole generated city.
+    """
+    import shapely
+
+    checker, streets, prepare_s, load_s = _city_inputs()
+    box = None
+    if box_m > 0:
+        cx, cy = checker.projector.point(*CITY_CENTRE)  # type: ignore[attr-defined]
+        half = box_m / 2
+        box = shapely.box(cx - half, cy - half, cx + half, cy + half)
     lenses = [
         Lens("flock_falcon", 20.0, 25.0, ("plate_read", "vehicle_fingerprint")),
         Lens("flock_falcon_lr", 14.0, 76.0, ("plate_read", "vehicle_fingerprint")),
     ]
-    walls, cpus = [], []
-    proposer = None
-    for _ in range(repeat):
-        c0, t = _cpu(), time.perf_counter()
-        proposer = Proposer(checker, streets, lenses, targets=box, workers=workers)
-        walls.append(time.perf_counter() - t)
-        cpus.append(_cpu() - c0)
-    assert proposer is not None
-    x0, y0 = checker.projector.point(WEST, SOUTH)
-    x1, y1 = checker.projector.point(EAST, NORTH)
-    scale = (x1 - x0) * (y1 - y0) / box.area
-    sets, w = proposer.sets, proposer.approaches.weight
-    solves = {
-        str(n): round(statistics.median(
-            solve_max_cover(sets, w, n, time_limit=60).seconds for _ in range(repeat)
-        ), 4)
-        for n in (10, 50, 200)
-    }  # fmt: skip
+    c0, t = _cpu(), time.perf_counter()
+    marks = iter(np.arange(0.05, 1.0001, 0.05))
+    next_mark = [next(marks)]
+
+    def progress(stage: str, fraction: float) -> None:
+        # On stderr as it goes: a run stopped early still says how far it got.
+        if fraction + 1e-9 >= next_mark[0]:
+            wall = time.perf_counter() - t
+            print(f"{stage} {fraction:.0%} after {wall:.0f} s", file=sys.stderr, flush=True)
+            next_mark[0] = next(marks, 2.0)
+
+    proposer = Proposer(checker, streets, lenses, targets=box, workers=workers, progress=progress)  # type: ignore[arg-type]
+    wall, cpu = time.perf_counter() - t, _cpu() - c0
     st = proposer.stats
+    area = "the WHOLE generated city" if box is None else f"a {box_m:g} m box around downtown"
     return {
         "label": "GENERATED street network (pack_bench.py: 40,000 nodes, 159,200 directed "
         "edges over San José's extent), REAL citywide buildings (324,221), 2,000 generated "
-        f"sites; candidates in a {CITY_BOX_M:g} m box around downtown",
+        f"sites; candidates over {area}",
+        "box_m": box_m or None,
+        "workers": workers,
         "prepare_s": round(prepare_s, 1),
         "load_s": round(load_s, 2),
-        "box_approaches": st.approaches,
-        "box_positions": st.positions,
-        "box_candidates": st.candidates,
-        "box_legal": st.legal,
-        "box_distinct_sets": st.distinct_sets,
-        "box_maximal_sets": st.maximal_sets,
-        "box_candidates_legality_s_median": round(statistics.median(walls), 2),
-        "box_candidates_legality_cpu_s_median": round(statistics.median(cpus), 2),
-        "box_solve_s_median": solves,
-        "city_area_over_box": round(scale, 1),
-        "city_candidates_legality_cpu_s_extrapolated": round(statistics.median(cpus) * scale),
+        "approaches": st.approaches,
+        "readable_approaches": st.readable_approaches,
+        "positions": st.positions,
+        "candidates": st.candidates,
+        "legal": st.legal,
+        "reading_poses": st.reading_poses,
+        "distinct_sets": st.distinct_sets,
+        "maximal_sets": st.maximal_sets,
+        "stage_s": {k: round(v, 2) for k, v in st.seconds.items()},
+        "proposer_wall_s": round(wall, 1),
+        "proposer_cpu_s": round(cpu, 1),
+        "solves": _city_solves(proposer),
     }
 
 
@@ -146,6 +197,12 @@ def main() -> None:
     ap.add_argument(
         "--city", action="store_true", help="only the city-scale tier (generated streets)"
     )
+    ap.add_argument(
+        "--city-box-m",
+        type=float,
+        default=0.0,
+        help="city tier: candidates in a square of this side (m) around downtown; 0: whole city",
+    )
     args = ap.parse_args()
     load_start = os.getloadavg()
     data = locate_shared_data()
@@ -153,10 +210,10 @@ def main() -> None:
         raise SystemExit("shared data not found")
     if args.city:
         with contextlib.redirect_stdout(sys.stderr):
-            city = city_tier(args.repeat, args.workers)
+            city = city_tier(args.city_box_m, args.workers)
         city["loadavg_start"] = load_start
         city["loadavg_end"] = os.getloadavg()
-        city["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        city.update(_peak_mb())
         print(json.dumps(city, indent=1))
         return
     with tempfile.TemporaryDirectory() as tmp:

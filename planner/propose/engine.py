@@ -24,15 +24,9 @@ from shapely.geometry.base import BaseGeometry
 from planner.core.checker import Checker
 from planner.core.model import Camera, CameraStatus, Severity
 from planner.propose.approaches import Approaches, Streets, build_approaches
-from planner.propose.candidates import (
-    CandidateParams,
-    Lens,
-    PoseTable,
-    Positions,
-    ReadingModel,
-    build_poses_parallel,
-    kerb_positions,
-)
+from planner.propose.candidates import CandidateParams, Lens, Positions, kerb_positions
+from planner.propose.poses import PoseTable, build_poses_parallel
+from planner.propose.reading import ReadingModel
 from planner.propose.solve import (
     Solution,
     greedy_max_cover,
@@ -133,34 +127,20 @@ class Proposer:
         self.lenses = tuple(lenses)
         self.stats = Stats()
         t0 = time.perf_counter()
-        if targets is not None:
-            # Only streets a camera in the targets could see matter (a citywide layer
-            # has 160,000 rows); whole edges, so intersections keep their degree.
-            reach = max((lens.range_m for lens in self.lenses), default=0.0)
-            reach += self.params.read.read_far_m + 50.0
-            import shapely
-
-            near = shapely.intersects(streets.lines, shapely.buffer(targets, reach))
-            streets = _streets_subset(streets, np.flatnonzero(near))
-        approaches = build_approaches(streets, self.params.read)
-        if targets is not None and len(approaches):
-            import shapely
-
-            inside = shapely.intersects(targets, approaches.zones)
-            approaches = _take(approaches, np.flatnonzero(inside))
-        self.approaches: Approaches = approaches
-        self.reading = ReadingModel(checker, approaches, self.params.read)
+        streets, self.approaches = self._streets_and_approaches(streets, targets)
+        self.reading = ReadingModel(checker, self.approaches, self.params.read)
         self.positions: Positions = kerb_positions(
             streets, checker, self.params, targets=targets, poles=poles
         )
         t1 = time.perf_counter()
         self.poses: PoseTable = build_poses_parallel(
             checker,
-            approaches,
+            self.approaches,
             self.positions,
             self.lenses,
             self.params,
             workers=workers,
+            model=self.reading,
             progress=None
             if progress is None
             else lambda done, total: progress("candidates", done / max(total, 1)),
@@ -169,17 +149,37 @@ class Proposer:
         t2 = time.perf_counter()
         self._merge()
         t3 = time.perf_counter()
-        self.stats.approaches = len(approaches)
+        self._count(
+            {"approaches_positions": t1 - t0, "candidates_legality": t2 - t1, "merge": t3 - t2}
+        )
+        self._bad_poses: set[int] = set()
+
+    def _streets_and_approaches(
+        self, streets: Streets, targets: BaseGeometry | None
+    ) -> tuple[Streets, Approaches]:
+        """The streets a camera in ``targets`` could see, and the approaches in ``targets``."""
+        import shapely
+
+        if targets is not None:
+            # Only streets a camera in the targets could see matter (a citywide layer
+            # has 160,000 rows); whole edges, so intersections keep their degree.
+            reach = max((lens.range_m for lens in self.lenses), default=0.0)
+            reach += self.params.read.read_far_m + 50.0
+            near = shapely.intersects(streets.lines, shapely.buffer(targets, reach))
+            streets = _streets_subset(streets, np.flatnonzero(near))
+        approaches = build_approaches(streets, self.params.read)
+        if targets is not None and len(approaches):
+            inside = shapely.intersects(targets, approaches.zones)
+            approaches = _take(approaches, np.flatnonzero(inside))
+        return streets, approaches
+
+    def _count(self, seconds: dict[str, float]) -> None:
+        self.stats.approaches = len(self.approaches)
         self.stats.positions = len(self.positions)
         self.stats.candidates = self.poses.made
         self.stats.legal = self.poses.legal
         self.stats.reading_poses = len(self.poses)
-        self.stats.seconds = {
-            "approaches_positions": t1 - t0,
-            "candidates_legality": t2 - t1,
-            "merge": t3 - t2,
-        }
-        self._bad_poses: set[int] = set()
+        self.stats.seconds = dict(seconds)
 
     # -- reading sets -----------------------------------------------------------
 
@@ -259,80 +259,103 @@ class Proposer:
             msg = "give either cameras or cover_all"
             raise ValueError(msg)
         covered, values = self.fixed_values(fixed)
-        w = self.approaches.weight
-        fixed_weight = float(w[covered].sum())
-        accept = Severity.WARN.rank if self.params.allow_warn else Severity.CLEAR.rank
-        taken = set(used_ids)
-        failures = 0
-        rechecked = 0
+        fixed_weight = float(self.approaches.weight[covered].sum())
+        tally = _Recheck(taken=set(used_ids))
         active = list(range(len(self.sets)))
         for _ in range(_MAX_RESOLVES + 1):
             sets = [self.sets[i] for i in active]
             if cover_all:
                 sol = solve_set_cover(
-                    sets, len(w), covered=covered, time_limit=time_limit, cancel=cancel
+                    sets, len(covered), covered=covered, time_limit=time_limit, cancel=cancel
                 )
                 greedy = float("nan")
             else:
-                greedy_pick = greedy_max_cover(sets, w, int(cameras or 0), covered=covered)
-                greedy = fixed_weight + _gain(sets, greedy_pick, w, covered)
-                sol = solve_max_cover(
-                    sets,
-                    w,
-                    int(cameras or 0),
-                    covered=covered,
-                    time_limit=time_limit,
-                    start=greedy_pick,
-                    cancel=cancel,
-                    progress=progress,
+                sol, greedy = self._max_cover(
+                    sets, int(cameras or 0), covered, time_limit, progress, cancel
                 )
-            out: list[ProposedCamera] = []
-            dropped = False
-            ordered = marginal_weights(sets, list(sol.chosen), w, covered=covered)
-            n = 0
-            for local, gain in ordered:
-                s = active[local]
-                while True:
-                    n += 1
-                    while f"{id_prefix}{n}" in taken:
-                        n += 1
-                    k = next((m for m in self.members[s] if m not in self._bad_poses), None)
-                    if k is None:
-                        dropped = True
-                        break
-                    cam = self.pose_camera(k, f"{id_prefix}{n}")
-                    rechecked += 1
-                    status = self.checker.check_camera(cam, with_geometry=False).status
-                    if status.rank <= accept:
-                        out.append(
-                            ProposedCamera(
-                                camera=cam,
-                                reads=tuple(int(i) for i in self.sets[s]),
-                                marginal_weight=gain,
-                                severity=status,
-                            )
-                        )
-                        break
-                    failures += 1
-                    self._bad_poses.add(k)
-                if dropped:
-                    break
-            if not dropped:
+            out = self._rechecked_cameras(sol, active, covered, id_prefix, tally)
+            if out is not None:
                 return Result(
                     cameras=tuple(out),
                     solution=sol,
                     greedy_objective=greedy,
                     fixed_weight=fixed_weight,
                     fixed=tuple(values),
-                    rechecked=rechecked,
-                    recheck_failures=failures,
+                    rechecked=tally.rechecked,
+                    recheck_failures=tally.failures,
                 )
             active = [i for i in active if any(m not in self._bad_poses for m in self.members[i])]
         msg = "proposals kept failing the re-check; please report this"
         raise RuntimeError(msg)
 
+    def _max_cover(
+        self,
+        sets: list[np.ndarray],
+        budget: int,
+        covered: np.ndarray,
+        time_limit: float,
+        progress: Callable[[float, float, float], None] | None,
+        cancel: Callable[[], bool] | None,
+    ) -> tuple[Solution, float]:
+        """The exact maximal covering, started from greedy, and greedy's objective."""
+        w = self.approaches.weight
+        greedy_pick = greedy_max_cover(sets, w, budget, covered=covered)
+        greedy = float(w[covered].sum()) + _gain(sets, greedy_pick, w, covered)
+        sol = solve_max_cover(
+            sets, w, budget, covered=covered, time_limit=time_limit, start=greedy_pick,
+            cancel=cancel, progress=progress,
+        )  # fmt: skip
+        return sol, greedy
+
+    def _rechecked_cameras(
+        self,
+        sol: Solution,
+        active: list[int],
+        covered: np.ndarray,
+        id_prefix: str,
+        tally: _Recheck,
+    ) -> list[ProposedCamera] | None:
+        """The chosen sets as cameras, each re-checked as ``check`` would check it.
+
+        A pose that fails is replaced by the next member of its set; ``None`` when a
+        set has no member left (the caller solves again without it).
+        """
+        accept = Severity.WARN.rank if self.params.allow_warn else Severity.CLEAR.rank
+        sets = [self.sets[i] for i in active]
+        out: list[ProposedCamera] = []
+        n = 0
+        for local, gain in marginal_weights(sets, list(sol.chosen), self.approaches.weight,
+                                            covered=covered):  # fmt: skip
+            s = active[local]
+            while True:
+                n += 1
+                while f"{id_prefix}{n}" in tally.taken:
+                    n += 1
+                k = next((m for m in self.members[s] if m not in self._bad_poses), None)
+                if k is None:
+                    return None
+                cam = self.pose_camera(k, f"{id_prefix}{n}")
+                tally.rechecked += 1
+                status = self.checker.check_camera(cam, with_geometry=False).status
+                if status.rank <= accept:
+                    reads = tuple(int(i) for i in self.sets[s])
+                    out.append(ProposedCamera(cam, reads, gain, status))
+                    break
+                tally.failures += 1
+                self._bad_poses.add(k)
+        return out
+
     def approach_labels(self, reads: Sequence[int]) -> list[str]:
         return [self.approaches.label(int(i)) for i in reads]
+
+
+@dataclass
+class _Recheck:
+    """Re-checks made and failed over the solves of one request, and the ids taken."""
+
+    taken: set[str]
+    rechecked: int = 0
+    failures: int = 0
 
 
 def _gain(
@@ -383,10 +406,9 @@ def explain_position(
     for the rest the site and rule that forbid them, as ``check`` would report them
     (the finding of the first forbidden heading of each run).
     """
-    from planner.core.geometry import normalize_bearing
-
-    out: list[str] = []
     prohibited = set(checker.policy.prohibited_capabilities)
+    ok_rank = Severity.WARN.rank if allow_warn else Severity.CLEAR.rank
+    out: list[str] = []
     for lens in lenses:
         name = f"{lens.model} ({lens.fov_deg:g}°, {lens.range_m:g} m)"
         banned = sorted(prohibited & set(lens.capabilities))
@@ -403,32 +425,35 @@ def explain_position(
             model=lens.model,
             capabilities=lens.capabilities,
         )
-        profile = checker.heading_profile(cam, step_deg=step_deg)
-        ok_rank = Severity.WARN.rank if allow_warn else Severity.CLEAR.rank
-        bad = [h for h, sev in profile if sev.rank > ok_rank]
-        if not bad:
-            out.append(f"{name}: every heading is allowed here")
-            continue
-        allowed = [h for h, sev in profile if sev.rank <= ok_rank]
-        why: dict[str, list[float]] = {}
-        for h in bad:
-            res = checker.check_camera(cam.replace(heading_deg=h), with_geometry=False)
-            worst = [f for f in res.findings if f.severity.rank > ok_rank]
-            key = (
-                "; ".join(
-                    sorted({f"{f.rule} {f.site_name or f.site_id or ''}".strip() for f in worst})
-                )
-                or "the heading sweep"
-            )
-            why.setdefault(key, []).append(h)
-        parts = [
-            f"heading{'s' if len(hs) > 1 else ''} "
-            f"{_spans([normalize_bearing(h) for h in hs], step_deg)} excluded: {key}"
-            for key, hs in why.items()
-        ]
-        ok = _spans(allowed, step_deg) if allowed else "none"
-        out.append(f"{name}: allowed headings {ok}; " + "; ".join(parts))
+        out.append(f"{name}: {_explain_headings(checker, cam, step_deg, ok_rank)}")
     return out
+
+
+def _explain_headings(checker: Checker, cam: Camera, step_deg: float, ok_rank: int) -> str:
+    """The allowed headings of ``cam``, and the site and rule excluding each other run."""
+    from planner.core.geometry import normalize_bearing
+
+    profile = checker.heading_profile(cam, step_deg=step_deg)
+    bad = [h for h, sev in profile if sev.rank > ok_rank]
+    if not bad:
+        return "every heading is allowed here"
+    allowed = [h for h, sev in profile if sev.rank <= ok_rank]
+    why: dict[str, list[float]] = {}
+    for h in bad:
+        res = checker.check_camera(cam.replace(heading_deg=h), with_geometry=False)
+        worst = [f for f in res.findings if f.severity.rank > ok_rank]
+        key = (
+            "; ".join(sorted({f"{f.rule} {f.site_name or f.site_id or ''}".strip() for f in worst}))
+            or "the heading sweep"
+        )
+        why.setdefault(key, []).append(h)
+    parts = [
+        f"heading{'s' if len(hs) > 1 else ''} "
+        f"{_spans([normalize_bearing(h) for h in hs], step_deg)} excluded: {key}"
+        for key, hs in why.items()
+    ]
+    ok = _spans(allowed, step_deg) if allowed else "none"
+    return f"allowed headings {ok}; " + "; ".join(parts)
 
 
 def _spans(headings: Sequence[float], step: float) -> str:

@@ -228,8 +228,6 @@ def solve_max_cover(
     ``covered`` marks items fixed cameras already read (their weight counts, once);
     ``start`` is a feasible solution to begin from (greedy's by default).
     """
-    import highspy
-
     t0 = time.perf_counter()
     done = np.zeros(len(weight), dtype=bool) if covered is None else covered
     base = float(weight[done].sum())
@@ -240,14 +238,37 @@ def solve_max_cover(
         open_items[s] = True
     open_items &= ~done
     open_items &= weight > 0
+    open_weight = np.where(open_items, weight, 0.0)
     items = np.flatnonzero(open_items)
-    start_value = base + covered_weight(sets, start, np.where(open_items, weight, 0.0))
     if budget <= 0 or len(items) == 0 or len(sets) == 0:
         return Solution((), base, base, 0.0, True, time.perf_counter() - t0, "trivial")
     if budget >= len(sets):
         chosen = tuple(i for i, s in enumerate(sets) if open_items[s].any())
-        value = base + covered_weight(sets, chosen, np.where(open_items, weight, 0.0))
+        value = base + covered_weight(sets, chosen, open_weight)
         return Solution(chosen, value, value, 0.0, True, time.perf_counter() - t0, "all")
+    h = _highs()
+    h.passModel(_max_cover_lp(sets, weight, items, budget))
+    h.setOptionValue("time_limit", max(0.01, float(time_limit)))
+    if start:
+        _warm_start(h, sets, start, items, n_items=len(weight))
+    _watch(h, cancel, progress)
+    h.run()
+    start_value = base + covered_weight(sets, start, open_weight)
+    return _result(
+        h, len(sets), base=base, sense=1.0, fallback=(tuple(start), start_value), t0=t0,
+        sets=sets,
+    )  # fmt: skip
+
+
+def _max_cover_lp(
+    sets: Sequence[np.ndarray], weight: np.ndarray, items: np.ndarray, budget: int
+) -> Any:
+    """``max sum w_j y_j`` s.t. ``y_j <= sum_{s ∋ j} x_s``, ``sum x_s <= budget``.
+
+    Columns are the sets' ``x_s`` (integer) then the open items' ``y_j``.
+    """
+    import highspy
+
     row_of = np.full(len(weight), -1, dtype=np.int64)
     row_of[items] = np.arange(len(items))
     n_x, n_y = len(sets), len(items)
@@ -282,25 +303,26 @@ def solve_max_cover(
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n_x + [
         highspy.HighsVarType.kContinuous
     ] * n_y
-    h = _highs()
-    h.passModel(lp)
-    h.setOptionValue("time_limit", max(0.01, float(time_limit)))
-    if start:
-        col = np.zeros(n_x + n_y)
-        col[list(start)] = 1.0
-        hit = np.zeros(len(weight), dtype=bool)
-        for i in start:
-            hit[sets[i]] = True
-        col[n_x:] = hit[items].astype(float)
-        sol = highspy.HighsSolution()
-        sol.col_value = col.tolist()
-        sol.value_valid = True
-        h.setSolution(sol)
-    _watch(h, cancel, progress)
-    h.run()
-    return _result(
-        h, n_x, base=base, sense=1.0, fallback=(tuple(start), start_value), t0=t0, sets=sets
-    )
+    return lp
+
+
+def _warm_start(
+    h: Any, sets: Sequence[np.ndarray], start: Sequence[int], items: np.ndarray, *, n_items: int
+) -> None:
+    """Hand HiGHS the sets ``start`` and the open items they read as a first solution."""
+    import highspy
+
+    n_x = len(sets)
+    col = np.zeros(n_x + len(items))
+    col[list(start)] = 1.0
+    hit = np.zeros(n_items, dtype=bool)
+    for i in start:
+        hit[sets[i]] = True
+    col[n_x:] = hit[items].astype(float)
+    sol = highspy.HighsSolution()
+    sol.col_value = col.tolist()
+    sol.value_valid = True
+    h.setSolution(sol)
 
 
 def solve_set_cover(
