@@ -154,3 +154,51 @@ def test_mypy_passes() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+
+
+#: Issue 18's limits: a newcomer reads a function on one screen and a module in one sitting.
+MAX_FUNCTION_LINES = 60
+MAX_MODULE_LINES = 600
+
+
+def _long_pieces(path: Path, root: Path = ROOT) -> list[str]:
+    """The functions and the module over the limits, unless the docstring says why."""
+    text = path.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    doc = ast.get_docstring(tree) or ""
+    name = path.relative_to(root).as_posix()
+    found = []
+    lines = len(text.splitlines())
+    if lines > MAX_MODULE_LINES and "Long module because:" not in doc:
+        found.append(f"{name}: {lines} lines")
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        length = (node.end_lineno or node.lineno) - first + 1
+        if length > MAX_FUNCTION_LINES and f"Long function `{node.name}` because:" not in doc:
+            found.append(f"{name}:{node.lineno}: {node.name} is {length} lines")
+    return found
+
+
+def test_small_pieces() -> None:
+    # The only exception is a table or a generated list, and the module's docstring says so
+    # in a line "Long function `name` because: ..." or "Long module because: ...".
+    offenders = [
+        piece for path in sorted((ROOT / "planner").rglob("*.py")) for piece in _long_pieces(path)
+    ]
+    assert offenders == []
+
+
+def test_the_size_rule_sees_a_long_function(tmp_path: Path) -> None:
+    body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES))
+    module = tmp_path / "probe.py"
+    module.write_text(f'"""Probe."""\n\n\ndef f() -> None:\n{body}\n', encoding="utf-8")
+    assert _long_pieces(module, tmp_path) == ["probe.py:4: f is 61 lines"]
+    module.write_text(
+        f'"""Probe.\n\nLong function `f` because: a table.\n"""\n\n\ndef f() -> None:\n{body}\n',
+        encoding="utf-8",
+    )
+    assert _long_pieces(module, tmp_path) == []
+    module.write_text("\n" * (MAX_MODULE_LINES + 1), encoding="utf-8")
+    assert _long_pieces(module, tmp_path) == [f"probe.py: {MAX_MODULE_LINES + 1} lines"]
