@@ -53,6 +53,16 @@ _VIEW, _PACK, _DRAWN = "Current view", "Whole data pack", "Drawn area"
 _AREAS = (_VIEW, _PACK, _DRAWN)
 
 
+def _button(text: str, name: str, *, checkable: bool = False, tip: str = "") -> QPushButton:
+    """A push button with its object name (tests and style sheets find it by name)."""
+    button = QPushButton(text)
+    button.setObjectName(name)
+    button.setCheckable(checkable)
+    if tip:
+        button.setToolTip(tip)
+    return button
+
+
 def _row(*widgets: QWidget) -> QHBoxLayout:
     row = QHBoxLayout()
     for w in widgets:
@@ -96,15 +106,14 @@ class ProposePanel(QWidget):
         self.area = QComboBox()
         self.area.setObjectName("propose_area")
         self.area.addItems(list(_AREAS))
-        self.draw_area = QPushButton("Draw area")
-        self.draw_area.setObjectName("propose_draw_area")
-        self.draw_area.setCheckable(True)
-        self.draw_area.setToolTip(
-            "Click the corners of the area on the map; double-click or Enter closes it, "
-            "Backspace takes back a point, Esc cancels"
+        self.draw_area = _button(
+            "Draw area",
+            "propose_draw_area",
+            checkable=True,
+            tip="Click the corners of the area on the map; double-click or Enter closes it, "
+            "Backspace takes back a point, Esc cancels",
         )
-        self.clear_area = QPushButton("Clear area")
-        self.clear_area.setObjectName("propose_clear_area")
+        self.clear_area = _button("Clear area", "propose_clear_area")
         self.clear_area.setEnabled(False)
         self.budget = QSpinBox()
         self.budget.setObjectName("propose_budget")
@@ -132,10 +141,8 @@ class ProposePanel(QWidget):
         self.time_limit.setSuffix(" s")
 
     def _build_actions(self) -> None:
-        self.run_button = QPushButton("Propose")
-        self.run_button.setObjectName("propose_run")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setObjectName("propose_cancel")
+        self.run_button = _button("Propose", "propose_run")
+        self.cancel_button = _button("Cancel", "propose_cancel")
         self.progress = QProgressBar()
         self.progress.setObjectName("propose_progress")
         self.progress.setRange(0, 100)
@@ -148,19 +155,16 @@ class ProposePanel(QWidget):
         self.results = QListWidget()
         self.results.setObjectName("propose_results")
         self.results.setMinimumHeight(100)
-        self.accept_checked = QPushButton("Accept checked")
-        self.accept_checked.setObjectName("propose_accept_checked")
-        self.accept_all = QPushButton("Accept all")
-        self.accept_all.setObjectName("propose_accept_all")
-        self.why_button = QPushButton("Why not here? (click the map)")
-        self.why_button.setObjectName("propose_why")
-        self.why_button.setCheckable(True)
-        self.why_button.setToolTip(
-            "Click a point of the map: which headings of the chosen lenses are allowed "
-            "there, and which site and rule exclude the others"
+        self.accept_checked = _button("Accept checked", "propose_accept_checked")
+        self.accept_all = _button("Accept all", "propose_accept_all")
+        self.why_button = _button(
+            "Why not here? (click the map)",
+            "propose_why",
+            checkable=True,
+            tip="Click a point of the map: which headings of the chosen lenses are allowed "
+            "there, and which site and rule exclude the others",
         )
-        self.curve_button = QPushButton("Curve 1 … all")
-        self.curve_button.setObjectName("propose_curve_button")
+        self.curve_button = _button("Curve 1 … all", "propose_curve_button")
         self.curve = CurveWidget()
 
     def _lay_out(self) -> None:
